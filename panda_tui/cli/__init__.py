@@ -1,0 +1,26 @@
+"""The panda-tui command line. Commands parse, call the domain, and print; no logic of their own."""
+
+from __future__ import annotations
+
+import click
+
+from panda_tui import __version__
+from panda_tui.cli.common import config_option, db_option
+from panda_tui.cli.config_cmds import next_cmd, validate
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="panda-tui")
+@config_option
+@db_option
+@click.option("--read-only", is_flag=True, help="Open the console without any key that acts.")
+@click.pass_context
+def main(ctx: click.Context, config_path: str, db_path: str | None, read_only: bool) -> None:
+    """Run and watch scheduled jobs. With no command, opens the console."""
+    if ctx.invoked_subcommand is None:
+        from panda_tui.cli.console_cmd import open_console
+        open_console(config_path, db_path, read_only)
+
+
+main.add_command(validate)
+main.add_command(next_cmd)

@@ -1,0 +1,62 @@
+"""validate and next: read jobs.toml, never the store."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+
+import click
+
+from panda_tui.cli.common import common, fail, get_config, require_job, safe
+from panda_tui.schedule import to_local
+from panda_tui.secrets import SecretError, secret_warnings
+
+
+@click.command()
+@click.option("--secrets-file", type=click.Path(), default=None, help="KEY=VALUE file for secrets.")
+@common
+def validate(config_path: str, db_path: str | None, secrets_file: str | None) -> None:
+    """Check jobs.toml; print each job's next 3 run times. Exit 2 on errors."""
+    config = get_config(config_path, secrets_file)
+    now = datetime.now(timezone.utc)
+    click.echo(f"ok: {len(config.jobs)} job{'s' if len(config.jobs) != 1 else ''}")
+    for job in config.jobs.values():
+        times = ", ".join(to_local(t, job.tz).isoformat() for t in job.schedule.next_after(now, 3))
+        state = "" if job.enabled else " (disabled)"
+        click.echo(f"  {safe(job.name)}{state}: {job.schedule.explain()}; next {times}")
+    try:
+        warnings = secret_warnings(config)
+    except SecretError as exc:
+        fail(str(exc), 2)
+    for warning in (*config.warnings, *warnings):
+        click.echo(f"warning: {safe(warning)}", err=True)
+
+
+@click.command(name="next")
+@click.argument("job")
+@click.option("--count", "-n", default=5, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--after", default=None, help="ISO 8601 instant to start from (default: now).")
+@common
+def next_cmd(config_path: str, db_path: str | None, job: str, count: int, after: str | None) -> None:
+    """Print JOB's next fire times in its time zone."""
+    config = get_config(config_path)
+    require_job(config, job)
+    spec = config.jobs[job]
+    start = parse_instant(after, spec.tz) if after else datetime.now(timezone.utc)
+    for t in spec.schedule.next_after(start, count):
+        click.echo(to_local(t, spec.tz).isoformat())
+
+
+def parse_instant(text: str, tz: str = "UTC") -> datetime:
+    """ISO 8601; a time without offset is read in `tz`."""
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"--after/--at: expected an ISO 8601 time like 2026-03-29T01:00:00+01:00, got {text!r}", 2)
+    if value.tzinfo is None:
+        from zoneinfo import ZoneInfo
+        value = value.replace(tzinfo=ZoneInfo(tz))
+    return value.astimezone(timezone.utc)
+
+
+__all__ = ["validate", "next_cmd", "parse_instant", "os"]

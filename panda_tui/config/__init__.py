@@ -1,0 +1,8 @@
+"""jobs.toml → typed, validated Config."""
+
+from __future__ import annotations
+
+from panda_tui.config.load import ConfigError, build_config, load_config
+from panda_tui.config.model import AlertTarget, Config, Job, SchedulerSettings
+
+__all__ = ["AlertTarget", "Config", "ConfigError", "Job", "SchedulerSettings", "build_config", "load_config"]

@@ -1,0 +1,218 @@
+"""Read jobs.toml into a Config, collecting every error as one line that names file, job and field."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from dataclasses import fields as dc_fields
+from typing import Any, Callable
+
+from panda_tui import fields as f
+from panda_tui.config.model import AlertTarget, Config, Job, SchedulerSettings
+from panda_tui.schedule import parse_schedule
+
+Parser = Callable[[Any], Any]
+
+JOB_FIELDS: dict[str, Parser] = {
+    "description": f.text,
+    "schedule": lambda v: v,  # parsed with the time zone, below
+    "timezone": f.timezone,
+    "image": f.non_empty_text,
+    "command": f.command,
+    "timeout": f.duration,
+    "kill_grace": f.duration,
+    "env": f.str_map,
+    "secrets": f.env_names,
+    "concurrency": f.choice("forbid", "allow", "replace", "queue"),
+    "max_concurrent": f.int_range(1, 1000),
+    "queue_max": f.int_range(1, 10_000),
+    "retries": f.int_range(0, 100),
+    "retry_delay": f.duration,
+    "catchup": f.choice("none", "latest", "all"),
+    "starting_deadline": f.duration,
+    "jitter": f.duration,
+    "enabled": f.boolean,
+    "workdir": f.non_empty_text,
+    "user": f.non_empty_text,
+    "network_mode": f.non_empty_text,
+    "mem_limit": f.non_empty_text,
+    "cpus": f.cpus,
+    "volumes": f.str_list,
+    "pull": f.choice("missing", "always", "never"),
+    "docker_host": f.non_empty_text,
+    "log_max_lines": f.int_range(1, 100_000_000),
+    "log_max_bytes": f.byte_size,
+    "log_keep_runs": f.int_range(1, 1_000_000),
+    "alerts": f.str_list,
+    "heartbeat": f.url,
+    "slow_after": f.slow_after,
+    "fast_before": f.duration,
+    "repeat_after": f.duration,
+}
+DEFAULTS_ONLY: dict[str, Parser] = {"secrets_file": f.non_empty_text}
+ALERT_FIELDS: dict[str, Parser] = {
+    "url": f.url,
+    "format": f.choice("slack", "json"),
+    "headers": f.str_map,
+    "on": f.str_list,
+    "timeout": f.duration,
+}
+ALERT_EVENTS = ("started", "succeeded", "failed", "timed_out", "missed", "lost",
+                "recovered", "slow", "fast", "killed", "skipped")
+SCHEDULER_FIELDS: dict[str, Parser] = {"heartbeat": f.url, "heartbeat_every": f.duration}
+TOP_LEVEL = ("defaults", "jobs", "alerts", "scheduler")
+
+
+class ConfigError(Exception):
+    """Raised with every problem found; str() is one line per problem."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+def load_config(path: str, secrets_file: str | None = None) -> Config:
+    label = os.path.basename(path) or path
+    data = _read_toml(path, label)
+    return build_config(data, path, secrets_file)
+
+
+def _read_toml(path: str, label: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: file not found (create one with `panda-tui init {path}`)"]) from None
+    except IsADirectoryError:
+        raise ConfigError([f"{path}: is a directory, expected a jobs.toml file"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{label}: not UTF-8 text (byte {exc.start})"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{label}: TOML syntax error: {exc}"]) from None
+    except RecursionError:
+        raise ConfigError([f"{label}: TOML nested too deeply"]) from None
+
+
+def build_config(data: dict[str, Any], path: str, secrets_file: str | None = None) -> Config:
+    label = os.path.basename(path) or path
+    errors: list[str] = []
+    for key in data:
+        if key not in TOP_LEVEL:
+            errors.append(f"{label}: {key}: unknown section{_did_you_mean(key, TOP_LEVEL)} "
+                          f"(expected {', '.join('[' + t + ']' for t in TOP_LEVEL)})")
+    defaults = _table(data, "defaults", label, errors)
+    alerts = _load_alerts(_table(data, "alerts", label, errors), label, errors)
+    scheduler = _load_scheduler(_table(data, "scheduler", label, errors), label, errors)
+    default_values = _check_fields(defaults, {**JOB_FIELDS, **DEFAULTS_ONLY}, f"{label}: [defaults]", errors)
+    jobs_table = _table(data, "jobs", label, errors)
+    if not jobs_table and not errors:
+        errors.append(f"{label}: no jobs: add a [jobs.NAME] table with a schedule and a command or image")
+    jobs: dict[str, Job] = {}
+    warnings: list[str] = []
+    for name, raw in jobs_table.items():
+        job = _load_job(name, raw, default_values, set(alerts), label, errors)
+        if job is not None:
+            jobs[name] = job
+    if errors:
+        raise ConfigError(errors)
+    sfile = secrets_file or default_values.get("secrets_file")
+    if sfile and not os.path.isabs(sfile):
+        sfile = os.path.join(os.path.dirname(os.path.abspath(path)), sfile)
+    return Config(path=path, jobs=jobs, alerts=alerts, scheduler=scheduler,
+                  secrets_file=sfile, warnings=tuple(warnings))
+
+
+def _table(data: dict[str, Any], key: str, label: str, errors: list[str]) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        errors.append(f"{label}: {key}: expected a table [{key}], got {f.type_name(value)}")
+        return {}
+    return value
+
+
+def _check_fields(raw: dict[str, Any], spec: dict[str, Parser], where: str, errors: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        parser = spec.get(key)
+        if parser is None:
+            errors.append(f"{where}: {key}: unknown field{_did_you_mean(key, spec)}")
+            continue
+        try:
+            out[key] = parser(value)
+        except ValueError as exc:
+            errors.append(f"{where}: {key}: {exc}")
+        except RecursionError:
+            errors.append(f"{where}: {key}: value nested too deeply")
+    return out
+
+
+def _load_job(name: str, raw: Any, defaults: dict[str, Any], alert_names: set[str],
+              label: str, errors: list[str]) -> Job | None:
+    where = f'{label}: job "{_printable(name)}"'
+    start = len(errors)
+    if not f.NAME_PATTERN.match(name):
+        errors.append(f"{where}: name: expected 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit")
+    if not isinstance(raw, dict):
+        errors.append(f"{where}: expected a table [jobs.{_printable(name)}], got {f.type_name(raw)}")
+        return None
+    values = {k: v for k, v in defaults.items() if k in JOB_FIELDS}
+    values.update(_check_fields(raw, JOB_FIELDS, where, errors))
+    present = set(raw) | set(defaults)
+    if "schedule" not in present:
+        errors.append(f'{where}: schedule: missing (expected a cron expression like "*/5 * * * *" or "@every 30s")')
+    if "command" not in present and "image" not in present:
+        errors.append(f"{where}: command: missing (a job needs a command, an image, or both)")
+    for target in values.get("alerts", ()):
+        if target not in alert_names:
+            errors.append(f"{where}: alerts: unknown target {target!r}{_did_you_mean(target, alert_names)} "
+                          f"(define it as [alerts.{target}])")
+    tz = values.pop("timezone", "UTC")
+    if "schedule" in values and not any(": timezone: " in e for e in errors[start:]):
+        try:
+            values["schedule"] = parse_schedule(values["schedule"], tz)
+        except ValueError as exc:
+            errors.append(f"{where}: schedule: {exc}")
+    if len(errors) > start:
+        return None
+    known = {fld.name for fld in dc_fields(Job)}
+    return Job(name=name, **{k: v for k, v in values.items() if k in known})
+
+
+def _load_alerts(raw: dict[str, Any], label: str, errors: list[str]) -> dict[str, AlertTarget]:
+    targets: dict[str, AlertTarget] = {}
+    for name, spec in raw.items():
+        where = f'{label}: alert "{_printable(name)}"'
+        if not isinstance(spec, dict):
+            errors.append(f"{where}: expected a table [alerts.{name}], got {f.type_name(spec)}")
+            continue
+        start = len(errors)
+        values = _check_fields(spec, ALERT_FIELDS, where, errors)
+        if "url" not in values and "url" not in spec:
+            errors.append(f"{where}: url: missing (expected an http:// or https:// URL)")
+        for event in values.get("on", ()):
+            if event not in ALERT_EVENTS:
+                errors.append(f"{where}: on: unknown event {event!r}{_did_you_mean(event, ALERT_EVENTS)} "
+                              f"(expected {', '.join(ALERT_EVENTS)})")
+        if len(errors) == start:
+            targets[name] = AlertTarget(name=name, **values)
+    return targets
+
+
+def _load_scheduler(raw: dict[str, Any], label: str, errors: list[str]) -> SchedulerSettings:
+    values = _check_fields(raw, SCHEDULER_FIELDS, f"{label}: [scheduler]", errors)
+    return SchedulerSettings(**values)
+
+
+def _did_you_mean(word: str, options) -> str:
+    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
+    return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+def _printable(name: str) -> str:
+    """A job name made safe to print: control characters escaped."""
+    return name.encode("unicode_escape").decode("ascii") if not name.isprintable() else name

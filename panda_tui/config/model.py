@@ -1,0 +1,79 @@
+"""The typed jobs.toml model. Every field has a default and a one-line meaning."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from panda_tui.schedule import Schedule
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    schedule: Schedule
+    description: str = ""
+    image: str | None = None  # present: runs in a container
+    command: str | tuple[str, ...] | None = None  # str: sh -c; tuple: exec form
+    timeout: float = 3600.0  # every run is bounded
+    kill_grace: float = 10.0  # SIGTERM, then this long, then SIGKILL
+    env: dict[str, str] = field(default_factory=dict)
+    secrets: tuple[str, ...] = ()
+    concurrency: str = "forbid"  # forbid | allow | replace | queue
+    max_concurrent: int = 1
+    queue_max: int = 10
+    retries: int = 0
+    retry_delay: float = 30.0
+    catchup: str = "latest"  # none | latest | all
+    starting_deadline: float = 600.0
+    jitter: float = 0.0
+    enabled: bool = True
+    workdir: str | None = None
+    user: str | None = None
+    network_mode: str = "bridge"
+    mem_limit: str | None = None
+    cpus: float | None = None
+    volumes: tuple[str, ...] = ()
+    pull: str = "missing"  # missing | always | never
+    docker_host: str | None = None
+    log_max_lines: int = 50_000
+    log_max_bytes: int = 20 * 1024 * 1024
+    log_keep_runs: int = 200
+    alerts: tuple[str, ...] = ()
+    heartbeat: str | None = None
+    slow_after: float | str | None = None
+    fast_before: float | None = None
+    repeat_after: float = 3600.0
+
+    @property
+    def runner_kind(self) -> str:
+        return "docker" if self.image else "local"
+
+    @property
+    def tz(self) -> str:
+        return self.schedule.tz
+
+
+@dataclass(frozen=True)
+class AlertTarget:
+    name: str
+    url: str
+    format: str = "json"  # slack | json
+    headers: dict[str, str] = field(default_factory=dict)
+    on: tuple[str, ...] = ("failed", "timed_out", "missed", "lost", "recovered")
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    heartbeat: str | None = None
+    heartbeat_every: float = 60.0
+
+
+@dataclass(frozen=True)
+class Config:
+    path: str
+    jobs: dict[str, Job]
+    alerts: dict[str, AlertTarget] = field(default_factory=dict)
+    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+    secrets_file: str | None = None
+    warnings: tuple[str, ...] = ()

@@ -1,0 +1,151 @@
+"""Parsers for single jobs.toml values. Each raises ValueError with what was expected."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_UNIT = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+DURATION_HINT = 'a duration like "90s", "5m", "1h30m" or a number of seconds'
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def duration(value: Any) -> float:
+    """Seconds from "90s", "1h30m", "250ms" or a plain number."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected {DURATION_HINT}, got {value!r}")
+    if isinstance(value, (int, float)):
+        if value < 0 or value != value or value > 10 * 365 * 86400:
+            raise ValueError(f"expected {DURATION_HINT} between 0 and 10 years, got {value!r}")
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip().replace(" ", "")
+        if text and _DURATION_PART.sub("", text) == "":
+            total = sum(float(n) * _UNIT[u] for n, u in _DURATION_PART.findall(text))
+            if total <= 10 * 365 * 86400:
+                return total
+    raise ValueError(f"expected {DURATION_HINT}, got {value!r}")
+
+
+def timezone(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f'expected an IANA time zone name like "Europe/Berlin", got {value!r}')
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f'unknown time zone {value!r} (expected an IANA name like "Europe/Berlin")') from None
+    return value
+
+
+def text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {type_name(value)}")
+    return value
+
+
+def non_empty_text(value: Any) -> str:
+    if not text(value).strip():
+        raise ValueError("expected a non-empty string")
+    return value
+
+
+def command(value: Any) -> str | tuple[str, ...]:
+    if isinstance(value, str) and value.strip():
+        return value
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ValueError(
+        'expected a string (run by sh -c) or a non-empty list of strings (exec form), '
+        f"got {value!r}"
+    )
+
+
+def str_map(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise ValueError(f"expected a table of NAME = \"value\", got {type_name(value)}")
+    out: dict[str, str] = {}
+    for key, val in value.items():
+        if isinstance(val, bool) or not isinstance(val, (str, int, float)):
+            raise ValueError(f"{key}: expected a string or number, got {type_name(val)}")
+        out[str(key)] = val if isinstance(val, str) else str(val)
+    return out
+
+
+def str_list(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"expected a list of strings, got {value!r}")
+    return tuple(value)
+
+
+def env_names(value: Any) -> tuple[str, ...]:
+    names = str_list(value)
+    for name in names:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise ValueError(f"{name!r} is not a valid environment variable name")
+    return names
+
+
+def boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
+
+
+def int_range(low: int, high: int):
+    def parse(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"expected a whole number from {low} to {high}, got {value!r}")
+        return value
+
+    return parse
+
+
+def choice(*options: str):
+    def parse(value: Any) -> str:
+        if value not in options:
+            raise ValueError(f"expected one of {' | '.join(options)}, got {value!r}")
+        return value
+
+    return parse
+
+
+def byte_size(value: Any) -> int:
+    """Bytes from 20971520, "20MiB", "512k", "1g"."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmg]?)(i?b)?\s*", value.lower())
+        if match:
+            mult = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[match.group(2)]
+            return int(float(match.group(1)) * mult)
+    raise ValueError(f'expected a size like "20MiB", "512k" or a number of bytes, got {value!r}')
+
+
+def cpus(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1024:
+        raise ValueError(f"expected a number of CPUs like 0.5 or 2, got {value!r}")
+    return float(value)
+
+
+def url(value: Any) -> str:
+    if not isinstance(value, str) or not re.match(r"^https?://[^\s/$.?#][^\s]*$", value):
+        raise ValueError(f'expected an http:// or https:// URL, got {value!r}')
+    return value
+
+
+def slow_after(value: Any) -> float | str:
+    """A duration, or "p95xN": N times the job's p95 duration."""
+    if isinstance(value, str) and re.fullmatch(r"p95x\d+(\.\d+)?", value.strip()):
+        return value.strip()
+    try:
+        return duration(value)
+    except ValueError:
+        raise ValueError(f'expected "p95x2" or {DURATION_HINT}, got {value!r}') from None
+
+
+def type_name(value: Any) -> str:
+    names = {str: "a string", int: "a number", float: "a number", bool: "a boolean",
+             list: "a list", dict: "a table"}
+    return names.get(type(value), type(value).__name__)

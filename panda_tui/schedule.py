@@ -1,0 +1,149 @@
+"""When a job fires: cron (5 or 6 fields), @aliases and "@every DURATION", in a time zone.
+
+DST follows Debian/Vixie cron, as implemented by cronsim: a fixed-time job whose
+wall-clock time is skipped runs once at the jump, and once (not twice) when the
+time repeats; jobs with a wildcard or stepped hour follow real elapsed time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from cronsim import CronSim, CronSimError
+
+from panda_tui import fields
+
+UTC = timezone.utc
+ALIASES = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
+_FIELD_NAMES = ["minute", "hour", "day-of-month", "month", "day-of-week"]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    expr: str
+    tz: str = "UTC"
+
+    @property
+    def every(self) -> float | None:
+        """The interval of an "@every" schedule, else None."""
+        if self.expr.startswith("@every"):
+            return fields.duration(self.expr[len("@every"):].strip())
+        return None
+
+    def iter_after(self, after: datetime) -> Iterator[datetime]:
+        """Fire times strictly after `after`, ascending, as aware UTC datetimes."""
+        step = self.every
+        if step is not None:
+            yield from _every(step, after)
+            return
+        zone = ZoneInfo(self.tz)
+        for fire in CronSim(self.cron, after.astimezone(zone)):
+            yield fire.astimezone(UTC)
+
+    def next_after(self, after: datetime, count: int = 1) -> list[datetime]:
+        it = self.iter_after(after)
+        return [next(it) for _ in range(count)]
+
+    @property
+    def cron(self) -> str:
+        return ALIASES.get(self.expr.strip().lower(), self.expr.strip())
+
+    def explain(self) -> str:
+        step = self.every
+        if step is not None:
+            return f"Every {human_duration(step)}"
+        try:
+            text = CronSim(self.cron, datetime.now(ZoneInfo(self.tz))).explain()
+        except Exception:  # explain() is best effort; the expression is already valid
+            text = self.cron
+        return f"{text} ({self.tz})" if self.tz != "UTC" else f"{text} (UTC)"
+
+
+def _every(step: float, after: datetime) -> Iterator[datetime]:
+    """Slots on multiples of `step` since the epoch, so they survive restarts unchanged."""
+    ts = after.timestamp()
+    n = math.floor(ts / step) + 1
+    while True:
+        yield datetime.fromtimestamp(n * step, UTC)
+        n += 1
+
+
+def parse_schedule(expr: object, tz: str = "UTC") -> Schedule:
+    """Validate and return a Schedule; ValueError says what is wrong."""
+    if not isinstance(expr, str) or not expr.strip():
+        raise ValueError(
+            'expected a cron expression like "*/5 * * * *", an alias like "@daily" '
+            f'or "@every 30s", got {expr!r}'
+        )
+    expr = expr.strip()
+    if expr.startswith("@every"):
+        step = fields.duration(expr[len("@every"):].strip() or "x")
+        if step < 1:
+            raise ValueError(f"@every needs at least 1s, got {expr!r}")
+        return Schedule(expr, tz)
+    if expr.startswith("@") and expr.lower() not in ALIASES:
+        raise ValueError(
+            f"unknown alias {expr!r} (expected @hourly, @daily, @weekly, @monthly, @yearly or @every DURATION)"
+        )
+    schedule = Schedule(expr, tz)
+    _check_cron(schedule.cron, expr)
+    return schedule
+
+
+def _check_cron(cron: str, shown: str) -> None:
+    parts = cron.split()
+    if len(parts) not in (5, 6):
+        raise ValueError(
+            f"expected 5 fields (minute hour day month weekday) or 6 (seconds first), "
+            f"got {len(parts)} in {shown!r}"
+        )
+    start = datetime(2000, 1, 1, tzinfo=UTC)
+    try:
+        next(CronSim(cron, start))
+    except CronSimError as exc:
+        raise ValueError(f"{_cron_problem(str(exc), parts)} in {shown!r}") from None
+    except StopIteration:
+        raise ValueError(f"never fires: no date matches {shown!r}") from None
+
+
+def _cron_problem(message: str, parts: list[str]) -> str:
+    text = message.rstrip(".").lower()
+    if "day-of-month" in text and len(parts) >= 5:
+        day, month = parts[-3], parts[-2]
+        if day.isdigit() and month.isdigit():
+            return f"never fires: day {day} does not occur in month {month}"
+    return text
+
+
+def human_duration(seconds: float) -> str:
+    """90 -> "1m30s", 0.25 -> "250ms"."""
+    if seconds < 1:
+        return f"{round(seconds * 1000)}ms"
+    if seconds < 10 and seconds != int(seconds):
+        return f"{seconds:.1f}s"
+    total = int(round(seconds))
+    out = ""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if total >= size:
+            out += f"{total // size}{unit}"
+            total %= size
+    return out or "0s"
+
+
+def to_local(instant: datetime, tz: str) -> datetime:
+    return instant.astimezone(ZoneInfo(tz))
+
+
+__all__ = ["Schedule", "parse_schedule", "human_duration", "to_local", "UTC", "timedelta"]

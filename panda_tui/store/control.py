@@ -1,0 +1,78 @@
+"""Control requests: consoles and the CLI ask; the one scheduler takes, acts and answers."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import time
+from dataclasses import dataclass
+
+KINDS = ("trigger", "pause", "resume", "kill", "reload")
+
+
+@dataclass(frozen=True)
+class Request:
+    id: int
+    kind: str
+    job: str | None
+    run_id: int | None
+    args: dict
+    requested_at: float
+    taken_at: float | None = None
+    done_at: float | None = None
+    outcome: str | None = None
+    error: str | None = None
+
+
+_COLS = "id, kind, job, run_id, args, requested_at, taken_at, done_at, outcome, error"
+
+
+def _req(row) -> Request:
+    return Request(row[0], row[1], row[2], row[3], json.loads(row[4] or "{}"), *row[5:])
+
+
+def submit(conn: sqlite3.Connection, kind: str, job: str | None = None, run_id: int | None = None,
+           args: dict | None = None, now: float | None = None) -> int:
+    assert kind in KINDS, kind
+    cur = conn.execute(
+        "INSERT INTO control(kind, job, run_id, args, requested_by, requested_at) VALUES (?,?,?,?,?,?)",
+        (kind, job, run_id, json.dumps(args or {}), f"{socket.gethostname()}:{os.getpid()}",
+         time.time() if now is None else now))
+    return cur.lastrowid
+
+
+def take_pending(conn: sqlite3.Connection, now: float) -> list[Request]:
+    """Mark every pending request taken and return them, oldest first."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        rows = conn.execute(f"SELECT {_COLS} FROM control WHERE taken_at IS NULL ORDER BY id").fetchall()
+        if rows:
+            conn.execute("UPDATE control SET taken_at=? WHERE taken_at IS NULL AND id<=?", (now, rows[-1][0]))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return [_req(r) for r in rows]
+
+
+def complete(conn: sqlite3.Connection, request_id: int, now: float, outcome: str | None = None,
+             error: str | None = None) -> None:
+    conn.execute("UPDATE control SET done_at=?, outcome=?, error=? WHERE id=?", (now, outcome, error, request_id))
+
+
+def get(conn: sqlite3.Connection, request_id: int) -> Request | None:
+    row = conn.execute(f"SELECT {_COLS} FROM control WHERE id=?", (request_id,)).fetchone()
+    return _req(row) if row else None
+
+
+def wait_done(conn: sqlite3.Connection, request_id: int, timeout: float = 5.0,
+              interval: float = 0.05) -> Request | None:
+    """Poll until the scheduler answers; the request as it stands when done or when time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        req = get(conn, request_id)
+        if req is None or req.done_at is not None or time.monotonic() >= deadline:
+            return req
+        time.sleep(interval)

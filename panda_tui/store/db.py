@@ -1,0 +1,138 @@
+"""Open the SQLite store: pragmas, file mode, schema migrations (PRAGMA user_version)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import uuid
+
+import sqlite_utils
+
+from panda_tui.store.schema import MIGRATIONS
+
+SCHEMA_VERSION = len(MIGRATIONS)
+BUSY_TIMEOUT_MS = 10_000
+
+
+class StoreError(Exception):
+    """A store that cannot be used: the message is meant for the user, one line."""
+
+
+def default_db_path() -> str:
+    env = os.environ.get("PANDA_DB")
+    if env:
+        return env
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return os.path.join(base, "panda-tui", "panda.db")
+
+
+def connect(path: str, *, readonly: bool = False, create: bool = True) -> sqlite3.Connection:
+    """A connection in autocommit mode; callers open transactions explicitly."""
+    if readonly:
+        if not os.path.exists(path):
+            raise StoreError(f"{path}: no such database (start panda-tui or the daemon once to create it)")
+        conn = _open(f"file:{path}?mode=ro", uri=True, path=path)
+    else:
+        if not os.path.exists(path):
+            if not create:
+                raise StoreError(f"{path}: no such database")
+            _create_file(path)
+        conn = _open(path, uri=False, path=path)
+    try:
+        _pragmas(conn, readonly)
+        _check_version(conn, path, readonly)
+        if not readonly:
+            migrate(conn, path)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise StoreError(_explain(path, exc)) from None
+    return conn
+
+
+def _open(target: str, *, uri: bool, path: str) -> sqlite3.Connection:
+    try:
+        return sqlite3.connect(target, uri=uri, isolation_level=None, check_same_thread=False,
+                               timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error as exc:
+        raise StoreError(_explain(path, exc)) from None
+
+
+def _create_file(path: str) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(fd)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create database: {exc.strerror}") from None
+
+
+def _pragmas(conn: sqlite3.Connection, readonly: bool) -> None:
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    if not readonly:
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            raise sqlite3.DatabaseError(f"could not enable WAL (journal_mode={mode})")
+    conn.execute("PRAGMA synchronous=NORMAL")
+
+
+def _check_version(conn: sqlite3.Connection, path: str, readonly: bool) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path}: database schema version {version} is newer than this panda-tui supports "
+            f"({SCHEMA_VERSION}); upgrade panda-tui"
+        )
+    if readonly and version < SCHEMA_VERSION:
+        raise StoreError(f"{path}: database schema version {version} needs an upgrade, "
+                         "which a read-only connection cannot do; start the scheduler once")
+
+
+def migrate(conn: sqlite3.Connection, path: str = "") -> int:
+    """Apply forward migrations in one transaction each; returns the resulting version."""
+    db = sqlite_utils.Database(conn)
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version >= SCHEMA_VERSION:
+                conn.execute("COMMIT")
+                return version
+            MIGRATIONS[version](db)
+            if version == 0:
+                conn.execute("INSERT OR IGNORE INTO meta(key, value, updated_at) VALUES ('db_id', ?, 0)",
+                             (uuid.uuid4().hex,))
+            conn.execute(f"PRAGMA user_version={version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+def _explain(path: str, exc: BaseException) -> str:
+    text = str(exc)
+    if "file is not a database" in text or "not a database" in text:
+        return f"{path}: not a panda-tui database (not SQLite); refusing to touch it"
+    if "readonly" in text or "read-only" in text:
+        return f"{path}: database is read-only for this user ({text})"
+    if "disk is full" in text or "full" in text:
+        return f"{path}: disk is full ({text})"
+    if "unable to open" in text:
+        return f"{path}: cannot open database ({text}); check the directory exists and is writable"
+    return f"{path}: database error: {text}"
+
+
+def db_id(conn: sqlite3.Connection) -> str:
+    row = conn.execute("SELECT value FROM meta WHERE key='db_id'").fetchone()
+    return row[0] if row else "unknown"
+
+
+def data_version(conn: sqlite3.Connection) -> int:
+    """Changes when another connection commits; cheap to poll."""
+    return conn.execute("PRAGMA data_version").fetchone()[0]
+
+
+def writable(path: str) -> bool:
+    return os.access(path, os.W_OK) and os.access(os.path.dirname(os.path.abspath(path)), os.W_OK)

@@ -1,0 +1,71 @@
+"""The lease: exactly one scheduler owns a database at a time."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import time
+from dataclasses import dataclass
+
+TTL = 10.0
+HEARTBEAT_EVERY = 2.0
+
+
+@dataclass(frozen=True)
+class Holder:
+    owner: str
+    acquired_at: float
+    heartbeat_at: float
+    ttl: float
+
+    def alive(self, now: float) -> bool:
+        return now - self.heartbeat_at < self.ttl
+
+    @property
+    def pid(self) -> int | None:
+        try:
+            return int(self.owner.split(":")[1])
+        except (IndexError, ValueError):
+            return None
+
+
+def make_owner(role: str = "daemon") -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{time.time():.3f}:{role}"
+
+
+def holder(conn: sqlite3.Connection) -> Holder | None:
+    row = conn.execute("SELECT owner, acquired_at, heartbeat_at, ttl FROM lease WHERE id=1").fetchone()
+    return Holder(*row) if row else None
+
+
+def live_holder(conn: sqlite3.Connection, now: float | None = None) -> Holder | None:
+    h = holder(conn)
+    return h if h and h.alive(time.time() if now is None else now) else None
+
+
+def try_acquire(conn: sqlite3.Connection, owner: str, now: float, ttl: float = TTL) -> Holder | None:
+    """Take the lease if free or expired. Returns None on success, else the live holder."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        current = holder(conn)
+        if current and current.owner != owner and current.alive(now):
+            conn.execute("COMMIT")
+            return current
+        conn.execute("INSERT OR REPLACE INTO lease(id, owner, acquired_at, heartbeat_at, ttl) VALUES (1,?,?,?,?)",
+                     (owner, now, now, ttl))
+        conn.execute("COMMIT")
+        return None
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def heartbeat(conn: sqlite3.Connection, owner: str, now: float) -> bool:
+    """Renew; False means someone else holds the lease now."""
+    cur = conn.execute("UPDATE lease SET heartbeat_at=? WHERE id=1 AND owner=?", (now, owner))
+    return cur.rowcount == 1
+
+
+def release(conn: sqlite3.Connection, owner: str) -> None:
+    conn.execute("DELETE FROM lease WHERE id=1 AND owner=?", (owner,))

@@ -1,0 +1,221 @@
+"""Log lines: one writer thread batches inserts; readers page by sequence."""
+
+from __future__ import annotations
+
+import queue
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from panda_tui.store import db as store_db
+
+FLUSH_INTERVAL = 0.1
+MAX_BATCH = 5000
+
+
+@dataclass(frozen=True)
+class LogLine:
+    run_id: int
+    seq: int
+    ts: float
+    stream: str
+    text: str
+
+
+class LogWriter:
+    """The one writer of log lines. put() never blocks on SQLite; a thread commits in batches."""
+
+    def __init__(self, path: str, interval: float = FLUSH_INTERVAL, max_batch: int = MAX_BATCH):
+        self.path = path
+        self.interval = interval
+        self.max_batch = max_batch
+        self._q: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._loop, name="panda-log-writer", daemon=True)
+        self._committed: dict[int, int] = {}  # run_id -> last committed seq
+        self._cv = threading.Condition()
+        self._stopped = False
+        self.error: str | None = None
+        self._thread.start()
+
+    def put(self, item: tuple) -> None:
+        """item: (run_id, seq, ts, stream, text, out_n, err_n, lines, bytes, dropped)."""
+        self._q.put(item)
+
+    def flush_run(self, run_id: int, seq: int, timeout: float = 30.0) -> bool:
+        """Block until the run's lines up to `seq` are committed."""
+        self._q.put(("flush",))
+        deadline = time.monotonic() + timeout
+        with self._cv:
+            while self._committed.get(run_id, 0) < seq and not self._stopped:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cv.wait(left)
+        return True
+
+    def forget(self, run_id: int) -> None:
+        with self._cv:
+            self._committed.pop(run_id, None)
+
+    def close(self, timeout: float = 10.0) -> None:
+        self._q.put(("stop",))
+        self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        conn = store_db.connect(self.path)
+        batch: list[tuple] = []
+        stop = False
+        while not stop:
+            first_at = None
+            while True:
+                timeout = None if first_at is None else max(0.0, first_at + self.interval - time.monotonic())
+                try:
+                    item = self._q.get(timeout=timeout)
+                except queue.Empty:
+                    break
+                if len(item) == 1:
+                    if item[0] == "stop":
+                        stop = True
+                    break  # flush now
+                batch.append(item)
+                if first_at is None:
+                    first_at = time.monotonic()
+                if len(batch) >= self.max_batch:
+                    break
+            if batch:
+                self._commit(conn, batch)
+                batch = []
+            else:
+                with self._cv:
+                    self._cv.notify_all()
+        conn.close()
+        with self._cv:
+            self._stopped = True
+            self._cv.notify_all()
+
+    def _commit(self, conn: sqlite3.Connection, batch: list[tuple]) -> None:
+        last: dict[int, tuple] = {}
+        for item in batch:
+            last[item[0]] = item
+        for attempt in range(50):
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.executemany("INSERT OR IGNORE INTO logs(run_id, seq, ts, stream, text) VALUES (?,?,?,?,?)",
+                                 [i[:5] for i in batch])
+                conn.executemany(
+                    "UPDATE runs SET out_lines=?, err_lines=?, log_lines=?, log_bytes=?, log_dropped=? WHERE id=?",
+                    [(i[5], i[6], i[7], i[8], i[9], i[0]) for i in last.values()])
+                conn.execute("COMMIT")
+                break
+            except sqlite3.OperationalError as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                self.error = str(exc)
+                time.sleep(min(0.05 * (attempt + 1), 1.0))
+        with self._cv:
+            for run_id, item in last.items():
+                self._committed[run_id] = max(self._committed.get(run_id, 0), item[1])
+            self._cv.notify_all()
+
+
+class RunLog:
+    """The sink for one run's output: redacts, numbers, caps, and hands lines to the writer."""
+
+    def __init__(self, writer: LogWriter, run_id: int, *, redact: Callable[[str], str] | None = None,
+                 max_lines: int = 50_000, max_bytes: int = 20 * 1024 * 1024,
+                 start_seq: int = 0, out_lines: int = 0, err_lines: int = 0,
+                 stored_lines: int = 0, stored_bytes: int = 0, dropped: int = 0):
+        self.writer = writer
+        self.run_id = run_id
+        self.redact = redact
+        self.max_lines = max_lines
+        self.max_bytes = max_bytes
+        self.seq = start_seq
+        self.counts = {"out": out_lines, "err": err_lines}
+        self.lines = stored_lines
+        self.bytes = stored_bytes
+        self.dropped = dropped
+        self.dropped_bytes = 0
+        self.capped = stored_lines >= max_lines or stored_bytes >= max_bytes
+
+    def line(self, stream: str, text: str, ts: float | None = None) -> None:
+        self.counts[stream] += 1
+        if self.capped:
+            self.dropped += 1
+            self.dropped_bytes += len(text)
+            return
+        if self.redact is not None:
+            text = self.redact(text)
+        size = len(text.encode("utf-8", "replace"))
+        if self.lines + 1 > self.max_lines or self.bytes + size > self.max_bytes:
+            self.capped = True
+            self.dropped += 1
+            self.dropped_bytes += size
+            self.system(f"[panda] log cap reached ({self.max_lines} lines or "
+                        f"{self.max_bytes // 1024 // 1024} MiB): further output is not stored")
+            return
+        self._emit(stream, text, size, ts)
+
+    def system(self, text: str, ts: float | None = None) -> None:
+        """A line from panda-tui itself (markers, reasons); not counted against the cap."""
+        self._emit("sys", text, len(text), ts)
+
+    def _emit(self, stream: str, text: str, size: int, ts: float | None) -> None:
+        self.seq += 1
+        if stream != "sys":
+            self.lines += 1
+            self.bytes += size
+        self.writer.put((self.run_id, self.seq, ts or time.time(), stream, text,
+                         self.counts["out"], self.counts["err"], self.lines, self.bytes, self.dropped))
+
+    def close(self, timeout: float = 30.0) -> bool:
+        """Add the cap marker if lines were dropped, then wait until everything is committed."""
+        if self.dropped:
+            self.system(f"[panda] {self.dropped} lines ({self.dropped_bytes / 1024 / 1024:.1f} MiB) "
+                        "dropped after the log cap")
+        ok = self.writer.flush_run(self.run_id, self.seq, timeout) if self.seq else True
+        self.writer.forget(self.run_id)
+        return ok
+
+
+def resume_state(conn: sqlite3.Connection, run_id: int) -> dict:
+    """Counters for a RunLog that continues a run after a restart (from committed rows only)."""
+    row = conn.execute("SELECT out_lines, err_lines, log_lines, log_bytes, log_dropped FROM runs WHERE id=?",
+                       (run_id,)).fetchone()
+    seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM logs WHERE run_id=?", (run_id,)).fetchone()[0]
+    out, err, lines, size, dropped = row or (0, 0, 0, 0, 0)
+    return {"start_seq": seq, "out_lines": out, "err_lines": err, "stored_lines": lines,
+            "stored_bytes": size, "dropped": dropped}
+
+
+def read(conn: sqlite3.Connection, run_id: int, after_seq: int = 0, limit: int = 1000) -> list[LogLine]:
+    rows = conn.execute("SELECT run_id, seq, ts, stream, text FROM logs WHERE run_id=? AND seq>? ORDER BY seq LIMIT ?",
+                        (run_id, after_seq, limit))
+    return [LogLine(*r) for r in rows]
+
+
+def read_before(conn: sqlite3.Connection, run_id: int, before_seq: int, limit: int = 1000) -> list[LogLine]:
+    """The `limit` lines before `before_seq`, in order."""
+    rows = conn.execute("SELECT run_id, seq, ts, stream, text FROM logs WHERE run_id=? AND seq<?"
+                        " ORDER BY seq DESC LIMIT ?", (run_id, before_seq, limit)).fetchall()
+    return [LogLine(*r) for r in reversed(rows)]
+
+
+def tail(conn: sqlite3.Connection, run_id: int, limit: int = 20) -> list[LogLine]:
+    return read_before(conn, run_id, 1 << 62, limit)
+
+
+def prune(conn: sqlite3.Connection, job: str, keep_runs: int) -> int:
+    """Delete the logs of all but the newest `keep_runs` runs of a job; ledger rows stay."""
+    row = conn.execute("SELECT id FROM runs WHERE job=? ORDER BY id DESC LIMIT 1 OFFSET ?",
+                       (job, keep_runs - 1)).fetchone()
+    if row is None:
+        return 0
+    old = [r[0] for r in conn.execute(
+        "SELECT id FROM runs WHERE job=? AND id<? AND logs_pruned=0 AND log_lines>0", (job, row[0]))]
+    for run_id in old:
+        conn.execute("DELETE FROM logs WHERE run_id=?", (run_id,))
+        conn.execute("UPDATE runs SET logs_pruned=1 WHERE id=?", (run_id,))
+    return len(old)

@@ -1,0 +1,141 @@
+"""Every bad input gets one line naming file, job and field, and exit 2."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from panda_tui.config import ConfigError, load_config
+
+GOOD = """
+[jobs.ok]
+schedule = "*/5 * * * *"
+command = "true"
+"""
+
+
+def errors_for(write_toml, text: str) -> list[str]:
+    path = write_toml(text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    return info.value.errors
+
+
+@pytest.mark.parametrize("body, expected", [
+    ('[jobs.a]\nschedule = "* * * * *"\ncommand = "true"\ntimout = "5m"\n',
+     'jobs.toml: job "a": timout: unknown field (did you mean "timeout"?)'),
+    ('[jobs.a]\nschedule = "* * * * *"\ncommand = "true"\nretries = "two"\n',
+     'jobs.toml: job "a": retries: expected a whole number from 0 to 100, got \'two\''),
+    ('[jobs.a]\nschedule = "* * * * *"\ncommand = "true"\nenabled = "yes"\n',
+     'jobs.toml: job "a": enabled: expected true or false, got \'yes\''),
+    ('[jobs.a]\nschedule = "0 0 31 2 *"\ncommand = "true"\n',
+     'jobs.toml: job "a": schedule: never fires: day 31 does not occur in month 2 in \'0 0 31 2 *\''),
+    ('[jobs.a]\nschedule = "61 * * * *"\ncommand = "true"\n',
+     'jobs.toml: job "a": schedule: bad minute in \'61 * * * *\''),
+    ('[jobs.a]\nschedule = "* * *"\ncommand = "true"\n',
+     'jobs.toml: job "a": schedule: expected 5 fields (minute hour day month weekday) or 6 (seconds first), got 3 in \'* * *\''),
+    ('[jobs.a]\nschedule = "* * * * *"\ntimezone = "Mars/Olympus"\ncommand = "true"\n',
+     'jobs.toml: job "a": timezone: unknown time zone \'Mars/Olympus\' (expected an IANA name like "Europe/Berlin")'),
+    ('[jobs.a]\nschedule = "* * * * *"\ncommand = "true"\ntimeout = "five"\n',
+     'jobs.toml: job "a": timeout: expected a duration like "90s", "5m", "1h30m" or a number of seconds, got \'five\''),
+    ('[jobs.a]\nschedule = "* * * * *"\ncommand = "true"\nconcurrency = "sometimes"\n',
+     "jobs.toml: job \"a\": concurrency: expected one of forbid | allow | replace | queue, got 'sometimes'"),
+    ('[jobs.a]\nschedule = "* * * * *"\n',
+     'jobs.toml: job "a": command: missing (a job needs a command, an image, or both)'),
+    ('[jobs.a]\ncommand = "true"\n',
+     'jobs.toml: job "a": schedule: missing (expected a cron expression like "*/5 * * * *" or "@every 30s")'),
+    ('[jobs.""]\nschedule = "* * * * *"\ncommand = "true"\n',
+     'jobs.toml: job "": name: expected 1-64 letters, digits, \'-\', \'_\' or \'.\', starting with a letter or digit'),
+    ('[jobs.a]\nschedule = "* * * * *"\ncommand = "true"\nalerts = ["opz"]\n[alerts.ops]\nurl = "http://127.0.0.1:1/x"\n',
+     'jobs.toml: job "a": alerts: unknown target \'opz\' (did you mean "ops"?) (define it as [alerts.opz])'),
+    ('[alerts.ops]\nurl = "not a url"\n[jobs.a]\nschedule = "@daily"\ncommand = "true"\n',
+     'jobs.toml: alert "ops": url: expected an http:// or https:// URL, got \'not a url\''),
+    ('[job.a]\nschedule = "@daily"\ncommand = "true"\n',
+     'jobs.toml: job: unknown section (did you mean "jobs"?) (expected [defaults], [jobs], [alerts], [scheduler])'),
+])
+def test_each_bad_input_gets_its_line(write_toml, body, expected):
+    assert expected in errors_for(write_toml, body)
+
+
+def test_all_errors_are_collected_not_just_the_first(write_toml):
+    errors = errors_for(write_toml, """
+        [jobs.a]
+        schedule = "bad"
+        command = "true"
+        [jobs.b]
+        schedule = "* * * * *"
+        timeout = -3
+        [jobs.c]
+        schedule = "@every 5s"
+        command = 42
+    """)
+    assert len(errors) == 4, errors
+    assert all(e.startswith("jobs.toml: job ") for e in errors)
+
+
+def test_duplicate_job_names_are_a_toml_error_with_line(write_toml):
+    errors = errors_for(write_toml, '[jobs.a]\nschedule="@daily"\ncommand="true"\n[jobs.a]\ncommand="x"\n')
+    assert len(errors) == 1
+    assert errors[0].startswith("jobs.toml: TOML syntax error:") and "line 4" in errors[0]
+
+
+def test_toml_syntax_error_gives_line_and_column(write_toml):
+    errors = errors_for(write_toml, '[jobs.a]\nschedule = "@daily\n')
+    assert "line 2" in errors[0] and "column" in errors[0]
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_config(str(tmp_path / "nope.toml"))
+    assert info.value.errors == [f"{tmp_path}/nope.toml: file not found (create one with `panda-tui init {tmp_path}/nope.toml`)"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_file(write_toml):
+    path = write_toml(GOOD)
+    os.chmod(path, 0)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "cannot read" in info.value.errors[0]
+
+
+def test_defaults_apply_and_jobs_override(write_toml):
+    cfg = load_config(write_toml("""
+        [defaults]
+        timezone = "Europe/Berlin"
+        timeout = "5m"
+        retries = 2
+        [jobs.a]
+        schedule = "0 3 * * *"
+        command = ["echo", "hi"]
+        retries = 0
+        [jobs.b]
+        schedule = "@every 30s"
+        image = "busybox"
+    """))
+    a, b = cfg.jobs["a"], cfg.jobs["b"]
+    assert (a.tz, a.timeout, a.retries, a.command) == ("Europe/Berlin", 300.0, 0, ("echo", "hi"))
+    assert (b.retries, b.runner_kind, a.runner_kind) == (2, "docker", "local")
+
+
+def test_the_sample_jobs_toml_is_valid():
+    from tests.conftest import REPO
+    cfg = load_config(str(REPO / "jobs.toml"))
+    assert {"hello", "flaky-export", "nightly-backup"} <= set(cfg.jobs)
+
+
+def test_cli_prints_errors_and_exits_2(write_toml, cli):
+    path = write_toml('[jobs.a]\nschedule = "0 0 31 2 *"\ncommand = "true"\ntimeout = "five"\n')
+    result = cli("validate", "--config", path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2 and "Traceback" not in result.stderr
+    assert lines[0].startswith('jobs.toml: job "a": ')
+
+
+def test_cli_validate_ok_prints_next_three(write_toml, cli):
+    result = cli("validate", "--config", write_toml(GOOD))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "ok: 1 job"
+    assert result.stdout.count("+00:00") == 3

@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+
+import pytest
+
+from panda_tui.store import StoreError, connect
+from panda_tui.store import control, lease, logs, runs, state
+from panda_tui.store.db import SCHEMA_VERSION
+
+
+def test_migrates_an_empty_file_with_wal_and_owner_only_mode(db_path):
+    conn = connect(db_path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert stat.S_IMODE(os.stat(db_path).st_mode) == 0o600
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"runs", "logs", "job_state", "control", "lease", "meta", "outbox"} <= tables
+    conn.close()
+    assert connect(db_path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION  # idempotent
+
+
+def test_slot_identity_prevents_a_second_run(db_path):
+    conn = connect(db_path)
+    first = runs.insert(conn, "a", 1000.0, trigger="schedule", now=1000.0)
+    assert first is not None
+    assert runs.insert(conn, "a", 1000.0, trigger="catchup", now=1001.0) is None
+    assert runs.insert(conn, "a", 1000.0, trigger="retry", attempt=2, now=1001.0) is not None
+    assert runs.insert(conn, "a", 1000.0, trigger="manual", now=1001.0) is not None  # manual is its own slot
+
+
+def test_run_round_trip_and_forward_only_transitions(db_path):
+    conn = connect(db_path)
+    rid = runs.insert(conn, "a", 1000.0, trigger="schedule", now=1000.0)
+    assert runs.mark_running(conn, rid, 1000.25, "pid:1", None)
+    assert runs.finish(conn, rid, "failed", 1003.25, exit_code=3, reason="exit 3")
+    assert not runs.finish(conn, rid, "succeeded", 1004.0)  # already final
+    run = runs.get(conn, rid)
+    assert (run.status, run.exit_code, run.duration_s, run.lateness, run.reason) == ("failed", 3, 3.0, 0.25, "exit 3")
+    assert runs.history(conn, "a")[0] == run
+
+
+def test_log_writer_batches_and_pages(db_path):
+    conn = connect(db_path)
+    rid = runs.insert(conn, "a", 1.0, trigger="manual", now=1.0)
+    writer = logs.LogWriter(db_path)
+    sink = logs.RunLog(writer, rid)
+    for i in range(2500):
+        sink.line("out" if i % 2 else "err", f"line {i}")
+    assert sink.close()
+    writer.close()
+    assert [l.text for l in logs.read(conn, rid, 0, 3)] == ["line 0", "line 1", "line 2"]
+    assert [l.seq for l in logs.read_before(conn, rid, 2501, 2)] == [2499, 2500]
+    assert [l.stream for l in logs.tail(conn, rid, 2)] == ["err", "out"]
+    run = runs.get(conn, rid)
+    assert (run.out_lines, run.err_lines, run.log_lines) == (1250, 1250, 2500)
+
+
+def test_log_cap_ends_with_a_marker_saying_how_much_was_dropped(db_path):
+    conn = connect(db_path)
+    rid = runs.insert(conn, "a", 1.0, trigger="manual", now=1.0)
+    writer = logs.LogWriter(db_path)
+    sink = logs.RunLog(writer, rid, max_lines=10)
+    for i in range(100):
+        sink.line("out", f"line {i}")
+    sink.close()
+    writer.close()
+    lines = logs.read(conn, rid, 0, 1000)
+    assert len([l for l in lines if l.stream == "out"]) == 10
+    assert "90 lines" in lines[-1].text and lines[-1].stream == "sys"
+
+
+def test_retention_keeps_ledger_rows(db_path):
+    conn = connect(db_path)
+    writer = logs.LogWriter(db_path)
+    ids = []
+    for n in range(5):
+        rid = runs.insert(conn, "a", float(n), trigger="schedule", now=float(n))
+        sink = logs.RunLog(writer, rid)
+        sink.line("out", "x")
+        sink.close()
+        ids.append(rid)
+    writer.close()
+    assert logs.prune(conn, "a", keep_runs=2) == 3
+    assert [bool(logs.read(conn, i)) for i in ids] == [False, False, False, True, True]
+    assert len(runs.history(conn, "a")) == 5
+
+
+def test_control_requests_round_trip(db_path):
+    conn = connect(db_path)
+    rid = control.submit(conn, "trigger", job="a", args={"at": 5.0}, now=10.0)
+    taken = control.take_pending(conn, 11.0)
+    assert [(r.id, r.kind, r.job, r.args) for r in taken] == [(rid, "trigger", "a", {"at": 5.0})]
+    assert control.take_pending(conn, 12.0) == []
+    control.complete(conn, rid, 12.0, outcome="run 7 queued")
+    assert control.wait_done(conn, rid, 0.1).outcome == "run 7 queued"
+
+
+def test_lease_is_exclusive_until_it_expires(db_path):
+    a, b = connect(db_path), connect(db_path)
+    assert lease.try_acquire(a, "host:1:0:daemon", now=100.0, ttl=10) is None
+    holder = lease.try_acquire(b, "host:2:0:daemon", now=105.0, ttl=10)
+    assert holder is not None and holder.owner == "host:1:0:daemon"
+    assert lease.heartbeat(a, "host:1:0:daemon", now=108.0)
+    assert lease.try_acquire(b, "host:2:0:daemon", now=117.0, ttl=10) is not None
+    assert lease.try_acquire(b, "host:2:0:daemon", now=118.5, ttl=10) is None  # expired: taken over
+    assert not lease.heartbeat(a, "host:1:0:daemon", now=119.0)
+
+
+def test_paused_and_last_slot_survive_reopen(db_path):
+    conn = connect(db_path)
+    state.set_paused(conn, "a", True, 1.0)
+    state.set_last_slot(conn, "a", 50.0, 1.0)
+    state.set_last_slot(conn, "a", 40.0, 2.0)  # never goes back
+    conn.close()
+    conn = connect(db_path)
+    assert state.paused_jobs(conn) == {"a"}
+    assert state.last_slots(conn) == {"a": 50.0}
+
+
+def test_not_sqlite_is_refused_and_untouched(tmp_path):
+    path = tmp_path / "x.db"
+    path.write_bytes(b"hello, I am not a database" * 100)
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="not a panda-tui database"):
+        connect(str(path))
+    assert path.read_bytes() == before
+
+
+def test_newer_schema_is_refused(db_path):
+    connect(db_path).execute("PRAGMA user_version=99")
+    with pytest.raises(StoreError, match="newer than this panda-tui supports"):
+        connect(db_path)
+
+
+def test_readonly_connection_reads(db_path):
+    conn = connect(db_path)
+    runs.insert(conn, "a", 1.0, trigger="manual", now=1.0)
+    ro = connect(db_path, readonly=True)
+    assert len(runs.history(ro, "a")) == 1
+    with pytest.raises(sqlite3.OperationalError):
+        runs.insert(ro, "a", 2.0, trigger="manual", now=2.0)
