@@ -24,3 +24,9 @@ def main(ctx: click.Context, config_path: str, db_path: str | None, read_only: b
 
 main.add_command(validate)
 main.add_command(next_cmd)
+
+from panda_tui.cli.read_cmds import executions, logs_cmd, status  # noqa: E402
+from panda_tui.cli.run_cmds import daemon, kill, pause, reload, resume, run_cmd, trigger  # noqa: E402
+
+for _command in (daemon, run_cmd, trigger, pause, resume, kill, reload, executions, status, logs_cmd):
+    main.add_command(_command)

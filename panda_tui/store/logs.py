@@ -126,7 +126,8 @@ class RunLog:
     def __init__(self, writer: LogWriter, run_id: int, *, redact: Callable[[str], str] | None = None,
                  max_lines: int = 50_000, max_bytes: int = 20 * 1024 * 1024,
                  start_seq: int = 0, out_lines: int = 0, err_lines: int = 0,
-                 stored_lines: int = 0, stored_bytes: int = 0, dropped: int = 0):
+                 stored_lines: int = 0, stored_bytes: int = 0, dropped: int = 0,
+                 tee: Callable[[str, str], None] | None = None):
         self.writer = writer
         self.run_id = run_id
         self.redact = redact
@@ -139,8 +140,14 @@ class RunLog:
         self.dropped = dropped
         self.dropped_bytes = 0
         self.capped = stored_lines >= max_lines or stored_bytes >= max_bytes
+        self.tee = tee  # sees each stored line (redacted), e.g. to stream `panda-tui run` to the terminal
+        self._lock = threading.Lock()  # the reader thread and the scheduler loop may both write
 
     def line(self, stream: str, text: str, ts: float | None = None) -> None:
+        with self._lock:
+            self._line(stream, text, ts)
+
+    def _line(self, stream: str, text: str, ts: float | None) -> None:
         self.counts[stream] += 1
         if self.capped:
             self.dropped += 1
@@ -153,20 +160,23 @@ class RunLog:
             self.capped = True
             self.dropped += 1
             self.dropped_bytes += size
-            self.system(f"[panda] log cap reached ({self.max_lines} lines or "
-                        f"{self.max_bytes // 1024 // 1024} MiB): further output is not stored")
+            self._emit("sys", f"[panda] log cap reached ({self.max_lines} lines or "
+                        f"{self.max_bytes // 1024 // 1024} MiB): further output is not stored", 0, ts)
             return
         self._emit(stream, text, size, ts)
 
     def system(self, text: str, ts: float | None = None) -> None:
         """A line from panda-tui itself (markers, reasons); not counted against the cap."""
-        self._emit("sys", text, len(text), ts)
+        with self._lock:
+            self._emit("sys", text, len(text), ts)
 
     def _emit(self, stream: str, text: str, size: int, ts: float | None) -> None:
         self.seq += 1
         if stream != "sys":
             self.lines += 1
             self.bytes += size
+        if self.tee is not None:
+            self.tee(stream, text)
         self.writer.put((self.run_id, self.seq, ts or time.time(), stream, text,
                          self.counts["out"], self.counts["err"], self.lines, self.bytes, self.dropped))
 

@@ -1,0 +1,139 @@
+"""Commands that run or steer: daemon, run, and the control requests (trigger, pause, resume, kill, reload)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+
+import click
+
+from panda_tui.cli.common import common, fail, get_config, require_job, resolve_db, safe
+from panda_tui.config import ConfigError
+from panda_tui.store import connect, control, lease, runs
+
+
+@click.command()
+@click.option("--secrets-file", type=click.Path(), default=None, help="KEY=VALUE file for secrets (mode 600).")
+@common
+def daemon(config_path: str, db_path: str | None, secrets_file: str | None) -> None:
+    """Run the scheduler headless; JSON decision log on stdout. SIGHUP reloads, SIGTERM stops."""
+    from panda_tui.engine.daemon import run_headless
+    from panda_tui.engine.events import stdout_log
+    from panda_tui.engine.scheduler import LeaseHeld
+    config = get_config(config_path, secrets_file)
+    path = resolve_db(db_path)
+    events = stdout_log()
+    try:
+        code = asyncio.run(run_headless(config, path, events))
+    except LeaseHeld as exc:
+        fail(f"{exc}; not starting a second scheduler on {path}", 1)
+    sys.exit(code)
+
+
+@click.command(name="run")
+@click.argument("job")
+@click.option("--secrets-file", type=click.Path(), default=None)
+@common
+def run_cmd(config_path: str, db_path: str | None, job: str, secrets_file: str | None) -> None:
+    """Run one attempt of JOB now, in the foreground, and exit with its exit code."""
+    config = get_config(config_path, secrets_file)
+    require_job(config, job)
+    code = asyncio.run(_run_once(config, resolve_db(db_path), job))
+    sys.exit(code)
+
+
+async def _run_once(config, db_path: str, name: str) -> int:
+    from panda_tui.engine.scheduler import Scheduler
+
+    def tee(stream: str, text: str) -> None:
+        out = sys.stderr if stream == "err" else sys.stdout
+        out.write(safe(text) + "\n")
+        out.flush()
+
+    sched = Scheduler(config, db_path, role="run", watch_config=False)
+    sched.tee = tee
+    job = config.jobs[name]
+    answer = sched.dispatch(job, sched.clock.now(), "manual")
+    execution = next(iter(sched.active[name].values()), None)
+    if execution is None:
+        click.echo(f"error: {safe(answer)}", err=True)
+        return 1
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, lambda: execution.kill("interrupted (Ctrl-C)"))
+    await execution.task
+    run = runs.get(sched.conn, execution.run_id)
+    await asyncio.to_thread(sched.writer.close)
+    click.echo(f"run {run.id}: {run.status}" + (f" ({safe(run.reason)})" if run.reason else "")
+               + (f" in {run.duration_s:.2f}s" if run.duration_s is not None else ""), err=True)
+    if run.status == "timed_out":
+        return 124
+    return run.exit_code if run.exit_code is not None else 1
+
+
+def _request(db_path: str | None, kind: str, job: str | None = None, run_id: int | None = None,
+             args: dict | None = None, no_scheduler_hint: str = "") -> None:
+    path = resolve_db(db_path)
+    conn = connect(path)
+    if lease.live_holder(conn) is None:
+        fail(f"no scheduler is running on {path}: start one with `panda-tui daemon` or open the console"
+             + no_scheduler_hint, 1)
+    req_id = control.submit(conn, kind, job=job, run_id=run_id, args=args)
+    done = control.wait_done(conn, req_id, timeout=10.0)
+    if done is None or done.done_at is None:
+        fail(f"the scheduler did not answer within 10s (request {req_id} is still pending)", 1)
+    if done.error:
+        fail(done.error, 1)
+    click.echo(safe(done.outcome))
+
+
+@click.command()
+@click.argument("job")
+@click.option("--at", default=None, help="Run as if scheduled at this ISO 8601 time.")
+@common
+def trigger(config_path: str, db_path: str | None, job: str, at: str | None) -> None:
+    """Ask the scheduler to run JOB now (trigger "manual")."""
+    from panda_tui.cli.config_cmds import parse_instant
+    args = {"at": parse_instant(at).timestamp()} if at else {}
+    _request(db_path, "trigger", job=job, args=args,
+             no_scheduler_hint=f", or run it once in the foreground with `panda-tui run {job}`")
+
+
+@click.command()
+@click.argument("job")
+@common
+def pause(config_path: str, db_path: str | None, job: str) -> None:
+    """Pause JOB: its slots are recorded as skipped until resumed (survives restarts)."""
+    _request(db_path, "pause", job=job)
+
+
+@click.command()
+@click.argument("job")
+@click.option("--catchup", is_flag=True, help="Also run the newest slot skipped while paused.")
+@common
+def resume(config_path: str, db_path: str | None, job: str, catchup: bool) -> None:
+    """Resume a paused JOB."""
+    _request(db_path, "resume", job=job, args={"catchup": catchup})
+
+
+@click.command()
+@click.argument("target")
+@common
+def kill(config_path: str, db_path: str | None, target: str) -> None:
+    """Kill a job's running runs (JOB) or one run (RUN_ID): SIGTERM, grace, SIGKILL."""
+    if target.isdigit():
+        _request(db_path, "kill", run_id=int(target))
+    else:
+        _request(db_path, "kill", job=target)
+
+
+@click.command()
+@common
+def reload(config_path: str, db_path: str | None) -> None:
+    """Ask the scheduler to re-read jobs.toml (an invalid file is refused; the last good one keeps running)."""
+    try:
+        get_config(config_path)
+    except ConfigError as exc:
+        click.echo(safe("\n".join(exc.errors)), err=True)
+        fail("jobs.toml is invalid; not asking the scheduler to reload it", 2)
+    _request(db_path, "reload")

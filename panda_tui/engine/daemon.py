@@ -1,0 +1,78 @@
+"""Run the scheduler: headless in the foreground (daemon), or on a thread of its own (embedded)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from panda_tui.config import Config
+from panda_tui.engine.events import EventLog
+from panda_tui.engine.scheduler import LeaseHeld, Scheduler
+
+
+def _prepare_loop(loop: asyncio.AbstractEventLoop) -> None:
+    # Docker calls use threads of their own; this pool serves log flushes and quick blocking calls.
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=32, thread_name_prefix="panda"))
+
+
+async def run_headless(config: Config, db_path: str, events: EventLog) -> int:
+    """Until SIGTERM/SIGINT; SIGHUP reloads. Returns the process exit code."""
+    loop = asyncio.get_running_loop()
+    _prepare_loop(loop)
+    sched = Scheduler(config, db_path, events=events, role="daemon")
+    stop = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, lambda: sched.reload("SIGHUP"))
+    try:
+        await sched.run(stop)
+    except LeaseHeld as exc:
+        events.emit("refused", error=str(exc))
+        raise
+    return 3 if sched.lease_lost else 0
+
+
+class EmbeddedScheduler:
+    """The very same scheduler on a background thread, for a console that found no daemon."""
+
+    def __init__(self, config: Config, db_path: str):
+        self.events = EventLog(None)
+        self.sched = Scheduler(config, db_path, events=self.events, role="console")
+        self._loop = asyncio.new_event_loop()
+        _prepare_loop(self._loop)
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._main, name="panda-scheduler", daemon=True)
+        self.error: BaseException | None = None
+        self._ready = threading.Event()
+
+    def start(self) -> None:
+        """Acquire the lease now (LeaseHeld propagates), then run the loop on the thread."""
+        self.sched.acquire()
+        self._thread.start()
+        self._ready.wait(5)
+
+    def _main(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._stop = asyncio.Event()
+        self._ready.set()
+        try:
+            self._loop.run_until_complete(self._run())
+        except BaseException as exc:  # surfaced in the console header
+            self.error = exc
+        finally:
+            self._loop.close()
+
+    async def _run(self) -> None:
+        await self.sched.run(self._stop, acquire=False)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+            self._loop.call_soon_threadsafe(self.sched.wake)
+            self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()

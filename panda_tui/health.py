@@ -1,0 +1,81 @@
+"""Per-job health at a glance, read from the store: shared by `status` and the console."""
+
+from __future__ import annotations
+
+import sqlite3
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from panda_tui.config import Job
+from panda_tui.store import runs, state
+from panda_tui.store.runs import BAD, Run
+
+DAY = 86400.0
+GLYPHS = {"failing": "✗", "running": "▶", "missed": "!", "paused": "‖", "disabled": "–", "ok": "✓", "new": "·"}
+URGENCY = {"failing": 0, "missed": 1, "running": 2, "paused": 4, "ok": 3, "new": 3, "disabled": 5}
+
+
+@dataclass
+class JobHealth:
+    name: str
+    state: str  # failing running missed paused disabled ok new
+    paused: bool
+    next_at: float | None
+    last: Run | None
+    success_rate: float | None  # of the last 20 finished runs
+    failure_rate: float | None
+    median_s: float | None
+    durations: list[tuple[float, bool]] = field(default_factory=list)  # oldest first: (seconds, failed)
+    missed_24h: int = 0
+    running: list[int] = field(default_factory=list)
+
+    @property
+    def glyph(self) -> str:
+        return GLYPHS[self.state]
+
+
+def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] | None = None,
+               spark: int = 30) -> JobHealth:
+    paused = state.paused_jobs(conn) if paused is None else paused
+    recent = runs.recent_outcomes(conn, job.name, max(20, spark))
+    last20 = recent[:20]
+    active = runs.active(conn, job.name)
+    running = [r.id for r in active if r.status == "running"]
+    missed = runs.missed_since(conn, now - DAY, job.name)
+    done = [r for r in last20 if r.status not in ("missed",)]
+    ok = sum(1 for r in done if r.status == "succeeded")
+    durations = [(r.duration_s, r.status in BAD) for r in reversed(recent[:spark]) if r.duration_s is not None]
+    ok_durations = [r.duration_s for r in last20 if r.duration_s is not None]
+    latest = runs.latest(conn, job.name)
+    settled = next((r for r in recent if r.status != "missed"), None)
+    return JobHealth(
+        name=job.name, state=_state(job, job.name in paused, running, settled, latest),
+        paused=job.name in paused, next_at=next_fire(job, now) if job.enabled else None, last=latest,
+        success_rate=ok / len(done) if done else None,
+        failure_rate=(len(done) - ok) / len(done) if done else None,
+        median_s=statistics.median(ok_durations) if ok_durations else None,
+        durations=durations, missed_24h=missed, running=running)
+
+
+def _state(job: Job, paused: bool, running: list[int], settled: Run | None, latest: Run | None) -> str:
+    if not job.enabled:
+        return "disabled"
+    if running:
+        return "running"
+    if paused:
+        return "paused"
+    if settled is not None and settled.status in BAD:
+        return "failing"
+    if latest is not None and latest.status in ("missed", "lost"):
+        return "missed"
+    return "ok" if settled else "new"
+
+
+def next_fire(job: Job, now: float) -> float:
+    return job.schedule.next_after(datetime.fromtimestamp(now, timezone.utc))[0].timestamp()
+
+
+def sort_key(h: JobHealth) -> tuple:
+    """Failing first, then missed, then running, then by next run."""
+    return (URGENCY[h.state], h.next_at or float("inf"), h.name)

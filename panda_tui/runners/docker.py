@@ -1,0 +1,277 @@
+"""Run an attempt in a new Docker container (docker SDK); stream its output as it comes."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+import threading
+import time
+from typing import TYPE_CHECKING, Any, Callable
+
+from panda_tui.config import Job
+from panda_tui.runners.base import Attempt, Outcome, RunnerError
+from panda_tui.runners.lines import LineAssembler
+from panda_tui.store.logs import RunLog, resume_state
+
+if TYPE_CHECKING:
+    from panda_tui.engine.scheduler import Scheduler
+
+API_TIMEOUT = 30
+STREAMS = {1: "out", 2: "err"}
+
+
+def plain_error(exc: BaseException) -> str:
+    """A Docker/requests exception as one plain line."""
+    text = str(exc)
+    explanation = getattr(exc, "explanation", None)
+    if explanation:
+        text = explanation if isinstance(explanation, str) else str(explanation)
+    for needle, plain in (("No such file or directory", "no engine socket (is dockerd running?)"),
+                          ("Connection refused", "connection refused (is dockerd running?)"),
+                          ("Connection aborted", "connection aborted"),
+                          ("Read timed out", "the engine did not answer in time"),
+                          ("Permission denied", "permission denied on the engine socket")):
+        if needle in text:
+            return plain
+    return " ".join(text.split())[:300]
+
+
+def _unreachable(exc: BaseException) -> bool:
+    import docker.errors
+    import requests.exceptions
+    if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ConnectionError)):
+        return True
+    return isinstance(exc, docker.errors.DockerException) and not isinstance(exc, docker.errors.APIError)
+
+
+async def in_thread(fn: Callable[[], Any]) -> Any:
+    """Run a blocking call on a thread of its own (engine calls may block for long; never starve a pool)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future = loop.create_future()
+
+    def target() -> None:
+        try:
+            result = fn()
+        except BaseException as exc:  # handed to the awaiting coroutine
+            loop.call_soon_threadsafe(_set, future, None, exc)
+        else:
+            loop.call_soon_threadsafe(_set, future, result, None)
+
+    threading.Thread(target=target, daemon=True, name="panda-docker-call").start()
+    return await future
+
+
+def _set(future: asyncio.Future, result: Any, exc: BaseException | None) -> None:
+    if future.done():
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(result)
+
+
+class DockerRunner:
+    kind = "docker"
+
+    def __init__(self, host: str | None, db_id: str):
+        self.host = host
+        self.db_id = db_id
+        self._client = None
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self) -> str:
+        return self.host or "local"
+
+    def client(self):
+        """A connected client, created on first use and again after the engine went away."""
+        import docker
+        with self._lock:
+            if self._client is None:
+                try:
+                    if self.host:
+                        self._client = docker.DockerClient(base_url=self.host, timeout=API_TIMEOUT)
+                    else:
+                        self._client = docker.from_env(timeout=API_TIMEOUT)
+                except Exception as exc:
+                    raise RunnerError(f"docker engine unreachable: {plain_error(exc)}") from None
+            return self._client
+
+    def ping(self) -> tuple[bool, str | None]:
+        try:
+            self.client().ping()
+            return True, None
+        except RunnerError as exc:
+            return False, str(exc)
+        except Exception as exc:
+            self._client = None
+            return False, f"docker engine unreachable: {plain_error(exc)}"
+
+    async def start(self, attempt: Attempt, sink: RunLog) -> DockerHandle:
+        container = await in_thread(lambda: self._create(attempt))
+        return DockerHandle(self, container, sink)
+
+    def _create(self, attempt: Attempt):
+        import docker.errors
+        job = attempt.job
+        try:
+            client = self.client()
+            self._ensure_image(client, job)
+            container = client.containers.create(
+                job.image, command=_command(job), environment=attempt.env, labels=attempt.labels,
+                name=f"panda-{job.name}-{attempt.run_id}-{self.db_id[:6]}", detach=True, tty=False,
+                stdin_open=False, network_mode=job.network_mode, mem_limit=job.mem_limit,
+                nano_cpus=int(job.cpus * 1e9) if job.cpus else None, working_dir=job.workdir,
+                user=job.user, volumes=list(job.volumes) or None, restart_policy={"Name": "no"})
+            container.start()
+            return container
+        except RunnerError:
+            raise
+        except docker.errors.APIError as exc:
+            raise RunnerError(f"docker: {plain_error(exc)}") from None
+        except Exception as exc:
+            if _unreachable(exc):
+                self._client = None
+                raise RunnerError(f"docker engine unreachable: {plain_error(exc)}") from None
+            raise
+
+    def _ensure_image(self, client, job: Job) -> None:
+        import docker.errors
+        if job.pull == "always":
+            self._pull(client, job.image)
+            return
+        try:
+            client.images.get(job.image)
+        except docker.errors.ImageNotFound:
+            if job.pull == "never":
+                raise RunnerError(f"image {job.image!r} is not on this engine and pull = \"never\"") from None
+            self._pull(client, job.image)
+
+    @staticmethod
+    def _pull(client, image: str) -> None:
+        import docker.errors
+        try:
+            client.images.pull(image)
+        except docker.errors.APIError as exc:
+            raise RunnerError(f"image pull failed for {image!r}: {plain_error(exc)}") from None
+
+    def find(self, run_id: int):
+        """The container of a run in this database, or None."""
+        client = self.client()
+        found = client.containers.list(all=True, filters={
+            "label": [f"panda.run_id={run_id}", f"panda.db={self.db_id}"]})
+        return found[0] if found else None
+
+
+def _command(job: Job) -> list[str] | None:
+    if isinstance(job.command, str):
+        return ["sh", "-c", job.command]
+    return list(job.command) if job.command else None
+
+
+class DockerHandle:
+    def __init__(self, runner: DockerRunner, container, sink: RunLog, skip: tuple[int, int] = (0, 0)):
+        self.runner = runner
+        self.container = container
+        self.ref = container.id
+        self.engine = runner.engine
+        self._sink = sink
+        self._skip = {"out": skip[0], "err": skip[1]}
+        self._stream_error: str | None = None
+        self._reader = threading.Thread(target=self._read, daemon=True, name=f"panda-logs-{container.id[:12]}")
+        self._reader.start()
+
+    def _read(self) -> None:
+        sink, skip = self._sink, self._skip
+
+        def emitter(name: str) -> Callable[[str], None]:
+            def emit(text: str) -> None:
+                if skip[name]:
+                    skip[name] -= 1
+                    return
+                sink.line(name, text, time.time())
+            return emit
+
+        assemblers = {1: LineAssembler(emitter("out")), 2: LineAssembler(emitter("err"))}
+        try:
+            for stream, data in _frames(self.runner.client().api, self.container.id):
+                if stream in assemblers:
+                    assemblers[stream].feed(data)
+        except Exception as exc:
+            self._stream_error = plain_error(exc)
+        for assembler in assemblers.values():
+            assembler.close()
+
+    async def wait(self) -> Outcome:
+        try:
+            result = await in_thread(lambda: self.container.wait())
+        except Exception as exc:
+            self.runner._client = None
+            return Outcome(None, error=f"docker engine unreachable while waiting: {plain_error(exc)}")
+        await in_thread(lambda: self._reader.join(30))
+        code = result.get("StatusCode")
+        error = (result.get("Error") or {}).get("Message") if isinstance(result.get("Error"), dict) else None
+        return Outcome(exit_code=code, error=f"docker: {error}" if error else None)
+
+    async def stop(self, grace: float) -> None:
+        try:
+            await in_thread(lambda: self.container.stop(timeout=max(1, int(round(grace)))))
+        except Exception:
+            try:
+                await in_thread(lambda: self.container.kill())
+            except Exception:
+                pass
+
+    async def cleanup(self) -> None:
+        try:
+            await in_thread(lambda: self.container.remove(force=True))
+        except Exception:
+            pass  # already gone, or the engine went away: nothing of ours to keep
+
+
+def _frames(api, container_id: str):
+    """(stream, bytes) frames of a container's log, from the start, following until it stops."""
+    response = api._get(api._url("/containers/{0}/logs", container_id),
+                        params={"stdout": 1, "stderr": 1, "follow": 1}, stream=True)
+    api._raise_for_status(response)
+    api._disable_socket_timeout(api._get_raw_response_socket(response))
+    raw = response.raw
+    read = getattr(raw, "read1", None) or raw.read
+    buf = bytearray()
+    try:
+        while True:
+            while len(buf) >= 8:
+                stream, length = struct.unpack_from(">BxxxL", buf)
+                if len(buf) < 8 + length:
+                    break
+                yield stream, bytes(buf[8:8 + length])
+                del buf[:8 + length]
+            chunk = read(65536)
+            if not chunk:
+                return
+            buf += chunk
+    finally:
+        response.close()
+
+
+async def adopt(sched: Scheduler, run, job: Job) -> str | None:
+    """Re-attach to a run's container after a restart. Returns a reason when it is lost."""
+    runner = sched.runners.docker(job.docker_host if job.image else None)
+    try:
+        container = await in_thread(lambda: runner.find(run.id))
+    except Exception as exc:
+        return f"container could not be checked after a restart: {plain_error(exc)}"
+    if container is None:
+        return "container is gone (removed while the scheduler was down)"
+    resume = resume_state(sched.conn, run.id)
+    from panda_tui.secrets import Redactor, available, resolve
+    try:
+        redact = Redactor(resolve(job, available(sched.config)).values())
+    except Exception:
+        redact = Redactor(())
+    sink = sched.new_sink(run, job, redact, resume)
+    skip = (resume["out_lines"], resume["err_lines"])
+    handle = await in_thread(lambda: DockerHandle(runner, container, sink, skip))
+    sched.events.emit("adopted", run.job, run.id, container=container.id[:12], status=container.status)
+    sched.launch(job, run.id, adopt=lambda execution: execution.resume(handle, sink))
+    return None
