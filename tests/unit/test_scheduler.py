@@ -1,0 +1,321 @@
+"""Scheduling policies on an injected clock with a fake runner and a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import textwrap
+from datetime import datetime, timezone
+
+import pytest
+
+from panda_tui.config import load_config
+from panda_tui.engine.clock import FakeClock
+from panda_tui.engine.scheduler import LeaseHeld, Scheduler
+from panda_tui.runners.base import Outcome
+from panda_tui.store import connect, control, runs, state
+from tests.fakes import FakeRunners, eventually
+
+T0 = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc).timestamp()
+
+
+class Harness:
+    def __init__(self, tmp_path, toml: str, start: float = T0):
+        self.cfg_path = tmp_path / "jobs.toml"
+        self.cfg_path.write_text(textwrap.dedent(toml))
+        self.db = str(tmp_path / "panda.db")
+        self.clock = FakeClock(start)
+        self.runners = FakeRunners()
+        self.sched: Scheduler | None = None
+
+    async def open(self) -> Scheduler:
+        self.sched = Scheduler(load_config(str(self.cfg_path)), self.db, clock=self.clock,
+                               runners=self.runners, watch_config=False)
+        self.sched.acquire()
+        await self.sched.start()
+        await self.yield_to_runs()
+        return self.sched
+
+    async def yield_to_runs(self) -> None:
+        for _ in range(5):
+            await asyncio.sleep(0)
+
+    async def at(self, offset: float) -> None:
+        self.clock.set(T0 + offset)
+        await self.sched.tick()
+        await self.yield_to_runs()  # let the runs' tasks reach their runner
+
+    def request(self, kind: str, **kw) -> int:
+        """Submit as a console or the CLI would: on a connection of its own."""
+        conn = connect(self.db)
+        try:
+            return control.submit(conn, kind, **kw)
+        finally:
+            conn.close()
+
+    def rows(self, job: str = "j"):
+        return list(reversed(runs.history(self.sched.conn, job, 1000)))
+
+    def statuses(self, job: str = "j"):
+        return [r.status for r in self.rows(job)]
+
+    def finish(self, run_id: int, code: int = 0):
+        self.runners.fake.finish(run_id, code)
+
+    async def settled(self):
+        await eventually(lambda: not any(self.sched.active.values()))
+
+    async def close(self):
+        await self.sched.shutdown(grace=0.1)
+
+
+@pytest.fixture
+async def harness(tmp_path):
+    made = []
+
+    async def make(toml: str, start: float = T0) -> Harness:
+        h = Harness(tmp_path, toml, start)
+        await h.open()
+        made.append(h)
+        return h
+
+    yield make
+    for h in made:
+        if h.sched and not h.sched.conn is None:
+            try:
+                await h.close()
+            except Exception:
+                pass
+
+
+def job(extra: str = "", schedule: str = "* * * * *") -> str:
+    return f'[jobs.j]\nschedule = "{schedule}"\ncommand = "true"\n{extra}\n'
+
+
+async def test_a_slot_becomes_a_ledger_row_then_a_run_with_the_env_a_job_needs(harness):
+    h = await harness(job())
+    await h.at(60)
+    await eventually(lambda: 1 in h.runners.fake.handles)
+    env = h.runners.fake.handles[1].attempt.env
+    assert env["PANDA_JOB"] == "j" and env["PANDA_RUN_ID"] == "1" and env["PANDA_ATTEMPT"] == "1"
+    assert env["PANDA_SCHEDULED_AT"] == "2026-06-01T12:01:00Z" and env["PANDA_TRIGGER"] == "schedule"
+    h.finish(1)
+    await h.settled()
+    (row,) = h.rows()
+    assert (row.status, row.scheduled_at, row.lateness) == ("succeeded", T0 + 60, 0.0)
+
+
+async def test_forbid_skips_a_slot_while_a_run_is_active(harness):
+    h = await harness(job())
+    await h.at(60)
+    await h.at(120)
+    assert h.statuses() == ["running", "skipped"]
+    assert h.rows()[1].reason == "overlap: run 1 still running"
+
+
+async def test_allow_runs_up_to_max_concurrent(harness):
+    h = await harness(job('concurrency = "allow"\nmax_concurrent = 2'))
+    for minute in (1, 2, 3):
+        await h.at(60 * minute)
+    await eventually(lambda: len(h.runners.fake.handles) == 2)
+    assert h.statuses() == ["running", "running", "skipped"]
+    assert "max_concurrent 2 reached" in h.rows()[2].reason
+
+
+async def test_replace_kills_the_active_run_then_starts_the_new_one(harness):
+    h = await harness(job('concurrency = "replace"'))
+    await h.at(60)
+    await eventually(lambda: 1 in h.runners.fake.handles)
+    await h.at(120)
+    await eventually(lambda: 2 in h.runners.fake.handles)
+    assert h.runners.fake.handles[1].stopped
+    first, second = h.rows()
+    assert (first.status, first.reason) == ("killed", "replaced by run 2")
+    assert second.status == "running"
+
+
+async def test_queue_starts_when_the_active_one_ends_and_is_bounded(harness):
+    h = await harness(job('concurrency = "queue"\nqueue_max = 1'))
+    await h.at(60)
+    await h.at(120)
+    await h.at(180)
+    assert h.statuses() == ["running", "queued", "skipped"]
+    assert h.rows()[2].reason == "queue full (1 waiting)"
+    await eventually(lambda: 1 in h.runners.fake.handles)
+    h.finish(1)
+    await eventually(lambda: 2 in h.runners.fake.handles)
+    assert h.statuses() == ["succeeded", "running", "skipped"]
+
+
+async def test_retries_double_with_jitter_and_group_under_the_slot(harness):
+    h = await harness(job('retries = 2\nretry_delay = "10s"'))
+    await h.at(60)
+    await eventually(lambda: 1 in h.runners.fake.handles)
+    h.finish(1, 3)
+    await eventually(lambda: len(h.rows()) == 2)
+    retry = h.rows()[1]
+    assert (retry.attempt, retry.trigger, retry.scheduled_at, retry.status) == (2, "retry", T0 + 60, "queued")
+    assert 10 <= retry.not_before - (T0 + 60) <= 12.5
+    await h.at(59 + 10)  # not yet due
+    assert retry.id not in h.runners.fake.handles
+    await h.at(60 + 12.5)
+    await eventually(lambda: retry.id in h.runners.fake.handles)
+    h.finish(retry.id, 1)
+    await eventually(lambda: len(h.rows()) == 3)
+    third = h.rows()[2]
+    assert third.attempt == 3 and 20 <= third.not_before - (T0 + 72.5) <= 25
+    await h.at(60 + 12.5 + 25)
+    await eventually(lambda: third.id in h.runners.fake.handles)
+    h.finish(third.id, 1)
+    await h.settled()
+    assert h.statuses() == ["failed", "failed", "failed"]  # retries = 2: three attempts, no fourth
+
+
+async def test_a_slot_past_its_starting_deadline_is_missed(harness):
+    h = await harness(job('starting_deadline = "30s"', schedule="@every 120s"))
+    h.clock.set(T0 + 120 + 45)  # the loop woke 45 s late
+    await h.sched.tick()
+    (row,) = h.rows()
+    assert row.status == "missed" and "starting_deadline" in row.reason
+
+
+@pytest.mark.parametrize("policy, expected", [
+    ("none", ["succeeded", "missed", "missed", "missed", "missed", "missed"]),
+    ("latest", ["succeeded", "missed", "missed", "missed", "missed", "running"]),
+    ("all", ["succeeded", "running", "queued", "queued", "queued", "queued"]),
+])
+async def test_catch_up_after_an_outage(tmp_path, policy, expected):
+    h = Harness(tmp_path, job(f'catchup = "{policy}"'))
+    await h.open()
+    await h.at(60)
+    await eventually(lambda: 1 in h.runners.fake.handles)
+    h.finish(1)
+    await h.settled()
+    await h.close()
+    # down for five slots; the new scheduler comes up at 6:30
+    h.clock.set(T0 + 6 * 60 + 30)
+    await h.open()
+    assert h.statuses() == expected
+    missed = [r for r in h.rows() if r.status == "missed"]
+    assert all("scheduler down from" in r.reason for r in missed)
+    assert {r.trigger for r in h.rows()[1:]} <= {"catchup", "schedule"}
+    assert [r.scheduled_at - T0 for r in h.rows()] == [60, 120, 180, 240, 300, 360]
+
+
+async def test_latest_catch_up_respects_the_starting_deadline(tmp_path):
+    h = Harness(tmp_path, job('starting_deadline = "20s"'))
+    await h.open()
+    await h.at(60)
+    await h.close()
+    h.clock.set(T0 + 3 * 60 + 30)
+    await h.open()
+    assert h.statuses() == ["killed", "missed", "missed"]
+    assert "past starting_deadline" in h.rows()[-1].reason
+
+
+async def test_clock_jumps_never_run_a_slot_twice(harness):
+    h = await harness(job(catchup := 'catchup = "latest"'))
+    await h.at(60)
+    await eventually(lambda: 1 in h.runners.fake.handles)
+    h.finish(1)
+    await h.settled()
+    h.clock.step_wall(3600)  # wall clock jumps an hour forward
+    await h.sched.tick()
+    await h.yield_to_runs()
+    rows = h.rows()
+    assert len(rows) == 61 and rows[-1].status == "running" and rows[-1].trigger == "catchup"
+    assert all(r.status == "missed" for r in rows[1:-1])
+    h.finish(rows[-1].id)
+    await h.settled()
+    h.clock.step_wall(-3600)  # and back again
+    for _ in range(5):
+        h.clock.advance(60)
+        await h.sched.tick()
+    slots = [r.scheduled_at for r in h.rows()]
+    assert len(slots) == len(set(slots)) == 61
+
+
+async def test_two_schedulers_race_for_the_lease(tmp_path):
+    h = Harness(tmp_path, job())
+    first = Scheduler(load_config(str(h.cfg_path)), h.db, clock=h.clock, runners=h.runners)
+    second = Scheduler(load_config(str(h.cfg_path)), h.db, clock=h.clock, runners=h.runners)
+    first.acquire()
+    with pytest.raises(LeaseHeld, match="another scheduler holds this database"):
+        second.acquire()
+    h.clock.advance(11)  # the holder died: no heartbeat for longer than the TTL
+    second.acquire()
+    assert not first.db(lambda c: c.execute("UPDATE lease SET heartbeat_at=0 WHERE owner=?", (first.owner,)).rowcount)
+
+
+async def test_a_broken_reload_keeps_the_last_good_config(harness):
+    h = await harness(job())
+    h.cfg_path.write_text('[jobs.j]\nschedule = "0 0 31 2 *"\ncommand = "true"\n')
+    ok, message = h.sched.reload("test")
+    assert not ok and "never fires" in message
+    assert state.get_meta(h.sched.conn, "config_errors")[0].startswith('jobs.toml: job "j": schedule')
+    await h.at(60)
+    assert h.statuses() == ["running"]  # the old schedule still fires
+    h.cfg_path.write_text('[jobs.j]\nschedule = "@every 7s"\ncommand = "true"\n[jobs.k]\nschedule = "@daily"\ncommand = "true"\n')
+    ok, message = h.sched.reload("test")
+    assert ok and message == "reloaded: 2 jobs"
+    assert state.get_meta(h.sched.conn, "config_errors") == []
+
+
+async def test_pause_survives_a_restart_and_resume_can_catch_up(tmp_path):
+    h = Harness(tmp_path, job())
+    await h.open()
+    h.request("pause", job="j")
+    await h.sched.take_control()
+    await h.at(60)
+    await h.close()
+    h.clock.set(T0 + 61)
+    await h.open()
+    await h.at(120)
+    assert h.statuses() == ["skipped", "skipped"]
+    assert {r.reason for r in h.rows()} == {"paused"}
+    rid = h.request("resume", job="j", args={"catchup": True})
+    await h.sched.take_control()
+    done = control.get(h.sched.conn, rid)
+    assert done.error is None, done.error
+    assert done.outcome.startswith("j resumed; run 3 started")
+    run = runs.get(h.sched.conn, 3)
+    assert (run.trigger, run.scheduled_at, run.attempt) == ("catchup", T0 + 120, 2)
+
+
+async def test_manual_trigger_with_at_and_unknown_job(harness):
+    h = await harness(job())
+    ok = h.request("trigger", job="j", args={"at": T0 - 3600})
+    bad = h.request("trigger", job="nope")
+    await h.sched.take_control()
+    assert control.get(h.sched.conn, ok).outcome == "run 1 started"
+    assert control.get(h.sched.conn, bad).error == 'no job named "nope" in the running config'
+    await eventually(lambda: 1 in h.runners.fake.handles)
+    assert h.runners.fake.handles[1].attempt.env["PANDA_SCHEDULED_AT"] == "2026-06-01T11:00:00Z"
+    assert h.rows()[0].trigger == "manual"
+
+
+async def test_kill_request_records_killed(harness):
+    h = await harness(job())
+    await h.at(60)
+    await eventually(lambda: 1 in h.runners.fake.handles)
+    rid = h.request("kill", job="j")
+    await h.sched.take_control()
+    await h.settled()
+    assert control.get(h.sched.conn, rid).outcome == "killing run 1 (j)"
+    assert (h.rows()[0].status, h.rows()[0].reason, h.rows()[0].exit_code) == ("killed", "killed on request", 143)
+
+
+async def test_fall_back_through_the_scheduler_fires_a_fixed_job_once(tmp_path):
+    start = datetime(2026, 10, 24, 23, 0, tzinfo=timezone.utc).timestamp()  # 01:00 CEST
+    h = Harness(tmp_path, '[jobs.j]\nschedule = "30 2 * * *"\ntimezone = "Europe/Berlin"\ncommand = "true"\n', start)
+    await h.open()
+    for step in range(1, 20):  # every 15 minutes through the night
+        h.clock.set(start + step * 900)
+        await h.sched.tick()
+        await h.yield_to_runs()
+        for handle in h.runners.fake.handles.values():
+            if not handle.done.done():
+                handle.done.set_result(Outcome(0))
+        await h.settled()
+    rows = h.rows()
+    assert len(rows) == 1 and rows[0].scheduled_at == datetime(2026, 10, 25, 0, 30, tzinfo=timezone.utc).timestamp()
+    await h.close()
