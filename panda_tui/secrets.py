@@ -105,7 +105,8 @@ def _b64_forms(value: str) -> set[str]:
     raw = value.encode()
     out = set()
     for enc in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
-        text = enc.decode().rstrip("=")
-        if len(text) >= MIN_MASKED:
-            out.add(text)
+        text = enc.decode()
+        for form in (text, text.rstrip("=")):  # padded first: the longer match wins
+            if len(form) >= MIN_MASKED:
+                out.add(form)
     return out

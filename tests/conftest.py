@@ -39,3 +39,46 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 60, cwd: str |
 @pytest.fixture
 def cli():
     return run_cli
+
+
+BUSYBOX_IMAGE = "panda-test-busybox:latest"
+
+
+def docker_client_or_reason():
+    try:
+        import docker
+        client = docker.from_env(timeout=10)
+        client.ping()
+        return client, None
+    except Exception as exc:  # any failure means: no engine here
+        return None, f"no reachable Docker Engine ({type(exc).__name__}: {str(exc)[:120]})"
+
+
+@pytest.fixture(scope="session")
+def docker_client():
+    client, reason = docker_client_or_reason()
+    if client is None:
+        if os.environ.get("PANDA_REQUIRE_DOCKER") == "1":
+            pytest.fail(f"PANDA_REQUIRE_DOCKER=1 but {reason}")
+        pytest.skip(reason)
+    return client
+
+
+@pytest.fixture(scope="session")
+def busybox_image(docker_client, tmp_path_factory) -> str:
+    """FROM scratch + Debian's static busybox; built once, never pulled."""
+    import shutil
+    try:
+        docker_client.images.get(BUSYBOX_IMAGE)
+        return BUSYBOX_IMAGE
+    except Exception:
+        pass
+    source = shutil.which("busybox") or "/bin/busybox"
+    if not os.path.exists(source):
+        pytest.fail("busybox-static is not installed (apt-get install busybox-static)")
+    ctx = tmp_path_factory.mktemp("busybox-image")
+    shutil.copy(source, ctx / "busybox")
+    (ctx / "Dockerfile").write_text(
+        "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n")
+    docker_client.images.build(path=str(ctx), tag=BUSYBOX_IMAGE, rm=True, pull=False)
+    return BUSYBOX_IMAGE

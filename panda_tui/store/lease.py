@@ -20,7 +20,13 @@ class Holder:
     ttl: float
 
     def alive(self, now: float) -> bool:
-        return now - self.heartbeat_at < self.ttl
+        """Heartbeat within the TTL, unless it is provably dead: on this host, with its pid gone."""
+        if now - self.heartbeat_at >= self.ttl:
+            return False
+        host = self.owner.split(":", 1)[0]
+        if host == socket.gethostname() and self.pid is not None and not _pid_exists(self.pid):
+            return False
+        return True
 
     @property
     def pid(self) -> int | None:
@@ -28,6 +34,16 @@ class Holder:
             return int(self.owner.split(":")[1])
         except (IndexError, ValueError):
             return None
+
+
+def _pid_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def make_owner(role: str = "daemon") -> str:

@@ -1,0 +1,93 @@
+"""Run real attempts through the real scheduler pieces, on a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from panda_tui.config import load_config
+from panda_tui.engine.scheduler import Scheduler
+from panda_tui.store import connect, logs, runs
+
+
+class Bench:
+    """A scheduler without a loop: the test dispatches and awaits runs itself."""
+
+    def __init__(self, tmp_path: Path, toml: str, secrets_file: str | None = None):
+        self.cfg = tmp_path / "jobs.toml"
+        self.cfg.write_text(textwrap.dedent(toml))
+        self.db = str(tmp_path / "panda.db")
+        self.sched = Scheduler(load_config(str(self.cfg), secrets_file), self.db, watch_config=False)
+
+    async def run(self, name: str, trigger: str = "manual"):
+        job = self.sched.config.jobs[name]
+        self.sched.dispatch(job, time.time(), trigger)
+        execution = next(iter(self.sched.active[name].values()))
+        await execution.task
+        return runs.get(self.sched.conn, execution.run_id)
+
+    def start(self, name: str):
+        job = self.sched.config.jobs[name]
+        self.sched.dispatch(job, time.time(), "manual")
+        return list(self.sched.active[name].values())[-1]
+
+    def lines(self, run_id: int, stream: str | None = None) -> list[str]:
+        return [l.text for l in logs.read(self.sched.conn, run_id, 0, 1_000_000)
+                if stream is None or l.stream == stream]
+
+    async def close(self):
+        await self.sched.shutdown(grace=1)
+
+
+class Daemon:
+    """A real `panda-tui daemon` process."""
+
+    def __init__(self, cfg: str, db: str, env: dict | None = None):
+        self.cfg, self.db = cfg, db
+        self.log = open(Path(db).with_suffix(f".daemon.{time.time_ns()}.log"), "w+")
+        self.proc = subprocess.Popen([sys.executable, "-m", "panda_tui", "daemon", "--config", cfg, "--db", db],
+                                     stdout=self.log, stderr=subprocess.STDOUT,
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+
+    def kill9(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self, timeout: float = 30) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+    def output(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text()
+
+
+def wait_until(cond, timeout: float = 30.0, interval: float = 0.05, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(interval)
+
+
+def ledger(db: str, job: str | None = None):
+    conn = connect(db)
+    try:
+        if job is None:
+            return [runs.Run(*r) for r in conn.execute(f"SELECT {runs.COLUMNS} FROM runs ORDER BY id")]
+        return list(reversed(runs.history(conn, job, 100_000)))
+    finally:
+        conn.close()
+
+
+__all__ = ["Bench", "Daemon", "wait_until", "ledger", "asyncio"]

@@ -1,0 +1,144 @@
+"""The Docker runner against a real engine and a locally built busybox image."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+import pytest
+
+from panda_tui.store import runs
+from tests.integration.helpers import Bench
+
+pytestmark = pytest.mark.docker
+
+
+def toml(image: str, command: str, extra: str = "", name: str = "c") -> str:
+    return (f'[jobs.{name}]\nschedule = "@daily"\nimage = "{image}"\nnetwork_mode = "none"\n'
+            f"command = {command}\n{extra}\n")
+
+
+@pytest.fixture
+async def bench(tmp_path, busybox_image):
+    made = []
+
+    def make(command: str, extra: str = "", secrets_file: str | None = None) -> Bench:
+        b = Bench(tmp_path, toml(busybox_image, command, extra), secrets_file)
+        made.append(b)
+        return b
+
+    yield make
+    for b in made:
+        await b.close()
+
+
+async def test_streams_are_separated_and_ordered_and_the_container_is_removed(bench, docker_client):
+    b = bench("""'''for i in 1 2 3; do echo out$i; echo err$i >&2; done; exit 3'''""")
+    run = await b.run("c")
+    assert (run.status, run.exit_code, run.reason, run.runner) == ("failed", 3, "exit 3", "docker")
+    assert b.lines(run.id, "out") == ["out1", "out2", "out3"]
+    assert b.lines(run.id, "err") == ["err1", "err2", "err3"]
+    assert docker_client.containers.list(all=True, filters={"label": f"panda.run_id={run.id}"}) == []
+
+
+async def test_long_line_and_last_line_without_newline(bench):
+    b = bench("""'''head -c 40000 /dev/zero | tr '\\000' x; echo; printf 'no newline at the end' '''""")
+    run = await b.run("c")
+    out = b.lines(run.id, "out")
+    assert run.status == "succeeded"
+    assert out == ["x" * 40000, "no newline at the end"]
+
+
+async def test_env_reaches_the_container(bench):
+    b = bench('["sh", "-c", "echo $PANDA_JOB $PANDA_ATTEMPT $PANDA_TRIGGER $GREETING"]', 'env = { GREETING = "hi" }')
+    run = await b.run("c")
+    assert b.lines(run.id, "out") == ["c 1 manual hi"]
+
+
+async def test_timeout_stops_within_timeout_plus_grace(bench):
+    b = bench("""'''trap "" TERM; echo started; sleep 60'''""", 'timeout = "2s"\nkill_grace = "1s"')
+    started = time.monotonic()
+    run = await b.run("c")
+    elapsed = time.monotonic() - started
+    assert run.status == "timed_out" and run.reason == "timed out after 2s"
+    assert elapsed < 2 + 1 + 2, elapsed
+    assert b.lines(run.id, "out") == ["started"]
+
+
+async def test_kill_is_recorded_as_killed(bench):
+    b = bench("""'''echo up; sleep 60'''""", 'kill_grace = "1s"')
+    execution = b.start("c")
+    while b.lines(execution.run_id, "out") != ["up"]:
+        await __import__("asyncio").sleep(0.05)
+    execution.kill("killed on request")
+    await execution.task
+    run = runs.get(b.sched.conn, execution.run_id)
+    assert (run.status, run.reason) == ("killed", "killed on request")
+
+
+async def test_replace_policy_with_real_containers(bench):
+    import asyncio
+    b = bench("""'''echo up; sleep 60'''""", 'concurrency = "replace"\nkill_grace = "1s"')
+    first = b.start("c")
+    await asyncio.sleep(0.5)
+    job = b.sched.config.jobs["c"]
+    b.sched.dispatch(job, time.time() + 1, "schedule")
+    await first.task
+    await asyncio.sleep(0.5)
+    second = next(iter(b.sched.active["c"].values()))
+    assert runs.get(b.sched.conn, first.run_id).status == "killed"
+    assert runs.get(b.sched.conn, first.run_id).reason == f"replaced by run {second.run_id}"
+    second.kill("test over")
+    await second.task
+
+
+async def test_missing_image_with_pull_never(tmp_path, docker_client):
+    b = Bench(tmp_path, toml("panda-test-no-such-image:1", '"true"', 'pull = "never"'))
+    run = await b.run("c")
+    assert run.status == "failed"
+    assert run.reason == "image 'panda-test-no-such-image:1' is not on this engine and pull = \"never\""
+    await b.close()
+
+
+async def test_engine_socket_that_is_not_there(tmp_path):
+    b = Bench(tmp_path, toml("busybox", '"true"', 'docker_host = "unix:///tmp/panda-no-such.sock"'))
+    run = await b.run("c")
+    assert run.status == "failed"
+    assert run.reason.startswith("docker engine unreachable: ")
+    assert "Traceback" not in run.reason
+    up, error = b.sched.runners.docker("unix:///tmp/panda-no-such.sock").ping()
+    assert not up and error.startswith("docker engine unreachable")
+    await b.close()
+
+
+async def test_log_cap_keeps_memory_bounded_and_ends_with_a_marker(bench):
+    b = bench("""'''seq 1 20000'''""", "log_max_lines = 1000")
+    run = await b.run("c")
+    lines = b.lines(run.id)
+    assert run.status == "succeeded"
+    assert lines[:3] == ["1", "2", "3"] and lines[999] == "1000"
+    assert lines[-1] == "[panda] 19000 lines (0.1 MiB) dropped after the log cap"
+    assert run.out_lines == 20000 and run.log_dropped == 19000
+
+
+async def test_secrets_are_masked_and_never_reach_the_database(tmp_path, busybox_image):
+    secret = "s3cr3t-Value-42"
+    multi = "first-line-AAAA\nsecond-line-BBBB"
+    sfile = tmp_path / "secrets.env"
+    sfile.write_text(f"API_KEY={secret}\nCERT=\"first-line-AAAA\\nsecond-line-BBBB\"\n")
+    sfile.chmod(0o600)
+    b64 = base64.b64encode(secret.encode()).decode()
+    b = Bench(tmp_path, toml(busybox_image, '''\'\'\'echo key=$API_KEY; echo "$API_KEY" | base64; echo "$CERT"\'\'\'''',
+                              'secrets = ["API_KEY", "CERT"]'), str(sfile))
+    run = await b.run("c")
+    out = b.lines(run.id, "out")
+    assert out[0] == "key=***"
+    assert out[2:] == ["***", "***"]
+    assert secret not in "".join(out) and "first-line-AAAA" not in "".join(out)
+    await b.close()
+    for suffix in ("", "-wal", "-shm"):
+        path = tmp_path / f"panda.db{suffix}"
+        if path.exists():
+            data = path.read_bytes()
+            for needle in (secret, b64.rstrip("="), "first-line-AAAA", "second-line-BBBB"):
+                assert needle.encode() not in data, (suffix, needle)

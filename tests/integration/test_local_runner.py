@@ -1,0 +1,111 @@
+"""The local runner: real processes in their own process group."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+import pytest
+
+from panda_tui.store import runs
+from tests.integration.helpers import Bench
+
+
+def alive(pid: int) -> bool:
+    """Running, not merely a zombie waiting to be reaped."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def toml(command: str, extra: str = "") -> str:
+    return f'[jobs.l]\nschedule = "@daily"\ncommand = {command}\n{extra}\n'
+
+
+@pytest.fixture
+async def bench(tmp_path):
+    made = []
+
+    def make(command: str, extra: str = "", secrets_file: str | None = None) -> Bench:
+        b = Bench(tmp_path, toml(command, extra), secrets_file)
+        made.append(b)
+        return b
+
+    yield make
+    for b in made:
+        await b.close()
+
+
+async def test_streams_exit_code_and_env(bench):
+    b = bench("""'''echo out1; echo err1 >&2; echo out2 $PANDA_JOB $PANDA_TRIGGER; exit 3'''""")
+    run = await b.run("l")
+    assert (run.status, run.exit_code, run.runner) == ("failed", 3, "local")
+    assert b.lines(run.id, "out") == ["out1", "out2 l manual"]
+    assert b.lines(run.id, "err") == ["err1"]
+
+
+async def test_exec_form_long_line_and_no_final_newline(bench):
+    b = bench('["python3", "-c", "import sys; sys.stdout.write(\'y\' * 40000 + \'\\\\nlast\')"]')
+    run = await b.run("l")
+    assert run.status == "succeeded"
+    assert b.lines(run.id, "out") == ["y" * 40000, "last"]
+
+
+async def test_timeout_kills_the_whole_group_grandchildren_too(bench, tmp_path):
+    pidfile = tmp_path / "grandchild.pid"
+    b = bench(f"""'''sh -c 'trap "" TERM; echo $$ > {pidfile}; sleep 60' & wait'''""",
+              'timeout = "1s"\nkill_grace = "1s"')
+    started = time.monotonic()
+    run = await b.run("l")
+    assert run.status == "timed_out"
+    assert time.monotonic() - started < 1 + 1 + 2
+    grandchild = int(pidfile.read_text())
+    await asyncio.sleep(0.2)
+    assert not alive(grandchild)
+
+
+async def test_kill(bench):
+    b = bench("'echo up; sleep 60'")
+    execution = b.start("l")
+    while b.lines(execution.run_id) != ["up"]:
+        await asyncio.sleep(0.02)
+    execution.kill("killed on request")
+    await execution.task
+    run = runs.get(b.sched.conn, execution.run_id)
+    assert (run.status, run.exit_code) == ("killed", 143)
+
+
+async def test_a_command_that_does_not_exist_fails_plainly(bench):
+    b = bench('["/no/such/program"]')
+    run = await b.run("l")
+    assert run.status == "failed" and run.reason == "'/no/such/program': not found (No such file or directory)"
+
+
+async def test_missing_secret_fails_the_run_with_its_name(bench):
+    b = bench("'true'", 'secrets = ["PANDA_TEST_NOT_SET_ANYWHERE"]')
+    run = await b.run("l")
+    assert run.status == "failed"
+    assert "PANDA_TEST_NOT_SET_ANYWHERE not set" in run.reason
+
+
+async def test_group_readable_secrets_file_is_refused(bench, tmp_path):
+    sfile = tmp_path / "s.env"
+    sfile.write_text("TOKEN=abcdefgh\n")
+    sfile.chmod(0o640)
+    b = bench("'true'", 'secrets = ["TOKEN"]', str(sfile))
+    run = await b.run("l")
+    assert run.status == "failed"
+    assert run.reason == f"{sfile}: secrets file is readable by group or others (mode 0640); refusing it: run chmod 600 {sfile}"
+
+
+async def test_redaction_plain_multiline_and_base64(bench, tmp_path):
+    sfile = tmp_path / "s.env"
+    sfile.write_text('TOKEN=tok-123456789\nPEM="-----BEGIN-----\\nMIIBIjANBgkq\\n-----END-----"\n')
+    sfile.chmod(0o600)
+    b = bench("""'''echo "t=$TOKEN"; printf %s "$TOKEN" | base64; echo "$PEM"'''""", 'secrets = ["TOKEN", "PEM"]',
+              str(sfile))
+    run = await b.run("l")
+    assert b.lines(run.id, "out") == ["t=***", "***", "***", "***", "***"]
