@@ -47,7 +47,7 @@ async def _run_once(config, db_path: str, name: str) -> int:
     from panda_tui.engine.scheduler import Scheduler
 
     def tee(stream: str, text: str) -> None:
-        out = sys.stderr if stream == "err" else sys.stdout
+        out = sys.stdout if stream == "out" else sys.stderr  # panda's own lines go with stderr
         out.write(safe(text) + "\n")
         out.flush()
 
