@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import sys
 from typing import Callable, NoReturn
 
@@ -12,14 +11,7 @@ import click
 
 from panda_tui.config import Config, ConfigError, load_config
 from panda_tui.store import StoreError, default_db_path
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def safe(text: object) -> str:
-    """Text with control characters shown as escapes, so a terminal never interprets them."""
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
-
+from panda_tui.text import safe
 
 def fail(message: str, code: int = 1) -> NoReturn:
     click.echo(f"error: {safe(message)}" if "\n" not in message else safe_lines(message), err=True)

@@ -1,0 +1,62 @@
+"""Open the console: embed a scheduler when none holds the lease, else attach to the daemon."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from panda_tui.cli.common import fail, get_config, resolve_db, safe
+from panda_tui.config import ConfigError
+from panda_tui.store import StoreError, connect, lease
+from panda_tui.store.db import writable
+
+
+def open_console(config_path: str, db_path: str | None, read_only: bool) -> None:
+    try:
+        config = get_config(config_path)
+    except ConfigError as exc:
+        click.echo(safe("\n".join(exc.errors)), err=True)
+        sys.exit(2)
+    path = resolve_db(db_path)
+    reason = None
+    if read_only:
+        mode = "read-only"
+    elif os.path.exists(path) and not writable(path):
+        mode, reason = "read-only", f"you can read {path} but not write it"
+    else:
+        mode = "embedded"
+    embedded = None
+    try:
+        if mode == "embedded":
+            conn = connect(path)
+            holder = lease.live_holder(conn)
+            conn.close()
+            if holder is not None:
+                mode = "attached"
+            else:
+                from panda_tui.engine.daemon import EmbeddedScheduler
+                from panda_tui.engine.scheduler import LeaseHeld
+                embedded = EmbeddedScheduler(config, path)
+                try:
+                    embedded.start()
+                except LeaseHeld:
+                    embedded, mode = None, "attached"
+        else:
+            connect(path, readonly=True).close()
+    except StoreError as exc:
+        fail(str(exc), 1)
+    from panda_tui.tui.app import PandaApp
+    app = PandaApp(config, path, mode=mode, read_only_reason=reason)
+    try:
+        app.run()
+    finally:
+        if embedded is not None:
+            running = sum(len(v) for v in embedded.sched.active.values())
+            click.echo("panda-tui: stopping the embedded scheduler"
+                       + (f" (waiting up to 10s for {running} running run(s), then killing them)" if running else ""),
+                       err=True)
+            embedded.stop()
+            click.echo("panda-tui: embedded scheduler stopped; start `panda-tui daemon` to keep jobs running "
+                       "without the console", err=True)

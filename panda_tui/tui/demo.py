@@ -1,0 +1,87 @@
+"""A small, fixed store for screenshots and console tests: every state a user must recognise."""
+
+from __future__ import annotations
+
+import random
+
+from panda_tui.config import Config, build_config
+from panda_tui.store import connect, logs, runs, state
+
+NOW = 1_795_000_000.0  # a fixed instant, so screens are the same every time
+
+JOBS_TOML = {
+    "jobs": {
+        "db-backup": {"description": "Nightly database dump", "schedule": "*/15 * * * *",
+                      "image": "busybox:latest", "command": ["sh", "-c", "backup"], "timeout": "10m"},
+        "orders-sync": {"description": "Sync orders from the shop API", "schedule": "@every 60s",
+                        "command": "sync-orders", "retries": 2},
+        "report-mail": {"schedule": "0 7 * * 1-5", "timezone": "Europe/Berlin", "command": "mail-report"},
+        "cache-warm": {"schedule": "*/5 * * * *", "command": "warm-cache"},
+        "tmp-cleanup": {"schedule": "@hourly", "command": "find /tmp -mtime +7 -delete"},
+        "legacy-export": {"schedule": "@daily", "command": "export", "enabled": False},
+    }
+}
+
+
+def demo_config(path: str = "jobs.toml") -> Config:
+    return build_config(JOBS_TOML, path)
+
+
+def fill(db_path: str, now: float = NOW) -> None:
+    """Write a history for each job; leaves one run 'running' and no scheduler lease."""
+    conn = connect(db_path)
+    writer = logs.LogWriter(db_path)
+    rnd = random.Random(7)
+    try:
+        _series(conn, writer, rnd, "db-backup", now, every=900, count=40, base=42.0,
+                fail_at={39: ("exit 1", 1)}, error_log=True)
+        _series(conn, writer, rnd, "orders-sync", now, every=60, count=60, base=3.2, running_last=True)
+        _series(conn, writer, rnd, "report-mail", now, every=86400, count=12, base=8.0, missed_at={10, 11})
+        _series(conn, writer, rnd, "cache-warm", now, every=300, count=30, base=1.1, slow_at={27})
+        _series(conn, writer, rnd, "tmp-cleanup", now, every=3600, count=24, base=0.4, skipped_from=21)
+        state.set_paused(conn, "tmp-cleanup", True, now - 7200)
+        conn.execute("INSERT OR REPLACE INTO lease(id, owner, acquired_at, heartbeat_at, ttl)"
+                     " VALUES (1, 'server1:4242:0:daemon', ?, ?, 3e9)", (now - 86400, now))
+        state.put_meta(conn, "engines", {"local": {"up": False, "error":
+                       "docker engine unreachable: no engine socket (is dockerd running?)"}}, now)
+    finally:
+        writer.close()
+        conn.close()
+
+
+def _series(conn, writer, rnd, job: str, now: float, *, every: float, count: int, base: float,
+            fail_at: dict | None = None, missed_at: set | None = None, slow_at: set | None = None,
+            skipped_from: int | None = None, running_last: bool = False, error_log: bool = False) -> None:
+    start = now - every * count
+    for i in range(count):
+        slot = start + i * every
+        if missed_at and i in missed_at:
+            runs.insert(conn, job, slot, trigger="schedule", now=slot, status="missed",
+                        reason="scheduler down from 02:10 to 09:40; catchup = none")
+            continue
+        if skipped_from is not None and i >= skipped_from:
+            runs.insert(conn, job, slot, trigger="schedule", now=slot, status="skipped", reason="paused")
+            continue
+        run_id = runs.insert(conn, job, slot, trigger="schedule", now=slot)
+        late = rnd.uniform(0.001, 0.009)
+        runs.mark_running(conn, run_id, slot + late, f"{1000 + i}:1", None)
+        sink = logs.RunLog(writer, run_id)
+        sink.line("out", f'{{"level": "info", "msg": "{job} started", "slot": {i}}}', slot + late)
+        if running_last and i == count - 1:
+            sink.line("out", "fetched 120 orders from page 1", slot + 1)
+            sink.close()
+            continue
+        duration = base * rnd.uniform(0.85, 1.2) * (4 if slow_at and i in slow_at else 1)
+        if fail_at and i in fail_at:
+            reason, code = fail_at[i]
+            if error_log:
+                sink.line("out", "dumping 14 tables", slot + 1)
+                sink.line("err", "pg_dump: error: connection to server at \"db\" (10.0.0.5) failed: timeout", slot + 30)
+                sink.line("out", '{"level": "error", "msg": "backup failed", "table": "orders"}', slot + 31)
+            sink.system(f"[panda] failed: {reason}", slot + duration)
+            sink.close()
+            runs.finish(conn, run_id, "failed", slot + late + duration, exit_code=code, reason=reason)
+        else:
+            sink.line("out", f"done in {duration:.1f}s", slot + duration)
+            sink.close()
+            runs.finish(conn, run_id, "succeeded", slot + late + duration, exit_code=0)

@@ -1,0 +1,29 @@
+"""One run's log, full screen."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from panda_tui.tui.widgets.log_view import LogView
+
+
+class LogScreen(Screen):
+    BINDINGS = [Binding("escape", "app.pop_screen", "back"), Binding("q", "app.pop_screen", "back", show=False)]
+
+    def __init__(self, db_path: str, run_id: int, errors_only: bool = False) -> None:
+        super().__init__()
+        self.db_path = db_path
+        self.run_id = run_id
+        self.errors_only = errors_only
+
+    def compose(self) -> ComposeResult:
+        yield LogView(self.db_path, id="log-full")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        view = self.query_one(LogView)
+        view.open_run(self.run_id, self.errors_only)
+        view.log_widget.focus()

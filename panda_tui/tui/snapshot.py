@@ -1,0 +1,89 @@
+"""What the console shows, read from the store in one go (runs in a worker thread, never on the UI)."""
+
+from __future__ import annotations
+
+import sqlite3
+import statistics
+import time
+from dataclasses import dataclass, field
+
+from panda_tui.config import Config
+from panda_tui.health import DAY, JobHealth, job_health, sort_key
+from panda_tui.store import lease, runs, state
+from panda_tui.store.runs import BAD, Run
+
+
+@dataclass
+class Trend:
+    durations: list[float]  # oldest first, last 100 finished runs
+    failed: list[bool]
+    median: float | None
+    p95: float | None
+    failure_rate: float | None
+    missed: int
+    expected_every: float | None  # seconds between slots, from the schedule
+    actual_every: float | None  # median seconds between actual starts
+    slow: list[int] = field(default_factory=list)  # run ids slower than 2 x p95
+    ids: list[int] = field(default_factory=list)  # run id of each duration
+
+
+@dataclass
+class Snapshot:
+    taken_at: float
+    holder: str | None
+    engines: dict
+    config_errors: list[str]
+    jobs: list[JobHealth]
+    running: int
+    failing: int
+    missed_24h: int
+
+
+def read_snapshot(conn: sqlite3.Connection, config: Config, now: float | None = None) -> Snapshot:
+    now = time.time() if now is None else now
+    paused = state.paused_jobs(conn)
+    healths = sorted((job_health(conn, job, now, paused) for job in config.jobs.values()), key=sort_key)
+    holder = lease.live_holder(conn, now)
+    return Snapshot(
+        taken_at=now, holder=holder.owner if holder else None,
+        engines=state.get_meta(conn, "engines", {}) or {},
+        config_errors=state.get_meta(conn, "config_errors", []) or [],
+        jobs=healths, running=sum(1 for h in healths if h.running),
+        failing=sum(1 for h in healths if h.state == "failing"),
+        missed_24h=runs.missed_since(conn, now - DAY))
+
+
+def read_trend(conn: sqlite3.Connection, config: Config, job_name: str, now: float) -> Trend:
+    finished = [r for r in runs.recent_outcomes(conn, job_name, 100) if r.duration_s is not None]
+    finished.reverse()
+    durations = [r.duration_s for r in finished]
+    p95 = _percentile(durations, 95)
+    starts = [r.started_at for r in finished if r.trigger == "schedule" and r.started_at]
+    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    job = config.jobs.get(job_name)
+    expected = None
+    if job is not None:
+        from datetime import datetime, timezone
+        fires = job.schedule.next_after(datetime.fromtimestamp(now, timezone.utc), 2)
+        expected = (fires[1] - fires[0]).total_seconds()
+    outcomes = [r for r in runs.recent_outcomes(conn, job_name, 100) if r.status != "missed"]
+    return Trend(
+        durations=durations, failed=[r.status in BAD for r in finished],
+        median=statistics.median(durations) if durations else None, p95=p95,
+        failure_rate=(sum(r.status in BAD for r in outcomes) / len(outcomes)) if outcomes else None,
+        missed=runs.missed_since(conn, now - DAY, job_name), expected_every=expected,
+        actual_every=statistics.median(gaps) if gaps else None,
+        slow=[r.id for r in finished if p95 and len(durations) >= 5 and r.duration_s > 2 * p95],
+        ids=[r.id for r in finished])
+
+
+def read_history(conn: sqlite3.Connection, job_name: str, limit: int = 200) -> list[Run]:
+    return runs.history(conn, job_name, limit)
+
+
+def _percentile(values: list[float], pct: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
