@@ -13,6 +13,29 @@ from panda_tui.store import StoreError, connect, lease
 from panda_tui.store.db import writable
 
 
+def decide_mode(config, path: str, read_only: bool):
+    """(mode, why read-only, embedded scheduler or None). Embeds only when no scheduler holds the lease."""
+    if read_only:
+        connect(path, readonly=True).close()
+        return "read-only", "opened with --read-only", None
+    if os.path.exists(path) and not writable(path):
+        connect(path, readonly=True).close()
+        return "read-only", f"you can read {path} but not write it", None
+    conn = connect(path)
+    holder = lease.live_holder(conn)
+    conn.close()
+    if holder is not None:
+        return "attached", None, None
+    from panda_tui.engine.daemon import EmbeddedScheduler
+    from panda_tui.engine.scheduler import LeaseHeld
+    embedded = EmbeddedScheduler(config, path)
+    try:
+        embedded.start()
+    except LeaseHeld:
+        return "attached", None, None
+    return "embedded", None, embedded
+
+
 def open_console(config_path: str, db_path: str | None, read_only: bool) -> None:
     try:
         config = get_config(config_path)
@@ -20,31 +43,8 @@ def open_console(config_path: str, db_path: str | None, read_only: bool) -> None
         click.echo(safe("\n".join(exc.errors)), err=True)
         sys.exit(2)
     path = resolve_db(db_path)
-    reason = None
-    if read_only:
-        mode = "read-only"
-    elif os.path.exists(path) and not writable(path):
-        mode, reason = "read-only", f"you can read {path} but not write it"
-    else:
-        mode = "embedded"
-    embedded = None
     try:
-        if mode == "embedded":
-            conn = connect(path)
-            holder = lease.live_holder(conn)
-            conn.close()
-            if holder is not None:
-                mode = "attached"
-            else:
-                from panda_tui.engine.daemon import EmbeddedScheduler
-                from panda_tui.engine.scheduler import LeaseHeld
-                embedded = EmbeddedScheduler(config, path)
-                try:
-                    embedded.start()
-                except LeaseHeld:
-                    embedded, mode = None, "attached"
-        else:
-            connect(path, readonly=True).close()
+        mode, reason, embedded = decide_mode(config, path, read_only)
     except StoreError as exc:
         fail(str(exc), 1)
     from panda_tui.tui.app import PandaApp

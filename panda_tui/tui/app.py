@@ -108,8 +108,8 @@ class PandaApp(App):
     def on_refreshed(self, message: Refreshed) -> None:
         self._snapshot = message.snapshot
         now = self.clock()
-        screen = self.screen if isinstance(self.screen, MainScreen) else self.get_screen_main()
-        if screen is None:
+        screen = self.get_screen_main()
+        if screen is None or not screen.is_mounted:
             return
         header = screen.query_one(StatusHeader)
         header.snapshot = message.snapshot
@@ -126,7 +126,7 @@ class PandaApp(App):
             self._follow_newest(screen, message.history)
 
     def get_screen_main(self) -> MainScreen | None:
-        for screen in self.screen_stack:
+        for screen in list(self._screen_stacks.get("_default", [])):
             if isinstance(screen, MainScreen):
                 return screen
         return None
