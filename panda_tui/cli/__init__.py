@@ -30,3 +30,7 @@ from panda_tui.cli.run_cmds import daemon, kill, pause, reload, resume, run_cmd,
 
 for _command in (daemon, run_cmd, trigger, pause, resume, kill, reload, executions, status, logs_cmd):
     main.add_command(_command)
+
+from panda_tui.cli.alert_cmds import alerts  # noqa: E402
+
+main.add_command(alerts)

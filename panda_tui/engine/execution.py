@@ -59,6 +59,7 @@ class Execution:
         self.run = replace(self.run, status="running", started_at=now)
         s.events.emit("started", self.job.name, self.run.id, attempt=self.run.attempt, trigger=self.run.trigger,
                       lateness_s=round(now - self.run.scheduled_at, 4))
+        s.alerter.on_run(self.run.id, started=True)
         try:
             pool = available(s.config)
             secrets = resolve(self.job, pool)
@@ -114,6 +115,7 @@ class Execution:
         s.events.emit("finished", self.job.name, self.run.id, status=status, exit_code=outcome.exit_code,
                       reason=reason, duration_s=round(now - (self.run.started_at or now), 3)
                       if self.run.started_at else None)
+        s.alerter.on_run(self.run.id)
         if self.handle is not None:
             try:
                 await self.handle.cleanup()

@@ -66,6 +66,10 @@ class Scheduler:
         self._config_stamp = _stamp(config.path)
         self._previous_heartbeat: float | None = None
         self.tee: Callable[[str, str], None] | None = None
+        from panda_tui.alerts.events import Alerter
+        self.alerter = Alerter(self)
+        self._delivery: asyncio.Task | None = None
+        self._deliverer = None
 
     # --- database helpers -------------------------------------------------------------
     def db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -105,6 +109,9 @@ class Scheduler:
         self._catch_up(now)
         self._build_heap(now)
         self.db(state.put_meta, "scheduler", {"owner": self.owner, "started_at": now}, now)
+        from panda_tui.alerts.delivery import Deliverer
+        self._deliverer = Deliverer(self)
+        self._delivery = asyncio.ensure_future(self._deliverer.run())
 
     async def run(self, stop: asyncio.Event, acquire: bool = True) -> None:
         if acquire:
@@ -157,6 +164,10 @@ class Scheduler:
                     execution.kill("scheduler stopped")
             if still:
                 await asyncio.wait(still, timeout=max(e.job.kill_grace for e in pending) + 5)
+        if self._delivery is not None:
+            self._delivery.cancel()
+            await asyncio.gather(self._delivery, return_exceptions=True)
+            await self._deliverer.close()
         await asyncio.to_thread(self.writer.close)
         if not self.lease_lost:
             self.db(lease.release, self.owner)
@@ -252,6 +263,7 @@ class Scheduler:
         run_id = self.db(write)
         if run_id is not None:
             self.events.emit(status, job.name, run_id, scheduled_at=iso(slot), reason=reason)
+            self.alerter.on_run(run_id)
 
     # --- admission ----------------------------------------------------------------------
     def dispatch(self, job: Job, scheduled_at: float, trigger: str, *, slot: float | None = None,
@@ -302,6 +314,7 @@ class Scheduler:
     def _end_unstarted(self, job: Job, run_id: int, status: str, reason: str) -> str:
         self.db(runs.finish, run_id, status, self.clock.now(), reason=reason)
         self.events.emit(status, job.name, run_id, reason=reason)
+        self.alerter.on_run(run_id)
         return f"run {run_id} {status}: {reason}"
 
     def launch(self, job: Job, run_id: int, adopt: Callable | None = None) -> Execution:
@@ -323,6 +336,7 @@ class Scheduler:
             reason = f"internal error: {type(exc).__name__}: {exc}"
             self.db(runs.finish, execution.run_id, "lost", self.clock.now(), reason=reason)
             self.events.emit("error", execution.job.name, execution.run_id, error=reason)
+            self.alerter.on_run(execution.run_id)
             self._finished(execution, "lost")
 
     def _finished(self, execution: Execution, status: str) -> None:

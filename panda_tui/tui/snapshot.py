@@ -7,6 +7,7 @@ import statistics
 import time
 from dataclasses import dataclass, field
 
+from panda_tui.alerts import outbox
 from panda_tui.config import Config
 from panda_tui.health import DAY, JobHealth, job_health, sort_key
 from panda_tui.store import lease, runs, state
@@ -37,6 +38,7 @@ class Snapshot:
     running: int
     failing: int
     missed_24h: int
+    undelivered_alerts: int = 0
 
 
 def read_snapshot(conn: sqlite3.Connection, config: Config, now: float | None = None) -> Snapshot:
@@ -50,7 +52,7 @@ def read_snapshot(conn: sqlite3.Connection, config: Config, now: float | None = 
         config_errors=state.get_meta(conn, "config_errors", []) or [],
         jobs=healths, running=sum(1 for h in healths if h.running),
         failing=sum(1 for h in healths if h.state == "failing"),
-        missed_24h=runs.missed_since(conn, now - DAY))
+        missed_24h=runs.missed_since(conn, now - DAY), undelivered_alerts=outbox.undelivered(conn))
 
 
 def read_trend(conn: sqlite3.Connection, config: Config, job_name: str, now: float) -> Trend:

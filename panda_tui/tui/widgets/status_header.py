@@ -40,6 +40,8 @@ class StatusHeader(Static):
                     text.append(f"· {label} ✓ up ", style="green")
                 else:
                     text.append(f"· {label} ✗ DOWN ", style="bold red")
+            if snap.undelivered_alerts:
+                text.append(f"· ✉ {snap.undelivered_alerts} alerts undelivered ", style="bold red")
             if snap.config_errors:
                 text.append("· jobs.toml refused ", style="bold red")
         return text

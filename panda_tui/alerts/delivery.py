@@ -1,0 +1,138 @@
+"""Deliver the outbox over HTTP (httpx), off the dispatch path: retries with backoff, each attempt recorded."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from panda_tui.alerts import formats, outbox
+from panda_tui.config import AlertTarget, Config
+from panda_tui.secrets import SecretError, available
+from panda_tui.store import state
+
+if TYPE_CHECKING:
+    from panda_tui.engine.scheduler import Scheduler
+
+POLL_EVERY = 1.0
+CONCURRENCY = 8
+PING_TIMEOUT = 10.0
+_SECRET_REF = re.compile(r"\$\{secret:([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def resolve_headers(config: Config, headers: dict[str, str]) -> dict[str, str]:
+    """Expand ${secret:NAME}; the values live only in memory, for the request."""
+    if not any(_SECRET_REF.search(v) for v in headers.values()):
+        return dict(headers)
+    pool = available(config)
+
+    def expand(match: re.Match) -> str:
+        if match.group(1) not in pool:
+            raise SecretError(f"header secret {match.group(1)} is not set")
+        return pool[match.group(1)]
+
+    return {k: _SECRET_REF.sub(expand, v) for k, v in headers.items()}
+
+
+async def send(client: httpx.AsyncClient, config: Config, target: AlertTarget, event: dict[str, Any]
+               ) -> tuple[int | None, str | None]:
+    try:
+        headers = resolve_headers(config, target.headers)
+        response = await client.post(target.url, json=formats.body(target.format, event), headers=headers,
+                                     timeout=target.timeout)
+    except SecretError as exc:
+        return None, str(exc)
+    except httpx.TimeoutException:
+        return None, f"no answer within {target.timeout:g}s"
+    except httpx.HTTPError as exc:
+        return None, f"{type(exc).__name__}: {exc}"[:300]
+    return response.status_code, None if response.is_success else response.text[:200]
+
+
+async def ping(client: httpx.AsyncClient, url: str, params: dict | None = None) -> tuple[int | None, str | None]:
+    try:
+        response = await client.get(url, params=params, timeout=PING_TIMEOUT)
+    except httpx.TimeoutException:
+        return None, f"no answer within {PING_TIMEOUT:g}s"
+    except httpx.HTTPError as exc:
+        return None, f"{type(exc).__name__}: {exc}"[:300]
+    return response.status_code, None if response.is_success else response.text[:200]
+
+
+class Deliverer:
+    def __init__(self, sched: Scheduler):
+        self.sched = sched
+        self.client = httpx.AsyncClient(follow_redirects=True)
+        self._gate = asyncio.Semaphore(CONCURRENCY)
+        self._inflight: set[tuple] = set()  # (job, target) streams being delivered
+        self._tasks: set[asyncio.Task] = set()
+        self._last_heartbeat = 0.0
+
+    async def run(self) -> None:
+        while True:
+            try:
+                self.tick()
+            except Exception as exc:  # delivery trouble must never stop the scheduler
+                self.sched.events.emit("alert_error", error=f"{type(exc).__name__}: {exc}")
+            await asyncio.sleep(POLL_EVERY)
+
+    def tick(self) -> None:
+        self.sched.alerter.check_slow()
+        now = self.sched.clock.now()
+        streams: dict[tuple, list[outbox.Item]] = {}
+        for item in outbox.due(self.sched.conn, now):
+            streams.setdefault((item.job, item.target), []).append(item)
+        for key, items in streams.items():
+            if key not in self._inflight:
+                self._inflight.add(key)
+                self._spawn(self._deliver_stream(key, sorted(items, key=lambda i: i.id)))
+        settings = self.sched.config.scheduler
+        if settings.heartbeat and time.monotonic() - self._last_heartbeat >= settings.heartbeat_every:
+            self._last_heartbeat = time.monotonic()
+            self._spawn(self._scheduler_heartbeat(settings.heartbeat))
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _deliver_stream(self, key: tuple, items: list[outbox.Item]) -> None:
+        """One job's events to one target go out in order (a /start must not overtake its /fail);
+        the first failure stops the stream until its retry is due."""
+        try:
+            for item in items:
+                if not await self._deliver(item):
+                    break
+        finally:
+            self._inflight.discard(key)
+
+    async def _deliver(self, item: outbox.Item) -> bool:
+        async with self._gate:
+            started = time.monotonic()
+            if item.target == "ping":
+                status, error = await ping(self.client, item.payload["url"], {"rid": item.payload.get("rid")})
+            else:
+                target = self.sched.config.alerts.get(item.target)
+                if target is None:
+                    status, error = None, f"alert target {item.target!r} is no longer in jobs.toml"
+                else:
+                    status, error = await send(self.client, self.sched.config, target, item.payload)
+            elapsed = time.monotonic() - started
+        self.sched.db(outbox.record, item, self.sched.clock.now(), status, error, elapsed)
+        self.sched.events.emit("alert", item.job, item.run_id, alert=item.event, target=item.target,
+                               status=status, error=error)
+        return status is not None and 200 <= status < 300
+
+    async def _scheduler_heartbeat(self, url: str) -> None:
+        status, error = await ping(self.client, url)
+        now = self.sched.clock.now()
+        self.sched.db(state.put_meta, "scheduler_heartbeat", {"at": now, "status": status, "error": error}, now)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.client.aclose()

@@ -1,0 +1,80 @@
+"""The durable outbox: alerts and pings are rows first, so nothing is lost while a network or we are down."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+
+MAX_ATTEMPTS = 12
+BACKOFF_FIRST = 5.0
+BACKOFF_MAX = 3600.0
+
+
+@dataclass(frozen=True)
+class Item:
+    id: int
+    event: str
+    job: str | None
+    run_id: int | None
+    target: str  # an [alerts.NAME], or "ping" for heartbeat URLs
+    payload: dict
+    attempts: int
+
+
+def enqueue(conn: sqlite3.Connection, event: str, target: str, payload: dict, now: float,
+            job: str | None = None, run_id: int | None = None) -> int:
+    cur = conn.execute(
+        "INSERT INTO outbox(event, job, run_id, target, payload, created_at, next_attempt_at)"
+        " VALUES (?,?,?,?,?,?,?)", (event, job, run_id, target, json.dumps(payload, default=str), now, now))
+    return cur.lastrowid
+
+
+def due(conn: sqlite3.Connection, now: float, limit: int = 20) -> list[Item]:
+    rows = conn.execute(
+        "SELECT id, event, job, run_id, target, payload, attempts FROM outbox"
+        " WHERE delivered_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= ?"
+        " ORDER BY next_attempt_at LIMIT ?", (now, limit))
+    return [Item(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6]) for r in rows]
+
+
+def next_due(conn: sqlite3.Connection) -> float | None:
+    row = conn.execute("SELECT MIN(next_attempt_at) FROM outbox WHERE delivered_at IS NULL"
+                       " AND given_up_at IS NULL").fetchone()
+    return row[0]
+
+
+def record(conn: sqlite3.Connection, item: Item, now: float, status: int | None, error: str | None,
+           elapsed: float) -> None:
+    """Write one attempt's outcome; a 2xx delivers, anything else backs off (and gives up eventually)."""
+    conn.execute("INSERT INTO alert_attempts(outbox_id, at, status, error, elapsed_s) VALUES (?,?,?,?,?)",
+                 (item.id, now, status, error, elapsed))
+    attempts = item.attempts + 1
+    if status is not None and 200 <= status < 300:
+        conn.execute("UPDATE outbox SET attempts=?, delivered_at=?, last_status=?, last_error=NULL WHERE id=?",
+                     (attempts, now, status, item.id))
+        return
+    delay = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (attempts - 1))
+    give_up = now if attempts >= MAX_ATTEMPTS else None
+    conn.execute("UPDATE outbox SET attempts=?, next_attempt_at=?, last_status=?, last_error=?, given_up_at=?"
+                 " WHERE id=?", (attempts, now + delay, status, error, give_up, item.id))
+
+
+def listing(conn: sqlite3.Connection, limit: int = 50) -> list[dict]:
+    rows = conn.execute(
+        "SELECT id, event, job, run_id, target, created_at, attempts, delivered_at, given_up_at, last_status,"
+        " last_error, next_attempt_at FROM outbox ORDER BY id DESC LIMIT ?", (limit,))
+    keys = ("id", "event", "job", "run_id", "target", "created_at", "attempts", "delivered_at", "given_up_at",
+            "last_status", "last_error", "next_attempt_at")
+    return [dict(zip(keys, r)) for r in rows]
+
+
+def undelivered(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND attempts > 0").fetchone()[0]
+
+
+def last_failure_alert(conn: sqlite3.Connection, job: str, since: float) -> float | None:
+    row = conn.execute(
+        "SELECT MAX(created_at) FROM outbox WHERE job=? AND target != 'ping' AND created_at >= ?"
+        " AND event IN ('failed','timed_out','lost','missed','killed')", (job, since)).fetchone()
+    return row[0]
