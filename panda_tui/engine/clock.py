@@ -7,6 +7,10 @@ import time
 from typing import Protocol
 
 
+LAND_EARLY = 0.002
+PRECISE_BELOW = 0.003
+
+
 class Clock(Protocol):
     def now(self) -> float: ...  # wall clock, epoch seconds
 
@@ -23,12 +27,21 @@ class SystemClock:
         return time.monotonic()
 
     async def sleep(self, seconds: float, wake: asyncio.Event | None = None) -> None:
-        """Sleep on the monotonic clock; return early when `wake` is set."""
+        """Sleep on the monotonic clock; return early when `wake` is set.
+
+        epoll rounds timeouts up to whole milliseconds, so a timer fires up to 1 ms late. Long sleeps
+        end LAND_EARLY before the target (the caller loops), and the last stretch is a short blocking
+        sleep that lands on time."""
+        seconds = max(0.0, seconds)
+        if seconds <= PRECISE_BELOW:
+            time.sleep(seconds)
+            return
+        target = seconds - LAND_EARLY
         if wake is None:
-            await asyncio.sleep(max(0.0, seconds))
+            await asyncio.sleep(target)
             return
         try:
-            await asyncio.wait_for(wake.wait(), timeout=max(0.0, seconds))
+            await asyncio.wait_for(wake.wait(), timeout=target)
         except TimeoutError:
             pass
 

@@ -52,13 +52,17 @@ class Execution:
             self.kill_reason = reason
         self._stop_requested.set()
 
-    async def start_new(self) -> None:
+    def begin(self) -> None:
+        """Mark the run started, synchronously at launch: lateness measures the decision, not task hops."""
         s = self.sched
         now = s.clock.now()
         s.db(runs.mark_running, self.run.id, now, None, None)
         self.run = replace(self.run, status="running", started_at=now)
+
+    async def start_new(self) -> None:
+        s = self.sched
         s.events.emit("started", self.job.name, self.run.id, attempt=self.run.attempt, trigger=self.run.trigger,
-                      lateness_s=round(now - self.run.scheduled_at, 4))
+                      lateness_s=round(self.run.started_at - self.run.scheduled_at, 4))
         s.alerter.on_run(self.run.id, started=True)
         try:
             pool = available(s.config)

@@ -270,21 +270,39 @@ class Scheduler:
                  attempt: int = 1, check_deadline: bool = True, force_queue: bool = False) -> str:
         """Write the slot as a ledger row, then admit it. Returns what happened, for control answers."""
         now = self.clock.now()
+        late = check_deadline and trigger != "manual" and now - scheduled_at > job.starting_deadline
+        start_now = not late and self._free(job, trigger, force_queue)
 
         def write(conn: sqlite3.Connection) -> int | None:
             if slot is not None:
                 state.set_last_slot(conn, job.name, slot, now)
-            return runs.insert(conn, job.name, scheduled_at, trigger=trigger, now=now, attempt=attempt,
-                               runner=job.runner_kind)
+            run_id = runs.insert(conn, job.name, scheduled_at, trigger=trigger, now=now, attempt=attempt,
+                                 runner=job.runner_kind)
+            if run_id is not None and start_now:  # queued and started in one commit, before the runner acts
+                runs.mark_running(conn, run_id, self.clock.now())
+            return run_id
 
         run_id = self.db(write)
         if run_id is None:
             return "already in the ledger"
+        if start_now:
+            self.launch(job, run_id)
+            self.events.emit("scheduled", job.name, run_id, scheduled_at=iso(scheduled_at), trigger=trigger)
+            return f"run {run_id} started"
         self.events.emit("scheduled", job.name, run_id, scheduled_at=iso(scheduled_at), trigger=trigger)
-        if check_deadline and trigger != "manual" and now - scheduled_at > job.starting_deadline:
+        if late:
             reason = f"started too late: {int(now - scheduled_at)}s after its slot (starting_deadline)"
             return self._end_unstarted(job, run_id, "missed", reason)
         return self.admit(job, run_id, trigger, force_queue=force_queue)
+
+    def _free(self, job: Job, trigger: str, force_queue: bool) -> bool:
+        """Whether a new run of `job` may start right now (the in-memory view the owner keeps)."""
+        if job.name in self.paused and trigger != "manual":
+            return False
+        active = self.active[job.name]
+        if force_queue:
+            return not active and not self.queues[job.name]
+        return not active or (job.concurrency == "allow" and len(active) < job.max_concurrent)
 
     def admit(self, job: Job, run_id: int, trigger: str, force_queue: bool = False) -> str:
         if job.name in self.paused and trigger != "manual":
@@ -322,6 +340,8 @@ class Scheduler:
         assert run is not None
         execution = Execution(self, run, job, self._finished)
         self.active[job.name][run_id] = execution
+        if adopt is None and run.status == "queued":
+            execution.begin()
         coro = adopt(execution) if adopt else execution.start_new()
         execution.task = asyncio.ensure_future(self._guard(execution, coro))
         return execution

@@ -178,23 +178,27 @@ class DockerHandle:
         self._sink = sink
         self._skip = {"out": skip[0], "err": skip[1]}
         self._stream_error: str | None = None
+        self.progress = time.monotonic()
         self._reader = threading.Thread(target=self._read, daemon=True, name=f"panda-logs-{container.id[:12]}")
         self._reader.start()
 
     def _read(self) -> None:
         sink, skip = self._sink, self._skip
 
-        def emitter(name: str) -> Callable[[str], None]:
-            def emit(text: str) -> None:
-                if skip[name]:
-                    skip[name] -= 1
-                    return
-                sink.line(name, text, time.time())
+        def emitter(name: str) -> Callable[[list[str]], None]:
+            def emit(texts: list[str]) -> None:
+                if skip[name]:  # lines a previous scheduler already stored (after a restart)
+                    drop = min(skip[name], len(texts))
+                    skip[name] -= drop
+                    texts = texts[drop:]
+                if texts:
+                    sink.lines_of(name, texts, time.time())
             return emit
 
         assemblers = {1: LineAssembler(emitter("out")), 2: LineAssembler(emitter("err"))}
         try:
             for stream, data in _frames(self.runner.client().api, self.container.id):
+                self.progress = time.monotonic()
                 if stream in assemblers:
                     assemblers[stream].feed(data)
         except Exception as exc:
@@ -208,10 +212,18 @@ class DockerHandle:
         except Exception as exc:
             self.runner._client = None
             return Outcome(None, error=f"docker engine unreachable while waiting: {plain_error(exc)}")
-        await in_thread(lambda: self._reader.join(30))
+        await in_thread(self._drain)
         code = result.get("StatusCode")
         error = (result.get("Error") or {}).get("Message") if isinstance(result.get("Error"), dict) else None
         return Outcome(exit_code=code, error=f"docker: {error}" if error else None)
+
+    def _drain(self, stall: float = 30.0) -> None:
+        """Wait for the log reader to reach the end, as long as it keeps making progress."""
+        while self._reader.is_alive():
+            self._reader.join(0.5)
+            if self._reader.is_alive() and time.monotonic() - self.progress > stall:
+                self._sink.system(f"[panda] the log stream stalled for {stall:.0f}s; lines after this may be missing")
+                return
 
     async def stop(self, grace: float) -> None:
         try:
@@ -237,19 +249,29 @@ def _frames(api, container_id: str):
     api._disable_socket_timeout(api._get_raw_response_socket(response))
     raw = response.raw
     read = getattr(raw, "read1", None) or raw.read
-    buf = bytearray()
+    buf = b""
+    unpack = struct.Struct(">BxxxL").unpack_from
     try:
         while True:
-            while len(buf) >= 8:
-                stream, length = struct.unpack_from(">BxxxL", buf)
-                if len(buf) < 8 + length:
-                    break
-                yield stream, bytes(buf[8:8 + length])
-                del buf[:8 + length]
-            chunk = read(65536)
+            chunk = read(256 * 1024)
             if not chunk:
                 return
-            buf += chunk
+            buf = buf + chunk if buf else chunk
+            pos, end = 0, len(buf)
+            run_stream, run_parts = None, []
+            while end - pos >= 8:  # consecutive frames of one stream are joined: one feed, many lines
+                stream, length = unpack(buf, pos)
+                if end - pos < 8 + length:
+                    break
+                if stream != run_stream and run_parts:
+                    yield run_stream, b"".join(run_parts)
+                    run_parts = []
+                run_stream = stream
+                run_parts.append(buf[pos + 8:pos + 8 + length])
+                pos += 8 + length
+            if run_parts:
+                yield run_stream, b"".join(run_parts)
+            buf = buf[pos:]
     finally:
         response.close()
 

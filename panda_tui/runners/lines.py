@@ -8,32 +8,35 @@ MAX_LINE = 64 * 1024  # longer lines are cut into pieces of this size, so memory
 
 
 class LineAssembler:
-    def __init__(self, emit: Callable[[str], None], max_line: int = MAX_LINE):
+    def __init__(self, emit: Callable[[list[str]], None], max_line: int = MAX_LINE):
         self._emit = emit
         self._buf = bytearray()
         self.max_line = max_line
 
     def feed(self, chunk: bytes) -> None:
+        """Hand every whole line in `chunk` (plus what was pending) to emit, as one list."""
         if not chunk:
             return
-        self._buf += chunk
-        if b"\n" not in chunk and len(self._buf) < self.max_line:
+        if b"\n" not in chunk and len(self._buf) + len(chunk) < self.max_line:
+            self._buf += chunk
             return
-        parts = self._buf.split(b"\n")
-        self._buf = bytearray(parts.pop())
-        for part in parts:
-            self._emit_bytes(part)
-        while len(self._buf) >= self.max_line:
-            piece, self._buf = self._buf[: self.max_line], self._buf[self.max_line:]
-            self._emit_bytes(bytes(piece))
+        data = bytes(self._buf) + chunk if self._buf else chunk
+        parts = data.split(b"\n")
+        rest = parts.pop()
+        while len(rest) >= self.max_line:
+            parts.append(rest[: self.max_line])
+            rest = rest[self.max_line:]
+        self._buf = bytearray(rest)
+        self._emit([_text(p) for p in parts])
 
     def close(self) -> None:
         """Emit a final line that had no newline."""
         if self._buf:
-            self._emit_bytes(bytes(self._buf))
+            self._emit([_text(bytes(self._buf))])
             self._buf = bytearray()
 
-    def _emit_bytes(self, raw: bytes) -> None:
-        if raw.endswith(b"\r"):
-            raw = raw[:-1]
-        self._emit(raw.decode("utf-8", "replace"))
+
+def _text(raw: bytes) -> str:
+    if raw.endswith(b"\r"):
+        raw = raw[:-1]
+    return raw.decode("utf-8", "replace")

@@ -36,7 +36,7 @@ class LocalHandle:
         self._done = asyncio.ensure_future(self._finish())
 
     async def _read(self, stream: asyncio.StreamReader, name: str, sink: RunLog) -> None:
-        assembler = LineAssembler(lambda text: sink.line(name, text, time.time()))
+        assembler = LineAssembler(lambda texts: sink.lines_of(name, texts, time.time()))
         while True:
             chunk = await stream.read(READ_CHUNK)
             if not chunk:

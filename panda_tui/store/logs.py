@@ -43,6 +43,9 @@ class LogWriter:
         """item: (run_id, seq, ts, stream, text, out_n, err_n, lines, bytes, dropped)."""
         self._q.put(item)
 
+    def put_many(self, items: list[tuple]) -> None:
+        self._q.put(items)
+
     def flush_run(self, run_id: int, seq: int, timeout: float = 30.0) -> bool:
         """Block until the run's lines up to `seq` are committed."""
         self._q.put(("flush",))
@@ -75,11 +78,14 @@ class LogWriter:
                     item = self._q.get(timeout=timeout)
                 except queue.Empty:
                     break
-                if len(item) == 1:
+                if isinstance(item, list):
+                    batch.extend(item)
+                elif len(item) == 1:
                     if item[0] == "stop":
                         stop = True
                     break  # flush now
-                batch.append(item)
+                else:
+                    batch.append(item)
                 if first_at is None:
                     first_at = time.monotonic()
                 if len(batch) >= self.max_batch:
@@ -144,10 +150,22 @@ class RunLog:
         self._lock = threading.Lock()  # the reader thread and the scheduler loop may both write
 
     def line(self, stream: str, text: str, ts: float | None = None) -> None:
-        with self._lock:
-            self._line(stream, text, ts)
+        self.lines_of(stream, [text], ts)
 
-    def _line(self, stream: str, text: str, ts: float | None) -> None:
+    def lines_of(self, stream: str, texts: list[str], ts: float | None = None) -> None:
+        """Many lines of one stream that arrived together (one lock, one hand-off to the writer)."""
+        ts = ts or time.time()
+        with self._lock:
+            out: list[tuple] = []
+            for text in texts:
+                self._line(stream, text, ts, out)
+            if out:
+                if self.tee is not None:
+                    for item in out:
+                        self.tee(item[3], item[4])
+                self.writer.put_many(out)
+
+    def _line(self, stream: str, text: str, ts: float, out: list[tuple]) -> None:
         self.counts[stream] += 1
         if self.capped:
             self.dropped += 1
@@ -155,7 +173,7 @@ class RunLog:
             return
         if self.redact is not None:
             text = self.redact(text)
-        size = len(text.encode("utf-8", "replace"))
+        size = len(text) if text.isascii() else len(text.encode("utf-8", "replace"))
         if self.lines + 1 > self.max_lines or self.bytes + size > self.max_bytes:
             self.capped = True
             self.dropped += 1
@@ -170,15 +188,19 @@ class RunLog:
         with self._lock:
             self._emit("sys", text, len(text), ts)
 
-    def _emit(self, stream: str, text: str, size: int, ts: float | None) -> None:
+    def _emit(self, stream: str, text: str, size: int, ts: float | None, out: list[tuple] | None = None) -> None:
         self.seq += 1
         if stream != "sys":
             self.lines += 1
             self.bytes += size
+        item = (self.run_id, self.seq, ts or time.time(), stream, text,
+                self.counts["out"], self.counts["err"], self.lines, self.bytes, self.dropped)
+        if out is not None:
+            out.append(item)
+            return
         if self.tee is not None:
             self.tee(stream, text)
-        self.writer.put((self.run_id, self.seq, ts or time.time(), stream, text,
-                         self.counts["out"], self.counts["err"], self.lines, self.bytes, self.dropped))
+        self.writer.put(item)
 
     def close(self, timeout: float = 30.0) -> bool:
         """Add the cap marker if lines were dropped, then wait until everything is committed."""

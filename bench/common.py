@@ -1,0 +1,82 @@
+"""Shared by the benchmarks: figures, percentiles, the machine, and the final JSON line."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+IMAGE = "panda-test-busybox:latest"
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))]
+
+
+def machine() -> str:
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+    return f"{os.cpu_count()} cores, {mem:.0f} GiB, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def report(name: str, figures: dict, targets: dict[str, bool]) -> None:
+    """Print the figures as a table, then one line of JSON (for comparing versions)."""
+    print(f"\n{name} — {machine()}")
+    for key, value in figures.items():
+        print(f"  {key:34} {value:.4g}" if isinstance(value, float) else f"  {key:34} {value}")
+    for what, ok in targets.items():
+        print(f"  target {what:27} {'met' if ok else 'MISSED'}")
+    print(json.dumps({"bench": name, "machine": machine(), **figures,
+                      "targets": {k: bool(v) for k, v in targets.items()}}))
+
+
+def ensure_image() -> None:
+    """The busybox test image, built locally FROM scratch (never pulled)."""
+    if subprocess.run(["docker", "image", "inspect", IMAGE], capture_output=True).returncode == 0:
+        return
+    with tempfile.TemporaryDirectory() as ctx:
+        shutil.copy(shutil.which("busybox") or "/bin/busybox", f"{ctx}/busybox")
+        Path(ctx, "Dockerfile").write_text(
+            'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n')
+        subprocess.run(["docker", "build", "-q", "-t", IMAGE, ctx], check=True, capture_output=True)
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def peak_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def daemon(cfg: str, db: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "panda_tui", "daemon", "--config", cfg, "--db", db],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+__all__ = ["time"]
