@@ -108,8 +108,8 @@ class DockerRunner:
             return False, f"docker engine unreachable: {plain_error(exc)}"
 
     async def start(self, attempt: Attempt, sink: RunLog) -> DockerHandle:
-        container = await in_thread(lambda: self._create(attempt))
-        return DockerHandle(self, container, sink)
+        container, stream = await in_thread(lambda: self._create(attempt))
+        return DockerHandle(self, container, sink, stream=stream)
 
     def _create(self, attempt: Attempt):
         import docker.errors
@@ -123,8 +123,11 @@ class DockerRunner:
                 stdin_open=False, network_mode=job.network_mode, mem_limit=job.mem_limit,
                 nano_cpus=int(job.cpus * 1e9) if job.cpus else None, working_dir=job.workdir,
                 user=job.user, volumes=list(job.volumes) or None, restart_policy={"Name": "no"})
+            # Attached before it starts, as `docker run` does: not a byte can be missed, and the raw
+            # multiplexed socket is far cheaper to read than the chunked HTTP of the logs endpoint.
+            stream = client.api.attach_socket(container.id, params={"stdout": 1, "stderr": 1, "stream": 1})
             container.start()
-            return container
+            return container, stream
         except RunnerError:
             raise
         except docker.errors.APIError as exc:
@@ -170,13 +173,15 @@ def _command(job: Job) -> list[str] | None:
 
 
 class DockerHandle:
-    def __init__(self, runner: DockerRunner, container, sink: RunLog, skip: tuple[int, int] = (0, 0)):
+    def __init__(self, runner: DockerRunner, container, sink: RunLog, skip: tuple[int, int] = (0, 0),
+                 stream=None):
         self.runner = runner
         self.container = container
         self.ref = container.id
         self.engine = runner.engine
         self._sink = sink
         self._skip = {"out": skip[0], "err": skip[1]}
+        self._stream = stream  # an attached socket, or None to read the logs endpoint (after a restart)
         self._stream_error: str | None = None
         self.progress = time.monotonic()
         self._reader = threading.Thread(target=self._read, daemon=True, name=f"panda-logs-{container.id[:12]}")
@@ -196,8 +201,10 @@ class DockerHandle:
             return emit
 
         assemblers = {1: LineAssembler(emitter("out")), 2: LineAssembler(emitter("err"))}
+        frames = (_socket_frames(self._stream) if self._stream is not None
+                  else _frames(self.runner.client().api, self.container.id))
         try:
-            for stream, data in _frames(self.runner.client().api, self.container.id):
+            for stream, data in frames:
                 self.progress = time.monotonic()
                 if stream in assemblers:
                     assemblers[stream].feed(data)
@@ -248,32 +255,48 @@ def _frames(api, container_id: str):
     api._raise_for_status(response)
     api._disable_socket_timeout(api._get_raw_response_socket(response))
     raw = response.raw
-    read = getattr(raw, "read1", None) or raw.read
-    buf = b""
-    unpack = struct.Struct(">BxxxL").unpack_from
     try:
-        while True:
-            chunk = read(256 * 1024)
-            if not chunk:
-                return
-            buf = buf + chunk if buf else chunk
-            pos, end = 0, len(buf)
-            run_stream, run_parts = None, []
-            while end - pos >= 8:  # consecutive frames of one stream are joined: one feed, many lines
-                stream, length = unpack(buf, pos)
-                if end - pos < 8 + length:
-                    break
-                if stream != run_stream and run_parts:
-                    yield run_stream, b"".join(run_parts)
-                    run_parts = []
-                run_stream = stream
-                run_parts.append(buf[pos + 8:pos + 8 + length])
-                pos += 8 + length
-            if run_parts:
-                yield run_stream, b"".join(run_parts)
-            buf = buf[pos:]
+        yield from _parse(getattr(raw, "read1", None) or raw.read)
     finally:
         response.close()
+
+
+def _socket_frames(sock):
+    """Frames from a socket attached before the container started."""
+    read = getattr(sock, "read", None) or sock.recv
+    try:
+        yield from _parse(read)
+    finally:
+        try:
+            sock.close()
+        except OSError:
+            pass
+
+
+def _parse(read: Callable[[int], bytes]):
+    """Docker's multiplexed stream: 8-byte headers (stream, length), then the payload."""
+    buf = b""
+    unpack = struct.Struct(">BxxxL").unpack_from
+    while True:
+        chunk = read(256 * 1024)
+        if not chunk:
+            return
+        buf = buf + chunk if buf else chunk
+        pos, end = 0, len(buf)
+        run_stream, run_parts = None, []
+        while end - pos >= 8:  # consecutive frames of one stream are joined: one feed, many lines
+            stream, length = unpack(buf, pos)
+            if end - pos < 8 + length:
+                break
+            if stream != run_stream and run_parts:
+                yield run_stream, b"".join(run_parts)
+                run_parts = []
+            run_stream = stream
+            run_parts.append(buf[pos + 8:pos + 8 + length])
+            pos += 8 + length
+        if run_parts:
+            yield run_stream, b"".join(run_parts)
+        buf = buf[pos:]
 
 
 async def adopt(sched: Scheduler, run, job: Job) -> str | None:
