@@ -7,6 +7,7 @@ time repeats; jobs with a wildcard or stepped hour follow real elapsed time.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -53,13 +54,13 @@ class Schedule:
             yield fire.astimezone(UTC)
 
     def next_after(self, after: datetime, count: int = 1) -> list[datetime]:
-        it = self.iter_after(after)
-        return [next(it) for _ in range(count)]
+        return list(_next_after(self, after, count))
 
     @property
     def cron(self) -> str:
         return ALIASES.get(self.expr.strip().lower(), self.expr.strip())
 
+    @functools.lru_cache(maxsize=4096)
     def explain(self) -> str:
         step = self.every
         if step is not None:
@@ -69,6 +70,13 @@ class Schedule:
         except Exception:  # explain() is best effort; the expression is already valid
             text = self.cron
         return f"{text} ({self.tz})" if self.tz != "UTC" else f"{text} (UTC)"
+
+
+@functools.lru_cache(maxsize=8192)
+def _next_after(schedule: Schedule, after: datetime, count: int) -> tuple[datetime, ...]:
+    """Cached: jobs that share a schedule and a starting instant share the answer."""
+    it = schedule.iter_after(after)
+    return tuple(next(it) for _ in range(count))
 
 
 def _every(step: float, after: datetime) -> Iterator[datetime]:
@@ -102,7 +110,9 @@ def parse_schedule(expr: object, tz: str = "UTC") -> Schedule:
     return schedule
 
 
+@functools.lru_cache(maxsize=4096)
 def _check_cron(cron: str, shown: str) -> None:
+    """Raises ValueError for an invalid expression; cached, as thousands of jobs share a few."""
     parts = cron.split()
     if len(parts) not in (5, 6):
         raise ValueError(

@@ -193,7 +193,7 @@ class Scheduler:
         if not job.enabled:
             self.next_fire.pop(job.name, None)
             return
-        slot = next(job.schedule.iter_after(_dt(after))).timestamp()
+        slot = job.schedule.next_after(_dt(after))[0].timestamp()
         fire = slot + self.offset(job)
         self._due[job.name] = slot
         self.next_fire[job.name] = fire

@@ -91,4 +91,11 @@ def _v1(db: sqlite_utils.Database) -> None:
     db["alert_attempts"].create_index(["outbox_id"])
 
 
-MIGRATIONS = [_v1]
+def _v2(db: sqlite_utils.Database) -> None:
+    """Missed/lost counts and a job's last failure, without scanning its history (1M-run stores)."""
+    db.execute("CREATE INDEX runs_gone ON runs(job, scheduled_at) WHERE status IN ('missed', 'lost')")
+    db.execute("CREATE INDEX runs_gone_all ON runs(scheduled_at) WHERE status IN ('missed', 'lost')")
+    db.execute("CREATE INDEX runs_bad ON runs(job, id) WHERE status IN ('failed', 'timed_out', 'killed', 'lost')")
+
+
+MIGRATIONS = [_v1, _v2]

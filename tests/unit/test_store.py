@@ -142,3 +142,19 @@ def test_readonly_connection_reads(db_path):
     assert len(runs.history(ro, "a")) == 1
     with pytest.raises(sqlite3.OperationalError):
         runs.insert(ro, "a", 2.0, trigger="manual", now=2.0)
+
+
+def test_migrates_forward_from_version_1(db_path):
+    import sqlite3 as sq
+    import sqlite_utils
+    from panda_tui.store.schema import MIGRATIONS
+    raw = sq.connect(db_path, isolation_level=None)
+    MIGRATIONS[0](sqlite_utils.Database(raw))
+    raw.execute("PRAGMA user_version=1")
+    raw.execute("INSERT INTO runs(job, scheduled_at, trigger, status) VALUES ('a', 1.0, 'schedule', 'missed')")
+    raw.close()
+    conn = connect(db_path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert runs.missed_since(conn, 0.0, "a") == 1
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert "runs_gone" in names
