@@ -15,8 +15,10 @@ from panda_tui.store import connect, control, lease, runs
 
 @click.command()
 @click.option("--secrets-file", type=click.Path(), default=None, help="KEY=VALUE file for secrets (mode 600).")
+@click.option("--standby", is_flag=True, help="If another scheduler holds the database, wait and take over "
+              "when it dies, instead of refusing to start.")
 @common
-def daemon(config_path: str, db_path: str | None, secrets_file: str | None) -> None:
+def daemon(config_path: str, db_path: str | None, secrets_file: str | None, standby: bool) -> None:
     """Run the scheduler headless; JSON decision log on stdout. SIGHUP reloads, SIGTERM stops."""
     from panda_tui.engine.daemon import run_headless
     from panda_tui.engine.events import stdout_log
@@ -25,7 +27,7 @@ def daemon(config_path: str, db_path: str | None, secrets_file: str | None) -> N
     path = resolve_db(db_path)
     events = stdout_log()
     try:
-        code = asyncio.run(run_headless(config, path, events))
+        code = asyncio.run(run_headless(config, path, events, standby))
     except LeaseHeld as exc:
         fail(f"{exc}; not starting a second scheduler on {path}", 1)
     sys.exit(code)

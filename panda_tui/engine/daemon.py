@@ -17,8 +17,9 @@ def _prepare_loop(loop: asyncio.AbstractEventLoop) -> None:
     loop.set_default_executor(ThreadPoolExecutor(max_workers=32, thread_name_prefix="panda"))
 
 
-async def run_headless(config: Config, db_path: str, events: EventLog) -> int:
-    """Until SIGTERM/SIGINT; SIGHUP reloads. Returns the process exit code."""
+async def run_headless(config: Config, db_path: str, events: EventLog, standby: bool = False) -> int:
+    """Until SIGTERM/SIGINT; SIGHUP reloads. With `standby`, wait for the lease instead of refusing.
+    Returns the process exit code."""
     loop = asyncio.get_running_loop()
     _prepare_loop(loop)
     sched = Scheduler(config, db_path, events=events, role="daemon")
@@ -27,11 +28,31 @@ async def run_headless(config: Config, db_path: str, events: EventLog) -> int:
     loop.add_signal_handler(signal.SIGINT, stop.set)
     loop.add_signal_handler(signal.SIGHUP, lambda: sched.reload("SIGHUP"))
     try:
-        await sched.run(stop)
+        if standby and not await _wait_for_lease(sched, stop, events):
+            return 0
+        await sched.run(stop, acquire=not standby)
     except LeaseHeld as exc:
         events.emit("refused", error=str(exc))
         raise
     return 3 if sched.lease_lost else 0
+
+
+async def _wait_for_lease(sched: Scheduler, stop: asyncio.Event, events: EventLog) -> bool:
+    """A hot standby: poll until the holder's heartbeat lapses (or it provably died), then take over."""
+    announced = False
+    while not stop.is_set():
+        try:
+            sched.acquire()
+            return True
+        except LeaseHeld as exc:
+            if not announced:
+                events.emit("standby", holder=exc.holder.owner)
+                announced = True
+        try:
+            await asyncio.wait_for(stop.wait(), 0.5)
+        except TimeoutError:
+            pass
+    return False
 
 
 class EmbeddedScheduler:

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Every benchmark, one after another (never in parallel: they would disturb each other).
+set -euo pipefail
+cd "$(dirname "$0")"
+for b in dispatch run_overhead ingest scale console tail; do
+  python3 "$b.py"
+done
