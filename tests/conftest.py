@@ -82,3 +82,56 @@ def busybox_image(docker_client, tmp_path_factory) -> str:
         "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n")
     docker_client.images.build(path=str(ctx), tag=BUSYBOX_IMAGE, rm=True, pull=False)
     return BUSYBOX_IMAGE
+
+
+class SecondEngine:
+    """A second dockerd with its own socket, data root and exec root: a stand-in for a remote engine."""
+
+    def __init__(self, root: str):
+        self.root = root
+        self.host = f"unix://{root}/docker.sock"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60) -> None:
+        import docker
+        os.makedirs(self.root, exist_ok=True)
+        pidfile = f"{self.root}/docker.pid"
+        if os.path.exists(pidfile):
+            os.remove(pidfile)
+        self.proc = subprocess.Popen(
+            ["dockerd", "--host", self.host, "--data-root", f"{self.root}/data", "--exec-root", f"{self.root}/exec",
+             "--pidfile", pidfile, "--bridge=none", "--iptables=false", "--ip-masq=false"],
+            stdout=open(f"{self.root}/dockerd.log", "a"), stderr=subprocess.STDOUT)
+        import time
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                docker.DockerClient(base_url=self.host, timeout=5).ping()
+                return
+            except Exception:
+                time.sleep(0.3)
+        raise RuntimeError(f"second dockerd did not start: see {self.root}/dockerd.log")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(60)
+
+    def client(self):
+        import docker
+        return docker.DockerClient(base_url=self.host, timeout=30)
+
+
+@pytest.fixture(scope="session")
+def second_engine(docker_client, busybox_image):
+    import shutil
+    import tempfile
+    if not shutil.which("dockerd"):
+        pytest.skip("dockerd is not installed")
+    root = tempfile.mkdtemp(prefix="pd2-", dir="/tmp")  # short: unix socket paths are limited
+    engine = SecondEngine(root)
+    engine.start()
+    engine.client().images.load(b"".join(docker_client.images.get(busybox_image).save(named=True)))
+    yield engine
+    engine.stop()
+    shutil.rmtree(root, ignore_errors=True)

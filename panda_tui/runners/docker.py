@@ -301,7 +301,8 @@ def _parse(read: Callable[[int], bytes]):
 
 async def adopt(sched: Scheduler, run, job: Job) -> str | None:
     """Re-attach to a run's container after a restart. Returns a reason when it is lost."""
-    runner = sched.runners.docker(job.docker_host if job.image else None)
+    host = run.engine if run.engine and run.engine != "local" else (job.docker_host if job.image else None)
+    runner = sched.runners.docker(host)  # the engine it ran on, even if jobs.toml has changed since
     try:
         container = await in_thread(lambda: runner.find(run.id))
     except Exception as exc:

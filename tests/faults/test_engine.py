@@ -1,0 +1,97 @@
+"""The Docker engine goes away and comes back; containers that are not ours are never touched."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from panda_tui.store import connect, runs
+from tests.faults.conftest import rows
+from tests.integration.helpers import Daemon, wait_until
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+
+def test_engine_stopped_for_30s_then_back(tmp_path, second_engine, busybox_image, figure):
+    cfg = tmp_path / "jobs.toml"
+    cfg.write_text(f'[jobs.boxed]\nschedule = "@every 3s"\nimage = "{busybox_image}"\nnetwork_mode = "none"\n'
+                   f'pull = "never"\ndocker_host = "{second_engine.host}"\ncommand = "echo in a box"\n'
+                   '[jobs.plain]\nschedule = "@every 3s"\ncommand = "echo local"\n')
+    db = str(tmp_path / "p.db")
+    header_states: list[str] = []
+    d = Daemon(str(cfg), db)
+    try:
+        wait_until(lambda: "lease_acquired" in d.output(), 20, what="daemon start")
+        wait_until(lambda: rows(db, "SELECT COUNT(*) FROM runs WHERE job='boxed' AND status='succeeded'")[0][0] >= 1,
+                   30, what="a container run")
+        console = asyncio.new_event_loop()
+        watcher = console.create_task(_watch_header(str(cfg), db, header_states, 60))
+        console.run_until_complete(asyncio.sleep(3))
+        second_engine.stop()
+        stopped = time.time()
+        console.run_until_complete(asyncio.sleep(30))
+        second_engine.start()
+        restarted = time.time()
+        wait_until(lambda: rows(db, "SELECT COUNT(*) FROM runs WHERE job='boxed' AND status='succeeded'"
+                                    " AND started_at > ?", restarted)[0][0] >= 1, 40, what="dispatch resumed")
+        console.run_until_complete(asyncio.sleep(6))
+        watcher.cancel()
+        console.run_until_complete(asyncio.gather(watcher, return_exceptions=True))
+        console.close()
+        assert d.proc.poll() is None  # the scheduler kept running throughout
+    finally:
+        d.stop()
+    window = rows(db, "SELECT status, reason FROM runs WHERE job='boxed' AND scheduled_at BETWEEN ? AND ?",
+                  stopped + 1, restarted - 1)
+    assert window and all(s in ("failed", "missed") for s, _ in window)
+    assert all(r.startswith("docker engine unreachable") for s, r in window if s == "failed"), window
+    plain = rows(db, "SELECT COUNT(*) FROM runs WHERE job='plain' AND status='succeeded' AND scheduled_at"
+                     " BETWEEN ? AND ?", stopped, restarted)[0][0]
+    assert plain >= 8  # local jobs never noticed
+    down = [i for i, s in enumerate(header_states) if "DOWN" in s]
+    assert down and any("✓ up" in s for s in header_states[down[0]:]), header_states[-3:]
+    figure(f"{len(window)} container slots in the 30 s outage failed with 'docker engine unreachable', "
+           f"{plain} local runs unaffected, header showed the engine down then up, dispatch resumed without a restart")
+
+
+async def _watch_header(cfg: str, db: str, out: list[str], seconds: float) -> None:
+    from panda_tui.config import load_config
+    from panda_tui.tui.app import PandaApp
+    from panda_tui.tui.widgets.status_header import StatusHeader
+    app = PandaApp(load_config(cfg), db, mode="attached")
+    async with app.run_test(size=(120, 30)) as pilot:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            await pilot.pause(1.0)
+            out.append(str(app.get_screen_main().query_one(StatusHeader).render()))
+
+
+def test_containers_of_another_database_or_nobody_are_never_touched(tmp_path, docker_client, busybox_image, figure):
+    theirs = docker_client.containers.run(busybox_image, ["sleep", "120"], detach=True, network_mode="none",
+                                          labels={"panda.db": "another-db", "panda.run_id": "1", "panda.job": "x"})
+    nobody = docker_client.containers.run(busybox_image, ["sleep", "120"], detach=True, network_mode="none")
+    try:
+        cfg = tmp_path / "jobs.toml"
+        cfg.write_text(f'[jobs.x]\nschedule = "@yearly"\nimage = "{busybox_image}"\nnetwork_mode = "none"\n'
+                       'command = "true"\n')
+        db = str(tmp_path / "p.db")
+        conn = connect(db)
+        run_id = runs.insert(conn, "x", time.time(), trigger="schedule", now=time.time(), runner="docker")
+        runs.mark_running(conn, run_id, time.time())  # a crash left it running; its container is not ours
+        conn.close()
+        d = Daemon(str(cfg), db)
+        try:
+            wait_until(lambda: rows(db, "SELECT status FROM runs WHERE id=?", run_id)[0][0] == "lost", 30)
+        finally:
+            d.stop()
+        theirs.reload()
+        nobody.reload()
+        assert theirs.status == "running" and nobody.status == "running"
+        reason = rows(db, "SELECT reason FROM runs WHERE id=?", run_id)[0][0]
+        assert reason.startswith("container is gone")
+        figure("0 foreign containers touched (another database's and an unlabelled one still running)")
+    finally:
+        theirs.remove(force=True)
+        nobody.remove(force=True)
