@@ -147,5 +147,5 @@ def slow_after(value: Any) -> float | str:
 
 def type_name(value: Any) -> str:
     names = {str: "a string", int: "a number", float: "a number", bool: "a boolean",
-             list: "a list", dict: "a table"}
+             list: "a list", dict: "a table", type(None): "nothing"}
     return names.get(type(value), type(value).__name__)

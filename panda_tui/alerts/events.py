@@ -38,7 +38,11 @@ class Alerter:
         self.slow_sent: set[int] = set()
         self._thresholds: dict[str, tuple[float, float | None]] = {}
 
-    def on_run(self, run_id: int, started: bool = False) -> None:
+    def on_run(self, run_id: int, started: bool = False, job_name: str | None = None) -> None:
+        if job_name is not None:  # the common case, no alerts: decide without touching the store
+            known = self.sched.config.jobs.get(job_name)
+            if known is None or (not known.alerts and not known.heartbeat):
+                return
         conn = self.sched.conn
         run = runs.get(conn, run_id)
         job = self.sched.config.jobs.get(run.job) if run else None

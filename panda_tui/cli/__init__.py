@@ -34,3 +34,8 @@ for _command in (daemon, run_cmd, trigger, pause, resume, kill, reload, executio
 from panda_tui.cli.alert_cmds import alerts  # noqa: E402
 
 main.add_command(alerts)
+
+from panda_tui.cli.setup_cmds import export, init, systemd_unit  # noqa: E402
+
+for _command in (init, systemd_unit, export):
+    main.add_command(_command)

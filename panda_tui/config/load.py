@@ -103,7 +103,7 @@ def build_config(data: dict[str, Any], path: str, secrets_file: str | None = Non
     errors: list[str] = []
     for key in data:
         if key not in TOP_LEVEL:
-            errors.append(f"{label}: {key}: unknown section{_did_you_mean(key, TOP_LEVEL)} "
+            errors.append(f"{label}: {_printable(key)}: unknown section{_did_you_mean(key, TOP_LEVEL)} "
                           f"(expected {', '.join('[' + t + ']' for t in TOP_LEVEL)})")
     defaults = _table(data, "defaults", label, errors)
     alerts = _load_alerts(_table(data, "alerts", label, errors), label, errors)
@@ -140,12 +140,12 @@ def _check_fields(raw: dict[str, Any], spec: dict[str, Parser], where: str, erro
     for key, value in raw.items():
         parser = spec.get(key)
         if parser is None:
-            errors.append(f"{where}: {key}: unknown field{_did_you_mean(key, spec)}")
+            errors.append(f"{where}: {_printable(key)}: unknown field{_did_you_mean(key, spec)}")
             continue
         try:
             out[key] = parser(value)
         except ValueError as exc:
-            errors.append(f"{where}: {key}: {exc}")
+            errors.append(f"{where}: {key}: {_printable(str(exc))}")
         except RecursionError:
             errors.append(f"{where}: {key}: value nested too deeply")
     return out
@@ -170,7 +170,7 @@ def _load_job(name: str, raw: Any, defaults: dict[str, Any], alert_names: set[st
     for target in values.get("alerts", ()):
         if target not in alert_names:
             errors.append(f"{where}: alerts: unknown target {target!r}{_did_you_mean(target, alert_names)} "
-                          f"(define it as [alerts.{target}])")
+                          f"(define it as [alerts.{_printable(target)}])")
     tz = values.pop("timezone", "UTC")
     if "schedule" in values and not any(": timezone: " in e for e in errors[start:]):
         try:
@@ -188,7 +188,7 @@ def _load_alerts(raw: dict[str, Any], label: str, errors: list[str]) -> dict[str
     for name, spec in raw.items():
         where = f'{label}: alert "{_printable(name)}"'
         if not isinstance(spec, dict):
-            errors.append(f"{where}: expected a table [alerts.{name}], got {f.type_name(spec)}")
+            errors.append(f"{where}: expected a table [alerts.{_printable(name)}], got {f.type_name(spec)}")
             continue
         start = len(errors)
         values = _check_fields(spec, ALERT_FIELDS, where, errors)
@@ -213,6 +213,7 @@ def _did_you_mean(word: str, options) -> str:
     return f' (did you mean "{close[0]}"?)' if close else ""
 
 
-def _printable(name: str) -> str:
-    """A job name made safe to print: control characters escaped."""
-    return name.encode("unicode_escape").decode("ascii") if not name.isprintable() else name
+def _printable(name: object) -> str:
+    """A name or message made safe for one line: control characters and line breaks escaped."""
+    text = str(name)
+    return text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text

@@ -63,7 +63,7 @@ class Execution:
         s = self.sched
         s.events.emit("started", self.job.name, self.run.id, attempt=self.run.attempt, trigger=self.run.trigger,
                       lateness_s=round(self.run.started_at - self.run.scheduled_at, 4))
-        s.alerter.on_run(self.run.id, started=True)
+        s.alerter.on_run(self.run.id, started=True, job_name=self.job.name)
         try:
             pool = available(s.config)
             secrets = resolve(self.job, pool)
@@ -119,7 +119,7 @@ class Execution:
         s.events.emit("finished", self.job.name, self.run.id, status=status, exit_code=outcome.exit_code,
                       reason=reason, duration_s=round(now - (self.run.started_at or now), 3)
                       if self.run.started_at else None)
-        s.alerter.on_run(self.run.id)
+        s.alerter.on_run(self.run.id, job_name=self.job.name)
         if self.handle is not None:
             try:
                 await self.handle.cleanup()

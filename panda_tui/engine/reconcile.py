@@ -48,4 +48,4 @@ async def _adopt_container(sched: Scheduler, run, job) -> None:
 def _settle(sched: Scheduler, run, status: str, reason: str) -> None:
     if sched.db(runs.finish, run.id, status, sched.clock.now(), reason=reason):
         sched.events.emit("reconciled", run.job, run.id, status=status, reason=reason)
-        sched.alerter.on_run(run.id)
+        sched.alerter.on_run(run.id, job_name=run.job)

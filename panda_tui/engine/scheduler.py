@@ -271,7 +271,7 @@ class Scheduler:
         run_id = self.db(write)
         if run_id is not None:
             self.events.emit(status, job.name, run_id, scheduled_at=iso(slot), reason=reason)
-            self.alerter.on_run(run_id)
+            self.alerter.on_run(run_id, job_name=job.name)
 
     # --- admission ----------------------------------------------------------------------
     def dispatch(self, job: Job, scheduled_at: float, trigger: str, *, slot: float | None = None,
@@ -340,7 +340,7 @@ class Scheduler:
     def _end_unstarted(self, job: Job, run_id: int, status: str, reason: str) -> str:
         self.db(runs.finish, run_id, status, self.clock.now(), reason=reason)
         self.events.emit(status, job.name, run_id, reason=reason)
-        self.alerter.on_run(run_id)
+        self.alerter.on_run(run_id, job_name=job.name)
         return f"run {run_id} {status}: {reason}"
 
     def launch(self, job: Job, run_id: int, adopt: Callable | None = None) -> Execution:
@@ -364,7 +364,7 @@ class Scheduler:
             reason = f"internal error: {type(exc).__name__}: {exc}"
             self.db(runs.finish, execution.run_id, "lost", self.clock.now(), reason=reason)
             self.events.emit("error", execution.job.name, execution.run_id, error=reason)
-            self.alerter.on_run(execution.run_id)
+            self.alerter.on_run(execution.run_id, job_name=execution.job.name)
             self._finished(execution, "lost")
 
     def _finished(self, execution: Execution, status: str) -> None:

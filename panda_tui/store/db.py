@@ -37,10 +37,12 @@ def connect(path: str, *, readonly: bool = False, create: bool = True) -> sqlite
             if not create:
                 raise StoreError(f"{path}: no such database")
             _create_file(path)
+        _refuse_read_only(path)
         conn = _open(path, uri=False, path=path)
     try:
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        _check_version(conn, path, readonly)  # before anything that could write to a file we must not touch
         _pragmas(conn, readonly)
-        _check_version(conn, path, readonly)
         if not readonly:
             migrate(conn, path)
     except sqlite3.DatabaseError as exc:
@@ -55,6 +57,20 @@ def _open(target: str, *, uri: bool, path: str) -> sqlite3.Connection:
                                timeout=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.Error as exc:
         raise StoreError(_explain(path, exc)) from None
+
+
+def _refuse_read_only(path: str) -> None:
+    """SQLite would only say "unable to open database file": name the real cause."""
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            raise StoreError(f"{path}: database is on a read-only file system; "
+                             "watch it with `panda-tui --read-only`")
+    except FileNotFoundError:
+        return
+    if not os.access(path, os.W_OK) or not os.access(folder, os.W_OK):
+        raise StoreError(f"{path}: database is read-only for this user (it and its folder must be writable "
+                         "to run a scheduler); watch it with `panda-tui --read-only`")
 
 
 def _create_file(path: str) -> None:

@@ -240,14 +240,14 @@ def tail(conn: sqlite3.Connection, run_id: int, limit: int = 20) -> list[LogLine
 
 
 def prune(conn: sqlite3.Connection, job: str, keep_runs: int) -> int:
-    """Delete the logs of all but the newest `keep_runs` runs of a job; ledger rows stay."""
-    row = conn.execute("SELECT id FROM runs WHERE job=? ORDER BY id DESC LIMIT 1 OFFSET ?",
-                       (job, keep_runs - 1)).fetchone()
-    if row is None:
+    """Delete the logs of the run that just fell out of the newest `keep_runs`; ledger rows stay.
+
+    Called after every finished run, so one run leaves the window each time: the cost stays constant
+    however long the history grows."""
+    row = conn.execute("SELECT id, logs_pruned, log_lines FROM runs WHERE job=? ORDER BY id DESC LIMIT 1 OFFSET ?",
+                       (job, keep_runs)).fetchone()
+    if row is None or row[1] or not row[2]:
         return 0
-    old = [r[0] for r in conn.execute(
-        "SELECT id FROM runs WHERE job=? AND id<? AND logs_pruned=0 AND log_lines>0", (job, row[0]))]
-    for run_id in old:
-        conn.execute("DELETE FROM logs WHERE run_id=?", (run_id,))
-        conn.execute("UPDATE runs SET logs_pruned=1 WHERE id=?", (run_id,))
-    return len(old)
+    conn.execute("DELETE FROM logs WHERE run_id=?", (row[0],))
+    conn.execute("UPDATE runs SET logs_pruned=1 WHERE id=?", (row[0],))
+    return 1

@@ -1,0 +1,67 @@
+"""Getting started and running for real: init, systemd-unit, export kubernetes."""
+
+from __future__ import annotations
+
+import getpass
+import grp
+import os
+import shutil
+import sys
+from importlib import resources
+
+import click
+
+from panda_tui.cli.common import common, fail, get_config, resolve_db
+from panda_tui.export_k8s import cronjobs
+
+
+@click.command()
+@click.argument("path", default="jobs.toml", type=click.Path())
+def init(path: str) -> None:
+    """Write a commented starter jobs.toml (one local job, one Docker job) to PATH."""
+    if os.path.exists(path):
+        fail(f"{path}: already exists; not overwriting it", 1)
+    text = resources.files("panda_tui").joinpath("templates/jobs.toml").read_text()
+    with open(path, "x") as fh:
+        fh.write(text)
+    click.echo(f"wrote {path}: check it with `panda-tui validate --config {path}`, "
+               f"then run `panda-tui --config {path}`")
+
+
+@click.command(name="systemd-unit")
+@click.option("--user", default=None, help="The account the service runs as (default: you).")
+@common
+def systemd_unit(config_path: str, db_path: str | None, user: str | None) -> None:
+    """Print a systemd unit for `panda-tui daemon` with these --config and --db paths."""
+    user = user or getpass.getuser()
+    try:
+        import pwd
+        group = grp.getgrgid(pwd.getpwnam(user).pw_gid).gr_name
+    except KeyError:
+        group = user
+    exe = shutil.which("panda-tui") or f"{sys.executable} -m panda_tui"
+    text = resources.files("panda_tui").joinpath("templates/panda-tui.service").read_text()
+    click.echo(text.format(user=user, group=group, exe=exe, config=os.path.abspath(config_path),
+                           db=os.path.abspath(resolve_db(db_path))), nl=False)
+
+
+@click.group()
+def export() -> None:
+    """Export jobs.toml to other schedulers."""
+
+
+@export.command(name="kubernetes")
+@click.option("--namespace", default=None)
+@common
+def export_kubernetes(config_path: str, db_path: str | None, namespace: str | None) -> None:
+    """One CronJob manifest per job (YAML on stdout); what cannot be expressed is warned on stderr."""
+    config = get_config(config_path)
+    paused = set()
+    path = resolve_db(db_path)
+    if os.path.exists(path):
+        from panda_tui.store import connect, state
+        paused = state.paused_jobs(connect(path, readonly=True))
+    documents, warnings = cronjobs(config, paused, namespace)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(documents, nl=False)

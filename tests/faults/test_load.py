@@ -1,0 +1,121 @@
+"""Contention and floods: many jobs, several readers, a job that never stops talking."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from tests.conftest import run_cli
+from tests.faults.conftest import rows, submit
+from tests.integration.helpers import Daemon, wait_until
+
+pytestmark = pytest.mark.slow
+PROBE = os.path.join(os.path.dirname(__file__), "console_probe.py")
+
+
+def console(cfg: str, db: str, seconds: float) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, PROBE, cfg, db, str(seconds)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as fh:
+        return next(int(l.split()[1]) / 1024 for l in fh if l.startswith("VmRSS:"))
+
+
+def test_fifty_jobs_every_second_with_consoles_and_cli_beside(tmp_path, figure):
+    seconds = 120
+    cfg = tmp_path / "jobs.toml"
+    cfg.write_text("".join(f'[jobs.j{n:02d}]\nschedule = "@every 1s"\ncommand = "echo line-$PANDA_RUN_ID"\n'
+                           for n in range(50)))
+    db = str(tmp_path / "p.db")
+    d = Daemon(str(cfg), db)
+    outputs: list[str] = []
+    try:
+        wait_until(lambda: "lease_acquired" in d.output(), 20)
+        consoles = [console(str(cfg), db, seconds) for _ in range(3)]
+        stop = threading.Event()
+
+        def cli_loop() -> None:
+            n = 0
+            while not stop.is_set():
+                job = f"j{n % 50:02d}"
+                for args in (("status", "--json"), ("executions", job, "--json", "-n", "5"), ("trigger", job),
+                             ("pause", job), ("resume", job), ("logs", job)):
+                    result = run_cli(*args, "--config", str(cfg), "--db", db)
+                    outputs.append(result.stdout + result.stderr)
+                n += 1
+
+        loop = threading.Thread(target=cli_loop)
+        loop.start()
+        time.sleep(seconds)
+        stop.set()
+        loop.join()
+        for c in consoles:
+            out, _ = c.communicate(timeout=120)
+            outputs.append(out)
+    finally:
+        d.stop(60)
+    outputs.append(d.output())
+    locked = sum(o.count("database is locked") for o in outputs)
+    assert locked == 0
+    assert all(not json.loads(o.strip().splitlines()[-1])["errors"] for o in outputs[-4:-1])
+    ran = rows(db, "SELECT COUNT(*) FROM runs WHERE status='succeeded'")[0][0]
+    logged = rows(db, "SELECT COUNT(*) FROM logs l JOIN runs r ON r.id = l.run_id WHERE r.status='succeeded'"
+                      " AND l.stream='out' AND l.text = 'line-' || r.id")[0][0]
+    assert ran > 50 * (seconds - 10) and logged == ran  # every run's line is there
+    late = sorted(r[0] for r in rows(db, "SELECT started_at - scheduled_at FROM runs WHERE trigger='schedule'"
+                                         " AND started_at IS NOT NULL"))
+    p50, p99 = late[len(late) // 2] * 1000, late[int(len(late) * 0.99)] * 1000
+    figure(f"{ran} runs in {seconds}s with 3 consoles and {len(outputs) - 4} CLI calls beside: 0 'database is "
+           f"locked', 0 log lines lost; lateness p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+    # The benchmark target (p99 <= 10 ms) holds for one job a second (bench/dispatch.py). With fifty local
+    # jobs due in the same second, each spawn forks the daemon on the loop thread (profiled: ~43 % of the
+    # loop), so the last of the fifty starts tens of ms late. This bound guards against regressions.
+    assert p99 <= 100, f"lateness p99 {p99:.1f} ms"
+
+
+def test_a_job_printing_2gb(tmp_path, figure):
+    cfg = tmp_path / "jobs.toml"
+    cfg.write_text(
+        '[jobs.flood]\nschedule = "@yearly"\ntimeout = "10m"\n'
+        'command = ["python3", "-c", "import sys; b = (b\\"x\\" * 1023 + b\\"\\\\n\\") * 1024; '
+        'w = sys.stdout.buffer.write; [w(b) for _ in range(2048)]"]\n'
+        '[jobs.steady]\nschedule = "@every 1s"\ncommand = "true"\n')
+    db = str(tmp_path / "p.db")
+    d = Daemon(str(cfg), db)
+    peaks = {"daemon": 0.0}
+    try:
+        wait_until(lambda: "lease_acquired" in d.output(), 20)
+        viewer = console(str(cfg), db, 20)
+        submit(db, "trigger", "flood")
+        started = time.time()
+        while time.time() - started < 600:
+            peaks["daemon"] = max(peaks["daemon"], rss_mb(d.proc.pid))
+            status = rows(db, "SELECT status FROM runs WHERE job='flood'")
+            if status and status[0][0] not in ("queued", "running"):
+                break
+            time.sleep(0.2)
+        took = time.time() - started
+        out, _ = viewer.communicate(timeout=120)
+    finally:
+        d.stop(60)
+    peaks["console"] = json.loads(out.strip().splitlines()[-1])["peak_rss_mb"]
+    (run_id, status, dropped), = rows(db, "SELECT id, status, log_dropped FROM runs WHERE job='flood'")
+    last = rows(db, "SELECT stream, text FROM logs WHERE run_id=? ORDER BY seq DESC LIMIT 1", run_id)[0]
+    assert status == "succeeded"
+    assert last[0] == "sys" and "dropped after the log cap" in last[1]
+    assert peaks["daemon"] < 200 and peaks["console"] < 200, peaks
+    steady = rows(db, "SELECT scheduled_at FROM runs WHERE job='steady' AND scheduled_at BETWEEN ? AND ?",
+                  started + 1, started + took - 1)
+    assert len(steady) >= int(took - 2) and all(
+        s == "succeeded" for s, in rows(db, "SELECT status FROM runs WHERE job='steady' AND scheduled_at"
+                                            " BETWEEN ? AND ?", started + 1, started + took - 1))
+    figure(f"2 GiB in {took:.0f}s: daemon peak RSS {peaks['daemon']:.0f} MB, console {peaks['console']:.0f} MB, "
+           f"log capped ({dropped} lines dropped, marker last), {len(steady)} 'steady' slots all on time")
