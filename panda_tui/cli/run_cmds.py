@@ -17,8 +17,11 @@ from panda_tui.store import connect, control, lease, runs
 @click.option("--secrets-file", type=click.Path(), default=None, help="KEY=VALUE file for secrets (mode 600).")
 @click.option("--standby", is_flag=True, help="If another scheduler holds the database, wait and take over "
               "when it dies, instead of refusing to start.")
+@click.option("--group", default=None, help="Let this group read the database (mode 640): its members get "
+              "read-only consoles.")
 @common
-def daemon(config_path: str, db_path: str | None, secrets_file: str | None, standby: bool) -> None:
+def daemon(config_path: str, db_path: str | None, secrets_file: str | None, standby: bool,
+           group: str | None) -> None:
     """Run the scheduler headless; JSON decision log on stdout. SIGHUP reloads, SIGTERM stops."""
     from panda_tui.engine.daemon import run_headless
     from panda_tui.engine.events import stdout_log
@@ -26,6 +29,10 @@ def daemon(config_path: str, db_path: str | None, secrets_file: str | None, stan
     config = get_config(config_path, secrets_file)
     path = resolve_db(db_path)
     events = stdout_log()
+    if group:
+        from panda_tui.store.db import share_with_group
+        connect(path).close()
+        events.emit("shared", detail=share_with_group(path, group))
     try:
         code = asyncio.run(run_headless(config, path, events, standby))
     except LeaseHeld as exc:

@@ -31,7 +31,8 @@ def connect(path: str, *, readonly: bool = False, create: bool = True) -> sqlite
     if readonly:
         if not os.path.exists(path):
             raise StoreError(f"{path}: no such database (start panda-tui or the daemon once to create it)")
-        conn = _open(f"file:{path}?mode=ro", uri=True, path=path)
+        immutable = "&immutable=1" if _on_read_only_fs(path) else ""  # nobody can change it: safe
+        conn = _open(f"file:{path}?mode=ro{immutable}", uri=True, path=path)
     else:
         if not os.path.exists(path):
             if not create:
@@ -59,15 +60,20 @@ def _open(target: str, *, uri: bool, path: str) -> sqlite3.Connection:
         raise StoreError(_explain(path, exc)) from None
 
 
+def _on_read_only_fs(path: str) -> bool:
+    try:
+        return bool(os.statvfs(os.path.dirname(os.path.abspath(path))).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
 def _refuse_read_only(path: str) -> None:
     """SQLite would only say "unable to open database file": name the real cause."""
     folder = os.path.dirname(os.path.abspath(path))
-    try:
-        if os.statvfs(folder).f_flag & os.ST_RDONLY:
-            raise StoreError(f"{path}: database is on a read-only file system; "
-                             "watch it with `panda-tui --read-only`")
-    except FileNotFoundError:
+    if not os.path.isdir(folder):
         return
+    if _on_read_only_fs(path):
+        raise StoreError(f"{path}: database is on a read-only file system; watch it with `panda-tui --read-only`")
     if not os.access(path, os.W_OK) or not os.access(folder, os.W_OK):
         raise StoreError(f"{path}: database is read-only for this user (it and its folder must be writable "
                          "to run a scheduler); watch it with `panda-tui --read-only`")
@@ -152,3 +158,20 @@ def data_version(conn: sqlite3.Connection) -> int:
 
 def writable(path: str) -> bool:
     return os.access(path, os.W_OK) and os.access(os.path.dirname(os.path.abspath(path)), os.W_OK)
+
+
+def share_with_group(path: str, group: str) -> str:
+    """Let a group read the database (mode 640, and its -wal and -shm files), for read-only consoles."""
+    import grp
+    try:
+        gid = grp.getgrnam(group).gr_gid
+    except KeyError:
+        raise StoreError(f"--group {group}: no such group") from None
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        if os.path.exists(name):
+            try:
+                os.chown(name, -1, gid)
+                os.chmod(name, 0o640)
+            except OSError as exc:
+                raise StoreError(f"{name}: cannot share with group {group}: {exc.strerror}") from None
+    return f"{path} is readable by group {group} (mode 640)"
