@@ -11,7 +11,7 @@ import functools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from cronsim import CronSim, CronSimError
@@ -156,4 +156,4 @@ def to_local(instant: datetime, tz: str) -> datetime:
     return instant.astimezone(ZoneInfo(tz))
 
 
-__all__ = ["Schedule", "parse_schedule", "human_duration", "to_local", "UTC", "timedelta"]
+__all__ = ["Schedule", "parse_schedule", "human_duration", "to_local", "UTC"]

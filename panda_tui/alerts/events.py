@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import statistics
 import time
 from typing import TYPE_CHECKING
 
@@ -123,5 +122,3 @@ class Alerter:
         self._thresholds[job.name] = (time.monotonic(), limit)
         return limit
 
-
-__all__ = ["Alerter", "event_payload", "statistics"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
 
 import click
@@ -58,5 +57,3 @@ def parse_instant(text: str, tz: str = "UTC") -> datetime:
         value = value.replace(tzinfo=ZoneInfo(tz))
     return value.astimezone(timezone.utc)
 
-
-__all__ = ["validate", "next_cmd", "parse_instant", "os"]

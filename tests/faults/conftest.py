@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
 import sys
 
 import pytest
@@ -41,5 +40,3 @@ def figure(request):
         print(f"\n[figure] {request.node.name}: {text}", file=sys.stderr)
     return say
 
-
-__all__ = ["subprocess"]

@@ -43,12 +43,6 @@ def test_generated_configs_are_accepted_or_refused_line_by_line(doc):
     assert time.perf_counter() - started < 1.0
 
 
-def _toml_value(value) -> str:
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-    return repr(value).lower() if isinstance(value, bool) else str(value)
-
-
 @pytest.mark.parametrize("text", [
     "[jobs.a]\nschedule = " + "[" * 3000 + "]" * 3000 + "\n",          # deeply nested
     '[jobs."\\u001b[2J\\u00e9\\u202e"]\nschedule = "@daily"\ncommand = "true"\n',  # escapes in a name
@@ -161,5 +155,3 @@ def _cfg(tmp_path):
     path.write_text('[jobs.a]\nschedule = "@daily"\ncommand = "true"\n')
     return path
 
-
-__all__ = ["_toml_value"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -89,5 +88,3 @@ def ledger(db: str, job: str | None = None):
     finally:
         conn.close()
 
-
-__all__ = ["Bench", "Daemon", "wait_until", "ledger", "asyncio"]

@@ -14,7 +14,7 @@ from panda_tui.alerts.delivery import Deliverer
 from panda_tui.config import load_config
 from panda_tui.engine.clock import FakeClock
 from panda_tui.engine.scheduler import Scheduler
-from panda_tui.store import connect, runs
+from panda_tui.store import runs
 from tests.conftest import run_cli
 from tests.integration.helpers import Bench, Daemon, wait_until
 from tests.integration.http_server import Recorder
@@ -208,7 +208,7 @@ async def test_secrets_in_log_lines_stay_masked_in_the_payload(tmp_path, server,
     text = config_text(server.url, on='["failed"]').replace("heartbeat", "#heartbeat").replace(
         'command = "true"', 'command = "echo pw=$DB_PASSWORD; exit 1"\nsecrets = ["DB_PASSWORD"]')
     b = Bench(tmp_path, text)
-    run = await b.run("j")
+    await b.run("j")
     payload = json.loads(b.sched.conn.execute("SELECT payload FROM outbox").fetchone()[0])
     assert payload["log_tail"][0] == "pw=***"
     await b.close()
@@ -251,5 +251,3 @@ def test_alerts_test_command(tmp_path, server):
     missing = run_cli("alerts", "test", "nope", "--config", str(cfg))
     assert missing.returncode == 2 and 'no alert target "nope"' in missing.stderr
 
-
-__all__ = ["connect"]

@@ -123,7 +123,6 @@ async def test_log_cap_keeps_memory_bounded_and_ends_with_a_marker(bench):
 
 async def test_secrets_are_masked_and_never_reach_the_database(tmp_path, busybox_image):
     secret = "s3cr3t-Value-42"
-    multi = "first-line-AAAA\nsecond-line-BBBB"
     sfile = tmp_path / "secrets.env"
     sfile.write_text(f"API_KEY={secret}\nCERT=\"first-line-AAAA\\nsecond-line-BBBB\"\n")
     sfile.chmod(0o600)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -75,5 +74,3 @@ def test_reconciliation_after_kill9_finds_runs_on_both_engines(tmp_path, busybox
                                                                                            range(1, 11)]
     assert "adopted" in second.output() and second.output().count('"event": "adopted"') == 2
 
-
-__all__ = ["time"]

@@ -9,7 +9,6 @@ import shlex
 import signal
 import stat
 import subprocess
-import time
 
 import pytest
 import yaml
@@ -156,5 +155,3 @@ def test_export_through_the_cli_never_prints_secret_values(tmp_path, monkeypatch
     assert out.returncode == 0 and "hunter2" not in out.stdout and "secretKeyRef" in out.stdout
     assert yaml.safe_load(out.stdout.split("---\n", 1)[1])["kind"] == "CronJob"
 
-
-__all__ = ["time"]

@@ -213,7 +213,7 @@ async def test_latest_catch_up_respects_the_starting_deadline(tmp_path):
 
 
 async def test_clock_jumps_never_run_a_slot_twice(harness):
-    h = await harness(job(catchup := 'catchup = "latest"'))
+    h = await harness(job('catchup = "latest"'))
     await h.at(60)
     await eventually(lambda: 1 in h.runners.fake.handles)
     h.finish(1)
