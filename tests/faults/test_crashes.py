@@ -40,6 +40,8 @@ def test_kill9_with_ten_container_and_five_local_runs(tmp_path, busybox_image, f
             submit(db, "trigger", f"l{n}")
         wait_until(lambda: rows(db, "SELECT COUNT(*) FROM runs WHERE job != 'tick' AND status='running'"
                                     " AND log_lines > 0")[0][0] == 15, 60, what="15 runs printing")
+        # catch-up starts from the last slot a scheduler saw: make sure "tick" has been seen once
+        wait_until(lambda: rows(db, "SELECT COUNT(*) FROM runs WHERE job='tick'")[0][0] >= 1, 10, what="a tick")
     finally:
         first.kill9()
     killed_at = time.time()
