@@ -66,6 +66,7 @@ class Scheduler:
         self._config_stamp = _stamp(config.path)
         self._previous_heartbeat: float | None = None
         self.tee: Callable[[str, str], None] | None = None
+        self._deferred: list[tuple] | None = None
         from panda_tui.alerts.events import Alerter
         self.alerter = Alerter(self)
         self._delivery: asyncio.Task | None = None
@@ -205,7 +206,14 @@ class Scheduler:
         """Every slot due now, written in one transaction: fifty jobs at :00 cost one commit, not fifty."""
         if not self._heap or self._heap[0][0] > now:
             return
-        self.db(lambda _conn: self._fire_each(now))
+        self._deferred = []  # launches wait until every due row is written and marked started
+        try:
+            self.db(lambda _conn: self._fire_each(now))
+        finally:
+            deferred, self._deferred = self._deferred, None
+        for job, run_id, scheduled_at, trigger in deferred:
+            self.launch(job, run_id)
+            self.events.emit("scheduled", job.name, run_id, scheduled_at=iso(scheduled_at), trigger=trigger)
 
     def _fire_each(self, now: float) -> None:
         while self._heap and self._heap[0][0] <= now:
@@ -294,8 +302,11 @@ class Scheduler:
         if run_id is None:
             return "already in the ledger"
         if start_now:
-            self.launch(job, run_id)
-            self.events.emit("scheduled", job.name, run_id, scheduled_at=iso(scheduled_at), trigger=trigger)
+            if self._deferred is not None:
+                self._deferred.append((job, run_id, scheduled_at, trigger))
+            else:
+                self.launch(job, run_id)
+                self.events.emit("scheduled", job.name, run_id, scheduled_at=iso(scheduled_at), trigger=trigger)
             return f"run {run_id} started"
         self.events.emit("scheduled", job.name, run_id, scheduled_at=iso(scheduled_at), trigger=trigger)
         if late:

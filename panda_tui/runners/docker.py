@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import struct
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 from panda_tui.config import Job
 from panda_tui.runners.base import Attempt, Outcome, RunnerError
 from panda_tui.runners.lines import LineAssembler
+from panda_tui.runners.threads import in_thread
 from panda_tui.store.logs import RunLog, resume_state
 
 if TYPE_CHECKING:
@@ -42,32 +42,6 @@ def _unreachable(exc: BaseException) -> bool:
     if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ConnectionError)):
         return True
     return isinstance(exc, docker.errors.DockerException) and not isinstance(exc, docker.errors.APIError)
-
-
-async def in_thread(fn: Callable[[], Any]) -> Any:
-    """Run a blocking call on a thread of its own (engine calls may block for long; never starve a pool)."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future = loop.create_future()
-
-    def target() -> None:
-        try:
-            result = fn()
-        except BaseException as exc:  # handed to the awaiting coroutine
-            loop.call_soon_threadsafe(_set, future, None, exc)
-        else:
-            loop.call_soon_threadsafe(_set, future, result, None)
-
-    threading.Thread(target=target, daemon=True, name="panda-docker-call").start()
-    return await future
-
-
-def _set(future: asyncio.Future, result: Any, exc: BaseException | None) -> None:
-    if future.done():
-        return
-    if exc is not None:
-        future.set_exception(exc)
-    else:
-        future.set_result(result)
 
 
 class DockerRunner:

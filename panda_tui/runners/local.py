@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 import time
 
 from panda_tui.runners.base import Attempt, Outcome, RunnerError
 from panda_tui.runners.lines import LineAssembler
+from panda_tui.runners.threads import in_thread
 from panda_tui.store.logs import RunLog
 
 READ_CHUNK = 64 * 1024
@@ -27,12 +29,14 @@ def proc_start_time(pid: int) -> str | None:
 class LocalHandle:
     engine = None
 
-    def __init__(self, proc: asyncio.subprocess.Process, sink: RunLog):
+    def __init__(self, proc: subprocess.Popen, out: asyncio.StreamReader, err: asyncio.StreamReader,
+                 sink: RunLog):
         self.proc = proc
         self.pgid = proc.pid
         self.ref = f"{proc.pid}:{proc_start_time(proc.pid)}"
-        self._readers = [asyncio.ensure_future(self._read(proc.stdout, "out", sink)),
-                         asyncio.ensure_future(self._read(proc.stderr, "err", sink))]
+        self._exited = _exit_future(proc)
+        self._readers = [asyncio.ensure_future(self._read(out, "out", sink)),
+                         asyncio.ensure_future(self._read(err, "err", sink))]
         self._done = asyncio.ensure_future(self._finish())
 
     async def _read(self, stream: asyncio.StreamReader, name: str, sink: RunLog) -> None:
@@ -45,7 +49,7 @@ class LocalHandle:
         assembler.close()
 
     async def _finish(self) -> Outcome:
-        code = await self.proc.wait()
+        code = await self._exited
         # The group may hold the pipes open after the leader exits (a background grandchild):
         # give readers a moment, then end the group so the run cannot outlive itself.
         try:
@@ -91,9 +95,10 @@ class LocalRunner:
         else:
             raise RunnerError("no command to run")
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE, env=env, cwd=job.workdir, start_new_session=True)
+            # forking the scheduler takes a while and holds its thread: do it on a thread of its own
+            proc = await in_thread(lambda: subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                cwd=job.workdir, start_new_session=True))
         except FileNotFoundError as exc:
             where = f"working directory {job.workdir!r}" if job.workdir and not os.path.isdir(job.workdir) else None
             raise RunnerError(f"{where or repr(argv[0])}: not found ({exc.strerror})") from None
@@ -101,7 +106,34 @@ class LocalRunner:
             raise RunnerError(f"{argv[0]!r}: permission denied") from None
         except OSError as exc:
             raise RunnerError(f"cannot start {argv[0]!r}: {exc.strerror}") from None
-        return LocalHandle(proc, sink)
+        out, err = await _attach(proc.stdout), await _attach(proc.stderr)
+        return LocalHandle(proc, out, err, sink)
+
+
+async def _attach(pipe) -> asyncio.StreamReader:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=READ_CHUNK * 4)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+    return reader
+
+
+def _exit_future(proc: subprocess.Popen) -> asyncio.Future:
+    """Resolves to the exit status: through a pidfd on the loop (no thread per child), else a thread."""
+    loop = asyncio.get_running_loop()
+    try:
+        fd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        return asyncio.ensure_future(in_thread(proc.wait))
+    future = loop.create_future()
+
+    def exited() -> None:
+        loop.remove_reader(fd)
+        os.close(fd)
+        if not future.done():
+            future.set_result(proc.wait())
+
+    loop.add_reader(fd, exited)
+    return future
 
 
 def _base_env() -> dict[str, str]:
