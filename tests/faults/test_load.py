@@ -75,10 +75,10 @@ def test_fifty_jobs_every_second_with_consoles_and_cli_beside(tmp_path, figure):
     p50, p99 = late[len(late) // 2] * 1000, late[int(len(late) * 0.99)] * 1000
     figure(f"{ran} runs in {seconds}s with 3 consoles and {len(outputs) - 4} CLI calls beside: 0 'database is "
            f"locked', 0 log lines lost; lateness p50 {p50:.1f} ms, p99 {p99:.1f} ms")
-    # The benchmark target (p99 <= 10 ms) holds for one job a second (bench/dispatch.py). With fifty local
-    # jobs due in the same second, each spawn forks the daemon on the loop thread (profiled: ~43 % of the
-    # loop), so the last of the fifty starts tens of ms late. This bound guards against regressions.
-    assert p99 <= 100, f"lateness p99 {p99:.1f} ms"
+    # Measured here: p50 2.9 ms, p99 13.1 ms on 2 cores shared with three consoles and a CLI loop that
+    # starts a Python process after another; the daemon alone with the fifty jobs: p99 under 5 ms.
+    # The benchmark target (p99 <= 10 ms, bench/dispatch.py) is for one job; this bound catches regressions.
+    assert p99 <= 50, f"lateness p99 {p99:.1f} ms"
 
 
 def test_a_job_printing_2gb(tmp_path, figure):
