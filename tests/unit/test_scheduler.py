@@ -319,3 +319,16 @@ async def test_fall_back_through_the_scheduler_fires_a_fixed_job_once(tmp_path):
     rows = h.rows()
     assert len(rows) == 1 and rows[0].scheduled_at == datetime(2026, 10, 25, 0, 30, tzinfo=timezone.utc).timestamp()
     await h.close()
+
+
+async def test_jitter_is_a_stable_per_job_offset(harness):
+    h = await harness(job('jitter = "30s"'))
+    offset = h.sched.offset(h.sched.config.jobs["j"])
+    assert 0 < offset < 30
+    again = Scheduler(load_config(str(h.cfg_path)), h.db, clock=h.clock, runners=h.runners, watch_config=False)
+    assert again.offset(again.config.jobs["j"]) == offset  # the same every time, across restarts
+    await h.at(60)
+    assert h.rows() == []  # the slot at :01:00 waits for its offset
+    await h.at(60 + offset)
+    (row,) = h.rows()
+    assert row.scheduled_at == T0 + 60 + offset and row.status == "running"
