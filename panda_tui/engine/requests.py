@@ -62,7 +62,8 @@ def _kill(sched: Scheduler, req: Request) -> str:
         execution = sched.active.get(run.job, {}).get(run.id)
         if execution is None:
             if run.status == "queued":
-                sched.queues[run.job] = type(sched.queues[run.job])(i for i in sched.queues[run.job] if i != run.id)
+                if run.id in sched.queues[run.job]:
+                    sched.queues[run.job].remove(run.id)
                 sched.db(runs.finish, run.id, "killed", sched.clock.now(), reason=reason)
                 return f"run {run.id} removed from the queue"
             raise RequestError(f"run {run.id} is not running ({run.status})")

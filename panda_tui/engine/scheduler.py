@@ -189,8 +189,8 @@ class Scheduler:
         self.next_fire = {}
         stored = state.last_slots(self.conn)
         for job in self.config.jobs.values():
-            self._push_next(job, max(stored.get(job.name, now), now) if job.name not in self._last_slot
-                            else self._last_slot[job.name])
+            # after the last slot this scheduler handled (catch-up), else from now (or a later stored slot)
+            self._push_next(job, self._last_slot.get(job.name, max(stored.get(job.name, now), now)))
 
     def _push_next(self, job: Job, after: float) -> None:
         if not job.enabled:

@@ -332,3 +332,17 @@ async def test_jitter_is_a_stable_per_job_offset(harness):
     await h.at(60 + offset)
     (row,) = h.rows()
     assert row.scheduled_at == T0 + 60 + offset and row.status == "running"
+
+
+async def test_killing_a_queued_run_takes_it_out_of_the_queue(harness):
+    h = await harness(job('concurrency = "queue"'))
+    await h.at(60)
+    await h.at(120)
+    assert h.statuses() == ["running", "queued"]
+    rid = h.request("kill", run_id=2)
+    await h.sched.take_control()
+    assert control.get(h.sched.conn, rid).outcome == "run 2 removed from the queue"
+    h.finish(1)
+    await h.settled()
+    assert h.statuses() == ["succeeded", "killed"]  # it never started
+    assert 2 not in h.runners.fake.handles
