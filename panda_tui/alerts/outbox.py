@@ -38,12 +38,6 @@ def due(conn: sqlite3.Connection, now: float, limit: int = 20) -> list[Item]:
     return [Item(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6]) for r in rows]
 
 
-def next_due(conn: sqlite3.Connection) -> float | None:
-    row = conn.execute("SELECT MIN(next_attempt_at) FROM outbox WHERE delivered_at IS NULL"
-                       " AND given_up_at IS NULL").fetchone()
-    return row[0]
-
-
 def record(conn: sqlite3.Connection, item: Item, now: float, status: int | None, error: str | None,
            elapsed: float) -> None:
     """Write one attempt's outcome; a 2xx delivers, anything else backs off (and gives up eventually)."""

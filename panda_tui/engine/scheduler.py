@@ -17,6 +17,7 @@ from panda_tui.engine import catchup
 from panda_tui.engine.clock import Clock, SystemClock
 from panda_tui.engine.events import EventLog
 from panda_tui.engine.execution import Execution, iso
+from panda_tui.engine.requests import handle_pending
 from panda_tui.runners.registry import Runners
 from panda_tui.secrets import Redactor
 from panda_tui.store import connect, db_id, lease, logs, runs, state
@@ -55,16 +56,15 @@ class Scheduler:
         self.queues: dict[str, deque[int]] = defaultdict(deque)
         self.paused: set[str] = set()
         self.lease_lost = False
-        self._heap: list[tuple[float, str, int]] = []  # (fire instant, job, generation)
+        self._heap: list[tuple[float, str, int, float]] = []  # (fire instant, job, generation, slot)
         self._gen: dict[str, int] = defaultdict(int)
-        self.next_fire: dict[str, float] = {}
         self._last_slot: dict[str, float] = {}
         self._retries: list[tuple[float, int]] = []
         self._wake = asyncio.Event()
-        self._due: dict[str, float] = {}
         self._data_version = -1
         self._config_stamp = _stamp(config.path)
         self._previous_heartbeat: float | None = None
+        self._engine_check: asyncio.Task | None = None
         self.tee: Callable[[str, str], None] | None = None
         self._deferred: list[tuple] | None = None
         from panda_tui.alerts.events import Alerter
@@ -120,7 +120,7 @@ class Scheduler:
         if acquire:
             self.acquire()
         await self.start()
-        timers = _Timers(self.clock.monotonic())
+        timers = _Timers()
         while not stop.is_set() and not self.lease_lost:
             await self.tick(timers)
             await self.clock.sleep(self._delay(timers), self._wake)
@@ -144,7 +144,8 @@ class Scheduler:
             if _stamp(self.config.path) != self._config_stamp:
                 self.reload("file changed")
         if timers is None or timers.due("engines", mono, ENGINE_CHECK_EVERY):
-            asyncio.ensure_future(self._check_engines())
+            if self._engine_check is None or self._engine_check.done():  # a hung engine: never pile up
+                self._engine_check = asyncio.ensure_future(self._check_engines())
 
     def _delay(self, timers: _Timers) -> float:
         now, mono = self.clock.now(), self.clock.monotonic()
@@ -186,7 +187,6 @@ class Scheduler:
 
     def _build_heap(self, now: float) -> None:
         self._heap = []
-        self.next_fire = {}
         stored = state.last_slots(self.conn)
         for job in self.config.jobs.values():
             # after the last slot this scheduler handled (catch-up), else from now (or a later stored slot)
@@ -194,13 +194,9 @@ class Scheduler:
 
     def _push_next(self, job: Job, after: float) -> None:
         if not job.enabled:
-            self.next_fire.pop(job.name, None)
             return
         slot = job.schedule.next_after(_dt(after))[0].timestamp()
-        fire = slot + self.offset(job)
-        self._due[job.name] = slot
-        self.next_fire[job.name] = fire
-        heapq.heappush(self._heap, (fire, job.name, self._gen[job.name]))
+        heapq.heappush(self._heap, (slot + self.offset(job), job.name, self._gen[job.name], slot))
 
     def _fire_due(self, now: float) -> None:
         """Every slot due now, written in one transaction: fifty jobs at :00 cost one commit, not fifty."""
@@ -217,11 +213,11 @@ class Scheduler:
 
     def _fire_each(self, now: float) -> None:
         while self._heap and self._heap[0][0] <= now:
-            fire, name, gen = heapq.heappop(self._heap)
+            _, name, gen, slot = heapq.heappop(self._heap)
             job = self.config.jobs.get(name)
             if job is None or gen != self._gen[name]:
                 continue
-            slots = self._passed_slots(job, self._due[name], now)
+            slots = [slot] + self._slots_until(job, slot, now)
             self._last_slot[name] = slots[-1]
             if len(slots) == 1:
                 self.dispatch(job, slots[0] + self.offset(job), "schedule", slot=slots[0])
@@ -230,13 +226,13 @@ class Scheduler:
                 self._apply_catchup(job, slots, now, why)
             self._push_next(job, slots[-1])
 
-    def _passed_slots(self, job: Job, first: float, now: float) -> list[float]:
-        slots = [first]
-        for t in job.schedule.iter_after(_dt(first)):
-            fire = t.timestamp()
-            if fire + self.offset(job) > now or len(slots) >= MAX_SLOTS_SCANNED:
+    def _slots_until(self, job: Job, after: float, now: float) -> list[float]:
+        """The job's slots after `after` whose (jittered) fire time has passed by `now`, bounded."""
+        slots: list[float] = []
+        for t in job.schedule.iter_after(_dt(after)):
+            if t.timestamp() + self.offset(job) > now or len(slots) >= MAX_SLOTS_SCANNED:
                 break
-            slots.append(fire)
+            slots.append(t.timestamp())
         return slots
 
     def _catch_up(self, now: float) -> None:
@@ -246,11 +242,7 @@ class Scheduler:
             last = stored.get(job.name)
             if last is None or not job.enabled:
                 continue
-            slots = []
-            for t in job.schedule.iter_after(_dt(last)):
-                if t.timestamp() + self.offset(job) > now or len(slots) >= MAX_SLOTS_SCANNED:
-                    break
-                slots.append(t.timestamp())
+            slots = self._slots_until(job, last, now)
             if slots:
                 why = f"scheduler down from {iso(since or slots[0])} to {iso(now)}"
                 self._apply_catchup(job, slots, now, why)
@@ -421,7 +413,6 @@ class Scheduler:
 
     # --- control, lease, reload ---------------------------------------------------------
     async def take_control(self) -> None:
-        from panda_tui.engine.requests import handle_pending
         version = self.conn.execute("PRAGMA data_version").fetchone()[0]
         if version == self._data_version:
             return
@@ -452,7 +443,6 @@ class Scheduler:
         for name in set(old.jobs) | set(new.jobs):
             if old.jobs.get(name) != new.jobs.get(name):
                 self._gen[name] += 1
-                self.next_fire.pop(name, None)
                 if name in new.jobs:
                     self._push_next(new.jobs[name], self._last_slot.get(name, now))
         self.events.emit("reloaded", why=why, jobs=len(new.jobs))
@@ -474,7 +464,7 @@ class Scheduler:
 class _Timers:
     """Periodic chores on the monotonic clock, so wall-clock jumps do not starve or flood them."""
 
-    def __init__(self, mono: float):
+    def __init__(self) -> None:
         self._last: dict[str, float] = {}
 
     def due(self, name: str, mono: float, every: float) -> bool:

@@ -171,23 +171,25 @@ class PandaApp(App):
 
     @on(DataTable.RowSelected, "#jobs")
     def _job_selected(self, event: DataTable.RowSelected) -> None:
-        self._open_logs_for_job(event.row_key.value)
+        name = event.row_key.value
+        health = self.get_screen_main().query_one(JobTable).health(name)
+        self._open_logs_for_job(name, failing=health is not None and health.state == "failing")
 
     @on(DataTable.RowSelected, "#history")
     def _run_selected(self, event: DataTable.RowSelected) -> None:
         self.push_screen(LogScreen(self.db_path, int(event.row_key.value)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="open")
-    def _open_logs_for_job(self, name: str) -> None:
-        """A failing job opens its last failed run with errors only; otherwise its newest run."""
+    def _open_logs_for_job(self, name: str, failing: bool) -> None:
+        """A failing job opens its last failed run with errors only; otherwise its newest run.
+        `failing` is read from the table on the UI thread; this worker only reads the store."""
         conn = connect(self.db_path, readonly=True)
         try:
             failed = runs.latest(conn, name, BAD)
             latest = runs.latest(conn, name, ("running", "succeeded") + BAD)
         finally:
             conn.close()
-        health = self.get_screen_main().query_one(JobTable).health(name) if self.get_screen_main() else None
-        if health is not None and health.state == "failing" and failed is not None:
+        if failing and failed is not None:
             self.call_from_thread(self.push_screen, LogScreen(self.db_path, failed.id, errors_only=True))
         elif latest is not None:
             self.call_from_thread(self.push_screen, LogScreen(self.db_path, latest.id))

@@ -12,7 +12,7 @@ from panda_tui.config import load_config
 from panda_tui.engine.clock import FakeClock
 from panda_tui.engine.scheduler import LeaseHeld, Scheduler
 from panda_tui.runners.base import Outcome
-from panda_tui.store import connect, control, runs, state
+from panda_tui.store import connect, control, lease, runs, state
 from tests.fakes import FakeRunners, eventually
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc).timestamp()
@@ -243,7 +243,7 @@ async def test_two_schedulers_race_for_the_lease(tmp_path):
         second.acquire()
     h.clock.advance(11)  # the holder died: no heartbeat for longer than the TTL
     second.acquire()
-    assert not first.db(lambda c: c.execute("UPDATE lease SET heartbeat_at=0 WHERE owner=?", (first.owner,)).rowcount)
+    assert not lease.heartbeat(first.conn, first.owner, h.clock.now())  # the old holder finds itself replaced
 
 
 async def test_a_broken_reload_keeps_the_last_good_config(harness):
