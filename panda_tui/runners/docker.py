@@ -186,6 +186,8 @@ class DockerHandle:
             self._stream_error = plain_error(exc)
         for assembler in assemblers.values():
             assembler.close()
+        if self._stream_error:  # say so in the log itself: a cut log must not look complete
+            sink.system(f"[panda] the log stream broke ({self._stream_error}); later lines may be missing")
 
     async def wait(self) -> Outcome:
         try:
