@@ -109,7 +109,7 @@ class PandaApp(App):
         self._snapshot = message.snapshot
         now = self.clock()
         screen = self.get_screen_main()
-        if screen is None or not screen.is_mounted:
+        if screen is None:
             return
         header = screen.query_one(StatusHeader)
         header.snapshot = message.snapshot
@@ -126,9 +126,11 @@ class PandaApp(App):
             self._follow_newest(screen, message.history)
 
     def get_screen_main(self) -> MainScreen | None:
+        """The main screen while its widgets can be queried: not before compose, nor during teardown,
+        when timers and refreshes may still arrive."""
         for screen in list(self._screen_stacks.get("_default", [])):
             if isinstance(screen, MainScreen):
-                return screen
+                return screen if screen.is_mounted and screen.query(StatusHeader) else None
         return None
 
     def _follow_newest(self, screen: MainScreen, history: list) -> None:

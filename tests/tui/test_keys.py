@@ -213,3 +213,17 @@ def test_console_embeds_attaches_or_reads_only(tmp_path):
         embedded.stop()
     conn = connect(db)
     assert lease.live_holder(conn) is None  # quitting released the lease
+
+
+async def test_clock_tick_during_teardown_is_harmless(world):
+    """CI once caught the one-second clock tick landing after the header was pruned at exit."""
+    config, db, _ = world
+    app = PandaApp(config, db, mode="embedded")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.screen.query_one(JobTable)._shown)
+        await app.screen.query_one("#header").remove()
+        app._tick()
+        assert app.get_screen_main() is None
+        await app.screen.query_one(LogView).query_one("#log-lines").remove()
+        view = app.screen.query_one(LogView)
+        view.on_log_view_lines(LogView.Lines(view.run_id, [], True, view.run))

@@ -138,8 +138,8 @@ class LogView(Vertical, can_focus=False):
             conn.close()
 
     def on_log_view_lines(self, message: Lines) -> None:
-        if message.run_id != self.run_id:
-            return
+        if message.run_id != self.run_id or not self.query("#log-lines"):
+            return  # another run, or the pane is being torn down while the tail still posts
         self.run = message.run
         if message.replace:
             self.window = list(message.lines)
