@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
-from panda_tui.runners.local import settle_orphan
 from panda_tui.store import runs
 
 if TYPE_CHECKING:
@@ -17,11 +15,8 @@ async def reconcile(sched: Scheduler) -> None:
         job = sched.config.jobs.get(run.job)
         if run.status == "queued":
             _requeue(sched, run, job)
-        elif run.runner == "docker":
-            await _adopt_container(sched, run, job)
         else:
-            reason = await asyncio.to_thread(settle_orphan, run.runner_ref)
-            _settle(sched, run, "lost", reason)
+            await _adopt(sched, run, job)
 
 
 def _requeue(sched: Scheduler, run, job) -> None:
@@ -35,8 +30,12 @@ def _requeue(sched: Scheduler, run, job) -> None:
         sched.admit(job, run.id, run.trigger)
 
 
-async def _adopt_container(sched: Scheduler, run, job) -> None:
-    from panda_tui.runners.docker import adopt
+async def _adopt(sched: Scheduler, run, job) -> None:
+    """Re-attach to a run that outlived the previous scheduler, or settle it as lost."""
+    if run.runner == "docker":
+        from panda_tui.runners.docker import adopt
+    else:
+        from panda_tui.runners.local import adopt
     if job is None:
         from panda_tui.engine.scheduler import _ghost
         job = _ghost(run.job)

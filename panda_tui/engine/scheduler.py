@@ -18,6 +18,7 @@ from panda_tui.engine.clock import Clock, SystemClock
 from panda_tui.engine.events import EventLog
 from panda_tui.engine.execution import Execution, iso
 from panda_tui.engine.requests import handle_pending
+from panda_tui.runners import keeper
 from panda_tui.runners.registry import Runners
 from panda_tui.secrets import Redactor
 from panda_tui.store import connect, db_id, lease, logs, runs, state
@@ -47,7 +48,7 @@ class Scheduler:
         self.db_id = db_id(self.conn)
         self.clock = clock or SystemClock()
         self.events = events or EventLog()
-        self.runners = runners or Runners(self.db_id)
+        self.runners = runners or Runners(self.db_id, keeper.runs_dir(db_path))
         self.owner = lease.make_owner(role)
         self.ttl = ttl
         self.watch_config = watch_config
@@ -93,6 +94,16 @@ class Scheduler:
         return logs.RunLog(self.writer, run.id, redact=redact if redact else None,
                            max_lines=job.log_max_lines, max_bytes=job.log_max_bytes, tee=self.tee,
                            **(resume or {}))
+
+    def resume_sink(self, run: Run, job: Job) -> tuple[logs.RunLog, dict]:
+        """A sink that continues an adopted run's log after a restart, and the counters it resumes from."""
+        from panda_tui.secrets import available, resolve
+        resume = logs.resume_state(self.conn, run.id)
+        try:
+            redact = Redactor(resolve(job, available(self.config)).values())
+        except Exception:  # a secret gone since the run started: nothing left to mask it with
+            redact = Redactor(())
+        return self.new_sink(run, job, redact, resume), resume
 
     # --- lifecycle ----------------------------------------------------------------------
     def acquire(self) -> None:

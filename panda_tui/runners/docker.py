@@ -11,7 +11,7 @@ from panda_tui.config import Job
 from panda_tui.runners.base import Attempt, Outcome, RunnerError
 from panda_tui.runners.lines import LineAssembler
 from panda_tui.runners.threads import in_thread
-from panda_tui.store.logs import RunLog, resume_state
+from panda_tui.store.logs import RunLog
 
 if TYPE_CHECKING:
     from panda_tui.engine.scheduler import Scheduler
@@ -285,13 +285,7 @@ async def adopt(sched: Scheduler, run, job: Job) -> str | None:
         return f"container could not be checked after a restart: {plain_error(exc)}"
     if container is None:
         return "container is gone (removed while the scheduler was down)"
-    resume = resume_state(sched.conn, run.id)
-    from panda_tui.secrets import Redactor, available, resolve
-    try:
-        redact = Redactor(resolve(job, available(sched.config)).values())
-    except Exception:
-        redact = Redactor(())
-    sink = sched.new_sink(run, job, redact, resume)
+    sink, resume = sched.resume_sink(run, job)
     skip = (resume["out_lines"], resume["err_lines"])
     handle = await in_thread(lambda: DockerHandle(runner, container, sink, skip))
     sched.events.emit("adopted", run.job, run.id, container=container.id[:12], status=container.status)

@@ -1,17 +1,25 @@
-"""Run an attempt as a local process in its own process group; signals reach grandchildren too."""
+"""Run an attempt as a local process in its own process group, under a keeper (see keeper.py) so it can
+outlive the scheduler; signals reach grandchildren too."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import time
+from typing import TYPE_CHECKING, Callable
 
+from panda_tui.config import Job
+from panda_tui.runners import keeper
 from panda_tui.runners.base import Attempt, Outcome, RunnerError
 from panda_tui.runners.lines import LineAssembler
 from panda_tui.runners.threads import in_thread
 from panda_tui.store.logs import RunLog
+
+if TYPE_CHECKING:
+    from panda_tui.engine.scheduler import Scheduler
 
 READ_CHUNK = 64 * 1024
 
@@ -29,24 +37,14 @@ def proc_start_time(pid: int) -> str | None:
 class LocalHandle:
     engine = None
 
-    def __init__(self, proc: subprocess.Popen, out: asyncio.StreamReader, err: asyncio.StreamReader,
-                 sink: RunLog):
-        self.proc = proc
-        self.pgid = proc.pid
-        self.ref = f"{proc.pid}:{proc_start_time(proc.pid)}"
-        self._exited = _exit_future(proc)
-        self._readers = [asyncio.ensure_future(self._read(out, "out", sink)),
-                         asyncio.ensure_future(self._read(err, "err", sink))]
+    def __init__(self, pid: int, exited: asyncio.Future, pipes: keeper.Pipes, sink: RunLog):
+        self.pgid = pid
+        self.ref = f"{pid}:{proc_start_time(pid)}"
+        self.pipes = pipes
+        self._exited = exited  # the keeper's exit status, or None when it is not our child
+        self._readers = [asyncio.ensure_future(_read(pipes.out, "out", sink)),
+                         asyncio.ensure_future(_read(pipes.err, "err", sink))]
         self._done = asyncio.ensure_future(self._finish())
-
-    async def _read(self, stream: asyncio.StreamReader, name: str, sink: RunLog) -> None:
-        assembler = LineAssembler(lambda texts: sink.lines_of(name, texts, time.time()))
-        while True:
-            chunk = await stream.read(READ_CHUNK)
-            if not chunk:
-                break
-            assembler.feed(chunk)
-        assembler.close()
 
     async def _finish(self) -> Outcome:
         code = await self._exited
@@ -57,6 +55,11 @@ class LocalHandle:
         except TimeoutError:
             _signal_group(self.pgid, signal.SIGKILL)
             await asyncio.gather(*self._readers, return_exceptions=True)
+        if code is None:
+            code = self.pipes.exit_code()
+        if code is None:
+            return Outcome(None, error="the process ended without reporting an exit code "
+                                       "(killed while the scheduler was down)", lost=True)
         return Outcome(exit_code=code if code >= 0 else 128 - code)
 
     async def wait(self) -> Outcome:
@@ -73,6 +76,18 @@ class LocalHandle:
 
     async def cleanup(self) -> None:
         _signal_group(self.pgid, signal.SIGKILL)  # nothing of the run may linger
+        self.pipes.close()
+
+
+async def _read(fd: int, name: str, sink: RunLog) -> None:
+    stream = await _attach(open(fd, "rb", buffering=0))
+    assembler = LineAssembler(lambda texts: sink.lines_of(name, texts, time.time()))
+    while True:
+        chunk = await stream.read(READ_CHUNK)
+        if not chunk:
+            break
+        assembler.feed(chunk)
+    assembler.close()
 
 
 def _signal_group(pgid: int, sig: int) -> None:
@@ -85,29 +100,45 @@ def _signal_group(pgid: int, sig: int) -> None:
 class LocalRunner:
     kind = "local"
 
+    def __init__(self, runs_dir: str):
+        self.runs_dir = runs_dir
+
     async def start(self, attempt: Attempt, sink: RunLog) -> LocalHandle:
         job = attempt.job
         env = {**_base_env(), **attempt.env}
-        if isinstance(job.command, str):
-            argv = ["/bin/sh", "-c", job.command]
-        elif job.command:
-            argv = list(job.command)
-        else:
-            raise RunnerError("no command to run")
+        argv = _argv(job.command, env)
+        directory = keeper.run_dir(self.runs_dir, attempt.run_id)
+        try:
+            pipes, out_w, err_w = keeper.create(directory)
+        except OSError as exc:
+            raise RunnerError(f"cannot make the run's pipes in {directory}: {exc.strerror}") from None
         try:
             # forking the scheduler takes a while and holds its thread: do it on a thread of its own
             proc = await in_thread(lambda: subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                cwd=job.workdir, start_new_session=True))
-        except FileNotFoundError as exc:
-            where = f"working directory {job.workdir!r}" if job.workdir and not os.path.isdir(job.workdir) else None
-            raise RunnerError(f"{where or repr(argv[0])}: not found ({exc.strerror})") from None
-        except PermissionError:
-            raise RunnerError(f"{argv[0]!r}: permission denied") from None
+                keeper.keeper_argv(directory, argv), stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w,
+                env=env, cwd=job.workdir, start_new_session=True))
         except OSError as exc:
-            raise RunnerError(f"cannot start {argv[0]!r}: {exc.strerror}") from None
-        out, err = await _attach(proc.stdout), await _attach(proc.stderr)
-        return LocalHandle(proc, out, err, sink)
+            os.close(pipes.out), os.close(pipes.err), pipes.close()
+            where = f"working directory {job.workdir!r}" if job.workdir and not os.path.isdir(job.workdir) else None
+            raise RunnerError(f"{where or 'cannot start /bin/sh'}: {exc.strerror}") from None
+        finally:
+            os.close(out_w), os.close(err_w)
+        return LocalHandle(proc.pid, _exit_future(proc.pid, proc.wait), pipes, sink)
+
+
+def _argv(command: str | list[str] | None, env: dict[str, str]) -> list[str]:
+    """The command's argv, checked first so a missing program fails plainly rather than as exit 127."""
+    if isinstance(command, str):
+        return ["/bin/sh", "-c", command]
+    if not command:
+        raise RunnerError("no command to run")
+    program = command[0]
+    found = program if "/" in program else shutil.which(program, path=env.get("PATH", os.defpath))
+    if found is None or not os.path.exists(found):
+        raise RunnerError(f"{program!r}: not found (No such file or directory)")
+    if os.path.isdir(found) or not os.access(found, os.X_OK):
+        raise RunnerError(f"{program!r}: permission denied")
+    return list(command)
 
 
 async def _attach(pipe) -> asyncio.StreamReader:
@@ -117,29 +148,76 @@ async def _attach(pipe) -> asyncio.StreamReader:
     return reader
 
 
-def _exit_future(proc: subprocess.Popen) -> asyncio.Future:
-    """Resolves to the exit status: through a pidfd on the loop (no thread per child), else a thread."""
+def _exit_future(pid: int, reap: Callable[[], int] | None) -> asyncio.Future:
+    """Resolves when the process ends: to `reap()` (our child's status), or to None (another's child).
+    Watched through a pidfd on the loop (no thread per run); else polled on a thread."""
     loop = asyncio.get_running_loop()
     try:
-        fd = os.pidfd_open(proc.pid)
+        fd = os.pidfd_open(pid)
     except (AttributeError, OSError):
-        return asyncio.ensure_future(in_thread(proc.wait))
+        return asyncio.ensure_future(in_thread(reap or (lambda: _poll_until_gone(pid))))
     future = loop.create_future()
 
     def exited() -> None:
         loop.remove_reader(fd)
         os.close(fd)
         if not future.done():
-            future.set_result(proc.wait())
+            future.set_result(reap() if reap else None)
 
     loop.add_reader(fd, exited)
     return future
+
+
+def _poll_until_gone(pid: int) -> None:
+    start = proc_start_time(pid)
+    while start is not None and proc_start_time(pid) == start and not _zombie(pid):
+        time.sleep(0.2)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except OSError:
+        return True
 
 
 def _base_env() -> dict[str, str]:
     """What a local job inherits: a sane PATH and home, not the scheduler's secrets."""
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER", "LOGNAME", "SHELL", "TMPDIR")
     return {k: os.environ[k] for k in keep if k in os.environ}
+
+
+async def adopt(sched: Scheduler, run, job: Job) -> str | None:
+    """Re-attach to a local run after a restart: its keeper still holds the output and will hand over
+    the exit code. Returns a reason when the run is lost instead."""
+    directory = keeper.run_dir(sched.runners.local.runs_dir, run.id)
+    pid = _alive_pid(run.runner_ref) if run.runner_ref else await in_thread(lambda: keeper.find(directory))
+    pid = None if pid is None or _zombie(pid) else pid
+    if pid is None or not keeper.exists(directory):
+        reason = await in_thread(lambda: settle_orphan(run.runner_ref))
+        shutil.rmtree(directory, ignore_errors=True)
+        return reason
+    try:
+        pipes = keeper.reopen(directory)
+    except OSError as exc:
+        return f"the run's pipes could not be reopened after a restart: {exc.strerror}"
+    sink, _ = sched.resume_sink(run, job)
+    sink.system("[panda] scheduler restarted; re-attached to the process. Lines the previous scheduler had "
+                "read but not yet stored may be missing above this note.")
+    handle = LocalHandle(pid, _exit_future(pid, None), pipes, sink)
+    sched.events.emit("adopted", run.job, run.id, pid=pid)
+    sched.launch(job, run.id, adopt=lambda execution: execution.resume(handle, sink))
+    return None
+
+
+def _alive_pid(ref: str | None) -> int | None:
+    """The pid in `ref` ("pid:starttime") if that very process still runs."""
+    if not ref or ":" not in ref:
+        return None
+    pid_text, start = ref.split(":", 1)
+    pid = int(pid_text)
+    return pid if proc_start_time(pid) == start else None
 
 
 def settle_orphan(ref: str | None, grace: float = 5.0) -> str:

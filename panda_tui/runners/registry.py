@@ -9,9 +9,9 @@ from panda_tui.runners.local import LocalRunner
 
 
 class Runners:
-    def __init__(self, db_id: str):
+    def __init__(self, db_id: str, runs_dir: str):
         self.db_id = db_id
-        self.local = LocalRunner()
+        self.local = LocalRunner(runs_dir)
         self._docker: dict[str | None, Any] = {}
 
     def for_job(self, job: Job):

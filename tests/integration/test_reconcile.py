@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import textwrap
+import time
 
 import pytest
 
@@ -61,11 +63,46 @@ def test_container_runs_are_adopted_after_sigkill(tmp_path, busybox_image, docke
         docker_client.containers.get(run.runner_ref)
 
 
-def test_local_run_is_settled_after_sigkill_and_its_process_group_ended(tmp_path):
+@pytest.mark.parametrize("exits_while_down", [False, True])
+def test_local_runs_are_adopted_after_sigkill_with_their_exit_code(tmp_path, exits_while_down):
+    """The keeper holds the pipes: the job neither dies of SIGPIPE nor loses what it printed meanwhile,
+    even past a full pipe buffer, and the restarted daemon records its real exit code."""
+    pidfile, go = tmp_path / "child.pid", tmp_path / "go"
+    cfg, db = write(tmp_path, f"""
+        [jobs.l]
+        schedule = "@yearly"
+        command = "echo $$ > {pidfile}; echo up; while [ ! -e {go} ]; do sleep 0.05; done; seq 1 40000; exit 7"
+        """)
+    first = Daemon(cfg, db)
+    try:
+        wait_until(lambda: "lease_acquired" in first.output(), 20, what="daemon start")
+        from tests.conftest import run_cli
+        assert run_cli("trigger", "l", "--config", cfg, "--db", db).returncode == 0
+        wait_until(lambda: all_lines(db, 1) == ["up"] and ledger(db, "l")[0].runner_ref, 20, what="run started")
+    finally:
+        first.kill9()
+    child = int(pidfile.read_text())
+    go.touch()  # ~230 KB of output with nobody reading: far past the 64 KiB pipe buffer
+    if exits_while_down:
+        time.sleep(1.5)
+    assert os.path.exists(f"/proc/{child}")  # the job did not die with the daemon (no SIGPIPE)
+    second = Daemon(cfg, db)
+    try:
+        wait_until(lambda: ledger(db, "l")[0].status != "running", 30, what="run settled")
+    finally:
+        assert second.stop() == 0
+    run = ledger(db, "l")[0]
+    assert (run.status, run.exit_code) == ("failed", 7), run
+    assert all_lines(db, 1) == ["up"] + [str(i) for i in range(1, 40001)]
+    assert any("re-attached" in text for text in all_lines(db, 1, "sys"))
+    assert not os.path.exists(f"{tmp_path}/.panda.db.runs/run-1")
+
+
+def test_a_local_run_whose_keeper_was_killed_meanwhile_is_lost_with_a_reason(tmp_path):
     pidfile = tmp_path / "child.pid"
     cfg, db = write(tmp_path, f"""
         [jobs.l]
-        schedule = "@every 3600s"
+        schedule = "@yearly"
         command = "echo $$ > {pidfile}; echo up; sleep 120"
         """)
     first = Daemon(cfg, db)
@@ -73,17 +110,50 @@ def test_local_run_is_settled_after_sigkill_and_its_process_group_ended(tmp_path
         wait_until(lambda: "lease_acquired" in first.output(), 20, what="daemon start")
         from tests.conftest import run_cli
         assert run_cli("trigger", "l", "--config", cfg, "--db", db).returncode == 0
-        wait_until(lambda: all_lines(db, 1) == ["up"], 20, what="run started")
+        wait_until(lambda: all_lines(db, 1) == ["up"] and ledger(db, "l")[0].runner_ref, 20, what="run started")
     finally:
         first.kill9()
-    child = int(pidfile.read_text())
-    os.kill(child, 0)  # still alive: the daemon's death did not end it
+    keeper = int(ledger(db, "l")[0].runner_ref.split(":")[0])
+    os.killpg(keeper, signal.SIGKILL)  # the whole run, keeper too, dies while nobody watches
+    wait_until(lambda: not os.path.exists(f"/proc/{int(pidfile.read_text())}"), 10, what="run gone")
     second = Daemon(cfg, db)
     try:
         wait_until(lambda: ledger(db, "l")[0].status != "running", 30, what="run settled")
     finally:
-        second.stop()
+        assert second.stop() == 0
     run = ledger(db, "l")[0]
-    assert run.status == "lost" and "process group was ended on restart" in run.reason
+    assert run.status == "lost" and run.exit_code is None
+    assert "exit code is unknown" in run.reason
+
+
+def test_an_adopted_local_run_can_still_be_killed(tmp_path):
+    pidfile = tmp_path / "child.pid"
+    cfg, db = write(tmp_path, f"""
+        [jobs.l]
+        schedule = "@every 3600s"
+        command = "echo $$ > {pidfile}; echo up; sleep 120"
+        kill_grace = "2s"
+        """)
+    from tests.conftest import run_cli
+    first = Daemon(cfg, db)
+    try:
+        wait_until(lambda: "lease_acquired" in first.output(), 20, what="daemon start")
+        assert run_cli("trigger", "l", "--config", cfg, "--db", db).returncode == 0
+        wait_until(lambda: all_lines(db, 1) == ["up"] and ledger(db, "l")[0].runner_ref, 20, what="run started")
+    finally:
+        first.kill9()
+    child = int(pidfile.read_text())
+    with connect(db) as conn:  # as if killed after the spawn but before the pid was recorded
+        conn.execute("UPDATE runs SET runner_ref=NULL")
+    second = Daemon(cfg, db)
+    try:
+        wait_until(lambda: '"adopted"' in second.output(), 20, what="run adopted")
+        assert ledger(db, "l")[0].status == "running"
+        assert run_cli("kill", "l", "--config", cfg, "--db", db).returncode == 0
+        wait_until(lambda: ledger(db, "l")[0].status != "running", 30, what="run killed")
+    finally:
+        assert second.stop() == 0
+    run = ledger(db, "l")[0]
+    assert (run.status, run.exit_code) == ("killed", 143), run
     wait_until(lambda: not os.path.exists(f"/proc/{child}") or open(f"/proc/{child}/stat").read().split()[2] == "Z",
-               10, what="orphan ended")
+               10, what="process ended")

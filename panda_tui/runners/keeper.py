@@ -1,0 +1,115 @@
+"""A local run that outlives its scheduler.
+
+Each local run is started under a tiny `sh` keeper, and its output goes through named pipes in a private
+run directory instead of anonymous pipes. If the scheduler dies (kill -9, OOM), the keeper still holds a
+read end of each pipe, so the job never dies of SIGPIPE: once a pipe is full its writes wait. When the job
+ends, the keeper hands its exit code over the `status` pipe, and that open waits until a scheduler reads it.
+A restarted scheduler reopens the three pipes, reads the rest of the output, and records the real exit code.
+Nothing is written to disk but the pipes' names: output stays in kernel pipe buffers.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+
+# $1 is the run directory; the rest is the command's argv. `trap :` (a handler, not an ignore) lets the
+# keeper outlive a SIGTERM to the process group while the command still gets the default action.
+KEEPER = """\
+dir=$1; shift
+exec 3<"$dir/out" 4<"$dir/err"
+trap : TERM INT HUP
+"$@" 3<&- 4<&-
+code=$?
+echo "$code" >"$dir/status"
+exit "$code"
+"""
+NAMES = ("out", "err", "status")
+
+
+def runs_dir(db_path: str) -> str:
+    """Where the run directories of one database live: beside it, private to its owner."""
+    head, tail = os.path.split(os.path.abspath(db_path))
+    return os.path.join(head, f".{tail}.runs")
+
+
+def run_dir(base: str, run_id: int) -> str:
+    return os.path.join(base, f"run-{run_id}")
+
+
+def keeper_argv(directory: str, argv: list[str]) -> list[str]:
+    return ["/bin/sh", "-c", KEEPER, "panda-keeper", directory, *argv]
+
+
+@dataclass
+class Pipes:
+    """The scheduler's read ends of one run's pipes."""
+    directory: str
+    out: int
+    err: int
+    status: int
+
+    def exit_code(self) -> int | None:
+        """What the keeper reported, once it has ended; None if it was killed before it could say."""
+        try:
+            data = os.read(self.status, 64)
+        except BlockingIOError:
+            return None
+        text = data.decode(errors="replace").strip()
+        return int(text) if text.isdigit() else None
+
+    def close(self) -> None:
+        """Close the status end (the output ends belong to their readers) and remove the directory."""
+        try:
+            os.close(self.status)
+        except OSError:
+            pass
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def create(directory: str) -> tuple[Pipes, int, int]:
+    """Make the run's pipes. Returns the read ends, and the write ends for the child's stdout and stderr."""
+    os.makedirs(os.path.dirname(directory), mode=0o700, exist_ok=True)
+    shutil.rmtree(directory, ignore_errors=True)  # a leftover of a run id reused by a rebuilt database
+    os.mkdir(directory, 0o700)
+    for name in NAMES:
+        os.mkfifo(os.path.join(directory, name), 0o600)
+    pipes = reopen(directory)
+    # a reader exists now, so opening the write ends does not block
+    out_w = os.open(os.path.join(directory, "out"), os.O_WRONLY | os.O_CLOEXEC)
+    err_w = os.open(os.path.join(directory, "err"), os.O_WRONLY | os.O_CLOEXEC)
+    return pipes, out_w, err_w
+
+
+def reopen(directory: str) -> Pipes:
+    """Open the read ends (without waiting for a writer). Raises OSError if the directory is gone."""
+    fds: list[int] = []
+    try:
+        for name in NAMES:
+            fds.append(os.open(os.path.join(directory, name), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC))
+    except OSError:
+        for fd in fds:
+            os.close(fd)
+        raise
+    return Pipes(directory, *fds)
+
+
+def exists(directory: str) -> bool:
+    return all(os.path.exists(os.path.join(directory, name)) for name in NAMES)
+
+
+def find(directory: str) -> int | None:
+    """The pid of the keeper of `directory`, if one runs: for a scheduler killed after the spawn but before
+    it could record the pid."""
+    wanted = b"\0panda-keeper\0" + os.fsencode(directory) + b"\0"
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                if wanted in fh.read():
+                    return int(entry)
+        except OSError:
+            continue
+    return None
