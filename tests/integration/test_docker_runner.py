@@ -141,3 +141,37 @@ async def test_secrets_are_masked_and_never_reach_the_database(tmp_path, busybox
             data = path.read_bytes()
             for needle in (secret, b64.rstrip("="), "first-line-AAAA", "second-line-BBBB"):
                 assert needle.encode() not in data, (suffix, needle)
+
+
+async def test_container_options_reach_the_container(bench, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "hello").write_text("from the host\n")
+    cgroup = ("cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes; "
+              "cat /sys/fs/cgroup/cpu.max 2>/dev/null || cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us")
+    b = bench(f"""'''id -u; pwd; cat /data/hello; {cgroup}'''""",
+              f'user = "1234"\nworkdir = "/tmp"\nvolumes = ["{shared}:/data:ro"]\nmem_limit = "64m"\ncpus = 0.5')
+    run = await b.run("c")
+    assert run.status == "succeeded", run.reason
+    lines = b.lines(run.id)
+    assert lines[:3] == ["1234", "/tmp", "from the host"]
+    assert lines[3] == str(64 * 1024 * 1024)
+    assert lines[4].split()[0] == "50000"  # cgroup v2 "50000 100000", or v1's quota alone
+
+
+async def test_pull_always_pulls_even_a_present_image_and_fails_plainly(tmp_path, docker_client, busybox_image):
+    """The image is tagged for a registry on a closed loopback port: `missing` runs it as it is here,
+    `always` must try to pull and fail with a plain reason (no traffic leaves this machine)."""
+    tag = "127.0.0.1:9/panda-busybox:1"
+    docker_client.images.get(busybox_image).tag(tag)
+    try:
+        present = Bench(tmp_path, toml(tag, '"true"', 'pull = "missing"'))
+        assert (await present.run("c")).status == "succeeded"
+        await present.close()
+        always = Bench(tmp_path, toml(tag, '"true"', 'pull = "always"', name="a"))
+        run = await always.run("a")
+        assert run.status == "failed"
+        assert run.reason.startswith(f"image pull failed for {tag!r}: ") and "Traceback" not in run.reason
+        await always.close()
+    finally:
+        docker_client.images.remove(tag)
