@@ -135,3 +135,19 @@ def second_engine(docker_client, busybox_image):
     yield engine
     engine.stop()
     shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_orphaned_local_runs(tmp_path_factory):
+    """Tests kill -9 daemons on purpose; a local run they leave behind lives on under its keeper (that is
+    the point). End any such run under this session's temporary directory, so none outlives the tests."""
+    yield
+    import signal
+    base = os.fsencode(str(tmp_path_factory.getbasetemp()))
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+            if b"panda-keeper" in argv and argv[argv.index(b"panda-keeper") + 1].startswith(base):
+                os.killpg(int(entry), signal.SIGKILL)
+        except (OSError, IndexError):
+            continue

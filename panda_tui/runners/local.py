@@ -203,8 +203,7 @@ async def adopt(sched: Scheduler, run, job: Job) -> str | None:
     except OSError as exc:
         return f"the run's pipes could not be reopened after a restart: {exc.strerror}"
     sink, _ = sched.resume_sink(run, job)
-    sink.system("[panda] scheduler restarted; re-attached to the process. Lines the previous scheduler had "
-                "read but not yet stored may be missing above this note.")
+    sink.system("[panda] scheduler restarted and re-attached; lines read just before the crash may be missing")
     handle = LocalHandle(pid, _exit_future(pid, None), pipes, sink)
     sched.events.emit("adopted", run.job, run.id, pid=pid)
     sched.launch(job, run.id, adopt=lambda execution: execution.resume(handle, sink))

@@ -88,6 +88,8 @@ def test_kill9_while_the_writer_holds_a_batch(tmp_path, figure):
         wait_until(lambda: (rows(db, "SELECT MAX(log_lines) FROM runs")[0][0] or 0) > 200_000, 30)
     finally:
         d.kill9()
+    keeper = int(rows(db, "SELECT runner_ref FROM runs")[0][0].split(":")[0])
+    os.killpg(keeper, signal.SIGKILL)  # the flood lives on under its keeper; no second daemon comes for it
     assert rows(db, "PRAGMA integrity_check") == [("ok",)]
     conn = connect(db)
     run_id, counted = rows(db, "SELECT id, out_lines FROM runs")[0]
