@@ -78,14 +78,15 @@ class Scheduler:
         """Run a store call in one short transaction on the loop's connection (or in the one open)."""
         if self.conn.in_transaction:
             return fn(self.conn, *args, **kwargs)
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            result = fn(self.conn, *args, **kwargs)
-            self.conn.execute("COMMIT")
-            return result
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
+        with self.writer.lock:  # the log writer's commit, if one is under way, ends before this begins
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(self.conn, *args, **kwargs)
+                self.conn.execute("COMMIT")
+                return result
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
 
     def labels(self, job: Job, run: Run) -> dict[str, str]:
         return {"panda.job": job.name, "panda.run_id": str(run.id), "panda.db": self.db_id}

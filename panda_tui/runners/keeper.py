@@ -14,13 +14,15 @@ import os
 import shutil
 from dataclasses import dataclass
 
-# $1 is the run directory; the rest is the command's argv. `trap :` (a handler, not an ignore) lets the
-# keeper outlive a SIGTERM to the process group while the command still gets the default action.
+# $1 is the run directory, $2 "shell" (then $3 is a command string) or "exec" (then the rest is an argv).
+# `trap :` (a handler, not an ignore) lets the keeper outlive a SIGTERM to the process group, while the
+# command, whose traps are reset, still gets the default action. A command string runs in a subshell
+# with no positional parameters, as under `sh -c`, which saves a second shell per run.
 KEEPER = """\
-dir=$1; shift
+dir=$1 mode=$2; shift 2
 exec 3<"$dir/out" 4<"$dir/err"
 trap : TERM INT HUP
-"$@" 3<&- 4<&-
+if [ "$mode" = shell ]; then (__panda_cmd=$1; set --; eval "$__panda_cmd") 3<&- 4<&-; else "$@" 3<&- 4<&-; fi
 code=$?
 echo "$code" >"$dir/status"
 exit "$code"
@@ -38,8 +40,11 @@ def run_dir(base: str, run_id: int) -> str:
     return os.path.join(base, f"run-{run_id}")
 
 
-def keeper_argv(directory: str, argv: list[str]) -> list[str]:
-    return ["/bin/sh", "-c", KEEPER, "panda-keeper", directory, *argv]
+def keeper_argv(directory: str, command: str | list[str]) -> list[str]:
+    """The keeper's argv for a command string (run as by `sh -c`) or an exec-form argv."""
+    if isinstance(command, str):
+        return ["/bin/sh", "-c", KEEPER, "panda-keeper", directory, "shell", command]
+    return ["/bin/sh", "-c", KEEPER, "panda-keeper", directory, "exec", *command]
 
 
 @dataclass

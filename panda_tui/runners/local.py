@@ -76,7 +76,7 @@ class LocalHandle:
 
     async def cleanup(self) -> None:
         _signal_group(self.pgid, signal.SIGKILL)  # nothing of the run may linger
-        self.pipes.close()
+        await in_thread(self.pipes.close)
 
 
 async def _read(fd: int, name: str, sink: RunLog) -> None:
@@ -106,30 +106,34 @@ class LocalRunner:
     async def start(self, attempt: Attempt, sink: RunLog) -> LocalHandle:
         job = attempt.job
         env = {**_base_env(), **attempt.env}
-        argv = _argv(job.command, env)
+        command = _checked(job.command, env)
         directory = keeper.run_dir(self.runs_dir, attempt.run_id)
-        try:
-            pipes, out_w, err_w = keeper.create(directory)
-        except OSError as exc:
-            raise RunnerError(f"cannot make the run's pipes in {directory}: {exc.strerror}") from None
-        try:
-            # forking the scheduler takes a while and holds its thread: do it on a thread of its own
-            proc = await in_thread(lambda: subprocess.Popen(
-                keeper.keeper_argv(directory, argv), stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w,
-                env=env, cwd=job.workdir, start_new_session=True))
-        except OSError as exc:
-            os.close(pipes.out), os.close(pipes.err), pipes.close()
-            where = f"working directory {job.workdir!r}" if job.workdir and not os.path.isdir(job.workdir) else None
-            raise RunnerError(f"{where or 'cannot start /bin/sh'}: {exc.strerror}") from None
-        finally:
-            os.close(out_w), os.close(err_w)
-        return LocalHandle(proc.pid, _exit_future(proc.pid, proc.wait), pipes, sink)
+        # making pipes and forking take a while and hold their thread: keep them off the scheduler's loop
+        pipes, pid, reap = await in_thread(lambda: _spawn(directory, command, env, job.workdir))
+        return LocalHandle(pid, _exit_future(pid, reap), pipes, sink)
 
 
-def _argv(command: str | list[str] | None, env: dict[str, str]) -> list[str]:
-    """The command's argv, checked first so a missing program fails plainly rather than as exit 127."""
+def _spawn(directory: str, command: str | list[str], env: dict[str, str], workdir: str | None):
+    try:
+        pipes, out_w, err_w = keeper.create(directory)
+    except OSError as exc:
+        raise RunnerError(f"cannot make the run's pipes in {directory}: {exc.strerror}") from None
+    try:
+        proc = subprocess.Popen(keeper.keeper_argv(directory, command), stdin=subprocess.DEVNULL,
+                                stdout=out_w, stderr=err_w, env=env, cwd=workdir, start_new_session=True)
+    except OSError as exc:
+        os.close(pipes.out), os.close(pipes.err), pipes.close()
+        where = f"working directory {workdir!r}" if workdir and not os.path.isdir(workdir) else None
+        raise RunnerError(f"{where or 'cannot start /bin/sh'}: {exc.strerror}") from None
+    finally:
+        os.close(out_w), os.close(err_w)
+    return pipes, proc.pid, proc.wait
+
+
+def _checked(command: str | list[str] | None, env: dict[str, str]) -> str | list[str]:
+    """The command, its program checked first so a missing one fails plainly rather than as exit 127."""
     if isinstance(command, str):
-        return ["/bin/sh", "-c", command]
+        return command
     if not command:
         raise RunnerError("no command to run")
     program = command[0]

@@ -37,6 +37,10 @@ class LogWriter:
         self._cv = threading.Condition()
         self._stopped = False
         self.error: str | None = None
+        # Serialises this process's writes (the scheduler's `db()` takes it too). Waiting on a lock ends the
+        # moment the other commit does; SQLite's busy handler would sleep 1, 2, 5, 10 ms… and make
+        # dispatch late by that much.
+        self.lock = threading.Lock()
         self._thread.start()
 
     def put(self, item: tuple) -> None:
@@ -105,15 +109,17 @@ class LogWriter:
         last: dict[int, tuple] = {}
         for item in batch:
             last[item[0]] = item
+        rows = [i[:5] for i in batch]
+        counters = [(i[5], i[6], i[7], i[8], i[9], i[0]) for i in last.values()]
         for attempt in range(50):
             try:
-                conn.execute("BEGIN IMMEDIATE")
-                conn.executemany("INSERT OR IGNORE INTO logs(run_id, seq, ts, stream, text) VALUES (?,?,?,?,?)",
-                                 [i[:5] for i in batch])
-                conn.executemany(
-                    "UPDATE runs SET out_lines=?, err_lines=?, log_lines=?, log_bytes=?, log_dropped=? WHERE id=?",
-                    [(i[5], i[6], i[7], i[8], i[9], i[0]) for i in last.values()])
-                conn.execute("COMMIT")
+                with self.lock:
+                    conn.execute("BEGIN IMMEDIATE")
+                    conn.executemany("INSERT OR IGNORE INTO logs(run_id, seq, ts, stream, text) VALUES (?,?,?,?,?)",
+                                     rows)
+                    conn.executemany("UPDATE runs SET out_lines=?, err_lines=?, log_lines=?, log_bytes=?, "
+                                     "log_dropped=? WHERE id=?", counters)
+                    conn.execute("COMMIT")
                 break
             except sqlite3.OperationalError as exc:
                 if conn.in_transaction:

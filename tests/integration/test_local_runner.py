@@ -77,6 +77,20 @@ async def test_kill(bench):
     assert (run.status, run.exit_code) == ("killed", 143)
 
 
+async def test_a_command_string_runs_as_under_sh_c_with_its_own_traps(bench):
+    """The keeper runs a string in a subshell: no positional parameters, `exit` ends only the command,
+    and the command's own TERM trap runs when it is killed (the keeper's trap is not inherited)."""
+    b = bench("""'''echo "args=$#"; trap 'echo cleaning up; exit 5' TERM; echo up; sleep 60 & wait'''""")
+    execution = b.start("l")
+    while b.lines(execution.run_id) != ["args=0", "up"]:
+        await asyncio.sleep(0.02)
+    execution.kill("killed on request")
+    await execution.task
+    run = runs.get(b.sched.conn, execution.run_id)
+    assert (run.status, run.exit_code) == ("killed", 5)
+    assert b.lines(run.id, "out") == ["args=0", "up", "cleaning up"]
+
+
 async def test_a_command_that_does_not_exist_fails_plainly(bench):
     b = bench('["/no/such/program"]')
     run = await b.run("l")
