@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from panda_tui.engine.scheduler import Scheduler
 
 API_TIMEOUT = 30
-STREAMS = {1: "out", 2: "err"}
+REREADS = 3  # how often a broken log stream is read again from the logs endpoint
 
 
 def plain_error(exc: BaseException) -> str:
@@ -156,45 +156,84 @@ class DockerHandle:
         self._sink = sink
         self._skip = {"out": skip[0], "err": skip[1]}
         self._stream = stream  # an attached socket, or None to read the logs endpoint (after a restart)
-        self._stream_error: str | None = None
+        self._exited = threading.Event()  # set once wait() has the result
         self.progress = time.monotonic()
         self._reader = threading.Thread(target=self._read, daemon=True, name=f"panda-logs-{container.id[:12]}")
         self._reader.start()
 
     def _read(self) -> None:
-        sink, skip = self._sink, self._skip
+        """Read the stream to its end. A stream that breaks, or ends while the container still runs (a
+        proxy or remote engine dropped it), is read again from the logs endpoint, skipping the lines
+        already stored, so the stored log stays whole and without duplicates."""
+        attached = self._stream is not None
+        frames = _socket_frames(self._stream) if attached else self._logs(follow=True)
+        error = None
+        for _ in range(1 + REREADS):
+            seen = {"out": 0, "err": 0}
+            assemblers, error = self._pump(frames, seen)
+            if error is None and self._still_running() is False:
+                if not attached:
+                    # A followed log can end before the engine has stored a last line without a newline:
+                    # read it once more, not following, now that the container has stopped.
+                    self._skip_seen(seen)
+                    seen = {"out": 0, "err": 0}
+                    assemblers, error = self._pump(self._logs(follow=False), seen)
+                if error is None:
+                    for assembler in assemblers.values():
+                        assembler.close()  # a last line without a newline is kept
+                    return
+            self._skip_seen(seen)
+            frames, attached = self._logs(follow=True), False
+        self._sink.system(f"[panda] the log stream broke ({error or 'closed early'}); later lines may be missing")
 
-        def emitter(name: str) -> Callable[[list[str]], None]:
-            def emit(texts: list[str]) -> None:
-                if skip[name]:  # lines a previous scheduler already stored (after a restart)
-                    drop = min(skip[name], len(texts))
-                    skip[name] -= drop
-                    texts = texts[drop:]
-                if texts:
-                    sink.lines_of(name, texts, time.time())
-            return emit
+    def _logs(self, follow: bool):
+        """The container's log from its start; errors surface while iterating."""
+        yield from _frames(self.runner.client().api, self.container.id, follow)
 
-        assemblers = {1: LineAssembler(emitter("out")), 2: LineAssembler(emitter("err"))}
-        frames = (_socket_frames(self._stream) if self._stream is not None
-                  else _frames(self.runner.client().api, self.container.id))
+    def _skip_seen(self, seen: dict[str, int]) -> None:
+        for name, count in seen.items():
+            self._skip[name] = max(self._skip[name], count)
+
+    def _still_running(self) -> bool | None:
+        """Whether the container runs on after its stream ended: then the stream was cut. (The engine
+        marks a container exited before it closes the attached stream.) None: the engine cannot say."""
+        if self._exited.is_set():
+            return False
+        try:
+            return bool(self.runner.client().api.inspect_container(self.container.id)["State"]["Running"])
+        except Exception:
+            return None
+
+    def _pump(self, frames, seen: dict[str, int]) -> tuple[dict, str | None]:
+        assemblers = {1: LineAssembler(self._emitter("out", seen)), 2: LineAssembler(self._emitter("err", seen))}
         try:
             for stream, data in frames:
                 self.progress = time.monotonic()
                 if stream in assemblers:
                     assemblers[stream].feed(data)
         except Exception as exc:
-            self._stream_error = plain_error(exc)
-        for assembler in assemblers.values():
-            assembler.close()
-        if self._stream_error:  # say so in the log itself: a cut log must not look complete
-            sink.system(f"[panda] the log stream broke ({self._stream_error}); later lines may be missing")
+            return assemblers, plain_error(exc)
+        return assemblers, None
+
+    def _emitter(self, name: str, seen: dict[str, int]) -> Callable[[list[str]], None]:
+        """Counts every whole line of the stream since the container started; stores those past `_skip`."""
+        sink, skip = self._sink, self._skip
+
+        def emit(texts: list[str]) -> None:
+            drop = max(0, min(skip[name] - seen[name], len(texts)))
+            seen[name] += len(texts)
+            if drop < len(texts):
+                sink.lines_of(name, texts[drop:] if drop else texts, time.time())
+        return emit
 
     async def wait(self) -> Outcome:
         try:
             result = await in_thread(lambda: self.container.wait())
         except Exception as exc:
             self.runner._client = None
+            self._exited.set()
             return Outcome(None, error=f"docker engine unreachable while waiting: {plain_error(exc)}")
+        self._exited.set()
         await in_thread(self._drain)
         code = result.get("StatusCode")
         error = (result.get("Error") or {}).get("Message") if isinstance(result.get("Error"), dict) else None
@@ -224,10 +263,10 @@ class DockerHandle:
             pass  # already gone, or the engine went away: nothing of ours to keep
 
 
-def _frames(api, container_id: str):
+def _frames(api, container_id: str, follow: bool = True):
     """(stream, bytes) frames of a container's log, from the start, following until it stops."""
     response = api._get(api._url("/containers/{0}/logs", container_id),
-                        params={"stdout": 1, "stderr": 1, "follow": 1}, stream=True)
+                        params={"stdout": 1, "stderr": 1, "follow": int(follow)}, stream=True)
     api._raise_for_status(response)
     api._disable_socket_timeout(api._get_raw_response_socket(response))
     raw = response.raw

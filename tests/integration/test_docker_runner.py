@@ -175,3 +175,45 @@ async def test_pull_always_pulls_even_a_present_image_and_fails_plainly(tmp_path
         await always.close()
     finally:
         docker_client.images.remove(tag)
+
+
+@pytest.mark.parametrize("reset", [False, True], ids=["closed", "reset"])
+async def test_a_log_stream_cut_mid_run_is_read_again_whole(tmp_path, busybox_image, reset):
+    """An engine reached through a proxy that drops the attached stream mid-run (cleanly, or with a reset):
+    the rest is read from the logs endpoint, and the stored log is whole, in order, without duplicates."""
+    from tests.integration.engine_proxy import EngineProxy
+    proxy = EngineProxy()
+    proxy.cut_attach_after, proxy.reset = 600, reset
+    b = Bench(tmp_path, toml(busybox_image, """'''for i in $(seq 1 60); do echo line$i; echo err$i >&2;
+                                               usleep 20000; done; printf tail; exit 4'''""",
+                             f'docker_host = "{proxy.url}"'))
+    try:
+        run = await b.run("c")
+        assert proxy.cuts == 1
+        assert (run.status, run.exit_code) == ("failed", 4)
+        assert b.lines(run.id, "out") == [f"line{i}" for i in range(1, 61)] + ["tail"]
+        assert b.lines(run.id, "err") == [f"err{i}" for i in range(1, 61)]
+        assert not any("broke" in text for text in b.lines(run.id, "sys"))
+    finally:
+        await b.close()
+        proxy.close()
+
+
+async def test_a_cut_log_stream_that_cannot_be_read_again_says_so(tmp_path, busybox_image, docker_client):
+    from tests.integration.engine_proxy import EngineProxy
+    proxy = EngineProxy()
+    proxy.cut_attach_after, proxy.refuse_after_cut = 600, True
+    b = Bench(tmp_path, toml(busybox_image, """'''for i in $(seq 1 60); do echo line$i; usleep 20000; done'''""",
+                             f'docker_host = "{proxy.url}"'))
+    try:
+        run = await b.run("c")
+        assert proxy.cuts == 1
+        out = b.lines(run.id, "out")
+        assert 0 < len(out) < 60 and out == [f"line{i}" for i in range(1, len(out) + 1)]
+        assert any(text.startswith("[panda] the log stream broke (") and "later lines may be missing" in text
+                   for text in b.lines(run.id, "sys")), b.lines(run.id, "sys")
+    finally:
+        await b.close()
+        proxy.close()
+        for container in docker_client.containers.list(all=True, filters={"label": "panda.job=c"}):
+            container.remove(force=True)  # the proxy refused the removal too
