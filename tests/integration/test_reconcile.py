@@ -63,15 +63,16 @@ def test_container_runs_are_adopted_after_sigkill(tmp_path, busybox_image, docke
         docker_client.containers.get(run.runner_ref)
 
 
-@pytest.mark.parametrize("exits_while_down", [False, True])
-def test_local_runs_are_adopted_after_sigkill_with_their_exit_code(tmp_path, exits_while_down):
-    """The keeper holds the pipes: the job neither dies of SIGPIPE nor loses what it printed meanwhile,
-    even past a full pipe buffer, and the restarted daemon records its real exit code."""
-    pidfile, go = tmp_path / "child.pid", tmp_path / "go"
+@pytest.mark.parametrize("lines", [5_000, 40_000], ids=["ends-while-down", "blocks-on-a-full-pipe"])
+def test_local_runs_are_adopted_after_sigkill_with_their_exit_code(tmp_path, lines):
+    """The keeper holds the pipes: the job neither dies of SIGPIPE nor loses what it printed meanwhile.
+    5,000 lines (~24 KB) fit the pipe, so the job ends while no daemon runs and its keeper waits to hand
+    over the exit code; 40,000 (~230 KB) fill it, so the job waits for the next daemon to read."""
+    pidfile, go = tmp_path / "keeper.pid", tmp_path / "go"
     cfg, db = write(tmp_path, f"""
         [jobs.l]
         schedule = "@yearly"
-        command = "echo $$ > {pidfile}; echo up; while [ ! -e {go} ]; do sleep 0.05; done; seq 1 40000; exit 7"
+        command = "echo $$ > {pidfile}; echo up; while [ ! -e {go} ]; do sleep 0.05; done; seq 1 {lines}; exit 7"
         """)
     first = Daemon(cfg, db)
     try:
@@ -81,11 +82,15 @@ def test_local_runs_are_adopted_after_sigkill_with_their_exit_code(tmp_path, exi
         wait_until(lambda: all_lines(db, 1) == ["up"] and ledger(db, "l")[0].runner_ref, 20, what="run started")
     finally:
         first.kill9()
-    child = int(pidfile.read_text())
-    go.touch()  # ~230 KB of output with nobody reading: far past the 64 KiB pipe buffer
-    if exits_while_down:
-        time.sleep(1.5)
-    assert os.path.exists(f"/proc/{child}")  # the job did not die with the daemon (no SIGPIPE)
+    keeper = int(pidfile.read_text())  # $$ in the command is its keeper's pid
+    go.touch()
+    if lines == 5_000:
+        wait_until(lambda: not [p for p in os.listdir("/proc") if p.isdigit() and _parent(p) == keeper], 10,
+                   what="the job ended with no daemon")
+    else:
+        time.sleep(1.0)
+        assert [p for p in os.listdir("/proc") if p.isdigit() and _parent(p) == keeper]  # waiting to write
+    assert os.path.exists(f"/proc/{keeper}")  # the keeper waits for a daemon; nothing died of SIGPIPE
     second = Daemon(cfg, db)
     try:
         wait_until(lambda: ledger(db, "l")[0].status != "running", 30, what="run settled")
@@ -93,9 +98,17 @@ def test_local_runs_are_adopted_after_sigkill_with_their_exit_code(tmp_path, exi
         assert second.stop() == 0
     run = ledger(db, "l")[0]
     assert (run.status, run.exit_code) == ("failed", 7), run
-    assert all_lines(db, 1) == ["up"] + [str(i) for i in range(1, 40001)]
+    assert all_lines(db, 1) == ["up"] + [str(i) for i in range(1, lines + 1)]
     assert any("re-attached" in text for text in all_lines(db, 1, "sys"))
     assert not os.path.exists(f"{tmp_path}/.panda.db.runs/run-1")
+
+
+def _parent(pid: str) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return int(fh.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def test_a_local_run_whose_keeper_was_killed_meanwhile_is_lost_with_a_reason(tmp_path):
