@@ -160,7 +160,7 @@ async def test_a_hanging_endpoint_times_out_without_slowing_anything(tmp_path, s
     deliverer = Deliverer(w.sched)
     started = time.monotonic()
     deliverer.tick()
-    assert time.monotonic() - started < 0.2  # tick only spawns; dispatch is never held up
+    assert time.monotonic() - started < 0.5  # tick only spawns (a held-up tick would take the 1 s timeout)
     await asyncio.gather(*list(deliverer._tasks))
     await deliverer.close()
     (item,) = outbox.listing(w.conn)
