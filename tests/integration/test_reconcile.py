@@ -63,6 +63,26 @@ def test_container_runs_are_adopted_after_sigkill(tmp_path, busybox_image, docke
         docker_client.containers.get(run.runner_ref)
 
 
+def start_local_run_then_kill9(cfg: str, db: str) -> None:
+    """A daemon starts job "l" by hand; once it has printed "up" and its pid is recorded, kill -9."""
+    from tests.conftest import run_cli
+    first = Daemon(cfg, db)
+    try:
+        wait_until(lambda: "lease_acquired" in first.output(), 20, what="daemon start")
+        assert run_cli("trigger", "l", "--config", cfg, "--db", db).returncode == 0
+        wait_until(lambda: all_lines(db, 1) == ["up"] and ledger(db, "l")[0].runner_ref, 20, what="run started")
+    finally:
+        first.kill9()
+
+
+def restart_until_settled(cfg: str, db: str) -> None:
+    second = Daemon(cfg, db)
+    try:
+        wait_until(lambda: ledger(db, "l")[0].status != "running", 30, what="run settled")
+    finally:
+        assert second.stop() == 0
+
+
 @pytest.mark.parametrize("lines", [5_000, 40_000], ids=["ends-while-down", "blocks-on-a-full-pipe"])
 def test_local_runs_are_adopted_after_sigkill_with_their_exit_code(tmp_path, lines):
     """The keeper holds the pipes: the job neither dies of SIGPIPE nor loses what it printed meanwhile.
@@ -74,14 +94,7 @@ def test_local_runs_are_adopted_after_sigkill_with_their_exit_code(tmp_path, lin
         schedule = "@yearly"
         command = "echo $$ > {pidfile}; echo up; while [ ! -e {go} ]; do sleep 0.05; done; seq 1 {lines}; exit 7"
         """)
-    first = Daemon(cfg, db)
-    try:
-        wait_until(lambda: "lease_acquired" in first.output(), 20, what="daemon start")
-        from tests.conftest import run_cli
-        assert run_cli("trigger", "l", "--config", cfg, "--db", db).returncode == 0
-        wait_until(lambda: all_lines(db, 1) == ["up"] and ledger(db, "l")[0].runner_ref, 20, what="run started")
-    finally:
-        first.kill9()
+    start_local_run_then_kill9(cfg, db)
     keeper = int(pidfile.read_text())  # $$ in the command is its keeper's pid
     go.touch()
     if lines == 5_000:
@@ -91,11 +104,7 @@ def test_local_runs_are_adopted_after_sigkill_with_their_exit_code(tmp_path, lin
         time.sleep(1.0)
         assert [p for p in os.listdir("/proc") if p.isdigit() and _parent(p) == keeper]  # waiting to write
     assert os.path.exists(f"/proc/{keeper}")  # the keeper waits for a daemon; nothing died of SIGPIPE
-    second = Daemon(cfg, db)
-    try:
-        wait_until(lambda: ledger(db, "l")[0].status != "running", 30, what="run settled")
-    finally:
-        assert second.stop() == 0
+    restart_until_settled(cfg, db)
     run = ledger(db, "l")[0]
     assert (run.status, run.exit_code) == ("failed", 7), run
     assert all_lines(db, 1) == ["up"] + [str(i) for i in range(1, lines + 1)]
@@ -118,22 +127,11 @@ def test_a_local_run_whose_keeper_was_killed_meanwhile_is_lost_with_a_reason(tmp
         schedule = "@yearly"
         command = "echo $$ > {pidfile}; echo up; sleep 120"
         """)
-    first = Daemon(cfg, db)
-    try:
-        wait_until(lambda: "lease_acquired" in first.output(), 20, what="daemon start")
-        from tests.conftest import run_cli
-        assert run_cli("trigger", "l", "--config", cfg, "--db", db).returncode == 0
-        wait_until(lambda: all_lines(db, 1) == ["up"] and ledger(db, "l")[0].runner_ref, 20, what="run started")
-    finally:
-        first.kill9()
+    start_local_run_then_kill9(cfg, db)
     keeper = int(ledger(db, "l")[0].runner_ref.split(":")[0])
     os.killpg(keeper, signal.SIGKILL)  # the whole run, keeper too, dies while nobody watches
     wait_until(lambda: not os.path.exists(f"/proc/{int(pidfile.read_text())}"), 10, what="run gone")
-    second = Daemon(cfg, db)
-    try:
-        wait_until(lambda: ledger(db, "l")[0].status != "running", 30, what="run settled")
-    finally:
-        assert second.stop() == 0
+    restart_until_settled(cfg, db)
     run = ledger(db, "l")[0]
     assert run.status == "lost" and run.exit_code is None
     assert "exit code is unknown" in run.reason
@@ -148,13 +146,7 @@ def test_an_adopted_local_run_can_still_be_killed(tmp_path):
         kill_grace = "2s"
         """)
     from tests.conftest import run_cli
-    first = Daemon(cfg, db)
-    try:
-        wait_until(lambda: "lease_acquired" in first.output(), 20, what="daemon start")
-        assert run_cli("trigger", "l", "--config", cfg, "--db", db).returncode == 0
-        wait_until(lambda: all_lines(db, 1) == ["up"] and ledger(db, "l")[0].runner_ref, 20, what="run started")
-    finally:
-        first.kill9()
+    start_local_run_then_kill9(cfg, db)
     child = int(pidfile.read_text())
     with connect(db) as conn:  # as if killed after the spawn but before the pid was recorded
         conn.execute("UPDATE runs SET runner_ref=NULL")
