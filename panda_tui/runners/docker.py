@@ -231,9 +231,9 @@ class DockerHandle:
             result = await in_thread(lambda: self.container.wait())
         except Exception as exc:
             self.runner._client = None
-            self._exited.set()
             return Outcome(None, error=f"docker engine unreachable while waiting: {plain_error(exc)}")
-        self._exited.set()
+        finally:
+            self._exited.set()
         await in_thread(self._drain)
         code = result.get("StatusCode")
         error = (result.get("Error") or {}).get("Message") if isinstance(result.get("Error"), dict) else None
@@ -264,7 +264,7 @@ class DockerHandle:
 
 
 def _frames(api, container_id: str, follow: bool = True):
-    """(stream, bytes) frames of a container's log, from the start, following until it stops."""
+    """(stream, bytes) frames of a container's log, from the start; with `follow`, until it stops."""
     response = api._get(api._url("/containers/{0}/logs", container_id),
                         params={"stdout": 1, "stderr": 1, "follow": int(follow)}, stream=True)
     api._raise_for_status(response)
