@@ -17,16 +17,16 @@ from common import IMAGE, ensure_image, report
 
 async def panda(lines: int) -> tuple[float, int, int, str]:
     from panda_tui.config import load_config
-    from panda_tui.engine.scheduler import Scheduler
-    from panda_tui.store import runs as ledger
+    from panda_tui.engine.wiring import build
+    from panda_tui.store import ledger
     with tempfile.TemporaryDirectory() as tmp:
         open(f"{tmp}/jobs.toml", "w").write(
             f'[jobs.c]\nschedule = "@daily"\nimage = "{IMAGE}"\ncommand = ["seq", "1", "{lines}"]\n'
             f'network_mode = "none"\npull = "never"\nlog_max_lines = {lines * 2}\nlog_max_bytes = "1g"\n')
-        sched = Scheduler(load_config(f"{tmp}/jobs.toml"), f"{tmp}/p.db", watch_config=False)
+        sched = build(load_config(f"{tmp}/jobs.toml"), f"{tmp}/p.db", watch_config=False)
         started = time.perf_counter()
-        sched.dispatch(sched.config.jobs["c"], time.time(), "manual")
-        execution = next(iter(sched.active["c"].values()))
+        sched.flight.dispatch(sched.config.jobs["c"], time.time(), "manual")
+        (execution,) = sched.flight.executions("c")
         await execution.task  # returns once every line is committed
         elapsed = time.perf_counter() - started
         run = ledger.get(sched.conn, execution.run_id)

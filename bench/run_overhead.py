@@ -17,17 +17,17 @@ from common import IMAGE, ensure_image, report
 
 async def panda_times(runs: int) -> list[float]:
     from panda_tui.config import load_config
-    from panda_tui.engine.scheduler import Scheduler
-    from panda_tui.store import runs as ledger
+    from panda_tui.engine.wiring import build
+    from panda_tui.store import ledger
     with tempfile.TemporaryDirectory() as tmp:
         open(f"{tmp}/jobs.toml", "w").write(
             f'[jobs.c]\nschedule = "@daily"\nimage = "{IMAGE}"\ncommand = ["true"]\nnetwork_mode = "none"\n'
             'pull = "never"\n')
-        sched = Scheduler(load_config(f"{tmp}/jobs.toml"), f"{tmp}/p.db", watch_config=False)
+        sched = build(load_config(f"{tmp}/jobs.toml"), f"{tmp}/p.db", watch_config=False)
         times = []
         for _ in range(runs + 1):
-            sched.dispatch(sched.config.jobs["c"], time.time(), "manual")
-            execution = next(iter(sched.active["c"].values()))
+            sched.flight.dispatch(sched.config.jobs["c"], time.time(), "manual")
+            (execution,) = sched.flight.executions("c")
             await execution.task
             row = ledger.get(sched.conn, execution.run_id)
             assert row.status == "succeeded", row

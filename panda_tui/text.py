@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -32,3 +33,26 @@ def short_duration(seconds: float | None) -> str:
     if seconds < 60:
         return f"{seconds:.1f}s"
     return ago(seconds) + (f"{int(seconds % 60)}s" if seconds < 3600 and seconds % 60 >= 1 else "")
+
+
+def iso(ts: float) -> str:
+    """An instant as ISO 8601 UTC to the second: 2026-06-01T12:00:00Z."""
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+# One mark per word, for run statuses, job states and alert events alike: status is always a glyph and a
+# word, never colour alone. The ASCII marks stand in where the terminal cannot show the others.
+GLYPHS = {
+    "succeeded": "✓", "ok": "✓", "recovered": "✓", "failed": "✗", "failing": "✗", "timed_out": "⏱",
+    "killed": "☠", "lost": "?", "missed": "!", "skipped": "↷", "running": "▶", "started": "▶", "queued": "…",
+    "paused": "‖", "disabled": "–", "new": "·", "slow": "🐢", "fast": "⚡", "test": "🔔",
+}
+ASCII_GLYPHS = {
+    "succeeded": "+", "ok": "+", "recovered": "+", "failed": "X", "failing": "X", "timed_out": "T",
+    "killed": "K", "lost": "?", "missed": "!", "skipped": ">", "running": "*", "started": "*", "queued": ".",
+    "paused": "=", "disabled": "-", "new": ".", "slow": "S", "fast": "F", "test": "#",
+}
+
+
+def glyph(word: str, ascii_only: bool = False) -> str:
+    return (ASCII_GLYPHS if ascii_only else GLYPHS).get(str(word), "*" if ascii_only else "•")

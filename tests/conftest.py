@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,15 @@ def no_orphaned_local_runs(tmp_path_factory):
                 os.killpg(int(entry), signal.SIGKILL)
         except (OSError, IndexError):
             continue
+
+
+@contextmanager
+def ledger_on(db: str):
+    """A Ledger on the file, for tests that write runs the way a scheduler does."""
+    from panda_tui.store.db import Database
+    from panda_tui.store.ledger import Ledger
+    database = Database(db)
+    try:
+        yield Ledger(database)
+    finally:
+        database.close()

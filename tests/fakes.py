@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import time
 
-from panda_tui.runners.base import Attempt, Outcome
+from panda_tui.runners.base import Attempt, Lost, Outcome
 
 
 class FakeHandle:
     engine = None
 
-    def __init__(self, attempt: Attempt):
+    def __init__(self, attempt: Attempt, sink):
         self.attempt = attempt
+        self.sink = sink
         self.ref = f"fake:{attempt.run_id}"
         self.done: asyncio.Future = asyncio.get_running_loop().create_future()
         self.stopped = False
@@ -36,10 +37,13 @@ class FakeRunner:
         self.handles: dict[int, FakeHandle] = {}
 
     async def start(self, attempt: Attempt, sink) -> FakeHandle:
-        handle = FakeHandle(attempt)
+        handle = FakeHandle(attempt, sink)
         self.handles[attempt.run_id] = handle
         sink.line("out", f"fake run {attempt.run_id}")
         return handle
+
+    async def reattach(self, run, job, open_sink) -> Lost:
+        return Lost("a fake run does not outlive its scheduler")
 
     def finish(self, run_id: int, code: int = 0) -> None:
         self.handles[run_id].done.set_result(Outcome(code))
@@ -50,6 +54,9 @@ class FakeRunners:
         self.fake = FakeRunner()
 
     def for_job(self, job):
+        return self.fake
+
+    def for_run(self, run, job):
         return self.fake
 
     def engine_status(self, hosts):

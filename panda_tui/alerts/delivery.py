@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Callable
+from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from panda_tui.alerts import formats, outbox
+from panda_tui.alerts import formats
+from panda_tui.clock import Clock
 from panda_tui.config import AlertTarget, Config
 from panda_tui.secrets import SecretError, available
-from panda_tui.store import state
+from panda_tui.store import outbox, state
+from panda_tui.store.db import Database
 
-if TYPE_CHECKING:
-    from panda_tui.engine.scheduler import Scheduler
+if TYPE_CHECKING:  # imported when something is sent: it costs 85 ms and pulls in its own CLI's rich
+    import httpx
 
 POLL_EVERY = 1.0
 CONCURRENCY = 8
@@ -39,6 +41,7 @@ def resolve_headers(config: Config, headers: dict[str, str]) -> dict[str, str]:
 
 async def send(client: httpx.AsyncClient, config: Config, target: AlertTarget, event: dict[str, Any]
                ) -> tuple[int | None, str | None]:
+    import httpx
     try:
         headers = resolve_headers(config, target.headers)
         response = await client.post(target.url, json=formats.body(target.format, event), headers=headers,
@@ -53,6 +56,7 @@ async def send(client: httpx.AsyncClient, config: Config, target: AlertTarget, e
 
 
 async def ping(client: httpx.AsyncClient, url: str, params: dict | None = None) -> tuple[int | None, str | None]:
+    import httpx
     try:
         response = await client.get(url, params=params, timeout=PING_TIMEOUT)
     except httpx.TimeoutException:
@@ -63,9 +67,18 @@ async def ping(client: httpx.AsyncClient, url: str, params: dict | None = None) 
 
 
 class Deliverer:
-    def __init__(self, sched: Scheduler):
-        self.sched = sched
-        self.client = httpx.AsyncClient(follow_redirects=True)
+    """Sends what the outbox holds. Its needs are handed in: the store, the running config, a clock, an
+    HTTP client, where to report, and what to do on each pass (the alerter's slow check)."""
+
+    def __init__(self, db: Database, config: Callable[[], Config], clock: Clock,
+                 client: httpx.AsyncClient | None, report: Callable[..., None],
+                 on_pass: Callable[[], None] | None = None):
+        self.db = db
+        self.config = config
+        self.clock = clock
+        self._client = client  # made on first use when None: a scheduler with no alerts never loads httpx
+        self.report = report
+        self.on_pass = on_pass
         self._gate = asyncio.Semaphore(CONCURRENCY)
         self._inflight: set[tuple] = set()  # (job, target) streams being delivered
         self._tasks: set[asyncio.Task] = set()
@@ -76,23 +89,36 @@ class Deliverer:
             try:
                 self.tick()
             except Exception as exc:  # delivery trouble must never stop the scheduler
-                self.sched.events.emit("alert_error", error=f"{type(exc).__name__}: {exc}")
+                self.report("alert_error", error=f"{type(exc).__name__}: {exc}")
             await asyncio.sleep(POLL_EVERY)
 
     def tick(self) -> None:
-        self.sched.alerter.check_slow()
-        now = self.sched.clock.now()
+        if self.on_pass is not None:
+            self.on_pass()
+        now = self.clock.now()
         streams: dict[tuple, list[outbox.Item]] = {}
-        for item in outbox.due(self.sched.conn, now):
+        for item in outbox.due(self.db.conn, now):
             streams.setdefault((item.job, item.target), []).append(item)
         for key, items in streams.items():
             if key not in self._inflight:
                 self._inflight.add(key)
                 self._spawn(self._deliver_stream(key, sorted(items, key=lambda i: i.id)))
-        settings = self.sched.config.scheduler
+        settings = self.config().scheduler
         if settings.heartbeat and time.monotonic() - self._last_heartbeat >= settings.heartbeat_every:
             self._last_heartbeat = time.monotonic()
             self._spawn(self._scheduler_heartbeat(settings.heartbeat))
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            import httpx
+            self._client = httpx.AsyncClient(follow_redirects=True)
+        return self._client
+
+    async def settle(self) -> None:
+        """Wait for every delivery under way (for tests and an orderly stop)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def _spawn(self, coro) -> None:
         task = asyncio.ensure_future(coro)
@@ -115,24 +141,39 @@ class Deliverer:
             if item.target == "ping":
                 status, error = await ping(self.client, item.payload["url"], {"rid": item.payload.get("rid")})
             else:
-                target = self.sched.config.alerts.get(item.target)
+                config = self.config()
+                target = config.alerts.get(item.target)
                 if target is None:
                     status, error = None, f"alert target {item.target!r} is no longer in jobs.toml"
                 else:
-                    status, error = await send(self.client, self.sched.config, target, item.payload)
+                    status, error = await send(self.client, config, target, item.payload)
             elapsed = time.monotonic() - started
-        self.sched.db(outbox.record, item, self.sched.clock.now(), status, error, elapsed)
-        self.sched.events.emit("alert", item.job, item.run_id, alert=item.event, target=item.target,
-                               status=status, error=error)
+        with self.db.transaction() as conn:
+            outbox.record(conn, item, self.clock.now(), status, error, elapsed)
+        self.report("alert", item.job, item.run_id, alert=item.event, target=item.target, status=status, error=error)
         return status is not None and 200 <= status < 300
 
     async def _scheduler_heartbeat(self, url: str) -> None:
         status, error = await ping(self.client, url)
-        now = self.sched.clock.now()
-        self.sched.db(state.put_meta, "scheduler_heartbeat", {"at": now, "status": status, "error": error}, now)
+        now = self.clock.now()
+        with self.db.transaction() as conn:
+            state.put_meta(conn, "scheduler_heartbeat", {"at": now, "status": status, "error": error}, now)
 
     async def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
+
+
+async def start_delivery(deliverer: Deliverer, exits: AsyncExitStack) -> None:
+    """Run the deliverer until `exits` closes."""
+    task = asyncio.ensure_future(deliverer.run())
+
+    async def stop() -> None:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await deliverer.close()
+
+    exits.push_async_callback(stop)

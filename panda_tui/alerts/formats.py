@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-GLYPH = {"failed": "✗", "timed_out": "⏱", "lost": "?", "missed": "!", "killed": "☠", "recovered": "✓",
-         "succeeded": "✓", "started": "▶", "slow": "🐢", "fast": "⚡", "test": "🔔"}
+from panda_tui.text import glyph
+
 
 
 def slack(event: dict[str, Any]) -> dict[str, Any]:
-    parts = [f"{GLYPH.get(event['event'], '•')} {event.get('job') or 'panda-tui'}: {event['event']}"]
+    parts = [f"{glyph(event['event'])} {event.get('job') or 'panda-tui'}: {event['event']}"]
     if event.get("run_id") is not None:
         parts.append(f"run {event['run_id']}")
     if event.get("exit_code") is not None:

@@ -11,10 +11,10 @@ import time
 import click
 import httpx
 
-from panda_tui.alerts import outbox
+from panda_tui.store import outbox
 from panda_tui.alerts.delivery import send
 from panda_tui.cli.common import common, fail, get_config, resolve_db, safe
-from panda_tui.engine.execution import iso
+from panda_tui.text import iso
 from panda_tui.store import connect
 
 

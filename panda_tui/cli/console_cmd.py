@@ -27,7 +27,7 @@ def decide_mode(config, path: str, read_only: bool):
     if holder is not None:
         return "attached", None, None
     from panda_tui.engine.daemon import EmbeddedScheduler
-    from panda_tui.engine.scheduler import LeaseHeld
+    from panda_tui.engine.ownership import LeaseHeld
     embedded = EmbeddedScheduler(config, path)
     try:
         embedded.start()
@@ -53,7 +53,7 @@ def open_console(config_path: str, db_path: str | None, read_only: bool) -> None
         app.run()
     finally:
         if embedded is not None:
-            running = sum(len(v) for v in embedded.sched.active.values())
+            running = embedded.running
             click.echo("panda-tui: stopping the embedded scheduler"
                        + (f" (waiting up to 10s for {running} running run(s), then killing them)" if running else ""),
                        err=True)

@@ -9,10 +9,10 @@ import time
 import click
 
 from panda_tui.cli.common import common, fail, get_config, resolve_db, safe
-from panda_tui.health import job_health, sort_key
+from panda_tui.readmodel.health import job_health, sort_key
 from panda_tui.schedule import human_duration
-from panda_tui.store import connect, lease, logs, runs, state
-from panda_tui.store.runs import BAD
+from panda_tui.store import connect, lease, logs, ledger, state
+from panda_tui.store.ledger import HAS_LOGS, TROUBLE
 
 
 def _conn(db_path: str | None):
@@ -20,7 +20,7 @@ def _conn(db_path: str | None):
 
 
 def _iso(ts: float | None) -> str | None:
-    from panda_tui.engine.execution import iso
+    from panda_tui.text import iso
     return None if ts is None else iso(ts)
 
 
@@ -39,7 +39,7 @@ def run_json(run) -> dict:
 @common
 def executions(config_path: str, db_path: str | None, job: str, limit: int, as_json: bool) -> None:
     """JOB's runs, newest first."""
-    rows = runs.history(_conn(db_path), job, limit)
+    rows = ledger.history(_conn(db_path), job, limit)
     if as_json:
         click.echo(json.dumps([run_json(r) for r in rows], indent=1))
         return
@@ -84,7 +84,7 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
             nxt = "-" if h.next_at is None else f"in {human_duration(max(0, h.next_at - now))}"
             click.echo(f"{h.glyph} {h.state:8} {safe(h.name):24} next {nxt:10} last {last:10} {rate:11} "
                        f"missed 24h: {h.missed_24h}")
-    bad = any((h.last and h.last.status in BAD + ("missed",)) or h.missed_24h for h in healths)
+    bad = any((h.last and h.last.status in TROUBLE) or h.missed_24h for h in healths)
     sys.exit(1 if bad else 0)
 
 
@@ -97,7 +97,7 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
 def logs_cmd(config_path: str, db_path: str | None, job: str, which: str, run_id: int | None, follow: bool) -> None:
     """Print a run's log lines in order (stderr lines marked with "!")."""
     conn = _conn(db_path)
-    run = runs.get(conn, run_id) if run_id is not None else runs.latest(conn, job, ("running", "succeeded", "failed", "timed_out", "killed", "lost"))
+    run = ledger.get(conn, run_id) if run_id is not None else ledger.latest(conn, job, HAS_LOGS)
     if run is None:
         fail(f"no run {run_id}" if run_id is not None else f"{job} has no runs with logs yet", 1)
     seq = 0
@@ -109,7 +109,7 @@ def logs_cmd(config_path: str, db_path: str | None, job: str, which: str, run_id
         if batch:
             seq = batch[-1].seq
             continue
-        if not follow or runs.get(conn, run.id).status not in ("queued", "running"):
+        if not follow or not ledger.get(conn, run.id).active:
             break
         time.sleep(0.1)
     if run.logs_pruned:

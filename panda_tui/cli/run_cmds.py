@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 
 import click
 
 from panda_tui.cli.common import common, fail, get_config, require_job, resolve_db, safe
 from panda_tui.config import ConfigError
-from panda_tui.store import connect, control, lease, runs
+from panda_tui.store import connect, control, lease
 
 
 @click.command()
@@ -25,7 +24,7 @@ def daemon(config_path: str, db_path: str | None, secrets_file: str | None, stan
     """Run the scheduler headless; JSON decision log on stdout. SIGHUP reloads, SIGTERM stops."""
     from panda_tui.engine.daemon import run_headless
     from panda_tui.engine.events import stdout_log
-    from panda_tui.engine.scheduler import LeaseHeld
+    from panda_tui.engine.ownership import LeaseHeld
     config = get_config(config_path, secrets_file)
     path = resolve_db(db_path)
     events = stdout_log()
@@ -34,7 +33,7 @@ def daemon(config_path: str, db_path: str | None, secrets_file: str | None, stan
         connect(path).close()
         events.emit("shared", detail=share_with_group(path, group))
     try:
-        code = asyncio.run(run_headless(config, path, events, standby))
+        code = asyncio.run(run_headless(config, path, events, standby, secrets_file))
     except LeaseHeld as exc:
         fail(f"{exc}; not starting a second scheduler on {path}", 1)
     sys.exit(code)
@@ -48,31 +47,19 @@ def run_cmd(config_path: str, db_path: str | None, job: str, secrets_file: str |
     """Run one attempt of JOB now, in the foreground, and exit with its exit code."""
     config = get_config(config_path, secrets_file)
     require_job(config, job)
-    code = asyncio.run(_run_once(config, resolve_db(db_path), job))
+    code = asyncio.run(_run_once(config, resolve_db(db_path), job, secrets_file))
     sys.exit(code)
 
 
-async def _run_once(config, db_path: str, name: str) -> int:
-    from panda_tui.engine.scheduler import Scheduler
+async def _run_once(config, db_path: str, name: str, secrets_file: str | None) -> int:
+    from panda_tui.engine.foreground import run_in_foreground
 
     def tee(stream: str, text: str) -> None:
         out = sys.stdout if stream == "out" else sys.stderr  # panda's own lines go with stderr
         out.write(safe(text) + "\n")
         out.flush()
 
-    sched = Scheduler(config, db_path, role="run", watch_config=False)
-    sched.tee = tee
-    job = config.jobs[name]
-    answer = sched.dispatch(job, sched.clock.now(), "manual")
-    execution = next(iter(sched.active[name].values()), None)
-    if execution is None:
-        click.echo(f"error: {safe(answer)}", err=True)
-        return 1
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGINT, lambda: execution.kill("interrupted (Ctrl-C)"))
-    await execution.task
-    run = runs.get(sched.conn, execution.run_id)
-    await asyncio.to_thread(sched.writer.close)
+    run = await run_in_foreground(config, db_path, config.jobs[name], tee=tee, secrets_file=secrets_file)
     click.echo(f"run {run.id}: {run.status}" + (f" ({safe(run.reason)})" if run.reason else "")
                + (f" in {run.duration_s:.2f}s" if run.duration_s is not None else ""), err=True)
     if run.status == "timed_out":

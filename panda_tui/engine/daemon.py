@@ -9,7 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from panda_tui.config import Config
 from panda_tui.engine.events import EventLog
-from panda_tui.engine.scheduler import LeaseHeld, Scheduler
+from panda_tui.engine.ownership import LeaseHeld
+from panda_tui.engine.scheduler import Scheduler
+from panda_tui.engine.wiring import build
 
 
 def _prepare_loop(loop: asyncio.AbstractEventLoop) -> None:
@@ -17,22 +19,25 @@ def _prepare_loop(loop: asyncio.AbstractEventLoop) -> None:
     loop.set_default_executor(ThreadPoolExecutor(max_workers=32, thread_name_prefix="panda"))
 
 
-async def run_headless(config: Config, db_path: str, events: EventLog, standby: bool = False) -> int:
+async def run_headless(config: Config, db_path: str, events: EventLog, standby: bool = False,
+                       secrets_file: str | None = None) -> int:
     """Until SIGTERM/SIGINT; SIGHUP reloads. With `standby`, wait for the lease instead of refusing.
     Returns the process exit code."""
     loop = asyncio.get_running_loop()
     _prepare_loop(loop)
-    sched = Scheduler(config, db_path, events=events, role="daemon")
+    sched = build(config, db_path, events=events, role="daemon", secrets_file=secrets_file)
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
     loop.add_signal_handler(signal.SIGHUP, lambda: sched.reload("SIGHUP"))
     try:
         if standby and not await _wait_for_lease(sched, stop, events):
+            await sched.shutdown()
             return 0
         await sched.run(stop, acquire=not standby)
     except LeaseHeld as exc:
         events.emit("refused", error=str(exc))
+        await sched.shutdown()
         raise
     return 3 if sched.lease_lost else 0
 
@@ -60,7 +65,7 @@ class EmbeddedScheduler:
 
     def __init__(self, config: Config, db_path: str):
         self.events = EventLog(None)
-        self.sched = Scheduler(config, db_path, events=self.events, role="console")
+        self.sched = build(config, db_path, events=self.events, role="console")
         self._loop = asyncio.new_event_loop()
         _prepare_loop(self._loop)
         self._stop: asyncio.Event | None = None
@@ -70,7 +75,12 @@ class EmbeddedScheduler:
 
     def start(self) -> None:
         """Acquire the lease now (LeaseHeld propagates), then run the loop on the thread."""
-        self.sched.acquire()
+        try:
+            self.sched.acquire()
+        except LeaseHeld:
+            self._loop.run_until_complete(self.sched.shutdown(grace=0))
+            self._loop.close()
+            raise
         self._thread.start()
         self._ready.wait(5)
 
@@ -79,20 +89,22 @@ class EmbeddedScheduler:
         self._stop = asyncio.Event()
         self._ready.set()
         try:
-            self._loop.run_until_complete(self._run())
+            self._loop.run_until_complete(self.sched.run(self._stop, acquire=False))
         except BaseException as exc:  # surfaced in the console header
             self.error = exc
         finally:
             self._loop.close()
-
-    async def _run(self) -> None:
-        await self.sched.run(self._stop, acquire=False)
 
     def stop(self, timeout: float = 30.0) -> None:
         if self._stop is not None and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._stop.set)
             self._loop.call_soon_threadsafe(self.sched.wake)
             self._thread.join(timeout)
+
+    @property
+    def running(self) -> int:
+        """Runs in progress, which quitting would stop."""
+        return len(self.sched.flight.executions())
 
     @property
     def alive(self) -> bool:

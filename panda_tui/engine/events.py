@@ -9,6 +9,9 @@ import time
 from collections import deque
 from typing import IO, Any
 
+from panda_tui.store.ledger import RunChanged, RunStatus, Trigger
+from panda_tui.text import iso
+
 
 class EventLog:
     """Writes each decision as a JSON line; keeps the last few in memory for the console."""
@@ -38,3 +41,31 @@ class EventLog:
 
 def stdout_log() -> EventLog:
     return EventLog(sys.stdout)
+
+
+class DecisionLog:
+    """Tells the decision log of every run change, as the ledger announces it after each commit."""
+
+    def __init__(self, events: EventLog):
+        self.events = events
+
+    def on_change(self, change: RunChanged) -> None:
+        run, previous = change.run, change.previous
+        fields: dict[str, Any] = {}
+        if previous is None and run.status == RunStatus.QUEUED:
+            name = "retried" if run.trigger == Trigger.RETRY else "scheduled"
+            fields = {"scheduled_at": iso(run.scheduled_at), "trigger": run.trigger, "attempt": run.attempt}
+            if run.not_before is not None:
+                fields["not_before"] = iso(run.not_before)
+        elif run.status == RunStatus.RUNNING:
+            name = "started"
+            fields = {"attempt": run.attempt, "trigger": run.trigger,
+                      "lateness_s": round((run.started_at or 0) - run.scheduled_at, 4)}
+        elif previous == RunStatus.RUNNING:
+            name = "finished"
+            fields = {"status": str(run.status), "exit_code": run.exit_code, "reason": run.reason,
+                      "duration_s": None if run.duration_s is None else round(run.duration_s, 3)}
+        else:  # a slot recorded skipped or missed, or a queued run that ended without starting
+            name = str(run.status)
+            fields = {"scheduled_at": iso(run.scheduled_at), "reason": run.reason}
+        self.events.emit(name, run.job, run.id, **fields)

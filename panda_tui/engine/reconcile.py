@@ -1,50 +1,80 @@
-"""Settle runs that a previous scheduler left queued or running, before the first dispatch."""
+"""Settle the runs a previous scheduler left queued or running, before the first dispatch.
+
+Each running run is handed to the runner that started it: it comes back as a handle to follow, or as
+lost with the reason. Queued runs are handed back to the scheduler, which admits them again.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
-from panda_tui.store import runs
+from panda_tui.config import Job
+from panda_tui.clock import Clock
+from panda_tui.runners.base import Handle, Lost
+from panda_tui.runners.registry import Runners
+from panda_tui.schedule import Schedule
+from panda_tui.secrets import Redactor
+from panda_tui.store import logs
+from panda_tui.store.ledger import Ledger, Run, RunStatus, active
+from panda_tui.store.logs import RunLog
 
-if TYPE_CHECKING:
-    from panda_tui.engine.scheduler import Scheduler
+
+@dataclass(frozen=True)
+class Adopted:
+    run: Run
+    job: Job
+    handle: Handle
 
 
-async def reconcile(sched: Scheduler) -> None:
-    for run in runs.active(sched.conn):
-        job = sched.config.jobs.get(run.job)
-        if run.status == "queued":
-            _requeue(sched, run, job)
+@dataclass(frozen=True)
+class Waiting:
+    """A queued run to admit again (a retry waits until its not_before)."""
+    run: Run
+    job: Job
+
+
+OpenSink = Callable[[Run, Job, Redactor, dict | None], RunLog]
+
+
+async def reconcile(ledger: Ledger, runners: Runners, jobs: Mapping[str, Job], clock: Clock,
+                    open_sink: OpenSink) -> list[Adopted | Waiting]:
+    found: list[Adopted | Waiting] = []
+    for run in active(ledger.conn):
+        job = jobs.get(run.job)
+        if run.status == RunStatus.QUEUED:
+            waiting = _requeue(ledger, run, job, clock.now())
+            if waiting is not None:
+                found.append(waiting)
+            continue
+        job = job or ghost(run.job)
+        result = await runners.for_run(run, job).reattach(run, job, _continuing(ledger, run, job, open_sink))
+        if isinstance(result, Lost):
+            ledger.finish(run.id, RunStatus.LOST, clock.now(), reason=result.reason)
         else:
-            await _adopt(sched, run, job)
+            found.append(Adopted(run, job, result))
+    return found
 
 
-def _requeue(sched: Scheduler, run, job) -> None:
+def _requeue(ledger: Ledger, run: Run, job: Job | None, now: float) -> Waiting | None:
     if job is None:
-        _settle(sched, run, "skipped", "job removed from jobs.toml")
-    elif run.not_before is not None:
-        sched.add_retry(run.not_before, run.id)
-    elif sched.clock.now() - run.scheduled_at > job.starting_deadline:
-        _settle(sched, run, "missed", "scheduler stopped before it started, and it is now past starting_deadline")
+        ledger.skip(run.id, "job removed from jobs.toml", now)
+    elif run.not_before is None and now - run.scheduled_at > job.starting_deadline:
+        ledger.finish(run.id, RunStatus.MISSED, now,
+                      reason="scheduler stopped before it started, and it is now past starting_deadline")
     else:
-        sched.admit(job, run.id, run.trigger)
+        return Waiting(run, job)
+    return None
 
 
-async def _adopt(sched: Scheduler, run, job) -> None:
-    """Re-attach to a run that outlived the previous scheduler, or settle it as lost."""
-    if run.runner == "docker":
-        from panda_tui.runners.docker import adopt
-    else:
-        from panda_tui.runners.local import adopt
-    if job is None:
-        from panda_tui.engine.scheduler import _ghost
-        job = _ghost(run.job)
-    result = await adopt(sched, run, job)
-    if isinstance(result, str):
-        _settle(sched, run, "lost", result)
+def _continuing(ledger: Ledger, run: Run, job: Job, open_sink: OpenSink):
+    """Opens the log an adopted run continues, masking the secrets it was started with."""
+    def open_for(env: Mapping[str, str]) -> RunLog:
+        redact = Redactor(env[name] for name in job.secrets if name in env)
+        return open_sink(run, job, redact, logs.resume_state(ledger.conn, run.id))
+    return open_for
 
 
-def _settle(sched: Scheduler, run, status: str, reason: str) -> None:
-    if sched.db(runs.finish, run.id, status, sched.clock.now(), reason=reason):
-        sched.events.emit("reconciled", run.job, run.id, status=status, reason=reason)
-        sched.alerter.on_run(run.id, job_name=run.job)
+def ghost(name: str) -> Job:
+    """A stand-in for a job that left jobs.toml while its run went on."""
+    return Job(name=name, schedule=Schedule("@daily"))

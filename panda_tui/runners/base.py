@@ -1,11 +1,14 @@
-"""The Runner contract: start one attempt, stream its output, stop it, wait for its result."""
+"""The Runner contract: start one attempt, stream its output, stop it, wait for its result; and find a
+run again after the scheduler restarted. Runners know nothing of the scheduler that uses them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from panda_tui.config import Job
+from panda_tui.store.ledger import Run
 from panda_tui.store.logs import RunLog
 
 
@@ -29,9 +32,21 @@ class Outcome:
     lost: bool = False
 
 
+@dataclass(frozen=True)
+class Lost:
+    """A run that cannot be found again after a restart, and why."""
+    reason: str
+
+
+# Opens the log that an adopted run continues, given the environment the run was started with (so its
+# secrets are masked with the values it really has, whatever the secrets file says today).
+OpenSink = Callable[[Mapping[str, str]], RunLog]
+
+
 class Handle(Protocol):
     ref: str  # container id, or pid:starttime
     engine: str | None
+    sink: RunLog  # where the run's output goes
 
     async def wait(self) -> Outcome: ...
 
@@ -46,3 +61,6 @@ class Runner(Protocol):
     kind: str
 
     async def start(self, attempt: Attempt, sink: RunLog) -> Handle: ...
+
+    async def reattach(self, run: Run, job: Job, open_sink: OpenSink) -> Handle | Lost:
+        """Find a run that outlived the previous scheduler and follow it again, or say why it is lost."""

@@ -5,16 +5,14 @@ from __future__ import annotations
 import struct
 import threading
 import time
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from panda_tui.config import Job
-from panda_tui.runners.base import Attempt, Outcome, RunnerError
+from panda_tui.runners.base import Attempt, Lost, OpenSink, Outcome, RunnerError
 from panda_tui.runners.lines import LineAssembler
 from panda_tui.runners.threads import in_thread
+from panda_tui.store.ledger import Run
 from panda_tui.store.logs import RunLog
-
-if TYPE_CHECKING:
-    from panda_tui.engine.scheduler import Scheduler
 
 API_TIMEOUT = 30
 REREADS = 3  # how often a broken log stream is read again from the logs endpoint
@@ -78,7 +76,7 @@ class DockerRunner:
         except RunnerError as exc:
             return False, str(exc)
         except Exception as exc:
-            self._client = None
+            self.forget_client()
             return False, f"docker engine unreachable: {plain_error(exc)}"
 
     async def start(self, attempt: Attempt, sink: RunLog) -> DockerHandle:
@@ -108,7 +106,7 @@ class DockerRunner:
             raise RunnerError(f"docker: {plain_error(exc)}") from None
         except Exception as exc:
             if _unreachable(exc):
-                self._client = None
+                self.forget_client()
                 raise RunnerError(f"docker engine unreachable: {plain_error(exc)}") from None
             raise
 
@@ -139,6 +137,23 @@ class DockerRunner:
             "label": [f"panda.run_id={run_id}", f"panda.db={self.db_id}"]})
         return found[0] if found else None
 
+    def forget_client(self) -> None:
+        """The engine went away: connect afresh on next use."""
+        self._client = None
+
+    async def reattach(self, run: Run, job: Job, open_sink: OpenSink) -> DockerHandle | Lost:
+        """A run's container after a restart: its log continues after the lines already stored."""
+        try:
+            container = await in_thread(lambda: self.find(run.id))
+        except Exception as exc:
+            return Lost(f"container could not be checked after a restart: {plain_error(exc)}")
+        if container is None:
+            return Lost("container is gone (removed while the scheduler was down)")
+        env = dict(item.split("=", 1) for item in (container.attrs.get("Config") or {}).get("Env") or ()
+                   if "=" in item)
+        sink = open_sink(env)
+        return await in_thread(lambda: DockerHandle(self, container, sink, sink.consumed))
+
 
 def _command(job: Job) -> list[str] | None:
     if isinstance(job.command, str):
@@ -153,6 +168,7 @@ class DockerHandle:
         self.container = container
         self.ref = container.id
         self.engine = runner.engine
+        self.sink = sink
         self._sink = sink
         self._skip = {"out": skip[0], "err": skip[1]}
         self._stream = stream  # an attached socket, or None to read the logs endpoint (after a restart)
@@ -230,7 +246,7 @@ class DockerHandle:
         try:
             result = await in_thread(lambda: self.container.wait())
         except Exception as exc:
-            self.runner._client = None
+            self.runner.forget_client()
             return Outcome(None, error=f"docker engine unreachable while waiting: {plain_error(exc)}")
         finally:
             self._exited.set()
@@ -312,21 +328,3 @@ def _parse(read: Callable[[int], bytes]):
         if run_parts:
             yield run_stream, b"".join(run_parts)
         buf = buf[pos:]
-
-
-async def adopt(sched: Scheduler, run, job: Job) -> str | None:
-    """Re-attach to a run's container after a restart. Returns a reason when it is lost."""
-    host = run.engine if run.engine and run.engine != "local" else (job.docker_host if job.image else None)
-    runner = sched.runners.docker(host)  # the engine it ran on, even if jobs.toml has changed since
-    try:
-        container = await in_thread(lambda: runner.find(run.id))
-    except Exception as exc:
-        return f"container could not be checked after a restart: {plain_error(exc)}"
-    if container is None:
-        return "container is gone (removed while the scheduler was down)"
-    sink, resume = sched.resume_sink(run, job)
-    skip = (resume["out_lines"], resume["err_lines"])
-    handle = await in_thread(lambda: DockerHandle(runner, container, sink, skip))
-    sched.events.emit("adopted", run.job, run.id, container=container.id[:12], status=container.status)
-    sched.launch(job, run.id, adopt=lambda execution: execution.resume(handle, sink))
-    return None

@@ -9,17 +9,15 @@ import shutil
 import signal
 import subprocess
 import time
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from panda_tui.config import Job
 from panda_tui.runners import keeper
-from panda_tui.runners.base import Attempt, Outcome, RunnerError
+from panda_tui.runners.base import Attempt, Lost, OpenSink, Outcome, RunnerError
 from panda_tui.runners.lines import LineAssembler
 from panda_tui.runners.threads import in_thread
+from panda_tui.store.ledger import Run
 from panda_tui.store.logs import RunLog
-
-if TYPE_CHECKING:
-    from panda_tui.engine.scheduler import Scheduler
 
 READ_CHUNK = 64 * 1024
 
@@ -41,6 +39,7 @@ class LocalHandle:
         self.pgid = pid
         self.ref = f"{pid}:{proc_start_time(pid)}"
         self.pipes = pipes
+        self.sink = sink
         self._exited = exited  # the keeper's exit status, or None when it is not our child
         self._readers = [asyncio.ensure_future(_read(pipes.out, "out", sink)),
                          asyncio.ensure_future(_read(pipes.err, "err", sink))]
@@ -102,6 +101,24 @@ class LocalRunner:
 
     def __init__(self, runs_dir: str):
         self.runs_dir = runs_dir
+
+    async def reattach(self, run: Run, job: Job, open_sink: OpenSink) -> LocalHandle | Lost:
+        """A local run after a restart: its keeper still holds the output and will hand over the exit code."""
+        directory = keeper.run_dir(self.runs_dir, run.id)
+        ref = run.runner_ref
+        pid = _alive_pid(ref) if ref else await in_thread(lambda: keeper.find(directory))
+        pid = None if pid is None or _zombie(pid) else pid
+        if pid is None or not keeper.exists(directory):
+            reason = await in_thread(lambda: settle_orphan(ref))
+            shutil.rmtree(directory, ignore_errors=True)
+            return Lost(reason)
+        try:
+            pipes = keeper.reopen(directory)
+        except OSError as exc:
+            return Lost(f"the run's pipes could not be reopened after a restart: {exc.strerror}")
+        sink = open_sink(process_environ(pid))
+        sink.system("[panda] scheduler restarted and re-attached; lines read just before the crash may be missing")
+        return LocalHandle(pid, _exit_future(pid, None), pipes, sink)
 
     async def start(self, attempt: Attempt, sink: RunLog) -> LocalHandle:
         job = attempt.job
@@ -192,26 +209,15 @@ def _base_env() -> dict[str, str]:
     return {k: os.environ[k] for k in keep if k in os.environ}
 
 
-async def adopt(sched: Scheduler, run, job: Job) -> str | None:
-    """Re-attach to a local run after a restart: its keeper still holds the output and will hand over
-    the exit code. Returns a reason when the run is lost instead."""
-    directory = keeper.run_dir(sched.runners.local.runs_dir, run.id)
-    pid = _alive_pid(run.runner_ref) if run.runner_ref else await in_thread(lambda: keeper.find(directory))
-    pid = None if pid is None or _zombie(pid) else pid
-    if pid is None or not keeper.exists(directory):
-        reason = await in_thread(lambda: settle_orphan(run.runner_ref))
-        shutil.rmtree(directory, ignore_errors=True)
-        return reason
+def process_environ(pid: int) -> dict[str, str]:
+    """The environment a process was started with (empty if it cannot be read)."""
     try:
-        pipes = keeper.reopen(directory)
-    except OSError as exc:
-        return f"the run's pipes could not be reopened after a restart: {exc.strerror}"
-    sink, _ = sched.resume_sink(run, job)
-    sink.system("[panda] scheduler restarted and re-attached; lines read just before the crash may be missing")
-    handle = LocalHandle(pid, _exit_future(pid, None), pipes, sink)
-    sched.events.emit("adopted", run.job, run.id, pid=pid)
-    sched.launch(job, run.id, adopt=lambda execution: execution.resume(handle, sink))
-    return None
+        with open(f"/proc/{pid}/environ", "rb") as fh:
+            raw = fh.read()
+    except OSError:
+        return {}
+    pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
+    return {k.decode(errors="replace"): v.decode(errors="replace") for k, v in pairs}
 
 
 def _alive_pid(ref: str | None) -> int | None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from panda_tui.config import Job
 from panda_tui.runners.local import LocalRunner
+from panda_tui.store.ledger import Run
 
 
 class Runners:
@@ -18,6 +19,14 @@ class Runners:
         if not job.image:
             return self.local
         return self.docker(job.docker_host)
+
+    def for_run(self, run: Run, job: Job):
+        """The runner a run was started by: a container stays on the engine it ran on, even if jobs.toml
+        has changed since."""
+        if run.runner != "docker":
+            return self.local
+        host = run.engine if run.engine and run.engine != "local" else (job.docker_host if job.image else None)
+        return self.docker(host)
 
     def docker(self, host: str | None):
         if host not in self._docker:

@@ -9,6 +9,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
+
 KINDS = ("trigger", "pause", "resume", "kill", "reload")
 
 
@@ -44,16 +45,10 @@ def submit(conn: sqlite3.Connection, kind: str, job: str | None = None, run_id: 
 
 
 def take_pending(conn: sqlite3.Connection, now: float) -> list[Request]:
-    """Mark every pending request taken and return them, oldest first."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        rows = conn.execute(f"SELECT {_COLS} FROM control WHERE taken_at IS NULL ORDER BY id").fetchall()
-        if rows:
-            conn.execute("UPDATE control SET taken_at=? WHERE taken_at IS NULL AND id<=?", (now, rows[-1][0]))
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+    """Mark every pending request taken and return them, oldest first (in the caller's transaction)."""
+    rows = conn.execute(f"SELECT {_COLS} FROM control WHERE taken_at IS NULL ORDER BY id").fetchall()
+    if rows:
+        conn.execute("UPDATE control SET taken_at=? WHERE taken_at IS NULL AND id<=?", (now, rows[-1][0]))
     return [_req(r) for r in rows]
 
 

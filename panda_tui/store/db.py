@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import sqlite_utils
 
@@ -112,25 +115,62 @@ def _check_version(conn: sqlite3.Connection, path: str, readonly: bool) -> None:
                          "which a read-only connection cannot do; start the scheduler once")
 
 
+@contextmanager
+def transaction(conn: sqlite3.Connection, lock: threading.Lock | None = None) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error; joins a transaction already open on `conn`.
+
+    A failed COMMIT (disk full, I/O error) may already have rolled back inside SQLite: the connection is
+    left with no transaction open either way, never half-way."""
+    if conn.in_transaction:
+        yield conn
+        return
+    if lock is not None:
+        lock.acquire()
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+class Database:
+    """This process's writer connection, and the lock its writers take turns on.
+
+    The scheduler's loop and the log writer thread share the lock: waiting on it ends the moment the other
+    commit does, where SQLite's busy handler would sleep 1, 2, 5, 10 ms… and make dispatch late."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.conn = connect(path)
+        self.lock = threading.Lock()
+
+    def transaction(self):
+        return transaction(self.conn, self.lock)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 def migrate(conn: sqlite3.Connection, path: str = "") -> int:
     """Apply forward migrations in one transaction each; returns the resulting version."""
     db = sqlite_utils.Database(conn)
     while True:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version >= SCHEMA_VERSION:
-                conn.execute("COMMIT")
                 return version
             MIGRATIONS[version](db)
             if version == 0:
                 conn.execute("INSERT OR IGNORE INTO meta(key, value, updated_at) VALUES ('db_id', ?, 0)",
                              (uuid.uuid4().hex,))
             conn.execute(f"PRAGMA user_version={version + 1}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
 
 def _explain(path: str, exc: BaseException) -> str:

@@ -8,6 +8,8 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
+from panda_tui.store.db import transaction
+
 TTL = 10.0
 HEARTBEAT_EVERY = 2.0
 
@@ -62,19 +64,18 @@ def live_holder(conn: sqlite3.Connection, now: float | None = None) -> Holder | 
 
 def try_acquire(conn: sqlite3.Connection, owner: str, now: float, ttl: float = TTL) -> Holder | None:
     """Take the lease if free or expired. Returns None on success, else the live holder."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         current = holder(conn)
         if current and current.owner != owner and current.alive(now):
-            conn.execute("COMMIT")
             return current
-        conn.execute("INSERT OR REPLACE INTO lease(id, owner, acquired_at, heartbeat_at, ttl) VALUES (1,?,?,?,?)",
-                     (owner, now, now, ttl))
-        conn.execute("COMMIT")
+        record(conn, owner, now, now, ttl)
         return None
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+
+
+def record(conn: sqlite3.Connection, owner: str, acquired_at: float, heartbeat_at: float, ttl: float) -> None:
+    """Write the holder outright (acquire decides whether it may)."""
+    conn.execute("INSERT OR REPLACE INTO lease(id, owner, acquired_at, heartbeat_at, ttl) VALUES (1,?,?,?,?)",
+                 (owner, acquired_at, heartbeat_at, ttl))
 
 
 def heartbeat(conn: sqlite3.Connection, owner: str, now: float) -> bool:

@@ -27,7 +27,8 @@ class LogLine:
 class LogWriter:
     """The one writer of log lines. put() never blocks on SQLite; a thread commits in batches."""
 
-    def __init__(self, path: str, interval: float = FLUSH_INTERVAL, max_batch: int = MAX_BATCH):
+    def __init__(self, path: str, interval: float = FLUSH_INTERVAL, max_batch: int = MAX_BATCH,
+                 lock: threading.Lock | None = None):
         self.path = path
         self.interval = interval
         self.max_batch = max_batch
@@ -37,10 +38,7 @@ class LogWriter:
         self._cv = threading.Condition()
         self._stopped = False
         self.error: str | None = None
-        # Serialises this process's writes (the scheduler's `db()` takes it too). Waiting on a lock ends the
-        # moment the other commit does; SQLite's busy handler would sleep 1, 2, 5, 10 ms… and make
-        # dispatch late by that much.
-        self.lock = threading.Lock()
+        self.lock = lock or threading.Lock()  # shared with the scheduler's Database: see db.Database
         self._thread.start()
 
     def put(self, item: tuple) -> None:
@@ -113,17 +111,13 @@ class LogWriter:
         counters = [(i[5], i[6], i[7], i[8], i[9], i[0]) for i in last.values()]
         for attempt in range(50):
             try:
-                with self.lock:
-                    conn.execute("BEGIN IMMEDIATE")
+                with store_db.transaction(conn, self.lock):
                     conn.executemany("INSERT OR IGNORE INTO logs(run_id, seq, ts, stream, text) VALUES (?,?,?,?,?)",
                                      rows)
                     conn.executemany("UPDATE runs SET out_lines=?, err_lines=?, log_lines=?, log_bytes=?, "
                                      "log_dropped=? WHERE id=?", counters)
-                    conn.execute("COMMIT")
                 break
             except sqlite3.OperationalError as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
                 self.error = str(exc)
                 time.sleep(min(0.05 * (attempt + 1), 1.0))
         with self._cv:
@@ -154,6 +148,11 @@ class RunLog:
         self.capped = stored_lines >= max_lines or stored_bytes >= max_bytes
         self.tee = tee  # sees each stored line (redacted), e.g. to stream `panda-tui run` to the terminal
         self._lock = threading.Lock()  # the reader thread and the scheduler loop may both write
+
+    @property
+    def consumed(self) -> tuple[int, int]:
+        """stdout and stderr lines consumed so far, stored or not: where a re-read stream resumes."""
+        return self.counts["out"], self.counts["err"]
 
     def line(self, stream: str, text: str, ts: float | None = None) -> None:
         self.lines_of(stream, [text], ts)

@@ -13,15 +13,15 @@ from textual.widgets import DataTable, Input
 from textual.worker import get_current_worker
 
 from panda_tui.config import Config, ConfigError, load_config
-from panda_tui.store import connect, data_version, runs
-from panda_tui.store.runs import BAD
+from panda_tui.store import connect, data_version, ledger
+from panda_tui.store.ledger import BAD, HAS_LOGS
 from panda_tui.tui.controls import Controls
 from panda_tui.tui.messages import Refreshed
 from panda_tui.tui.screens.confirm import ConfirmScreen
 from panda_tui.tui.screens.help import HelpScreen
 from panda_tui.tui.screens.logs import LogScreen
 from panda_tui.tui.screens.main import MainScreen
-from panda_tui.tui.snapshot import read_history, read_snapshot, read_trend
+from panda_tui.readmodel.snapshot import read_history, read_snapshot, read_trend
 from panda_tui.tui.widgets.history_table import HistoryTable
 from panda_tui.tui.widgets.job_table import JobTable
 from panda_tui.tui.widgets.log_view import LogView
@@ -187,8 +187,8 @@ class PandaApp(App):
         `failing` is read from the table on the UI thread; this worker only reads the store."""
         conn = connect(self.db_path, readonly=True)
         try:
-            failed = runs.latest(conn, name, BAD)
-            latest = runs.latest(conn, name, ("running", "succeeded") + BAD)
+            failed = ledger.latest(conn, name, BAD)
+            latest = ledger.latest(conn, name, HAS_LOGS)
         finally:
             conn.close()
         if failing and failed is not None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import random
 
 from panda_tui.config import Config, build_config
-from panda_tui.store import connect, logs, runs, state
+from panda_tui.store import lease, logs, state
+from panda_tui.store.db import Database
+from panda_tui.store.ledger import Ledger, RunStatus
 
 NOW = 1_795_000_000.0  # a fixed instant, so screens are the same every time
 
@@ -29,42 +31,44 @@ def demo_config(path: str = "jobs.toml") -> Config:
 
 def fill(db_path: str, now: float = NOW) -> None:
     """Write a history for each job; leaves one run 'running' and no scheduler lease."""
-    conn = connect(db_path)
-    writer = logs.LogWriter(db_path)
+    db = Database(db_path)
+    conn = db.conn
+    book = Ledger(db)
+    writer = logs.LogWriter(db_path, lock=db.lock)
     rnd = random.Random(7)
     try:
-        _series(conn, writer, rnd, "db-backup", now, every=900, count=40, base=42.0,
+        _series(book, writer, rnd, "db-backup", now, every=900, count=40, base=42.0,
                 fail_at={39: ("exit 1", 1)}, error_log=True)
-        _series(conn, writer, rnd, "orders-sync", now, every=60, count=60, base=3.2, running_last=True)
-        _series(conn, writer, rnd, "report-mail", now, every=86400, count=12, base=8.0, missed_at={10, 11})
-        _series(conn, writer, rnd, "cache-warm", now, every=300, count=30, base=1.1, slow_at={27})
-        _series(conn, writer, rnd, "tmp-cleanup", now, every=3600, count=24, base=0.4, skipped_from=21)
+        _series(book, writer, rnd, "orders-sync", now, every=60, count=60, base=3.2, running_last=True)
+        _series(book, writer, rnd, "report-mail", now, every=86400, count=12, base=8.0, missed_at={10, 11})
+        _series(book, writer, rnd, "cache-warm", now, every=300, count=30, base=1.1, slow_at={27})
+        _series(book, writer, rnd, "tmp-cleanup", now, every=3600, count=24, base=0.4, skipped_from=21)
         state.set_paused(conn, "tmp-cleanup", True, now - 7200)
-        conn.execute("INSERT OR REPLACE INTO lease(id, owner, acquired_at, heartbeat_at, ttl)"
-                     " VALUES (1, 'server1:4242:0:daemon', ?, ?, 3e9)", (now - 86400, now))
+        lease.record(conn, "server1:4242:0:daemon", now - 86400, now, 3e9)
         state.put_meta(conn, "engines", {"local": {"up": False, "error":
                        "docker engine unreachable: no engine socket (is dockerd running?)"}}, now)
     finally:
         writer.close()
-        conn.close()
+        db.close()
 
 
-def _series(conn, writer, rnd, job: str, now: float, *, every: float, count: int, base: float,
+def _series(book: Ledger, writer, rnd, job: str, now: float, *, every: float, count: int, base: float,
             fail_at: dict | None = None, missed_at: set | None = None, slow_at: set | None = None,
             skipped_from: int | None = None, running_last: bool = False, error_log: bool = False) -> None:
     start = now - every * count
     for i in range(count):
         slot = start + i * every
         if missed_at and i in missed_at:
-            runs.insert(conn, job, slot, trigger="schedule", now=slot, status="missed",
+            book.insert(job, slot, trigger="schedule", now=slot, status=RunStatus.MISSED,
                         reason="scheduler down from 02:10 to 09:40; catchup = none")
             continue
         if skipped_from is not None and i >= skipped_from:
-            runs.insert(conn, job, slot, trigger="schedule", now=slot, status="skipped", reason="paused")
+            book.insert(job, slot, trigger="schedule", now=slot, status=RunStatus.SKIPPED, reason="paused")
             continue
-        run_id = runs.insert(conn, job, slot, trigger="schedule", now=slot)
+        run_id = book.insert(job, slot, trigger="schedule", now=slot).id
         late = rnd.uniform(0.001, 0.009)
-        runs.mark_running(conn, run_id, slot + late, f"{1000 + i}:1", None)
+        book.start(run_id, slot + late)
+        book.set_ref(run_id, f"{1000 + i}:1")
         sink = logs.RunLog(writer, run_id)
         sink.line("out", f'{{"level": "info", "msg": "{job} started", "slot": {i}}}', slot + late)
         if running_last and i == count - 1:
@@ -80,8 +84,8 @@ def _series(conn, writer, rnd, job: str, now: float, *, every: float, count: int
                 sink.line("out", '{"level": "error", "msg": "backup failed", "table": "orders"}', slot + 31)
             sink.system(f"[panda] failed: {reason}", slot + duration)
             sink.close()
-            runs.finish(conn, run_id, "failed", slot + late + duration, exit_code=code, reason=reason)
+            book.finish(run_id, RunStatus.FAILED, slot + late + duration, exit_code=code, reason=reason)
         else:
             sink.line("out", f"done in {duration:.1f}s", slot + duration)
             sink.close()
-            runs.finish(conn, run_id, "succeeded", slot + late + duration, exit_code=0)
+            book.finish(run_id, RunStatus.SUCCEEDED, slot + late + duration, exit_code=0)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from panda_tui.store.runs import Run
-from panda_tui.tui.snapshot import Snapshot, Trend
+from panda_tui.store.ledger import Run
+from panda_tui.readmodel.snapshot import Snapshot, Trend
 
 
 @dataclass

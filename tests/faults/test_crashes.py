@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 
 import pytest
@@ -14,6 +13,7 @@ import pytest
 from panda_tui.store import connect, logs
 from tests.faults.conftest import events, rows, submit
 from tests.integration.helpers import Daemon, wait_until
+from tests.jobfiles import job, write_jobs
 
 pytestmark = pytest.mark.slow
 
@@ -29,11 +29,9 @@ def test_kill9_with_ten_container_and_five_local_runs(tmp_path, busybox_image, f
         pause = 2 if n < 3 else 8  # l0-l2 end while the daemon is down; l3-l4 outlive it
         jobs.append(f'[jobs.l{n}]\nschedule = "@yearly"\n'
                     f'command = "echo l{n}; sleep {pause}; echo l{n} done; exit {10 + n}"\n')
-    jobs.append('[jobs.tick]\nschedule = "@every 2s"\ncommand = "true"\ncatchup = "none"\n')
-    cfg = tmp_path / "jobs.toml"
-    cfg.write_text("\n".join(jobs))
-    db = str(tmp_path / "p.db")
-    first = Daemon(str(cfg), db)
+    jobs.append(job("tick", "@every 2s", catchup="none"))
+    cfg, db = write_jobs(tmp_path, *jobs)
+    first = Daemon(cfg, db)
     try:
         wait_until(lambda: "lease_acquired" in first.output(), 20, what="daemon start")
         for n in range(10):
@@ -77,11 +75,9 @@ def test_kill9_with_ten_container_and_five_local_runs(tmp_path, busybox_image, f
 
 
 def test_kill9_while_the_writer_holds_a_batch(tmp_path, figure):
-    cfg = tmp_path / "jobs.toml"
-    cfg.write_text('[jobs.flood]\nschedule = "@yearly"\ncommand = ["seq", "1", "50000000"]\n'
-                   'log_max_lines = 100000000\nlog_max_bytes = "4g"\n')
-    db = str(tmp_path / "p.db")
-    d = Daemon(str(cfg), db)
+    cfg, db = write_jobs(tmp_path, job("flood", "@yearly", ["seq", "1", "50000000"], log_max_lines=100000000,
+                                       log_max_bytes="4g"))
+    d = Daemon(cfg, db)
     try:
         wait_until(lambda: "lease_acquired" in d.output(), 20)
         submit(db, "trigger", "flood")
@@ -100,9 +96,7 @@ def test_kill9_while_the_writer_holds_a_batch(tmp_path, figure):
 
 
 def test_two_daemons_at_once_ten_times_one_lease_and_a_takeover(tmp_path, figure):
-    cfg = tmp_path / "jobs.toml"
-    cfg.write_text('[jobs.tick]\nschedule = "@every 1s"\ncommand = "true"\n')
-    db = str(tmp_path / "p.db")
+    cfg, db = write_jobs(tmp_path, job("tick", "@every 1s"))
     takeovers = []
     for attempt in range(10):
         pair = [subprocess.Popen([sys.executable, "-m", "panda_tui", "daemon", "--standby", "--config", str(cfg),
@@ -135,18 +129,17 @@ def test_wall_clock_jumps_while_the_loop_runs(tmp_path, figure):
     """The real run() loop on an injected clock: an hour forward, an hour back."""
     import asyncio
     from panda_tui.config import load_config
-    from panda_tui.engine.clock import FakeClock
-    from panda_tui.engine.scheduler import Scheduler
+    from panda_tui.engine.wiring import build
+    from tests.clocks import FakeClock
     from tests.fakes import FakeRunners
-    cfg = tmp_path / "jobs.toml"
-    cfg.write_text(textwrap.dedent('[jobs.m]\nschedule = "* * * * *"\ncommand = "true"\ncatchup = "latest"\n'))
+    cfg, db = write_jobs(tmp_path, job("m", "* * * * *", catchup="latest"))
     start = 1_800_000_000.0 - 1_800_000_000.0 % 60
     clock = FakeClock(start)
     runners = FakeRunners()
 
     async def scenario():
-        sched = Scheduler(load_config(str(cfg)), str(tmp_path / "p.db"), clock=clock, runners=runners,
-                          watch_config=False)
+        sched = build(load_config(cfg), db, clock=clock, runners=runners,
+                      watch_config=False)
         stop = asyncio.Event()
         task = asyncio.ensure_future(sched.run(stop))
         for step in [60] * 3 + ["fwd"] + [60] * 3 + ["back"] + [60] * 5:
@@ -167,7 +160,7 @@ def test_wall_clock_jumps_while_the_loop_runs(tmp_path, figure):
         await task
 
     asyncio.run(scenario())
-    slots = rows(str(tmp_path / "p.db"), "SELECT scheduled_at, status FROM runs ORDER BY scheduled_at")
+    slots = rows(db, "SELECT scheduled_at, status FROM runs ORDER BY scheduled_at")
     assert len({s for s, _ in slots}) == len(slots)  # no slot twice
     missed = sum(1 for _, st in slots if st == "missed")
     assert missed >= 55  # the hour jumped over: recorded missed, newest run (catchup = latest)

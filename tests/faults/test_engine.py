@@ -7,19 +7,18 @@ import time
 
 import pytest
 
-from panda_tui.store import connect, runs
+from tests.conftest import ledger_on
 from tests.faults.conftest import rows
 from tests.integration.helpers import Daemon, wait_until
+from tests.jobfiles import job, write_jobs
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 
 def test_engine_stopped_for_30s_then_back(tmp_path, second_engine, busybox_image, figure):
-    cfg = tmp_path / "jobs.toml"
-    cfg.write_text(f'[jobs.boxed]\nschedule = "@every 3s"\nimage = "{busybox_image}"\nnetwork_mode = "none"\n'
-                   f'pull = "never"\ndocker_host = "{second_engine.host}"\ncommand = "echo in a box"\n'
-                   '[jobs.plain]\nschedule = "@every 3s"\ncommand = "echo local"\n')
-    db = str(tmp_path / "p.db")
+    cfg, db = write_jobs(tmp_path, job("boxed", "@every 3s", "echo in a box", image=busybox_image,
+                                       network_mode="none", pull="never", docker_host=second_engine.host),
+                         job("plain", "@every 3s", "echo local"))
     header_states: list[str] = []
     d = Daemon(str(cfg), db)
     try:
@@ -73,14 +72,10 @@ def test_containers_of_another_database_or_nobody_are_never_touched(tmp_path, do
                                           labels={"panda.db": "another-db", "panda.run_id": "1", "panda.job": "x"})
     nobody = docker_client.containers.run(busybox_image, ["sleep", "120"], detach=True, network_mode="none")
     try:
-        cfg = tmp_path / "jobs.toml"
-        cfg.write_text(f'[jobs.x]\nschedule = "@yearly"\nimage = "{busybox_image}"\nnetwork_mode = "none"\n'
-                       'command = "true"\n')
-        db = str(tmp_path / "p.db")
-        conn = connect(db)
-        run_id = runs.insert(conn, "x", time.time(), trigger="schedule", now=time.time(), runner="docker")
-        runs.mark_running(conn, run_id, time.time())  # a crash left it running; its container is not ours
-        conn.close()
+        cfg, db = write_jobs(tmp_path, job("x", "@yearly", "true", image=busybox_image, network_mode="none"))
+        with ledger_on(db) as book:
+            run_id = book.insert("x", time.time(), trigger="schedule", now=time.time(), runner="docker").id
+            book.start(run_id, time.time())  # a crash left it running; its container is not ours
         d = Daemon(str(cfg), db)
         try:
             wait_until(lambda: rows(db, "SELECT status FROM runs WHERE id=?", run_id)[0][0] == "lost", 30)

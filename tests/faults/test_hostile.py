@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 import subprocess
 import time
 
@@ -11,8 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from panda_tui.config import ConfigError, build_config
-from panda_tui.store import connect, logs, runs
-from tests.conftest import run_cli
+from panda_tui.store import connect, logs
+from panda_tui.store.ledger import RunStatus
+from tests.conftest import ledger_on, run_cli
+from tests.jobfiles import job, write_jobs
 
 FIELDS = ["schedule", "command", "image", "timeout", "retries", "retry_delay", "concurrency", "catchup",
           "timezone", "env", "secrets", "max_concurrent", "enabled", "jitter", "starting_deadline", "alerts",
@@ -68,13 +71,11 @@ def test_escapes_and_markup_are_shown_literally_in_cli_and_console(tmp_path):
     from panda_tui.tui.app import PandaApp
     from panda_tui.tui.screens.logs import LogScreen
     from panda_tui.tui.widgets.log_view import LogView
-    cfg = tmp_path / "jobs.toml"
-    cfg.write_text('[jobs.evil]\nschedule = "@daily"\ncommand = "true"\n')
-    db = str(tmp_path / "p.db")
-    conn = connect(db)
-    rid = runs.insert(conn, "evil", 1.0, trigger="manual", now=1.0)
-    runs.mark_running(conn, rid, 1.0)
-    runs.finish(conn, rid, "failed", 2.0, exit_code=1, reason="[bold]boom[/bold] \x1b[2J")
+    cfg, db = write_jobs(tmp_path, job("evil"))
+    with ledger_on(db) as book:
+        rid = book.insert("evil", 1.0, trigger="manual", now=1.0).id
+        book.start(rid, 1.0)
+        book.finish(rid, RunStatus.FAILED, 2.0, exit_code=1, reason="[bold]boom[/bold] \x1b[2J")
     writer = logs.LogWriter(db)
     sink = logs.RunLog(writer, rid)
     sink.line("out", "[red]not red[/red] \x1b[2J\x1b]0;title\x07")
@@ -151,7 +152,5 @@ def test_read_only_and_full_disk(tmp_path):
 
 
 def _cfg(tmp_path):
-    path = tmp_path / "jobs.toml"
-    path.write_text('[jobs.a]\nschedule = "@daily"\ncommand = "true"\n')
-    return path
+    return Path(write_jobs(tmp_path, job("a"))[0])
 

@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import run_cli
 from tests.faults.conftest import rows, submit
 from tests.integration.helpers import Daemon, wait_until
+from tests.jobfiles import job, write_jobs
 
 pytestmark = pytest.mark.slow
 PROBE = os.path.join(os.path.dirname(__file__), "console_probe.py")
@@ -31,11 +32,8 @@ def rss_mb(pid: int) -> float:
 
 def test_fifty_jobs_every_second_with_consoles_and_cli_beside(tmp_path, figure):
     seconds = 120
-    cfg = tmp_path / "jobs.toml"
-    cfg.write_text("".join(f'[jobs.j{n:02d}]\nschedule = "@every 1s"\ncommand = "echo line-$PANDA_RUN_ID"\n'
-                           for n in range(50)))
-    db = str(tmp_path / "p.db")
-    d = Daemon(str(cfg), db)
+    cfg, db = write_jobs(tmp_path, *(job(f"j{n:02d}", "@every 1s", "echo line-$PANDA_RUN_ID") for n in range(50)))
+    d = Daemon(cfg, db)
     outputs: list[str] = []
     try:
         wait_until(lambda: "lease_acquired" in d.output(), 20)

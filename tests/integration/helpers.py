@@ -6,35 +6,36 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
 from panda_tui.config import load_config
-from panda_tui.engine.scheduler import Scheduler
-from panda_tui.store import connect, logs, runs
+from panda_tui.engine.wiring import build
+from panda_tui.store import connect, logs
+from panda_tui.store import ledger as store_ledger
+from tests.jobfiles import write_jobs
 
 
 class Bench:
     """A scheduler without a loop: the test dispatches and awaits runs itself."""
 
     def __init__(self, tmp_path: Path, toml: str, secrets_file: str | None = None):
-        self.cfg = tmp_path / "jobs.toml"
-        self.cfg.write_text(textwrap.dedent(toml))
-        self.db = str(tmp_path / "panda.db")
-        self.sched = Scheduler(load_config(str(self.cfg), secrets_file), self.db, watch_config=False)
+        self.cfg, self.db = write_jobs(tmp_path, toml)
+        self.sched = build(load_config(self.cfg, secrets_file), self.db, watch_config=False)
 
     async def run(self, name: str, trigger: str = "manual"):
-        job = self.sched.config.jobs[name]
-        self.sched.dispatch(job, time.time(), trigger)
-        execution = next(iter(self.sched.active[name].values()))
+        execution = self.start(name, trigger)
         await execution.task
-        return runs.get(self.sched.conn, execution.run_id)
+        return self.get(execution.run_id)
 
-    def start(self, name: str):
+    def start(self, name: str, trigger: str = "manual", at: float | None = None):
+        """Dispatch a run of `name` and return its execution."""
         job = self.sched.config.jobs[name]
-        self.sched.dispatch(job, time.time(), "manual")
-        return list(self.sched.active[name].values())[-1]
+        self.sched.flight.dispatch(job, time.time() if at is None else at, trigger)
+        return self.sched.flight.executions(name)[-1]
+
+    def get(self, run_id: int):
+        return store_ledger.get(self.sched.conn, run_id)
 
     def lines(self, run_id: int, stream: str | None = None) -> list[str]:
         return [l.text for l in logs.read(self.sched.conn, run_id, 0, 1_000_000)
@@ -79,12 +80,11 @@ def wait_until(cond, timeout: float = 30.0, interval: float = 0.05, what: str = 
         time.sleep(interval)
 
 
-def ledger(db: str, job: str | None = None):
+def ledger(db: str, job: str):
+    """The job's runs, oldest first."""
     conn = connect(db)
     try:
-        if job is None:
-            return [runs.Run(*r) for r in conn.execute(f"SELECT {runs.COLUMNS} FROM runs ORDER BY id")]
-        return list(reversed(runs.history(conn, job, 100_000)))
+        return list(reversed(store_ledger.history(conn, job, 100_000)))
     finally:
         conn.close()
 

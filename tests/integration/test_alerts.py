@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import textwrap
 import time
 
 import pytest
 
-from panda_tui.alerts import outbox
+import httpx
+
+from panda_tui.alerts.alerter import Alerter
 from panda_tui.alerts.delivery import Deliverer
 from panda_tui.config import load_config
-from panda_tui.engine.clock import FakeClock
-from panda_tui.engine.scheduler import Scheduler
-from panda_tui.store import runs
+from panda_tui.store import outbox
+from panda_tui.store.db import Database
+from panda_tui.store.ledger import Ledger, RunStatus
+from tests.clocks import FakeClock
 from tests.conftest import run_cli
 from tests.integration.helpers import Bench, Daemon, wait_until
 from tests.integration.http_server import Recorder
+from tests.jobfiles import write_jobs
 
 T0 = 1_800_000_000.0
 
@@ -55,29 +58,33 @@ def config_text(url: str, fmt: str = "json", on: str = '["failed", "timed_out", 
 
 
 class World:
-    """A scheduler on a fake clock whose ledger rows the test writes, so each event is exact."""
+    """A ledger and its alerter on a fake clock. The test writes each run's changes, so each event is exact."""
 
     def __init__(self, tmp_path, text: str):
-        (tmp_path / "jobs.toml").write_text(text)
+        cfg, db = write_jobs(tmp_path, text)
         self.clock = FakeClock(T0)
-        self.sched = Scheduler(load_config(str(tmp_path / "jobs.toml")), str(tmp_path / "p.db"),
-                               clock=self.clock, watch_config=False)
-        self.conn = self.sched.conn
+        self.config = load_config(cfg)
+        self.db = Database(db)
+        self.conn = self.db.conn
+        self.book = Ledger(self.db)
+        self.alerter = Alerter(lambda: self.config, self.clock)
+        self.book.subscribe_in_transaction(self.alerter.on_change)
 
     def run(self, status: str, duration: float = 10.0, started: bool = True) -> int:
         now = self.clock.now()
-        rid = runs.insert(self.conn, "j", now, trigger="schedule", now=now)
+        rid = self.book.insert("j", now, trigger="schedule", now=now).id
         if started:
-            runs.mark_running(self.conn, rid, now)
-            self.sched.alerter.on_run(rid, started=True)
+            self.book.start(rid, now)
         self.clock.advance(duration)
-        runs.finish(self.conn, rid, status, self.clock.now(), exit_code=0 if status == "succeeded" else 3,
-                    reason=None if status == "succeeded" else f"{status} for a test")
-        self.sched.alerter.on_run(rid)
+        self.book.finish(rid, RunStatus(status), self.clock.now(), exit_code=0 if status == "succeeded" else 3,
+                         reason=None if status == "succeeded" else f"{status} for a test")
         return rid
 
+    def deliverer(self) -> Deliverer:
+        return Deliverer(self.db, lambda: self.config, self.clock, httpx.AsyncClient(), lambda *a, **k: None)
+
     def events(self, target: str = "ops") -> list[str]:
-        return [r[0] for r in self.conn.execute("SELECT event FROM outbox WHERE target=? ORDER BY id", (target,))]
+        return [item["event"] for item in reversed(outbox.listing(self.conn, 1000)) if item["target"] == target]
 
 
 def test_events_recovery_fast_and_pings_are_decided_from_the_ledger(tmp_path, server):
@@ -108,16 +115,16 @@ def test_a_failure_streak_repeats_at_most_every_repeat_after(tmp_path, server):
     assert w.events() == ["failed", "failed", "recovered", "failed"]
 
 
-async def deliver_all(sched: Scheduler, deliverer: Deliverer) -> None:
+async def deliver_all(deliverer: Deliverer) -> None:
     deliverer.tick()
-    await asyncio.gather(*list(deliverer._tasks))
+    await deliverer.settle()
 
 
 async def test_json_delivery_with_secret_header_and_pings(tmp_path, server):
     w = World(tmp_path, config_text(server.url, on='["failed"]'))
     rid = w.run("failed")
-    deliverer = Deliverer(w.sched)
-    await deliver_all(w.sched, deliverer)
+    deliverer = w.deliverer()
+    await deliver_all(deliverer)
     await deliverer.close()
     hook = [r for r in server.requests if r["path"] == "/hook"]
     assert len(hook) == 1
@@ -129,20 +136,20 @@ async def test_json_delivery_with_secret_header_and_pings(tmp_path, server):
     pings = [(r["path"], r["query"]) for r in server.requests if r["path"].startswith("/ping")]
     assert pings == [("/ping/abc/start", {"rid": [str(rid)]}), ("/ping/abc/fail", {"rid": [str(rid)]})]
     assert all(r["delivered_at"] for r in outbox.listing(w.conn))
-    assert b"tok-abcdef123" not in open(tmp_path / "p.db", "rb").read()
+    assert b"tok-abcdef123" not in open(w.db.path, "rb").read()
 
 
 async def test_slack_format_retry_then_success(tmp_path, server):
     w = World(tmp_path, config_text(server.url, fmt="slack", on='["failed"]').replace("heartbeat", "#heartbeat"))
     server.fail_times = 1
     w.run("failed")
-    deliverer = Deliverer(w.sched)
-    await deliver_all(w.sched, deliverer)
+    deliverer = w.deliverer()
+    await deliver_all(deliverer)
     (item,) = outbox.listing(w.conn)
     assert item["delivered_at"] is None and item["last_status"] == 500 and item["attempts"] == 1
     assert item["next_attempt_at"] == pytest.approx(w.clock.now() + 5)
     w.clock.advance(5)
-    await deliver_all(w.sched, deliverer)
+    await deliver_all(deliverer)
     await deliverer.close()
     (item,) = outbox.listing(w.conn)
     assert item["delivered_at"] is not None and item["attempts"] == 2
@@ -157,11 +164,11 @@ async def test_a_hanging_endpoint_times_out_without_slowing_anything(tmp_path, s
     w = World(tmp_path, config_text(server.url, on='["failed"]').replace("heartbeat", "#heartbeat"))
     server.mode = "hang"
     w.run("failed")
-    deliverer = Deliverer(w.sched)
+    deliverer = w.deliverer()
     started = time.monotonic()
     deliverer.tick()
     assert time.monotonic() - started < 0.5  # tick only spawns (a held-up tick would take the 1 s timeout)
-    await asyncio.gather(*list(deliverer._tasks))
+    await deliverer.settle()
     await deliverer.close()
     (item,) = outbox.listing(w.conn)
     assert item["last_error"] == "no answer within 1s" and item["delivered_at"] is None
@@ -170,37 +177,32 @@ async def test_a_hanging_endpoint_times_out_without_slowing_anything(tmp_path, s
 async def test_the_outbox_survives_a_restart(tmp_path, server):
     w = World(tmp_path, config_text("http://127.0.0.1:9", on='["failed"]').replace("heartbeat", "#heartbeat"))
     w.run("failed")
-    deliverer = Deliverer(w.sched)
-    await deliver_all(w.sched, deliverer)  # connection refused: recorded, kept
+    deliverer = w.deliverer()
+    await deliver_all(deliverer)  # connection refused: recorded, kept
     await deliverer.close()
     (item,) = outbox.listing(w.conn)
     assert item["delivered_at"] is None and "ConnectError" in item["last_error"]
-    w.conn.close()
-    (tmp_path / "jobs.toml").write_text(config_text(server.url, on='["failed"]').replace("heartbeat", "#heartbeat"))
-    again = Scheduler(load_config(str(tmp_path / "jobs.toml")), str(tmp_path / "p.db"), clock=w.clock,
-                      watch_config=False)
-    w.clock.advance(6)
-    deliverer = Deliverer(again)
-    await deliver_all(again, deliverer)
+    w.db.close()
+    again = World(tmp_path, config_text(server.url, on='["failed"]').replace("heartbeat", "#heartbeat"))
+    again.clock.set(w.clock.now() + 6)  # past the retry delay of 5 s
+    deliverer = again.deliverer()
+    await deliver_all(deliverer)
     await deliverer.close()
     assert [r["path"] for r in server.requests] == ["/hook"]
     assert outbox.listing(again.conn)[0]["delivered_at"] is not None
 
 
 async def test_slow_fires_once_while_a_run_exceeds_it(tmp_path, server):
-    from tests.fakes import FakeRunners
-    (tmp_path / "jobs.toml").write_text(config_text(server.url, on='["slow"]', job_extra='slow_after = "30s"'))
-    clock = FakeClock(T0)
-    sched = Scheduler(load_config(str(tmp_path / "jobs.toml")), str(tmp_path / "p.db"), clock=clock,
-                      runners=FakeRunners(), watch_config=False)
-    sched.dispatch(sched.config.jobs["j"], T0, "manual")
-    await asyncio.sleep(0.01)
-    clock.advance(20)
-    sched.alerter.check_slow()
-    clock.advance(20)
-    sched.alerter.check_slow()
-    sched.alerter.check_slow()
-    assert [r[0] for r in sched.conn.execute("SELECT event FROM outbox WHERE target='ops'")] == ["slow"]
+    w = World(tmp_path, config_text(server.url, on='["slow"]', job_extra='slow_after = "30s"'))
+    rid = w.book.insert("j", T0, trigger="manual", now=T0).id
+    w.book.start(rid, T0)
+    w.clock.advance(20)
+    w.alerter.check_slow(w.db)
+    assert w.events() == []
+    w.clock.advance(20)
+    w.alerter.check_slow(w.db)
+    w.alerter.check_slow(w.db)
+    assert w.events() == ["slow"]
 
 
 async def test_secrets_in_log_lines_stay_masked_in_the_payload(tmp_path, server, monkeypatch):
@@ -209,13 +211,13 @@ async def test_secrets_in_log_lines_stay_masked_in_the_payload(tmp_path, server,
         'command = "true"', 'command = "echo pw=$DB_PASSWORD; exit 1"\nsecrets = ["DB_PASSWORD"]')
     b = Bench(tmp_path, text)
     await b.run("j")
-    payload = json.loads(b.sched.conn.execute("SELECT payload FROM outbox").fetchone()[0])
-    assert payload["log_tail"][0] == "pw=***"
+    (item,) = outbox.due(b.sched.conn, time.time() + 1)
+    assert item.payload["log_tail"][0] == "pw=***"
     await b.close()
 
 
 def test_daemon_delivers_and_pings_for_real(tmp_path, server):
-    (tmp_path / "jobs.toml").write_text(textwrap.dedent(f"""
+    cfg, db = write_jobs(tmp_path, f"""
         [scheduler]
         heartbeat = "{server.url}/scheduler"
         heartbeat_every = "1s"
@@ -226,8 +228,8 @@ def test_daemon_delivers_and_pings_for_real(tmp_path, server):
         schedule = "@every 2s"
         command = "echo broken >&2; exit 5"
         alerts = ["ops"]
-        """))
-    d = Daemon(str(tmp_path / "jobs.toml"), str(tmp_path / "p.db"))
+        """)
+    d = Daemon(cfg, db)
     try:
         wait_until(lambda: any(r["path"] == "/hook" for r in server.requests), 20, what="an alert")
         wait_until(lambda: sum(r["path"] == "/scheduler" for r in server.requests) >= 2, 10, what="heartbeats")
@@ -235,14 +237,13 @@ def test_daemon_delivers_and_pings_for_real(tmp_path, server):
         assert d.stop() == 0
     hook = next(r for r in server.requests if r["path"] == "/hook")
     assert hook["json"]["text"].startswith("✗ bad: failed · run ")
-    listed = run_cli("alerts", "--db", str(tmp_path / "p.db"), "--config", str(tmp_path / "jobs.toml"))
+    listed = run_cli("alerts", "--db", db, "--config", cfg)
     assert "delivered (HTTP 200" in listed.stdout
 
 
 def test_alerts_test_command(tmp_path, server):
-    cfg = tmp_path / "jobs.toml"
-    cfg.write_text(config_text(server.url, fmt="slack").replace("${secret:ALERT_TOKEN}", "x"))
-    ok = run_cli("alerts", "test", "ops", "--config", str(cfg), "--db", str(tmp_path / "p.db"))
+    cfg, _ = write_jobs(tmp_path, config_text(server.url, fmt="slack").replace("${secret:ALERT_TOKEN}", "x"))
+    ok = run_cli("alerts", "test", "ops", "--config", cfg, "--db", str(tmp_path / "p.db"))
     assert ok.returncode == 0 and ok.stdout.startswith("ops: HTTP 200 in ")
     assert server.requests[-1]["json"]["text"].startswith("🔔 panda-tui: test")
     server.mode = "fail"

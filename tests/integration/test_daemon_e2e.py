@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import signal
-import textwrap
-import time
 
 import pytest
 
+from panda_tui.store import connect
+from panda_tui.store import ledger as store_ledger
 from tests.conftest import run_cli
 from tests.integration.helpers import Daemon, ledger, wait_until
+from tests.jobfiles import job, write_jobs
 
 JOBS = """
 [jobs.tick]
@@ -26,10 +27,7 @@ kill_grace = "1s"
 
 @pytest.fixture
 def daemon(tmp_path):
-    cfg = tmp_path / "jobs.toml"
-    cfg.write_text(textwrap.dedent(JOBS))
-    db = str(tmp_path / "panda.db")
-    d = Daemon(str(cfg), db)
+    d = Daemon(*write_jobs(tmp_path, JOBS))
     wait_until(lambda: "lease_acquired" in d.output(), 20, what="daemon start")
     yield d
     d.stop()
@@ -66,8 +64,8 @@ def test_control_requests_through_the_cli(daemon):
     wait_until(lambda: ledger(daemon.db, "sleeper")[0].status == "killed", 10, what="killed")
 
     assert "paused" in cli(daemon, "pause", "tick").stdout
-    time.sleep(2.5)
-    assert ledger(daemon.db, "tick")[-1].status == "skipped" and ledger(daemon.db, "tick")[-1].reason == "paused"
+    wait_until(lambda: (ledger(daemon.db, "tick")[-1].status, ledger(daemon.db, "tick")[-1].reason)
+               == ("skipped", "paused"), 10, what="a slot skipped while paused")
     assert cli(daemon, "resume", "tick").stdout.strip() == "tick resumed"
 
     unknown = cli(daemon, "trigger", "nope")
@@ -84,8 +82,7 @@ def test_reload_refuses_a_broken_file_and_keeps_running(daemon):
     daemon.proc.send_signal(signal.SIGHUP)  # the daemon itself must also refuse it
     wait_until(lambda: "reload_failed" in daemon.output(), 10, what="reload refused")
     before = len(ledger(daemon.db, "tick"))
-    time.sleep(2.2)
-    assert len(ledger(daemon.db, "tick")) >= before + 2  # the last good config keeps firing
+    wait_until(lambda: len(ledger(daemon.db, "tick")) >= before + 2, 10, what="the last good config firing")
     with open(daemon.cfg, "w") as fh:
         fh.write(good + '\n[jobs.extra]\nschedule = "@daily"\ncommand = "true"\n')
     ok = cli(daemon, "reload")
@@ -98,21 +95,21 @@ def test_second_daemon_refuses_and_sigterm_stops_cleanly(daemon):
     assert "another scheduler holds this database" in second.output()
     assert daemon.stop() == 0
     assert "stopped" in daemon.output().splitlines()[-1]
-    assert all(r.status not in ("running", "queued") for r in ledger(daemon.db))
+    conn = connect(daemon.db)
+    assert store_ledger.active(conn) == []  # nothing left queued or running
+    conn.close()
 
 
 def test_without_a_scheduler_the_cli_says_so(tmp_path):
-    cfg = tmp_path / "jobs.toml"
-    cfg.write_text(textwrap.dedent(JOBS))
-    result = run_cli("trigger", "tick", "--config", str(cfg), "--db", str(tmp_path / "x.db"))
+    cfg, _ = write_jobs(tmp_path, JOBS)
+    result = run_cli("trigger", "tick", "--config", cfg, "--db", str(tmp_path / "x.db"))
     assert result.returncode == 1
     assert "no scheduler is running" in result.stderr and "panda-tui run tick" in result.stderr
 
 
 def test_run_in_the_foreground_streams_and_exits_with_the_job_code(tmp_path):
-    cfg = tmp_path / "jobs.toml"
-    cfg.write_text('[jobs.x]\nschedule = "@daily"\ncommand = "echo hello; echo oops >&2; exit 4"\n')
-    result = run_cli("run", "x", "--config", str(cfg), "--db", str(tmp_path / "p.db"))
+    cfg, db = write_jobs(tmp_path, job("x", command="echo hello; echo oops >&2; exit 4"))
+    result = run_cli("run", "x", "--config", cfg, "--db", db)
     assert result.returncode == 4
     assert result.stdout == "hello\n"
     assert result.stderr.startswith("oops\n[panda] failed: exit 4\n") and "run 1: failed (exit 4)" in result.stderr

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
-import textwrap
 import time
 
 import pytest
 
 from panda_tui.store import connect, logs
 from tests.integration.helpers import Daemon, ledger, wait_until
-
-
-def write(tmp_path, body: str) -> tuple[str, str]:
-    cfg = tmp_path / "jobs.toml"
-    cfg.write_text(textwrap.dedent(body))
-    return str(cfg), str(tmp_path / "panda.db")
+from tests.jobfiles import write_jobs
 
 
 def all_lines(db: str, run_id: int, stream: str = "out") -> list[str]:
@@ -25,42 +19,6 @@ def all_lines(db: str, run_id: int, stream: str = "out") -> list[str]:
         return [l.text for l in logs.read(conn, run_id, 0, 1_000_000) if l.stream == stream]
     finally:
         conn.close()
-
-
-@pytest.mark.docker
-@pytest.mark.parametrize("exits_while_down", [False, True])
-def test_container_runs_are_adopted_after_sigkill(tmp_path, busybox_image, docker_client, exits_while_down):
-    cfg, db = write(tmp_path, f"""
-        [jobs.c]
-        schedule = "@every 3600s"
-        image = "{busybox_image}"
-        network_mode = "none"
-        command = "for i in $(seq 1 30); do echo line$i; sleep 0.1; done; exit 7"
-        """)
-    first = Daemon(cfg, db)
-    try:
-        first_ready = wait_until(lambda: "lease_acquired" in first.output(), 20, what="daemon start")
-        assert first_ready
-        from tests.conftest import run_cli
-        assert run_cli("trigger", "c", "--config", cfg, "--db", db).returncode == 0
-        wait_until(lambda: len(all_lines(db, 1)) >= 5, 20, what="some lines stored")
-    finally:
-        first.kill9()
-    assert ledger(db, "c")[0].status == "running"
-    if exits_while_down:
-        ref = ledger(db, "c")[0].runner_ref
-        wait_until(lambda: docker_client.containers.get(ref).status == "exited", 30, what="container exit")
-    second = Daemon(cfg, db)
-    try:
-        wait_until(lambda: ledger(db, "c")[0].status != "running", 30, what="run settled")
-    finally:
-        second.stop()
-    run = ledger(db, "c")[0]
-    assert (run.status, run.exit_code) == ("failed", 7)
-    assert all_lines(db, 1) == [f"line{i}" for i in range(1, 31)]  # complete, no duplicates
-    import docker.errors
-    with pytest.raises(docker.errors.NotFound):  # removed once its result and logs were safe
-        docker_client.containers.get(run.runner_ref)
 
 
 def start_local_run_then_kill9(cfg: str, db: str) -> None:
@@ -89,7 +47,7 @@ def test_local_runs_are_adopted_after_sigkill_with_their_exit_code(tmp_path, lin
     5,000 lines (~24 KB) fit the pipe, so the job ends while no daemon runs and its keeper waits to hand
     over the exit code; 40,000 (~230 KB) fill it, so the job waits for the next daemon to read."""
     pidfile, go = tmp_path / "keeper.pid", tmp_path / "go"
-    cfg, db = write(tmp_path, f"""
+    cfg, db = write_jobs(tmp_path, f"""
         [jobs.l]
         schedule = "@yearly"
         command = "echo $$ > {pidfile}; echo up; while [ ! -e {go} ]; do sleep 0.05; done; seq 1 {lines}; exit 7"
@@ -122,7 +80,7 @@ def _parent(pid: str) -> int | None:
 
 def test_a_local_run_whose_keeper_was_killed_meanwhile_is_lost_with_a_reason(tmp_path):
     pidfile = tmp_path / "child.pid"
-    cfg, db = write(tmp_path, f"""
+    cfg, db = write_jobs(tmp_path, f"""
         [jobs.l]
         schedule = "@yearly"
         command = "echo $$ > {pidfile}; echo up; sleep 120"
@@ -139,7 +97,7 @@ def test_a_local_run_whose_keeper_was_killed_meanwhile_is_lost_with_a_reason(tmp
 
 def test_an_adopted_local_run_can_still_be_killed(tmp_path):
     pidfile = tmp_path / "child.pid"
-    cfg, db = write(tmp_path, f"""
+    cfg, db = write_jobs(tmp_path, f"""
         [jobs.l]
         schedule = "@every 3600s"
         command = "echo $$ > {pidfile}; echo up; sleep 120"

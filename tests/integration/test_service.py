@@ -18,6 +18,7 @@ from panda_tui.export_k8s import cronjobs
 from tests.conftest import run_cli
 from tests.faults.conftest import events
 from tests.integration.helpers import wait_until
+from tests.jobfiles import job, write_jobs
 
 
 def test_init_writes_a_valid_commented_file_and_never_overwrites(tmp_path):
@@ -40,7 +41,7 @@ def unit(tmp_path) -> configparser.ConfigParser:
 
 
 def test_the_unit_and_the_daemon_under_its_settings(tmp_path):
-    (tmp_path / "jobs.toml").write_text('[jobs.tick]\nschedule = "@every 1s"\ncommand = "true"\n')
+    write_jobs(tmp_path, job("tick", "@every 1s"))
     service = unit(tmp_path)["Service"]
     assert service["Restart"] == "on-failure" and service["EnvironmentFile"].endswith("secrets.env")
     assert service["StandardOutput"] == "journal" and service["ExecReload"] == "/bin/kill -HUP $MAINPID"
@@ -70,7 +71,7 @@ def test_group_can_read_the_database(tmp_path):
     group = next((g for g in ("adm", "daemon", "users", "nogroup") if _has_group(g)), None)
     if group is None:
         pytest.skip("no spare group on this machine")
-    (tmp_path / "jobs.toml").write_text('[jobs.a]\nschedule = "@daily"\ncommand = "true"\n')
+    write_jobs(tmp_path, job("a"))
     db = tmp_path / "p.db"
     proc = subprocess.Popen(["python3", "-m", "panda_tui", "daemon", "--group", group, "--config",
                              str(tmp_path / "jobs.toml"), "--db", str(db)], stdout=subprocess.PIPE, text=True)
@@ -108,7 +109,7 @@ def test_a_database_you_cannot_write_opens_the_console_read_only(tmp_path):
         db = folder / "p.db"
         connect(str(db)).close()
         subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
-        (tmp_path / "jobs.toml").write_text('[jobs.a]\nschedule = "@daily"\ncommand = "true"\n')
+        write_jobs(tmp_path, job("a"))
         mode, reason, embedded = decide_mode(load_config(str(tmp_path / "jobs.toml")), str(db), read_only=False)
         assert (mode, embedded) == ("read-only", None) and reason == f"you can read {db} but not write it"
     finally:
@@ -150,7 +151,7 @@ def test_kubernetes_export_field_by_field():
 
 def test_export_through_the_cli_never_prints_secret_values(tmp_path, monkeypatch):
     monkeypatch.setenv("DB_URL", "postgres://user:hunter2@db/x")
-    (tmp_path / "jobs.toml").write_text('[jobs.b]\nschedule = "@daily"\nimage = "x"\nsecrets = ["DB_URL"]\n')
+    write_jobs(tmp_path, job("b", image="x", secrets=["DB_URL"]))
     out = run_cli("export", "kubernetes", "--config", str(tmp_path / "jobs.toml"), "--db", str(tmp_path / "p.db"))
     assert out.returncode == 0 and "hunter2" not in out.stdout and "secretKeyRef" in out.stdout
     assert yaml.safe_load(out.stdout.split("---\n", 1)[1])["kind"] == "CronJob"

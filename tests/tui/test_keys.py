@@ -8,7 +8,7 @@ import pytest
 
 from panda_tui.config import load_config
 from panda_tui.engine.daemon import EmbeddedScheduler
-from panda_tui.store import connect, lease, runs, state
+from panda_tui.store import connect, lease, ledger as store_ledger, state
 from panda_tui.tui.app import PandaApp
 from panda_tui.tui.screens.confirm import ConfirmScreen
 from panda_tui.tui.screens.help import HelpScreen
@@ -45,7 +45,7 @@ def world(tmp_path):
 def ledger(db: str, job: str):
     conn = connect(db)
     try:
-        return list(reversed(runs.history(conn, job, 100)))
+        return list(reversed(store_ledger.history(conn, job, 100)))
     finally:
         conn.close()
 

@@ -1,16 +1,20 @@
-"""The domain never imports the UI: each core module, in a fresh interpreter, loads without textual or rich."""
+"""The arrows hold: the domain never imports the UI, and every import points one way (import-linter)."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 
 import pytest
 
-DOMAIN = ["panda_tui.config", "panda_tui.schedule", "panda_tui.secrets", "panda_tui.health",
-          "panda_tui.store.db", "panda_tui.store.runs", "panda_tui.store.logs", "panda_tui.store.control",
-          "panda_tui.engine.scheduler", "panda_tui.engine.daemon", "panda_tui.engine.reconcile",
-          "panda_tui.runners.local", "panda_tui.runners.docker", "panda_tui.tui.snapshot"]
+from tests.conftest import REPO
+
+DOMAIN = ["panda_tui.config", "panda_tui.schedule", "panda_tui.secrets", "panda_tui.readmodel.health",
+          "panda_tui.readmodel.snapshot", "panda_tui.store.db", "panda_tui.store.ledger", "panda_tui.store.logs",
+          "panda_tui.store.control", "panda_tui.engine.wiring", "panda_tui.engine.daemon",
+          "panda_tui.engine.foreground", "panda_tui.engine.reconcile", "panda_tui.runners.local",
+          "panda_tui.runners.docker", "panda_tui.alerts.delivery"]
 
 
 @pytest.mark.parametrize("module", DOMAIN)
@@ -19,3 +23,13 @@ def test_domain_module_does_not_import_textual_or_rich(module):
             " print(','.join(bad)); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, f"{module} pulled in: {result.stdout.strip()} {result.stderr[-300:]}"
+
+
+def test_imports_point_one_way():
+    """The layers contract in pyproject.toml: cli → tui → readmodel → engine → {runners, alerts} → store → …"""
+    program = shutil.which("lint-imports")
+    assert program, "import-linter is part of the test extra: pip install -e '.[test]'"
+    result = subprocess.run([program, "--config", str(REPO / "pyproject.toml"), "--no-cache"], cwd=REPO,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-1000:]
+    assert "1 kept, 0 broken" in result.stdout

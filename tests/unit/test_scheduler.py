@@ -3,33 +3,39 @@
 from __future__ import annotations
 
 import asyncio
-import textwrap
+from pathlib import Path
 from datetime import datetime, timezone
 
 import pytest
 
 from panda_tui.config import load_config
-from panda_tui.engine.clock import FakeClock
-from panda_tui.engine.scheduler import LeaseHeld, Scheduler
+from panda_tui.engine.ownership import LeaseHeld
+from panda_tui.engine.scheduler import Scheduler
+from panda_tui.engine.timeline import offset
+from panda_tui.engine.wiring import build
 from panda_tui.runners.base import Outcome
-from panda_tui.store import connect, control, lease, runs, state
+from panda_tui.store import connect, control, ledger, outbox, state
+from tests.clocks import FakeClock
 from tests.fakes import FakeRunners, eventually
+from tests.jobfiles import write_jobs
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc).timestamp()
 
 
 class Harness:
     def __init__(self, tmp_path, toml: str, start: float = T0):
-        self.cfg_path = tmp_path / "jobs.toml"
-        self.cfg_path.write_text(textwrap.dedent(toml))
-        self.db = str(tmp_path / "panda.db")
+        cfg, self.db = write_jobs(tmp_path, toml)
+        self.cfg_path = Path(cfg)
         self.clock = FakeClock(start)
         self.runners = FakeRunners()
         self.sched: Scheduler | None = None
 
+    def build(self) -> Scheduler:
+        return build(load_config(str(self.cfg_path)), self.db, clock=self.clock, runners=self.runners,
+                     watch_config=False)
+
     async def open(self) -> Scheduler:
-        self.sched = Scheduler(load_config(str(self.cfg_path)), self.db, clock=self.clock,
-                               runners=self.runners, watch_config=False)
+        self.sched = self.build()
         self.sched.acquire()
         await self.sched.start()
         await self.yield_to_runs()
@@ -53,7 +59,7 @@ class Harness:
             conn.close()
 
     def rows(self, job: str = "j"):
-        return list(reversed(runs.history(self.sched.conn, job, 1000)))
+        return list(reversed(ledger.history(self.sched.conn, job, 1000)))
 
     def statuses(self, job: str = "j"):
         return [r.status for r in self.rows(job)]
@@ -62,7 +68,7 @@ class Harness:
         self.runners.fake.finish(run_id, code)
 
     async def settled(self):
-        await eventually(lambda: not any(self.sched.active.values()))
+        await eventually(lambda: not self.sched.flight.executions())
 
     async def close(self):
         await self.sched.shutdown(grace=0.1)
@@ -80,11 +86,10 @@ async def harness(tmp_path):
 
     yield make
     for h in made:
-        if h.sched and not h.sched.conn is None:
-            try:
-                await h.close()
-            except Exception:
-                pass
+        try:
+            await h.close()
+        except Exception:  # a test that closed it itself
+            pass
 
 
 def job(extra: str = "", schedule: str = "* * * * *") -> str:
@@ -236,14 +241,15 @@ async def test_clock_jumps_never_run_a_slot_twice(harness):
 
 async def test_two_schedulers_race_for_the_lease(tmp_path):
     h = Harness(tmp_path, job())
-    first = Scheduler(load_config(str(h.cfg_path)), h.db, clock=h.clock, runners=h.runners)
-    second = Scheduler(load_config(str(h.cfg_path)), h.db, clock=h.clock, runners=h.runners)
+    first, second = h.build(), h.build()
     first.acquire()
     with pytest.raises(LeaseHeld, match="another scheduler holds this database"):
         second.acquire()
     h.clock.advance(11)  # the holder died: no heartbeat for longer than the TTL
     second.acquire()
-    assert not lease.heartbeat(first.conn, first.owner, h.clock.now())  # the old holder finds itself replaced
+    assert not first.ownership.renew()  # the old holder finds itself replaced
+    for sched in (first, second):
+        await sched.shutdown()
 
 
 async def test_a_broken_reload_keeps_the_last_good_config(harness):
@@ -264,7 +270,7 @@ async def test_pause_survives_a_restart_and_resume_can_catch_up(tmp_path):
     h = Harness(tmp_path, job())
     await h.open()
     h.request("pause", job="j")
-    await h.sched.take_control()
+    h.sched.take_control()
     await h.at(60)
     await h.close()
     h.clock.set(T0 + 61)
@@ -273,11 +279,11 @@ async def test_pause_survives_a_restart_and_resume_can_catch_up(tmp_path):
     assert h.statuses() == ["skipped", "skipped"]
     assert {r.reason for r in h.rows()} == {"paused"}
     rid = h.request("resume", job="j", args={"catchup": True})
-    await h.sched.take_control()
+    h.sched.take_control()
     done = control.get(h.sched.conn, rid)
     assert done.error is None, done.error
     assert done.outcome.startswith("j resumed; run 3 started")
-    run = runs.get(h.sched.conn, 3)
+    run = ledger.get(h.sched.conn, 3)
     assert (run.trigger, run.scheduled_at, run.attempt) == ("catchup", T0 + 120, 2)
 
 
@@ -285,7 +291,7 @@ async def test_manual_trigger_with_at_and_unknown_job(harness):
     h = await harness(job())
     ok = h.request("trigger", job="j", args={"at": T0 - 3600})
     bad = h.request("trigger", job="nope")
-    await h.sched.take_control()
+    h.sched.take_control()
     assert control.get(h.sched.conn, ok).outcome == "run 1 started"
     assert control.get(h.sched.conn, bad).error == 'no job named "nope" in the running config'
     await eventually(lambda: 1 in h.runners.fake.handles)
@@ -298,7 +304,7 @@ async def test_kill_request_records_killed(harness):
     await h.at(60)
     await eventually(lambda: 1 in h.runners.fake.handles)
     rid = h.request("kill", job="j")
-    await h.sched.take_control()
+    h.sched.take_control()
     await h.settled()
     assert control.get(h.sched.conn, rid).outcome == "killing run 1 (j)"
     assert (h.rows()[0].status, h.rows()[0].reason, h.rows()[0].exit_code) == ("killed", "killed on request", 143)
@@ -323,15 +329,14 @@ async def test_fall_back_through_the_scheduler_fires_a_fixed_job_once(tmp_path):
 
 async def test_jitter_is_a_stable_per_job_offset(harness):
     h = await harness(job('jitter = "30s"'))
-    offset = h.sched.offset(h.sched.config.jobs["j"])
-    assert 0 < offset < 30
-    again = Scheduler(load_config(str(h.cfg_path)), h.db, clock=h.clock, runners=h.runners, watch_config=False)
-    assert again.offset(again.config.jobs["j"]) == offset  # the same every time, across restarts
+    shift = offset(h.sched.config.jobs["j"])
+    assert 0 < shift < 30
+    assert offset(load_config(str(h.cfg_path)).jobs["j"]) == shift  # the same every time, across restarts
     await h.at(60)
     assert h.rows() == []  # the slot at :01:00 waits for its offset
-    await h.at(60 + offset)
+    await h.at(60 + shift)
     (row,) = h.rows()
-    assert row.scheduled_at == T0 + 60 + offset and row.status == "running"
+    assert row.scheduled_at == T0 + 60 + shift and row.status == "running"
 
 
 async def test_killing_a_queued_run_takes_it_out_of_the_queue(harness):
@@ -340,9 +345,57 @@ async def test_killing_a_queued_run_takes_it_out_of_the_queue(harness):
     await h.at(120)
     assert h.statuses() == ["running", "queued"]
     rid = h.request("kill", run_id=2)
-    await h.sched.take_control()
+    h.sched.take_control()
     assert control.get(h.sched.conn, rid).outcome == "run 2 removed from the queue"
     h.finish(1)
     await h.settled()
     assert h.statuses() == ["succeeded", "killed"]  # it never started
     assert 2 not in h.runners.fake.handles
+
+
+async def test_pause_holds_queued_runs_until_resume(harness):
+    h = await harness(job('concurrency = "queue"'))
+    await h.at(60)
+    await h.at(120)
+    assert h.statuses() == ["running", "queued"]
+    paused = h.request("pause", job="j")
+    h.sched.take_control()
+    assert control.get(h.sched.conn, paused).outcome.endswith("; 1 queued run wait for resume")
+    await eventually(lambda: 1 in h.runners.fake.handles)
+    h.finish(1)
+    await h.settled()
+    await h.at(180)  # a slot while paused is recorded skipped; the queued run stays queued
+    assert h.statuses() == ["succeeded", "queued", "skipped"] and 2 not in h.runners.fake.handles
+    h.request("resume", job="j")
+    h.sched.take_control()
+    await eventually(lambda: 2 in h.runners.fake.handles)
+    assert h.statuses() == ["succeeded", "running", "skipped"]
+
+
+async def test_a_retry_that_comes_due_while_paused_waits_for_resume(harness):
+    h = await harness(job('retries = 1\nretry_delay = "10s"'))
+    await h.at(60)
+    await eventually(lambda: 1 in h.runners.fake.handles)
+    h.finish(1, 3)
+    await eventually(lambda: len(h.rows()) == 2)
+    h.request("pause", job="j")
+    h.sched.take_control()
+    await h.at(60 + 30)  # the retry is due, but the job is paused
+    assert h.statuses() == ["failed", "queued"] and 2 not in h.runners.fake.handles
+    answer = h.request("resume", job="j")
+    h.sched.take_control()
+    assert control.get(h.sched.conn, answer).outcome == "j resumed"
+    await eventually(lambda: 2 in h.runners.fake.handles)
+    assert h.statuses() == ["failed", "running"]
+
+
+async def test_killing_a_queued_run_raises_its_killed_alert(harness):
+    h = await harness('[alerts.ops]\nurl = "http://127.0.0.1:9/hook"\non = ["killed"]\n'
+                      + job('concurrency = "queue"\nalerts = ["ops"]'))
+    await h.at(60)
+    await h.at(120)
+    h.request("kill", run_id=2)
+    h.sched.take_control()
+    assert h.statuses() == ["running", "killed"]
+    alerts = [(item["event"], item["run_id"]) for item in outbox.listing(h.sched.conn)]
+    assert alerts == [("killed", 2)]

@@ -7,8 +7,16 @@ import stat
 import pytest
 
 from panda_tui.store import StoreError, connect
-from panda_tui.store import control, lease, logs, runs, state
-from panda_tui.store.db import SCHEMA_VERSION
+from panda_tui.store import control, lease, ledger, logs, state
+from panda_tui.store.db import SCHEMA_VERSION, Database, transaction
+from panda_tui.store.ledger import Ledger, RunStatus
+
+
+@pytest.fixture
+def book(db_path):
+    db = Database(db_path)
+    yield Ledger(db)
+    db.close()
 
 
 def test_migrates_an_empty_file_with_wal_and_owner_only_mode(db_path):
@@ -22,29 +30,58 @@ def test_migrates_an_empty_file_with_wal_and_owner_only_mode(db_path):
     assert connect(db_path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION  # idempotent
 
 
-def test_slot_identity_prevents_a_second_run(db_path):
-    conn = connect(db_path)
-    first = runs.insert(conn, "a", 1000.0, trigger="schedule", now=1000.0)
+def test_slot_identity_prevents_a_second_run(book):
+    first = book.insert("a", 1000.0, trigger="schedule", now=1000.0)
     assert first is not None
-    assert runs.insert(conn, "a", 1000.0, trigger="catchup", now=1001.0) is None
-    assert runs.insert(conn, "a", 1000.0, trigger="retry", attempt=2, now=1001.0) is not None
-    assert runs.insert(conn, "a", 1000.0, trigger="manual", now=1001.0) is not None  # manual is its own slot
+    assert book.insert("a", 1000.0, trigger="catchup", now=1001.0) is None
+    assert book.insert("a", 1000.0, trigger="retry", attempt=2, now=1001.0) is not None
+    assert book.insert("a", 1000.0, trigger="manual", now=1001.0) is not None  # manual is its own slot
 
 
-def test_run_round_trip_and_forward_only_transitions(db_path):
-    conn = connect(db_path)
-    rid = runs.insert(conn, "a", 1000.0, trigger="schedule", now=1000.0)
-    assert runs.mark_running(conn, rid, 1000.25, "pid:1", None)
-    assert runs.finish(conn, rid, "failed", 1003.25, exit_code=3, reason="exit 3")
-    assert not runs.finish(conn, rid, "succeeded", 1004.0)  # already final
-    run = runs.get(conn, rid)
+def test_run_round_trip_and_forward_only_transitions(book):
+    rid = book.insert("a", 1000.0, trigger="schedule", now=1000.0).id
+    assert book.start(rid, 1000.25).status == RunStatus.RUNNING
+    assert book.start(rid, 1000.5) is None  # only a queued run starts
+    book.set_ref(rid, "pid:1")
+    assert book.finish(rid, RunStatus.FAILED, 1003.25, exit_code=3, reason="exit 3")
+    assert book.finish(rid, RunStatus.SUCCEEDED, 1004.0) is None  # already final
+    run = ledger.get(book.conn, rid)
     assert (run.status, run.exit_code, run.duration_s, run.lateness, run.reason) == ("failed", 3, 3.0, 0.25, "exit 3")
-    assert runs.history(conn, "a")[0] == run
+    assert run.runner_ref == "pid:1" and ledger.history(book.conn, "a")[0] == run
 
 
-def test_log_writer_batches_and_pages(db_path):
-    conn = connect(db_path)
-    rid = runs.insert(conn, "a", 1.0, trigger="manual", now=1.0)
+def test_every_status_change_is_announced_in_and_after_its_transaction(book):
+    inside, after = [], []
+    book.subscribe_in_transaction(lambda change, conn: inside.append((change.run.status, change.previous,
+                                                                      conn.in_transaction)))
+    book.subscribe(lambda change: after.append((change.run.id, change.run.status, change.previous)))
+    with book.transaction():
+        rid = book.insert("a", 1.0, trigger="schedule", now=1.0).id
+        book.start(rid, 1.5)
+        assert after == []  # nothing is told before the commit
+    book.finish(rid, RunStatus.KILLED, 2.0, reason="killed on request")
+    assert inside == [("queued", None, True), ("running", "queued", True), ("killed", "running", True)]
+    assert after == [(rid, "queued", None), (rid, "running", "queued"), (rid, "killed", "running")]
+
+
+def test_a_rolled_back_change_is_never_announced_and_a_failing_subscriber_never_undoes_one(book):
+    after, errors = [], []
+    book.subscribe(lambda change: after.append(change.run.id))
+    with pytest.raises(RuntimeError):
+        with book.transaction():
+            book.insert("a", 1.0, trigger="schedule", now=1.0)
+            raise RuntimeError("disk on fire")
+    assert after == [] and ledger.history(book.conn, "a") == []
+    book.on_error = lambda who, exc: errors.append(str(exc))
+    book.subscribe_in_transaction(lambda change, conn: 1 / 0)
+    rid = book.insert("a", 2.0, trigger="schedule", now=2.0).id
+    assert after == [rid] and errors == ["division by zero"]
+    assert ledger.get(book.conn, rid).status == RunStatus.QUEUED
+
+
+def test_log_writer_batches_and_pages(db_path, book):
+    conn = book.conn
+    rid = book.insert("a", 1.0, trigger="manual", now=1.0).id
     writer = logs.LogWriter(db_path)
     sink = logs.RunLog(writer, rid)
     for i in range(2500):
@@ -54,13 +91,13 @@ def test_log_writer_batches_and_pages(db_path):
     assert [l.text for l in logs.read(conn, rid, 0, 3)] == ["line 0", "line 1", "line 2"]
     assert [l.seq for l in logs.read_before(conn, rid, 2501, 2)] == [2499, 2500]
     assert [l.stream for l in logs.tail(conn, rid, 2)] == ["err", "out"]
-    run = runs.get(conn, rid)
+    run = ledger.get(conn, rid)
     assert (run.out_lines, run.err_lines, run.log_lines) == (1250, 1250, 2500)
 
 
-def test_log_cap_ends_with_a_marker_saying_how_much_was_dropped(db_path):
-    conn = connect(db_path)
-    rid = runs.insert(conn, "a", 1.0, trigger="manual", now=1.0)
+def test_log_cap_ends_with_a_marker_saying_how_much_was_dropped(db_path, book):
+    conn = book.conn
+    rid = book.insert("a", 1.0, trigger="manual", now=1.0).id
     writer = logs.LogWriter(db_path)
     sink = logs.RunLog(writer, rid, max_lines=10)
     for i in range(100):
@@ -72,12 +109,12 @@ def test_log_cap_ends_with_a_marker_saying_how_much_was_dropped(db_path):
     assert "90 lines" in lines[-1].text and lines[-1].stream == "sys"
 
 
-def test_retention_keeps_ledger_rows(db_path):
-    conn = connect(db_path)
+def test_retention_keeps_ledger_rows(db_path, book):
+    conn = book.conn
     writer = logs.LogWriter(db_path)
     ids = []
     for n in range(5):
-        rid = runs.insert(conn, "a", float(n), trigger="schedule", now=float(n))
+        rid = book.insert("a", float(n), trigger="schedule", now=float(n)).id
         sink = logs.RunLog(writer, rid)
         sink.line("out", "x")
         sink.close()
@@ -87,13 +124,14 @@ def test_retention_keeps_ledger_rows(db_path):
     assert pruned == 3
     assert [bool(logs.read(conn, i)) for i in ids] == [False, False, False, True, True]
     assert logs.prune(conn, "a", keep_runs=2) == 0
-    assert len(runs.history(conn, "a")) == 5
+    assert len(ledger.history(conn, "a")) == 5
 
 
 def test_control_requests_round_trip(db_path):
     conn = connect(db_path)
     rid = control.submit(conn, "trigger", job="a", args={"at": 5.0}, now=10.0)
-    taken = control.take_pending(conn, 11.0)
+    with transaction(conn):
+        taken = control.take_pending(conn, 11.0)
     assert [(r.id, r.kind, r.job, r.args) for r in taken] == [(rid, "trigger", "a", {"at": 5.0})]
     assert control.take_pending(conn, 12.0) == []
     control.complete(conn, rid, 12.0, outcome="run 7 queued")
@@ -137,13 +175,12 @@ def test_newer_schema_is_refused(db_path):
         connect(db_path)
 
 
-def test_readonly_connection_reads(db_path):
-    conn = connect(db_path)
-    runs.insert(conn, "a", 1.0, trigger="manual", now=1.0)
+def test_readonly_connection_reads(db_path, book):
+    book.insert("a", 1.0, trigger="manual", now=1.0)
     ro = connect(db_path, readonly=True)
-    assert len(runs.history(ro, "a")) == 1
+    assert len(ledger.history(ro, "a")) == 1
     with pytest.raises(sqlite3.OperationalError):
-        runs.insert(ro, "a", 2.0, trigger="manual", now=2.0)
+        state.set_paused(ro, "a", True, 2.0)
 
 
 def test_migrates_forward_from_version_1(db_path):
@@ -157,6 +194,6 @@ def test_migrates_forward_from_version_1(db_path):
     raw.close()
     conn = connect(db_path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    assert runs.missed_since(conn, 0.0, "a") == 1
+    assert ledger.missed_since(conn, 0.0, "a") == 1
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     assert "runs_gone" in names

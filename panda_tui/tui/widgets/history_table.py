@@ -7,14 +7,12 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import DataTable
 
-from panda_tui.store.runs import Run
-from panda_tui.text import safe, short_duration
+from panda_tui.store.ledger import Run
+from panda_tui.text import glyph, safe, short_duration
 
 STATUS_STYLE = {"succeeded": "green", "failed": "bold red", "timed_out": "bold red", "killed": "red",
                 "lost": "bold red", "missed": "bold yellow", "skipped": "yellow", "running": "bold cyan",
                 "queued": "cyan"}
-GLYPH = {"succeeded": "✓", "failed": "✗", "timed_out": "⏱", "killed": "☠", "lost": "?", "missed": "!",
-         "skipped": "↷", "running": "▶", "queued": "…"}
 # What a half-awake reader needs first comes first; the rest scrolls into view at 80 columns.
 COLUMNS = ("RUN", "SCHEDULED", "STATUS", "EXIT", "DURATION", "REASON", "LATE", "TRY", "TRIGGER", "STARTED")
 WIDTHS = (5, 11, 11, 4, 8, 21, 5, 3, 8, 8)
@@ -59,7 +57,7 @@ class HistoryTable(DataTable):
 
     def _cells(self, r: Run) -> tuple:
         late = "–" if r.lateness is None else short_duration(max(0.0, r.lateness))
-        status = Text(f"{GLYPH.get(r.status, '')} {r.status}", style=STATUS_STYLE.get(r.status, ""))
+        status = Text(f"{glyph(r.status)} {r.status}", style=STATUS_STYLE.get(r.status, ""))
         duration = short_duration(r.duration_s)
         if r.id in self._slow:
             duration = Text(f"{duration} slow", style="bold yellow")

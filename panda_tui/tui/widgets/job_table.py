@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from panda_tui.health import JobHealth
+from panda_tui.readmodel.health import JobHealth
 from panda_tui.text import ago, safe, short_duration
 from panda_tui.tui.widgets.sparkline_text import sparkline
 

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.widgets import Input, Log, Static
 from textual.worker import get_current_worker
 
-from panda_tui.store import connect, logs, runs
+from panda_tui.store import connect, logs, ledger
 from panda_tui.store.logs import LogLine
 from panda_tui.text import safe
 from panda_tui.tui.log_format import is_error, render
@@ -67,13 +67,13 @@ class LogView(Vertical, can_focus=False):
         run_id: int
         lines: list[LogLine]
         replace: bool  # a new window, not an append
-        run: runs.Run
+        run: ledger.Run
 
     def __init__(self, db_path: str, **kwargs) -> None:
         super().__init__(**kwargs)
         self.db_path = db_path
         self.run_id: int | None = None
-        self.run: runs.Run | None = None
+        self.run: ledger.Run | None = None
         self.window: list[LogLine] = []
         self.errors_only = False
         self.follow = True
@@ -111,7 +111,7 @@ class LogView(Vertical, can_focus=False):
         worker = get_current_worker()
         conn = connect(self.db_path, readonly=True)
         try:
-            run = runs.get(conn, run_id)
+            run = ledger.get(conn, run_id)
             if run is None:
                 return
             if before_seq is None:
@@ -123,15 +123,15 @@ class LogView(Vertical, can_focus=False):
             if before_seq is not None:
                 return
             version = -1
-            while not worker.is_cancelled and run.status in ("queued", "running"):
+            while not worker.is_cancelled and run.active:
                 time.sleep(TAIL_EVERY)
                 current = conn.execute("PRAGMA data_version").fetchone()[0]
                 if current == version:
                     continue
                 version = current
                 batch = logs.read(conn, run_id, last, 20_000)
-                run = runs.get(conn, run_id)
-                if batch or run.status not in ("queued", "running"):
+                run = ledger.get(conn, run_id)
+                if batch or not run.active:
                     last = batch[-1].seq if batch else last
                     self.post_message(self.Lines(run_id, batch, False, run))
         finally:

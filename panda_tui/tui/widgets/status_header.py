@@ -9,7 +9,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from panda_tui.text import safe
-from panda_tui.tui.snapshot import Snapshot
+from panda_tui.readmodel.snapshot import Snapshot
 
 
 class StatusHeader(Static):

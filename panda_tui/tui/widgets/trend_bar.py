@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from panda_tui.text import short_duration
-from panda_tui.tui.snapshot import Trend
+from panda_tui.readmodel.snapshot import Trend
 from panda_tui.tui.widgets.sparkline_text import sparkline
 
 

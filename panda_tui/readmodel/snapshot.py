@@ -7,11 +7,11 @@ import statistics
 import time
 from dataclasses import dataclass, field
 
-from panda_tui.alerts import outbox
+from panda_tui.store import outbox
 from panda_tui.config import Config
-from panda_tui.health import DAY, JobHealth, job_health, sort_key
-from panda_tui.store import lease, runs, state
-from panda_tui.store.runs import BAD, Run
+from panda_tui.readmodel.health import DAY, JobHealth, job_health, sort_key
+from panda_tui.store import lease, ledger, state
+from panda_tui.store.ledger import BAD, Run
 
 
 @dataclass
@@ -52,11 +52,11 @@ def read_snapshot(conn: sqlite3.Connection, config: Config, now: float | None = 
         config_errors=state.get_meta(conn, "config_errors", []) or [],
         jobs=healths, running=sum(1 for h in healths if h.running),
         failing=sum(1 for h in healths if h.state == "failing"),
-        missed_24h=runs.missed_since(conn, now - DAY), undelivered_alerts=outbox.undelivered(conn))
+        missed_24h=ledger.missed_since(conn, now - DAY), undelivered_alerts=outbox.undelivered(conn))
 
 
 def read_trend(conn: sqlite3.Connection, config: Config, job_name: str, now: float) -> Trend:
-    finished = [r for r in runs.recent_outcomes(conn, job_name, 100) if r.duration_s is not None]
+    finished = [r for r in ledger.recent_outcomes(conn, job_name, 100) if r.duration_s is not None]
     finished.reverse()
     durations = [r.duration_s for r in finished]
     p95 = _percentile(durations, 95)
@@ -68,19 +68,19 @@ def read_trend(conn: sqlite3.Connection, config: Config, job_name: str, now: flo
         from datetime import datetime, timezone
         fires = job.schedule.next_after(datetime.fromtimestamp(now, timezone.utc), 2)
         expected = (fires[1] - fires[0]).total_seconds()
-    outcomes = [r for r in runs.recent_outcomes(conn, job_name, 100) if r.status != "missed"]
+    outcomes = [r for r in ledger.recent_outcomes(conn, job_name, 100) if r.status != "missed"]
     return Trend(
         durations=durations, failed=[r.status in BAD for r in finished],
         median=statistics.median(durations) if durations else None, p95=p95,
         failure_rate=(sum(r.status in BAD for r in outcomes) / len(outcomes)) if outcomes else None,
-        missed=runs.missed_since(conn, now - DAY, job_name), expected_every=expected,
+        missed=ledger.missed_since(conn, now - DAY, job_name), expected_every=expected,
         actual_every=statistics.median(gaps) if gaps else None,
         slow=[r.id for r in finished if p95 and len(durations) >= 5 and r.duration_s > 2 * p95],
         ids=[r.id for r in finished])
 
 
 def read_history(conn: sqlite3.Connection, job_name: str, limit: int = 200) -> list[Run]:
-    return runs.history(conn, job_name, limit)
+    return ledger.history(conn, job_name, limit)
 
 
 def _percentile(values: list[float], pct: float) -> float | None:

@@ -6,6 +6,8 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
+from panda_tui.store.ledger import TROUBLE, sql_in
+
 MAX_ATTEMPTS = 12
 BACKOFF_FIRST = 5.0
 BACKOFF_MAX = 3600.0
@@ -70,5 +72,5 @@ def undelivered(conn: sqlite3.Connection) -> int:
 def last_failure_alert(conn: sqlite3.Connection, job: str, since: float) -> float | None:
     row = conn.execute(
         "SELECT MAX(created_at) FROM outbox WHERE job=? AND target != 'ping' AND created_at >= ?"
-        " AND event IN ('failed','timed_out','lost','missed','killed')", (job, since)).fetchone()
+        f" AND event IN {sql_in(TROUBLE)}", (job, since)).fetchone()
     return row[0]

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from panda_tui.config import Job
-from panda_tui.store import runs, state
-from panda_tui.store.runs import BAD, Run
+from panda_tui.store import ledger, state
+from panda_tui.store.ledger import BAD, GONE, Run
+from panda_tui.text import glyph
 
 DAY = 86400.0
-GLYPHS = {"failing": "✗", "running": "▶", "missed": "!", "paused": "‖", "disabled": "–", "ok": "✓", "new": "·"}
 URGENCY = {"failing": 0, "missed": 1, "running": 2, "paused": 4, "ok": 3, "new": 3, "disabled": 5}
 
 
@@ -32,22 +32,22 @@ class JobHealth:
 
     @property
     def glyph(self) -> str:
-        return GLYPHS[self.state]
+        return glyph(self.state)
 
 
 def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] | None = None,
                spark: int = 30) -> JobHealth:
     paused = state.paused_jobs(conn) if paused is None else paused
-    recent = runs.recent_outcomes(conn, job.name, max(20, spark))
+    recent = ledger.recent_outcomes(conn, job.name, max(20, spark))
     last20 = recent[:20]
-    active = runs.active(conn, job.name)
+    active = ledger.active(conn, job.name)
     running = [r.id for r in active if r.status == "running"]
-    missed = runs.missed_since(conn, now - DAY, job.name)
+    missed = ledger.missed_since(conn, now - DAY, job.name)
     done = [r for r in last20 if r.status not in ("missed",)]
     ok = sum(1 for r in done if r.status == "succeeded")
     durations = [(r.duration_s, r.status in BAD) for r in reversed(recent[:spark]) if r.duration_s is not None]
     ok_durations = [r.duration_s for r in last20 if r.duration_s is not None]
-    latest = runs.latest(conn, job.name)
+    latest = ledger.latest(conn, job.name)
     settled = next((r for r in recent if r.status != "missed"), None)
     return JobHealth(
         name=job.name, state=_state(job, job.name in paused, running, settled, latest),
@@ -67,7 +67,7 @@ def _state(job: Job, paused: bool, running: list[int], settled: Run | None, late
         return "paused"
     if settled is not None and settled.status in BAD:
         return "failing"
-    if latest is not None and latest.status in ("missed", "lost"):
+    if latest is not None and latest.status in GONE:
         return "missed"
     return "ok" if settled else "new"
 

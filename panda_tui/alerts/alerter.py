@@ -1,0 +1,116 @@
+"""Which alerts and pings a run's change deserves. The ledger announces each change inside its transaction,
+so an alert's outbox row commits with the change itself: neither exists without the other."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import time
+from collections.abc import Callable
+
+from panda_tui.config import Config, Job
+from panda_tui.clock import Clock
+from panda_tui.store import ledger, logs, outbox
+from panda_tui.store.db import Database
+from panda_tui.store.ledger import TROUBLE, Run, RunChanged, RunStatus
+from panda_tui.text import iso
+
+PING_SUFFIX = {"started": "/start", "succeeded": "", "failed": "/fail", "timed_out": "/fail", "lost": "/fail",
+               "killed": "/fail"}
+
+
+def event_payload(run: Run, event: str, conn: sqlite3.Connection) -> dict:
+    return {
+        "event": event, "job": run.job, "run_id": run.id, "status": str(run.status),
+        "scheduled_at": iso(run.scheduled_at), "started_at": iso(run.started_at) if run.started_at else None,
+        "finished_at": iso(run.finished_at) if run.finished_at else None, "duration_s": run.duration_s,
+        "exit_code": run.exit_code, "reason": run.reason, "attempt": run.attempt, "trigger": run.trigger,
+        "host": socket.gethostname(),
+        "log_tail": [line.text for line in logs.tail(conn, run.id, 20)],  # stored lines: already masked
+    }
+
+
+class Alerter:
+    def __init__(self, config: Callable[[], Config], clock: Clock):
+        self.config = config
+        self.clock = clock
+        self.slow_sent: set[int] = set()
+        self._thresholds: dict[str, tuple[float, float | None]] = {}
+
+    def on_change(self, change: RunChanged, conn: sqlite3.Connection) -> None:
+        run = change.run
+        job = self.config().jobs.get(run.job)
+        if job is None or (not job.alerts and not job.heartbeat):
+            return  # the common case: decided without touching the store
+        if run.status == RunStatus.RUNNING:
+            events = ["started"]
+        elif run.status in ledger.FINAL:
+            events = self._events(job, run, conn)
+        else:
+            return
+        now = self.clock.now()
+        if any(e in TROUBLE for e in events) and self._suppressed(job, run, now, conn):
+            events = [e for e in events if e not in TROUBLE]
+        self._enqueue(conn, job, run, events, now)
+
+    def _events(self, job: Job, run: Run, conn: sqlite3.Connection) -> list[str]:
+        if run.status != RunStatus.SUCCEEDED:
+            return [str(run.status)]  # skipped: only for targets that ask for it
+        events = ["succeeded"]
+        previous = ledger.recent_outcomes(conn, job.name, 1, before_id=run.id)
+        if previous and previous[0].status in TROUBLE:
+            events.append("recovered")
+        if job.fast_before and run.duration_s is not None and run.duration_s < job.fast_before:
+            events.append("fast")
+        return events
+
+    def _suppressed(self, job: Job, run: Run, now: float, conn: sqlite3.Connection) -> bool:
+        """The same failure streak alerts again only after repeat_after."""
+        last = outbox.last_failure_alert(conn, job.name, ledger.last_success_finished(conn, job.name, run.id) or 0.0)
+        return last is not None and now - last < job.repeat_after
+
+    def _enqueue(self, conn: sqlite3.Connection, job: Job, run: Run, events: list[str], now: float) -> None:
+        targets = self.config().alerts
+        for event in events:
+            payload = None
+            for name in job.alerts:
+                target = targets.get(name)
+                if target is not None and event in target.on:
+                    payload = payload or event_payload(run, event, conn)
+                    outbox.enqueue(conn, event, name, payload, now, job.name, run.id)
+            if job.heartbeat and event in PING_SUFFIX:
+                url = job.heartbeat.rstrip("/") + PING_SUFFIX[event]
+                outbox.enqueue(conn, event, "ping", {"url": url, "rid": str(run.id)}, now, job.name, run.id)
+
+    def check_slow(self, db: Database) -> None:
+        """"slow" fires once while a run exceeds slow_after (a duration, or pN x the job's p95)."""
+        now = self.clock.now()
+        jobs = self.config().jobs
+        watched = {name for name, job in jobs.items() if job.slow_after is not None and job.alerts}
+        if not watched:
+            return  # the common case: no query at all
+        for run in ledger.active(db.conn):
+            job = jobs.get(run.job)
+            if run.job not in watched or run.started_at is None or run.id in self.slow_sent:
+                continue
+            limit = self._threshold(job, db.conn)
+            if limit is not None and now - run.started_at > limit:
+                self.slow_sent.add(run.id)
+                with db.transaction() as conn:
+                    self._enqueue(conn, job, run, ["slow"], now)
+
+    def _threshold(self, job: Job, conn: sqlite3.Connection) -> float | None:
+        if isinstance(job.slow_after, float):
+            return job.slow_after
+        cached = self._thresholds.get(job.name)
+        if cached and time.monotonic() - cached[0] < 60:
+            return cached[1]
+        factor = float(str(job.slow_after)[4:])
+        durations = [r.duration_s for r in ledger.recent_outcomes(conn, job.name, 100)
+                     if r.status == RunStatus.SUCCEEDED and r.duration_s is not None]
+        limit = None
+        if len(durations) >= 5:
+            ordered = sorted(durations)
+            limit = factor * ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        self._thresholds[job.name] = (time.monotonic(), limit)
+        return limit

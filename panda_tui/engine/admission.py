@@ -1,0 +1,65 @@
+"""The one admission rule: may this run start now? Pure, so every policy is tested alone.
+
+Used wherever a run could start: a slot that comes due, a manual trigger, a catch-up slot, a retry that
+comes due, and the head of a job's queue when a run ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from panda_tui.config import Job
+from panda_tui.store.ledger import Trigger
+
+
+class Action(StrEnum):
+    START = "start"
+    QUEUE = "queue"  # wait in the job's queue (or stay at its head)
+    REPLACE = "replace"  # stop the active runs; this one starts when they have ended
+    SKIP = "skip"  # record the run skipped, with the reason
+
+
+@dataclass(frozen=True)
+class Admission:
+    action: Action
+    reason: str | None = None
+
+
+def admit(job: Job, *, active: Sequence[int], queued: int, paused: bool, trigger: str,
+          accepted: bool = False, head: bool = False, in_order: bool = False) -> Admission:
+    """Decide for one candidate run of `job`.
+
+    active: ids of the job's runs in progress; queued: how many wait in its queue besides the candidate.
+    accepted: the run was accepted earlier (a retry that came due, or the head of the queue): a pause
+    holds it until resume instead of skipping it. head: it is the head of the job's queue, so it waits for
+    room instead of being skipped. in_order: catch-up "all" runs missed slots one after another, whatever
+    the concurrency policy. A paused job starts nothing but a manual trigger."""
+    if paused and trigger != Trigger.MANUAL:
+        return Admission(Action.QUEUE, "paused") if accepted or head else Admission(Action.SKIP, "paused")
+    ids = ", ".join(map(str, active))
+    room = not active or (job.concurrency == "allow" and len(active) < job.max_concurrent)
+    if head:
+        return Admission(Action.START) if room else Admission(Action.QUEUE, f"behind run {ids}")
+    if in_order:
+        return Admission(Action.START) if not active and not queued else Admission(Action.QUEUE, "in order")
+    if not active:
+        if queued and job.concurrency == "queue":
+            return _queue(job, queued, "behind the queue")
+        return Admission(Action.START)
+    if room:
+        return Admission(Action.START)
+    if job.concurrency == "allow":
+        return Admission(Action.SKIP, f"overlap: max_concurrent {job.max_concurrent} reached (runs {ids})")
+    if job.concurrency == "queue":
+        return _queue(job, queued, f"behind run {ids}")
+    if job.concurrency == "replace":
+        return Admission(Action.REPLACE, f"replaces run {ids}")
+    return Admission(Action.SKIP, f"overlap: run {ids} still running")
+
+
+def _queue(job: Job, queued: int, where: str) -> Admission:
+    if queued >= job.queue_max:
+        return Admission(Action.SKIP, f"queue full ({job.queue_max} waiting)")
+    return Admission(Action.QUEUE, where)

@@ -1,0 +1,33 @@
+"""Where the running config comes from: jobs.toml (and the secrets file named with it), watched for changes."""
+
+from __future__ import annotations
+
+import os
+
+from panda_tui.config import Config, load_config
+
+
+class ConfigSource:
+    def __init__(self, path: str, secrets_file: str | None = None, watch: bool = True):
+        self.path = path
+        self.secrets_file = secrets_file  # `daemon --secrets-file`: kept for every reload
+        self.watch = watch
+        self._stamp = _stamp(path)
+
+    def changed(self) -> bool:
+        """Whether the file changed since the last load (cheap: one stat)."""
+        return self.watch and _stamp(self.path) != self._stamp
+
+    def load(self) -> Config:
+        """Read and validate the file; raises ConfigError. The stamp moves on either way, so a broken file
+        is reported once, not on every look."""
+        self._stamp = _stamp(self.path)
+        return load_config(self.path, self.secrets_file)
+
+
+def _stamp(path: str) -> tuple[float, int, int] | None:
+    try:
+        info = os.stat(path)
+        return (info.st_mtime, info.st_size, info.st_ino)
+    except OSError:
+        return None

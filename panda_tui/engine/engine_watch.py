@@ -1,0 +1,41 @@
+"""Whether each Docker engine the jobs use answers, kept in the store for consoles and `status`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+
+from panda_tui.clock import Clock
+from panda_tui.runners.registry import Runners
+from panda_tui.store import state
+from panda_tui.store.db import Database
+
+
+class EngineWatch:
+    def __init__(self, db: Database, runners: Runners, clock: Clock, report: Callable[..., None]):
+        self.db = db
+        self.runners = runners
+        self.clock = clock
+        self.report = report
+        self._task: asyncio.Task | None = None
+
+    def poke(self, hosts: Iterable[str | None]) -> None:
+        """Start a check unless one is still under way: a hung engine never piles checks up."""
+        hosts = set(hosts)
+        if hosts and (self._task is None or self._task.done()):
+            self._task = asyncio.ensure_future(self._check(hosts))
+
+    async def _check(self, hosts: set[str | None]) -> None:
+        status = await asyncio.to_thread(self.runners.engine_status, hosts)
+        previous = state.get_meta(self.db.conn, "engines", {})
+        if status != {k: {"up": v.get("up"), "error": v.get("error")} for k, v in previous.items()}:
+            for host, info in status.items():
+                self.report("engine_up" if info["up"] else "engine_down", host=host, error=info["error"])
+        now = self.clock.now()
+        with self.db.transaction() as conn:
+            state.put_meta(conn, "engines", {k: {**v, "checked_at": now} for k, v in status.items()}, now)
+
+    async def close(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)

@@ -1,0 +1,84 @@
+"""When each job fires next, and when each waiting retry is due: two heaps, no SQL.
+
+A job's entries carry a generation: a reload that changes the job bumps it, so stale entries are dropped
+when they surface instead of being searched for and removed.
+"""
+
+from __future__ import annotations
+
+import heapq
+import zlib
+from collections import defaultdict
+from datetime import datetime, timezone
+
+from panda_tui.config import Job
+
+MAX_SLOTS_SCANNED = 10_000
+
+
+def offset(job: Job) -> float:
+    """A stable per-job jitter offset in [0, jitter): the same on every start of every scheduler."""
+    if not job.jitter:
+        return 0.0
+    return (zlib.crc32(job.name.encode()) % 10_000) / 10_000 * job.jitter
+
+
+def slots_until(job: Job, after: float, now: float) -> list[float]:
+    """The job's slots after `after` whose (jittered) fire time has passed by `now`, oldest first, bounded."""
+    slots: list[float] = []
+    shift = offset(job)
+    for t in job.schedule.iter_after(_dt(after)):
+        if t.timestamp() + shift > now or len(slots) >= MAX_SLOTS_SCANNED:
+            break
+        slots.append(t.timestamp())
+    return slots
+
+
+class Timeline:
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, str, int, float]] = []  # (fire instant, job, generation, slot)
+        self._gen: dict[str, int] = defaultdict(int)
+        self._retries: list[tuple[float, int]] = []  # (due, run id)
+        self.last_slot: dict[str, float] = {}  # the newest slot handled per job, this process
+
+    def plan(self, job: Job, after: float) -> None:
+        """Queue the job's first slot after `after` (nothing for a disabled job)."""
+        if not job.enabled:
+            return
+        slot = job.schedule.next_after(_dt(after))[0].timestamp()
+        heapq.heappush(self._heap, (slot + offset(job), job.name, self._gen[job.name], slot))
+
+    def replan(self, name: str, job: Job | None, now: float) -> None:
+        """The job changed or went away: forget its pending slot, plan the new one."""
+        self._gen[name] += 1
+        if job is not None:
+            self.plan(job, self.last_slot.get(name, now))
+
+    def pop_due(self, now: float) -> tuple[str, float] | None:
+        """The next (job name, slot) whose fire time has come, skipping stale entries."""
+        while self._heap and self._heap[0][0] <= now:
+            _, name, gen, slot = heapq.heappop(self._heap)
+            if gen == self._gen[name]:
+                return name, slot
+        return None
+
+    def add_retry(self, due: float, run_id: int) -> None:
+        heapq.heappush(self._retries, (due, run_id))
+
+    def pop_due_retries(self, now: float) -> list[int]:
+        due = []
+        while self._retries and self._retries[0][0] <= now:
+            due.append(heapq.heappop(self._retries)[1])
+        return due
+
+    def next_at(self) -> float | None:
+        """The earliest instant anything is due."""
+        heads = [h[0][0] for h in (self._heap, self._retries) if h]
+        return min(heads) if heads else None
+
+    def clear(self) -> None:
+        self._heap.clear()
+
+
+def _dt(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, timezone.utc)

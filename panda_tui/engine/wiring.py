@@ -1,0 +1,67 @@
+"""The one place the engine is put together, for the daemon, an embedded console and `panda-tui run`
+alike: each part is handed what it needs, and its cleanup is registered on the scheduler's exit stack."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from panda_tui.alerts.alerter import Alerter
+from panda_tui.clock import Clock, SystemClock
+from panda_tui.config import Config, Job
+from panda_tui.engine.config_source import ConfigSource
+from panda_tui.engine.engine_watch import EngineWatch
+from panda_tui.engine.events import DecisionLog, EventLog
+from panda_tui.engine.execution import RunContext
+from panda_tui.engine.ownership import Ownership
+from panda_tui.engine.scheduler import Scheduler
+from panda_tui.runners import keeper
+from panda_tui.runners.registry import Runners
+from panda_tui.secrets import Redactor, available, resolve
+from panda_tui.store.db import Database, db_id
+from panda_tui.store.ledger import Ledger, Run
+from panda_tui.store.logs import LogWriter, RunLog
+
+Tee = Callable[[str, str], None]
+
+
+def build(config: Config, db_path: str, *, role: str = "daemon", clock: Clock | None = None,
+          events: EventLog | None = None, runners: Runners | None = None, watch_config: bool = True,
+          secrets_file: str | None = None, tee: Tee | None = None) -> Scheduler:
+    """A scheduler on `db_path`, not yet started: acquire(), start() and run() are the caller's."""
+    clock = clock or SystemClock()
+    events = events or EventLog()
+    db = Database(db_path)
+    ident = db_id(db.conn)
+    writer = LogWriter(db_path, lock=db.lock)
+    ledger = Ledger(db, on_error=lambda who, exc: events.emit(
+        "subscriber_error", subscriber=who, error=f"{type(exc).__name__}: {exc}"))
+    ledger.subscribe(DecisionLog(events).on_change)
+    runners = runners or Runners(ident, keeper.runs_dir(db_path))
+
+    def open_sink(run: Run, job: Job, redact: Redactor, resume: dict | None) -> RunLog:
+        return RunLog(writer, run.id, redact=redact or None, max_lines=job.log_max_lines,
+                      max_bytes=job.log_max_bytes, tee=tee, **(resume or {}))
+
+    ctx = RunContext(
+        ledger=ledger, clock=clock, runners=runners, open_sink=open_sink,
+        secrets=lambda job: resolve(job, available(sched.config)),
+        labels=lambda job, run: {"panda.job": job.name, "panda.run_id": str(run.id), "panda.db": ident},
+        report=events.emit)
+    ownership = Ownership(db, clock, role)
+    sched = Scheduler(config, ctx, ownership, events, ConfigSource(config.path, secrets_file, watch_config),
+                      EngineWatch(db, runners, clock, events.emit))
+    alerter = Alerter(lambda: sched.config, clock)
+    ledger.subscribe_in_transaction(alerter.on_change)
+    sched.exits.callback(db.close)
+    sched.exits.callback(ownership.release)
+    sched.exits.push_async_callback(asyncio.to_thread, writer.close)
+    sched.on_start.append(lambda exits: _start_delivery(db, sched, clock, events, alerter, exits))
+    return sched
+
+
+async def _start_delivery(db: Database, sched: Scheduler, clock: Clock, events: EventLog, alerter: Alerter,
+                          exits) -> None:
+    from panda_tui.alerts.delivery import Deliverer, start_delivery
+    deliverer = Deliverer(db, lambda: sched.config, clock, None, events.emit, on_pass=lambda: alerter.check_slow(db))
+    await start_delivery(deliverer, exits)

@@ -1,0 +1,276 @@
+"""The runs ledger: one row per expected or actual run. Statuses only move forward, and every change is
+announced to subscribers (alerts, the decision log), so no reaction to a run can be forgotten."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from enum import StrEnum
+
+from panda_tui.store.db import Database
+
+
+class RunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    KILLED = "killed"
+    SKIPPED = "skipped"
+    MISSED = "missed"
+    LOST = "lost"
+
+
+class Trigger(StrEnum):
+    SCHEDULE = "schedule"
+    MANUAL = "manual"
+    RETRY = "retry"
+    CATCHUP = "catchup"
+    EXTERNAL = "external"  # `panda-tui exec`: a run started by someone else's scheduler (cron)
+
+
+S = RunStatus
+# Tuples in a fixed order: their SQL form must match the partial indexes' WHERE clauses exactly.
+ACTIVE = (S.QUEUED, S.RUNNING)
+FINAL = (S.SUCCEEDED, S.FAILED, S.TIMED_OUT, S.KILLED, S.SKIPPED, S.MISSED, S.LOST)
+BAD = (S.FAILED, S.TIMED_OUT, S.KILLED, S.LOST)  # it ran, or should have, and went wrong
+GONE = (S.MISSED, S.LOST)  # a slot that left no result
+TROUBLE = (S.FAILED, S.TIMED_OUT, S.KILLED, S.LOST, S.MISSED)  # what alerts and `status` call trouble
+HAS_LOGS = (S.RUNNING, S.SUCCEEDED, S.FAILED, S.TIMED_OUT, S.KILLED, S.LOST)
+
+
+def sql_in(statuses: tuple[str, ...]) -> str:
+    """`('a', 'b')`, for IN clauses a partial index can match (bound parameters cannot)."""
+    return "(" + ", ".join(f"'{s}'" for s in statuses) + ")"
+
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    job: str
+    scheduled_at: float
+    attempt: int
+    trigger: str
+    status: RunStatus
+    queued_at: float | None = None
+    not_before: float | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    duration_s: float | None = None
+    exit_code: int | None = None
+    reason: str | None = None
+    runner: str | None = None
+    runner_ref: str | None = None
+    engine: str | None = None
+    out_lines: int = 0
+    err_lines: int = 0
+    log_lines: int = 0
+    log_bytes: int = 0
+    log_dropped: int = 0
+    logs_pruned: int = 0
+
+    @property
+    def lateness(self) -> float | None:
+        return None if self.started_at is None else self.started_at - self.scheduled_at
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    def as_dict(self) -> dict:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["status"] = str(self.status)
+        out["lateness_s"] = self.lateness
+        return out
+
+
+COLUMNS = ", ".join(f.name for f in fields(Run))
+
+
+def _run(row) -> Run | None:
+    if not row:
+        return None
+    return Run(*row[:5], RunStatus(row[5]), *row[6:])
+
+
+@dataclass(frozen=True)
+class RunChanged:
+    """A run's status changed. `previous` is None for a new row."""
+    run: Run
+    previous: RunStatus | None
+
+
+InTransaction = Callable[[RunChanged, sqlite3.Connection], None]
+AfterCommit = Callable[[RunChanged], None]
+
+
+class Ledger:
+    """The one writer of run statuses. Each change is announced twice: inside its transaction, to
+    subscribers whose rows must commit with it (the alerts' outbox), and after the commit, to those that
+    report it (the decision log, the scheduler's own bookkeeping)."""
+
+    def __init__(self, db: Database, on_error: Callable[[str, BaseException], None] | None = None):
+        self.db = db
+        self.conn = db.conn
+        self.on_error = on_error  # a subscriber that fails is reported, and never undoes the change
+        self._within: list[InTransaction] = []
+        self._after: list[AfterCommit] = []
+        self._changes: list[RunChanged] = []
+
+    def subscribe(self, fn: AfterCommit) -> None:
+        self._after.append(fn)
+
+    def subscribe_in_transaction(self, fn: InTransaction) -> None:
+        self._within.append(fn)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Joins an open transaction; the outermost one announces what changed within it."""
+        if self.conn.in_transaction:
+            yield self.conn
+            return
+        self._changes = []
+        try:
+            with self.db.transaction() as conn:
+                yield conn
+                announced = 0
+                while announced < len(self._changes):  # a subscriber's own changes are announced too
+                    change = self._changes[announced]
+                    announced += 1
+                    for fn in self._within:
+                        self._call(fn, change, conn)
+            changes = self._changes
+        finally:
+            self._changes = []
+        for change in changes:
+            for fn in self._after:
+                self._call(fn, change)
+
+    def _call(self, fn: Callable, *args) -> None:
+        try:
+            fn(*args)
+        except sqlite3.Error:
+            raise  # the transaction itself is broken: the caller must know
+        except Exception as exc:
+            if self.on_error is None:
+                raise
+            self.on_error(getattr(fn, "__qualname__", repr(fn)), exc)
+
+    def _announce(self, run: Run, previous: RunStatus | None) -> Run:
+        self._changes.append(RunChanged(run, previous))
+        return run
+
+    # --- verbs: each runs in the caller's transaction, or in one of its own -------------------
+    def insert(self, job: str, scheduled_at: float, *, trigger: str, now: float, attempt: int = 1,
+               status: RunStatus = S.QUEUED, reason: str | None = None, not_before: float | None = None,
+               runner: str | None = None) -> Run | None:
+        """Write a slot; None when (job, slot, attempt) is already in the ledger."""
+        finished = now if status in FINAL else None
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO runs(job, scheduled_at, attempt, trigger, status, queued_at, not_before,"
+                " finished_at, reason, runner) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (job, scheduled_at, attempt, trigger, status, now, not_before, finished, reason, runner))
+            if not cur.rowcount:
+                return None
+            run = Run(cur.lastrowid, job, scheduled_at, attempt, trigger, status, queued_at=now,
+                      not_before=not_before, finished_at=finished, reason=reason, runner=runner)
+            return self._announce(run, None)
+
+    def start(self, run_id: int, now: float) -> Run | None:
+        """queued → running; None if the run was not queued."""
+        with self.transaction() as conn:
+            row = conn.execute(f"UPDATE runs SET status='running', started_at=? WHERE id=? AND status='queued'"
+                               f" RETURNING {COLUMNS}", (now, run_id)).fetchone()
+            return self._announce(_run(row), S.QUEUED) if row else None
+
+    def finish(self, run_id: int, status: RunStatus, now: float, *, exit_code: int | None = None,
+               reason: str | None = None) -> Run | None:
+        """An active run → a final status; None if it was already final."""
+        assert status in FINAL, status
+        with self.transaction() as conn:
+            before = conn.execute("SELECT status FROM runs WHERE id=?", (run_id,)).fetchone()
+            if before is None or before[0] not in ACTIVE:
+                return None
+            row = conn.execute(
+                "UPDATE runs SET status=?, finished_at=?, exit_code=?, reason=?,"
+                " duration_s=CASE WHEN started_at IS NULL THEN NULL ELSE MAX(0, ? - started_at) END"
+                f" WHERE id=? RETURNING {COLUMNS}", (status, now, exit_code, reason, now, run_id)).fetchone()
+            return self._announce(_run(row), RunStatus(before[0]))
+
+    def skip(self, run_id: int, reason: str, now: float) -> Run | None:
+        return self.finish(run_id, S.SKIPPED, now, reason=reason)
+
+    def set_ref(self, run_id: int, runner_ref: str, engine: str | None = None) -> None:
+        """Where the run lives (container id, or pid:starttime), so a restart can find it again."""
+        with self.transaction() as conn:
+            conn.execute("UPDATE runs SET runner_ref=?, engine=COALESCE(?, engine) WHERE id=?",
+                         (runner_ref, engine, run_id))
+
+
+# --- reads: any connection, read-only ones included ------------------------------------------
+def get(conn: sqlite3.Connection, run_id: int) -> Run | None:
+    return _run(conn.execute(f"SELECT {COLUMNS} FROM runs WHERE id=?", (run_id,)).fetchone())
+
+
+def active(conn: sqlite3.Connection, job: str | None = None) -> list[Run]:
+    # the planner would rather walk a job's whole history by its job index: point it at the small one
+    sql = f"SELECT {COLUMNS} FROM runs INDEXED BY runs_active WHERE status IN {sql_in(ACTIVE)}"
+    args: tuple = ()
+    if job is not None:
+        sql += " AND job=?"
+        args = (job,)
+    return [_run(r) for r in conn.execute(sql + " ORDER BY id", args)]
+
+
+def history(conn: sqlite3.Connection, job: str, limit: int = 100, before_id: int | None = None) -> list[Run]:
+    """Newest first."""
+    if before_id is None:
+        rows = conn.execute(f"SELECT {COLUMNS} FROM runs WHERE job=? ORDER BY id DESC LIMIT ?", (job, limit))
+    else:
+        rows = conn.execute(f"SELECT {COLUMNS} FROM runs WHERE job=? AND id<? ORDER BY id DESC LIMIT ?",
+                            (job, before_id, limit))
+    return [_run(r) for r in rows]
+
+
+def latest(conn: sqlite3.Connection, job: str, statuses: tuple[str, ...] | None = None) -> Run | None:
+    if statuses:
+        row = conn.execute(f"SELECT {COLUMNS} FROM runs WHERE job=? AND status IN {sql_in(statuses)}"
+                           " ORDER BY id DESC LIMIT 1", (job,)).fetchone()
+    else:
+        row = conn.execute(f"SELECT {COLUMNS} FROM runs WHERE job=? ORDER BY id DESC LIMIT 1", (job,)).fetchone()
+    return _run(row)
+
+
+def recent_outcomes(conn: sqlite3.Connection, job: str, limit: int = 20, before_id: int | None = None) -> list[Run]:
+    """The last runs that actually ran (or should have), newest first; skipped slots left out."""
+    rows = conn.execute(
+        f"SELECT {COLUMNS} FROM runs WHERE job=? AND id<? AND status NOT IN {sql_in(ACTIVE + (S.SKIPPED,))}"
+        " ORDER BY id DESC LIMIT ?", (job, 1 << 62 if before_id is None else before_id, limit))
+    return [_run(r) for r in rows]
+
+
+def missed_since(conn: sqlite3.Connection, since: float, job: str | None = None) -> int:
+    sql = f"SELECT COUNT(*) FROM runs WHERE status IN {sql_in(GONE)} AND scheduled_at >= ?"
+    args: tuple = (since,)
+    if job is not None:
+        sql += " AND job=?"
+        args += (job,)
+    return conn.execute(sql, args).fetchone()[0]
+
+
+def last_success_finished(conn: sqlite3.Connection, job: str, before_id: int) -> float | None:
+    return conn.execute("SELECT MAX(finished_at) FROM runs WHERE job=? AND status='succeeded' AND id<?",
+                        (job, before_id)).fetchone()[0]
+
+
+def newest_paused_slot(conn: sqlite3.Connection, job: str) -> tuple[float, int] | None:
+    """(slot, highest attempt) of the newest slot skipped while the job was paused."""
+    row = conn.execute(
+        "SELECT scheduled_at, MAX(attempt) FROM runs WHERE job=? AND status='skipped' AND reason='paused'"
+        " GROUP BY scheduled_at ORDER BY scheduled_at DESC LIMIT 1", (job,)).fetchone()
+    return (row[0], row[1]) if row else None
+

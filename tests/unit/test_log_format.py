@@ -1,0 +1,35 @@
+"""Which stored lines are errors, and how a line reads on screen."""
+
+from __future__ import annotations
+
+import pytest
+
+from panda_tui.store.logs import LogLine
+from panda_tui.tui.log_format import is_error, render
+
+
+def line(text: str, stream: str = "out") -> LogLine:
+    return LogLine(1, 1, 0.0, stream, text)
+
+
+@pytest.mark.parametrize("text, stream, expected", [
+    ("anything at all", "err", True),
+    ('{"level": "error", "msg": "boom"}', "out", True),
+    ('{"severity": "CRITICAL", "message": "disk"}', "out", True),
+    ('{"level": "info", "msg": "an error count of 0"}', "out", False),  # structured: the level decides
+    ("Traceback (most recent call last):", "out", True),
+    ("backup failed: timeout", "out", True),
+    ("request timed out", "out", True),
+    ("errorless operation", "out", False),  # whole words only
+    ("all good", "out", False),
+    ("[panda] killed: killed on request", "sys", False),
+])
+def test_is_error(text, stream, expected):
+    assert is_error(line(text, stream)) is expected
+
+
+def test_json_lines_read_as_level_message_and_fields_and_marks_show_the_stream():
+    assert render(line('{"level": "warn", "msg": "slow", "ms": 900}')) == "  WARN  slow  ms=900"
+    assert render(line("oops", "err")) == "! oops"
+    assert render(line("\x1b[2Jhi", "sys")) == "# \\x1b[2Jhi"
+    assert render(line('{"level": "warn", "msg": "slow"}'), raw=True) == '  {"level": "warn", "msg": "slow"}'
