@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNIT = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 DURATION_HINT = 'a duration like "90s", "5m", "1h30m" or a number of seconds'
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # use fullmatch: `$` would admit a final newline
 
 
 def duration(value: Any) -> float:
@@ -42,6 +42,13 @@ def timezone(value: Any) -> str:
 def text(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(f"expected a string, got {type_name(value)}")
+    return no_nul(value)
+
+
+def no_nul(value: str) -> str:
+    """A NUL byte cannot reach a process's argv or environment: refuse it here, not at the first run."""
+    if "\x00" in value:
+        raise ValueError("contains a NUL byte (\\x00), which no command or environment can hold")
     return value
 
 
@@ -53,9 +60,9 @@ def non_empty_text(value: Any) -> str:
 
 def command(value: Any) -> str | tuple[str, ...]:
     if isinstance(value, str) and value.strip():
-        return value
+        return no_nul(value)
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-        return tuple(value)
+        return tuple(no_nul(v) for v in value)
     raise ValueError(
         'expected a string (run by sh -c) or a non-empty list of strings (exec form), '
         f"got {value!r}"
@@ -69,14 +76,19 @@ def str_map(value: Any) -> dict[str, str]:
     for key, val in value.items():
         if isinstance(val, bool) or not isinstance(val, (str, int, float)):
             raise ValueError(f"{key}: expected a string or number, got {type_name(val)}")
-        out[str(key)] = val if isinstance(val, str) else str(val)
+        if "\x00" in str(key) or "=" in str(key):
+            raise ValueError(f"{key!r}: a variable name cannot hold '=' or a NUL byte")
+        try:
+            out[str(key)] = no_nul(val if isinstance(val, str) else str(val))
+        except ValueError as exc:
+            raise ValueError(f"{key}: {exc}") from None
     return out
 
 
 def str_list(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError(f"expected a list of strings, got {value!r}")
-    return tuple(value)
+    return tuple(no_nul(v) for v in value)
 
 
 def env_names(value: Any) -> tuple[str, ...]:

@@ -56,3 +56,10 @@ ASCII_GLYPHS = {
 
 def glyph(word: str, ascii_only: bool = False) -> str:
     return (ASCII_GLYPHS if ascii_only else GLYPHS).get(str(word), "*" if ascii_only else "•")
+
+
+def char_boundary(data: bytes, cut: int) -> int:
+    """`cut` moved back to the start of the UTF-8 character it falls in, so no character is split."""
+    while 0 < cut < len(data) and (data[cut] & 0xC0) == 0x80:
+        cut -= 1
+    return cut

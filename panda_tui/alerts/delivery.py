@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+import sqlite3
 import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack
@@ -12,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from panda_tui.alerts import formats
 from panda_tui.clock import Clock
 from panda_tui.config import AlertTarget, Config
-from panda_tui.secrets import SecretError, available
+from panda_tui.secrets import SECRET_REF, Redactor, SecretError, available
 from panda_tui.store import outbox, state
 from panda_tui.store.db import Database
 
@@ -22,37 +24,39 @@ if TYPE_CHECKING:  # imported when something is sent: it costs 85 ms and pulls i
 POLL_EVERY = 1.0
 CONCURRENCY = 8
 PING_TIMEOUT = 10.0
-_SECRET_REF = re.compile(r"\$\{secret:([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-def resolve_headers(config: Config, headers: dict[str, str]) -> dict[str, str]:
-    """Expand ${secret:NAME}; the values live only in memory, for the request."""
-    if not any(_SECRET_REF.search(v) for v in headers.values()):
-        return dict(headers)
+def resolve_headers(config: Config, headers: dict[str, str]) -> tuple[dict[str, str], Redactor]:
+    """Expand ${secret:NAME} (the values live only in memory, for the request), and a Redactor for them:
+    an error or an answer that quotes a header must not carry its value anywhere."""
+    if not any(SECRET_REF.search(v) for v in headers.values()):
+        return dict(headers), Redactor(())
     pool = available(config)
+    used: list[str] = []
 
     def expand(match: re.Match) -> str:
         if match.group(1) not in pool:
             raise SecretError(f"header secret {match.group(1)} is not set")
+        used.append(pool[match.group(1)])
         return pool[match.group(1)]
 
-    return {k: _SECRET_REF.sub(expand, v) for k, v in headers.items()}
+    expanded = {k: SECRET_REF.sub(expand, v) for k, v in headers.items()}
+    return expanded, Redactor(used)
 
 
 async def send(client: httpx.AsyncClient, config: Config, target: AlertTarget, event: dict[str, Any]
                ) -> tuple[int | None, str | None]:
     import httpx
+    mask = Redactor(())
     try:
-        headers = resolve_headers(config, target.headers)
+        headers, mask = await asyncio.to_thread(resolve_headers, config, target.headers)
         response = await client.post(target.url, json=formats.body(target.format, event), headers=headers,
                                      timeout=target.timeout)
     except SecretError as exc:
         return None, str(exc)
     except httpx.TimeoutException:
         return None, f"no answer within {target.timeout:g}s"
-    except httpx.HTTPError as exc:
-        return None, f"{type(exc).__name__}: {exc}"[:300]
-    return response.status_code, None if response.is_success else response.text[:200]
+    except Exception as exc:  # httpx's own, or a header it refuses: its words may quote the header
+        return None, mask(f"{type(exc).__name__}: {exc}")[:300]
+    return response.status_code, None if response.is_success else mask(response.text)[:200]
 
 
 async def ping(client: httpx.AsyncClient, url: str, params: dict | None = None) -> tuple[int | None, str | None]:
@@ -61,7 +65,7 @@ async def ping(client: httpx.AsyncClient, url: str, params: dict | None = None) 
         response = await client.get(url, params=params, timeout=PING_TIMEOUT)
     except httpx.TimeoutException:
         return None, f"no answer within {PING_TIMEOUT:g}s"
-    except httpx.HTTPError as exc:
+    except Exception as exc:
         return None, f"{type(exc).__name__}: {exc}"[:300]
     return response.status_code, None if response.is_success else response.text[:200]
 
@@ -83,14 +87,21 @@ class Deliverer:
         self._inflight: set[tuple] = set()  # (job, target) streams being delivered
         self._tasks: set[asyncio.Task] = set()
         self._last_heartbeat = 0.0
+        self._last_trouble: str | None = None
 
     async def run(self) -> None:
         while True:
             try:
                 self.tick()
             except Exception as exc:  # delivery trouble must never stop the scheduler
-                self.report("alert_error", error=f"{type(exc).__name__}: {exc}")
+                self._trouble(f"{type(exc).__name__}: {exc}")
             await asyncio.sleep(POLL_EVERY)
+
+    def _trouble(self, error: str) -> None:
+        """Said once, not once a second, while the same trouble lasts."""
+        if error != self._last_trouble:
+            self._last_trouble = error
+            self.report("alert_error", error=error)
 
     def tick(self) -> None:
         if self.on_pass is not None:
@@ -148,16 +159,21 @@ class Deliverer:
                 else:
                     status, error = await send(self.client, config, target, item.payload)
             elapsed = time.monotonic() - started
-        with self.db.transaction() as conn:
-            outbox.record(conn, item, self.clock.now(), status, error, elapsed)
+        try:
+            with self.db.transaction() as conn:
+                outbox.record(conn, item, self.clock.now(), status, error, elapsed)
+        except sqlite3.Error as exc:  # it stays due, and is sent again once the store can record it
+            self._trouble(f"cannot record an alert's delivery: {exc}")
+            return False
         self.report("alert", item.job, item.run_id, alert=item.event, target=item.target, status=status, error=error)
         return status is not None and 200 <= status < 300
 
     async def _scheduler_heartbeat(self, url: str) -> None:
         status, error = await ping(self.client, url)
         now = self.clock.now()
-        with self.db.transaction() as conn:
-            state.put_meta(conn, "scheduler_heartbeat", {"at": now, "status": status, "error": error}, now)
+        with contextlib.suppress(sqlite3.Error):
+            with self.db.transaction() as conn:
+                state.put_meta(conn, "scheduler_heartbeat", {"at": now, "status": status, "error": error}, now)
 
     async def close(self) -> None:
         for task in list(self._tasks):

@@ -5,14 +5,13 @@ from __future__ import annotations
 import click
 
 from panda_tui import __version__
-from panda_tui.cli.common import config_option, db_option
+from panda_tui.cli.common import group_options
 from panda_tui.cli.config_cmds import next_cmd, validate
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="panda-tui")
-@config_option
-@db_option
+@group_options
 @click.option("--read-only", is_flag=True, help="Open the console without any key that acts.")
 @click.pass_context
 def main(ctx: click.Context, config_path: str, db_path: str | None, read_only: bool) -> None:

@@ -22,15 +22,30 @@ def safe_lines(text: str) -> str:
     return "\n".join(safe(line) for line in text.splitlines())
 
 
-def config_option(fn: Callable) -> Callable:
-    return click.option("--config", "config_path", envvar="PANDA_CONFIG", default="jobs.toml",
-                        show_default=True, type=click.Path(dir_okay=True),
-                        help="The jobs file (or set PANDA_CONFIG).")(fn)
+def config_option(fn: Callable, top: bool = False) -> Callable:
+    """On the group (`panda-tui --config A cmd`) or on a command (`panda-tui cmd --config A`): the
+    command's own wins, then the group's, then PANDA_CONFIG, then ./jobs.toml."""
+    return click.option("--config", "config_path", envvar="PANDA_CONFIG" if top else None,
+                        default="jobs.toml" if top else None, show_default=top, type=click.Path(dir_okay=True),
+                        help="The jobs file (or set PANDA_CONFIG)." if top else "The jobs file.")(fn)
 
 
-def db_option(fn: Callable) -> Callable:
-    return click.option("--db", "db_path", envvar="PANDA_DB", default=None, type=click.Path(),
-                        help=f"The SQLite store (or set PANDA_DB). Default: {default_db_path()}")(fn)
+def db_option(fn: Callable, top: bool = False) -> Callable:
+    return click.option("--db", "db_path", envvar="PANDA_DB" if top else None, default=None, type=click.Path(),
+                        help=(f"The SQLite store (or set PANDA_DB). Default: {default_db_path()}" if top
+                              else "The SQLite store."))(fn)
+
+
+def group_options(fn: Callable) -> Callable:
+    return config_option(db_option(fn, top=True), top=True)
+
+
+def _from_group(kwargs: dict) -> None:
+    """Fill --config/--db a command was not given from the group's (which already read the environment)."""
+    root = click.get_current_context().find_root()
+    for key, fallback in (("config_path", "jobs.toml"), ("db_path", None)):
+        if key in kwargs and kwargs[key] is None:
+            kwargs[key] = root.params.get(key) or fallback
 
 
 def common(fn: Callable) -> Callable:
@@ -38,6 +53,7 @@ def common(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        _from_group(kwargs)
         try:
             return fn(*args, **kwargs)
         except ConfigError as exc:

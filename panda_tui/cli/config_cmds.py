@@ -42,8 +42,16 @@ def next_cmd(config_path: str, db_path: str | None, job: str, count: int, after:
     require_job(config, job)
     spec = config.jobs[job]
     start = parse_instant(after, spec.tz) if after else datetime.now(timezone.utc)
-    for t in spec.schedule.next_after(start, count):
-        click.echo(to_local(t, spec.tz).isoformat())
+    shown = 0
+    try:
+        for t in spec.schedule.iter_after(start):
+            if shown == count:
+                return
+            click.echo(to_local(t, spec.tz).isoformat())
+            shown += 1
+    except (OverflowError, ValueError):
+        fail(f"{'no' if not shown else 'no further'} fire time of {job} after {start:%Y-%m-%dT%H:%M:%SZ}: "
+             "the calendar ends at the year 9999", 2)
 
 
 def parse_instant(text: str, tz: str = "UTC") -> datetime:
@@ -55,5 +63,8 @@ def parse_instant(text: str, tz: str = "UTC") -> datetime:
     if value.tzinfo is None:
         from zoneinfo import ZoneInfo
         value = value.replace(tzinfo=ZoneInfo(tz))
-    return value.astimezone(timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        fail(f"--after/--at: {text!r} is out of the calendar's range", 2)
 

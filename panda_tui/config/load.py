@@ -9,7 +9,9 @@ from dataclasses import fields as dc_fields
 from typing import Any, Callable
 
 from panda_tui import fields as f
-from panda_tui.config.model import AlertTarget, Config, Job, SchedulerSettings
+from panda_tui.files import FileRefused, read_regular
+from panda_tui.config.model import (AlertFormat, AlertTarget, Catchup, Concurrency, Config, Job, Pull,
+                                    SchedulerSettings, choices)
 from panda_tui.schedule import parse_schedule
 
 Parser = Callable[[Any], Any]
@@ -24,12 +26,12 @@ JOB_FIELDS: dict[str, Parser] = {
     "kill_grace": f.duration,
     "env": f.str_map,
     "secrets": f.env_names,
-    "concurrency": f.choice("forbid", "allow", "replace", "queue"),
+    "concurrency": f.choice(*choices(Concurrency)),
     "max_concurrent": f.int_range(1, 1000),
     "queue_max": f.int_range(1, 10_000),
     "retries": f.int_range(0, 100),
     "retry_delay": f.duration,
-    "catchup": f.choice("none", "latest", "all"),
+    "catchup": f.choice(*choices(Catchup)),
     "starting_deadline": f.duration,
     "jitter": f.duration,
     "enabled": f.boolean,
@@ -39,7 +41,7 @@ JOB_FIELDS: dict[str, Parser] = {
     "mem_limit": f.non_empty_text,
     "cpus": f.cpus,
     "volumes": f.str_list,
-    "pull": f.choice("missing", "always", "never"),
+    "pull": f.choice(*choices(Pull)),
     "docker_host": f.non_empty_text,
     "log_max_lines": f.int_range(1, 100_000_000),
     "log_max_bytes": f.byte_size,
@@ -53,7 +55,7 @@ JOB_FIELDS: dict[str, Parser] = {
 DEFAULTS_ONLY: dict[str, Parser] = {"secrets_file": f.non_empty_text}
 ALERT_FIELDS: dict[str, Parser] = {
     "url": f.url,
-    "format": f.choice("slack", "json"),
+    "format": f.choice(*choices(AlertFormat)),
     "headers": f.str_map,
     "on": f.str_list,
     "timeout": f.duration,
@@ -62,6 +64,8 @@ ALERT_EVENTS = ("started", "succeeded", "failed", "timed_out", "missed", "lost",
                 "recovered", "slow", "fast", "killed", "skipped")
 SCHEDULER_FIELDS: dict[str, Parser] = {"heartbeat": f.url, "heartbeat_every": f.duration}
 TOP_LEVEL = ("defaults", "jobs", "alerts", "scheduler")
+MAX_BYTES = 10 * 1024 * 1024  # jobs.toml
+MAX_JOBS = 10_000
 
 
 class ConfigError(Exception):
@@ -80,12 +84,11 @@ def load_config(path: str, secrets_file: str | None = None) -> Config:
 
 def _read_toml(path: str, label: str) -> dict[str, Any]:
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        raw = read_regular(path, MAX_BYTES)
     except FileNotFoundError:
         raise ConfigError([f"{path}: file not found (create one with `panda-tui init {path}`)"]) from None
-    except IsADirectoryError:
-        raise ConfigError([f"{path}: is a directory, expected a jobs.toml file"]) from None
+    except FileRefused as exc:
+        raise ConfigError([f"{path}: {exc}"]) from None
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
     try:
@@ -110,6 +113,8 @@ def build_config(data: dict[str, Any], path: str, secrets_file: str | None = Non
     scheduler = _load_scheduler(_table(data, "scheduler", label, errors), label, errors)
     default_values = _check_fields(defaults, {**JOB_FIELDS, **DEFAULTS_ONLY}, f"{label}: [defaults]", errors)
     jobs_table = _table(data, "jobs", label, errors)
+    if len(jobs_table) > MAX_JOBS:
+        raise ConfigError([f"{label}: {len(jobs_table)} jobs; one scheduler runs at most {MAX_JOBS:,}"])
     if not jobs_table and not errors:
         errors.append(f"{label}: no jobs: add a [jobs.NAME] table with a schedule and a command or image")
     jobs: dict[str, Job] = {}
@@ -124,7 +129,7 @@ def build_config(data: dict[str, Any], path: str, secrets_file: str | None = Non
     if sfile and not os.path.isabs(sfile):
         sfile = os.path.join(os.path.dirname(os.path.abspath(path)), sfile)
     return Config(path=path, jobs=jobs, alerts=alerts, scheduler=scheduler,
-                  secrets_file=sfile, warnings=tuple(warnings))
+                  secrets_file=sfile, warnings=tuple(warnings), data=data)
 
 
 def _table(data: dict[str, Any], key: str, label: str, errors: list[str]) -> dict[str, Any]:
@@ -155,7 +160,7 @@ def _load_job(name: str, raw: Any, defaults: dict[str, Any], alert_names: set[st
               label: str, errors: list[str]) -> Job | None:
     where = f'{label}: job "{_printable(name)}"'
     start = len(errors)
-    if not f.NAME_PATTERN.match(name):
+    if not f.NAME_PATTERN.fullmatch(name):
         errors.append(f"{where}: name: expected 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit")
     if not isinstance(raw, dict):
         errors.append(f"{where}: expected a table [jobs.{_printable(name)}], got {f.type_name(raw)}")

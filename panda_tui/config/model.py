@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
 
 from panda_tui.schedule import Schedule
+
+Concurrency = Literal["forbid", "allow", "replace", "queue"]
+Catchup = Literal["none", "latest", "all"]
+Pull = Literal["missing", "always", "never"]
+AlertFormat = Literal["slack", "json"]
+
+
+def choices(kind) -> tuple[str, ...]:
+    """The words a Literal type allows, for validation and for messages."""
+    return get_args(kind)
 
 
 @dataclass(frozen=True)
@@ -18,12 +29,12 @@ class Job:
     kill_grace: float = 10.0  # SIGTERM, then this long, then SIGKILL
     env: dict[str, str] = field(default_factory=dict)
     secrets: tuple[str, ...] = ()
-    concurrency: str = "forbid"  # forbid | allow | replace | queue
+    concurrency: Concurrency = "forbid"  # a new run while one is active: skip it, allow it, replace, queue
     max_concurrent: int = 1
     queue_max: int = 10
     retries: int = 0
     retry_delay: float = 30.0
-    catchup: str = "latest"  # none | latest | all
+    catchup: Catchup = "latest"  # slots missed while no scheduler ran: none, the newest, all (up to 100)
     starting_deadline: float = 600.0
     jitter: float = 0.0
     enabled: bool = True
@@ -33,7 +44,7 @@ class Job:
     mem_limit: str | None = None
     cpus: float | None = None
     volumes: tuple[str, ...] = ()
-    pull: str = "missing"  # missing | always | never
+    pull: Pull = "missing"  # when to pull the image
     docker_host: str | None = None
     log_max_lines: int = 50_000
     log_max_bytes: int = 20 * 1024 * 1024
@@ -57,7 +68,7 @@ class Job:
 class AlertTarget:
     name: str
     url: str
-    format: str = "json"  # slack | json
+    format: AlertFormat = "json"  # slack: one line of text; json: the whole event
     headers: dict[str, str] = field(default_factory=dict)
     on: tuple[str, ...] = ("failed", "timed_out", "missed", "lost", "recovered")
     timeout: float = 10.0
@@ -77,3 +88,4 @@ class Config:
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     secrets_file: str | None = None
     warnings: tuple[str, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # the parsed TOML it came from

@@ -19,8 +19,8 @@ class ConfigSource:
         return self.watch and _stamp(self.path) != self._stamp
 
     def load(self) -> Config:
-        """Read and validate the file; raises ConfigError. The stamp moves on either way, so a broken file
-        is reported once, not on every look."""
+        """Read and validate the file (blocking: call it off the loop); raises ConfigError. The stamp moves
+        on either way, so a broken file is reported once, not on every look."""
         self._stamp = _stamp(self.path)
         return load_config(self.path, self.secrets_file)
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+import sqlite3
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -11,7 +14,10 @@ from panda_tui.config import Config
 from panda_tui.engine.events import EventLog
 from panda_tui.engine.ownership import LeaseHeld
 from panda_tui.engine.scheduler import Scheduler
+from panda_tui.engine.store_health import StoreFailed
 from panda_tui.engine.wiring import build
+
+STORE_FAILED = 4  # the exit code when the store can no longer be written
 
 
 def _prepare_loop(loop: asyncio.AbstractEventLoop) -> None:
@@ -29,7 +35,7 @@ async def run_headless(config: Config, db_path: str, events: EventLog, standby: 
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, lambda: sched.reload("SIGHUP"))
+    loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(sched.reload("SIGHUP")))
     try:
         if standby and not await _wait_for_lease(sched, stop, events):
             await sched.shutdown()
@@ -39,6 +45,14 @@ async def run_headless(config: Config, db_path: str, events: EventLog, standby: 
         events.emit("refused", error=str(exc))
         await sched.shutdown()
         raise
+    except (StoreFailed, sqlite3.Error) as exc:
+        # Nothing can be recorded any more: stop at once, leaving runs as they are. The service manager
+        # starts a new scheduler, which re-attaches them once the store can be written.
+        events.emit("store_failed", error=str(exc))
+        print(f"error: {exc}; stopping so that the service manager restarts the scheduler", file=sys.stderr)
+        with contextlib.suppress(Exception):
+            await sched.exits.aclose()
+        return STORE_FAILED
     return 3 if sched.lease_lost else 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable, Iterable
 
 from panda_tui.clock import Clock
@@ -32,8 +33,11 @@ class EngineWatch:
             for host, info in status.items():
                 self.report("engine_up" if info["up"] else "engine_down", host=host, error=info["error"])
         now = self.clock.now()
-        with self.db.transaction() as conn:
-            state.put_meta(conn, "engines", {k: {**v, "checked_at": now} for k, v in status.items()}, now)
+        try:
+            with self.db.transaction() as conn:
+                state.put_meta(conn, "engines", {k: {**v, "checked_at": now} for k, v in status.items()}, now)
+        except sqlite3.Error:
+            pass  # a full disk: the next check writes it (the scheduler reports the store's trouble)
 
     async def close(self) -> None:
         if self._task is not None and not self._task.done():

@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import IO, Any
 
 from panda_tui.store.ledger import RunChanged, RunStatus, Trigger
@@ -20,6 +21,7 @@ class EventLog:
         self.stream = stream
         self.recent: deque[dict[str, Any]] = deque(maxlen=keep)
         self._lock = threading.Lock()
+        self.redact: Callable[[str], str] | None = None  # masks every secret the running config can reach
 
     def emit(self, event: str, job: str | None = None, run_id: int | None = None, **fields: Any) -> None:
         record = {"ts": round(time.time(), 3), "event": event}
@@ -28,6 +30,8 @@ class EventLog:
         if run_id is not None:
             record["run_id"] = run_id
         record.update(fields)
+        if self.redact is not None:
+            record = {key: _masked(value, self.redact) for key, value in record.items()}
         self.recent.append(record)
         if self.stream is not None:
             line = json.dumps(record, default=str)
@@ -37,6 +41,14 @@ class EventLog:
                     self.stream.flush()
                 except (OSError, ValueError):
                     pass
+
+
+def _masked(value: Any, redact: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, (list, tuple)):
+        return [_masked(item, redact) for item in value]
+    return value
 
 
 def stdout_log() -> EventLog:

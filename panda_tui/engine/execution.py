@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from panda_tui.config import Job
 from panda_tui.clock import Clock
+from panda_tui.engine.store_health import FAILED, StoreHealth
 from panda_tui.runners.base import Attempt, Handle, Outcome, RunnerError
 from panda_tui.runners.registry import Runners
 from panda_tui.schedule import human_duration
@@ -34,6 +35,7 @@ class RunContext:
     open_sink: Callable[[Run, Job, Redactor, dict | None], RunLog]  # (run, job, redact, resume counters)
     labels: Callable[[Job, Run], dict[str, str]]
     report: Callable[..., None]  # decision-log lines that are not status changes
+    store: StoreHealth  # writes a full disk refuses are kept and made later
 
 
 class Execution:
@@ -48,6 +50,7 @@ class Execution:
         self.kill_reason: str | None = None
         self.timed_out = False
         self._noted = False  # the log already says why the run was stopped
+        self.redact = Redactor(())
         self._stop_requested = asyncio.Event()
         self.task: asyncio.Task | None = None
 
@@ -62,25 +65,30 @@ class Execution:
 
     async def start_new(self) -> None:
         ctx = self.ctx
-        try:
-            secrets = ctx.secrets(self.job)
+        try:  # the secrets file is read off the loop, and only for a job that has secrets
+            secrets = await asyncio.to_thread(ctx.secrets, self.job) if self.job.secrets else {}
         except SecretError as exc:
             await self._record(Outcome(None, error=str(exc)), None)
             return
-        sink = ctx.open_sink(self.run, self.job, Redactor(secrets.values()), None)
+        self.redact = Redactor(secrets.values())
+        sink = ctx.open_sink(self.run, self.job, self.redact, None)
         attempt = Attempt(self.run.id, self.job, {**run_env(self.job, self.run), **secrets},
                           labels=ctx.labels(self.job, self.run), secret_values=tuple(secrets.values()))
         try:
             self.handle = await ctx.runners.for_job(self.job).start(attempt, sink)
-        except RunnerError as exc:
-            await self._record(Outcome(None, error=str(exc)), sink)
+        except Exception as exc:  # a runner's own words, or anything else: the run failed, and says why
+            why = str(exc) if isinstance(exc, RunnerError) else f"could not start: {type(exc).__name__}: {exc}"
+            await self._record(Outcome(None, error=why), sink)
             return
-        ctx.ledger.set_ref(self.run.id, self.handle.ref, self.handle.engine)
+        handle = self.handle
+        ctx.store.attempt(f"record where run {self.run.id} lives",
+                          lambda: ctx.ledger.set_ref(self.run.id, handle.ref, handle.engine), keep=True)
         await self._supervise(self.job.timeout)
 
     async def resume(self, handle: Handle) -> None:
         """Follow a run adopted after a restart; the timeout counts from its real start."""
         self.handle = handle
+        self.redact = handle.sink.redact or Redactor(())  # the values the run was started with
         now = self.ctx.clock.now()
         started = self.run.started_at or now
         await self._supervise(max(0.0, self.job.timeout - (now - started)))
@@ -106,18 +114,30 @@ class Execution:
 
     async def _record(self, outcome: Outcome, sink: RunLog | None) -> None:
         status, reason = self._verdict(outcome)
+        reason = self.redact(reason) if reason else reason  # an error may quote what it was handed
         ctx = self.ctx
         if sink is not None:
             if reason and status != RunStatus.SUCCEEDED and not self._noted:
                 sink.system(f"[panda] {status}: {reason}")
             await asyncio.to_thread(sink.close)
-        finished = ctx.ledger.finish(self.run.id, status, ctx.clock.now(), exit_code=outcome.exit_code,
-                                     reason=reason)
+        now, what = ctx.clock.now(), f"record the end of run {self.run.id}"
+
+        def write() -> Run | None:
+            return ctx.ledger.finish(self.run.id, status, now, exit_code=outcome.exit_code, reason=reason)
+
+        finished = ctx.store.attempt(what, write)
+        if finished is FAILED:  # kept until the store takes it: the run stays in flight till then
+            ctx.store.deferred.append((what, lambda: asyncio.ensure_future(self._settle(write()))))
+            return
+        await self._settle(finished)
+
+    async def _settle(self, finished: Run | None) -> None:
+        """The result is safe in the store: remove what is left of the run, and let the scheduler move on."""
         if self.handle is not None:
             try:
                 await self.handle.cleanup()
             except Exception as exc:  # cleanup is best effort; the result is already safe
-                ctx.report("cleanup_failed", self.job.name, self.run.id, error=str(exc))
+                self.ctx.report("cleanup_failed", self.job.name, self.run.id, error=str(exc))
         self.on_done(self, finished)
 
     def _verdict(self, outcome: Outcome) -> tuple[RunStatus, str | None]:

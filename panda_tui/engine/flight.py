@@ -160,18 +160,22 @@ class Flight:
         except Exception as exc:
             reason = f"internal error: {type(exc).__name__}: {exc}"
             self.events.emit("error", execution.job.name, execution.run_id, error=reason)
-            self._finished(execution, self.ledger.finish(execution.run_id, RunStatus.LOST, self.clock.now(),
-                                                         reason=reason))
+            now, what = self.clock.now(), f"record run {execution.run_id} lost"
+            self.ctx.store.attempt(what, lambda: self._finished(execution, self.ledger.finish(
+                execution.run_id, RunStatus.LOST, now, reason=reason)), keep=True)
 
     def _finished(self, execution: Execution, run: Run | None) -> None:
         name = execution.job.name
         self.active[name].pop(execution.run_id, None)
         live = self.jobs().get(name, execution.job)
-        with self.batch():
-            if run is not None and run.status in RETRYABLE and run.attempt <= live.retries:
-                self._schedule_retry(live, run)
-            logs.prune(self.ledger.conn, name, live.log_keep_runs)
-            self._drain(live)
+
+        def settle() -> None:
+            with self.batch():
+                if run is not None and run.status in RETRYABLE and run.attempt <= live.retries:
+                    self._schedule_retry(live, run)
+                logs.prune(self.ledger.conn, name, live.log_keep_runs)
+                self._drain(live)
+        self.ctx.store.attempt(f"retry or move on after run {execution.run_id}", settle, keep=True)
         self.wake()
 
     def _schedule_retry(self, job: Job, run: Run) -> None:

@@ -4,7 +4,7 @@ The verbs of the runs in flight and a way to reload are all this needs; it never
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from panda_tui.store.control import Request
@@ -23,10 +23,10 @@ class RunCommands(Protocol):
     def kill_job(self, job: str) -> str: ...
 
 
-def handle(req: Request, commands: RunCommands, reload: Callable[[str], tuple[bool, str]]) -> str:
+async def handle(req: Request, commands: RunCommands, reload: Callable[[str], Awaitable[tuple[bool, str]]]) -> str:
     """The answer to one request; RequestError when it cannot be carried out."""
     if req.kind == "reload":
-        ok, message = reload("requested")
+        ok, message = await reload("requested")
         if not ok:
             raise RequestError(f"jobs.toml refused, the last good config keeps running: {message}")
         return message

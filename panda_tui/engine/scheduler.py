@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from contextlib import AsyncExitStack
 
-from panda_tui.config import Config, Job
+from panda_tui.config import Config, ConfigError, Job
 from panda_tui.engine import catchup
 from panda_tui.engine.config_source import ConfigSource
 from panda_tui.engine.engine_watch import EngineWatch
@@ -14,6 +15,7 @@ from panda_tui.engine.execution import RunContext
 from panda_tui.engine.flight import Flight
 from panda_tui.engine.ownership import Ownership
 from panda_tui.engine.reconcile import Adopted, reconcile
+from panda_tui.engine.store_health import FAILED
 from panda_tui.engine.requests import RequestError, handle
 from panda_tui.engine.timeline import Timeline, offset, slots_until
 from panda_tui.store import control, lease, state
@@ -48,6 +50,8 @@ class Scheduler:
         self._data_version = -1
         self._timers = _Timers()
         self.on_start: list = []  # hooks given the exit stack once the lease is held (alert delivery)
+        self.on_config: list = []  # called off the loop with each config adopted (the decision log's mask)
+        self._reloading = asyncio.Lock()
 
     # --- lifecycle ----------------------------------------------------------------------
     def acquire(self) -> None:
@@ -66,6 +70,7 @@ class Scheduler:
                 self.timeline.add_retry(found.run.not_before, found.run.id)
             else:
                 self.flight.readmit(found.job, found.run)
+        await self._adopt_config(self.config, "started")
         now = self.clock.now()
         self._catch_up(now)
         stored = state.last_slots(self.conn)
@@ -93,14 +98,15 @@ class Scheduler:
     async def tick(self) -> None:
         """One pass: fire due slots and retries, take control requests, renew the lease, look around."""
         now, mono, due = self.clock.now(), self.clock.monotonic(), self._timers.due
+        self.ctx.store.retry()  # writes a full disk held back, in order, before anything new
         self._fire_due(now)
         self._start_due_retries(now)
         if due("control", mono, CONTROL_EVERY):
-            self.take_control()
+            await self.take_control()
         if due("lease", mono, lease.HEARTBEAT_EVERY):
-            self._renew_lease()
+            self.ctx.store.attempt("renew the lease", self._renew_lease)
         if due("watch", mono, WATCH_EVERY) and self.source.changed():
-            self.reload("file changed")
+            await self.reload("file changed")
         if due("engines", mono, ENGINE_CHECK_EVERY):
             self.engines.poke(job.docker_host for job in self.config.jobs.values() if job.image)
 
@@ -118,9 +124,15 @@ class Scheduler:
 
     # --- slots --------------------------------------------------------------------------
     def _fire_due(self, now: float) -> None:
-        """Every slot due now, written in one transaction: fifty jobs at :00 cost one commit, not fifty."""
+        """Every slot due now, written in one transaction: fifty jobs at :00 cost one commit, not fifty.
+        If it cannot be written, the slots wait, and are decided again once the store can be written."""
         if (next_at := self.timeline.next_at()) is None or next_at > now:
             return
+        saved = self.timeline.checkpoint()
+        if self.ctx.store.attempt("record the slots due now", lambda: self._fire_each(now)) is FAILED:
+            self.timeline.restore(saved)
+
+    def _fire_each(self, now: float) -> None:
         with self.flight.batch():
             while (due := self.timeline.pop_due(now)) is not None:
                 name, slot = due
@@ -168,27 +180,42 @@ class Scheduler:
 
     def _start_due_retries(self, now: float) -> None:
         due = self.timeline.pop_due_retries(now)
-        if due:
-            with self.flight.batch():
-                for run_id in due:
-                    self.flight.readmit_id(run_id)
+        if due and self.ctx.store.attempt("start the retries due", lambda: self._readmit(due)) is FAILED:
+            for run_id in due:
+                self.timeline.add_retry(now, run_id)
+
+    def _readmit(self, run_ids: list[int]) -> None:
+        with self.flight.batch():
+            for run_id in run_ids:
+                self.flight.readmit_id(run_id)
 
     # --- control, lease, reload ---------------------------------------------------------
-    def take_control(self) -> None:
+    async def take_control(self) -> None:
         version = self.conn.execute("PRAGMA data_version").fetchone()[0]
         if version == self._data_version:
             return
+        pending = self.ctx.store.attempt("take control requests", self._take_pending)
+        if pending is FAILED:
+            return  # they stay pending, and are taken once the store can be written
         self._data_version = version
-        with self.ledger.transaction() as conn:
-            pending = control.take_pending(conn, self.clock.now())
         for req in pending:
             try:
-                outcome, error = handle(req, self.flight, self.reload), None
+                outcome, error = await handle(req, self.flight, self.reload), None
             except RequestError as exc:
                 outcome, error = None, str(exc)
-            with self.ledger.transaction() as conn:
-                control.complete(conn, req.id, self.clock.now(), outcome, error)
+            except sqlite3.Error as exc:
+                self.ctx.store.failed(f"carry out a {req.kind} request", exc)
+                outcome, error = None, f"the store could not be written: {exc}"
+            self.ctx.store.attempt("answer a control request", lambda: self._complete(req.id, outcome, error))
             self.events.emit("control", req.job, req.run_id, kind=req.kind, outcome=outcome, error=error)
+
+    def _take_pending(self) -> list:
+        with self.ledger.transaction() as conn:
+            return control.take_pending(conn, self.clock.now())
+
+    def _complete(self, request_id: int, outcome: str | None, error: str | None) -> None:
+        with self.ledger.transaction() as conn:
+            control.complete(conn, request_id, self.clock.now(), outcome, error)
 
     def _renew_lease(self) -> None:
         if self.ownership.renew():
@@ -197,24 +224,40 @@ class Scheduler:
         self.events.emit("lease_lost", owner=self.ownership.owner, holder=self.ownership.holder())
         self.flight.kill_all("scheduler lost its lease")
 
-    def reload(self, why: str) -> tuple[bool, str]:
-        from panda_tui.config import ConfigError
+    async def reload(self, why: str) -> tuple[bool, str]:
+        """Re-read jobs.toml off the loop; a refused file leaves the running config as it is."""
+        async with self._reloading:
+            try:
+                new = await asyncio.to_thread(self.source.load)
+            except ConfigError as exc:
+                self._remember_reload(why, exc.errors)
+                self.events.emit("reload_failed", why=why, errors=exc.errors)
+                return False, "; ".join(exc.errors)
+            old = self.config
+            await self._adopt_config(new, why)
+            now = self.clock.now()
+            for name in set(old.jobs) | set(new.jobs):
+                if old.jobs.get(name) != new.jobs.get(name):
+                    self.timeline.replan(name, new.jobs.get(name), now)
+            self.events.emit("reloaded", why=why, jobs=len(new.jobs))
+            return True, f"reloaded: {len(new.jobs)} jobs"
+
+    async def _adopt_config(self, config: Config, why: str) -> None:
+        """Run `config` from now on: stored as the running truth, handed to whoever follows it."""
+        self.config = config
+        self._remember_reload(why, [], config)
+        for hook in self.on_config:
+            await asyncio.to_thread(hook, config)
+
+    def _remember_reload(self, why: str, errors: list[str], config: Config | None = None) -> None:
         now = self.clock.now()
-        try:
-            new = self.source.load()
-        except ConfigError as exc:
+
+        def write() -> None:
             with self.ledger.transaction() as conn:
-                state.put_meta(conn, "config_errors", exc.errors, now)
-            self.events.emit("reload_failed", why=why, errors=exc.errors)
-            return False, "; ".join(exc.errors)
-        old, self.config = self.config, new
-        with self.ledger.transaction() as conn:
-            state.put_meta(conn, "config_errors", [], now)
-        for name in set(old.jobs) | set(new.jobs):
-            if old.jobs.get(name) != new.jobs.get(name):
-                self.timeline.replan(name, new.jobs.get(name), now)
-        self.events.emit("reloaded", why=why, jobs=len(new.jobs))
-        return True, f"reloaded: {len(new.jobs)} jobs"
+                state.record_reload(conn, now, why, errors)
+                if config is not None:
+                    state.put_running_config(conn, config.path, config.data, now)
+        self.ctx.store.attempt("record the running config", write, keep=True)
 
 
 class _Timers:

@@ -76,8 +76,12 @@ class Timeline:
         heads = [h[0][0] for h in (self._heap, self._retries) if h]
         return min(heads) if heads else None
 
-    def clear(self) -> None:
-        self._heap.clear()
+    def checkpoint(self) -> tuple:
+        """A copy to go back to if the decisions taken from here cannot be written."""
+        return list(self._heap), dict(self.last_slot)
+
+    def restore(self, saved: tuple) -> None:
+        self._heap, self.last_slot = list(saved[0]), dict(saved[1])
 
 
 def _dt(ts: float) -> datetime:

@@ -15,9 +15,10 @@ from panda_tui.engine.events import DecisionLog, EventLog
 from panda_tui.engine.execution import RunContext
 from panda_tui.engine.ownership import Ownership
 from panda_tui.engine.scheduler import Scheduler
+from panda_tui.engine.store_health import StoreHealth
 from panda_tui.runners import keeper
 from panda_tui.runners.registry import Runners
-from panda_tui.secrets import Redactor, available, resolve
+from panda_tui.secrets import Redactor, available, reachable_mask, resolve
 from panda_tui.store.db import Database, db_id
 from panda_tui.store.ledger import Ledger, Run
 from panda_tui.store.logs import LogWriter, RunLog
@@ -47,10 +48,11 @@ def build(config: Config, db_path: str, *, role: str = "daemon", clock: Clock | 
         ledger=ledger, clock=clock, runners=runners, open_sink=open_sink,
         secrets=lambda job: resolve(job, available(sched.config)),
         labels=lambda job, run: {"panda.job": job.name, "panda.run_id": str(run.id), "panda.db": ident},
-        report=events.emit)
+        report=events.emit, store=StoreHealth(clock, events.emit))
     ownership = Ownership(db, clock, role)
     sched = Scheduler(config, ctx, ownership, events, ConfigSource(config.path, secrets_file, watch_config),
                       EngineWatch(db, runners, clock, events.emit))
+    sched.on_config.append(lambda cfg: setattr(events, "redact", reachable_mask(cfg)))
     alerter = Alerter(lambda: sched.config, clock)
     ledger.subscribe_in_transaction(alerter.on_change)
     sched.exits.callback(db.close)

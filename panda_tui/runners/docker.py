@@ -221,7 +221,9 @@ class DockerHandle:
             return None
 
     def _pump(self, frames, seen: dict[str, int]) -> tuple[dict, str | None]:
-        assemblers = {1: LineAssembler(self._emitter("out", seen)), 2: LineAssembler(self._emitter("err", seen))}
+        sink = self.sink
+        assemblers = {n: LineAssembler(self._emitter(name, seen), cut=sink.cut_point, hold=sink.hold)
+                      for n, name in ((1, "out"), (2, "err"))}
         try:
             for stream, data in frames:
                 self.progress = time.monotonic()

@@ -81,10 +81,16 @@ def create(directory: str) -> tuple[Pipes, int, int]:
     for name in NAMES:
         os.mkfifo(os.path.join(directory, name), 0o600)
     pipes = reopen(directory)
-    # a reader exists now, so opening the write ends does not block
-    out_w = os.open(os.path.join(directory, "out"), os.O_WRONLY | os.O_CLOEXEC)
-    err_w = os.open(os.path.join(directory, "err"), os.O_WRONLY | os.O_CLOEXEC)
-    return pipes, out_w, err_w
+    writers: list[int] = []
+    try:  # a reader exists now, so opening the write ends does not block
+        for name in ("out", "err"):
+            writers.append(os.open(os.path.join(directory, name), os.O_WRONLY | os.O_CLOEXEC))
+    except BaseException:
+        for fd in (*writers, pipes.out, pipes.err):
+            os.close(fd)
+        pipes.close()
+        raise
+    return pipes, writers[0], writers[1]
 
 
 def reopen(directory: str) -> Pipes:
@@ -93,7 +99,7 @@ def reopen(directory: str) -> Pipes:
     try:
         for name in NAMES:
             fds.append(os.open(os.path.join(directory, name), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC))
-    except OSError:
+    except BaseException:
         for fd in fds:
             os.close(fd)
         raise

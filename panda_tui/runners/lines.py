@@ -4,30 +4,53 @@ from __future__ import annotations
 
 from typing import Callable
 
-MAX_LINE = 64 * 1024  # longer lines are cut into pieces of this size, so memory stays bounded
+from panda_tui.text import char_boundary
+
+MAX_LINE = 64 * 1024  # a line that grows longer while it waits for its newline is stored in pieces
+
+Cut = Callable[[bytes, int], int]
+
+
+def plain_cut(data: bytes, limit: int) -> int:
+    """At the limit, moved back so no UTF-8 character is split."""
+    return char_boundary(data, min(limit, len(data)))
 
 
 class LineAssembler:
-    def __init__(self, emit: Callable[[list[str]], None], max_line: int = MAX_LINE):
+    """`cut` decides where a piece of an overlong line may end: the run's log sink supplies one that never
+    cuts through a secret, so a value masked whole is masked in pieces too."""
+
+    def __init__(self, emit: Callable[[list[str]], None], max_line: int = MAX_LINE, cut: Cut = plain_cut,
+                 hold: int = 0):
         self._emit = emit
         self._buf = bytearray()
         self.max_line = max_line
+        self._cut = cut
+        # A piece is cut only once the bytes after it have arrived (the next character, and `hold` more for
+        # a secret): where it ends then depends on the data alone, never on how it was chunked, so a
+        # stream read twice is cut the same way twice.
+        self._cut_at = max_line + hold + 1
 
     def feed(self, chunk: bytes) -> None:
         """Hand every whole line in `chunk` (plus what was pending) to emit, as one list."""
         if not chunk:
             return
-        if b"\n" not in chunk and len(self._buf) + len(chunk) < self.max_line:
+        if b"\n" not in chunk and len(self._buf) + len(chunk) < self._cut_at:
             self._buf += chunk
             return
         data = bytes(self._buf) + chunk if self._buf else chunk
         parts = data.split(b"\n")
         rest = parts.pop()
-        while len(rest) >= self.max_line:
-            parts.append(rest[: self.max_line])
-            rest = rest[self.max_line:]
+        lines = [_text(p) for p in parts]
+        while len(rest) >= self._cut_at:
+            cut = self._cut(rest, self.max_line)
+            if cut <= 0:
+                break
+            lines.append(_text(rest[:cut]))
+            rest = rest[cut:]
         self._buf = bytearray(rest)
-        self._emit([_text(p) for p in parts])
+        if lines:
+            self._emit(lines)
 
     def close(self) -> None:
         """Emit a final line that had no newline."""

@@ -80,7 +80,8 @@ class LocalHandle:
 
 async def _read(fd: int, name: str, sink: RunLog) -> None:
     stream = await _attach(open(fd, "rb", buffering=0))
-    assembler = LineAssembler(lambda texts: sink.lines_of(name, texts, time.time()))
+    assembler = LineAssembler(lambda texts: sink.lines_of(name, texts, time.time()), cut=sink.cut_point,
+                              hold=sink.hold)
     while True:
         chunk = await stream.read(READ_CHUNK)
         if not chunk:
@@ -131,20 +132,34 @@ class LocalRunner:
 
 
 def _spawn(directory: str, command: str | list[str], env: dict[str, str], workdir: str | None):
+    """Start the keeper. Whatever goes wrong, every descriptor opened here is closed again and the run's
+    directory removed, so a job that cannot start never starves the others of descriptors."""
     try:
         pipes, out_w, err_w = keeper.create(directory)
-    except OSError as exc:
-        raise RunnerError(f"cannot make the run's pipes in {directory}: {exc.strerror}") from None
+    except Exception as exc:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise RunnerError(f"cannot make the run's pipes in {directory}: {_why(exc)}") from None
     try:
         proc = subprocess.Popen(keeper.keeper_argv(directory, command), stdin=subprocess.DEVNULL,
                                 stdout=out_w, stderr=err_w, env=env, cwd=workdir, start_new_session=True)
-    except OSError as exc:
-        os.close(pipes.out), os.close(pipes.err), pipes.close()
-        where = f"working directory {workdir!r}" if workdir and not os.path.isdir(workdir) else None
-        raise RunnerError(f"{where or 'cannot start /bin/sh'}: {exc.strerror}") from None
+    except Exception as exc:
+        for fd in (pipes.out, pipes.err):
+            os.close(fd)
+        pipes.close()
+        if isinstance(exc, OSError) and workdir and not os.path.isdir(workdir):
+            raise RunnerError(f"working directory {workdir!r}: {exc.strerror}") from None
+        raise RunnerError(f"cannot start /bin/sh: {_why(exc)}") from None
     finally:
         os.close(out_w), os.close(err_w)
     return pipes, proc.pid, proc.wait
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    if isinstance(exc, ValueError) and "null byte" in str(exc):
+        return "the command or its environment holds a NUL byte"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _checked(command: str | list[str] | None, env: dict[str, str]) -> str | list[str]:

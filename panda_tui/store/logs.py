@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from typing import Callable
 
 from panda_tui.store import db as store_db
+from panda_tui.text import char_boundary
 
 FLUSH_INTERVAL = 0.1
 MAX_BATCH = 5000
+MAX_BACKLOG = 200_000  # lines waiting for a store that cannot be written (a full disk): past this, dropped
 
 
 @dataclass(frozen=True)
@@ -37,15 +39,19 @@ class LogWriter:
         self._committed: dict[int, int] = {}  # run_id -> last committed seq
         self._cv = threading.Condition()
         self._stopped = False
-        self.error: str | None = None
+        self._stopping = False
+        self.error: str | None = None  # the last write error, while writes fail
+        self.backlog = 0  # lines handed over and not yet committed (approximate: read without a lock)
         self.lock = lock or threading.Lock()  # shared with the scheduler's Database: see db.Database
         self._thread.start()
 
     def put(self, item: tuple) -> None:
         """item: (run_id, seq, ts, stream, text, out_n, err_n, lines, bytes, dropped)."""
+        self.backlog += 1
         self._q.put(item)
 
     def put_many(self, items: list[tuple]) -> None:
+        self.backlog += len(items)
         self._q.put(items)
 
     def flush_run(self, run_id: int, seq: int, timeout: float = 30.0) -> bool:
@@ -65,6 +71,7 @@ class LogWriter:
             self._committed.pop(run_id, None)
 
     def close(self, timeout: float = 10.0) -> None:
+        self._stopping = True
         self._q.put(("stop",))
         self._thread.join(timeout)
 
@@ -109,17 +116,23 @@ class LogWriter:
             last[item[0]] = item
         rows = [i[:5] for i in batch]
         counters = [(i[5], i[6], i[7], i[8], i[9], i[0]) for i in last.values()]
-        for attempt in range(50):
+        attempt = 0
+        while True:  # a full disk empties again: lines wait for it (bounded: see RunLog), never vanish
             try:
                 with store_db.transaction(conn, self.lock):
                     conn.executemany("INSERT OR IGNORE INTO logs(run_id, seq, ts, stream, text) VALUES (?,?,?,?,?)",
                                      rows)
                     conn.executemany("UPDATE runs SET out_lines=?, err_lines=?, log_lines=?, log_bytes=?, "
                                      "log_dropped=? WHERE id=?", counters)
+                self.error = None
                 break
-            except sqlite3.OperationalError as exc:
+            except sqlite3.Error as exc:
                 self.error = str(exc)
-                time.sleep(min(0.05 * (attempt + 1), 1.0))
+                attempt += 1
+                if self._stopping and attempt > 20:
+                    break  # shutting down on a store that stays unwritable: the restart reads what is left
+                time.sleep(min(0.05 * 2 ** min(attempt, 6), 2.0))
+        self.backlog -= len(batch)
         with self._cv:
             for run_id, item in last.items():
                 self._committed[run_id] = max(self._committed.get(run_id, 0), item[1])
@@ -145,9 +158,23 @@ class RunLog:
         self.bytes = stored_bytes
         self.dropped = dropped
         self.dropped_bytes = 0
+        self.over_cap = 0  # of `dropped`, the lines past the log cap
         self.capped = stored_lines >= max_lines or stored_bytes >= max_bytes
+        self.lost = 0  # lines not stored while the store could not keep up (a full disk), not yet told
         self.tee = tee  # sees each stored line (redacted), e.g. to stream `panda-tui run` to the terminal
         self._lock = threading.Lock()  # the reader thread and the scheduler loop may both write
+
+    def cut_point(self, data: bytes, limit: int) -> int:
+        """Where an overlong line may be cut into pieces: never through a secret (see Redactor.safe_cut)."""
+        safe_cut = getattr(self.redact, "safe_cut", None)
+        if safe_cut is not None:
+            return safe_cut(data, limit)
+        return char_boundary(data, min(limit, len(data)))
+
+    @property
+    def hold(self) -> int:
+        """Bytes a secret may still need to arrive before a piece can be cut safely."""
+        return getattr(self.redact, "hold", 0)
 
     @property
     def consumed(self) -> tuple[int, int]:
@@ -172,8 +199,15 @@ class RunLog:
 
     def _line(self, stream: str, text: str, ts: float, out: list[tuple]) -> None:
         self.counts[stream] += 1
+        if self.writer.backlog > MAX_BACKLOG:
+            self.lost += 1
+            self.dropped += 1
+            return
+        if self.lost:
+            self._tell_lost(ts, out)
         if self.capped:
             self.dropped += 1
+            self.over_cap += 1
             self.dropped_bytes += len(text)
             return
         if self.redact is not None:
@@ -182,11 +216,17 @@ class RunLog:
         if self.lines + 1 > self.max_lines or self.bytes + size > self.max_bytes:
             self.capped = True
             self.dropped += 1
+            self.over_cap += 1
             self.dropped_bytes += size
             self._emit("sys", f"[panda] log cap reached ({self.max_lines} lines or "
                         f"{self.max_bytes // 1024 // 1024} MiB): further output is not stored", 0, ts)
             return
         self._emit(stream, text, size, ts)
+
+    def _tell_lost(self, ts: float, out: list[tuple] | None = None) -> None:
+        self._emit("sys", f"[panda] {self.lost} lines were not stored: the store could not be written "
+                          f"({self.writer.error or 'it fell behind'})", 0, ts, out)
+        self.lost = 0
 
     def system(self, text: str, ts: float | None = None) -> None:
         """A line from panda-tui itself (markers, reasons); not counted against the cap."""
@@ -209,8 +249,11 @@ class RunLog:
 
     def close(self, timeout: float = 30.0) -> bool:
         """Add the cap marker if lines were dropped, then wait until everything is committed."""
-        if self.dropped:
-            self.system(f"[panda] {self.dropped} lines ({self.dropped_bytes / 1024 / 1024:.1f} MiB) "
+        if self.lost:
+            with self._lock:
+                self._tell_lost(time.time())
+        if self.capped and self.over_cap:
+            self.system(f"[panda] {self.over_cap} lines ({self.dropped_bytes / 1024 / 1024:.1f} MiB) "
                         "dropped after the log cap")
         ok = self.writer.flush_run(self.run_id, self.seq, timeout) if self.seq else True
         self.writer.forget(self.run_id)

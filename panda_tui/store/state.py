@@ -43,3 +43,28 @@ def get_meta(conn: sqlite3.Connection, key: str, default: Any = None) -> Any:
         return json.loads(row[0])
     except (TypeError, ValueError):
         return row[0]
+
+
+def put_running_config(conn: sqlite3.Connection, path: str, data: dict, now: float) -> None:
+    """The config the scheduler runs, as parsed from its file: job definitions and secret names, never a
+    secret's value (those live in the secrets file or the environment). Consoles and `status` read it, so
+    they show the running truth even when the local jobs.toml is broken, missing or different."""
+    put_meta(conn, "running_config", {"path": path, "loaded_at": now, "data": data}, now)
+
+
+def running_config(conn: sqlite3.Connection) -> dict | None:
+    """{"path", "loaded_at", "data"} as the scheduler last stored it, or None."""
+    value = get_meta(conn, "running_config")
+    return value if isinstance(value, dict) else None
+
+
+def running_config_stamp(conn: sqlite3.Connection) -> float | None:
+    """When the stored running config last changed: cheap to poll (no JSON parsed)."""
+    row = conn.execute("SELECT updated_at FROM meta WHERE key='running_config'").fetchone()
+    return row[0] if row else None
+
+
+def record_reload(conn: sqlite3.Connection, now: float, why: str, errors: list[str]) -> None:
+    """The last reload's result: consoles show a refused jobs.toml until a later one is accepted."""
+    put_meta(conn, "config_errors", errors, now)
+    put_meta(conn, "reload", {"at": now, "why": why, "ok": not errors, "errors": errors}, now)

@@ -113,5 +113,5 @@ def test_run_in_the_foreground_streams_and_exits_with_the_job_code(tmp_path):
     assert result.returncode == 4
     assert result.stdout == "hello\n"
     assert result.stderr.startswith("oops\n[panda] failed: exit 4\n") and "run 1: failed (exit 4)" in result.stderr
-    logs = run_cli("logs", "x", "--config", str(cfg), "--db", str(tmp_path / "p.db"))
+    logs = run_cli("logs", "x", "--config", cfg, "--db", db)
     assert logs.stdout.splitlines() == ["  hello", "! oops", "# [panda] failed: exit 4"]

@@ -255,13 +255,13 @@ async def test_two_schedulers_race_for_the_lease(tmp_path):
 async def test_a_broken_reload_keeps_the_last_good_config(harness):
     h = await harness(job())
     h.cfg_path.write_text('[jobs.j]\nschedule = "0 0 31 2 *"\ncommand = "true"\n')
-    ok, message = h.sched.reload("test")
+    ok, message = await h.sched.reload("test")
     assert not ok and "never fires" in message
     assert state.get_meta(h.sched.conn, "config_errors")[0].startswith('jobs.toml: job "j": schedule')
     await h.at(60)
     assert h.statuses() == ["running"]  # the old schedule still fires
     h.cfg_path.write_text('[jobs.j]\nschedule = "@every 7s"\ncommand = "true"\n[jobs.k]\nschedule = "@daily"\ncommand = "true"\n')
-    ok, message = h.sched.reload("test")
+    ok, message = await h.sched.reload("test")
     assert ok and message == "reloaded: 2 jobs"
     assert state.get_meta(h.sched.conn, "config_errors") == []
 
@@ -270,7 +270,7 @@ async def test_pause_survives_a_restart_and_resume_can_catch_up(tmp_path):
     h = Harness(tmp_path, job())
     await h.open()
     h.request("pause", job="j")
-    h.sched.take_control()
+    await h.sched.take_control()
     await h.at(60)
     await h.close()
     h.clock.set(T0 + 61)
@@ -279,7 +279,7 @@ async def test_pause_survives_a_restart_and_resume_can_catch_up(tmp_path):
     assert h.statuses() == ["skipped", "skipped"]
     assert {r.reason for r in h.rows()} == {"paused"}
     rid = h.request("resume", job="j", args={"catchup": True})
-    h.sched.take_control()
+    await h.sched.take_control()
     done = control.get(h.sched.conn, rid)
     assert done.error is None, done.error
     assert done.outcome.startswith("j resumed; run 3 started")
@@ -291,7 +291,7 @@ async def test_manual_trigger_with_at_and_unknown_job(harness):
     h = await harness(job())
     ok = h.request("trigger", job="j", args={"at": T0 - 3600})
     bad = h.request("trigger", job="nope")
-    h.sched.take_control()
+    await h.sched.take_control()
     assert control.get(h.sched.conn, ok).outcome == "run 1 started"
     assert control.get(h.sched.conn, bad).error == 'no job named "nope" in the running config'
     await eventually(lambda: 1 in h.runners.fake.handles)
@@ -304,7 +304,7 @@ async def test_kill_request_records_killed(harness):
     await h.at(60)
     await eventually(lambda: 1 in h.runners.fake.handles)
     rid = h.request("kill", job="j")
-    h.sched.take_control()
+    await h.sched.take_control()
     await h.settled()
     assert control.get(h.sched.conn, rid).outcome == "killing run 1 (j)"
     assert (h.rows()[0].status, h.rows()[0].reason, h.rows()[0].exit_code) == ("killed", "killed on request", 143)
@@ -345,7 +345,7 @@ async def test_killing_a_queued_run_takes_it_out_of_the_queue(harness):
     await h.at(120)
     assert h.statuses() == ["running", "queued"]
     rid = h.request("kill", run_id=2)
-    h.sched.take_control()
+    await h.sched.take_control()
     assert control.get(h.sched.conn, rid).outcome == "run 2 removed from the queue"
     h.finish(1)
     await h.settled()
@@ -359,7 +359,7 @@ async def test_pause_holds_queued_runs_until_resume(harness):
     await h.at(120)
     assert h.statuses() == ["running", "queued"]
     paused = h.request("pause", job="j")
-    h.sched.take_control()
+    await h.sched.take_control()
     assert control.get(h.sched.conn, paused).outcome.endswith("; 1 queued run wait for resume")
     await eventually(lambda: 1 in h.runners.fake.handles)
     h.finish(1)
@@ -367,7 +367,7 @@ async def test_pause_holds_queued_runs_until_resume(harness):
     await h.at(180)  # a slot while paused is recorded skipped; the queued run stays queued
     assert h.statuses() == ["succeeded", "queued", "skipped"] and 2 not in h.runners.fake.handles
     h.request("resume", job="j")
-    h.sched.take_control()
+    await h.sched.take_control()
     await eventually(lambda: 2 in h.runners.fake.handles)
     assert h.statuses() == ["succeeded", "running", "skipped"]
 
@@ -379,11 +379,11 @@ async def test_a_retry_that_comes_due_while_paused_waits_for_resume(harness):
     h.finish(1, 3)
     await eventually(lambda: len(h.rows()) == 2)
     h.request("pause", job="j")
-    h.sched.take_control()
+    await h.sched.take_control()
     await h.at(60 + 30)  # the retry is due, but the job is paused
     assert h.statuses() == ["failed", "queued"] and 2 not in h.runners.fake.handles
     answer = h.request("resume", job="j")
-    h.sched.take_control()
+    await h.sched.take_control()
     assert control.get(h.sched.conn, answer).outcome == "j resumed"
     await eventually(lambda: 2 in h.runners.fake.handles)
     assert h.statuses() == ["failed", "running"]
@@ -395,7 +395,7 @@ async def test_killing_a_queued_run_raises_its_killed_alert(harness):
     await h.at(60)
     await h.at(120)
     h.request("kill", run_id=2)
-    h.sched.take_control()
+    await h.sched.take_control()
     assert h.statuses() == ["running", "killed"]
     alerts = [(item["event"], item["run_id"]) for item in outbox.listing(h.sched.conn)]
     assert alerts == [("killed", 2)]

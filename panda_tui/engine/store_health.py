@@ -1,0 +1,73 @@
+"""Whether the store can be written, and what to do when it cannot.
+
+A full disk or an I/O error is a passing trouble: the write is tried again later, in order, and whatever
+can go on (runs in progress, their timeouts) goes on; the decision log says when the trouble began and
+when it ended. A store that can never be written again (read-only, corrupt, gone) is not: the scheduler
+stops at once with a non-zero exit, so the service manager restarts it, and its runs are re-attached.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from panda_tui.clock import Clock
+
+FAILED = object()  # what attempt() returns when the write did not happen
+FATAL_WORDS = ("readonly", "read-only", "malformed", "not a database", "unable to open", "no such table")
+
+
+class StoreFailed(Exception):
+    """The store cannot be written and will not recover by waiting; the message says why, in one line."""
+
+
+def is_fatal(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.DatabaseError) and any(word in text for word in FATAL_WORDS)
+
+
+class StoreHealth:
+    def __init__(self, clock: Clock, report: Callable[..., None]):
+        self.clock = clock
+        self.report = report
+        self.failing_since: float | None = None
+        self.deferred: deque[tuple[str, Callable[[], Any]]] = deque()
+
+    def attempt(self, what: str, write: Callable[[], Any], keep: bool = False) -> Any:
+        """Run `write`; on a passing store error, report it (once per outage) and, with `keep`, try it
+        again later. Returns its result, or FAILED."""
+        try:
+            result = write()
+        except sqlite3.Error as exc:
+            self.failed(what, exc)
+            if keep:
+                self.deferred.append((what, write))
+            return FAILED
+        self.ok()
+        return result
+
+    def retry(self) -> None:
+        """The writes kept for later, oldest first, until one fails again."""
+        while self.deferred:
+            what, write = self.deferred[0]
+            try:
+                write()
+            except sqlite3.Error as exc:
+                self.failed(what, exc)
+                return
+            self.deferred.popleft()
+            self.ok()
+
+    def failed(self, what: str, exc: sqlite3.Error) -> None:
+        if is_fatal(exc):
+            raise StoreFailed(f"the store cannot be written ({exc}) while trying to {what}") from None
+        if self.failing_since is None:
+            self.failing_since = self.clock.now()
+            self.report("store_write_failed", what=what, error=str(exc))
+
+    def ok(self) -> None:
+        if self.failing_since is not None and not self.deferred:
+            self.report("store_write_recovered", after_s=round(self.clock.now() - self.failing_since, 3))
+            self.failing_since = None
