@@ -113,11 +113,12 @@ class LocalRunner:
             reason = await in_thread(lambda: settle_orphan(ref))
             shutil.rmtree(directory, ignore_errors=True)
             return Lost(reason)
+        env = process_environ(pid)  # first: once its pipes are open again, the keeper may end at any moment
         try:
             pipes = keeper.reopen(directory)
         except OSError as exc:
             return Lost(f"the run's pipes could not be reopened after a restart: {exc.strerror}")
-        sink = open_sink(process_environ(pid))
+        sink = open_sink(env)
         sink.system("[panda] scheduler restarted and re-attached; lines read just before the crash may be missing")
         return LocalHandle(pid, _exit_future(pid, None), pipes, sink)
 

@@ -53,6 +53,10 @@ def test_generated_configs_are_accepted_or_refused_line_by_line(doc):
     "[jobs.a]\nschedule = \"*/61 25 32 13 8\"\ncommand = \"true\"\n",   # every field out of range
     "\x00\x01binary",
     "[jobs]\na = 1\n",
+    '[jobs."backup\\n"]\nschedule = "@daily"\ncommand = "true"\n',  # a name ending in a newline
+    '[jobs.a]\nschedule = "@daily"\ncommand = "tr\\u0000ue"\n',  # a NUL in the command
+    '[jobs.a]\nschedule = "@daily"\ncommand = ["echo", "x\\u0000"]\n',
+    '[jobs.a]\nschedule = "@daily"\ncommand = "true"\nenv = { A = "x\\u0000y" }\n',  # and in env
 ])
 def test_hostile_files_through_the_cli(tmp_path, text):
     path = tmp_path / "jobs.toml"
@@ -63,6 +67,15 @@ def test_hostile_files_through_the_cli(tmp_path, text):
     assert result.returncode == 2, result
     assert "Traceback" not in result.stderr and "\x1b" not in result.stderr
     assert all(line.startswith("jobs.toml") for line in result.stderr.strip().splitlines())
+    assert "\x00" not in result.stderr
+
+
+@pytest.mark.parametrize("after", ["9999-12-31T23:59", "9999-12-31T23:59:59+00:00", "0001-01-01T00:00+01:00"])
+def test_instants_at_the_edge_of_the_calendar_get_one_line(tmp_path, after):
+    cfg, _ = write_jobs(tmp_path, job("a"))
+    result = run_cli("next", "a", "--config", cfg, "--after", after)
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
 
 
 def test_escapes_and_markup_are_shown_literally_in_cli_and_console(tmp_path):

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 from panda_tui.config import load_config
@@ -35,11 +36,12 @@ class Bench:
         return self.sched.flight.executions(name)[-1]
 
     def get(self, run_id: int):
-        return store_ledger.get(self.sched.conn, run_id)
+        with closing(connect(self.db, readonly=True)) as conn:  # as a console reads: works after close()
+            return store_ledger.get(conn, run_id)
 
     def lines(self, run_id: int, stream: str | None = None) -> list[str]:
-        return [l.text for l in logs.read(self.sched.conn, run_id, 0, 1_000_000)
-                if stream is None or l.stream == stream]
+        with closing(connect(self.db, readonly=True)) as conn:
+            return [l.text for l in logs.read(conn, run_id, 0, 1_000_000) if stream is None or l.stream == stream]
 
     async def close(self):
         await self.sched.shutdown(grace=1)
@@ -48,10 +50,11 @@ class Bench:
 class Daemon:
     """A real `panda-tui daemon` process."""
 
-    def __init__(self, cfg: str, db: str, env: dict | None = None):
+    def __init__(self, cfg: str, db: str, env: dict | None = None, args: list[str] | None = None):
         self.cfg, self.db = cfg, db
         self.log = open(Path(db).with_suffix(f".daemon.{time.time_ns()}.log"), "w+")
-        self.proc = subprocess.Popen([sys.executable, "-m", "panda_tui", "daemon", "--config", cfg, "--db", db],
+        self.proc = subprocess.Popen([sys.executable, "-m", "panda_tui", "daemon", "--config", cfg, "--db", db,
+                                      *(args or [])],
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
 
