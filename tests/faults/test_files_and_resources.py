@@ -178,7 +178,7 @@ def test_a_full_disk_defers_writes_and_records_everything_once_space_returns(tmp
         flood = ledger(db, "flood")[0]
         assert flood.status == "succeeded", flood
         texts = [t for (t,) in rows(db, "SELECT text FROM logs WHERE run_id=? AND stream='sys'", flood.id)]
-        assert rows(db, f"SELECT COUNT(*) FROM runs WHERE status IN ('queued', 'running')")[0][0] == 0
+        assert rows(db, "SELECT COUNT(*) FROM runs WHERE status IN ('queued', 'running')")[0][0] == 0
         lost = [t for t in texts if "were not stored" in t]
         slots = [r for r in ledger(db, "tick") if full_at < r.scheduled_at < freed_at]
         figure(f"disk full for {freed_at - full_at:.1f}s: daemon stayed up; {len(slots)} tick slots of the outage "
