@@ -50,9 +50,11 @@ class Bench:
 class Daemon:
     """A real `panda-tui daemon` process."""
 
-    def __init__(self, cfg: str, db: str, env: dict | None = None, args: list[str] | None = None):
+    def __init__(self, cfg: str, db: str, env: dict | None = None, args: list[str] | None = None,
+                 log_dir: str | None = None):
         self.cfg, self.db = cfg, db
-        self.log = open(Path(db).with_suffix(f".daemon.{time.time_ns()}.log"), "w+")
+        where = Path(log_dir) / Path(db).name if log_dir else Path(db)  # beside the db, unless that disk is the test
+        self.log = open(where.with_suffix(f".daemon.{time.time_ns()}.log"), "w+")
         self.proc = subprocess.Popen([sys.executable, "-m", "panda_tui", "daemon", "--config", cfg, "--db", db,
                                       *(args or [])],
                                      stdout=self.log, stderr=subprocess.STDOUT,

@@ -399,3 +399,18 @@ async def test_killing_a_queued_run_raises_its_killed_alert(harness):
     assert h.statuses() == ["running", "killed"]
     alerts = [(item["event"], item["run_id"]) for item in outbox.listing(h.sched.conn)]
     assert alerts == [("killed", 2)]
+
+
+async def test_a_store_that_can_no_longer_be_written_stops_the_scheduler_and_a_full_one_does_not(harness):
+    import sqlite3
+
+    from panda_tui.engine.store_health import StoreFailed, StoreHealth
+    h = await harness(job())
+    health = StoreHealth(h.clock, lambda *a, **k: None)
+    full = sqlite3.OperationalError("database or disk is full")
+    health.attempt("write", lambda: (_ for _ in ()).throw(full), keep=True)  # passing: kept for later
+    assert health.failing_since == T0 and len(health.deferred) == 1
+    h.sched.conn.execute("PRAGMA query_only=1")  # the file became read-only under the scheduler
+    with pytest.raises(StoreFailed, match="readonly database"):
+        await h.at(60)
+    h.sched.conn.execute("PRAGMA query_only=0")
