@@ -31,7 +31,8 @@ class Trend:
 @dataclass
 class Snapshot:
     taken_at: float
-    holder: str | None
+    holder: str | None  # the live scheduler holding the database, or None
+    heartbeat_at: float | None  # its last heartbeat; with no live holder, the last one of the one before
     engines: dict
     config_errors: list[str]
     jobs: list[JobHealth]
@@ -45,9 +46,10 @@ def read_snapshot(conn: sqlite3.Connection, config: Config, now: float | None = 
     now = time.time() if now is None else now
     paused = state.paused_jobs(conn)
     healths = sorted((job_health(conn, job, now, paused) for job in config.jobs.values()), key=sort_key)
-    holder = lease.live_holder(conn, now)
+    last = lease.holder(conn)
+    holder = last if last is not None and last.alive(now) else None
     return Snapshot(
-        taken_at=now, holder=holder.owner if holder else None,
+        taken_at=now, holder=holder.owner if holder else None, heartbeat_at=last.heartbeat_at if last else None,
         engines=state.get_meta(conn, "engines", {}) or {},
         config_errors=state.get_meta(conn, "config_errors", []) or [],
         jobs=healths, running=sum(1 for h in healths if h.running),

@@ -1,0 +1,77 @@
+"""Which jobs a reader shows: the config the scheduler runs, as it stored it, when one holds the database;
+otherwise the local jobs.toml. A console or `status` so never depends on a local file being valid, and
+follows every reload the scheduler makes without being asked to."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from dataclasses import dataclass, field
+
+from panda_tui.config import Config, ConfigError, build_config, load_config
+from panda_tui.store import lease, state
+
+
+@dataclass(frozen=True)
+class JobSource:
+    config: Config | None
+    origin: str  # "scheduler": what it runs; "local": the file here; "stored": what a stopped scheduler ran
+    refused: list[str] = field(default_factory=list)  # why jobs.toml is refused, by the scheduler or here
+    loaded_at: float | None = None
+
+
+class RunningConfig:
+    """Reads the job set; rebuilds a Config only when the stored one changed (consoles poll this)."""
+
+    def __init__(self, local_path: str):
+        self.local_path = local_path
+        self._stamp: float | None = None
+        self._stored: Config | None = None
+        self._local_stamp: tuple | None = None
+        self._local: Config | list[str] | None = None  # the local file's config, or why it is refused
+
+    def read(self, conn: sqlite3.Connection, now: float | None = None) -> JobSource:
+        now = time.time() if now is None else now
+        stored = self._stored_config(conn)
+        scheduler_errors = state.get_meta(conn, "config_errors", []) or []
+        if lease.live_holder(conn, now) is not None and stored is not None:
+            return JobSource(stored, "scheduler", scheduler_errors, self._stamp)
+        local = self._local_config()
+        if isinstance(local, Config):
+            return JobSource(local, "local")
+        return JobSource(stored, "stored" if stored is not None else "local", local, self._stamp)
+
+    def _local_config(self) -> Config | list[str]:
+        stamp = _file_stamp(self.local_path)
+        if stamp is None or stamp != self._local_stamp:
+            self._local_stamp = stamp
+            try:
+                self._local = load_config(self.local_path)
+            except ConfigError as exc:
+                self._local = exc.errors
+        return self._local
+
+    def _stored_config(self, conn: sqlite3.Connection) -> Config | None:
+        stamp = state.running_config_stamp(conn)
+        if stamp != self._stamp:
+            self._stamp = stamp
+            self._stored = _rebuild(state.running_config(conn))
+        return self._stored
+
+
+def _file_stamp(path: str) -> tuple | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size, info.st_ino
+
+
+def _rebuild(stored: dict | None) -> Config | None:
+    if not stored or not isinstance(stored.get("data"), dict):
+        return None
+    try:
+        return build_config(stored["data"], stored.get("path") or "jobs.toml")
+    except ConfigError:  # written by another version of panda-tui that knew other fields
+        return None

@@ -1,0 +1,107 @@
+"""The header's words: alarms first, then counts, then the mode, the clock last; fitted to the width by
+shortening words before dropping anything, and never dropping an alarm."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from panda_tui.readmodel.snapshot import Snapshot
+from panda_tui.text import ago, safe
+from panda_tui.tui.marks import Marks
+
+SEP = " · "
+
+
+@dataclass(frozen=True)
+class Part:
+    long: str
+    short: str
+    style: str = ""
+    alarm: bool = False
+    drop: int = 0  # 0: kept whatever the width; else dropped in this order (highest first) when short of room
+
+
+def parts(snap: Snapshot | None, mode: str, now: float, clock: str, marks: Marks) -> list[Part]:
+    """Every part the header could show, in order."""
+    out: list[Part] = []
+    alarm = marks.style("alarm")
+    if snap is not None:
+        out += _alarms(snap, now, marks, alarm)
+        out += _counts(snap, marks)
+        out += _engines_up(snap, now, marks)
+    out.append(Part(mode, {"embedded": "emb", "attached": "att", "read-only": "ro"}.get(mode, mode), "bold", drop=3))
+    out.append(Part("panda-tui", "", "bold", drop=4))
+    out.append(Part(clock, clock[:5], "bold reverse"))
+    return out
+
+
+def _alarms(snap: Snapshot, now: float, marks: Marks, style: str) -> list[Part]:
+    out = []
+    if not snap.holder:
+        seen = f" (last seen {ago(now - snap.heartbeat_at)} ago)" if snap.heartbeat_at else ""
+        short = f" {ago(now - snap.heartbeat_at)}" if snap.heartbeat_at else ""
+        out.append(Part(f"no scheduler!{seen}", f"no sched!{short}", style, alarm=True))
+    down = sorted(host for host, info in snap.engines.items() if not info.get("up"))
+    if down and snap.holder:
+        names = ", ".join("docker" if h == "local" else f"docker {safe(h)}" for h in down)
+        short = "docker ✗" if len(down) == 1 else f"{len(down)} engines ✗"
+        out.append(Part(f"{names} {marks.glyph('failed')} DOWN", short.replace("✗", marks.glyph("failed")),
+                        style, alarm=True))
+    if snap.config_errors:
+        out.append(Part("jobs.toml refused", f"toml {marks.glyph('failed')}", style, alarm=True))
+    if snap.undelivered_alerts:
+        n = snap.undelivered_alerts
+        out.append(Part(f"{n} alert{'s' if n != 1 else ''} undelivered", f"{n} undeliv.", style, alarm=True))
+    return out
+
+
+def _counts(snap: Snapshot, marks: Marks) -> list[Part]:
+    quiet = marks.style("quiet")
+    return [
+        Part(f"{marks.glyph('failing')} {snap.failing} failing", f"{marks.glyph('failing')}{snap.failing}",
+             marks.style("failing") if snap.failing else quiet),
+        Part(f"{marks.glyph('running')} {snap.running} running", f"{marks.glyph('running')}{snap.running}",
+             marks.style("running") if snap.running else quiet),
+        Part(f"{marks.glyph('missed')} {snap.missed_24h} missed/24h", f"{marks.glyph('missed')}{snap.missed_24h}",
+             marks.style("missed") if snap.missed_24h else quiet),
+    ]
+
+
+def _engines_up(snap: Snapshot, now: float, marks: Marks) -> list[Part]:
+    """Engines that answered, and what is known of engines while no scheduler watches them (stale)."""
+    out = []
+    for host, info in sorted(snap.engines.items()):
+        label = "docker" if host == "local" else f"docker {safe(host)}"
+        if not snap.holder:
+            age = f" {ago(now - info['checked_at'])} ago" if info.get("checked_at") else ""
+            state = "up" if info.get("up") else "down"
+            out.append(Part(f"{label} {state}? (stale{age})", f"{label}?", marks.style("quiet"), drop=2))
+        elif info.get("up"):
+            out.append(Part(f"{label} {marks.glyph('ok')} up", f"{label} {marks.glyph('ok')}",
+                            marks.style("ok"), drop=2))
+    return out
+
+
+def fit(candidates: list[Part], width: int) -> list[tuple[str, str]]:
+    """(text, style) of the parts, as long as the width allows: shorten the calm parts, then the alarms,
+    then drop what may be dropped; never an alarm."""
+    chosen = [p.long for p in candidates]
+    shown = [True] * len(candidates)
+
+    def total() -> int:
+        texts = [t for t, s in zip(chosen, shown) if s and t]
+        return sum(len(t) for t in texts) + len(SEP) * max(0, len(texts) - 1) + 2
+
+    for alarms in (False, True):
+        for i in reversed(range(len(candidates))):
+            if total() <= width:
+                break
+            if candidates[i].alarm == alarms:
+                chosen[i] = candidates[i].short
+    for level in sorted({p.drop for p in candidates if p.drop}, reverse=True):
+        if total() <= width:
+            break
+        for i, part in enumerate(candidates):
+            if part.drop == level:
+                shown[i] = False
+    return [(t, p.style) for t, p, s in zip(chosen, candidates, shown) if s and t]
