@@ -48,10 +48,11 @@ class Bench:
 class Daemon:
     """A real `panda-tui daemon` process."""
 
-    def __init__(self, cfg: str, db: str, env: dict | None = None):
+    def __init__(self, cfg: str, db: str, env: dict | None = None, args: tuple[str, ...] = ()):
         self.cfg, self.db = cfg, db
         self.log = open(Path(db).with_suffix(f".daemon.{time.time_ns()}.log"), "w+")
-        self.proc = subprocess.Popen([sys.executable, "-m", "panda_tui", "daemon", "--config", cfg, "--db", db],
+        self.proc = subprocess.Popen([sys.executable, "-m", "panda_tui", "daemon", "--config", cfg, "--db", db,
+                                      *args],
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
 
