@@ -132,7 +132,8 @@ def warnings(user: str, db: str) -> list[str]:
     exe = executable().split()[0]
     if user != "root" and exe.startswith(("/root/", "/home/")):
         out.append(f"{exe} is inside a home directory: user {user} may not reach it (status=203/EXEC); "
-                   "install panda-tui system-wide (e.g. `sudo pipx install --global .` or a venv in /opt)")
+                   "install it where the service user reaches it, e.g. `sudo python3 -m venv /opt/panda-tui && "
+                   "sudo /opt/panda-tui/bin/pip install .`, then run /opt/panda-tui/bin/panda-tui systemd-unit")
     directory = os.path.dirname(db)
     if directory != STATE_DIRECTORY and not os.path.isdir(directory):
         out.append(f"{directory} does not exist: create it, owned by {user} (ReadWritePaths= needs it, "
