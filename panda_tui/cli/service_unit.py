@@ -20,15 +20,16 @@ STRICT = """\
 # systemd-unit --hardening basic|none` relaxes it). Local jobs run inside this sandbox too:
 #  - the file system is read-only but for {rw} and /tmp (private to this service,
 #    emptied when it stops); home directories can be read, not written;
-#  - no privileges can be gained (sudo and setuid programs fail), no capabilities, no devices but
-#    /dev/null and the like, no new namespaces (unshare, bwrap, rootless podman fail), only the service
-#    user's processes in /proc; a system call outside @system-service fails with EPERM.
+#  - no privileges can be gained (sudo and setuid programs fail), no capabilities unless User=root, no
+#    devices but /dev/null and the like, no new namespaces (unshare, bwrap, rootless podman fail), only
+#    the service user's processes in /proc; a system call outside @system-service fails with EPERM.
 # Docker jobs are not confined by it: dockerd makes their containers (reached through /run/docker.sock, which
 # a read-only /run still lets the service connect to). To let local jobs write somewhere, open the path in
 # a drop-in (`sudo systemctl edit panda-tui`):
 #   [Service]
 #   ReadWritePaths=/srv/backups
-# or relax one setting the same way (e.g. `NoNewPrivileges=no` for a job that needs sudo).
+# or relax one setting the same way (e.g. `ProtectProc=default` for a job that must see every process).
+# A job that needs sudo needs `--hardening basic`: most settings below imply NoNewPrivileges=yes.
 NoNewPrivileges=yes
 ProtectSystem=strict
 ReadWritePaths={rw}
@@ -60,19 +61,12 @@ ROOT_CAPABILITIES = """\
 # Runs as root: capabilities are kept (without them root could not read other users' files).
 """
 BASIC = """\
-# Hardening: basic (`--hardening strict` is the default). The kernel, /usr and /boot are protected; local
-# jobs keep the rest (sudo, /home, /etc, /tmp, devices). Open paths or tighten with a drop-in
-# (`sudo systemctl edit panda-tui`).
+# Hardening: basic (`--hardening strict` is the default): /usr and /boot are read-only and the control groups
+# protected, nothing more. Local jobs keep sudo and setuid programs, devices, /home, /etc and the shared
+# /tmp: most other sandboxing settings imply NoNewPrivileges=yes for a service that does not run as root,
+# which stops sudo. Add settings with a drop-in (`sudo systemctl edit panda-tui`).
 ProtectSystem=yes
-ProtectKernelTunables=yes
-ProtectKernelModules=yes
-ProtectKernelLogs=yes
 ProtectControlGroups=yes
-ProtectClock=yes
-ProtectHostname=yes
-LockPersonality=yes
-RestrictRealtime=yes
-SystemCallArchitectures=native
 """
 NONE = """\
 # Hardening: none (`--hardening strict` is the default): the daemon and local jobs have every right of

@@ -19,8 +19,9 @@ from panda_tui.store.ledger import BAD, RunChanged, RunStatus as S
 
 STATUS_EVERY = 2.0  # how often the STATUS line is recomputed (and sent only when it changed)
 SETTLED = (S.SUCCEEDED, S.FAILED, S.TIMED_OUT, S.KILLED, S.LOST)  # outcomes that say how a job is doing
-# Tests only: when this variable names a file and the file appears, the loop removes it and blocks for the
-# seconds written in it (as a hung read would). Nothing else reads the variable; unset, nothing happens.
+# Tests only: when the daemon runs under a service manager (NOTIFY_SOCKET) with this variable naming a file,
+# and the file appears, the loop removes it and blocks for the seconds written in it (as a hung read would),
+# so that a test can watch the watchdog fire. Nothing else reads the variable; unset, nothing happens.
 STALL_VARIABLE = "PANDA_TEST_STALL_FILE"
 
 

@@ -111,7 +111,7 @@ def etc_for(tmp_path: Path, image: str | None) -> Path:
         f"[Service]\nEnvironment=PYTHONPATH={REPO} {STALL_VARIABLE}=/var/lib/panda-tui/stall\n"
         f"WatchdogSec={WATCHDOG_SEC}\nRestartSec=1\n")
     tables = [job("tick", "@every 1s"), job("long", "@yearly", "echo begin; sleep 6; echo done"),
-              job("confined", "@yearly", "touch /home/probe")]
+              job("confined", "@yearly", "grep -E '^(NoNewPrivs|CapEff)' /proc/self/status; touch /home/probe")]
     if image:
         tables.append(job("boxed", "@yearly", ["echo", "hello from a container"], image=image,
                           network_mode="none", pull="never"))
@@ -142,7 +142,9 @@ def test_the_unit_under_a_real_systemd_ready_confined_watchdog_restart_and_a_run
         assert container.cli("trigger", "confined").returncode == 0
         run = wait_until(lambda: finished(container, "confined"), 30, what="the confined job")
         assert run["status"] == "failed"  # ProtectHome=read-only reaches local jobs too
-        assert "Read-only file system" in container.cli("logs", "confined", "--latest").stdout
+        log = container.cli("logs", "confined", "--latest").stdout
+        assert "Read-only file system" in log, log  # and it can gain nothing: no privileges, no capabilities
+        assert re.search(r"NoNewPrivs:\s+1\n", log) and re.search(r"CapEff:\s+0{16}\n", log), log
 
         if image:
             assert container.cli("trigger", "boxed").returncode == 0

@@ -28,6 +28,13 @@ REQUIRED = {  # the issue's list, as the strict unit must carry it
     "SystemCallArchitectures": "native", "SystemCallFilter": "@system-service", "KillMode": "process",
 }
 
+# systemd.exec(5): each of these implies NoNewPrivileges=yes for a service without CAP_SYS_ADMIN (User=)
+IMPLY_NO_NEW_PRIVILEGES = {
+    "PrivateDevices", "ProtectHostname", "ProtectClock", "ProtectKernelTunables", "ProtectKernelModules",
+    "ProtectKernelLogs", "RestrictAddressFamilies", "RestrictNamespaces", "LockPersonality",
+    "MemoryDenyWriteExecute", "RestrictRealtime", "RestrictSUIDSGID", "SystemCallFilter",
+    "SystemCallArchitectures", "SystemCallLog"}
+
 
 def printed(tmp_path: Path, *args: str) -> tuple[Path, dict[str, str], str]:
     """Print the unit as a user would, into DIR/panda-tui.service; returns its path, settings and stderr."""
@@ -86,6 +93,9 @@ def test_hardening_levels_relax_in_order_and_all_verify(tmp_path):
         assert settings["Type"] == "notify" and settings["WatchdogSec"] == "30"
         assert f"Hardening: {level}" in path.read_text()
     assert scores["strict"] < scores["basic"] < scores["none"], scores
+    # basic keeps sudo working: none of its settings implies NoNewPrivileges=yes for a user that is not root
+    basic = printed(tmp_path, "--user", "panda", "--hardening", "basic")[1]
+    assert not IMPLY_NO_NEW_PRIVILEGES & set(basic) and "NoNewPrivileges" not in basic
     assert "ProtectSystem" not in printed(tmp_path, "--hardening", "none")[1]
 
 
