@@ -44,8 +44,8 @@ class Supervision:
 class Systemd(Supervision):
     """READY=1, WATCHDOG=1 every WATCHDOG_USEC/2, STATUS=<jobs · running · failing>, STOPPING=1."""
 
-    def __init__(self, notifier: Notifier, status: Callable[[], str], monotonic: Callable[[], float] = time.monotonic,
-                 stall: Callable[[], None] | None = None):
+    def __init__(self, notifier: Notifier, status: Callable[[], str],
+                 monotonic: Callable[[], float] = time.monotonic, stall: Callable[[], None] | None = None):
         self.notifier = notifier
         self.status = status
         self.monotonic = monotonic
@@ -87,8 +87,8 @@ class Systemd(Supervision):
 
 
 class Standing:
-    """"12 jobs · 1 running · 0 failing": failing jobs are kept from run changes as the ledger announces
-    them, so a STATUS line costs no query; a job's past is read once, when it is first counted."""
+    """The STATUS line, "12 jobs · 1 running · 0 failing". Failing jobs are kept from run changes as the
+    ledger announces them, so a line costs no query; a job's past is read once, when it is first counted."""
 
     def __init__(self, conn, jobs: Callable[[], Mapping[str, object]], running: Callable[[], int]):
         self.conn = conn
