@@ -22,6 +22,8 @@ from panda_tui.store import connect, control, lease
 def daemon(config_path: str, db_path: str | None, secrets_file: str | None, standby: bool,
            group: str | None) -> None:
     """Run the scheduler headless; JSON decision log on stdout. SIGHUP reloads, SIGTERM stops."""
+    import faulthandler
+    faulthandler.enable()  # a watchdog kill (SIGABRT) leaves every thread's stack in the journal
     from panda_tui.engine.daemon import run_headless
     from panda_tui.engine.events import stdout_log
     from panda_tui.engine.ownership import LeaseHeld

@@ -5,13 +5,12 @@ from __future__ import annotations
 import getpass
 import grp
 import os
-import shutil
-import sys
 from importlib import resources
 
 import click
 
 from panda_tui.cli.common import common, fail, get_config, resolve_db
+from panda_tui.cli.service_unit import DEFAULT_CONFIG, DEFAULT_DB, LEVELS, render, warnings
 from panda_tui.export_k8s import cronjobs
 
 
@@ -30,19 +29,24 @@ def init(path: str) -> None:
 
 @click.command(name="systemd-unit")
 @click.option("--user", default=None, help="The account the service runs as (default: you).")
+@click.option("--hardening", type=click.Choice(LEVELS), default="strict", show_default=True,
+              help="How much the service (and the local jobs it runs) is sandboxed.")
 @common
-def systemd_unit(config_path: str, db_path: str | None, user: str | None) -> None:
-    """Print a systemd unit for `panda-tui daemon` with these --config and --db paths."""
+def systemd_unit(config_path: str, db_path: str | None, user: str | None, hardening: str) -> None:
+    """Print a systemd unit for `panda-tui daemon` (default paths: /etc/panda-tui/jobs.toml and
+    /var/lib/panda-tui/panda.db, the unit's configuration and state directories)."""
     user = user or getpass.getuser()
     try:
         import pwd
         group = grp.getgrgid(pwd.getpwnam(user).pw_gid).gr_name
     except KeyError:
         group = user
-    exe = shutil.which("panda-tui") or f"{sys.executable} -m panda_tui"
-    text = resources.files("panda_tui").joinpath("templates/panda-tui.service").read_text()
-    click.echo(text.format(user=user, group=group, exe=exe, config=os.path.abspath(config_path),
-                           db=os.path.abspath(resolve_db(db_path))), nl=False)
+    source = click.get_current_context().get_parameter_source("config_path")
+    config = DEFAULT_CONFIG if source == click.core.ParameterSource.DEFAULT else os.path.abspath(config_path)
+    db = os.path.abspath(db_path) if db_path else DEFAULT_DB
+    for warning in warnings(user, db):
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(render(user, group, config, db, hardening), nl=False)
 
 
 @click.group()

@@ -14,8 +14,9 @@ from panda_tui.config import Config
 from panda_tui.engine.events import EventLog
 from panda_tui.engine.ownership import LeaseHeld
 from panda_tui.engine.scheduler import Scheduler
+from panda_tui.engine.notify import Notifier
 from panda_tui.engine.store_health import StoreFailed
-from panda_tui.engine.wiring import build
+from panda_tui.engine.wiring import build, supervise
 
 STORE_FAILED = 4  # the exit code when the store can no longer be written
 
@@ -31,7 +32,9 @@ async def run_headless(config: Config, db_path: str, events: EventLog, standby: 
     Returns the process exit code."""
     loop = asyncio.get_running_loop()
     _prepare_loop(loop)
+    notifier = Notifier.from_environ()  # systemd's NOTIFY_SOCKET, if any; taken out of the environment
     sched = build(config, db_path, events=events, role="daemon", secrets_file=secrets_file)
+    supervise(sched, notifier, events)
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
@@ -66,9 +69,11 @@ async def _wait_for_lease(sched: Scheduler, stop: asyncio.Event, events: EventLo
         except LeaseHeld as exc:
             if not announced:
                 events.emit("standby", holder=exc.holder.owner)
+                sched.supervision.standby(exc.holder.owner)
                 announced = True
+        sched.supervision.alive()
         try:
-            await asyncio.wait_for(stop.wait(), 0.5)
+            await asyncio.wait_for(stop.wait(), min(0.5, sched.supervision.max_sleep or 0.5))
         except TimeoutError:
             pass
     return False

@@ -17,6 +17,7 @@ from panda_tui.engine.ownership import Ownership
 from panda_tui.engine.reconcile import Adopted, reconcile
 from panda_tui.engine.store_health import FAILED
 from panda_tui.engine.requests import RequestError, handle
+from panda_tui.engine.supervision import Supervision
 from panda_tui.engine.timeline import Timeline, offset, slots_until
 from panda_tui.store import control, lease, state
 from panda_tui.store.ledger import RunStatus, Trigger
@@ -52,6 +53,7 @@ class Scheduler:
         self.on_start: list = []  # hooks given the exit stack once the lease is held (alert delivery)
         self.on_config: list = []  # called off the loop with each config adopted (the decision log's mask)
         self._reloading = asyncio.Lock()
+        self.supervision = Supervision()  # told ready / ticked / stopping: systemd's notify protocol in the daemon
 
     # --- lifecycle ----------------------------------------------------------------------
     def acquire(self) -> None:
@@ -86,8 +88,10 @@ class Scheduler:
         if acquire:
             self.acquire()
         await self.start()
+        self.supervision.ready()
         while not stop.is_set() and not self.lease_lost:
             await self.tick()
+            self.supervision.ticked()  # on the loop's own thread: a hung loop stops the watchdog pings
             await self.clock.sleep(self._delay(), self._wake)
             self._wake.clear()
         await self.shutdown()
@@ -112,12 +116,15 @@ class Scheduler:
 
     def _delay(self) -> float:
         left = [self._timers.left("control", self.clock.monotonic(), CONTROL_EVERY)]
+        if self.supervision.max_sleep is not None:
+            left.append(self.supervision.max_sleep)
         if (next_at := self.timeline.next_at()) is not None:
             left.append(next_at - self.clock.now())
         return max(0.0, min(left))
 
     async def shutdown(self, grace: float = SHUTDOWN_GRACE) -> None:
         """Stop dispatching; give runs `grace` to finish, then stop and record them; close the store."""
+        self.supervision.stopping()
         await self.flight.stop_runs(grace)
         await self.exits.aclose()
         self.events.emit("stopped")

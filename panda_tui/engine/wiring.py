@@ -13,9 +13,11 @@ from panda_tui.engine.config_source import ConfigSource
 from panda_tui.engine.engine_watch import EngineWatch
 from panda_tui.engine.events import DecisionLog, EventLog
 from panda_tui.engine.execution import RunContext
+from panda_tui.engine.notify import Notifier
 from panda_tui.engine.ownership import Ownership
 from panda_tui.engine.scheduler import Scheduler
 from panda_tui.engine.store_health import StoreHealth
+from panda_tui.engine.supervision import Standing, Systemd, stall_from_environ
 from panda_tui.runners import keeper
 from panda_tui.runners.registry import Runners
 from panda_tui.secrets import Redactor, available, reachable_mask, resolve
@@ -60,6 +62,16 @@ def build(config: Config, db_path: str, *, role: str = "daemon", clock: Clock | 
     sched.exits.push_async_callback(asyncio.to_thread, writer.close)
     sched.on_start.append(lambda exits: _start_delivery(db, sched, clock, events, alerter, exits))
     return sched
+
+
+def supervise(sched: Scheduler, notifier: Notifier, events: EventLog) -> None:
+    """Under systemd (NOTIFY_SOCKET set), the loop reports READY, WATCHDOG, STATUS and STOPPING."""
+    if not notifier.enabled:
+        return
+    standing = Standing(sched.conn, lambda: sched.config.jobs, lambda: len(sched.flight.executions()))
+    sched.ledger.subscribe(standing.on_change)
+    sched.supervision = Systemd(notifier, standing.line, sched.clock.monotonic, stall_from_environ(events.emit))
+    sched.exits.callback(notifier.close)
 
 
 async def _start_delivery(db: Database, sched: Scheduler, clock: Clock, events: EventLog, alerter: Alerter,

@@ -50,13 +50,11 @@ class Bench:
 class Daemon:
     """A real `panda-tui daemon` process."""
 
-    def __init__(self, cfg: str, db: str, env: dict | None = None, args: list[str] | None = None,
-                 log_dir: str | None = None):
+    def __init__(self, cfg: str, db: str, env: dict | None = None, args: tuple[str, ...] = ()):
         self.cfg, self.db = cfg, db
-        where = Path(log_dir) / Path(db).name if log_dir else Path(db)  # beside the db, unless that disk is the test
-        self.log = open(where.with_suffix(f".daemon.{time.time_ns()}.log"), "w+")
+        self.log = open(Path(db).with_suffix(f".daemon.{time.time_ns()}.log"), "w+")
         self.proc = subprocess.Popen([sys.executable, "-m", "panda_tui", "daemon", "--config", cfg, "--db", db,
-                                      *(args or [])],
+                                      *args],
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
 
