@@ -63,3 +63,9 @@ def char_boundary(data: bytes, cut: int) -> int:
     while 0 < cut < len(data) and (data[cut] & 0xC0) == 0x80:
         cut -= 1
     return cut
+
+
+def coarse_ago(seconds: float) -> str:
+    """Like ago(), but under a minute it says "<1m": a table of ages then changes once a minute, not every
+    second (what a slow SSH link carries)."""
+    return "<1m" if seconds < 60 else ago(seconds)

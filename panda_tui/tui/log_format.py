@@ -3,35 +3,27 @@
 from __future__ import annotations
 
 import json
-import re
+from datetime import datetime
 
+from panda_tui.store import log_queries
+from panda_tui.store.log_queries import LEVEL_KEYS as _LEVEL_KEYS
+from panda_tui.store.log_queries import parse_json
 from panda_tui.store.logs import LogLine
 from panda_tui.text import safe
 
 MARK = {"out": "  ", "err": "! ", "sys": "# "}
-ERROR_LEVELS = {"error", "err", "fatal", "critical", "crit", "panic", "alert", "emerg"}
-_ERROR_WORDS = re.compile(r"\b(error|fatal|panic|exception|traceback|failed|timed out)\b", re.IGNORECASE)
 _MESSAGE_KEYS = ("msg", "message", "event")
-_LEVEL_KEYS = ("level", "severity", "lvl", "levelname")
 
 
-def parse_json(text: str) -> dict | None:
-    if not text.startswith("{") or not text.endswith("}"):
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def render(line: LogLine, raw: bool = False) -> str:
+def render(line: LogLine, raw: bool = False, stamps: bool = False) -> str:
+    """Mark, (the stored time,) then the text: JSON lines as level, message and fields unless `raw`."""
     text = line.text
     if not raw:
         record = parse_json(text)
         if record is not None:
             text = _structured(record)
-    return MARK.get(line.stream, "  ") + safe(text)
+    stamp = datetime.fromtimestamp(line.ts).astimezone().strftime("%H:%M:%S.%f")[:-3] + " " if stamps else ""
+    return MARK.get(line.stream, "  ") + stamp + safe(text)
 
 
 def _structured(record: dict) -> str:
@@ -44,10 +36,4 @@ def _structured(record: dict) -> str:
 
 
 def is_error(line: LogLine) -> bool:
-    if line.stream == "err":
-        return True
-    record = parse_json(line.text)
-    if record is not None:
-        level = next((str(record[k]).lower() for k in _LEVEL_KEYS if k in record), "")
-        return level in ERROR_LEVELS
-    return bool(_ERROR_WORDS.search(line.text))
+    return log_queries.is_error(line.stream, line.text)

@@ -1,20 +1,19 @@
-"""The ledger of the selected job, newest first: holes in the schedule show as missed/skipped rows."""
+"""The ledger of the selected job, newest first: holes in the schedule show as missed/skipped rows.
+It follows the newest run as runs come, unless the user moved down to look at an older one."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from panda_tui.store.ledger import Run
-from panda_tui.text import glyph, safe, short_duration
+from panda_tui.text import safe, short_duration
+from panda_tui.tui.marks import Marks
+from panda_tui.tui.widgets.row_table import RowTable
 
-STATUS_STYLE = {"succeeded": "green", "failed": "bold red", "timed_out": "bold red", "killed": "red",
-                "lost": "bold red", "missed": "bold yellow", "skipped": "yellow", "running": "bold cyan",
-                "queued": "cyan"}
 # What a half-awake reader needs first comes first; the rest scrolls into view at 80 columns.
-COLUMNS = ("RUN", "SCHEDULED", "STATUS", "EXIT", "DURATION", "REASON", "LATE", "TRY", "TRIGGER", "STARTED")
+COLUMNS = ["RUN", "SCHEDULED", "STATUS", "EXIT", "DURATION", "REASON", "LATE", "TRY", "TRIGGER", "STARTED"]
 WIDTHS = (5, 11, 11, 4, 8, 21, 5, 3, 8, 8)
 
 
@@ -25,42 +24,46 @@ def clock(ts: float | None, with_date: bool = False) -> str:
     return moment.strftime("%m-%d %H:%M" if with_date else "%H:%M:%S")
 
 
-class HistoryTable(DataTable):
+class HistoryTable(RowTable):
+    def __init__(self, marks: Marks | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.marks = marks or Marks()
+
     def on_mount(self) -> None:
-        self.cursor_type = "row"
+        super().on_mount()
         for column, width in zip(COLUMNS, WIDTHS):
             self.add_column(column, key=column, width=width)
-        self._ids: list[int] = []
+        self.ids: list[int] = []  # run ids, top (newest) to bottom
         self._slow: set[int] = set()
 
     @property
     def selected(self) -> int | None:
-        if not self._ids or not 0 <= self.cursor_row < len(self._ids):
+        if not self.ids or not 0 <= self.cursor_row < len(self.ids):
             return None
-        return self._ids[self.cursor_row]
+        return self.ids[self.cursor_row]
 
     def show(self, rows: list[Run], slow: set[int] | None = None) -> None:
-        current = self.selected
+        current, at_top = self.selected, self.cursor_row <= 0
         self._slow = slow or set()
         ids = [r.id for r in rows]
-        if ids != self._ids:
-            self.clear()
+        if ids != self.ids:
+            self.clear_rows()
             for run in rows:
-                self.add_row(*self._cells(run), key=str(run.id))
-            self._ids = ids
-            if current in ids:
+                self.add_drawn_row(str(run.id), COLUMNS, self._cells(run))
+            self.ids = ids
+            if current in ids and not at_top:  # the user moved down to an older run: stay on it
                 self.move_cursor(row=ids.index(current), animate=False)
         else:
             for run in rows:
-                for column, cell in zip(COLUMNS, self._cells(run)):
-                    self.update_cell(str(run.id), column, cell)
+                self.write_cells(str(run.id), COLUMNS, self._cells(run))
 
     def _cells(self, r: Run) -> tuple:
+        m = self.marks
         late = "–" if r.lateness is None else short_duration(max(0.0, r.lateness))
-        status = Text(f"{glyph(r.status)} {r.status}", style=STATUS_STYLE.get(r.status, ""))
+        status = Text(f"{m.glyph(r.status)} {r.status}", style=m.style(r.status))
         duration = short_duration(r.duration_s)
         if r.id in self._slow:
-            duration = Text(f"{duration} slow", style="bold yellow")
+            duration = Text(f"{duration} slow", style=m.style("slow"))
         return (str(r.id), clock(r.scheduled_at, True), status, "–" if r.exit_code is None else str(r.exit_code),
                 duration, Text(safe(r.reason or ""), no_wrap=True, overflow="ellipsis"), late, str(r.attempt),
                 r.trigger, clock(r.started_at))

@@ -1,62 +1,78 @@
-"""The job list: health at a glance, most urgent first."""
+"""The job list: health at a glance, most urgent first. The cursor stays on its job whatever the order."""
 
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from panda_tui.readmodel.health import JobHealth
-from panda_tui.text import ago, safe, short_duration
+from panda_tui.text import coarse_ago, safe, short_duration
+from panda_tui.tui.marks import Marks
+from panda_tui.tui.widgets.row_table import RowTable
 from panda_tui.tui.widgets.sparkline_text import sparkline
 
-STATE_STYLE = {"failing": "bold red", "running": "bold cyan", "missed": "bold yellow", "paused": "magenta",
-               "disabled": "dim", "ok": "green", "new": "dim"}
 ALL_COLUMNS = {"STATUS": 10, "JOB": 16, "SCHEDULE": 14, "NEXT": 7, "LAST": 12, "OK%": 4, "MEDIAN": 6, "TREND": None}
 NARROW = 100  # below this width the schedule moves to the detail line
+LAST_WORD = {"succeeded": "ok", "timed_out": "timeout"}
+LAST_STATE = {"succeeded": "ok", "running": "running", "queued": "running", "skipped": "paused", "missed": "missed"}
 
 
-class JobTable(DataTable):
-    """Rows keyed by job name; the cursor stays on its job across refreshes."""
+class JobTable(RowTable):
+    """Rows keyed by job name."""
+
+    def __init__(self, marks: Marks | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.marks = marks or Marks()
 
     def on_mount(self) -> None:
-        self.cursor_type = "row"
-        self.zebra_stripes = False
+        super().on_mount()
         self.columns_for: int | None = None
         self.filter_text = ""
-        self._rows: list[JobHealth] = []
-        self._shown: list[str] = []
+        self.rows_shown: list[str] = []  # job names, top to bottom
+        self._all: list[JobHealth] = []
 
     @property
     def selected(self) -> str | None:
-        if not self._shown or self.cursor_row < 0 or self.cursor_row >= len(self._shown):
+        if not self.rows_shown or not 0 <= self.cursor_row < len(self.rows_shown):
             return None
-        return self._shown[self.cursor_row]
+        return self.rows_shown[self.cursor_row]
 
     def show(self, healths: list[JobHealth], now: float, schedules: dict[str, str]) -> None:
-        self._rows = healths
+        self._all = healths
         current = self.selected
         visible = [h for h in healths if self.filter_text.lower() in h.name.lower()]
         names = [h.name for h in visible]
-        if names != self._shown or self.size.width != self.columns_for:
+        columns = self.shown_columns
+        if names != self.rows_shown or self.size.width != self.columns_for:
             self._layout()
             for h in visible:
-                self.add_row(*self._cells(h, now, schedules), key=h.name)
-            self._shown = names
+                self.add_drawn_row(h.name, columns, self._cells(h, now, schedules))
+            self.rows_shown = names
             self.styles.height = min(len(names), 12) + 2
-            if current in names:
+            if current in names:  # the same job, wherever the new order put it
                 self.move_cursor(row=names.index(current), animate=False)
         else:
             for h in visible:
-                for column, cell in zip(self.shown_columns, self._cells(h, now, schedules)):
-                    self.update_cell(h.name, column, cell)
+                self.write_cells(h.name, columns, self._cells(h, now, schedules))
+        self._title()
 
     def refilter(self, text: str, now: float, schedules: dict[str, str]) -> None:
+        current = self.selected
         self.filter_text = text
-        self._shown = []
-        self.show(self._rows, now, schedules)
+        self.rows_shown = []
+        self.show(self._all, now, schedules)
+        if current in self.rows_shown:
+            self.move_cursor(row=self.rows_shown.index(current), animate=False)
 
     def health(self, name: str | None) -> JobHealth | None:
-        return next((h for h in self._rows if h.name == name), None)
+        return next((h for h in self._all if h.name == name), None)
+
+    def _title(self) -> None:
+        if not self.filter_text:
+            self.border_title = "jobs"
+        elif self.rows_shown:
+            self.border_title = f"jobs · filter {safe(self.filter_text)!r}: {len(self.rows_shown)} of {len(self._all)}"
+        else:
+            self.border_title = f"jobs · no job matches {safe(self.filter_text)!r} (esc: clear)"
 
     @property
     def shown_columns(self) -> list[str]:
@@ -70,30 +86,29 @@ class JobTable(DataTable):
 
     def _layout(self) -> None:
         """(Re)build the columns for the current width."""
-        self.clear(columns=True)
+        self.clear_rows(columns=True)
         for column in self.shown_columns:
             self.add_column(column, key=column, width=ALL_COLUMNS[column] or self.spark_width)
         self.columns_for = self.size.width
 
     def _cells(self, h: JobHealth, now: float, schedules: dict[str, str]) -> tuple:
-        status = Text(f"{h.glyph} {h.state}", style=STATE_STYLE[h.state])
+        m = self.marks
+        status = Text(f"{m.glyph(h.state)} {h.state}", style=m.style(h.state))
         if h.next_at is None:
             nxt = "–"
         elif h.paused:
             nxt = "paused"
         else:
-            nxt = "now" if h.next_at - now < 1 else f"in {ago(h.next_at - now)}"
+            nxt = "now" if h.next_at - now < 1 else f"in {coarse_ago(h.next_at - now)}"
         if h.last is None:
-            last = Text("never", style="dim")
+            last = Text("never")
         else:
-            age = ago(now - (h.last.finished_at or h.last.started_at or h.last.queued_at or now))
-            word = {"succeeded": "ok", "timed_out": "timeout"}.get(h.last.status, h.last.status)
-            last = Text(f"{word} {age}", style=STATE_STYLE.get(
-                {"succeeded": "ok", "running": "running", "queued": "running", "skipped": "paused",
-                 "missed": "missed"}.get(h.last.status, "failing"), ""))
+            age = coarse_ago(now - (h.last.finished_at or h.last.started_at or h.last.queued_at or now))
+            word = LAST_WORD.get(h.last.status, str(h.last.status))
+            last = Text(f"{word} {age}", style=m.style(LAST_STATE.get(h.last.status, "failing")))
         rate = "–" if h.success_rate is None else f"{h.success_rate * 100:.0f}%"
         cells = {"STATUS": status, "JOB": Text(safe(h.name), no_wrap=True, overflow="ellipsis"),
                  "SCHEDULE": Text(safe(schedules.get(h.name, "")), no_wrap=True, overflow="ellipsis"),
                  "NEXT": nxt, "LAST": last, "OK%": rate, "MEDIAN": short_duration(h.median_s),
-                 "TREND": sparkline(h.durations, self.spark_width)}
+                 "TREND": sparkline(h.durations, self.spark_width, marks=m)}
         return tuple(cells[c] for c in self.shown_columns)

@@ -1,0 +1,43 @@
+"""One line above the footer for what the console has to say: answers to keys, refusals, errors. It never
+covers the log pane the way a toast does, and the last notices stay readable in `notices`."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from rich.text import Text
+from textual.widgets import Static
+
+from panda_tui.text import safe
+from panda_tui.tui.marks import Marks
+
+MARK = {"information": "›", "warning": "!", "error": "✗"}
+ASCII_MARK = {"information": ">", "warning": "!", "error": "X"}
+
+
+class NoticeBar(Static):
+    def __init__(self, marks: Marks | None = None, **kwargs) -> None:
+        super().__init__("", **kwargs)
+        self.marks = marks or Marks()
+        self._clear_timer = None
+
+    def say(self, message: str, severity: str = "information", timeout: float = 8.0) -> None:
+        first, *rest = (safe(line) for line in (str(message).splitlines() or [""]))
+        extra = f"  (+{len(rest)} more: see the decision log)" if rest else ""
+        mark = (ASCII_MARK if self.marks.ascii else MARK).get(severity, "›")
+        style = {"error": self.marks.style("alarm"), "warning": "bold"}.get(severity, "")
+        self.update(Text(f" {mark} {first}{extra}", style=style, no_wrap=True, overflow="ellipsis"))
+        if self._clear_timer is not None:
+            self._clear_timer.stop()
+        self._clear_timer = self.set_timer(timeout, lambda: self.update(""))
+
+
+class Notices(deque):
+    """The console's recent notices, newest last: (severity, message)."""
+
+    def __init__(self) -> None:
+        super().__init__(maxlen=50)
+
+    @property
+    def messages(self) -> list[str]:
+        return [message for _, message in self]
