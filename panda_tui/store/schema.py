@@ -98,12 +98,12 @@ def _v2(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX runs_bad ON runs(job, id) WHERE status IN ('failed', 'timed_out', 'killed', 'lost')")
 
 
-_V3_BUCKETS = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
+DURATION_BUCKETS_V3 = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
 
 
 def _v3_bucket(column: str) -> str:
     """The upper bound of the duration bucket `column` falls in (9e999 is +Inf in SQLite)."""
-    cases = " ".join(f"WHEN {column} <= {le} THEN {le}" for le in _V3_BUCKETS)
+    cases = " ".join(f"WHEN {column} <= {le} THEN {le}" for le in DURATION_BUCKETS_V3)
     return f"(CASE {cases} ELSE 9e999 END)"
 
 

@@ -4,8 +4,14 @@ Each read touches a few rows per job, however long the history: one million runs
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from dataclasses import dataclass
+
+from panda_tui.store.schema import DURATION_BUCKETS_V3
+
+# The upper bounds the triggers sort durations into (a later migration that changes them changes this too).
+DURATION_BUCKETS: tuple[float, ...] = tuple(float(b) for b in DURATION_BUCKETS_V3) + (math.inf,)
 
 
 @dataclass(frozen=True)
