@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, exposition, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.utils import floatToGoString
 
@@ -17,6 +17,9 @@ from panda_tui.readmodel.figures import Figures, read_figures
 from panda_tui.store.ledger import ACTIVE, FINAL
 from panda_tui.store.totals import DURATION_BUCKETS
 from panda_tui.web.backend import Backend
+
+# The classic text format, which every Prometheus reads (newer clients default to announcing 1.0.0).
+CONTENT_TYPE = getattr(exposition, "CONTENT_TYPE_PLAIN_0_0_4", exposition.CONTENT_TYPE_LATEST)
 
 
 def families(figures: Figures) -> Iterator[Metric]:
@@ -102,6 +105,6 @@ def handler(backend: Backend, consoles_open: Callable[[], int]):
 
     async def metrics(request: web.Request) -> web.Response:
         body = await asyncio.to_thread(generate_latest, registry)
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
     return metrics
