@@ -45,8 +45,8 @@ def generate(db: str, cfg: str, total_runs: int) -> None:
                CASE WHEN i % 200 = 7 THEN NULL ELSE 0.05 * (1 + (i * 7919) % 144000) END,
                CASE WHEN i % 20 = 3 THEN 1 ELSE 0 END, CASE WHEN i % 20 = 3 THEN 'exit 1' END, 'local'
         FROM n""")
-    conn.execute(f"UPDATE runs SET status='running', finished_at=NULL, duration_s=NULL"
-                 f" WHERE id > (SELECT MAX(id) FROM runs) - 5")
+    conn.execute("UPDATE runs SET status='running', finished_at=NULL, duration_s=NULL"
+                 " WHERE id > (SELECT MAX(id) FROM runs) - 5")
     # a year of once-a-minute heartbeat pings, all delivered, and three alerts that are not
     conn.execute(f"""
         WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 525599)

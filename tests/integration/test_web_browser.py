@@ -139,6 +139,12 @@ def test_with_control_allowed_a_key_in_the_browser_triggers_a_run(browser, tmp_p
         wait_until(lambda: server.consoles() == [], 20, what="the first console to end")
         assert second.page.goto(server.url + "/").status == 200
         second.wait_for_text("greet")
+        # stopping the server ends the consoles of the tabs still open, and tells the tabs
+        consoles = server.consoles()
+        assert len(consoles) == 1
+        assert server.stop() == 0
+        assert not [pid for pid in consoles if os.path.exists(f"/proc/{pid}")]
+        second.page.wait_for_selector("body.-closed", timeout=10_000)
     finally:
         second.close()
         server.stop()
