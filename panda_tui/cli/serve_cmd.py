@@ -67,7 +67,8 @@ def serve(config_path: str, db_path: str | None, host: str, port: int, allow_con
     try:
         asyncio.run(run(server, settings, ready))
     except OSError as exc:
-        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 1)
+        import os
+        fail(f"cannot listen on {host}:{port}: {os.strerror(exc.errno) if exc.errno else exc}", 1)
 
 
 def _loopback(host: str) -> bool:
