@@ -58,7 +58,7 @@ class Consoles:
                 web.get("/favicon.ico", lambda _request: _no_content()),
                 web.static("/static", STATIC, show_index=False, follow_symlinks=False)]
 
-    def _full(self, request: web.Request) -> web.Response | None:
+    def _full(self) -> web.Response | None:
         if len(self.open) < self.cap:
             return None
         return web.Response(status=503, content_type="text/plain", headers={"Retry-After": "10"},
@@ -66,7 +66,7 @@ class Consoles:
                                  "allows; close one (or use the API)\n")
 
     async def index(self, request: web.Request) -> web.Response:
-        if refused := self._full(request):
+        if refused := self._full():
             return refused
         scheme = "wss" if is_https(request) else "ws"
         html = page.render(self.title, f"{scheme}://{request.host}/ws",
@@ -74,7 +74,7 @@ class Consoles:
         return web.Response(text=html, content_type="text/html", headers={"Content-Security-Policy": page.CSP})
 
     async def websocket(self, request: web.Request) -> web.StreamResponse:
-        if refused := self._full(request):
+        if refused := self._full():
             return refused
         socket = web.WebSocketResponse(heartbeat=15, max_msg_size=1 << 20)
         self.open.add(socket)  # before any await: the cap cannot be overrun by tabs opening together
