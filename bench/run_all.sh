@@ -2,6 +2,6 @@
 # Every benchmark, one after another (never in parallel: they would disturb each other).
 set -euo pipefail
 cd "$(dirname "$0")"
-for b in dispatch run_overhead ingest scale console tail; do
+for b in dispatch run_overhead ingest scale console tail metrics; do
   python3 "$b.py"
 done

@@ -1,4 +1,5 @@
-"""Regenerate screenshots/ from the real app, driven with Pilot over a demo store it fills itself.
+"""Regenerate screenshots/ from the real app, driven with Pilot over a demo store it fills itself, and the
+console as `panda-tui serve` shows it in a real browser (Debian's chromium, driven by Playwright).
 
     python scripts/screenshots.py
 """
@@ -6,15 +7,21 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import re
+import shutil
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from panda_tui.tui.app import PandaApp  # noqa: E402
-from panda_tui.tui.demo import NOW, demo_config, fill  # noqa: E402
+from panda_tui.tui.demo import JOBS_TOML, NOW, demo_config, fill  # noqa: E402
 
 SHOTS = [
     ("main", (120, 34), []),
@@ -36,6 +43,57 @@ async def shoot(db: str, name: str, size: tuple[int, int], keys: list[str]) -> P
     return out
 
 
+def write_demo_toml(path: str) -> None:
+    with open(path, "w") as fh:
+        for name, fields in JOBS_TOML["jobs"].items():
+            fh.write(f"[jobs.{name}]\n")
+            for key, value in fields.items():
+                fh.write(f"{key} = {'true' if value is True else 'false' if value is False else json.dumps(value)}\n")
+            fh.write("\n")
+
+
+def shoot_browser(tmp: str) -> Path | None:
+    """The served console, read-only, in chromium at 1200×700: a demo store written as of now (the served
+    console is a real process on the real clock)."""
+    if not shutil.which("chromium"):
+        print("skipped the browser screenshot: Debian's chromium is not installed", file=sys.stderr)
+        return None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("skipped the browser screenshot: playwright is not installed", file=sys.stderr)
+        return None
+    cfg, db, token = f"{tmp}/jobs.toml", f"{tmp}/served.db", "screenshot-token-0123456789"
+    write_demo_toml(cfg)
+    fill(db, time.time())
+    env = {**os.environ, "PANDA_WEB_TOKEN": token, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+    server = subprocess.Popen([sys.executable, "-m", "panda_tui", "serve", "--config", cfg, "--db", db, "--port", "0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        port = next(int(m.group(1)) for line in server.stdout if (m := re.search(r"127\.0\.0\.1:(\d+)/", line)))
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=[
+                "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--no-first-run", "--disable-sync"])
+            page = browser.new_page(viewport={"width": 1200, "height": 700})
+            received: list[bytes] = []
+            page.on("websocket", lambda ws: ws.on("framereceived", lambda data: received.append(
+                data if isinstance(data, bytes) else data.encode())))
+            page.goto(f"http://127.0.0.1:{port}/?token={token}")
+            deadline = time.monotonic() + 30
+            while b"orders-sync" not in b"".join(received) and time.monotonic() < deadline:
+                page.wait_for_timeout(100)
+            page.focus(".xterm-helper-textarea")
+            page.wait_for_timeout(6500)  # past the read-only notice, which would hide the log pane
+            out = ROOT / "screenshots" / "serve-browser.png"
+            page.screenshot(path=str(out))
+            browser.close()
+        return out
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
 async def main() -> None:
     (ROOT / "screenshots").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -43,6 +101,8 @@ async def main() -> None:
         fill(db)
         for name, size, keys in SHOTS:
             print(await shoot(db, name, size, keys))
+        if shot := shoot_browser(tmp):
+            print(shot)
 
 
 if __name__ == "__main__":

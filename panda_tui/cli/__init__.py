@@ -13,12 +13,16 @@ from panda_tui.cli.config_cmds import next_cmd, validate
 @click.version_option(__version__, prog_name="panda-tui")
 @group_options
 @click.option("--read-only", is_flag=True, help="Open the console without any key that acts.")
+@click.option("--attach", is_flag=True, help="Never run a scheduler in the console: keys that act ask the "
+              "daemon, and say so when none runs (the browser console of `serve` opens this way).")
+@click.option("--read-only-reason", default=None, hidden=True)  # what the header says instead of --read-only
 @click.pass_context
-def main(ctx: click.Context, config_path: str, db_path: str | None, read_only: bool) -> None:
+def main(ctx: click.Context, config_path: str, db_path: str | None, read_only: bool, attach: bool,
+         read_only_reason: str | None) -> None:
     """Run and watch scheduled jobs. With no command, opens the console."""
     if ctx.invoked_subcommand is None:
         from panda_tui.cli.console_cmd import open_console
-        open_console(config_path, db_path, read_only)
+        open_console(config_path, db_path, read_only, attach, read_only_reason)
 
 
 main.add_command(validate)
@@ -38,3 +42,7 @@ from panda_tui.cli.setup_cmds import export, init, systemd_unit  # noqa: E402
 
 for _command in (init, systemd_unit, export):
     main.add_command(_command)
+
+from panda_tui.cli.serve_cmd import serve  # noqa: E402
+
+main.add_command(serve)

@@ -13,8 +13,9 @@ from panda_tui.store import StoreError, connect, lease
 from panda_tui.store.db import writable
 
 
-def decide_mode(config, path: str, read_only: bool):
-    """(mode, why read-only, embedded scheduler or None). Embeds only when no scheduler holds the lease."""
+def decide_mode(config, path: str, read_only: bool, attach: bool = False):
+    """(mode, why read-only, embedded scheduler or None). Embeds only when no scheduler holds the lease,
+    and never with `attach`."""
     if read_only:
         connect(path, readonly=True).close()
         return "read-only", "opened with --read-only", None
@@ -24,7 +25,7 @@ def decide_mode(config, path: str, read_only: bool):
     conn = connect(path)
     holder = lease.live_holder(conn)
     conn.close()
-    if holder is not None:
+    if holder is not None or attach:
         return "attached", None, None
     from panda_tui.engine.daemon import EmbeddedScheduler
     from panda_tui.engine.ownership import LeaseHeld
@@ -36,7 +37,8 @@ def decide_mode(config, path: str, read_only: bool):
     return "embedded", None, embedded
 
 
-def open_console(config_path: str, db_path: str | None, read_only: bool) -> None:
+def open_console(config_path: str, db_path: str | None, read_only: bool, attach: bool = False,
+                 read_only_reason: str | None = None) -> None:
     try:
         config = get_config(config_path)
     except ConfigError as exc:
@@ -44,10 +46,12 @@ def open_console(config_path: str, db_path: str | None, read_only: bool) -> None
         sys.exit(2)
     path = resolve_db(db_path)
     try:
-        mode, reason, embedded = decide_mode(config, path, read_only)
+        mode, reason, embedded = decide_mode(config, path, read_only, attach)
     except StoreError as exc:
         fail(str(exc), 1)
     from panda_tui.tui.app import PandaApp
+    if read_only and read_only_reason:
+        reason = read_only_reason
     app = PandaApp(config, path, mode=mode, read_only_reason=reason)
     try:
         app.run()

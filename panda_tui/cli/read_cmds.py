@@ -9,27 +9,15 @@ import time
 import click
 
 from panda_tui.cli.common import common, fail, get_config, resolve_db, safe
-from panda_tui.readmodel.health import job_health, sort_key
+from panda_tui.readmodel.status import read_status, run_json, status_json
 from panda_tui.schedule import human_duration
-from panda_tui.store import connect, lease, logs, ledger, state
-from panda_tui.store.ledger import HAS_LOGS, TROUBLE
+from panda_tui.store import connect, logs, ledger
+from panda_tui.store.ledger import HAS_LOGS
+from panda_tui.text import iso
 
 
 def _conn(db_path: str | None):
     return connect(resolve_db(db_path), readonly=True)
-
-
-def _iso(ts: float | None) -> str | None:
-    from panda_tui.text import iso
-    return None if ts is None else iso(ts)
-
-
-def run_json(run) -> dict:
-    out = run.as_dict()
-    for key in ("scheduled_at", "started_at", "finished_at", "queued_at", "not_before"):
-        out[key] = _iso(out[key])
-    out["lateness_s"] = None if run.lateness is None else round(run.lateness, 6)
-    return out
 
 
 @click.command()
@@ -50,7 +38,7 @@ def executions(config_path: str, db_path: str | None, job: str, limit: int, as_j
     for r in rows:
         late = "" if r.lateness is None else f"{r.lateness * 1000:.0f}ms"
         dur = "" if r.duration_s is None else human_duration(r.duration_s)
-        click.echo(f"{r.id:>7}  {_iso(r.scheduled_at):20}  {late:>7}  {dur:>8}  {r.status:9}  "
+        click.echo(f"{r.id:>7}  {iso(r.scheduled_at):20}  {late:>7}  {dur:>8}  {r.status:9}  "
                    f"{'' if r.exit_code is None else r.exit_code:>4}  {r.attempt:>3}  {r.trigger:8}  {safe(r.reason or '')}")
 
 
@@ -60,32 +48,21 @@ def executions(config_path: str, db_path: str | None, job: str, limit: int, as_j
 def status(config_path: str, db_path: str | None, as_json: bool) -> None:
     """Every job's health. Exit 1 when a job's last run failed or a run went missing in 24 h."""
     config = get_config(config_path)
-    conn = _conn(db_path)
     now = time.time()
-    paused = state.paused_jobs(conn)
-    healths = sorted((job_health(conn, job, now, paused) for job in config.jobs.values()), key=sort_key)
-    holder = lease.live_holder(conn, now)
-    engines = state.get_meta(conn, "engines", {})
+    current = read_status(_conn(db_path), config, now)
     if as_json:
-        click.echo(json.dumps({
-            "scheduler": holder.owner if holder else None,
-            "engines": engines,
-            "jobs": [{"job": h.name, "state": h.state, "paused": h.paused, "next_run": _iso(h.next_at),
-                      "last_status": h.last.status if h.last else None,
-                      "last_run_id": h.last.id if h.last else None,
-                      "failure_rate_20": h.failure_rate, "missed_24h": h.missed_24h} for h in healths]}, indent=1))
+        click.echo(json.dumps(status_json(current), indent=1))
     else:
-        click.echo(f"scheduler: {safe(holder.owner) if holder else 'not running'}")
-        for host, info in engines.items():
+        click.echo(f"scheduler: {safe(current.holder) if current.holder else 'not running'}")
+        for host, info in current.engines.items():
             click.echo(f"docker {host}: {'up' if info.get('up') else 'DOWN: ' + safe(info.get('error'))}")
-        for h in healths:
+        for h in current.jobs:
             rate = "-" if h.failure_rate is None else f"{h.failure_rate:.0%} failed"
             last = h.last.status if h.last else "never ran"
             nxt = "-" if h.next_at is None else f"in {human_duration(max(0, h.next_at - now))}"
             click.echo(f"{h.glyph} {h.state:8} {safe(h.name):24} next {nxt:10} last {last:10} {rate:11} "
                        f"missed 24h: {h.missed_24h}")
-    bad = any((h.last and h.last.status in TROUBLE) or h.missed_24h for h in healths)
-    sys.exit(1 if bad else 0)
+    sys.exit(1 if current.trouble else 0)
 
 
 @click.command(name="logs")

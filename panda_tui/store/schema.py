@@ -98,4 +98,63 @@ def _v2(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX runs_bad ON runs(job, id) WHERE status IN ('failed', 'timed_out', 'killed', 'lost')")
 
 
-MIGRATIONS = [_v1, _v2]
+DURATION_BUCKETS_V3 = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
+
+
+def _v3_bucket(column: str) -> str:
+    """The upper bound of the duration bucket `column` falls in (9e999 is +Inf in SQLite)."""
+    cases = " ".join(f"WHEN {column} <= {le} THEN {le}" for le in DURATION_BUCKETS_V3)
+    return f"(CASE {cases} ELSE 9e999 END)"
+
+
+def _v3(db: sqlite_utils.Database) -> None:
+    """Totals per job and status, and duration buckets per job, kept by triggers in the same transaction as
+    every change to `runs`: `/metrics` reads a few hundred rows instead of scanning a million."""
+    db.execute("""
+        CREATE TABLE run_totals (
+            job TEXT NOT NULL,
+            status TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            last_finished_at REAL,           -- the newest finished_at among runs that reached this status
+            PRIMARY KEY (job, status)
+        ) WITHOUT ROWID""")
+    db.execute("""
+        CREATE TABLE run_durations (
+            job TEXT NOT NULL,
+            le REAL NOT NULL,                -- bucket upper bound in seconds; not cumulative
+            n INTEGER NOT NULL,
+            sum_s REAL NOT NULL,
+            PRIMARY KEY (job, le)
+        ) WITHOUT ROWID""")
+    db.execute("INSERT INTO run_totals(job, status, n, last_finished_at)"
+               " SELECT job, status, COUNT(*), MAX(finished_at) FROM runs GROUP BY job, status")
+    db.execute(f"INSERT INTO run_durations(job, le, n, sum_s) SELECT job, {_v3_bucket('duration_s')}, COUNT(*),"
+               " SUM(duration_s) FROM runs WHERE duration_s IS NOT NULL GROUP BY 1, 2")
+
+    def add(row: str) -> str:
+        return f"""
+            INSERT INTO run_totals(job, status, n, last_finished_at) VALUES ({row}.job, {row}.status, 1, {row}.finished_at)
+              ON CONFLICT(job, status) DO UPDATE SET n = n + 1,
+                last_finished_at = MAX(COALESCE(last_finished_at, excluded.last_finished_at),
+                                       COALESCE(excluded.last_finished_at, last_finished_at));
+            INSERT INTO run_durations(job, le, n, sum_s)
+              SELECT {row}.job, {_v3_bucket(row + '.duration_s')}, 1, {row}.duration_s WHERE {row}.duration_s IS NOT NULL
+              ON CONFLICT(job, le) DO UPDATE SET n = n + 1, sum_s = sum_s + excluded.sum_s;"""
+
+    def remove(row: str) -> str:
+        return f"""
+            UPDATE run_totals SET n = n - 1 WHERE job = {row}.job AND status = {row}.status;
+            UPDATE run_durations SET n = n - 1, sum_s = sum_s - {row}.duration_s
+              WHERE {row}.duration_s IS NOT NULL AND job = {row}.job AND le = {_v3_bucket(row + '.duration_s')};"""
+
+    db.execute(f"CREATE TRIGGER runs_totals_insert AFTER INSERT ON runs BEGIN {add('NEW')} END")
+    db.execute(f"""CREATE TRIGGER runs_totals_update AFTER UPDATE OF job, status, duration_s, finished_at ON runs
+        WHEN OLD.job IS NOT NEW.job OR OLD.status IS NOT NEW.status OR OLD.duration_s IS NOT NEW.duration_s
+          OR OLD.finished_at IS NOT NEW.finished_at
+        BEGIN {remove('OLD')} {add('NEW')} END""")
+    db.execute(f"CREATE TRIGGER runs_totals_delete AFTER DELETE ON runs BEGIN {remove('OLD')} END")
+    # `outbox.undelivered`: count the few undelivered rows, not every alert ever sent
+    db.execute("CREATE INDEX outbox_undelivered ON outbox(id) WHERE delivered_at IS NULL AND attempts > 0")
+
+
+MIGRATIONS = [_v1, _v2, _v3]

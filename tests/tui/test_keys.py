@@ -213,6 +213,9 @@ def test_console_embeds_attaches_or_reads_only(tmp_path):
         embedded.stop()
     conn = connect(db)
     assert lease.live_holder(conn) is None  # quitting released the lease
+    # --attach (how `serve` opens a browser console) never embeds, even with no scheduler anywhere
+    assert decide_mode(config, db, read_only=False, attach=True) == ("attached", None, None)
+    assert lease.live_holder(conn) is None
 
 
 async def test_clock_tick_during_teardown_is_harmless(world):

@@ -1,0 +1,86 @@
+"""`panda-tui serve`: the console in a browser, a JSON API and Prometheus metrics, behind one token.
+
+The web libraries are imported only here, when the command runs: the daemon and the console never pay for
+them."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import sys
+
+import click
+
+from panda_tui.cli.common import common, fail, get_config, resolve_db, safe
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Keep the default and reach it through `ssh -L` or a TLS reverse proxy.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0: any free port, printed).")
+@click.option("--allow-control", is_flag=True,
+              help="Let the token's holder act: POST trigger/pause/resume/kill, and the console's keys. "
+                   "Without it everything is read-only.")
+@click.option("--token-file", type=click.Path(dir_okay=False), default=None,
+              help="Read the token from this file (mode 600). Else PANDA_WEB_TOKEN, else a new one is printed.")
+@click.option("--max-consoles", default=4, show_default=True, type=click.IntRange(0, 64),
+              help="Browser consoles open at once (each is a console process).")
+@common
+def serve(config_path: str, db_path: str | None, host: str, port: int, allow_control: bool,
+          token_file: str | None, max_consoles: int) -> None:
+    """Serve the console in a browser, a JSON API (/api/...) and Prometheus metrics (/metrics)."""
+    import asyncio
+
+    from panda_tui.store import connect
+    from panda_tui.store.db import writable
+    from panda_tui.web.app import Settings, make_app, run
+    from panda_tui.web.auth import Guard
+    from panda_tui.web.token import TokenError, resolve_token
+
+    get_config(config_path)  # a broken jobs.toml is reported before anything listens
+    path = resolve_db(db_path)
+    connect(path, readonly=not allow_control, create=False).close()
+    if allow_control and not writable(path):
+        fail(f"--allow-control: {path} is not writable by this user, and control requests are rows in it", 2)
+    try:
+        token, source = resolve_token(token_file)
+    except TokenError as exc:
+        fail(str(exc), 2)
+    settings = Settings(config_path, path, host, port, allow_control, max_consoles)
+    server = make_app(settings, Guard(token))
+
+    def ready(bound: int) -> None:
+        base = f"http://{_url_host(host)}:{bound}/"
+        mode = "control allowed" if allow_control else "read-only (start with --allow-control to act)"
+        click.echo(f"panda-tui serve: console, /api and /metrics on {base} for {safe(path)}; {mode}")
+        if not _loopback(host):
+            click.echo(f"panda-tui serve: listening on {host} over plain HTTP: put TLS in front of it "
+                       "(see README: reverse proxy), or bind 127.0.0.1 and use `ssh -L`", err=True)
+        if source == "generated":
+            click.echo(f"open this URL (its token is shown once, never stored): {base}?token={token}")
+        else:
+            click.echo("token from " + ("--token-file" if source == "file" else "PANDA_WEB_TOKEN")
+                       + f"; open {base}?token=… or send `Authorization: Bearer …`")
+        sys.stdout.flush()
+
+    try:
+        asyncio.run(run(server, settings, ready))
+    except OSError as exc:
+        import os
+        fail(f"cannot listen on {host}:{port}: {os.strerror(exc.errno) if exc.errno else exc}", 1)
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _url_host(host: str) -> str:
+    if host in ("", "0.0.0.0", "::"):
+        return socket.gethostname()
+    return f"[{host}]" if ":" in host else host

@@ -1,0 +1,57 @@
+"""Every job's health and the runs, as plain data: what `status --json`, `executions --json` and the web API
+print, from one place so they can never disagree."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from panda_tui.config import Config
+from panda_tui.readmodel.health import JobHealth, job_health, sort_key
+from panda_tui.store import lease, state
+from panda_tui.store.ledger import TROUBLE, Run
+from panda_tui.text import iso
+
+
+@dataclass
+class Status:
+    holder: str | None  # the scheduler holding the lease, or None when none runs
+    engines: dict
+    jobs: list[JobHealth]  # most urgent first
+
+    @property
+    def trouble(self) -> bool:
+        """A job's last run failed or went missing, or a run went missing in 24 h (`status` exits 1)."""
+        return any((h.last and h.last.status in TROUBLE) or h.missed_24h for h in self.jobs)
+
+
+def read_status(conn: sqlite3.Connection, config: Config, now: float) -> Status:
+    paused = state.paused_jobs(conn)
+    healths = sorted((job_health(conn, job, now, paused) for job in config.jobs.values()), key=sort_key)
+    holder = lease.live_holder(conn, now)
+    return Status(holder=holder.owner if holder else None, engines=state.get_meta(conn, "engines", {}) or {},
+                  jobs=healths)
+
+
+def status_json(status: Status) -> dict:
+    return {
+        "scheduler": status.holder,
+        "engines": status.engines,
+        "jobs": [{"job": h.name, "state": h.state, "paused": h.paused, "next_run": _iso(h.next_at),
+                  "last_status": h.last.status if h.last else None,
+                  "last_run_id": h.last.id if h.last else None,
+                  "failure_rate_20": h.failure_rate, "missed_24h": h.missed_24h,
+                  "running": h.running} for h in status.jobs],
+        "trouble": status.trouble}
+
+
+def run_json(run: Run) -> dict:
+    out = run.as_dict()
+    for key in ("scheduled_at", "started_at", "finished_at", "queued_at", "not_before"):
+        out[key] = _iso(out[key])
+    out["lateness_s"] = None if run.lateness is None else round(run.lateness, 6)
+    return out
+
+
+def _iso(ts: float | None) -> str | None:
+    return None if ts is None else iso(ts)

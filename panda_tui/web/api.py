@@ -1,0 +1,225 @@
+"""`/api/…`: health, runs and logs as JSON (a log followed as Server-Sent Events), and the control requests
+of the CLI (trigger, pause, resume, kill) for whoever holds the token, when serve allows control."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from datetime import datetime, timezone
+
+from aiohttp import web
+
+from panda_tui.readmodel.status import read_status, run_json, status_json
+from panda_tui.store import control, lease, ledger, logs
+from panda_tui.web.backend import Backend
+
+ANSWER_WAIT = 10.0  # seconds the scheduler gets to carry out a request, as for the CLI
+FOLLOW_POLL = 0.2
+KEEPALIVE = 15.0
+
+
+def error(status: int, message: str, **extra) -> web.Response:
+    return web.json_response({"error": message, **extra}, status=status)
+
+
+def _int(request: web.Request, name: str, default: int | None, low: int, high: int) -> int | None:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise _Bad(f"{name}: expected a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise _Bad(f"{name}: expected {low}..{high}, got {value}")
+    return value
+
+
+class _Bad(Exception):
+    """A query parameter or body that cannot be used: 400 with the message."""
+
+
+def _line(line: logs.LogLine) -> dict:
+    return {"seq": line.seq, "ts": line.ts, "stream": line.stream, "text": line.text}
+
+
+class Api:
+    def __init__(self, backend: Backend):
+        self.backend = backend
+        self.closing = asyncio.Event()  # set on shutdown: log followers end their streams
+
+    def routes(self) -> list[web.AbstractRouteDef]:
+        return [
+            web.get("/api/jobs", self.jobs),
+            web.get("/api/jobs/{job}/runs", self.runs),
+            web.get("/api/runs/{id:\\d+}", self.run),
+            web.get("/api/runs/{id:\\d+}/log", self.log),
+            web.post("/api/jobs/{job}/{kind:trigger|pause|resume}", self.act_on_job),
+            web.post("/api/runs/{id:\\d+}/kill", self.kill_run),
+        ]
+
+    @web.middleware
+    async def bad_requests(self, request: web.Request, handler):
+        try:
+            return await handler(request)
+        except _Bad as exc:
+            return error(400, str(exc))
+
+    # --- reading --------------------------------------------------------------------------
+    async def jobs(self, request: web.Request) -> web.Response:
+        config = self.backend.config
+        document = await self.backend.read(lambda conn: status_json(read_status(conn, config, time.time())))
+        if self.backend.config_error:
+            document["config_error"] = self.backend.config_error
+        return web.json_response(document)
+
+    async def runs(self, request: web.Request) -> web.Response:
+        job = request.match_info["job"]
+        limit = _int(request, "limit", 20, 1, 1000)
+        before = _int(request, "before", None, 1, 1 << 62)
+        rows = await self.backend.read(lambda conn: ledger.history(conn, job, limit, before))
+        if not rows and job not in self.backend.config.jobs:
+            return error(404, f'no job named "{job}" in jobs.toml, and no runs of it in the store')
+        return web.json_response([run_json(r) for r in rows])
+
+    async def run(self, request: web.Request) -> web.Response:
+        run = await self._run_or_none(int(request.match_info["id"]))
+        return web.json_response(run_json(run)) if run else error(404, f"no run {request.match_info['id']}")
+
+    async def _run_or_none(self, run_id: int) -> ledger.Run | None:
+        return await self.backend.read(ledger.get, run_id)
+
+    async def log(self, request: web.Request) -> web.StreamResponse:
+        run_id = int(request.match_info["id"])
+        after = _int(request, "after", 0, 0, 1 << 62)
+        run = await self._run_or_none(run_id)
+        if run is None:
+            return error(404, f"no run {run_id}")
+        if request.query.get("follow") in ("1", "true", "yes"):
+            resume = request.headers.get("Last-Event-ID", "")
+            return await self._follow(request, run_id, int(resume) if resume.isdigit() else after)
+        limit = _int(request, "limit", 1000, 1, 10_000)
+        lines = await self.backend.read(logs.read, run_id, after, limit + 1)
+        more = len(lines) > limit
+        lines = lines[:limit]
+        return web.json_response({"run": run_json(run), "lines": [_line(x) for x in lines],
+                                  "next_after": lines[-1].seq if lines else after, "more": more,
+                                  "logs_pruned": bool(run.logs_pruned)})
+
+    async def _follow(self, request: web.Request, run_id: int, after: int) -> web.StreamResponse:
+        """Each line as an event (its id is its seq, so a reconnecting client resumes where it was), then
+        `end` with the run once it is over and every line is out."""
+        stream = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store",
+                                             "X-Accel-Buffering": "no"})
+        await stream.prepare(request)
+        await stream.write(b"retry: 2000\n\n")
+        quiet_since = time.monotonic()
+
+        def step(conn: sqlite3.Connection, seq: int):
+            run = ledger.get(conn, run_id)  # status first: lines committed before the end are then seen
+            return run, logs.read(conn, run_id, seq, 1000)
+
+        try:
+            while not self.closing.is_set():
+                run, lines = await self.backend.read(step, after)
+                if lines:
+                    await stream.write("".join(
+                        f"id: {x.seq}\nevent: line\ndata: {json.dumps(_line(x))}\n\n" for x in lines).encode())
+                    after, quiet_since = lines[-1].seq, time.monotonic()
+                    continue
+                if run is None or not run.active:
+                    await stream.write(f"event: end\ndata: {json.dumps({'run': run and run_json(run)})}\n\n"
+                                       .encode())
+                    break
+                if time.monotonic() - quiet_since > KEEPALIVE:
+                    await stream.write(b": still running\n\n")
+                    quiet_since = time.monotonic()
+                try:
+                    await asyncio.wait_for(self.closing.wait(), FOLLOW_POLL)
+                except asyncio.TimeoutError:
+                    pass
+        except (ConnectionResetError, asyncio.CancelledError):
+            return stream
+        await stream.write_eof()
+        return stream
+
+    # --- acting -------------------------------------------------------------------------
+    def _refuse_control(self) -> web.Response | None:
+        if self.backend.allow_control:
+            return None
+        return error(403, "control is off: this server is read-only (start `panda-tui serve --allow-control`)")
+
+    async def act_on_job(self, request: web.Request) -> web.Response:
+        if refused := self._refuse_control():
+            return refused
+        job, kind = request.match_info["job"], request.match_info["kind"]
+        if job not in self.backend.config.jobs:
+            return error(404, f'no job named "{job}" in jobs.toml')
+        body = await _body(request)
+        args: dict = {}
+        if kind == "trigger" and body.get("at") is not None:
+            args["at"] = _instant(body["at"])
+        if kind == "resume":
+            args["catchup"] = bool(body.get("catchup"))
+        return await self._ask(kind, job=job, args=args)
+
+    async def kill_run(self, request: web.Request) -> web.Response:
+        if refused := self._refuse_control():
+            return refused
+        run = await self._run_or_none(int(request.match_info["id"]))
+        if run is None:
+            return error(404, f"no run {request.match_info['id']}")
+        if not run.active:
+            return error(409, f"run {run.id} is not running (it {run.status})", run=run_json(run))
+        return await self._ask("kill", run_id=run.id)
+
+    async def _ask(self, kind: str, job: str | None = None, run_id: int | None = None,
+                   args: dict | None = None) -> web.Response:
+        """A control request, answered by the one scheduler holding the lease (waited for without a thread)."""
+        def submit(conn: sqlite3.Connection) -> int | None:
+            if lease.live_holder(conn) is None:
+                return None
+            return control.submit(conn, kind, job=job, run_id=run_id, args=args)
+
+        req_id = await self.backend.write(submit)
+        if req_id is None:
+            return error(503, "no scheduler is running on this database: start `panda-tui daemon`")
+        deadline = time.monotonic() + ANSWER_WAIT
+        while True:
+            done = await self.backend.read(control.get, req_id)
+            if done is not None and done.done_at is not None:
+                break
+            if time.monotonic() > deadline:
+                return error(504, f"the scheduler did not answer within {ANSWER_WAIT:.0f} s "
+                                  f"(request {req_id} is still pending)", request_id=req_id)
+            await asyncio.sleep(0.05)
+        if done.error:
+            return error(409, done.error, request_id=req_id)
+        return web.json_response({"ok": True, "outcome": done.outcome, "request_id": req_id})
+
+
+async def _body(request: web.Request) -> dict:
+    if not request.can_read_body:
+        return {}
+    try:
+        body = await request.json()
+    except ValueError:
+        raise _Bad("the body must be JSON (or empty)") from None
+    if not isinstance(body, dict):
+        raise _Bad("the body must be a JSON object")
+    return body
+
+
+def _instant(value) -> float:
+    """`at`: ISO 8601 with an offset (or Z), or epoch seconds."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise _Bad(f"at: expected an ISO 8601 time like 2026-03-29T01:00:00Z, got {value!r}") from None
+    if moment.tzinfo is None:
+        raise _Bad(f"at: {value!r} has no offset; add Z or +HH:MM")
+    return moment.astimezone(timezone.utc).timestamp()

@@ -1,0 +1,74 @@
+"""A real `panda-tui serve` process on 127.0.0.1, on a free port it picks and prints."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+
+from panda_tui.store import connect
+
+TOKEN = "test-token-0123456789abcdef"
+
+
+class Served:
+    def __init__(self, cfg: str, db: str, *args: str, token: str | None = TOKEN, env: dict | None = None):
+        connect(db).close()  # serve reads an existing store; the daemon would have made it
+        full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        full_env.pop("PANDA_WEB_TOKEN", None)
+        if token is not None:
+            full_env["PANDA_WEB_TOKEN"] = token
+        self.token = token
+        self.cfg, self.db = cfg, db
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "panda_tui", "serve", "--config", cfg, "--db", db, "--port", "0", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=full_env)
+        self.lines: list[str] = []
+        self._started = threading.Event()
+        threading.Thread(target=self._read, daemon=True).start()
+        if not self._started.wait(30) or self.proc.poll() is not None:
+            self.stop()
+            raise AssertionError("panda-tui serve did not start:\n" + self.output())
+        match = re.search(r"on (http://127\.0\.0\.1:(\d+)/)", self.output())
+        self.url = match.group(1).rstrip("/")
+        self.port = int(match.group(2))
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line)
+            if "?token=" in line:  # the last line of the announcement
+                self._started.set()
+        self._started.set()
+
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    @property
+    def auth(self) -> dict:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def consoles(self) -> list[int]:
+        """Pids of the console processes this server runs (its children)."""
+        found = []
+        for entry in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == self.proc.pid:
+                found.append(int(entry))
+        return found
+
+    def stop(self, timeout: float = 30) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                return self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        return self.proc.wait(10)
+
