@@ -9,7 +9,7 @@ import click
 
 from panda_tui.cli.common import fail, get_config, resolve_db, safe
 from panda_tui.config import ConfigError
-from panda_tui.store import StoreError, connect, lease
+from panda_tui.store import StoreError, connect, lease, state
 from panda_tui.store.db import writable
 
 
@@ -38,21 +38,30 @@ def decide_mode(config, path: str, read_only: bool, attach: bool = False):
 
 
 def open_console(config_path: str, db_path: str | None, read_only: bool, attach: bool = False,
-                 read_only_reason: str | None = None) -> None:
-    try:
-        config = get_config(config_path)
-    except ConfigError as exc:
-        click.echo(safe("\n".join(exc.errors)), err=True)
-        sys.exit(2)
+                 read_only_reason: str | None = None, ascii_only: bool = False) -> None:
+    """Opens even when jobs.toml is broken or missing: a scheduler that holds the database shows what it
+    runs, and the refusal shows in the header. Only with nothing at all to show does it exit (2)."""
     path = resolve_db(db_path)
     try:
+        config, errors = get_config(config_path), []
+    except ConfigError as exc:
+        config, errors = None, exc.errors
+    try:
+        if config is None and not read_only and not _has_running_config(path):
+            click.echo(safe("\n".join(errors)), err=True)
+            sys.exit(2)
+        if config is None:
+            attach = True  # a refused file cannot be run here: watch what the store says instead
         mode, reason, embedded = decide_mode(config, path, read_only, attach)
     except StoreError as exc:
         fail(str(exc), 1)
+    from panda_tui.readmodel.running import RunningConfig
     from panda_tui.tui.app import PandaApp
+    from panda_tui.tui.marks import detect
     if read_only and read_only_reason:
         reason = read_only_reason
-    app = PandaApp(config, path, mode=mode, read_only_reason=reason)
+    app = PandaApp(RunningConfig(config_path), path, mode=mode, read_only_reason=reason,
+                   marks=detect(ascii_only))
     try:
         app.run()
     finally:
@@ -64,3 +73,14 @@ def open_console(config_path: str, db_path: str | None, read_only: bool, attach:
             embedded.stop()
             click.echo("panda-tui: embedded scheduler stopped; start `panda-tui daemon` to keep jobs running "
                        "without the console", err=True)
+
+
+def _has_running_config(path: str) -> bool:
+    """Whether a scheduler ever stored the config it ran in this database (so there is something to show)."""
+    if not os.path.exists(path):
+        return False
+    conn = connect(path, readonly=True)
+    try:
+        return state.running_config(conn) is not None
+    finally:
+        conn.close()

@@ -77,5 +77,6 @@ def next_fire(job: Job, now: float) -> float:
 
 
 def sort_key(h: JobHealth) -> tuple:
-    """Failing first, then missed, then running, then by next run."""
-    return (URGENCY[h.state], h.next_at or float("inf"), h.name)
+    """Failing first, then missed, then running; by name within each, so the list moves only when a job's
+    state does (not every time one fires)."""
+    return (URGENCY[h.state], h.name)

@@ -75,3 +75,13 @@ def _rebuild(stored: dict | None) -> Config | None:
         return build_config(stored["data"], stored.get("path") or "jobs.toml")
     except ConfigError:  # written by another version of panda-tui that knew other fields
         return None
+
+
+class FixedJobs:
+    """A job set given outright (tests, screenshots, probes): read() always answers it."""
+
+    def __init__(self, config: Config):
+        self.config = config
+
+    def read(self, conn: sqlite3.Connection, now: float | None = None) -> JobSource:
+        return JobSource(self.config, "local")

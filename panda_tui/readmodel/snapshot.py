@@ -42,10 +42,12 @@ class Snapshot:
     undelivered_alerts: int = 0
 
 
-def read_snapshot(conn: sqlite3.Connection, config: Config, now: float | None = None) -> Snapshot:
+def read_snapshot(conn: sqlite3.Connection, config: Config | None, now: float | None = None) -> Snapshot:
+    """`config`: the jobs to show (None: no job known, only the scheduler's state)."""
     now = time.time() if now is None else now
     paused = state.paused_jobs(conn)
-    healths = sorted((job_health(conn, job, now, paused) for job in config.jobs.values()), key=sort_key)
+    jobs = config.jobs.values() if config is not None else ()
+    healths = sorted((job_health(conn, job, now, paused) for job in jobs), key=sort_key)
     last = lease.holder(conn)
     holder = last if last is not None and last.alive(now) else None
     return Snapshot(

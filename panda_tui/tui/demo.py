@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from panda_tui.config import Config, build_config
-from panda_tui.store import lease, logs, state
+from panda_tui.store import lease, logs, outbox, state
 from panda_tui.store.db import Database
 from panda_tui.store.ledger import Ledger, RunStatus
 
@@ -89,3 +89,22 @@ def _series(book: Ledger, writer, rnd, job: str, now: float, *, every: float, co
             sink.line("out", f"done in {duration:.1f}s", slot + duration)
             sink.close()
             book.finish(run_id, RunStatus.SUCCEEDED, slot + late + duration, exit_code=0)
+
+
+def fill_alarms(db_path: str, now: float = NOW) -> None:
+    """The demo store on a bad night: two engines down, jobs.toml refused, alerts that could not be sent."""
+    fill(db_path, now)
+    db = Database(db_path)
+    try:
+        with db.transaction() as conn:
+            state.put_meta(conn, "engines", {
+                "local": {"up": False, "error": "docker engine unreachable: connection refused"},
+                "tcp://build-2:2376": {"up": False, "error": "the engine did not answer in time"}}, now)
+            state.record_reload(conn, now - 300, "file changed", [
+                'jobs.toml: job "report-mail": schedule: unknown alias \'@fortnightly\''])
+            for n in range(3):
+                outbox.enqueue(conn, "failed", "ops", {"job": "db-backup"}, now - 600 + n, "db-backup", n + 1)
+            for item in outbox.due(conn, now):
+                outbox.record(conn, item, now - 60, 503, "service unavailable", 0.2)
+    finally:
+        db.close()

@@ -19,6 +19,7 @@ class Part:
     style: str = ""
     alarm: bool = False
     drop: int = 0  # 0: kept whatever the width; else dropped in this order (highest first) when short of room
+    last_to_shorten: bool = False  # shortened only after every other calm part (the clock)
 
 
 def parts(snap: Snapshot | None, mode: str, now: float, clock: str, marks: Marks) -> list[Part]:
@@ -29,9 +30,9 @@ def parts(snap: Snapshot | None, mode: str, now: float, clock: str, marks: Marks
         out += _alarms(snap, now, marks, alarm)
         out += _counts(snap, marks)
         out += _engines_up(snap, now, marks)
-    out.append(Part(mode, {"embedded": "emb", "attached": "att", "read-only": "ro"}.get(mode, mode), "bold", drop=3))
+    out.append(Part(mode, mode, "bold", drop=3))
     out.append(Part("panda-tui", "", "bold", drop=4))
-    out.append(Part(clock, clock[:5], "bold reverse"))
+    out.append(Part(clock, clock[:5], "bold reverse", last_to_shorten=True))
     return out
 
 
@@ -92,11 +93,11 @@ def fit(candidates: list[Part], width: int) -> list[tuple[str, str]]:
         texts = [t for t, s in zip(chosen, shown) if s and t]
         return sum(len(t) for t in texts) + len(SEP) * max(0, len(texts) - 1) + 2
 
-    for alarms in (False, True):
+    for stage in ((False, False), (False, True), (True, False)):  # calm parts, then the clock, then alarms
         for i in reversed(range(len(candidates))):
             if total() <= width:
                 break
-            if candidates[i].alarm == alarms:
+            if (candidates[i].alarm, candidates[i].last_to_shorten) == stage:
                 chosen[i] = candidates[i].short
     for level in sorted({p.drop for p in candidates if p.drop}, reverse=True):
         if total() <= width:

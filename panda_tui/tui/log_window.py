@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from panda_tui.store import log_queries, logs
 from panda_tui.store.logs import LogLine
@@ -22,9 +23,15 @@ class Place:
     seq: int = 0
 
 
-def load(conn: sqlite3.Connection, run_id: int, place: Place, errors_only: bool) -> list[LogLine]:
+def load(conn: sqlite3.Connection, run_id: int, place: Place, errors_only: bool) -> tuple[list[LogLine], bool]:
+    """The lines, and whether the run has older ones (of this view) before them."""
     if errors_only:
         return _error_window(conn, run_id, place)
+    lines = _window(conn, run_id, place)
+    return lines, bool(lines) and lines[0].seq > 1
+
+
+def _window(conn: sqlite3.Connection, run_id: int, place: Place) -> list[LogLine]:
     if place.kind == "tail":
         return logs.tail(conn, run_id, PAGE)
     if place.kind == "head":
@@ -34,27 +41,25 @@ def load(conn: sqlite3.Connection, run_id: int, place: Place, errors_only: bool)
     return log_queries.around(conn, run_id, place.seq, PAGE // 2, PAGE // 2)
 
 
-def _error_window(conn: sqlite3.Connection, run_id: int, place: Place) -> list[LogLine]:
+def _error_window(conn: sqlite3.Connection, run_id: int, place: Place) -> tuple[list[LogLine], bool]:
     seqs = log_queries.error_seqs(conn, run_id)
     if place.kind == "tail":
-        chosen = seqs[-PAGE:]
+        start = max(0, len(seqs) - PAGE)
     elif place.kind == "head":
-        chosen = seqs[:PAGE]
+        start = 0
     else:
         index = next((i for i, s in enumerate(seqs) if s >= place.seq), len(seqs))
-        if place.kind == "before":
-            chosen = seqs[max(0, index - PAGE):index]
-        else:
-            chosen = seqs[max(0, index - PAGE // 2):index + PAGE // 2]
-    return log_queries.lines_at(conn, run_id, chosen)
+        start = max(0, index - PAGE) if place.kind == "before" else max(0, index - PAGE // 2)
+    return log_queries.lines_at(conn, run_id, seqs[start:start + PAGE]), start > 0
 
 
 def keep_errors(lines: list[LogLine], errors_only: bool) -> list[LogLine]:
     return [line for line in lines if not errors_only or is_error(line)]
 
 
-def save(conn: sqlite3.Connection, run_id: int, job: str, stamps_format: bool = True) -> tuple[str, int]:
-    """Write the whole run's log (as stored: masked) to a file of its own; returns (path, lines)."""
+def save(conn: sqlite3.Connection, run_id: int, job: str) -> tuple[str, int]:
+    """Write the whole run's log (as stored: masked) to a file of its own, one line each: the stored time
+    in UTC, the stream's mark, the text. Returns (path, lines)."""
     for folder in (os.getcwd(), os.path.expanduser("~"), "/tmp"):
         path = _free_name(folder, f"{job}-run-{run_id}.log")
         try:
@@ -64,7 +69,8 @@ def save(conn: sqlite3.Connection, run_id: int, job: str, stamps_format: bool = 
         count = 0
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             for line in log_queries.each_line(conn, run_id):
-                fh.write(render(line, raw=True, stamps=stamps_format) + "\n")
+                stamp = datetime.fromtimestamp(line.ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+                fh.write(f"{stamp}Z {render(line, raw=True)}\n")
                 count += 1
         return path, count
     raise OSError("no folder to write to (tried the current one, home and /tmp)")

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from panda_tui.store.ledger import Run
+from panda_tui.readmodel.running import JobSource
 from panda_tui.readmodel.snapshot import Snapshot, Trend
+from panda_tui.store.ledger import Run
 
 
 @dataclass
@@ -15,6 +16,7 @@ class Refreshed(Message):
     """A fresh read of the store; a burst collapses to the newest."""
 
     snapshot: Snapshot
+    source: JobSource
     job: str | None
     history: list[Run]
     trend: Trend | None

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+from panda_tui.config import load_config
+from panda_tui.readmodel.running import RunningConfig
+from panda_tui.tui.app import PandaApp
 from panda_tui.tui.demo import fill
+from tests.jobfiles import write_jobs
 
 
 @pytest.fixture(autouse=True)
@@ -21,3 +27,42 @@ def demo_db(tmp_path_factory) -> str:
     path = str(tmp_path_factory.mktemp("demo") / "demo.db")
     fill(path)
     return path
+
+
+@dataclass
+class World:
+    """A jobs.toml, a database, and a scheduler running on it (embedded on a thread, as the console would)."""
+    cfg: Path
+    db: str
+    scheduler: object
+
+    def app(self, mode: str = "attached", **kwargs) -> PandaApp:
+        """A console on this world, reading the job set the way `panda-tui` does."""
+        return PandaApp(RunningConfig(str(self.cfg)), self.db, mode=mode, **kwargs)
+
+
+@pytest.fixture
+def world(tmp_path):
+    """World(jobs_toml): a scheduler runs until the test ends."""
+    from panda_tui.engine.daemon import EmbeddedScheduler
+    started = []
+
+    def make(*tables: str) -> World:
+        cfg, db = write_jobs(tmp_path, *tables)
+        embedded = EmbeddedScheduler(load_config(cfg), db)
+        embedded.start()
+        started.append(embedded)
+        return World(Path(cfg), db, embedded)
+
+    yield make
+    for embedded in started:
+        embedded.stop()
+
+
+async def until(pilot, cond, timeout: float = 10.0, what: str = "condition") -> None:
+    """Let the console work until cond() holds (never a fixed wait)."""
+    for _ in range(int(timeout / 0.05)):
+        if cond():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"{what} not reached on screen")

@@ -1,13 +1,32 @@
-"""Snapshot tests of the main screen states over the fixed demo store and a fixed clock."""
+"""Snapshot tests of the console's states over the fixed demo store and a fixed clock, with colour and
+without (NO_COLOR: failures must stand out by bold and reverse, not by colour)."""
 
 from __future__ import annotations
 
+import pytest
+
 from panda_tui.tui.app import PandaApp
-from panda_tui.tui.demo import NOW, demo_config
+from panda_tui.tui.demo import NOW, demo_config, fill_alarms
+from panda_tui.tui.marks import Marks
+from panda_tui.tui.widgets.log_view import LogView
+from tests.tui.conftest import until
 
 
-def app(db: str) -> PandaApp:
-    return PandaApp(demo_config(), db, mode="attached", clock=lambda: NOW)
+def app(db: str, colour: bool = True, ascii_only: bool = False) -> PandaApp:
+    return PandaApp(demo_config(), db, mode="attached", clock=lambda: NOW,
+                    marks=Marks(colour=colour, ascii=ascii_only))
+
+
+@pytest.fixture
+def no_color(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")  # Textual reads it when the app is made: monochrome output
+
+
+@pytest.fixture(scope="session")
+def alarm_db(tmp_path_factory) -> str:
+    path = str(tmp_path_factory.mktemp("alarms") / "alarms.db")
+    fill_alarms(path)
+    return path
 
 
 def test_main_screen(snap_compare, demo_db):
@@ -18,13 +37,46 @@ def test_main_screen_80x24(snap_compare, demo_db):
     assert snap_compare(app(demo_db), terminal_size=(80, 24), run_before=settle)
 
 
+def test_main_screen_80x24_without_colour(snap_compare, demo_db, no_color):
+    assert snap_compare(app(demo_db, colour=False), terminal_size=(80, 24), run_before=settle)
+
+
+def test_main_screen_80x24_in_ascii(snap_compare, demo_db, no_color):
+    assert snap_compare(app(demo_db, colour=False, ascii_only=True), terminal_size=(80, 24), run_before=settle)
+
+
+def test_an_alarm_heavy_header_at_80_columns(snap_compare, alarm_db):
+    assert snap_compare(app(alarm_db), terminal_size=(80, 24), run_before=settle)
+
+
+async def test_the_header_drops_no_alarm_at_80_columns(alarm_db):
+    shown = app(alarm_db)
+    async with shown.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        words = shown.main.query_one("#header").words
+    for alarm in ("2 engines ✗", "toml ✗", "3 undeliv.", "✗1", "▶1", "!1"):
+        assert alarm in words, words
+
+
 def test_failing_job_opens_its_error_lines(snap_compare, demo_db):
     assert snap_compare(app(demo_db), terminal_size=(120, 34), press=["enter"], run_before=settle)
+
+
+def test_failing_job_errors_at_80x24_without_colour(snap_compare, demo_db, no_color):
+    assert snap_compare(app(demo_db, colour=False), terminal_size=(80, 24), press=["enter"], run_before=settle)
 
 
 def test_help_screen(snap_compare, demo_db):
     assert snap_compare(app(demo_db), terminal_size=(100, 34), press=["question_mark"], run_before=settle)
 
 
+def test_help_at_80x24_keeps_its_close_key_in_view(snap_compare, demo_db):
+    assert snap_compare(app(demo_db), terminal_size=(80, 24), press=["question_mark"], run_before=settle)
+
+
 async def settle(pilot) -> None:
-    await pilot.pause(0.8)
+    """Until the first read is on screen: the job list, and the selected run's log in the pane."""
+    app = pilot.app
+    await until(pilot, lambda: app.main is not None and app.main.jobs.rows_shown)
+    await until(pilot, lambda: app.main.query_one("#logpane", LogView).window)
+    await pilot.pause()  # until the messages of that read are handled

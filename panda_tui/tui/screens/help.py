@@ -1,41 +1,45 @@
-"""Every key, on one screen."""
+"""Every key, on one screen that scrolls; how to close it stays in view."""
 
 from __future__ import annotations
 
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+ACTING = [
+    ("t", "trigger the selected job now"),
+    ("p", "pause / resume the selected job"),
+    ("k", "kill its running run (or the selected run in history), after a confirm"),
+    ("r", "ask the scheduler to reload its jobs.toml (a broken one is refused; the last good one runs on)"),
+]
 KEYS = [
     ("Jobs and history", [
-        ("t", "trigger the selected job now"),
-        ("p", "pause / resume the selected job"),
-        ("k", "kill its running run (or the selected run in history), after a confirm"),
         ("enter", "open a run's logs (a failing job: its last failed run, errors only)"),
         ("tab / shift+tab", "cycle panes: jobs, history, logs"),
-        ("/", "filter jobs by name (in the log pane: search)"),
-        ("r", "reload jobs.toml (a broken file is refused; the last good one keeps running)"),
+        ("↑ ↓  g G  home end", "move; first / last row"),
+        ("/", "filter jobs by name (esc clears it; the selected job stays selected)"),
         ("ctrl+p", "command palette: every action by name"),
         ("?", "this help"),
-        ("q", "quit (an embedded scheduler stops with the console)"),
+        ("q", "quit (an embedded scheduler stops with the console: it asks first if runs are going)"),
     ]),
-    ("Logs", [
-        ("/", "search; n / N: next / previous match"),
-        ("e", "errors only (stderr, error levels, error words)"),
-        ("f", "follow the live tail on / off"),
-        ("w", "wrap long lines on / off"),
-        ("j", "JSON lines: raw text / level + message + fields"),
-        ("[ / ]", "page older lines from the store / back to the newest"),
+    ("Logs (over the whole run, not only what is on screen)", [
+        ("/", "search; n / N: next / previous match (the title counts them: 3/17)"),
+        ("e", "errors only: stderr, error levels, error words"),
+        ("E", "jump to the first error line"),
+        ("g G  home end", "first line of the run / newest, following"),
+        ("[ / ]", "older lines / back to the newest"),
+        ("f  w  j  T", "follow the tail · wrap · raw JSON · stored timestamps"),
+        ("s", "save the whole run's log to a file (as stored: secrets masked)"),
         ("esc", "back"),
     ]),
     ("Marks", [
         ("✓ ok  ✗ failing  ▶ running", "job status: a glyph and a word, never colour alone"),
-        ("! missed  ‖ paused  – disabled", ""),
+        ("! missed  ‖ paused  – disabled", "(NO_COLOR: failures in reverse, errors in bold)"),
         ("! line", "stderr; '#' lines are panda-tui's own notes"),
-        ("× in a sparkline", "a failed run"),
+        ("× in a sparkline", "a failed run (x with --ascii)"),
     ]),
 ]
 
@@ -43,13 +47,19 @@ KEYS = [
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "close")]
 
+    def __init__(self, read_only: bool = False) -> None:
+        super().__init__()
+        self.read_only = read_only
+
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help-box"):
-            for title, rows in KEYS:
-                table = Table(title=title, title_justify="left", show_header=False, box=None, expand=True)
-                table.add_column(style="bold", no_wrap=True)
-                table.add_column()
-                for key, what in rows:
-                    table.add_row(key, what)
-                yield Static(table)
-            yield Static("esc: close")
+        acting = [] if self.read_only else [("Acting on the selected job", ACTING)]
+        with Vertical(id="help-box"):
+            with VerticalScroll(id="help-keys"):
+                for title, rows in acting + KEYS:
+                    table = Table(title=title, title_justify="left", show_header=False, box=None, expand=True)
+                    table.add_column(style="bold", no_wrap=True)
+                    table.add_column()
+                    for key, what in rows:
+                        table.add_row(key, what)
+                    yield Static(table)
+            yield Static("esc / ? : close   ↑ ↓ : scroll", id="help-close")

@@ -8,6 +8,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from panda_tui.tui.widgets.log_view import LogView
+from panda_tui.tui.widgets.notice_bar import NoticeBar
 
 
 class LogScreen(Screen):
@@ -20,7 +21,8 @@ class LogScreen(Screen):
         self.errors_only = errors_only
 
     def compose(self) -> ComposeResult:
-        yield LogView(self.db_path, id="log-full")
+        yield LogView(self.db_path, self.app.marks, id="log-full")
+        yield NoticeBar(self.app.marks, id="log-notices")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -1,35 +1,200 @@
-"""The main screen: header, jobs, trend, history, and a live log pane."""
+"""The main screen: header, jobs, trend, history, a live log pane and the notice line. It owns the one
+reader of the store (a polling worker that skips reads when nothing changed) and what selection does."""
 
 from __future__ import annotations
 
+import threading
+import time
+
+from textual import on, work
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import DataTable, Footer, Input
+from textual.worker import get_current_worker
 
+from panda_tui.readmodel.snapshot import read_history, read_snapshot, read_trend
+from panda_tui.store import connect, data_version, ledger
+from panda_tui.store.ledger import BAD, HAS_LOGS
+from panda_tui.tui.messages import Refreshed
+from panda_tui.tui.screens.logs import LogScreen
 from panda_tui.tui.widgets.history_table import HistoryTable
 from panda_tui.tui.widgets.job_table import JobTable
 from panda_tui.tui.widgets.log_view import LogView
+from panda_tui.tui.widgets.notice_bar import NoticeBar
 from panda_tui.tui.widgets.status_header import StatusHeader
 from panda_tui.tui.widgets.trend_bar import TrendBar
+
+POLL_EVERY = 0.5
+FULL_READ_EVERY = 5.0
+NO_LOGS = ("missed", "skipped", "queued")
 
 
 class MainScreen(Screen):
     def __init__(self, db_path: str) -> None:
         super().__init__()
         self.db_path = db_path
+        self.selected_job: str | None = None
+        self.selected_run: int | None = None
+        self.snapshot = None
+        self._wake = threading.Event()
 
     def compose(self) -> ComposeResult:
-        yield StatusHeader(id="header")
-        jobs = JobTable(id="jobs")
+        marks = self.app.marks
+        yield StatusHeader(marks, id="header")
+        jobs = JobTable(marks, id="jobs")
         jobs.border_title = "jobs"
         yield jobs
-        yield Input(placeholder="filter jobs by name (esc: clear)", id="job-filter", classes="hidden")
-        yield TrendBar(id="trend")
-        history = HistoryTable(id="history")
+        yield Input(placeholder="filter jobs by name (enter: keep, esc: clear)", id="job-filter", classes="hidden")
+        yield TrendBar(marks, id="trend")
+        history = HistoryTable(marks, id="history")
         history.border_title = "history"
         yield history
-        yield LogView(self.db_path, id="logpane")
+        yield LogView(self.db_path, marks, id="logpane")
+        yield NoticeBar(marks, id="notices")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.main_ready()
+        header = self.query_one(StatusHeader)
+        header.mode, header.now = self.app.mode, self.app.clock()
+        self.query_one(JobTable).focus()
+        self.set_interval(1.0, self.tick)
+        self._poll()
+        self.app.main_ready(self)
+
+    @property
+    def jobs(self) -> JobTable:
+        return self.query_one(JobTable)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    # --- reading ------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
+    def _poll(self) -> None:
+        """The one reader of the store: never overlaps, skips reads when nothing changed."""
+        worker = get_current_worker()
+        conn = connect(self.db_path, readonly=True)
+        seen, last_full, last_job = -1, 0.0, object()
+        try:
+            while not worker.is_cancelled:
+                version = data_version(conn)
+                stale = time.monotonic() - last_full > FULL_READ_EVERY
+                job = self.selected_job
+                if version != seen or stale or job != last_job:
+                    now = self.app.clock()
+                    source = self.app.jobs.read(conn, now)
+                    snap = read_snapshot(conn, source.config, now)
+                    if source.refused and source.origin != "scheduler":
+                        snap.config_errors = source.refused
+                    if job is None and snap.jobs:
+                        job = snap.jobs[0].name
+                    history = read_history(conn, job) if job else []
+                    trend = read_trend(conn, source.config, job, now) if job and source.config else None
+                    self.post_message(Refreshed(snap, source, job, history, trend))
+                    seen, last_full, last_job = version, time.monotonic(), job
+                self._wake.wait(POLL_EVERY)
+                self._wake.clear()
+        finally:
+            conn.close()
+
+    def on_refreshed(self, message: Refreshed) -> None:
+        if not self.is_mounted or not self.query(StatusHeader):
+            return  # torn down while a read was on its way
+        self.snapshot = message.snapshot
+        self.app.adopt_source(message.source)
+        now = self.app.clock()
+        header = self.query_one(StatusHeader)
+        header.snapshot, header.now = message.snapshot, now
+        self.jobs.show(message.snapshot.jobs, now, self.app.schedules())
+        if self.selected_job is None:
+            self.selected_job = self.jobs.selected
+        if message.job is not None and message.job == self.selected_job:
+            job = self.app.config.jobs.get(message.job) if self.app.config else None
+            self.query_one(TrendBar).show(message.job, job.schedule.explain() if job else "(not in the running config)",
+                                          message.trend)
+            history = self.query_one(HistoryTable)
+            history.show(message.history, set(message.trend.slow) if message.trend else None)
+            self._follow_newest(message.history)
+
+    def _follow_newest(self, history: list) -> None:
+        """The log pane shows the selected run, or else the job's newest run that has output."""
+        run_id = self.selected_run
+        if run_id is None or run_id not in {r.id for r in history}:
+            newest = next((r for r in history if r.status not in NO_LOGS), None)
+            run_id = newest.id if newest else None
+        self.query_one(LogView).open_run(run_id)
+
+    def tick(self) -> None:
+        """Once a second: the clock, and the ages in the job list (which change once a minute)."""
+        if not self.is_mounted or not self.query(StatusHeader):
+            return
+        now = self.app.clock()
+        self.query_one(StatusHeader).now = now
+        if self.snapshot is not None:
+            self.jobs.show(self.snapshot.jobs, now, self.app.schedules())
+
+    # --- selection ----------------------------------------------------------------------
+    @on(DataTable.RowHighlighted, "#jobs")
+    def _job_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        name = event.row_key.value if event.row_key else None
+        if name != self.jobs.selected:
+            return  # a highlight left over from a rebuild of the list: the cursor is elsewhere now
+        if name != self.selected_job:
+            self.selected_job, self.selected_run = name, None
+            self.wake()
+
+    @on(DataTable.RowHighlighted, "#history")
+    def _run_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key is None or not event.data_table.has_focus:
+            return
+        self.selected_run = int(event.row_key.value)
+        self.query_one(LogView).open_run(self.selected_run)
+
+    @on(DataTable.RowSelected, "#jobs")
+    def _job_selected(self, event: DataTable.RowSelected) -> None:
+        name = event.row_key.value
+        health = self.jobs.health(name)
+        self._open_logs_for_job(name, failing=health is not None and health.state == "failing")
+
+    @on(DataTable.RowSelected, "#history")
+    def _run_selected(self, event: DataTable.RowSelected) -> None:
+        self.app.push_screen(LogScreen(self.db_path, int(event.row_key.value)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="open")
+    def _open_logs_for_job(self, name: str, failing: bool) -> None:
+        """A failing job opens its last failed run with errors only; otherwise its newest run."""
+        conn = connect(self.db_path, readonly=True)
+        try:
+            failed = ledger.latest(conn, name, BAD)
+            latest = ledger.latest(conn, name, HAS_LOGS)
+        finally:
+            conn.close()
+        if failing and failed is not None:
+            self.app.call_from_thread(self.app.push_screen, LogScreen(self.db_path, failed.id, errors_only=True))
+        elif latest is not None:
+            self.app.call_from_thread(self.app.push_screen, LogScreen(self.db_path, latest.id))
+        else:
+            self.app.call_from_thread(self.app.notify, f"{name} has no runs with logs yet", markup=False)
+
+    # --- filter -------------------------------------------------------------------------
+    def open_filter(self) -> None:
+        box = self.query_one("#job-filter", Input)
+        box.remove_class("hidden")
+        box.focus()
+
+    @on(Input.Changed, "#job-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.jobs.refilter(event.value, self.app.clock(), self.app.schedules())
+
+    @on(Input.Submitted, "#job-filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        event.input.add_class("hidden")
+        self.jobs.focus()
+
+    def on_key(self, event) -> None:
+        box = self.query_one("#job-filter", Input)
+        if event.key == "escape" and (box.has_focus or box.value):
+            box.value = ""  # clearing keeps the selected job selected (refilter moves the cursor to it)
+            box.add_class("hidden")
+            self.jobs.focus()
+            event.stop()

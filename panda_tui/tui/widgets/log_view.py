@@ -77,6 +77,7 @@ class LogView(Vertical, can_focus=False):
         replace: bool  # a new window, not an append
         run: ledger.Run
         focus: int | None = None  # the seq to bring into view
+        older: bool = False  # the run has older lines (of this view) than the window holds
 
     @dataclass
     class Found(Message):
@@ -91,9 +92,10 @@ class LogView(Vertical, can_focus=False):
         self.run_id: int | None = None
         self.run: ledger.Run | None = None
         self.window: list[LogLine] = []
+        self.older = False
         self.errors_only = self.wrap = self.raw = self.stamps = False
         self.follow = True
-        self.query = ""
+        self.search_text = ""
         self.matches: list[int] = []  # seqs of the whole run's matches
         self.match_index = -1
         self.highlighter = LineHighlighter(self.marks)
@@ -104,6 +106,12 @@ class LogView(Vertical, can_focus=False):
         log.highlighter = self.highlighter
         yield log
         yield Input(placeholder="search the whole run (enter: find, esc: close)", id="log-search", classes="hidden")
+
+    def on_mount(self) -> None:
+        self._title()
+
+    def on_resize(self) -> None:
+        self._title()
 
     @property
     def log_widget(self) -> Log:
@@ -118,7 +126,7 @@ class LogView(Vertical, can_focus=False):
         if run_id == self.run_id and errors_only == self.errors_only:
             return
         self.run_id, self.errors_only = run_id, errors_only
-        self.window, self.matches, self.match_index, self.query = [], [], -1, ""
+        self.window, self.matches, self.match_index, self.search_text = [], [], -1, ""
         self.highlighter.query = ""
         self.follow = True
         self.log_widget.clear()
@@ -138,8 +146,8 @@ class LogView(Vertical, can_focus=False):
             if run is None:
                 return
             errors_only = self.errors_only
-            lines = load(conn, run_id, place, errors_only)
-            self.post_message(self.Lines(run_id, lines, True, run, focus))
+            lines, older = load(conn, run_id, place, errors_only)
+            self.post_message(self.Lines(run_id, lines, True, run, focus, older))
             if place.kind != "tail":
                 return
             last, version = (lines[-1].seq if lines else 0), -1
@@ -162,12 +170,13 @@ class LogView(Vertical, can_focus=False):
             return  # another run, or the pane is being torn down while the tail still posts
         self.run = message.run
         if message.replace:
-            self.window = list(message.lines)
+            self.window, self.older = list(message.lines), message.older
             self._redraw(message.focus)
         elif message.lines:
             self.window.extend(message.lines)
             if len(self.window) > WINDOW:
                 del self.window[: len(self.window) - WINDOW]
+                self.older = True
             self.log_widget.write_lines(self._format(message.lines))
         self._title()
 
@@ -201,17 +210,17 @@ class LogView(Vertical, can_focus=False):
                                            ("wrap", self.wrap), ("raw", self.raw), ("times", self.stamps)) if on]
             parts = [Part(what + reason, what), Part(self._counter(), self._counter(short=True))]
             parts += [Part(flag, flag.split()[0][:3], drop=2) for flag in flags]
-            if self.window and self.window[0].seq > 1:
+            if self.older:
                 parts.append(Part("[ older lines", "[ older", drop=3))
         fitted = fit([p for p in parts if p.long], max(20, self.size.width - 2 if self.size.width else 80))
         self.query_one(".log-title", Static).update(Text(" · ".join(t for t, _ in fitted), no_wrap=True,
                                                          overflow="crop"))
 
     def _counter(self, short: bool = False) -> str:
-        if not self.query:
+        if not self.search_text:
             return ""
         if not self.matches:
-            return "no match" if short else f"no match for {safe(self.query)!r}"
+            return "no match" if short else f"no match for {safe(self.search_text)!r}"
         more = "+" if len(self.matches) >= log_queries.MAX_FOUND else ""
         at = f"{self.match_index + 1}/{len(self.matches)}{more}" if self.match_index >= 0 else f"{len(self.matches)}{more}"
         return at if short else f"match {at}"
@@ -226,11 +235,11 @@ class LogView(Vertical, can_focus=False):
     def _search(self, event: Input.Submitted) -> None:
         event.input.add_class("hidden")
         self.log_widget.focus()
-        self.query = self.highlighter.query = event.value.strip()
+        self.search_text = self.highlighter.query = event.value.strip()
         self.matches, self.match_index = [], -1
         self.log_widget.refresh()
-        if self.query and self.run_id is not None:
-            self._find(self.run_id, self.query, self.errors_only)
+        if self.search_text and self.run_id is not None:
+            self._find(self.run_id, self.search_text, self.errors_only)
         else:
             self.app.notify("search cleared", markup=False)
         self._title()
@@ -244,13 +253,13 @@ class LogView(Vertical, can_focus=False):
             conn.close()
 
     def on_log_view_found(self, message: Found) -> None:
-        if message.run_id != self.run_id or message.query != self.query:
+        if message.run_id != self.run_id or message.query != self.search_text:
             return
         self.matches = message.seqs
         if self.matches:
             self.action_next_match()
         else:
-            self.app.notify(f"no match for {self.query!r} in the whole run", markup=False)
+            self.app.notify(f"no match for {self.search_text!r} in the whole run", markup=False)
             self._title()
 
     def on_key(self, event) -> None:
@@ -262,7 +271,7 @@ class LogView(Vertical, can_focus=False):
 
     def _jump(self, step: int) -> None:
         if not self.matches:
-            self.app.notify("no search: press / first" if not self.query else "no match", markup=False)
+            self.app.notify("no search: press / first" if not self.search_text else "no match", markup=False)
             return
         self.match_index = (self.match_index + step) % len(self.matches)
         self._go_to(self.matches[self.match_index])
@@ -306,9 +315,9 @@ class LogView(Vertical, can_focus=False):
     def action_toggle_errors(self) -> None:
         self.errors_only = not self.errors_only
         self.follow = True
-        if self.query and self.run_id is not None:
+        if self.search_text and self.run_id is not None:
             self.matches, self.match_index = [], -1
-            self._find(self.run_id, self.query, self.errors_only)
+            self._find(self.run_id, self.search_text, self.errors_only)
         self._reload()
 
     def action_toggle_follow(self) -> None:
@@ -343,7 +352,7 @@ class LogView(Vertical, can_focus=False):
         self._reload(Place("tail"))
 
     def action_older(self) -> None:
-        if self.run_id is None or not self.window or self.window[0].seq <= 1:
+        if self.run_id is None or not self.window or not self.older:
             self.app.notify("this is the start of the log", markup=False)
             return
         self.follow = False

@@ -1,0 +1,96 @@
+"""The log pane works over the whole run; the cursor stays where the user put it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from panda_tui.store import connect, control
+from panda_tui.tui.screens.logs import LogScreen
+from panda_tui.tui.widgets.history_table import HistoryTable
+from panda_tui.tui.widgets.log_view import LogView
+from tests.jobfiles import job
+from tests.tui.conftest import until
+
+LONG = job("long", command="seq 1 99; echo 'error: disk full at line 100' >&2; seq 101 6000; echo done")
+
+
+def ask(db: str, kind: str, name: str) -> None:
+    conn = connect(db)
+    control.submit(conn, kind, job=name)
+    conn.close()
+
+
+async def test_errors_search_first_error_times_and_save_cover_the_whole_run(world, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    w = world(LONG)
+    app = w.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+        await pilot.press("t")
+        await until(pilot, lambda: app.main.jobs.health("long") and app.main.jobs.health("long").state == "ok")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, LogScreen))
+        view = app.screen.query_one(LogView)
+        try:
+            await until(pilot, lambda: view.shown and view.shown[-1] == "  done")
+        except AssertionError:
+            raise AssertionError((view.run_id, view.run, len(view.window), view.shown[-3:], view.follow))
+        assert view.window[0].seq > 100  # the window holds the tail: line 100 is not in it
+        await pilot.press("e")
+        await until(pilot, lambda: view.shown == ["! error: disk full at line 100"], what="errors of the whole run")
+        await pilot.press("e", "slash", *"disk full", "enter")
+        await until(pilot, lambda: "match 1/1" in str(view.query_one(".log-title").render()), what="the counter")
+        assert any(line.seq == 100 for line in view.window)  # loaded around the match
+        assert "! error: disk full at line 100" in view.shown
+        await pilot.press("G")
+        await until(pilot, lambda: view.shown and view.shown[-1] == "  done")
+        await pilot.press("E")
+        await until(pilot, lambda: any(line.seq == 100 for line in view.window), what="the first error")
+        await pilot.press("T")
+        assert view.shown[0][2:].split(" ", 1)[0].count(":") == 2  # HH:MM:SS.mmm before each line
+        await pilot.press("n")
+        assert view.match_index == 0
+        await pilot.press("s")
+        await until(pilot, lambda: any(n.startswith("saved 6,001 lines") for n in app.notices.messages))
+        saved = Path(app.notices.messages[-1].rsplit(" to ", 1)[1])
+        lines = saved.read_text().splitlines()
+        assert len(lines) == 6001 and lines[99].endswith("! error: disk full at line 100")
+
+
+async def test_the_cursor_stays_on_its_job_when_the_list_resorts(world):
+    w = world(job("a-fails", command="exit 1"), job("b"), job("c"))
+    app = w.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.main and app.main.jobs.rows_shown == ["a-fails", "b", "c"])
+        app.main.jobs.move_cursor(row=2)
+        await until(pilot, lambda: app.main.selected_job == "c")
+        ask(w.db, "trigger", "a-fails")
+        ask(w.db, "trigger", "b")
+        await until(pilot, lambda: app.main.jobs.rows_shown == ["a-fails", "b", "c"]
+                    and app.main.jobs.health("a-fails").state == "failing")
+        ask(w.db, "trigger", "c")  # c runs and succeeds: it stays below, b and c swap nothing
+        w.cfg.write_text(w.cfg.read_text() + job("0-first"))  # a new job sorts above c
+        await until(pilot, lambda: app.main.jobs.rows_shown[0] == "a-fails" and "0-first" in app.main.jobs.rows_shown)
+        assert app.main.jobs.selected == "c" and app.main.selected_job == "c"
+
+
+async def test_history_follows_the_newest_run_unless_the_user_moved_in_it(world):
+    w = world(job("n", command="true"))
+    app = w.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+        history = app.main.query_one(HistoryTable)
+        for expected in (1, 2):
+            ask(w.db, "trigger", "n")
+            await until(pilot, lambda: len(history.ids) == expected and history.selected == history.ids[0])
+        history.focus()
+        await pilot.press("down")  # the user looks at the older run
+        assert history.selected == history.ids[1]
+        older = history.selected
+        ask(w.db, "trigger", "n")
+        await until(pilot, lambda: len(history.ids) == 3)
+        assert history.selected == older  # not dragged away to the new one
+        await pilot.press("g")
+        ask(w.db, "trigger", "n")
+        await until(pilot, lambda: len(history.ids) == 4)
+        assert history.selected == history.ids[0]  # back at the top: following again
