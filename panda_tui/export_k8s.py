@@ -35,8 +35,7 @@ def cronjob(job: Job, paused: bool, namespace: str | None) -> tuple[dict | None,
         problems.append(f"max_concurrent = {job.max_concurrent} is not enforced by a CronJob (Allow is unbounded)")
     if job.catchup == "all":
         problems.append("catchup = \"all\" has no CronJob equivalent (the controller starts at most one missed run)")
-    if job.jitter:
-        problems.append("jitter is not supported by CronJob; dropped")
+    problems += dropped_fields(job)
     command = ["sh", "-c", job.command] if isinstance(job.command, str) else list(job.command or [])
     container = {"name": _dns(job.name), "image": job.image}
     if command:
@@ -67,9 +66,34 @@ def cronjob(job: Job, paused: bool, namespace: str | None) -> tuple[dict | None,
         "jobTemplate": {"spec": {
             "backoffLimit": job.retries,
             "activeDeadlineSeconds": max(1, math.ceil(job.timeout)),
-            "template": {"spec": {"restartPolicy": "Never", "containers": [container]}}}},
+            "template": {"spec": {"restartPolicy": "Never", "containers": [container],
+                                  "terminationGracePeriodSeconds": max(1, math.ceil(job.kill_grace))}}}},
     }
     return {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": metadata, "spec": spec}, problems
+
+
+# Fields a CronJob cannot say, each with what it means by default: a job that sets one gets a warning.
+DROPPED = {
+    "jitter": (0.0, "a start offset"), "network_mode": ("bridge", "the pod's network is the cluster's"),
+    "pull": ("missing", "set imagePullPolicy by hand"), "volumes": ((), "use volumes and volumeMounts"),
+    "user": (None, "use securityContext.runAsUser"), "docker_host": (None, "the cluster picks the node"),
+    "retry_delay": (30.0, "Kubernetes backs off by itself"), "alerts": ((), "no alerting"),
+    "heartbeat": (None, "no heartbeat pings"), "slow_after": (None, "no slow alert"),
+    "fast_before": (None, "no fast alert"), "repeat_after": (3600.0, "no alerting"),
+    "log_max_lines": (50_000, "the cluster keeps the logs"), "log_max_bytes": (20 * 1024 * 1024, "the cluster keeps the logs"),
+    "log_keep_runs": (200, "use successfulJobsHistoryLimit / failedJobsHistoryLimit"),
+    "queue_max": (10, "no queue"),
+}
+
+
+def dropped_fields(job: Job) -> list[str]:
+    out = []
+    for field, (default, instead) in DROPPED.items():
+        value = getattr(job, field, default)
+        if value != default and value not in (None, (), ""):
+            shown = value if not isinstance(value, float) else f"{value:g}s"
+            out.append(f"{field} = {shown!r} has no CronJob equivalent; dropped ({instead})")
+    return out
 
 
 def _k8s_schedule(job: Job) -> str | None:

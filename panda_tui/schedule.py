@@ -119,6 +119,7 @@ def _check_cron(cron: str, shown: str) -> None:
             f"expected 5 fields (minute hour day month weekday) or 6 (seconds first), "
             f"got {len(parts)} in {shown!r}"
         )
+    _check_steps(parts, shown)
     start = datetime(2000, 1, 1, tzinfo=UTC)
     try:
         next(CronSim(cron, start))
@@ -126,6 +127,39 @@ def _check_cron(cron: str, shown: str) -> None:
         raise ValueError(f"{_cron_problem(str(exc), parts)} in {shown!r}") from None
     except StopIteration:
         raise ValueError(f"never fires: no date matches {shown!r}") from None
+
+
+_RANGES = {"second": (0, 59), "minute": (0, 59), "hour": (0, 23), "day-of-month": (1, 31), "month": (1, 12),
+           "day-of-week": (0, 6)}
+_NAMES = {"month": ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+          "day-of-week": ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]}
+
+
+def _check_steps(parts: list[str], shown: str) -> None:
+    """A step larger than the range it steps over fires once per range, which is never what it reads as
+    ("*/70 * * * *" fires hourly): refused. Everything else is cronsim's to judge."""
+    names = (["second"] if len(parts) == 6 else []) + ["minute", "hour", "day-of-month", "month", "day-of-week"]
+    for field, text in zip(names, parts):
+        for item in text.split(","):
+            base, slash, step = item.partition("/")
+            if not slash or not step.isdigit():
+                continue
+            low, high = _RANGES[field]
+            if "-" in base:
+                first, _, last = base.partition("-")
+                low, high = _number(field, first, low), _number(field, last, high)
+            elif base != "*":
+                low = _number(field, base, low)
+            if int(step) > high - low + 1:
+                raise ValueError(f"{field}: step {step} is larger than the range {low}-{high} it steps over, so it "
+                                 f"would fire only at {low} in {shown!r}")
+
+
+def _number(field: str, text: str, default: int) -> int:
+    words = _NAMES.get(field, [])
+    if text.lower() in words:
+        return words.index(text.lower()) + (1 if field == "month" else 0)
+    return int(text) if text.isdigit() else default
 
 
 def _cron_problem(message: str, parts: list[str]) -> str:

@@ -27,8 +27,30 @@ def validate(config_path: str, db_path: str | None, secrets_file: str | None) ->
         warnings = secret_warnings(config)
     except SecretError as exc:
         fail(str(exc), 2)
-    for warning in (*config.warnings, *warnings):
+    for warning in (*config.warnings, *warnings, *missing_images(config)):
         click.echo(f"warning: {safe(warning)}", err=True)
+
+
+def missing_images(config, timeout: float = 3.0) -> list[str]:
+    """Jobs with pull = "never" whose image is not on their engine, when that engine answers: their runs
+    would all fail. An engine that does not answer is not checked (the scheduler says so when it runs)."""
+    wanted = [job for job in config.jobs.values() if job.image and job.pull == "never"]
+    if not wanted:
+        return []
+    import docker
+    out = []
+    for host in sorted({job.docker_host for job in wanted}, key=str):
+        try:
+            client = docker.DockerClient(base_url=host, timeout=timeout) if host else docker.from_env(timeout=timeout)
+            client.ping()
+            present = {tag for image in client.images.list() for tag in image.tags}
+        except Exception:
+            continue
+        for job in (j for j in wanted if j.docker_host == host and j.image not in present):
+            where = host or "the local engine"
+            out.append(f'job "{job.name}": image: {job.image!r} is not on {where} and pull = "never": '
+                       "every run will fail until it is there")
+    return out
 
 
 @click.command(name="next")

@@ -1,23 +1,40 @@
-"""Commands that only read the store: executions, status, logs."""
+"""Commands that only read the store: executions, status, logs. The jobs they know are the ones the
+scheduler runs (as it stored them) when one holds the database, else the local jobs.toml."""
 
 from __future__ import annotations
 
+import difflib
 import json
 import sys
 import time
 
 import click
 
-from panda_tui.cli.common import common, fail, get_config, resolve_db, safe
-from panda_tui.readmodel.status import read_status, run_json, status_json
-from panda_tui.schedule import human_duration
-from panda_tui.store import connect, logs, ledger
-from panda_tui.store.ledger import HAS_LOGS
-from panda_tui.text import iso
+from panda_tui.cli.common import common, fail, resolve_db, safe
+from panda_tui.readmodel.running import JobSource, RunningConfig
+from panda_tui.readmodel.status import describe_holder, read_status, run_json, status_json
+from panda_tui.store import StoreError, connect, ledger, logs
+from panda_tui.store.ledger import HAS_LOGS, RunStatus
+from panda_tui.text import coarse_ago, iso, short_duration
+
+CANNOT_READ = 2
 
 
 def _conn(db_path: str | None):
     return connect(resolve_db(db_path), readonly=True)
+
+
+def _jobs(config_path: str, conn) -> JobSource:
+    return RunningConfig(config_path).read(conn)
+
+
+def _known_job(source: JobSource, conn, job: str) -> None:
+    """A job nobody knows (not in the running config, never run) is a typo: exit 2 with a suggestion."""
+    names = set(source.config.jobs) if source.config else set()
+    if job in names or ledger.latest(conn, job) is not None:
+        return
+    close = difflib.get_close_matches(job, sorted(names), n=1)
+    fail(f'no job named "{job}"' + (f' (did you mean "{close[0]}"?)' if close else ""), 2)
 
 
 @click.command()
@@ -27,55 +44,85 @@ def _conn(db_path: str | None):
 @common
 def executions(config_path: str, db_path: str | None, job: str, limit: int, as_json: bool) -> None:
     """JOB's runs, newest first."""
-    rows = ledger.history(_conn(db_path), job, limit)
+    conn = _conn(db_path)
+    _known_job(_jobs(config_path, conn), conn, job)
+    rows = ledger.history(conn, job, limit)
     if as_json:
         click.echo(json.dumps([run_json(r) for r in rows], indent=1))
         return
     if not rows:
         click.echo(f"no runs of {safe(job)} yet")
         return
-    click.echo(f"{'ID':>7}  {'SCHEDULED':20}  {'LATE':>7}  {'DURATION':>8}  {'STATUS':9}  EXIT  TRY  {'TRIGGER':8}  REASON")
+    table = [("ID", "SCHEDULED", "LATE", "DURATION", "STATUS", "EXIT", "TRY", "TRIGGER", "REASON")]
     for r in rows:
-        late = "" if r.lateness is None else f"{r.lateness * 1000:.0f}ms"
-        dur = "" if r.duration_s is None else human_duration(r.duration_s)
-        click.echo(f"{r.id:>7}  {iso(r.scheduled_at):20}  {late:>7}  {dur:>8}  {r.status:9}  "
-                   f"{'' if r.exit_code is None else r.exit_code:>4}  {r.attempt:>3}  {r.trigger:8}  {safe(r.reason or '')}")
+        table.append((str(r.id), iso(r.scheduled_at), "" if r.lateness is None else f"{r.lateness * 1000:.0f}ms",
+                      short_duration(r.duration_s) if r.duration_s is not None else "", str(r.status),
+                      "" if r.exit_code is None else str(r.exit_code), str(r.attempt), r.trigger,
+                      safe(r.reason or "")))
+    _print_table(table, right={0, 2, 3, 5, 6})
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True)
 @common
 def status(config_path: str, db_path: str | None, as_json: bool) -> None:
-    """Every job's health. Exit 1 when a job's last run failed or a run went missing in 24 h."""
-    config = get_config(config_path)
+    """Every job's health. Exit 0 when healthy, 1 when a job's last run failed or a run went missing in
+    24 h, 2 when the store or the jobs cannot be read."""
     now = time.time()
-    current = read_status(_conn(db_path), config, now)
+    try:
+        conn = _conn(db_path)
+        source = _jobs(config_path, conn)
+        if source.config is None:
+            fail("; ".join(source.refused) or "no jobs to show", CANNOT_READ)
+        current = read_status(conn, source.config, now)
+    except StoreError as exc:
+        fail(str(exc), CANNOT_READ)
     if as_json:
-        click.echo(json.dumps(status_json(current), indent=1))
+        click.echo(json.dumps(status_json(current, now, source.refused), indent=1))
+        sys.exit(1 if current.trouble else 0)
+    if current.lease:
+        who = describe_holder(current.lease, now)
+        click.echo(f"scheduler: {safe(who['host'])}, pid {who['pid']}, since {who['since']} "
+                   f"(heartbeat {who['heartbeat_s_ago']:.0f}s ago)")
     else:
-        click.echo(f"scheduler: {safe(current.holder) if current.holder else 'not running'}")
-        for host, info in current.engines.items():
-            click.echo(f"docker {host}: {'up' if info.get('up') else 'DOWN: ' + safe(info.get('error'))}")
-        for h in current.jobs:
-            rate = "-" if h.failure_rate is None else f"{h.failure_rate:.0%} failed"
-            last = h.last.status if h.last else "never ran"
-            nxt = "-" if h.next_at is None else f"in {human_duration(max(0, h.next_at - now))}"
-            click.echo(f"{h.glyph} {h.state:8} {safe(h.name):24} next {nxt:10} last {last:10} {rate:11} "
-                       f"missed 24h: {h.missed_24h}")
+        click.echo("scheduler: NOT RUNNING")
+    for line in source.refused:
+        click.echo(f"jobs.toml refused: {safe(line)}")
+    for host, info in current.engines.items():
+        click.echo(f"docker {safe(host)}: {'up' if info.get('up') else 'DOWN: ' + safe(info.get('error'))}")
+    table = [("", "STATE", "JOB", "NEXT", "LAST", "FAILED", "MISSED 24H")]
+    for h in current.jobs:
+        nxt = "-" if h.next_at is None else ("paused" if h.paused else f"in {coarse_ago(max(0, h.next_at - now))}")
+        last = str(h.last.status) if h.last else "never ran"
+        rate = "-" if h.failure_rate is None else f"{h.failure_rate:.0%}"
+        table.append((h.glyph, h.state, safe(h.name), nxt, last, rate, str(h.missed_24h)))
+    _print_table(table, right={5, 6})
     sys.exit(1 if current.trouble else 0)
+
+
+def _print_table(rows: list[tuple[str, ...]], right: set[int] = frozenset()) -> None:
+    """Columns as wide as their longest cell, so a long duration or name never shifts the others."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = [cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))]
+        click.echo("  ".join(cells).rstrip())
 
 
 @click.command(name="logs")
 @click.argument("job")
 @click.option("--latest", "which", flag_value="latest", default=True, help="The newest run (default).")
 @click.option("--run", "run_id", type=int, default=None, help="A run by id.")
-@click.option("--follow", "-f", is_flag=True, help="Keep printing until the run ends.")
+@click.option("--follow", "-f", is_flag=True, help="Keep printing until the run ends; exit with its outcome.")
 @common
 def logs_cmd(config_path: str, db_path: str | None, job: str, which: str, run_id: int | None, follow: bool) -> None:
-    """Print a run's log lines in order (stderr lines marked with "!")."""
+    """Print a run's log lines in order (stderr lines marked with "!", panda-tui's own with "#")."""
     conn = _conn(db_path)
     run = ledger.get(conn, run_id) if run_id is not None else ledger.latest(conn, job, HAS_LOGS)
+    if run_id is not None and run is not None and run.job != job:
+        fail(f'run {run_id} is a run of "{run.job}", not of "{job}"', 2)
     if run is None:
+        if run_id is None:
+            _known_job(_jobs(config_path, conn), conn, job)
         fail(f"no run {run_id}" if run_id is not None else f"{job} has no runs with logs yet", 1)
     seq = 0
     while True:
@@ -86,8 +133,22 @@ def logs_cmd(config_path: str, db_path: str | None, job: str, which: str, run_id
         if batch:
             seq = batch[-1].seq
             continue
-        if not follow or not ledger.get(conn, run.id).active:
+        run = ledger.get(conn, run.id)
+        if not follow or not run.active:
             break
         time.sleep(0.1)
     if run.logs_pruned:
         click.echo(f"# logs of run {run.id} were pruned by retention", err=True)
+    if follow:
+        click.echo(f"# run {run.id}: {run.status}" + (f" ({safe(run.reason)})" if run.reason else ""), err=True)
+        sys.exit(outcome_code(run))
+
+
+def outcome_code(run: ledger.Run) -> int:
+    """A run's outcome as an exit code, as `panda-tui run` gives it: 0, the job's own code, 124 for a
+    timeout, 1 for anything else."""
+    if run.status == RunStatus.SUCCEEDED:
+        return 0
+    if run.status == RunStatus.TIMED_OUT:
+        return 124
+    return run.exit_code if run.exit_code else 1

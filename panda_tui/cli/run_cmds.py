@@ -64,9 +64,8 @@ async def _run_once(config, db_path: str, name: str, secrets_file: str | None) -
     run = await run_in_foreground(config, db_path, config.jobs[name], tee=tee, secrets_file=secrets_file)
     click.echo(f"run {run.id}: {run.status}" + (f" ({safe(run.reason)})" if run.reason else "")
                + (f" in {run.duration_s:.2f}s" if run.duration_s is not None else ""), err=True)
-    if run.status == "timed_out":
-        return 124
-    return run.exit_code if run.exit_code is not None else 1
+    from panda_tui.cli.read_cmds import outcome_code
+    return outcome_code(run)
 
 
 def _request(db_path: str | None, kind: str, job: str | None = None, run_id: int | None = None,
@@ -87,10 +86,11 @@ def _request(db_path: str | None, kind: str, job: str | None = None, run_id: int
 
 @click.command()
 @click.argument("job")
-@click.option("--at", default=None, help="Run as if scheduled at this ISO 8601 time.")
+@click.option("--at", default=None, help="ISO 8601: a past time runs now as if scheduled then (PANDA_SCHEDULED_AT); "
+              "a future one schedules the run for that time.")
 @common
 def trigger(config_path: str, db_path: str | None, job: str, at: str | None) -> None:
-    """Ask the scheduler to run JOB now (trigger "manual")."""
+    """Ask the scheduler to run JOB now, or at --at (trigger "manual")."""
     from panda_tui.cli.config_cmds import parse_instant
     args = {"at": parse_instant(at).timestamp()} if at else {}
     _request(db_path, "trigger", job=job, args=args,

@@ -21,8 +21,12 @@ def init(path: str) -> None:
     if os.path.exists(path):
         fail(f"{path}: already exists; not overwriting it", 1)
     text = resources.files("panda_tui").joinpath("templates/jobs.toml").read_text()
-    with open(path, "x") as fh:
-        fh.write(text)
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "x") as fh:
+            fh.write(text)
+    except OSError as exc:
+        fail(f"{path}: cannot write it: {exc.strerror}", 1)
     click.echo(f"wrote {path}: check it with `panda-tui validate --config {path}`, "
                f"then run `panda-tui --config {path}`")
 

@@ -20,6 +20,7 @@ from panda_tui.engine.requests import RequestError
 from panda_tui.runners.base import Handle
 from panda_tui.store import logs, state
 from panda_tui.store.ledger import Run, RunStatus, Trigger, get, newest_paused_slot
+from panda_tui.text import iso
 
 RETRYABLE = (RunStatus.FAILED, RunStatus.TIMED_OUT)
 
@@ -201,7 +202,14 @@ class Flight:
         return name in self.jobs()
 
     def trigger(self, name: str, at: float) -> str:
-        return self.dispatch(self.jobs()[name], at, Trigger.MANUAL)
+        """A manual run now (as if scheduled at `at` when that is past), or at `at` when it is ahead."""
+        job, now = self.jobs()[name], self.clock.now()
+        if at <= now + 1:
+            return self.dispatch(job, at, Trigger.MANUAL)
+        run = self.ledger.insert(job.name, at, trigger=Trigger.MANUAL, now=now, not_before=at,
+                                 runner=job.runner_kind)
+        self.add_retry(at, run.id)  # it waits in the timeline like a retry, and survives a restart like one
+        return f"run {run.id} scheduled for {iso(at)}"
 
     def pause(self, name: str) -> str:
         with self.ledger.transaction() as conn:

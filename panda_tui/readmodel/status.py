@@ -18,6 +18,7 @@ class Status:
     holder: str | None  # the scheduler holding the lease, or None when none runs
     engines: dict
     jobs: list[JobHealth]  # most urgent first
+    lease: lease.Holder | None = None  # the live holder, whole: host, pid, since, last heartbeat
 
     @property
     def trouble(self) -> bool:
@@ -30,12 +31,23 @@ def read_status(conn: sqlite3.Connection, config: Config, now: float) -> Status:
     healths = sorted((job_health(conn, job, now, paused) for job in config.jobs.values()), key=sort_key)
     holder = lease.live_holder(conn, now)
     return Status(holder=holder.owner if holder else None, engines=state.get_meta(conn, "engines", {}) or {},
-                  jobs=healths)
+                  jobs=healths, lease=holder)
 
 
-def status_json(status: Status) -> dict:
+def describe_holder(holder: lease.Holder, now: float) -> dict:
+    """The lease holder in words a person checks: host, pid, since when, last heartbeat."""
+    host, pid, _, role = (holder.owner.split(":") + ["", "", "", ""])[:4]
+    return {"host": host, "pid": holder.pid, "role": role or None, "since": iso(holder.acquired_at),
+            "heartbeat_s_ago": round(max(0.0, now - holder.heartbeat_at), 1)}
+
+
+def status_json(status: Status, now: float | None = None, refused: list[str] | None = None) -> dict:
+    import time
+    now = time.time() if now is None else now
     return {
         "scheduler": status.holder,
+        "lease": describe_holder(status.lease, now) if status.lease else None,
+        "jobs_toml_refused": refused or [],
         "engines": status.engines,
         "jobs": [{"job": h.name, "state": h.state, "paused": h.paused, "next_run": _iso(h.next_at),
                   "last_status": h.last.status if h.last else None,

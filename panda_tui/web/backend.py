@@ -1,5 +1,6 @@
-"""The store and the config as the web handlers see them: reads on a worker thread with a connection of their
-own (the event loop also carries every console's keystrokes), and jobs.toml re-read when it changes."""
+"""The store and the jobs as the web handlers see them: reads on a worker thread with a connection of their
+own (the event loop also carries every console's keystrokes), and the job set the scheduler runs (as it
+stored it), else the local jobs.toml: the same as consoles and `status` show."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
+import time
+
 from panda_tui.config import Config, ConfigError
-from panda_tui.engine.config_source import ConfigSource
+from panda_tui.readmodel.running import RunningConfig
 from panda_tui.store import connect
 
 T = TypeVar("T")
@@ -18,24 +21,29 @@ T = TypeVar("T")
 
 class Backend:
     def __init__(self, config_path: str, db_path: str, allow_control: bool):
-        self.source = ConfigSource(config_path)
-        self._config = self.source.load()  # ConfigError at start is the caller's to report
+        self.jobs = RunningConfig(config_path)
         self.db_path = db_path
         self.allow_control = allow_control
-        self.config_error: str | None = None  # why the file on disk is not the config in use
+        self.config_error: str | None = None  # why jobs.toml is refused (by the scheduler, or here)
         self._lock = threading.Lock()
+        self._read_at = 0.0
+        self._config = self._read()
+        if self._config is None:  # nothing to serve: the caller reports it
+            raise ConfigError([self.config_error or "no jobs: jobs.toml is missing and no scheduler stored any"])
 
     @property
     def config(self) -> Config:
-        """The newest valid jobs.toml (an invalid edit keeps the last good one, like the scheduler does)."""
+        """The jobs to show, read again at most once a second (a few cheap reads of the store)."""
         with self._lock:
-            if self.source.changed():
-                try:
-                    self._config = self.source.load()
-                    self.config_error = None
-                except ConfigError as exc:
-                    self.config_error = "; ".join(exc.errors[:3])
+            if time.monotonic() - self._read_at > 1.0:
+                self._config = self._read() or self._config
             return self._config
+
+    def _read(self) -> Config | None:
+        self._read_at = time.monotonic()
+        source = self.read_here(self.jobs.read)
+        self.config_error = "; ".join(source.refused[:3]) or None
+        return source.config
 
     async def read(self, fn: Callable[..., T], *args) -> T:
         return await asyncio.to_thread(self.read_here, fn, *args)
