@@ -26,8 +26,10 @@ def decide_mode(config, path: str, read_only: bool):
     conn.close()
     if holder is not None:
         return "attached", None, None
+    from panda_tui.config.runas import require_runnable
     from panda_tui.engine.daemon import EmbeddedScheduler
     from panda_tui.engine.ownership import LeaseHeld
+    require_runnable(config)  # this console would run the jobs: the same rule as the daemon's
     embedded = EmbeddedScheduler(config, path)
     try:
         embedded.start()
@@ -47,6 +49,9 @@ def open_console(config_path: str, db_path: str | None, read_only: bool) -> None
         mode, reason, embedded = decide_mode(config, path, read_only)
     except StoreError as exc:
         fail(str(exc), 1)
+    except ConfigError as exc:
+        click.echo(safe("\n".join(exc.errors)), err=True)
+        sys.exit(2)
     from panda_tui.tui.app import PandaApp
     app = PandaApp(config, path, mode=mode, read_only_reason=reason)
     try:

@@ -98,4 +98,13 @@ def _v2(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX runs_bad ON runs(job, id) WHERE status IN ('failed', 'timed_out', 'killed', 'lost')")
 
 
-MIGRATIONS = [_v1, _v2]
+def _v3(db: sqlite_utils.Database) -> None:
+    """Runs a foreground process carries out itself (`run`, `exec`) name it, so that a scheduler starting
+    meanwhile leaves them to it; and runs started outside (`exec`) never hold a scheduled slot's key."""
+    db.execute("ALTER TABLE runs ADD COLUMN owner TEXT")  # host:pid:starttime of that process
+    db.execute("DROP INDEX runs_slot")
+    db.execute("CREATE UNIQUE INDEX runs_slot ON runs(job, scheduled_at, attempt)"
+               " WHERE trigger NOT IN ('manual', 'external')")
+
+
+MIGRATIONS = [_v1, _v2, _v3]
