@@ -39,3 +39,8 @@ from panda_tui.cli.setup_cmds import export, init, systemd_unit  # noqa: E402
 
 for _command in (init, systemd_unit, export):
     main.add_command(_command)
+
+from panda_tui.cli.migrate_cmds import exec_cmd, import_group  # noqa: E402
+
+main.add_command(import_group)
+main.add_command(exec_cmd)
