@@ -1,8 +1,9 @@
 """Where Debian's cron and panda-tui part ways on a daylight-saving day.
 
 When the clock jumps forward, Debian's cron runs a fixed-time job once for every skipped minute it matches,
-all at the jump (cron.c, "DST begins"); panda-tui (like cronsim) runs it once. So "0,30 2 * * *" runs
-twice at 03:00 under cron on the spring day in Europe/Berlin, and once under panda-tui. Everything else
+and for the minute it lands on, all at the jump (cron.c, "DST begins"); panda-tui (like cronsim) runs it
+once. So "0,30 2 * * *" runs twice at 03:00 under cron on the spring day in Europe/Berlin, and once under
+panda-tui. Everything else
 (one skipped match, the repeated hour in autumn, wildcard jobs) is the same, and the import warns only here.
 """
 
@@ -48,7 +49,7 @@ def extra_runs(fields: list[Field], zone: str, start: datetime) -> list[tuple[da
     for low, high in gaps(zone, start):
         count = 0
         wall = low
-        while wall < high:
+        while wall <= high:  # the skipped minutes, and the one the clock lands on
             if matches(fields, wall.minute, wall.hour, wall.day, wall.month, (wall.weekday() + 1) % 7):
                 count += 1
             wall += timedelta(minutes=1)
