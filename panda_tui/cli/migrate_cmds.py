@@ -38,7 +38,7 @@ def import_crontab(files: tuple[str, ...], system: bool, zone: str | None, owner
     FILE is a crontab file, or - for stdin; without FILE, `crontab -l` (or, with --system, /etc/crontab
     and /etc/cron.d/*). Warnings, one per line, name the source line. Exit 1 when nothing was imported."""
     from panda_tui.migrate.systemzone import SystemZone, ZoneUnknown, cron_zone
-    from panda_tui.migrate.translate import Options, Source, translate
+    from panda_tui.migrate.translate import Options, translate
     sources = _sources(files, system)
     try:
         found = SystemZone(_zone(zone), "--timezone") if zone else cron_zone()

@@ -103,11 +103,11 @@ def _entry(number: int, raw: str, line: str, system: bool) -> Entry | Refused:
     user = None
     if system:
         user, rest = _word(rest)
-        if not user:
-            return Refused(number, raw, "expected a user name after the time fields (system crontab format)")
+        if not user or not rest.strip(_BLANKS):
+            return Refused(number, raw, "expected a user and a command after the schedule (system crontab format)")
     command_part = rest.lstrip(_BLANKS)
     if not command_part.strip():
-        return Refused(number, raw, "no command")
+        return Refused(number, raw, "expected a command after " + ("the user" if system else "the schedule"))
     command, stdin = split_percent(command_part)
     return Entry(number, raw, schedule, fields, user, command, stdin, command_part)
 

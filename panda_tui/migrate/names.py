@@ -56,9 +56,10 @@ def words_of(command: str) -> list[str]:
     """Plain words of the command's arguments, to tell clashing names apart."""
     out = []
     for token in _tokens(command):
-        word = os.path.basename(token.rstrip("/")) if "/" in token else token
-        if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", word) and word not in KEYWORDS | GUARDS:
-            out.append(word)
+        for word in re.split(r"[\s/=]+", token):
+            word = word.lstrip("-")
+            if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", word) and word not in KEYWORDS | GUARDS | {"usr", "bin"}:
+                out.append(word)
     return out
 
 
@@ -81,14 +82,20 @@ def unique_names(commands: list[str]) -> list[str]:
             seen = {w for other in others for w in words_of(other)}
             own = [w for w in words_of(command) if w not in seen and slug(w) != base]
             if own:
-                name = slug(f"{base}-{'-'.join(own[:2])}")
+                name = _suffixed(base, "-".join(own[:2]))
             number = 2
             while name in taken:
-                name = slug(f"{base}-{number}")
+                name = _suffixed(base, str(number))
                 number += 1
         names.append(name)
         taken.add(name)
     return names
+
+
+def _suffixed(base: str, suffix: str) -> str:
+    """base-suffix within 64 characters: the base gives way, so the suffix always tells them apart."""
+    suffix = slug(suffix, 30)
+    return slug(f"{base[:63 - len(suffix)]}-{suffix}")
 
 
 def _tokens(command: str) -> list[str]:
