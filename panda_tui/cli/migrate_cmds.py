@@ -130,7 +130,8 @@ def exec_cmd(ctx: click.Context, job: str, command: tuple[str, ...], secrets_fil
 
     def note(text: str) -> None:
         noted.append(text)
-        click.echo(safe(text), err=True)
+        if not re.fullmatch(r"\[panda\] failed: exit \d+", text):  # the exit code says that already
+            click.echo(safe(text), err=True)
 
     run = asyncio.run(run_external(config, path, spec, secrets_file=secrets_file, echo=echo.write, note=note))
     if run.exit_code is None and run.reason and not noted:  # it never started: say why, for cron's mail
