@@ -134,7 +134,7 @@ class LocalRunner:
         workdir = job.workdir
         if account is not None:  # as cron does: the account's home, as HOME and as the working directory
             env.update(HOME=account.pw_dir, USER=account.pw_name, LOGNAME=account.pw_name)
-            workdir = workdir or account.pw_dir
+            workdir = workdir or (account.pw_dir if os.path.isdir(account.pw_dir) else "/")
         env.update(attempt.env)
         command = _checked(job.command, env)
         if account is not None:
