@@ -38,13 +38,16 @@ def import_crontab(files: tuple[str, ...], system: bool, zone: str | None, owner
     FILE is a crontab file, or - for stdin; without FILE, `crontab -l` (or, with --system, /etc/crontab
     and /etc/cron.d/*). Warnings, one per line, name the source line. Exit 1 when nothing was imported."""
     from panda_tui.migrate.systemzone import SystemZone, ZoneUnknown, cron_zone
-    from panda_tui.migrate.translate import Options, translate
+    from panda_tui.migrate.translate import ImportBug, Options, translate
     sources = _sources(files, system)
     try:
         found = SystemZone(_zone(zone), "--timezone") if zone else cron_zone()
     except ZoneUnknown as exc:
         fail(str(exc), 2)
-    result = translate(sources, Options(found.name, found.source, disabled=disabled, owner=owner))
+    try:
+        result = translate(sources, Options(found.name, found.source, disabled=disabled, owner=owner))
+    except ImportBug as exc:
+        fail(str(exc), 1)
     for warning in result.warnings:
         click.echo(f"warning: {safe(warning)}", err=True)
     if not result.jobs:
@@ -66,9 +69,7 @@ def _zone(name: str) -> str:
 def _sources(files: tuple[str, ...], system: bool):
     from panda_tui.migrate.translate import Source
     if not files and system:
-        names = ["/etc/crontab"] + sorted(glob.glob("/etc/cron.d/*"))
-        # Debian's cron reads only cron.d files named like this (no dots: not *.dpkg-old, not README.txt)
-        files = tuple(n for n in names if n == "/etc/crontab" or re.fullmatch(r"[A-Za-z0-9_-]+", os.path.basename(n)))
+        files = _system_files()
     if not files:
         return [Source("crontab -l", _crontab_l(), False)]
     out = []
@@ -82,6 +83,22 @@ def _sources(files: tuple[str, ...], system: bool):
         except OSError as exc:
             fail(f"{path}: cannot read: {exc.strerror}", 2)
     return out
+
+
+def _system_files() -> tuple[str, ...]:
+    """/etc/crontab and the /etc/cron.d files Debian's cron reads: names of letters, digits, "_" and "-"
+    only (so not *.dpkg-old, nor README); the others are named on stderr."""
+    found = ["/etc/crontab"] if os.path.isfile("/etc/crontab") else []
+    for path in sorted(glob.glob("/etc/cron.d/*")):
+        if not os.path.isfile(path):
+            continue
+        if re.fullmatch(r"[A-Za-z0-9_-]+", os.path.basename(path)):
+            found.append(path)
+        else:
+            click.echo(f"note: skipped {safe(path)}: Debian's cron does not read files named so", err=True)
+    if not found:
+        fail("no /etc/crontab and no /etc/cron.d/* here: pass the files to import", 1)
+    return tuple(found)
 
 
 def _crontab_l() -> str:

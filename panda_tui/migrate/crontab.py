@@ -109,6 +109,8 @@ def _entry(number: int, raw: str, line: str, system: bool) -> Entry | Refused:
     if not command_part.strip():
         return Refused(number, raw, "expected a command after " + ("the user" if system else "the schedule"))
     command, stdin = split_percent(command_part)
+    if not command.strip():
+        return Refused(number, raw, "no command before the first % (cron would run an empty command)")
     return Entry(number, raw, schedule, fields, user, command, stdin, command_part)
 
 

@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from panda_tui.config import ConfigError, build_config
+from panda_tui.fields import STDIN_MAX
 from panda_tui.migrate import crontab, dstcheck, names
 from panda_tui.migrate.crontab import Entry, Refused, Setting
 from panda_tui.schedule import parse_schedule
@@ -72,6 +73,10 @@ class Result:
     toml: str
     warnings: list[str]
     jobs: list[Imported]
+
+
+class ImportBug(Exception):
+    """The output would not load: a bug in the import, never the user's doing."""
 
 
 @dataclass
@@ -172,6 +177,13 @@ def _job(entry: Entry, name: str, source: Source, state: _State, options: Option
     except ValueError as exc:
         warnings.append(f"{where}: not imported: {exc}")
         return _comment(f"{title}, not imported: {exc}", entry.text), None
+    if entry.stdin and len(entry.stdin.encode("utf-8")) > STDIN_MAX:
+        reason = f"its % input is over {STDIN_MAX // 1024} KiB: put it in a file the command reads"
+        warnings.append(f"{where}: not imported: {reason}")
+        return _comment(f"{title}, not imported: {reason}", entry.text), None
+    if entry.text.endswith("\r"):
+        warnings.append(f"{where}: the line ends with a carriage return (a file saved on Windows?): cron hands "
+                        "it to the shell as part of the command, and so will panda-tui")
     for fld in entry.fields or ():
         if not fld.plain and fld.expression() != fld.text:
             skipped = f" (it skips {fld.skipped!r})" if fld.skipped else ""
@@ -233,7 +245,7 @@ def _check(toml: str) -> None:
     try:
         build_config(tomllib.loads(toml), "imported.toml")
     except (ConfigError, tomllib.TOMLDecodeError) as exc:
-        raise AssertionError(f"the import produced an invalid jobs.toml: {exc}") from None
+        raise ImportBug(f"the import produced a jobs.toml that does not load ({exc}); please report it") from None
 
 
 def _home(user: str | None) -> str | None:

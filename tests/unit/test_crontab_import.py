@@ -9,6 +9,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from panda_tui.config import build_config
 from panda_tui.migrate import names
@@ -222,3 +224,34 @@ def test_system_format_user_and_disabled():
     job = config.jobs["cron"]
     assert (job.user, job.enabled, job.command, job.workdir) == ("www-data", False, "php /srv/cron.php", "/var/www")
     assert "/etc/cron.d/app line 2:" in result.toml
+
+
+def test_a_windows_line_end_and_an_oversized_input_are_said_not_hidden():
+    text = "0 1 * * * /bin/job\r\n0 2 * * * cat%" + "x" * (70 * 1024) + "\n"
+    result = translate([Source("tab", text)], Options("UTC", "test"))
+    assert any(w.startswith("tab:1: the line ends with a carriage return") for w in result.warnings)
+    assert any(w.startswith("tab:2: not imported: its % input is over 64 KiB") for w in result.warnings)
+    assert [job.entry.number for job in result.jobs] == [1]
+
+
+FIELD_WORDS = ["*", "*/5", "0", "7", "59", "1-5", "5-1", "mon", "jan-mar", "5/15", "1,2", "#", "L", "60", "-",
+               "@daily", "@reboot", "@hourly", "@x", "sun-sat/2", "0-7"]
+COMMAND_WORDS = ["/bin/true", "echo", "%", "\\%", "\\\\", "'", '"', "a=b", "$HOME", "&&", ";", "é", "\t", "#",
+                 "cd /", "run-parts", "\x01", "{", "}", "2>&1", ">"]
+
+
+@given(st.lists(st.one_of(
+    st.builds(lambda f, c: " ".join(f) + " " + "".join(c), st.lists(st.sampled_from(FIELD_WORDS), min_size=1,
+                                                                     max_size=7),
+              st.lists(st.sampled_from(COMMAND_WORDS), max_size=8)),
+    st.builds(lambda k, v: f"{k}={v}", st.sampled_from(["PATH", "SHELL", "MAILTO", "CRON_TZ", "TZ", "X Y", "HOME"]),
+              st.text(max_size=12)),
+    st.text(max_size=30)), max_size=12), st.booleans())
+@settings(max_examples=500, deadline=None)
+def test_any_crontab_imports_to_a_jobs_toml_that_loads_or_says_why_per_line(lines, system):
+    text = "\n".join(lines)
+    result = translate([Source("tab", text, system)], Options("Europe/Berlin", "test"))
+    if result.jobs:
+        build_config(tomllib.loads(result.toml), "jobs.toml")
+    assert len({job.name for job in result.jobs}) == len(result.jobs)
+    assert all(w.startswith("tab:") for w in result.warnings)
