@@ -200,7 +200,7 @@ def _job(entry: Entry, name: str, source: Source, state: _State, options: Option
     if shell == DEFAULT_SHELL:
         lines.append(f"command = {_str(entry.command)}")
     else:
-        lines.append(f"command = [{_str(shell)}, \"-c\", {_str(entry.command)}]")
+        lines.append(f"command = [{_str(shell)}, '-c', {_str(entry.command)}]")
     if entry.stdin:
         lines.append(f"stdin = {_str(entry.stdin)}")
     if user:
