@@ -69,6 +69,17 @@ def command(value: Any) -> str | tuple[str, ...]:
     )
 
 
+STDIN_MAX = 64 * 1024
+
+
+def stdin_text(value: Any) -> str:
+    """What a local command reads on stdin (a crontab's "%" lines); a pipe's worth at most."""
+    data = text(value)
+    if len(data.encode("utf-8")) > STDIN_MAX:
+        raise ValueError(f"at most {STDIN_MAX // 1024} KiB (larger input belongs in a file the command reads)")
+    return data
+
+
 def str_map(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         raise ValueError(f"expected a table of NAME = \"value\", got {type_name(value)}")

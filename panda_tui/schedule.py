@@ -11,7 +11,7 @@ import functools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from cronsim import CronSim, CronSimError
@@ -50,8 +50,13 @@ class Schedule:
             yield from _every(step, after)
             return
         zone = ZoneInfo(self.tz)
-        for fire in CronSim(self.cron, after.astimezone(zone)):
-            yield fire.astimezone(UTC)
+        cron, previous = self.cron, after
+        for fire in CronSim(cron, after.astimezone(zone)):
+            fire = fire.astimezone(UTC)
+            if _sub_hour_change(previous, fire, zone) and _follows_real_time(cron):
+                yield from _stepped_over(cron, zone, previous, fire)
+            yield fire
+            previous = fire
 
     def next_after(self, after: datetime, count: int = 1) -> list[datetime]:
         return list(_next_after(self, after, count))
@@ -77,6 +82,32 @@ def _next_after(schedule: Schedule, after: datetime, count: int) -> tuple[dateti
     """Cached: jobs that share a schedule and a starting instant share the answer."""
     it = schedule.iter_after(after)
     return tuple(next(it) for _ in range(count))
+
+
+def _sub_hour_change(start: datetime, end: datetime, zone: ZoneInfo) -> bool:
+    """Whether the zone's offset moved by part of an hour between two instants (Australia/Lord_Howe)."""
+    shift = end.astimezone(zone).utcoffset() - start.astimezone(zone).utcoffset()
+    return shift.total_seconds() % 3600 != 0
+
+
+def _follows_real_time(cron: str) -> bool:
+    """A 5-field line with a wildcard minute or hour: cronsim walks it in real time (fixed-time lines walk
+    the wall clock, which half-hour changes do not trouble)."""
+    parts = cron.split()
+    return len(parts) == 5 and (parts[0].startswith("*") or parts[1].startswith("*"))
+
+
+def _stepped_over(cron: str, zone: ZoneInfo, start: datetime, end: datetime) -> Iterator[datetime]:
+    """Fire times cronsim skips when it steps whole hours across a half-hour DST change: it lands on
+    :30 and misses the minutes before it. Found minute by minute, which only such a change costs."""
+    fields = CronSim(cron, start.astimezone(zone))
+    t = start.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    while t < end:
+        local = t.astimezone(zone)
+        if (local.minute in fields.minutes and local.hour in fields.hours and local.month in fields.months
+                and fields.match_day(local.date())):
+            yield t
+        t += timedelta(minutes=1)
 
 
 def _every(step: float, after: datetime) -> Iterator[datetime]:

@@ -76,8 +76,9 @@ class Deliverer:
 
     def __init__(self, db: Database, config: Callable[[], Config], clock: Clock,
                  client: httpx.AsyncClient | None, report: Callable[..., None],
-                 on_pass: Callable[[], None] | None = None):
+                 on_pass: Callable[[], None] | None = None, run_id: int | None = None):
         self.db = db
+        self.run_id = run_id  # only this run's items (a foreground run with no scheduler up), else all
         self.config = config
         self.clock = clock
         self._client = client  # made on first use when None: a scheduler with no alerts never loads httpx
@@ -108,14 +109,14 @@ class Deliverer:
             self.on_pass()
         now = self.clock.now()
         streams: dict[tuple, list[outbox.Item]] = {}
-        for item in outbox.due(self.db.conn, now):
+        for item in outbox.due(self.db.conn, now, run_id=self.run_id):
             streams.setdefault((item.job, item.target), []).append(item)
         for key, items in streams.items():
             if key not in self._inflight:
                 self._inflight.add(key)
                 self._spawn(self._deliver_stream(key, sorted(items, key=lambda i: i.id)))
         settings = self.config().scheduler
-        if settings.heartbeat and time.monotonic() - self._last_heartbeat >= settings.heartbeat_every:
+        if self.run_id is None and settings.heartbeat and time.monotonic() - self._last_heartbeat >= settings.heartbeat_every:
             self._last_heartbeat = time.monotonic()
             self._spawn(self._scheduler_heartbeat(settings.heartbeat))
 

@@ -48,3 +48,8 @@ for _command in (init, systemd_unit, export):
 from panda_tui.cli.serve_cmd import serve  # noqa: E402
 
 main.add_command(serve)
+
+from panda_tui.cli.migrate_cmds import exec_cmd, import_group  # noqa: E402
+
+main.add_command(import_group)
+main.add_command(exec_cmd)

@@ -67,8 +67,14 @@ def common(fn: Callable) -> Callable:
     return config_option(db_option(wrapper))
 
 
-def get_config(config_path: str, secrets_file: str | None = None) -> Config:
-    return load_config(config_path, secrets_file)
+def get_config(config_path: str, secrets_file: str | None = None, runnable: bool = False) -> Config:
+    """jobs.toml; with `runnable`, also refused when this process could not run a local job as its user
+    (for what runs jobs: validate, daemon, run; never for commands that only read)."""
+    config = load_config(config_path, secrets_file)
+    if runnable:
+        from panda_tui.config.runas import require_runnable
+        require_runnable(config)
+    return config
 
 
 def resolve_db(db_path: str | None) -> str:

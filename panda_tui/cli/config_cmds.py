@@ -16,7 +16,7 @@ from panda_tui.secrets import SecretError, secret_warnings
 @common
 def validate(config_path: str, db_path: str | None, secrets_file: str | None) -> None:
     """Check jobs.toml; print each job's next 3 run times. Exit 2 on errors."""
-    config = get_config(config_path, secrets_file)
+    config = get_config(config_path, secrets_file, runnable=True)
     now = datetime.now(timezone.utc)
     click.echo(f"ok: {len(config.jobs)} job{'s' if len(config.jobs) != 1 else ''}")
     for job in config.jobs.values():

@@ -27,8 +27,10 @@ def decide_mode(config, path: str, read_only: bool, attach: bool = False):
     conn.close()
     if holder is not None or attach:
         return "attached", None, None
+    from panda_tui.config.runas import require_runnable
     from panda_tui.engine.daemon import EmbeddedScheduler
     from panda_tui.engine.ownership import LeaseHeld
+    require_runnable(config)  # this console would run the jobs: the same rule as the daemon's
     embedded = EmbeddedScheduler(config, path)
     try:
         embedded.start()
@@ -55,6 +57,9 @@ def open_console(config_path: str, db_path: str | None, read_only: bool, attach:
         mode, reason, embedded = decide_mode(config, path, read_only, attach)
     except StoreError as exc:
         fail(str(exc), 1)
+    except ConfigError as exc:
+        click.echo(safe("\n".join(exc.errors)), err=True)
+        sys.exit(2)
     from panda_tui.readmodel.running import RunningConfig
     from panda_tui.tui.app import PandaApp
     from panda_tui.tui.marks import detect

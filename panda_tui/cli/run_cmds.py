@@ -27,7 +27,7 @@ def daemon(config_path: str, db_path: str | None, secrets_file: str | None, stan
     from panda_tui.engine.daemon import run_headless
     from panda_tui.engine.events import stdout_log
     from panda_tui.engine.ownership import LeaseHeld
-    config = get_config(config_path, secrets_file)
+    config = get_config(config_path, secrets_file, runnable=True)
     path = resolve_db(db_path)
     events = stdout_log()
     if group:
@@ -47,7 +47,7 @@ def daemon(config_path: str, db_path: str | None, secrets_file: str | None, stan
 @common
 def run_cmd(config_path: str, db_path: str | None, job: str, secrets_file: str | None) -> None:
     """Run one attempt of JOB now, in the foreground, and exit with its exit code."""
-    config = get_config(config_path, secrets_file)
+    config = get_config(config_path, secrets_file, runnable=True)
     require_job(config, job)
     code = asyncio.run(_run_once(config, resolve_db(db_path), job, secrets_file))
     sys.exit(code)

@@ -22,6 +22,7 @@ JOB_FIELDS: dict[str, Parser] = {
     "timezone": f.timezone,
     "image": f.non_empty_text,
     "command": f.command,
+    "stdin": f.stdin_text,
     "timeout": f.duration,
     "kill_grace": f.duration,
     "env": f.str_map,
@@ -129,7 +130,27 @@ def build_config(data: dict[str, Any], path: str, secrets_file: str | None = Non
     if sfile and not os.path.isabs(sfile):
         sfile = os.path.join(os.path.dirname(os.path.abspath(path)), sfile)
     return Config(path=path, jobs=jobs, alerts=alerts, scheduler=scheduler,
-                  secrets_file=sfile, warnings=tuple(warnings), data=data)
+                  secrets_file=sfile, warnings=tuple(warnings), data=data,
+                  defaults={k: v for k, v in default_values.items() if k in JOB_FIELDS})
+
+
+def job_from_defaults(config: Config, name: str) -> Job:
+    """A job that is not in jobs.toml, made of its [defaults] (`panda-tui exec` of an unlisted JOB). Its
+    schedule is never used: it only exists to be run from outside."""
+    values = dict(config.defaults)
+    tz = values.pop("timezone", "UTC")
+    raw = values.pop("schedule", None)
+    try:
+        schedule = parse_schedule(raw, tz) if raw else parse_schedule("@yearly", tz)
+    except ValueError:
+        schedule = parse_schedule("@yearly", tz)
+    known = {fld.name for fld in dc_fields(Job)}
+    return Job(name=name, schedule=schedule, **{k: v for k, v in values.items() if k in known})
+
+
+def empty_config(path: str) -> Config:
+    """No jobs.toml at all: every default is panda-tui's own."""
+    return Config(path=path, jobs={})
 
 
 def _table(data: dict[str, Any], key: str, label: str, errors: list[str]) -> dict[str, Any]:
@@ -176,6 +197,8 @@ def _load_job(name: str, raw: Any, defaults: dict[str, Any], alert_names: set[st
         if target not in alert_names:
             errors.append(f"{where}: alerts: unknown target {target!r}{_did_you_mean(target, alert_names)} "
                           f"(define it as [alerts.{_printable(target)}])")
+    if "stdin" in raw and values.get("image"):
+        errors.append(f"{where}: stdin: only for local commands (this job has an image)")
     tz = values.pop("timezone", "UTC")
     if "schedule" in values and not any(": timezone: " in e for e in errors[start:]):
         try:

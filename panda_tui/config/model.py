@@ -25,6 +25,7 @@ class Job:
     description: str = ""
     image: str | None = None  # present: runs in a container
     command: str | tuple[str, ...] | None = None  # str: sh -c; tuple: exec form
+    stdin: str | None = None  # fed to a local command's standard input (else /dev/null)
     timeout: float = 3600.0  # every run is bounded
     kill_grace: float = 10.0  # SIGTERM, then this long, then SIGKILL
     env: dict[str, str] = field(default_factory=dict)
@@ -39,7 +40,7 @@ class Job:
     jitter: float = 0.0
     enabled: bool = True
     workdir: str | None = None
-    user: str | None = None
+    user: str | None = None  # a container's user; for a local job, the account it runs as (root scheduler)
     network_mode: str = "bridge"
     mem_limit: str | None = None
     cpus: float | None = None
@@ -88,4 +89,5 @@ class Config:
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     secrets_file: str | None = None
     warnings: tuple[str, ...] = ()
+    defaults: dict[str, object] = field(default_factory=dict)  # [defaults], parsed: for jobs made up later
     data: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # the parsed TOML it came from

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from panda_tui.config import Config, load_config
+from panda_tui.config.runas import require_runnable
 
 
 class ConfigSource:
@@ -22,7 +23,9 @@ class ConfigSource:
         """Read and validate the file (blocking: call it off the loop); raises ConfigError. The stamp moves
         on either way, so a broken file is reported once, not on every look."""
         self._stamp = _stamp(self.path)
-        return load_config(self.path, self.secrets_file)
+        config = load_config(self.path, self.secrets_file)
+        require_runnable(config)  # a user this scheduler cannot switch to is refused like any error
+        return config
 
 
 def _stamp(path: str) -> tuple[float, int, int] | None:

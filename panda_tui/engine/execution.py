@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from panda_tui.config import Job
 from panda_tui.clock import Clock
 from panda_tui.engine.store_health import FAILED, StoreHealth
-from panda_tui.runners.base import Attempt, Handle, Outcome, RunnerError
+from panda_tui.runners.base import Attempt, Handle, Outcome, Passthrough, RunnerError
 from panda_tui.runners.registry import Runners
 from panda_tui.schedule import human_duration
 from panda_tui.secrets import Redactor, SecretError
@@ -41,8 +41,10 @@ class RunContext:
 class Execution:
     """Drives one running run; the scheduler keeps it in flight until `task` ends."""
 
-    def __init__(self, ctx: RunContext, run: Run, job: Job, on_done: Callable[[Execution, Run | None], None]):
+    def __init__(self, ctx: RunContext, run: Run, job: Job, on_done: Callable[[Execution, Run | None], None],
+                 passthrough: Passthrough | None = None):
         self.ctx = ctx
+        self.passthrough = passthrough  # `panda-tui exec`: the caller's stdin, environment and terminal
         self.run = run
         self.job = job
         self.on_done = on_done
@@ -73,7 +75,8 @@ class Execution:
         self.redact = Redactor(secrets.values())
         sink = ctx.open_sink(self.run, self.job, self.redact, None)
         attempt = Attempt(self.run.id, self.job, {**run_env(self.job, self.run), **secrets},
-                          labels=ctx.labels(self.job, self.run), secret_values=tuple(secrets.values()))
+                          labels=ctx.labels(self.job, self.run), secret_values=tuple(secrets.values()),
+                          passthrough=self.passthrough)
         try:
             self.handle = await ctx.runners.for_job(self.job).start(attempt, sink)
         except Exception as exc:  # a runner's own words, or anything else: the run failed, and says why

@@ -13,6 +13,7 @@ from collections.abc import Callable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
 
 from panda_tui.config import Job
+from panda_tui.engine import owners
 from panda_tui.engine.admission import Action, Admission, admit
 from panda_tui.engine.events import EventLog
 from panda_tui.engine.execution import Execution, RunContext
@@ -20,6 +21,7 @@ from panda_tui.engine.requests import RequestError
 from panda_tui.runners.base import Handle
 from panda_tui.store import logs, state
 from panda_tui.store.ledger import Run, RunStatus, Trigger, get, newest_paused_slot
+from panda_tui.store.ledger import active as ledger_active
 from panda_tui.text import iso
 
 RETRYABLE = (RunStatus.FAILED, RunStatus.TIMED_OUT)
@@ -242,6 +244,8 @@ class Flight:
         if execution is not None:
             execution.kill("killed on request")
             return f"killing run {run.id} ({run.job})"
+        if run.status == RunStatus.RUNNING and run.owner:
+            return self._stop_owned(run)
         if run.status != RunStatus.QUEUED:
             raise RequestError(f"run {run.id} is not running ({run.status})")
         queue = self.queues.get(run.job, deque())
@@ -252,13 +256,23 @@ class Flight:
 
     def kill_job(self, name: str) -> str:
         active = self.executions(name)
-        if name not in self.jobs() and not active:
+        tracked = {e.run_id for e in active}
+        owned = [r for r in ledger_active(self.ledger.conn, name) if r.owner and r.id not in tracked]
+        if name not in self.jobs() and not active and not owned:
             raise RequestError(f'no job named "{name}"')
-        if not active:
+        if not active and not owned:
             raise RequestError(f"{name} has no running run")
         for execution in active:
             execution.kill("killed on request")
-        return f"killing run {', '.join(str(e.run_id) for e in active)} ({name})"
+        answers = [f"killing run {', '.join(str(e.run_id) for e in active)} ({name})"] if active else []
+        return "; ".join(answers + [self._stop_owned(run) for run in owned])
+
+    def _stop_owned(self, run: Run) -> str:
+        """A run a `panda-tui run` or `exec` process carries out: that process is asked to stop it."""
+        problem = owners.ask_to_stop(run.owner or "")
+        if problem:
+            raise RequestError(f"run {run.id} is carried out by another process, and {problem}")
+        return f"asked process {owners.pid_of(run.owner or '')} to stop run {run.id} ({run.job})"
 
     def kill_all(self, reason: str) -> None:
         for execution in self.executions():

@@ -1,7 +1,9 @@
 """Settle the runs a previous scheduler left queued or running, before the first dispatch.
 
 Each running run is handed to the runner that started it: it comes back as a handle to follow, or as
-lost with the reason. Queued runs are handed back to the scheduler, which admits them again.
+lost with the reason. Queued runs are handed back to the scheduler, which admits them again. A run whose
+owner (the `panda-tui run` or `exec` process carrying it out) still lives is left alone: that process
+reads its output and records its end. Once the owner is gone, its run is settled like any other.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 
 from panda_tui.config import Job
 from panda_tui.clock import Clock
+from panda_tui.engine import owners
 from panda_tui.runners.base import Handle, Lost
 from panda_tui.runners.registry import Runners
 from panda_tui.schedule import Schedule
@@ -47,13 +50,31 @@ async def reconcile(ledger: Ledger, runners: Runners, jobs: Mapping[str, Job], c
             if waiting is not None:
                 found.append(waiting)
             continue
-        job = job or ghost(run.job)
-        result = await runners.for_run(run, job).reattach(run, job, _continuing(ledger, run, job, open_sink))
-        if isinstance(result, Lost):
-            ledger.finish(run.id, RunStatus.LOST, clock.now(), reason=result.reason)
-        else:
-            found.append(Adopted(run, job, result))
+        if owners.alive(run.owner):
+            continue
+        adopted = await settle(ledger, runners, job, clock, open_sink, run)
+        if adopted is not None:
+            found.append(adopted)
     return found
+
+
+async def settle(ledger: Ledger, runners: Runners, job: Job | None, clock: Clock, open_sink: OpenSink,
+                 run: Run) -> Adopted | None:
+    """Find a running run again through its runner: adopted to be followed, or recorded lost."""
+    job = job or ghost(run.job)
+    if run.owner is not None:
+        ledger.release(run.id)
+    result = await runners.for_run(run, job).reattach(run, job, _continuing(ledger, run, job, open_sink))
+    if isinstance(result, Lost):
+        ledger.finish(run.id, RunStatus.LOST, clock.now(), reason=result.reason)
+        return None
+    return Adopted(run, job, result)
+
+
+def orphans(ledger: Ledger, tracked: set[int]) -> list[Run]:
+    """Runs whose foreground owner died while a scheduler was already up (kill -9 of `exec`)."""
+    return [run for run in active(ledger.conn) if run.owner and run.status == RunStatus.RUNNING
+            and run.id not in tracked and not owners.alive(run.owner)]
 
 
 def _requeue(ledger: Ledger, run: Run, job: Job | None, now: float) -> Waiting | None:

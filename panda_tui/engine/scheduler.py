@@ -14,7 +14,7 @@ from panda_tui.engine.events import EventLog
 from panda_tui.engine.execution import RunContext
 from panda_tui.engine.flight import Flight
 from panda_tui.engine.ownership import Ownership
-from panda_tui.engine.reconcile import Adopted, reconcile
+from panda_tui.engine.reconcile import Adopted, orphans, reconcile, settle
 from panda_tui.engine.store_health import FAILED
 from panda_tui.engine.requests import RequestError, handle
 from panda_tui.engine.supervision import Supervision
@@ -113,6 +113,7 @@ class Scheduler:
             await self.reload("file changed")
         if due("engines", mono, ENGINE_CHECK_EVERY):
             self.engines.poke(job.docker_host for job in self.config.jobs.values() if job.image)
+            await self._adopt_orphans()
 
     def _delay(self) -> float:
         left = [self._timers.left("control", self.clock.monotonic(), CONTROL_EVERY)]
@@ -128,6 +129,17 @@ class Scheduler:
         await self.flight.stop_runs(grace)
         await self.exits.aclose()
         self.events.emit("stopped")
+
+    async def _adopt_orphans(self) -> None:
+        """A `run` or `exec` process that died (kill -9) leaves its command running under its keeper:
+        follow it from here, as after a restart."""
+        tracked = {e.run_id for e in self.flight.executions()}
+        for run in orphans(self.ledger, tracked):
+            job = self.config.jobs.get(run.job)
+            found = await settle(self.ledger, self.ctx.runners, job, self.clock, self.ctx.open_sink, run)
+            if found is not None:
+                self.events.emit("adopted", run.job, run.id, ref=found.handle.ref, owner=run.owner)
+                self.flight.follow(found.job, found.run, found.handle)
 
     # --- slots --------------------------------------------------------------------------
     def _fire_due(self, now: float) -> None:

@@ -17,12 +17,22 @@ class RunnerError(Exception):
 
 
 @dataclass(frozen=True)
+class Passthrough:
+    """A command run on someone else's behalf (`panda-tui exec` under cron): it reads the caller's stdin,
+    starts from the caller's whole environment, and its output is also handed to `echo` as it comes."""
+    stdin: int  # a file descriptor
+    environ: Mapping[str, str]
+    echo: Callable[[str, bytes], None]  # ("out" | "err", raw bytes)
+
+
+@dataclass(frozen=True)
 class Attempt:
     run_id: int
     job: Job
     env: dict[str, str]
     labels: dict[str, str] = field(default_factory=dict)
     secret_values: tuple[str, ...] = ()
+    passthrough: Passthrough | None = None  # local runs only
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ outlive the scheduler; signals reach grandchildren too."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
+import pwd
 import shutil
 import signal
 import subprocess
@@ -12,6 +14,7 @@ import time
 from typing import Callable
 
 from panda_tui.config import Job
+from panda_tui.config.runas import problem_for
 from panda_tui.runners import keeper
 from panda_tui.runners.base import Attempt, Lost, OpenSink, Outcome, RunnerError
 from panda_tui.runners.lines import LineAssembler
@@ -35,14 +38,15 @@ def proc_start_time(pid: int) -> str | None:
 class LocalHandle:
     engine = None
 
-    def __init__(self, pid: int, exited: asyncio.Future, pipes: keeper.Pipes, sink: RunLog):
+    def __init__(self, pid: int, exited: asyncio.Future, pipes: keeper.Pipes, sink: RunLog,
+                 echo: Callable[[str, bytes], None] | None = None):
         self.pgid = pid
         self.ref = f"{pid}:{proc_start_time(pid)}"
         self.pipes = pipes
         self.sink = sink
         self._exited = exited  # the keeper's exit status, or None when it is not our child
-        self._readers = [asyncio.ensure_future(_read(pipes.out, "out", sink)),
-                         asyncio.ensure_future(_read(pipes.err, "err", sink))]
+        self._readers = [asyncio.ensure_future(_read(pipes.out, "out", sink, echo)),
+                         asyncio.ensure_future(_read(pipes.err, "err", sink, echo))]
         self._done = asyncio.ensure_future(self._finish())
 
     async def _finish(self) -> Outcome:
@@ -78,7 +82,7 @@ class LocalHandle:
         await in_thread(self.pipes.close)
 
 
-async def _read(fd: int, name: str, sink: RunLog) -> None:
+async def _read(fd: int, name: str, sink: RunLog, echo: Callable[[str, bytes], None] | None = None) -> None:
     stream = await _attach(open(fd, "rb", buffering=0))
     assembler = LineAssembler(lambda texts: sink.lines_of(name, texts, time.time()), cut=sink.cut_point,
                               hold=sink.hold)
@@ -86,6 +90,8 @@ async def _read(fd: int, name: str, sink: RunLog) -> None:
         chunk = await stream.read(READ_CHUNK)
         if not chunk:
             break
+        if echo is not None:
+            echo(name, chunk)
         assembler.feed(chunk)
     assembler.close()
 
@@ -124,15 +130,47 @@ class LocalRunner:
 
     async def start(self, attempt: Attempt, sink: RunLog) -> LocalHandle:
         job = attempt.job
-        env = {**_base_env(), **attempt.env}
+        through = attempt.passthrough
+        env = dict(through.environ) if through else _base_env()
+        account = _account(job)
+        workdir = job.workdir
+        if account is not None:  # as cron does: the account's home, as HOME and as the working directory
+            env.update(HOME=account.pw_dir, USER=account.pw_name, LOGNAME=account.pw_name)
+            workdir = workdir or (account.pw_dir if os.path.isdir(account.pw_dir) else "/")
+        env.update(attempt.env)
         command = _checked(job.command, env)
+        if account is not None:
+            command = _as_user(account, command)
+        stdin: int | str | None = through.stdin if through else job.stdin
         directory = keeper.run_dir(self.runs_dir, attempt.run_id)
         # making pipes and forking take a while and hold their thread: keep them off the scheduler's loop
-        pipes, pid, reap = await in_thread(lambda: _spawn(directory, command, env, job.workdir))
-        return LocalHandle(pid, _exit_future(pid, reap), pipes, sink)
+        pipes, pid, reap = await in_thread(lambda: _spawn(directory, command, env, workdir, stdin))
+        return LocalHandle(pid, _exit_future(pid, reap), pipes, sink, through.echo if through else None)
 
 
-def _spawn(directory: str, command: str | list[str], env: dict[str, str], workdir: str | None):
+def _account(job: Job) -> pwd.struct_passwd | None:
+    """The account a local job runs as, when it is not the scheduler's own; RunnerError when not allowed."""
+    if job.image or not job.user:
+        return None
+    problem = problem_for(job)
+    if problem:
+        raise RunnerError(f"user: {problem}")
+    account = pwd.getpwnam(job.user)
+    return None if account.pw_uid == os.geteuid() else account
+
+
+def _as_user(account: pwd.struct_passwd, command: str | list[str]) -> list[str]:
+    """The command under setpriv (util-linux): the keeper stays the scheduler's, so it can still open the
+    run's pipes and hand over the exit code; only the command takes the account's uid, gid and groups."""
+    setpriv = shutil.which("setpriv", path=os.defpath + ":/usr/bin:/bin")
+    if setpriv is None:
+        raise RunnerError("user: running as another account needs setpriv (util-linux), not found")
+    prefix = [setpriv, f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}", "--init-groups", "--"]
+    return prefix + (["/bin/sh", "-c", command] if isinstance(command, str) else list(command))
+
+
+def _spawn(directory: str, command: str | list[str], env: dict[str, str], workdir: str | None,
+           stdin: int | str | None = None):
     """Start the keeper. Whatever goes wrong, every descriptor opened here is closed again and the run's
     directory removed, so a job that cannot start never starves the others of descriptors."""
     try:
@@ -140,18 +178,25 @@ def _spawn(directory: str, command: str | list[str], env: dict[str, str], workdi
     except Exception as exc:
         shutil.rmtree(directory, ignore_errors=True)
         raise RunnerError(f"cannot make the run's pipes in {directory}: {_why(exc)}") from None
+    feed = None
     try:
-        proc = subprocess.Popen(keeper.keeper_argv(directory, command), stdin=subprocess.DEVNULL,
+        feed = _stdin_pipe(stdin) if isinstance(stdin, str) else None
+        proc = subprocess.Popen(keeper.keeper_argv(directory, command),
+                                stdin=feed if feed is not None else subprocess.DEVNULL if stdin is None else stdin,
                                 stdout=out_w, stderr=err_w, env=env, cwd=workdir, start_new_session=True)
     except Exception as exc:
         for fd in (pipes.out, pipes.err):
             os.close(fd)
         pipes.close()
+        if isinstance(exc, RunnerError):
+            raise
         if isinstance(exc, OSError) and workdir and not os.path.isdir(workdir):
             raise RunnerError(f"working directory {workdir!r}: {exc.strerror}") from None
         raise RunnerError(f"cannot start /bin/sh: {_why(exc)}") from None
     finally:
         os.close(out_w), os.close(err_w)
+        if feed is not None:
+            os.close(feed)
     return pipes, proc.pid, proc.wait
 
 
@@ -161,6 +206,26 @@ def _why(exc: BaseException) -> str:
     if isinstance(exc, ValueError) and "null byte" in str(exc):
         return "the command or its environment holds a NUL byte"
     return f"{type(exc).__name__}: {exc}"
+
+
+def _stdin_pipe(data: str) -> int:
+    """A pipe already holding `data` and closed for writing: the read end, for the command's stdin. It is
+    filled before the command starts, so the input survives the scheduler and never blocks it."""
+    raw = data.encode("utf-8")
+    read_end, write_end = os.pipe()
+    try:
+        if len(raw) > 4096:
+            fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, len(raw))
+        os.set_blocking(write_end, False)
+        view = memoryview(raw)
+        while view:
+            view = view[os.write(write_end, view):]
+    except OSError as exc:
+        os.close(read_end)
+        raise RunnerError(f"stdin: cannot hold {len(raw)} bytes in a pipe ({exc.strerror})") from None
+    finally:
+        os.close(write_end)
+    return read_end
 
 
 def _checked(command: str | list[str] | None, env: dict[str, str]) -> str | list[str]:

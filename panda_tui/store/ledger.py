@@ -71,6 +71,7 @@ class Run:
     log_bytes: int = 0
     log_dropped: int = 0
     logs_pruned: int = 0
+    owner: str | None = None  # the foreground process carrying the run out (`run`, `exec`), if any
 
     @property
     def lateness(self) -> float | None:
@@ -166,18 +167,18 @@ class Ledger:
     # --- verbs: each runs in the caller's transaction, or in one of its own -------------------
     def insert(self, job: str, scheduled_at: float, *, trigger: str, now: float, attempt: int = 1,
                status: RunStatus = S.QUEUED, reason: str | None = None, not_before: float | None = None,
-               runner: str | None = None) -> Run | None:
+               runner: str | None = None, owner: str | None = None) -> Run | None:
         """Write a slot; None when (job, slot, attempt) is already in the ledger."""
         finished = now if status in FINAL else None
         with self.transaction() as conn:
             cur = conn.execute(
                 "INSERT OR IGNORE INTO runs(job, scheduled_at, attempt, trigger, status, queued_at, not_before,"
-                " finished_at, reason, runner) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (job, scheduled_at, attempt, trigger, status, now, not_before, finished, reason, runner))
+                " finished_at, reason, runner, owner) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (job, scheduled_at, attempt, trigger, status, now, not_before, finished, reason, runner, owner))
             if not cur.rowcount:
                 return None
             run = Run(cur.lastrowid, job, scheduled_at, attempt, trigger, status, queued_at=now,
-                      not_before=not_before, finished_at=finished, reason=reason, runner=runner)
+                      not_before=not_before, finished_at=finished, reason=reason, runner=runner, owner=owner)
             return self._announce(run, None)
 
     def start(self, run_id: int, now: float) -> Run | None:
@@ -203,6 +204,11 @@ class Ledger:
 
     def skip(self, run_id: int, reason: str, now: float) -> Run | None:
         return self.finish(run_id, S.SKIPPED, now, reason=reason)
+
+    def release(self, run_id: int) -> None:
+        """The foreground process that owned the run is gone: a scheduler follows it from here on."""
+        with self.transaction() as conn:
+            conn.execute("UPDATE runs SET owner=NULL WHERE id=?", (run_id,))
 
     def set_ref(self, run_id: int, runner_ref: str, engine: str | None = None) -> None:
         """Where the run lives (container id, or pid:starttime), so a restart can find it again."""

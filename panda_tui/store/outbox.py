@@ -32,11 +32,13 @@ def enqueue(conn: sqlite3.Connection, event: str, target: str, payload: dict, no
     return cur.lastrowid
 
 
-def due(conn: sqlite3.Connection, now: float, limit: int = 20) -> list[Item]:
+def due(conn: sqlite3.Connection, now: float, limit: int = 20, run_id: int | None = None) -> list[Item]:
+    """Items to send now, oldest first; of one run only when `run_id` is given."""
+    only = " AND run_id = ?" if run_id is not None else ""
     rows = conn.execute(
         "SELECT id, event, job, run_id, target, payload, attempts FROM outbox"
-        " WHERE delivered_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= ?"
-        " ORDER BY next_attempt_at LIMIT ?", (now, limit))
+        " WHERE delivered_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= ?" + only +
+        " ORDER BY next_attempt_at LIMIT ?", (now, *((run_id,) if run_id is not None else ()), limit))
     return [Item(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6]) for r in rows]
 
 

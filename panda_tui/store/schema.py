@@ -157,4 +157,13 @@ def _v3(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX outbox_undelivered ON outbox(id) WHERE delivered_at IS NULL AND attempts > 0")
 
 
-MIGRATIONS = [_v1, _v2, _v3]
+def _v4(db: sqlite_utils.Database) -> None:
+    """Runs a foreground process carries out itself (`run`, `exec`) name it, so that a scheduler starting
+    meanwhile leaves them to it; and runs started outside (`exec`) never hold a scheduled slot's key."""
+    db.execute("ALTER TABLE runs ADD COLUMN owner TEXT")  # host:pid:starttime of that process
+    db.execute("DROP INDEX runs_slot")
+    db.execute("CREATE UNIQUE INDEX runs_slot ON runs(job, scheduled_at, attempt)"
+               " WHERE trigger NOT IN ('manual', 'external')")
+
+
+MIGRATIONS = [_v1, _v2, _v3, _v4]

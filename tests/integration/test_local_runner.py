@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import pwd
 import time
 
 import pytest
@@ -102,3 +104,23 @@ async def test_redaction_plain_multiline_and_base64(bench, tmp_path):
               str(sfile))
     run = await b.run("l")
     assert b.lines(run.id, "out") == ["t=***", "***", "***", "***", "***"]
+
+
+async def test_stdin_is_fed_from_the_job_and_survives_a_pipe_worth(bench):
+    """A crontab's "%" lines: the command reads them, then end of file; 60 KiB fit the pipe at once."""
+    data = "first\n%second\n" + "z" * (60 * 1024) + "\n"
+    b = bench('"read a; read b; echo $a; echo $b; wc -c"', f"stdin = {data!r}".replace("'", '"'))
+    run = await b.run("l")
+    assert run.status == "succeeded"
+    assert b.lines(run.id, "out") == ["first", "%second", str(60 * 1024 + 1)]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="switching users needs a root scheduler")
+async def test_a_local_job_runs_as_its_user_with_that_users_home(bench):
+    b = bench('"id -u; id -g; echo $HOME $USER $LOGNAME; pwd"', 'user = "nobody"')
+    run = await b.run("l")
+    assert run.status == "succeeded", b.lines(run.id)
+    nobody = pwd.getpwnam("nobody")
+    cwd = nobody.pw_dir if os.path.isdir(nobody.pw_dir) else "/"  # as cron, in $HOME, if there is one
+    assert b.lines(run.id, "out") == [str(nobody.pw_uid), str(nobody.pw_gid),
+                                      f"{nobody.pw_dir} nobody nobody", cwd]

@@ -139,3 +139,24 @@ def test_cli_validate_ok_prints_next_three(write_toml, cli):
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == "ok: 1 job"
     assert result.stdout.count("+00:00") == 3
+
+
+def test_stdin_is_for_local_commands_and_at_most_a_pipe_worth(write_toml):
+    errors = errors_for(write_toml, '[jobs.a]\nschedule = "@daily"\nimage = "x"\nstdin = "hi"\n'
+                                    f'[jobs.b]\nschedule = "@daily"\ncommand = "cat"\nstdin = "{"x" * 70_000}"\n')
+    assert errors == ['jobs.toml: job "a": stdin: only for local commands (this job has an image)',
+                      'jobs.toml: job "b": stdin: at most 64 KiB (larger input belongs in a file the command reads)']
+
+
+def test_a_local_jobs_user_needs_a_root_scheduler_and_an_existing_account(write_toml):
+    from panda_tui.config.runas import user_problems
+    path = write_toml('[jobs.mine]\nschedule = "@daily"\ncommand = "true"\nuser = "nobody"\n'
+                      '[jobs.ghost]\nschedule = "@daily"\ncommand = "true"\nuser = "no-such-user-here"\n'
+                      '[jobs.box]\nschedule = "@daily"\nimage = "x"\nuser = "1000:1000"\n')
+    config = load_config(path)
+    assert user_problems(config, euid=0) == ['jobs.toml: job "ghost": user: no user \'no-such-user-here\' on this machine']
+    as_someone = user_problems(config, euid=12345)
+    assert as_someone[0].startswith('jobs.toml: job "mine": user: runs as \'nobody\' only under a scheduler '
+                                    "running as root, and this one runs as 'uid 12345'")
+    assert len(as_someone) == 2  # a container's user is the container's business
+    assert user_problems(config, euid=65534)[:1] == as_someone[1:]  # nobody may run its own job

@@ -115,3 +115,16 @@ def test_cli_next_in_the_jobs_time_zone(write_toml, cli):
     assert out.split() == ["2026-01-01T00:01:30+00:00"]
     bad = cli("next", "nope", "--config", path)
     assert bad.returncode == 2 and 'no job named "nope"' in bad.stderr
+
+
+def test_a_wildcard_hour_line_keeps_its_fires_across_lord_howes_half_hour_change():
+    """cronsim steps whole hours and lands on :30 after a half-hour jump, missing 03:18; we do not."""
+    from zoneinfo import ZoneInfo
+    tz = ZoneInfo("Australia/Lord_Howe")
+    start = datetime(2026, 10, 4, 0, 0, tzinfo=tz).astimezone(timezone.utc)  # 02:00 becomes 02:30 that night
+    fires = [t.astimezone(tz).strftime("%H:%M%z") for t in parse_schedule("18 */3 * * *", "Australia/Lord_Howe")
+             .next_after(start, 3)]
+    assert fires == ["00:18+1030", "03:18+1100", "06:18+1100"]
+    back = datetime(2026, 4, 5, 1, 0, tzinfo=tz).astimezone(timezone.utc)  # 02:00 becomes 01:30
+    first = parse_schedule("* 2 * * *", "Australia/Lord_Howe").next_after(back, 1)[0]
+    assert first.astimezone(tz).strftime("%H:%M%z") == "02:00+1030"

@@ -1,0 +1,188 @@
+"""Coming from cron: `import crontab` (a jobs.toml on stdout) and `exec` (a run cron starts, recorded)."""
+
+from __future__ import annotations
+
+import asyncio
+import glob
+import os
+import re
+import subprocess
+import sys
+
+import click
+
+from panda_tui.cli.common import config_option, db_option, fail, resolve_db, safe
+from panda_tui.config import ConfigError, empty_config, load_config
+from panda_tui.store import StoreError, connect
+
+
+@click.group(name="import")
+def import_group() -> None:
+    """Turn another scheduler's jobs into a jobs.toml (printed on stdout)."""
+
+
+@import_group.command(name="crontab")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--system", is_flag=True, help="The system format (a user field after the schedule). Without "
+              "FILE: /etc/crontab and /etc/cron.d/*.")
+@click.option("--timezone", "zone", default=None, help="The zone cron runs in (default: read as Debian's cron "
+              "reads it: TZ in /etc/default/cron, else /etc/localtime).")
+@click.option("--user", "owner", default=None, help="Whose user crontab FILE is, when not yours: its jobs "
+              "get user = NAME.")
+@click.option("--disabled", is_flag=True, help="Write every job with enabled = false, to run them with "
+              "`panda-tui exec` from cron first.")
+def import_crontab(files: tuple[str, ...], system: bool, zone: str | None, owner: str | None,
+                   disabled: bool) -> None:
+    """Translate a crontab into jobs.toml: every job fires when cron would fire it.
+
+    FILE is a crontab file, or - for stdin; without FILE, `crontab -l` (or, with --system, /etc/crontab
+    and /etc/cron.d/*). Warnings, one per line, name the source line. Exit 1 when nothing was imported."""
+    from panda_tui.migrate.systemzone import SystemZone, ZoneUnknown, cron_zone
+    from panda_tui.migrate.translate import ImportBug, Options, translate
+    sources = _sources(files, system)
+    try:
+        found = SystemZone(_zone(zone), "--timezone") if zone else cron_zone()
+    except ZoneUnknown as exc:
+        fail(str(exc), 2)
+    try:
+        result = translate(sources, Options(found.name, found.source, disabled=disabled, owner=owner))
+    except ImportBug as exc:
+        fail(str(exc), 1)
+    for warning in result.warnings:
+        click.echo(f"warning: {safe(warning)}", err=True)
+    if not result.jobs:
+        fail("no jobs to import" + (" (see the warnings above)" if result.warnings else ""), 1)
+    click.echo(result.toml, nl=False)
+    origin = safe(sources[0].label) if len(sources) == 1 else f"{len(sources)} files"
+    click.echo(f"imported {len(result.jobs)} job{'s' if len(result.jobs) != 1 else ''} from {origin}, "
+               f"firing in {found.name} ({safe(found.source)})", err=True)
+
+
+def _zone(name: str) -> str:
+    from panda_tui import fields
+    try:
+        return fields.timezone(name)
+    except ValueError as exc:
+        fail(f"--timezone: {exc}", 2)
+
+
+def _sources(files: tuple[str, ...], system: bool):
+    from panda_tui.migrate.translate import Source
+    if not files and system:
+        files = _system_files()
+    if not files:
+        return [Source("crontab -l", _crontab_l(), False)]
+    out = []
+    for path in files:
+        if path == "-":
+            out.append(Source("stdin", sys.stdin.read(), system))
+            continue
+        try:
+            with open(path, encoding="utf-8", errors="surrogateescape") as fh:
+                out.append(Source(path, fh.read(), system))
+        except OSError as exc:
+            fail(f"{path}: cannot read: {exc.strerror}", 2)
+    return out
+
+
+def _system_files() -> tuple[str, ...]:
+    """/etc/crontab and the /etc/cron.d files Debian's cron reads: names of letters, digits, "_" and "-"
+    only (so not *.dpkg-old, nor README); the others are named on stderr."""
+    found = ["/etc/crontab"] if os.path.isfile("/etc/crontab") else []
+    for path in sorted(glob.glob("/etc/cron.d/*")):
+        if not os.path.isfile(path):
+            continue
+        if re.fullmatch(r"[A-Za-z0-9_-]+", os.path.basename(path)):
+            found.append(path)
+        else:
+            click.echo(f"note: skipped {safe(path)}: Debian's cron does not read files named so", err=True)
+    if not found:
+        fail("no /etc/crontab and no /etc/cron.d/* here: pass the files to import", 1)
+    return tuple(found)
+
+
+def _crontab_l() -> str:
+    try:
+        done = subprocess.run(["crontab", "-l"], capture_output=True, text=True, timeout=30)
+    except FileNotFoundError:
+        fail("crontab is not installed here: pass a crontab FILE, or - to read one on stdin", 2)
+    if done.returncode != 0:
+        fail(f"crontab -l: {done.stderr.strip() or f'exit {done.returncode}'}", 1)
+    return done.stdout
+
+
+@click.command(name="exec", context_settings={"ignore_unknown_options": True})
+@click.argument("job")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.option("--secrets-file", type=click.Path(), default=None, help="KEY=VALUE file for secrets (mode 600).")
+@config_option
+@db_option
+@click.pass_context
+def exec_cmd(ctx: click.Context, job: str, command: tuple[str, ...], secrets_file: str | None, config_path: str,
+             db_path: str | None) -> None:
+    """Run COMMAND as a run of JOB (trigger "external") and exit with its code: for a crontab line,
+    `*/5 * * * * panda-tui exec backup -- /usr/local/bin/backup.sh`.
+
+    Output passes through; the run, its log (secrets masked), exit code and duration are recorded, and
+    JOB's timeout, alerts and heartbeat apply (JOB need not be in jobs.toml: [defaults] then apply).
+    If panda-tui cannot record the run (an invalid jobs.toml, an unusable database), it says so on stderr
+    and runs COMMAND anyway, as cron would have."""
+    from panda_tui.migrate.external import exit_code, job_for, run_external
+    argv = list(command[1:] if command and command[0] == "--" else command)
+    if not argv:
+        fail("exec: no COMMAND: panda-tui exec JOB -- COMMAND [ARGS...]", 2)
+    explicit = ctx.get_parameter_source("config_path") != click.core.ParameterSource.DEFAULT
+    try:
+        if not explicit and not os.path.exists(config_path):
+            config = empty_config(config_path)
+        else:
+            config = load_config(config_path, secrets_file)
+        spec = job_for(config, job, argv)
+        path = resolve_db(db_path)
+        connect(path).close()
+    except (ConfigError, StoreError) as exc:
+        _run_unrecorded(argv, str(exc))
+    echo = _Echo()
+    noted: list[str] = []
+
+    def note(text: str) -> None:
+        noted.append(text)
+        if not re.fullmatch(r"\[panda\] failed: exit \d+", text):  # the exit code says that already
+            click.echo(safe(text), err=True)
+
+    run = asyncio.run(run_external(config, path, spec, secrets_file=secrets_file, echo=echo.write, note=note))
+    if run.exit_code is None and run.reason and not noted:  # it never started: say why, for cron's mail
+        click.echo(f"panda-tui exec: run {run.id} {run.status}: {safe(run.reason)}", err=True)
+    sys.exit(exit_code(run))
+
+
+def _run_unrecorded(argv: list[str], why: str) -> None:
+    lines = why.splitlines() or [why]
+    for line in lines:
+        click.echo(f"panda-tui exec: {safe(line)}", err=True)
+    click.echo("panda-tui exec: running the command without recording it", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execvp(argv[0], argv)
+    except OSError as exc:
+        click.echo(f"panda-tui exec: {safe(argv[0])}: {exc.strerror}", err=True)
+        sys.exit(127 if isinstance(exc, FileNotFoundError) else 126)
+
+
+class _Echo:
+    """The command's output, raw, to our own stdout and stderr; a reader that went away stops only this."""
+
+    def __init__(self) -> None:
+        self.broken: set[int] = set()
+
+    def write(self, stream: str, chunk: bytes) -> None:
+        fd = 1 if stream == "out" else 2
+        if fd in self.broken:
+            return
+        view = memoryview(chunk)
+        try:
+            while view:
+                view = view[os.write(fd, view):]
+        except OSError:
+            self.broken.add(fd)

@@ -1,0 +1,162 @@
+"""Read a crontab the way Debian's cron reads it: comments, environment settings, and entries.
+
+Environment lines follow cron's own test (`sscanf("%[^ =] = %[^\\n#]")`): a name without blanks or "=",
+then "=", then a value that stops at "#" and loses trailing blanks, and one pair of matching quotes.
+An entry is five time fields or an @keyword, a user name in the system format, and the command. In the
+command, "\\%" is a literal "%", "\\\\" a backslash, and the first unescaped "%" ends it: the rest, with
+"%" as newlines, is the command's standard input (with a final newline), as crontab(5) says.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from panda_tui.migrate.cronfields import Field, FieldError, parse_fields
+
+KEYWORDS = {"yearly": "@yearly", "annually": "@annually", "monthly": "@monthly", "weekly": "@weekly",
+            "daily": "@daily", "midnight": "@midnight", "hourly": "@hourly"}
+_ENV = re.compile(r"([^ =]+)\s*=\s*([^\n#]+)")
+_BLANKS = " \t"
+
+
+@dataclass(frozen=True)
+class Setting:
+    number: int
+    text: str
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    number: int
+    text: str
+    schedule: str  # the 5 fields or the @keyword, as cron reads them, for cronsim
+    fields: list[Field] | None  # None for an @keyword
+    user: str | None  # the system format's user field
+    command: str  # after cron's escapes, up to the first unescaped "%"
+    stdin: str | None  # what cron feeds the command, or None when the line has no "%"
+    as_written: str  # the command part of the line, escapes and "%" input included
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A line cron refuses (or, for @reboot, one with no panda-tui equivalent), and why."""
+    number: int
+    text: str
+    reason: str
+
+
+Item = Setting | Entry | Refused
+
+
+def parse(text: str, system: bool = False) -> list[Item]:
+    items: list[Item] = []
+    for number, raw in enumerate(text.split("\n"), 1):
+        line = raw.lstrip(_BLANKS)
+        if not line or line.startswith("#") or not line.strip():
+            continue
+        items.append(parse_line(number, raw, system))
+    return items
+
+
+def parse_line(number: int, raw: str, system: bool = False) -> Item:
+    line = raw.lstrip(_BLANKS)
+    env = _ENV.match(line)
+    if env and "\t" in env.group(1):
+        return Refused(number, raw, "cron reads this line as an environment setting, because it has no space "
+                                    "before its first \"=\" (only tabs): separate the fields with spaces")
+    if env:
+        value = env.group(2).rstrip()
+        if len(value) >= 2 and value[0] in "'\"" and value[-1] == value[0]:
+            value = value[1:-1]
+        return Setting(number, raw, env.group(1), value)
+    try:
+        return _entry(number, raw, line, system)
+    except FieldError as exc:
+        return Refused(number, raw, str(exc))
+
+
+def _entry(number: int, raw: str, line: str, system: bool) -> Entry | Refused:
+    fields: list[Field] | None = None
+    if line.startswith("@"):
+        word, rest = _word(line)
+        keyword = word[1:]
+        if keyword == "reboot":
+            return Refused(number, raw, "@reboot has no equivalent in panda-tui (it runs jobs on a schedule, "
+                                        "not at boot): use a systemd unit, or keep this line in cron")
+        if keyword not in KEYWORDS:
+            return Refused(number, raw, f"unknown {word!r} (cron knows @reboot, @yearly, @annually, @monthly, "
+                                        "@weekly, @daily, @midnight and @hourly, in lower case)")
+        schedule = KEYWORDS[keyword]
+    else:
+        texts, rest = [], line
+        for _ in range(5):
+            word, rest = _word(rest)
+            texts.append(word)
+        if not rest.strip(_BLANKS):
+            return Refused(number, raw, "expected five time fields" + (", a user" if system else "")
+                           + " and a command")
+        fields = parse_fields(texts)
+        schedule = " ".join(f.expression() for f in fields)
+    user = None
+    if system:
+        user, rest = _word(rest)
+        if not user or not rest.strip(_BLANKS):
+            return Refused(number, raw, "expected a user and a command after the schedule (system crontab format)")
+    command_part = rest.lstrip(_BLANKS)
+    if not command_part.strip():
+        return Refused(number, raw, "expected a command after " + ("the user" if system else "the schedule"))
+    command, stdin = split_percent(command_part)
+    if not command.strip():
+        return Refused(number, raw, "no command before the first % (cron would run an empty command)")
+    return Entry(number, raw, schedule, fields, user, command, stdin, command_part)
+
+
+def _word(text: str) -> tuple[str, str]:
+    text = text.lstrip(_BLANKS)
+    end = 0
+    while end < len(text) and text[end] not in _BLANKS:
+        end += 1
+    return text[:end], text[end:]
+
+
+def split_percent(command: str) -> tuple[str, str | None]:
+    """(command, stdin) as cron's child process makes them (do_command.c)."""
+    out: list[str] = []
+    escaped = False
+    for i, ch in enumerate(command):
+        if escaped:
+            if ch in "%\\":
+                out[-1] = ch  # the backslash goes
+            else:
+                out.append(ch)
+            escaped = False
+        elif ch == "\\":
+            out.append(ch)
+            escaped = True
+        elif ch == "%":
+            return "".join(out), _input(command[i + 1:])
+        else:
+            out.append(ch)
+    return "".join(out), None
+
+
+def _input(data: str) -> str:
+    """After the first "%": "%" becomes a newline, "\\%" a "%", and a final newline is added if missing."""
+    out: list[str] = []
+    escaped = False
+    for ch in data:
+        if escaped:
+            if ch != "%":
+                out.append("\\")
+        elif ch == "%":
+            ch = "\n"
+        escaped = ch == "\\"
+        if not escaped:
+            out.append(ch)
+    if escaped:
+        out.append("\\")
+    text = "".join(out)
+    return text + "\n" if text and not text.endswith("\n") else text

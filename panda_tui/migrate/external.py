@@ -1,0 +1,62 @@
+"""`panda-tui exec JOB -- COMMAND`: a run that cron (or anything else) starts, recorded as JOB's.
+
+The command runs here, as a local process under a keeper like any local run, with exec's own stdin and
+environment (cron's environment lines reach it), its output passed through raw to exec's stdout and stderr
+(so cron's mail still works) and stored, masked, as the run's log. JOB's settings that fit a local command
+apply (env, secrets, timeout, kill_grace, workdir, user, alerts, heartbeat, log limits); a JOB that is not
+in jobs.toml gets [defaults]. A container job's image is not used: exec runs COMMAND on this machine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+
+from panda_tui.config import Config, ConfigError, Job, job_from_defaults
+from panda_tui.config.runas import problem_for
+from panda_tui.engine.foreground import run_in_foreground
+from panda_tui.fields import NAME_PATTERN
+from panda_tui.runners.base import Passthrough
+from panda_tui.store.ledger import Run, RunStatus, Trigger
+
+
+def job_for(config: Config, name: str, argv: list[str]) -> Job:
+    """JOB as exec runs it: its own settings (or [defaults]), with COMMAND, as a local process.
+    ConfigError when exec cannot take it on here (a bad name, a user it cannot switch to)."""
+    label = os.path.basename(config.path) or config.path
+    if not NAME_PATTERN.match(name):
+        raise ConfigError([f'exec: job name "{name}": expected 1-64 letters, digits, "-", "_" or ".", '
+                           "starting with a letter or digit"])
+    base = config.jobs.get(name) or job_from_defaults(config, name)
+    job = dataclasses.replace(base, command=tuple(argv), stdin=None, enabled=True,
+                              image=None, user=None if base.image else base.user)
+    problem = problem_for(job)
+    if problem:
+        raise ConfigError([f'{label}: job "{name}": user: {problem}'])
+    return job
+
+
+async def run_external(config: Config, db_path: str, job: Job, *, secrets_file: str | None = None,
+                       echo: Callable[[str, bytes], None], note: Callable[[str], None]) -> Run:
+    """Run COMMAND once as JOB's run (trigger external). `echo` gets the raw output; `note` panda-tui's own
+    lines (a timeout, a kill, a command that cannot start)."""
+    passthrough = Passthrough(stdin=0, environ=dict(os.environ), echo=echo)
+    return await run_in_foreground(config, db_path, job, trigger=Trigger.EXTERNAL, secrets_file=secrets_file,
+                                   passthrough=passthrough,
+                                   tee=lambda stream, text: note(text) if stream == "sys" else None)
+
+
+def exit_code(run: Run) -> int:
+    """The command's exit code; like timeout(1), 124 for a timeout; like a shell, 127 and 126 for a command
+    that is missing or not executable."""
+    if run.status == RunStatus.TIMED_OUT:
+        return 124
+    if run.exit_code is not None:
+        return run.exit_code
+    reason = (run.reason or "").lower()
+    if "not found" in reason:
+        return 127
+    if "permission denied" in reason:
+        return 126
+    return 1

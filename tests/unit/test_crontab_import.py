@@ -1,0 +1,257 @@
+"""import crontab, piece by piece: Debian cron's field grammar, line forms, "%", environment lines, names,
+the system zone, and the jobs.toml it writes (which must load)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from panda_tui.config import build_config
+from panda_tui.migrate import names
+from panda_tui.migrate.cronfields import SPECS, FieldError, parse_field
+from panda_tui.migrate.crontab import Entry, Refused, Setting, parse, parse_line, split_percent
+from panda_tui.migrate.systemzone import ZoneUnknown, cron_zone
+from panda_tui.migrate.translate import Options, Source, translate
+
+MINUTE, HOUR, DOM, MONTH, DOW = SPECS
+FORMS = Path(__file__).resolve().parent.parent / "fixtures" / "cron" / "crafted" / "forms"
+
+
+@pytest.mark.parametrize("text,spec,values,expression", [
+    ("*/15", MINUTE, {0, 15, 30, 45}, "*/15"),
+    ("5-55/10", MINUTE, {5, 15, 25, 35, 45, 55}, "5-55/10"),
+    ("09,39", MINUTE, {9, 39}, "09,39"),
+    ("0-23/2", HOUR, set(range(0, 24, 2)), "0-23/2"),
+    ("1,15", DOM, {1, 15}, "1,15"),
+    ("jan-mar", MONTH, {1, 2, 3}, "jan-mar"),
+    ("JAN,Jul", MONTH, {1, 7}, "JAN,Jul"),
+    ("mon-fri/2", DOW, {1, 3, 5}, "mon-fri/2"),
+    ("sun", DOW, {0, 7}, "sun"),
+    ("7", DOW, {0, 7}, "7"),
+    ("5#2", DOW, {5}, "5"),  # Debian's cron skips what follows a complete range
+    ("22-2,5", HOUR, {5}, "5"),  # an empty (reversed) range, silently, and cronsim would refuse it
+    ("*x", MINUTE, set(range(60)), "*"),
+    ("*/5,7#x", MINUTE, set(range(0, 60, 5)) | {7}, "*/60,5,7,10-… "),
+])
+def test_fields_read_as_debian_cron_reads_them(text, spec, values, expression):
+    field = parse_field(text, spec)
+    assert field.values == frozenset(values)
+    assert field.star == text.startswith("*")
+    if not expression.endswith("… "):
+        assert field.expression() == expression
+    else:  # a wildcard that must be rewritten keeps its leading "*" (cron's wildcard flag)
+        assert field.expression().startswith("*/60,")
+        assert parse_field(field.expression(), spec).values == field.values
+
+
+@pytest.mark.parametrize("text,spec,message", [
+    ("5/15", MINUTE, r"a step needs a range or \* before it"),
+    ("*/5,x", MINUTE, "'x' is not a number"),
+    ("60", MINUTE, "60 is outside 0-59"),
+    ("0", DOM, "0 is outside 1-31"),
+    ("*/0", MINUTE, "a step must be at least 1"),
+    ("jan", MINUTE, "'jan' is not a number"),
+    ("january", MONTH, "'january' is not a number or a three-letter name"),
+    ("fri-sun", DOW, "matches nothing"),
+    ("1,", MINUTE, "expected a number"),
+])
+def test_fields_cron_refuses_are_refused_with_the_reason(text, spec, message):
+    with pytest.raises(FieldError, match=message):
+        parse_field(text, spec)
+
+
+def test_percent_ends_the_command_and_the_rest_is_stdin_with_newlines():
+    assert split_percent('mail -s "It\'s 10pm" joe%Joe,%%Where are your kids?%') == \
+        ('mail -s "It\'s 10pm" joe', "Joe,\n\nWhere are your kids?\n")
+    assert split_percent("cat%one") == ("cat", "one\n")  # cron adds the last newline
+    assert split_percent(r"date +\%s") == ("date +%s", None)  # \% is a literal %
+    assert split_percent(r"echo a\\b") == (r"echo a\b", None)  # and, in the command, \\ a backslash
+    assert split_percent(r"echo \!") == (r"echo \!", None)
+    assert split_percent(r"cat%a\%b\c%") == ("cat", "a%b\\c\n")
+    assert split_percent("true%") == ("true", "")
+
+
+@pytest.mark.parametrize("line,name,value", [
+    ("PATH=/usr/bin:/bin", "PATH", "/usr/bin:/bin"),
+    ("  LANG = C.UTF-8  ", "LANG", "C.UTF-8"),
+    ("GREETING='  hi  '", "GREETING", "  hi  "),
+    ('MAILTO=""', "MAILTO", ""),
+    ("X=a # not a comment to cron, but the end of the value", "X", "a"),
+])
+def test_environment_lines_as_cron_reads_them(line, name, value):
+    assert parse_line(1, line) == Setting(1, line, name, value)
+
+
+def test_line_forms():
+    items = parse(
+        "# comment\n\n   \t# indented comment\n"
+        "0 3 * * * /bin/backup --full\n"
+        "@daily root /bin/rotate\n"
+        "@reboot /bin/boot\n"
+        "@Daily /bin/x\n"
+        "0 6 * * *\n"
+        "FOO =\n", system=False)
+    assert [type(i) for i in items] == [Entry, Entry, Refused, Refused, Refused, Refused]
+    assert items[0].schedule == "0 3 * * *" and items[0].command == "/bin/backup --full" and items[0].number == 4
+    assert items[1].schedule == "@daily" and items[1].command == "root /bin/rotate"
+    assert "@reboot has no equivalent" in items[2].reason
+    assert "in lower case" in items[3].reason
+    assert "expected five time fields and a command" in items[4].reason
+    system = parse("17 * * * * root cd / && run-parts /etc/cron.hourly\n0 1 * * * root\n@hourly\tnobody\ttrue\n",
+                   system=True)
+    assert (system[0].user, system[0].command) == ("root", "cd / && run-parts /etc/cron.hourly")
+    assert isinstance(system[1], Refused) and "a user and a command" in system[1].reason
+    assert (system[2].schedule, system[2].user, system[2].command) == ("@hourly", "nobody", "true")
+
+
+def test_a_tab_separated_line_whose_command_starts_with_an_assignment_is_an_environment_line_to_cron():
+    item = parse_line(3, "0\t3\t*\t*\t*\tFOO=1 /bin/job")
+    assert isinstance(item, Refused) and "environment setting" in item.reason
+
+
+@pytest.mark.parametrize("command,name", [
+    ("/usr/local/bin/backup.sh --full", "backup"),
+    ("cd / && run-parts --report /etc/cron.daily", "cron.daily"),
+    ("test -x /usr/sbin/anacron || { cd / && run-parts --report /etc/cron.weekly; }", "cron.weekly"),
+    ("command -v debian-sa1 > /dev/null && debian-sa1 1 1", "debian-sa1"),
+    ("[ -x /usr/lib/php/sessionclean ] && if [ ! -d /run/systemd/system ]; then /usr/lib/php/sessionclean; fi",
+     "sessionclean"),
+    ("test -x /usr/bin/certbot -a \\! -d /run/systemd/system && perl -e 'sleep 1' && certbot -q renew", "certbot"),
+    ("nice -n 10 ionice -c3 flock -n /tmp/l /opt/sync.py", "sync"),
+    ("cd /srv/app && ./venv/bin/python manage.py clearsessions >> /var/log/x 2>&1", "manage-clearsessions"),
+    ("php artisan schedule:run >> /dev/null 2>&1", "artisan-schedule-run"),
+    ("bash -c '/opt/jobs/nightly-report.sh --all'", "nightly-report"),
+    ("htmldir=$(cat /etc/x | tail -1); htmldir=${htmldir:-/var/www}; find \"$htmldir\" -delete", "htmldir"),
+    ("echo hello", "echo"),
+    (">/dev/null", "job"),
+])
+def test_names_come_from_the_program_that_does_the_work(command, name):
+    assert names.base_name(command) == name
+
+
+def test_names_are_unique_and_stable():
+    commands = ["debian-sa1 1 1", "debian-sa1 60 2", "/opt/backup.sh", "/srv/backup.sh", "/opt/backup.sh"]
+    first = names.unique_names(commands)
+    assert first == ["debian-sa1", "debian-sa1-60-2", "backup", "backup-srv", "backup-2"]
+    assert names.unique_names(commands) == first
+    assert all(len(n) <= 64 for n in names.unique_names(["x" * 200, "x" * 200]))
+
+
+def test_the_system_zone_is_read_as_debians_cron_reads_it(tmp_path):
+    etc = tmp_path / "etc"
+    (etc / "default").mkdir(parents=True)
+    zoneinfo = tmp_path / "zoneinfo"
+    (zoneinfo / "Europe").mkdir(parents=True)
+    berlin = Path("/usr/share/zoneinfo/Europe/Berlin").read_bytes()
+    (zoneinfo / "Europe" / "Berlin").write_bytes(berlin)
+    assert cron_zone(str(tmp_path), str(zoneinfo)).name == "UTC"  # no /etc/localtime: glibc's UTC
+    os.symlink("/usr/share/zoneinfo/America/New_York", etc / "localtime")
+    assert cron_zone(str(tmp_path), str(zoneinfo)).name == "America/New_York"
+    (etc / "timezone").write_text("Asia/Tokyo\n")  # not what cron reads
+    assert cron_zone(str(tmp_path), str(zoneinfo)).name == "America/New_York"
+    (etc / "default" / "cron").write_text('READ_ENV="yes"\nTZ=":Europe/Berlin"\n')  # systemd's EnvironmentFile
+    assert cron_zone(str(tmp_path), str(zoneinfo)).name == "Europe/Berlin"
+    (etc / "default" / "cron").write_text("")
+    os.remove(etc / "localtime")
+    (etc / "localtime").write_bytes(berlin)  # a copy, not a link: matched by content
+    found = cron_zone(str(tmp_path), str(zoneinfo))
+    assert (found.name, found.source) == ("Europe/Berlin", "/etc/localtime (a copy of Europe/Berlin)")
+    (etc / "localtime").write_bytes(b"TZif nonsense")
+    with pytest.raises(ZoneUnknown, match="--timezone"):
+        cron_zone(str(tmp_path), str(zoneinfo))
+
+
+def forms_result(**options):
+    return translate([Source("forms", FORMS.read_text())],
+                     Options("Europe/Berlin", "test", now=datetime(2026, 1, 1, tzinfo=timezone.utc),
+                             home=lambda user: "/home/alice", **options))
+
+
+def test_the_output_is_a_jobs_toml_that_loads_and_keeps_what_cron_gave_each_command():
+    result = forms_result()
+    config = build_config(tomllib.loads(result.toml), "jobs.toml")
+    jobs = {job.entry.number: config.jobs[job.name] for job in result.jobs}
+    report = jobs[7]
+    assert report.schedule.expr == "0 9 * jan-mar mon-fri" and report.tz == "Europe/Berlin"
+    assert report.command == ("/bin/bash", "-c", "/usr/local/bin/report.sh --quarter")  # SHELL=/bin/bash
+    assert report.env == {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "GREETING": "  hello  ",
+                          "SHELL": "/bin/bash"}
+    assert report.workdir == "/home/alice"  # cron starts commands in $HOME
+    assert jobs[11].command[2] == "mail -s \"It's 10pm\" joe" and jobs[11].stdin == "Joe,\n\nWhere are your kids?\n"
+    assert jobs[14].command[2] == "expr $(date +%s) / 60 / 60 / 24 % 9 > /dev/null || echo Wax the floor."
+    assert [jobs[n].schedule.expr for n in (15, 16, 17, 18)] == ["@weekly", "@annually", "@midnight", "@monthly"]
+    assert jobs[21].schedule.expr == "0 5 * * 5"  # 5#2, as cron reads it
+    assert jobs[24].schedule.expr == "*/10 5 * * *"
+    assert len({job.name for job in result.jobs}) == len(result.jobs)
+    assert "[jobs.backup]" in result.toml and "[jobs.backup-weekly]" in result.toml
+
+
+def test_every_line_with_no_direct_equivalent_is_one_warning_naming_its_line_and_kept_as_a_comment():
+    result = forms_result()
+    warnings = "\n".join(result.warnings)
+    for number, words in [(6, "MAILTO=ops@example.com: panda-tui sends no mail"), (19, "MAILTO is empty"),
+                          (20, "@reboot has no equivalent"), (21, "cron as '5'"), (22, "never fires"),
+                          (23, "matches nothing"), (24, "cron as '5'"), (25, "a step needs a range"),
+                          (26, "in lower case"), (27, "expected five time fields")]:
+        assert f"forms:{number}: " in warnings and words in warnings, (number, words, warnings)
+    assert len(result.warnings) == 10  # one per line
+    assert "#   @reboot /usr/local/bin/on-boot" in result.toml
+    assert "# [alerts.ops]" in result.toml and '# alerts = ["ops"]  # MAILTO=ops@example.com' in result.toml
+
+
+def test_cron_tz_sets_the_timezone_and_tz_only_the_environment():
+    text = "CRON_TZ=America/New_York\n0 9 * * * /bin/a\nTZ=Asia/Tokyo\n0 10 * * * /bin/b\nCRON_TZ=Nowhere/X\n"
+    result = translate([Source("tab", text)], Options("Europe/Berlin", "test"))
+    config = build_config(tomllib.loads(result.toml), "jobs.toml")
+    assert (config.jobs["a"].tz, config.jobs["a"].env) == ("America/New_York", {})
+    assert (config.jobs["b"].tz, config.jobs["b"].env) == ("America/New_York", {"TZ": "Asia/Tokyo"})
+    assert any("tab:1: CRON_TZ=America/New_York" in w and "Debian's cron ignores it" in w for w in result.warnings)
+    assert any("tab:3: TZ=Asia/Tokyo: passed to the commands below" in w for w in result.warnings)
+    assert any("tab:5: CRON_TZ=Nowhere/X: not a zone name" in w for w in result.warnings)
+
+
+def test_system_format_user_and_disabled():
+    text = "SHELL=/bin/sh\n*/5 * * * * www-data php /srv/cron.php\n"
+    result = translate([Source("/etc/cron.d/app", text, system=True)],
+                       Options("UTC", "test", disabled=True))
+    config = build_config(tomllib.loads(result.toml), "jobs.toml")
+    job = config.jobs["cron"]
+    assert (job.user, job.enabled, job.command, job.workdir) == ("www-data", False, "php /srv/cron.php", "/var/www")
+    assert "/etc/cron.d/app line 2:" in result.toml
+
+
+def test_a_windows_line_end_and_an_oversized_input_are_said_not_hidden():
+    text = "0 1 * * * /bin/job\r\n0 2 * * * cat%" + "x" * (70 * 1024) + "\n"
+    result = translate([Source("tab", text)], Options("UTC", "test"))
+    assert any(w.startswith("tab:1: the line ends with a carriage return") for w in result.warnings)
+    assert any(w.startswith("tab:2: not imported: its % input is over 64 KiB") for w in result.warnings)
+    assert [job.entry.number for job in result.jobs] == [1]
+
+
+FIELD_WORDS = ["*", "*/5", "0", "7", "59", "1-5", "5-1", "mon", "jan-mar", "5/15", "1,2", "#", "L", "60", "-",
+               "@daily", "@reboot", "@hourly", "@x", "sun-sat/2", "0-7"]
+COMMAND_WORDS = ["/bin/true", "echo", "%", "\\%", "\\\\", "'", '"', "a=b", "$HOME", "&&", ";", "é", "\t", "#",
+                 "cd /", "run-parts", "\x01", "{", "}", "2>&1", ">"]
+
+
+@given(st.lists(st.one_of(
+    st.builds(lambda f, c: " ".join(f) + " " + "".join(c), st.lists(st.sampled_from(FIELD_WORDS), min_size=1,
+                                                                     max_size=7),
+              st.lists(st.sampled_from(COMMAND_WORDS), max_size=8)),
+    st.builds(lambda k, v: f"{k}={v}", st.sampled_from(["PATH", "SHELL", "MAILTO", "CRON_TZ", "TZ", "X Y", "HOME"]),
+              st.text(max_size=12)),
+    st.text(max_size=30)), max_size=12), st.booleans())
+@settings(max_examples=500, deadline=None)
+def test_any_crontab_imports_to_a_jobs_toml_that_loads_or_says_why_per_line(lines, system):
+    text = "\n".join(lines)
+    result = translate([Source("tab", text, system)], Options("Europe/Berlin", "test"))
+    if result.jobs:
+        build_config(tomllib.loads(result.toml), "jobs.toml")
+    assert len({job.name for job in result.jobs}) == len(result.jobs)
+    assert all(w.startswith("tab:") for w in result.warnings)
