@@ -21,26 +21,46 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from panda_tui.tui.app import PandaApp  # noqa: E402
-from panda_tui.tui.demo import JOBS_TOML, NOW, demo_config, fill  # noqa: E402
+from panda_tui.tui.demo import JOBS_TOML, NOW, demo_config, fill, fill_alarms  # noqa: E402
+from panda_tui.tui.marks import Marks  # noqa: E402
 
+# (name, size, keys, which store, colour)
 SHOTS = [
-    ("main", (120, 34), []),
-    ("failing-job-errors", (120, 34), ["enter"]),
-    ("help", (120, 34), ["question_mark"]),
-    ("main-80x24", (80, 24), []),
+    ("main", (120, 34), [], "demo", True),
+    ("failing-job-errors", (120, 34), ["enter"], "demo", True),
+    ("help", (120, 34), ["question_mark"], "demo", True),
+    ("main-80x24", (80, 24), [], "demo", True),
+    ("main-80x24-no-color", (80, 24), [], "demo", False),
+    ("alarms-80x24", (80, 24), [], "alarms", True),
 ]
 
 
-async def shoot(db: str, name: str, size: tuple[int, int], keys: list[str]) -> Path:
-    app = PandaApp(demo_config(), db, mode="attached", clock=lambda: NOW)
+async def shoot(db: str, name: str, size: tuple[int, int], keys: list[str], colour: bool) -> Path:
+    if not colour:
+        os.environ["NO_COLOR"] = "1"  # read by Textual when the app is made
+    try:
+        app = PandaApp(demo_config(), db, mode="attached", clock=lambda: NOW, marks=Marks(colour=colour))
+    finally:
+        os.environ.pop("NO_COLOR", None)
     async with app.run_test(size=size) as pilot:
-        await pilot.pause(0.8)
+        await until(pilot, lambda: app.main is not None and app.main.jobs.rows_shown)
+        await until(pilot, lambda: app.main.query_one("#logpane").window)
         for key in keys:
             await pilot.press(key)
-            await pilot.pause(0.8)
+            await until(pilot, lambda: app.screen is not app.main)
+            await pilot.pause(0.5)  # the pushed screen's first read
+        await pilot.pause()
         out = ROOT / "screenshots" / f"{name}.svg"
         app.save_screenshot(str(out))
     return out
+
+
+async def until(pilot, cond, timeout: float = 10.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if cond():
+            return
+        await pilot.pause(0.05)
+    raise RuntimeError("the console did not get there")
 
 
 def write_demo_toml(path: str) -> None:
@@ -94,16 +114,21 @@ def shoot_browser(tmp: str) -> Path | None:
         server.wait(30)
 
 
-async def main() -> None:
+async def console_shots(tmp: str) -> None:
+    stores = {"demo": f"{tmp}/demo.db", "alarms": f"{tmp}/alarms.db"}
+    fill(stores["demo"])
+    fill_alarms(stores["alarms"])
+    for name, size, keys, store, colour in SHOTS:
+        print(await shoot(stores[store], name, size, keys, colour))
+
+
+def main() -> None:
     (ROOT / "screenshots").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        db = f"{tmp}/demo.db"
-        fill(db)
-        for name, size, keys in SHOTS:
-            print(await shoot(db, name, size, keys))
-        if shot := shoot_browser(tmp):
+        asyncio.run(console_shots(tmp))
+        if shot := shoot_browser(tmp):  # Playwright's sync API: outside any asyncio loop
             print(shot)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

@@ -14,7 +14,8 @@ from panda_tui.text import char_boundary
 
 FLUSH_INTERVAL = 0.1
 MAX_BATCH = 5000
-MAX_BACKLOG = 200_000  # lines waiting for a store that cannot be written (a full disk): past this, dropped
+MAX_BACKLOG = 200_000  # lines waiting for a store that cannot be written (a full disk): past this, dropped;
+# a writer that is merely behind (a flood into a healthy store) is waited for, as before
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,7 @@ class RunLog:
 
     def _line(self, stream: str, text: str, ts: float, out: list[tuple]) -> None:
         self.counts[stream] += 1
-        if self.writer.backlog > MAX_BACKLOG:
+        if self.writer.backlog > MAX_BACKLOG and self.writer.error:  # behind because it cannot write
             self.lost += 1
             self.dropped += 1
             return

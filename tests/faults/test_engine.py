@@ -60,11 +60,12 @@ async def _watch_header(cfg: str, db: str, out: list[str], seconds: float) -> No
     from panda_tui.tui.app import PandaApp
     from panda_tui.tui.widgets.status_header import StatusHeader
     app = PandaApp(load_config(cfg), db, mode="attached")
-    async with app.run_test(size=(120, 30)) as pilot:
+    async with app.run_test(size=(160, 30)) as pilot:
         end = time.monotonic() + seconds
         while time.monotonic() < end:
-            await pilot.pause(1.0)
-            out.append(str(app.get_screen_main().query_one(StatusHeader).render()))
+            await pilot.pause(1.0)  # a sample a second: this loop watches, it waits for nothing
+            if app.main is not None:
+                out.append(app.main.query_one(StatusHeader).words)
 
 
 def test_containers_of_another_database_or_nobody_are_never_touched(tmp_path, docker_client, busybox_image, figure):
