@@ -45,3 +45,19 @@ class SystemClock:
             await asyncio.wait_for(wake.wait(), timeout=target)
         except TimeoutError:
             pass
+
+
+class Chores:
+    """Periodic chores on the monotonic clock, so wall-clock jumps neither starve nor flood them."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, float] = {}
+
+    def due(self, name: str, mono: float, every: float) -> bool:
+        if mono - self._last.get(name, -1e18) >= every:
+            self._last[name] = mono
+            return True
+        return False
+
+    def left(self, name: str, mono: float, every: float) -> float:
+        return self._last.get(name, mono) + every - mono

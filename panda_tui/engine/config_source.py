@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 
 from panda_tui.config import Config, load_config
+from panda_tui.engine.store_health import StoreHealth
+from panda_tui.store import state
+from panda_tui.store.ledger import Ledger
 from panda_tui.config.runas import require_runnable
 
 
@@ -34,3 +37,15 @@ def _stamp(path: str) -> tuple[float, int, int] | None:
         return (info.st_mtime, info.st_size, info.st_ino)
     except OSError:
         return None
+
+
+def remember_reload(ledger: Ledger, store: StoreHealth, now: float, why: str, errors: list[str],
+                    config: Config | None = None) -> None:
+    """The last reload's result, and with an accepted one the config now running: what consoles, `status` and
+    `serve` show. A full disk keeps the write for later."""
+    def write() -> None:
+        with ledger.transaction() as conn:
+            state.record_reload(conn, now, why, errors)
+            if config is not None:
+                state.put_running_config(conn, config.path, config.data, now)
+    store.attempt("record the running config", write, keep=True)

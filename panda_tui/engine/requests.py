@@ -4,10 +4,15 @@ The verbs of the runs in flight and a way to reload are all this needs; it never
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from panda_tui.clock import Clock
+from panda_tui.engine.store_health import FAILED, StoreHealth
+from panda_tui.store import control
 from panda_tui.store.control import Request
+from panda_tui.store.ledger import Ledger
 
 
 class RequestError(Exception):
@@ -42,3 +47,38 @@ async def handle(req: Request, commands: RunCommands, reload: Callable[[str], Aw
     if req.kind == "resume":
         return commands.resume(req.job, bool(req.args.get("catchup")))
     raise RequestError(f"unknown request kind {req.kind!r}")
+
+
+class ControlDesk:
+    """Takes the requests consoles and the CLI left in the store, carries each out, and answers it."""
+
+    def __init__(self, ledger: Ledger, store: StoreHealth, clock: Clock, events):
+        self.ledger, self.store, self.clock, self.events = ledger, store, clock, events
+        self._data_version = -1
+
+    async def take(self, commands: RunCommands, reload: Callable[[str], Awaitable[tuple[bool, str]]]) -> None:
+        version = self.ledger.conn.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._data_version:
+            return  # nobody wrote anything since the last look: cheap
+        pending = self.store.attempt("take control requests", self._take_pending)
+        if pending is FAILED:
+            return  # they stay pending, and are taken once the store can be written
+        self._data_version = version
+        for req in pending:
+            try:
+                outcome, error = await handle(req, commands, reload), None
+            except RequestError as exc:
+                outcome, error = None, str(exc)
+            except sqlite3.Error as exc:
+                self.store.failed(f"carry out a {req.kind} request", exc)
+                outcome, error = None, f"the store could not be written: {exc}"
+            self.store.attempt("answer a control request", lambda: self._complete(req.id, outcome, error))
+            self.events.emit("control", req.job, req.run_id, kind=req.kind, outcome=outcome, error=error)
+
+    def _take_pending(self) -> list[Request]:
+        with self.ledger.transaction() as conn:
+            return control.take_pending(conn, self.clock.now())
+
+    def _complete(self, request_id: int, outcome: str | None, error: str | None) -> None:
+        with self.ledger.transaction() as conn:
+            control.complete(conn, request_id, self.clock.now(), outcome, error)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from contextlib import AsyncExitStack
 
 from panda_tui.config import Config, ConfigError, Job
 from panda_tui.engine import catchup
-from panda_tui.engine.config_source import ConfigSource
+from panda_tui.clock import Chores
+from panda_tui.engine.config_source import ConfigSource, remember_reload
 from panda_tui.engine.engine_watch import EngineWatch
 from panda_tui.engine.events import EventLog
 from panda_tui.engine.execution import RunContext
@@ -16,10 +16,10 @@ from panda_tui.engine.flight import Flight
 from panda_tui.engine.ownership import Ownership
 from panda_tui.engine.reconcile import Adopted, orphans, reconcile, settle
 from panda_tui.engine.store_health import FAILED
-from panda_tui.engine.requests import RequestError, handle
+from panda_tui.engine.requests import ControlDesk
 from panda_tui.engine.supervision import Supervision
 from panda_tui.engine.timeline import Timeline, offset, slots_until
-from panda_tui.store import control, lease, state
+from panda_tui.store import lease, state
 from panda_tui.store.ledger import RunStatus, Trigger
 from panda_tui.text import iso
 
@@ -48,8 +48,8 @@ class Scheduler:
         self.lease_lost = False
         self.exits = AsyncExitStack()  # what start() set up, closed in reverse by shutdown()
         self._wake = asyncio.Event()
-        self._data_version = -1
-        self._timers = _Timers()
+        self.desk = ControlDesk(self.ledger, ctx.store, self.clock, events)
+        self._timers = Chores()
         self.on_start: list = []  # hooks given the exit stack once the lease is held (alert delivery)
         self.on_config: list = []  # called off the loop with each config adopted (the decision log's mask)
         self._reloading = asyncio.Lock()
@@ -210,31 +210,7 @@ class Scheduler:
 
     # --- control, lease, reload ---------------------------------------------------------
     async def take_control(self) -> None:
-        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
-        if version == self._data_version:
-            return
-        pending = self.ctx.store.attempt("take control requests", self._take_pending)
-        if pending is FAILED:
-            return  # they stay pending, and are taken once the store can be written
-        self._data_version = version
-        for req in pending:
-            try:
-                outcome, error = await handle(req, self.flight, self.reload), None
-            except RequestError as exc:
-                outcome, error = None, str(exc)
-            except sqlite3.Error as exc:
-                self.ctx.store.failed(f"carry out a {req.kind} request", exc)
-                outcome, error = None, f"the store could not be written: {exc}"
-            self.ctx.store.attempt("answer a control request", lambda: self._complete(req.id, outcome, error))
-            self.events.emit("control", req.job, req.run_id, kind=req.kind, outcome=outcome, error=error)
-
-    def _take_pending(self) -> list:
-        with self.ledger.transaction() as conn:
-            return control.take_pending(conn, self.clock.now())
-
-    def _complete(self, request_id: int, outcome: str | None, error: str | None) -> None:
-        with self.ledger.transaction() as conn:
-            control.complete(conn, request_id, self.clock.now(), outcome, error)
+        await self.desk.take(self.flight, self.reload)
 
     def _renew_lease(self) -> None:
         if self.ownership.renew():
@@ -269,27 +245,4 @@ class Scheduler:
             await asyncio.to_thread(hook, config)
 
     def _remember_reload(self, why: str, errors: list[str], config: Config | None = None) -> None:
-        now = self.clock.now()
-
-        def write() -> None:
-            with self.ledger.transaction() as conn:
-                state.record_reload(conn, now, why, errors)
-                if config is not None:
-                    state.put_running_config(conn, config.path, config.data, now)
-        self.ctx.store.attempt("record the running config", write, keep=True)
-
-
-class _Timers:
-    """Periodic chores on the monotonic clock, so wall-clock jumps do not starve or flood them."""
-
-    def __init__(self) -> None:
-        self._last: dict[str, float] = {}
-
-    def due(self, name: str, mono: float, every: float) -> bool:
-        if mono - self._last.get(name, -1e18) >= every:
-            self._last[name] = mono
-            return True
-        return False
-
-    def left(self, name: str, mono: float, every: float) -> float:
-        return self._last.get(name, mono) + every - mono
+        remember_reload(self.ledger, self.ctx.store, self.clock.now(), why, errors, config)
