@@ -87,3 +87,21 @@ def require_job(config: Config, name: str) -> None:
         close = difflib.get_close_matches(name, list(config.jobs), n=1)
         hint = f' (did you mean "{close[0]}"?)' if close else ""
         fail(f'{os.path.basename(config.path)}: no job named "{name}"{hint}', 2)
+
+
+def running_jobs(config_path: str, conn):
+    """The jobs a command speaks of: those the scheduler runs, as it stored them, else the local jobs.toml."""
+    from panda_tui.readmodel.running import RunningConfig
+    return RunningConfig(config_path).read(conn)
+
+
+def known_job(source, conn, job: str) -> None:
+    """A job nobody knows (not in the running config, never run) is a typo: exit 2 with a suggestion."""
+    import difflib
+
+    from panda_tui.store import ledger
+    names = set(source.config.jobs) if source.config else set()
+    if job in names or ledger.latest(conn, job) is not None:
+        return
+    close = difflib.get_close_matches(job, sorted(names), n=1)
+    fail(f'no job named "{job}"' + (f' (did you mean "{close[0]}"?)' if close else ""), 2)

@@ -3,17 +3,15 @@ scheduler runs (as it stored them) when one holds the database, else the local j
 
 from __future__ import annotations
 
-import difflib
 import json
 import sys
 import time
 
 import click
 
-from panda_tui.cli.common import common, fail, resolve_db, safe
-from panda_tui.readmodel.running import JobSource, RunningConfig
+from panda_tui.cli.common import common, fail, known_job, resolve_db, running_jobs, safe
 from panda_tui.readmodel.status import describe_holder, read_status, run_json, status_json
-from panda_tui.store import StoreError, connect, ledger, logs
+from panda_tui.store import StoreError, connect, lease, ledger, logs
 from panda_tui.store.ledger import HAS_LOGS, RunStatus
 from panda_tui.text import coarse_ago, iso, short_duration
 
@@ -24,19 +22,6 @@ def _conn(db_path: str | None):
     return connect(resolve_db(db_path), readonly=True)
 
 
-def _jobs(config_path: str, conn) -> JobSource:
-    return RunningConfig(config_path).read(conn)
-
-
-def _known_job(source: JobSource, conn, job: str) -> None:
-    """A job nobody knows (not in the running config, never run) is a typo: exit 2 with a suggestion."""
-    names = set(source.config.jobs) if source.config else set()
-    if job in names or ledger.latest(conn, job) is not None:
-        return
-    close = difflib.get_close_matches(job, sorted(names), n=1)
-    fail(f'no job named "{job}"' + (f' (did you mean "{close[0]}"?)' if close else ""), 2)
-
-
 @click.command()
 @click.argument("job")
 @click.option("--limit", "-n", default=20, show_default=True, type=click.IntRange(1, 100_000))
@@ -45,7 +30,7 @@ def _known_job(source: JobSource, conn, job: str) -> None:
 def executions(config_path: str, db_path: str | None, job: str, limit: int, as_json: bool) -> None:
     """JOB's runs, newest first."""
     conn = _conn(db_path)
-    _known_job(_jobs(config_path, conn), conn, job)
+    known_job(running_jobs(config_path, conn), conn, job)
     rows = ledger.history(conn, job, limit)
     if as_json:
         click.echo(json.dumps([run_json(r) for r in rows], indent=1))
@@ -71,7 +56,7 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
     now = time.time()
     try:
         conn = _conn(db_path)
-        source = _jobs(config_path, conn)
+        source = running_jobs(config_path, conn)
         if source.config is None:
             fail("; ".join(source.refused) or "no jobs to show", CANNOT_READ)
         current = read_status(conn, source.config, now)
@@ -85,7 +70,9 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
         click.echo(f"scheduler: {safe(who['host'])}, pid {who['pid']}, since {who['since']} "
                    f"(heartbeat {who['heartbeat_s_ago']:.0f}s ago)")
     else:
-        click.echo("scheduler: NOT RUNNING")
+        seen = lease.last_seen(conn)
+        click.echo("scheduler: NOT RUNNING" + (f" (last seen {coarse_ago(now - seen)} ago)" if seen else "")
+                   + ": no job runs on time until one starts")
     for line in source.refused:
         click.echo(f"jobs.toml refused: {safe(line)}")
     for host, info in current.engines.items():
@@ -122,8 +109,10 @@ def logs_cmd(config_path: str, db_path: str | None, job: str, which: str, run_id
         fail(f'run {run_id} is a run of "{run.job}", not of "{job}"', 2)
     if run is None:
         if run_id is None:
-            _known_job(_jobs(config_path, conn), conn, job)
-        fail(f"no run {run_id}" if run_id is not None else f"{job} has no runs with logs yet", 1)
+            known_job(running_jobs(config_path, conn), conn, job)
+        if run_id is not None:
+            fail(f"no run {run_id}", 2)
+        fail(f"{job} has no runs with logs yet", 1)
     seq = 0
     while True:
         batch = logs.read(conn, run.id, seq, 5000)

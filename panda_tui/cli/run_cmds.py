@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from contextlib import closing
 
 import click
 
-from panda_tui.cli.common import common, fail, get_config, require_job, resolve_db, safe
+from panda_tui.cli.common import common, fail, get_config, known_job, require_job, resolve_db, running_jobs, safe
 from panda_tui.config import ConfigError
-from panda_tui.store import connect, control, lease
+from panda_tui.store import connect, control, lease, ledger
 
 
 @click.command()
@@ -69,12 +70,18 @@ async def _run_once(config, db_path: str, name: str, secrets_file: str | None) -
 
 
 def _request(db_path: str | None, kind: str, job: str | None = None, run_id: int | None = None,
-             args: dict | None = None, no_scheduler_hint: str = "") -> None:
+             args: dict | None = None, no_scheduler_hint: str = "", config_path: str = "jobs.toml") -> None:
+    """Ask the scheduler and print its answer. Exit 2 for a job or run nobody knows, 1 when no scheduler
+    runs, does not answer, or refuses."""
     path = resolve_db(db_path)
     conn = connect(path)
     if lease.live_holder(conn) is None:
         fail(f"no scheduler is running on {path}: start one with `panda-tui daemon` or open the console"
              + no_scheduler_hint, 1)
+    if job is not None:
+        known_job(running_jobs(config_path, conn), conn, job)
+    if run_id is not None and ledger.get(conn, run_id) is None:
+        fail(f"no run {run_id}", 2)
     req_id = control.submit(conn, kind, job=job, run_id=run_id, args=args)
     done = control.wait_done(conn, req_id, timeout=10.0)
     if done is None or done.done_at is None:
@@ -90,10 +97,16 @@ def _request(db_path: str | None, kind: str, job: str | None = None, run_id: int
               "a future one schedules the run for that time.")
 @common
 def trigger(config_path: str, db_path: str | None, job: str, at: str | None) -> None:
-    """Ask the scheduler to run JOB now, or at --at (trigger "manual")."""
+    """Ask the scheduler to run JOB now, or at --at (trigger "manual"). A time without an offset is in the
+    job's time zone, as `next` reads it."""
     from panda_tui.cli.config_cmds import parse_instant
-    args = {"at": parse_instant(at).timestamp()} if at else {}
-    _request(db_path, "trigger", job=job, args=args,
+    args = {}
+    if at:
+        with closing(connect(resolve_db(db_path), readonly=True)) as conn:
+            source = running_jobs(config_path, conn)
+        spec = source.config.jobs.get(job) if source.config else None
+        args = {"at": parse_instant(at, spec.tz if spec else "UTC").timestamp()}
+    _request(db_path, "trigger", job=job, args=args, config_path=config_path,
              no_scheduler_hint=f", or run it once in the foreground with `panda-tui run {job}`")
 
 
@@ -102,7 +115,7 @@ def trigger(config_path: str, db_path: str | None, job: str, at: str | None) -> 
 @common
 def pause(config_path: str, db_path: str | None, job: str) -> None:
     """Pause JOB: its slots are recorded as skipped until resumed (survives restarts)."""
-    _request(db_path, "pause", job=job)
+    _request(db_path, "pause", job=job, config_path=config_path)
 
 
 @click.command()
@@ -111,7 +124,7 @@ def pause(config_path: str, db_path: str | None, job: str) -> None:
 @common
 def resume(config_path: str, db_path: str | None, job: str, catchup: bool) -> None:
     """Resume a paused JOB."""
-    _request(db_path, "resume", job=job, args={"catchup": catchup})
+    _request(db_path, "resume", job=job, args={"catchup": catchup}, config_path=config_path)
 
 
 @click.command()
@@ -120,9 +133,9 @@ def resume(config_path: str, db_path: str | None, job: str, catchup: bool) -> No
 def kill(config_path: str, db_path: str | None, target: str) -> None:
     """Kill a job's running runs (JOB) or one run (RUN_ID): SIGTERM, grace, SIGKILL."""
     if target.isdigit():
-        _request(db_path, "kill", run_id=int(target))
+        _request(db_path, "kill", run_id=int(target), config_path=config_path)
     else:
-        _request(db_path, "kill", job=target)
+        _request(db_path, "kill", job=target, config_path=config_path)
 
 
 @click.command()

@@ -48,4 +48,5 @@ def remember_reload(ledger: Ledger, store: StoreHealth, now: float, why: str, er
             state.record_reload(conn, now, why, errors)
             if config is not None:
                 state.put_running_config(conn, config.path, config.data, now)
+                state.baseline_slots(conn, [name for name, job in config.jobs.items() if job.enabled], now)
     store.attempt("record the running config", write, keep=True)

@@ -124,6 +124,9 @@ class Execution:
                 sink.system(f"[panda] {status}: {reason}")
             await asyncio.to_thread(sink.close)
         now, what = ctx.clock.now(), f"record the end of run {self.run.id}"
+        if outcome.ended_at is not None and outcome.ended_at <= now:
+            # it ended while no scheduler watched: its duration is its own, not until someone looked
+            now = max(outcome.ended_at, self.run.started_at or outcome.ended_at)
 
         def write() -> Run | None:
             return ctx.ledger.finish(self.run.id, status, now, exit_code=outcome.exit_code, reason=reason)

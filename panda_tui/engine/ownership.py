@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from panda_tui.clock import Clock
-from panda_tui.store import lease
+from panda_tui.store import lease, state
 from panda_tui.store.db import Database
 from panda_tui.text import iso
 
@@ -45,6 +45,8 @@ class Ownership:
 
     def release(self) -> None:
         if self.held:
+            now = self.clock.now()
             with self.db.transaction() as conn:
                 lease.release(conn, self.owner)
+                state.put_meta(conn, "last_scheduler", {"owner": self.owner, "seen_at": now}, now)  # "last seen"
             self.held = False

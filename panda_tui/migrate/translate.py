@@ -233,11 +233,16 @@ def _str(value: str) -> str:
     """A TOML string: literal ('…') when that needs no escape, else basic, as JSON writes it."""
     if "'" not in value and all(c == "\t" or (c.isprintable() and c != "\x7f") for c in value):
         return f"'{value}'"
-    return json.dumps(value, ensure_ascii=False)
+    return _basic(value)
+
+
+def _basic(value: str) -> str:
+    """JSON's escapes are TOML's, but for DEL, which TOML wants escaped and JSON leaves as it is."""
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def _key(name: str) -> str:
-    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else json.dumps(name, ensure_ascii=False)
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else _basic(name)
 
 
 def _check(toml: str) -> None:

@@ -29,6 +29,7 @@ class JobHealth:
     durations: list[tuple[float, bool]] = field(default_factory=list)  # oldest first: (seconds, failed)
     missed_24h: int = 0
     running: list[int] = field(default_factory=list)
+    last_bad: bool = False  # its newest result is a failure, even while a new run goes on
 
     @property
     def glyph(self) -> str:
@@ -55,7 +56,8 @@ def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] 
         success_rate=ok / len(done) if done else None,
         failure_rate=(len(done) - ok) / len(done) if done else None,
         median_s=statistics.median(ok_durations) if ok_durations else None,
-        durations=durations, missed_24h=missed, running=running)
+        durations=durations, missed_24h=missed, running=running,
+        last_bad=settled is not None and settled.status in BAD)
 
 
 def _state(job: Job, paused: bool, running: list[int], settled: Run | None, latest: Run | None) -> str:

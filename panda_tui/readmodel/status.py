@@ -22,8 +22,10 @@ class Status:
 
     @property
     def trouble(self) -> bool:
-        """A job's last run failed or went missing, or a run went missing in 24 h (`status` exits 1)."""
-        return any((h.last and h.last.status in TROUBLE) or h.missed_24h for h in self.jobs)
+        """No scheduler runs (every slot goes missing), a job's last run failed or went missing, or a run went
+        missing in 24 h: `status` exits 1."""
+        return self.lease is None or any((h.last and h.last.status in TROUBLE and not h.last.cancelled)
+                                         or h.missed_24h for h in self.jobs)
 
 
 def read_status(conn: sqlite3.Connection, config: Config, now: float) -> Status:

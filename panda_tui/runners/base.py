@@ -40,6 +40,7 @@ class Outcome:
     exit_code: int | None
     error: str | None = None  # set when the runner lost track: the run is failed or lost
     lost: bool = False
+    ended_at: float | None = None  # when it ended, if that was before anyone watched (a run adopted late)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 import threading
 import time
+from datetime import datetime, timezone
 from typing import Callable
 
 from panda_tui.config import Job
@@ -168,6 +169,7 @@ class DockerHandle:
         self.container = container
         self.ref = container.id
         self.engine = runner.engine
+        self.adopted = stream is None  # followed after a restart: it may have ended before anyone watched
         self.sink = sink
         self._sink = sink
         self._skip = {"out": skip[0], "err": skip[1]}
@@ -255,7 +257,18 @@ class DockerHandle:
         await in_thread(self._drain)
         code = result.get("StatusCode")
         error = (result.get("Error") or {}).get("Message") if isinstance(result.get("Error"), dict) else None
-        return Outcome(exit_code=code, error=f"docker: {error}" if error else None)
+        ended = await in_thread(self._finished_at) if self.adopted else None
+        return Outcome(exit_code=code, error=f"docker: {error}" if error else None, ended_at=ended)
+
+    def _finished_at(self) -> float | None:
+        """When the engine saw the container end: for a run adopted after a restart, that may be long ago."""
+        try:
+            stamp = self.runner.client().api.inspect_container(self.container.id)["State"]["FinishedAt"]
+            head, _, frac = stamp.rstrip("Z").partition(".")
+            moment = datetime.fromisoformat(head).replace(tzinfo=timezone.utc)
+            return moment.timestamp() + float("0." + (frac or "0")[:6])
+        except Exception:
+            return None
 
     def _drain(self, stall: float = 30.0) -> None:
         """Wait for the log reader to reach the end, as long as it keeps making progress."""

@@ -24,7 +24,7 @@ exec 3<"$dir/out" 4<"$dir/err"
 trap : TERM INT HUP
 if [ "$mode" = shell ]; then (__panda_cmd=$1; set --; eval "$__panda_cmd") 3<&- 4<&-; else "$@" 3<&- 4<&-; fi
 code=$?
-echo "$code" >"$dir/status"
+echo "$code $(date +%s.%N)" >"$dir/status"
 exit "$code"
 """
 NAMES = ("out", "err", "status")
@@ -55,14 +55,18 @@ class Pipes:
     err: int
     status: int
 
-    def exit_code(self) -> int | None:
-        """What the keeper reported, once it has ended; None if it was killed before it could say."""
+    def report(self) -> tuple[int | None, float | None]:
+        """What the keeper reported once it ended: the exit code, and when (for a run that ended while no
+        scheduler watched). (None, None) if it was killed before it could say."""
         try:
             data = os.read(self.status, 64)
         except BlockingIOError:
-            return None
-        text = data.decode(errors="replace").strip()
-        return int(text) if text.isdigit() else None
+            return None, None
+        words = data.decode(errors="replace").split()
+        code = int(words[0]) if words and words[0].isdigit() else None
+        whole, _, fraction = (words[1] if len(words) > 1 else "").partition(".")
+        ended = float(whole + "." + (fraction if fraction.isdigit() else "0")) if whole.isdigit() else None
+        return code, ended
 
     def close(self) -> None:
         """Close the status end (the output ends belong to their readers) and remove the directory."""

@@ -58,12 +58,13 @@ class LocalHandle:
         except TimeoutError:
             _signal_group(self.pgid, signal.SIGKILL)
             await asyncio.gather(*self._readers, return_exceptions=True)
-        if code is None:
-            code = self.pipes.exit_code()
+        ended = None
+        if code is None:  # not our child: its keeper says how and when it ended
+            code, ended = self.pipes.report()
         if code is None:
             return Outcome(None, error="the process ended without reporting an exit code "
                                        "(killed while the scheduler was down)", lost=True)
-        return Outcome(exit_code=code if code >= 0 else 128 - code)
+        return Outcome(exit_code=code if code >= 0 else 128 - code, ended_at=ended)
 
     async def wait(self) -> Outcome:
         return await asyncio.shield(self._done)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sqlite3
@@ -86,3 +87,15 @@ def heartbeat(conn: sqlite3.Connection, owner: str, now: float) -> bool:
 
 def release(conn: sqlite3.Connection, owner: str) -> None:
     conn.execute("DELETE FROM lease WHERE id=1 AND owner=?", (owner,))
+
+
+def last_seen(conn: sqlite3.Connection) -> float | None:
+    """When a scheduler was last known alive: the lease's heartbeat, or when the last one let it go."""
+    current = holder(conn)
+    if current is not None:
+        return current.heartbeat_at
+    row = conn.execute("SELECT value FROM meta WHERE key='last_scheduler'").fetchone()
+    try:
+        return float(json.loads(row[0])["seen_at"]) if row else None
+    except (ValueError, KeyError, TypeError):
+        return None

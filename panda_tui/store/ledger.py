@@ -75,11 +75,27 @@ class Run:
 
     @property
     def lateness(self) -> float | None:
-        return None if self.started_at is None else self.started_at - self.scheduled_at
+        """How long after it was due the run started. A retry is due after its backoff, a manual run when it
+        was asked for (even with a slot in the past); a slot when it came."""
+        return None if self.started_at is None else self.started_at - self.due_at
+
+    @property
+    def due_at(self) -> float:
+        due = self.scheduled_at
+        if self.not_before is not None:
+            due = max(due, self.not_before)
+        if self.trigger in (Trigger.MANUAL, Trigger.EXTERNAL) and self.queued_at is not None:
+            due = max(due, self.queued_at)
+        return due
 
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
+
+    @property
+    def cancelled(self) -> bool:
+        """Killed while it waited in a queue or for its time: it never ran."""
+        return self.status == S.KILLED and self.started_at is None
 
     def as_dict(self) -> dict:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -252,10 +268,12 @@ def latest(conn: sqlite3.Connection, job: str, statuses: tuple[str, ...] | None 
 
 
 def recent_outcomes(conn: sqlite3.Connection, job: str, limit: int = 20, before_id: int | None = None) -> list[Run]:
-    """The last runs that actually ran (or should have), newest first; skipped slots left out."""
+    """The last runs that actually ran (or should have), newest first. Skipped slots are left out, and so are
+    queued runs cancelled before they started (killed, never started): they say nothing of the job."""
     rows = conn.execute(
         f"SELECT {COLUMNS} FROM runs WHERE job=? AND id<? AND status NOT IN {sql_in(ACTIVE + (S.SKIPPED,))}"
-        " ORDER BY id DESC LIMIT ?", (job, 1 << 62 if before_id is None else before_id, limit))
+        " AND NOT (status='killed' AND started_at IS NULL) ORDER BY id DESC LIMIT ?",
+        (job, 1 << 62 if before_id is None else before_id, limit))
     return [_run(r) for r in rows]
 
 

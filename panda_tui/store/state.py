@@ -68,3 +68,12 @@ def record_reload(conn: sqlite3.Connection, now: float, why: str, errors: list[s
     """The last reload's result: consoles show a refused jobs.toml until a later one is accepted."""
     put_meta(conn, "config_errors", errors, now)
     put_meta(conn, "reload", {"at": now, "why": why, "ok": not errors, "errors": errors}, now)
+
+
+def baseline_slots(conn: sqlite3.Connection, jobs: list[str], now: float) -> None:
+    """A job the scheduler starts to run has been due since now: the slots it misses while no scheduler runs
+    from here on are caught up or recorded missed, like any other job's."""
+    conn.executemany(
+        "INSERT INTO job_state(job, last_slot, updated_at) VALUES (?,?,?)"
+        " ON CONFLICT(job) DO UPDATE SET last_slot=COALESCE(last_slot, excluded.last_slot)",
+        [(job, now, now) for job in jobs])

@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+from rich.errors import MarkupError
+from rich.text import Text
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -66,9 +68,10 @@ class PandaApp(App):
     def main_ready(self, screen: MainScreen) -> None:
         self.main = screen
         if self.read_only:
-            self.notify(f"read-only: {self.read_only_reason}; keys that act are off", severity="warning")
+            self.notify(f"read-only: {self.read_only_reason}; keys that act are off", severity="warning",
+                        markup=False)
         elif self.mode == "embedded":
-            self.notify("no daemon found: this console runs the scheduler; quitting stops it")
+            self.notify("no daemon found: this console runs the scheduler; quitting stops it", markup=False)
 
     def adopt_source(self, source: JobSource) -> None:
         """Show the jobs of `source` from now on; say so when the scheduler reloaded or the file is refused."""
@@ -79,10 +82,12 @@ class PandaApp(App):
         self._source_seen = key
         self.config = source.config
         if source.refused:
-            where = "the scheduler keeps its last good config" if source.config else "no job to show"
-            self.notify(f"jobs.toml refused ({where}): {source.refused[0]}", severity="error", timeout=20)
+            first = source.refused[0].split(": ", 1)[-1]  # the file's name is in the header already
+            more = f" (+{len(source.refused) - 1} more)" if len(source.refused) > 1 else ""
+            self.notify(f"jobs.toml refused: {first}{more} · ? shows it whole", severity="error", timeout=30,
+                        markup=False)
         elif not first and source.origin == "scheduler":
-            self.notify(f"the scheduler reloaded: {len(source.config.jobs)} jobs")
+            self.notify(f"the scheduler reloaded: {len(source.config.jobs)} jobs", markup=False)
 
     def schedules(self) -> dict[str, str]:
         if self.config is None:
@@ -92,7 +97,14 @@ class PandaApp(App):
 
     # --- notices: one line above the footer, never a toast over the log ------------------
     def notify(self, message: str, *, title: str = "", severity: str = "information",
-               timeout: float | None = None, markup: bool = False) -> None:
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Textual's own notices come with markup ("[b]ctrl+q[/b]"); ours pass markup=False, as a job's name
+        or an error may hold brackets."""
+        if markup:
+            try:
+                message = Text.from_markup(str(message)).plain
+            except MarkupError:
+                pass
         self.notices.append((severity, str(message)))
         bars = [bar for screen in reversed(self.screen_stack) for bar in screen.query(NoticeBar)]
         if bars:
@@ -111,13 +123,15 @@ class PandaApp(App):
     def on_key(self, event) -> None:
         if self.read_only and event.key in ACTING.values() and self.main is not None and self.screen is self.main \
                 and not self.main.query_one("#job-filter").has_focus:
-            self.notify(f"read-only: {self.read_only_reason}", severity="warning")
+            what = {v: k for k, v in ACTING.items()}[event.key]
+            self.notify(f"read-only ({self.read_only_reason}): {event.key} ({what}) is off", severity="warning",
+                        markup=False)
             event.stop()
 
     def _job_or_notice(self) -> str | None:
         job = self.main.jobs.selected if self.main is not None else None
         if job is None:
-            self.notify("no job selected")
+            self.notify("no job selected", markup=False)
         return job
 
     def action_trigger(self) -> None:
@@ -134,13 +148,17 @@ class PandaApp(App):
             return
         history = self.main.query_one(HistoryTable)
         if history.has_focus and history.selected is not None:
+            run = history.run(history.selected)
+            if run is not None and not run.active:  # say so now, rather than after asking
+                self.notify(f"run {run.id} is not running ({run.status})", markup=False)
+                return
             run_id = history.selected
             self.push_screen(ConfirmScreen(f"Kill run {run_id} of {job}?"),
                              lambda yes: yes and self.act("kill", run_id=run_id))
             return
         health = self.main.jobs.health(job)
         if not health or not health.running:
-            self.notify(f"{job} has no running run to kill")
+            self.notify(f"{job} has no running run to kill", markup=False)
             return
         self.push_screen(ConfirmScreen(f"Kill run {', '.join(map(str, health.running))} of {job}?"),
                          lambda yes: yes and self.act("kill", job=job))
@@ -161,7 +179,20 @@ class PandaApp(App):
             self.main.open_filter()
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(read_only=self.read_only))
+        self.push_screen(HelpScreen(read_only=self.read_only, alarms=self.alarms()))
+
+    def alarms(self) -> list[str]:
+        """What the header's alarms stand for, whole: for the help screen, where there is room."""
+        snap = self.main.snapshot if self.main is not None else None
+        if snap is None:
+            return []
+        out = [] if snap.holder else ["no scheduler is running: nothing runs on time until one starts"]
+        out += [f"docker {host}: {info.get('error') or 'down'}" for host, info in sorted(snap.engines.items())
+                if not info.get("up")]
+        out += [f"jobs.toml refused: {line}" for line in snap.config_errors]
+        if snap.undelivered_alerts:
+            out.append(f"{snap.undelivered_alerts} alerts not delivered yet: `panda-tui alerts` lists them")
+        return out
 
     async def action_quit(self) -> None:
         """An embedded console runs the scheduler: quitting stops its runs, so it asks first."""
@@ -172,8 +203,8 @@ class PandaApp(App):
         runs = sum(len(h.running) for h in self.main.snapshot.jobs)
         self.push_screen(ConfirmScreen(
             f"Quit? This console runs the scheduler: {runs} run{'s' if runs != 1 else ''} in progress will be "
-            "stopped (SIGTERM, then SIGKILL after the job's grace). `panda-tui daemon` keeps jobs running "
-            "without a console."), lambda yes: yes and self.exit())
+            "stopped: given up to 10 s to finish, then SIGTERM, and SIGKILL after the job's grace. "
+            "`panda-tui daemon` keeps jobs running without a console."), lambda yes: yes and self.exit())
 
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)

@@ -117,6 +117,7 @@ def test_a_run_outlives_a_killed_scheduler_and_is_followed_to_its_end(tmp_path, 
     go.touch()
     if ends_while_down:
         wait_until(lambda: job_ended(kind, ledger(db, "c")[0].runner_ref, done), 30, what="the job ended")
+    restarted = time.time()
     second = Daemon(cfg, db)
     try:
         wait_until(lambda: ledger(db, "c")[0].status != "running", 40, what="run settled")
@@ -124,6 +125,8 @@ def test_a_run_outlives_a_killed_scheduler_and_is_followed_to_its_end(tmp_path, 
         assert second.stop() == 0
     run = ledger(db, "c")[0]
     assert (run.status, run.exit_code) == ("failed", 7), run
+    if ends_while_down:  # its end is when it ended, not when a scheduler came to look
+        assert run.finished_at < restarted, (run.finished_at, restarted)
     assert lines(db) == ["up"] + [f"line{i}" for i in range(1, 21)]  # complete, no duplicates
 
 

@@ -414,3 +414,16 @@ async def test_a_store_that_can_no_longer_be_written_stops_the_scheduler_and_a_f
     with pytest.raises(StoreFailed, match="readonly database"):
         await h.at(60)
     h.sched.conn.execute("PRAGMA query_only=0")
+
+
+async def test_a_job_added_by_reload_has_its_missed_slots_caught_up_after_a_restart(tmp_path):
+    h = Harness(tmp_path, job())
+    await h.open()
+    h.cfg_path.write_text(h.cfg_path.read_text() + '[jobs.new]\nschedule = "* * * * *"\ncommand = "true"\n')
+    ok, _ = await h.sched.reload("test")
+    assert ok
+    await h.close()  # down before the new job's first slot came
+    h.clock.set(T0 + 3 * 60 + 30)
+    await h.open()
+    assert [r.status for r in h.rows("new")] == ["missed", "missed", "running"]
+    assert all("scheduler down from" in r.reason for r in h.rows("new")[:2])

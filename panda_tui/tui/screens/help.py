@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from panda_tui.text import safe
 
 ACTING = [
     ("t", "trigger the selected job now"),
@@ -47,14 +50,22 @@ KEYS = [
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "close")]
 
-    def __init__(self, read_only: bool = False) -> None:
+    def __init__(self, read_only: bool = False, alarms: list[str] | None = None) -> None:
         super().__init__()
         self.read_only = read_only
+        self.alarms = alarms or []
 
     def compose(self) -> ComposeResult:
         acting = [] if self.read_only else [("Acting on the selected job", ACTING)]
         with Vertical(id="help-box"):
             with VerticalScroll(id="help-keys"):
+                if self.alarms:
+                    now = Table(title="Now (the header's alarms, whole)", title_justify="left", show_header=False,
+                                box=None, expand=True)
+                    now.add_column()
+                    for line in self.alarms:
+                        now.add_row(Text("! " + safe(line), style="bold"))
+                    yield Static(now)
                 for title, rows in acting + KEYS:
                     table = Table(title=title, title_justify="left", show_header=False, box=None, expand=True)
                     table.add_column(style="bold", no_wrap=True)

@@ -21,6 +21,8 @@ def clock(ts: float | None, with_date: bool = False) -> str:
     if ts is None:
         return "–"
     moment = datetime.fromtimestamp(ts).astimezone()
+    if with_date and moment.year != datetime.now().astimezone().year:
+        return moment.strftime("%Y-%m-%d")  # another year: the date says more than the time
     return moment.strftime("%m-%d %H:%M" if with_date else "%H:%M:%S")
 
 
@@ -34,6 +36,7 @@ class HistoryTable(RowTable):
         for column, width in zip(COLUMNS, WIDTHS):
             self.add_column(column, key=column, width=width)
         self.ids: list[int] = []  # run ids, top (newest) to bottom
+        self.runs: dict[int, Run] = {}
         self._slow: set[int] = set()
 
     @property
@@ -42,9 +45,14 @@ class HistoryTable(RowTable):
             return None
         return self.ids[self.cursor_row]
 
+    def run(self, run_id: int) -> Run | None:
+        """The run as last read (its status may be a poll behind)."""
+        return self.runs.get(run_id)
+
     def show(self, rows: list[Run], slow: set[int] | None = None) -> None:
         current, at_top = self.selected, self.cursor_row <= 0
         self._slow = slow or set()
+        self.runs = {r.id: r for r in rows}
         ids = [r.id for r in rows]
         if ids != self.ids:
             self.clear_rows()

@@ -93,7 +93,8 @@ class LogView(Vertical, can_focus=False):
         self.run: ledger.Run | None = None
         self.window: list[LogLine] = []
         self.older = False
-        self.errors_only = self.wrap = self.raw = self.stamps = False
+        self.errors_only = self.raw = self.stamps = False
+        self.wrap = True  # a long error line is otherwise cut off at 80 columns, where it matters
         self.follow = True
         self.search_text = ""
         self.matches: list[int] = []  # seqs of the whole run's matches
@@ -111,6 +112,8 @@ class LogView(Vertical, can_focus=False):
         self._title()
 
     def on_resize(self) -> None:
+        if self.wrap and self.window:
+            self._redraw()  # wrapped to the new width
         self._title()
 
     @property
@@ -207,14 +210,15 @@ class LogView(Vertical, can_focus=False):
             what = f"{safe(run.job)} run {run.id} · {run.status}" if run else f"run {self.run_id}"
             reason = f" ({safe(run.reason)})" if run is not None and run.reason else ""
             flags = [name for name, on in (("errors only", self.errors_only), ("follow", self.follow),
-                                           ("wrap", self.wrap), ("raw", self.raw), ("times", self.stamps)) if on]
+                                           ("raw", self.raw), ("times", self.stamps)) if on]
             parts = [Part(what + reason, what), Part(self._counter(), self._counter(short=True))]
-            parts += [Part(flag, flag.split()[0][:3], drop=2) for flag in flags]
+            parts += [Part(flag, flag, drop=2) for flag in flags]
             if self.older:
                 parts.append(Part("[ older lines", "[ older", drop=3))
-        fitted = fit([p for p in parts if p.long], max(20, self.size.width - 2 if self.size.width else 80))
-        self.query_one(".log-title", Static).update(Text(" · ".join(t for t, _ in fitted), no_wrap=True,
-                                                         overflow="crop"))
+        title = self.query_one(".log-title", Static)
+        width = title.content_region.width or (self.size.width - 2) or 78
+        fitted = fit([p for p in parts if p.long], max(20, width))
+        title.update(Text(" · ".join(t for t, _ in fitted), no_wrap=True, overflow="crop"))
 
     def _counter(self, short: bool = False) -> str:
         if not self.search_text:
@@ -345,18 +349,25 @@ class LogView(Vertical, can_focus=False):
 
     def action_first(self) -> None:
         self.follow = False
-        self._reload(Place("head"))
+        if self.run_id is not None:
+            self._load(self.run_id, Place("head"), 0)  # focus 0: the top of the window, the run's first line
+        self._title()
 
     def action_last(self) -> None:
         self.follow = True
         self._reload(Place("tail"))
 
     def action_older(self) -> None:
-        if self.run_id is None or not self.window or not self.older:
-            self.app.notify("this is the start of the log", markup=False)
+        if self.run_id is None or not self.window:
             return
         self.follow = False
-        self._reload(Place("before", self.window[0].seq))
+        self.log_widget.auto_scroll = False
+        if not self.older:  # all of it is here already: show its top
+            self.log_widget.scroll_home(animate=False)
+            self.app.notify("the start of the log", markup=False)
+            self._title()
+            return
+        self._load(self.run_id, Place("before", self.window[0].seq), self.window[0].seq)
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="log-save")
     def action_save(self) -> None:
