@@ -29,6 +29,15 @@ def duration(value: Any) -> float:
     raise ValueError(f"expected {DURATION_HINT}, got {value!r}")
 
 
+def timeout(value: Any) -> float:
+    """A run's bound: a duration above zero (zero would stop every run as it starts)."""
+    seconds = duration(value)
+    if seconds <= 0:
+        raise ValueError('must be more than 0 (every run would be stopped at once); a long one like "24h" '
+                         "bounds a job that may run long")
+    return seconds
+
+
 def timezone(value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f'expected an IANA time zone name like "Europe/Berlin", got {value!r}')

@@ -193,12 +193,22 @@ def _number(field: str, text: str, default: int) -> int:
     return int(text) if text.isdigit() else default
 
 
+_ACCEPTS = {"second": "0-59", "minute": "0-59", "hour": "0-23", "day-of-month": "1-31",
+            "month": "1-12 or jan-dec", "day-of-week": "0-7 (0 and 7 are Sunday) or sun-sat"}
+
+
 def _cron_problem(message: str, parts: list[str]) -> str:
+    """cronsim's "Bad minute" as a reader can act on: which field, what it holds, what it accepts."""
     text = message.rstrip(".").lower()
     if "day-of-month" in text and len(parts) >= 5:
         day, month = parts[-3], parts[-2]
         if day.isdigit() and month.isdigit():
             return f"never fires: day {day} does not occur in month {month}"
+    names = (["second"] if len(parts) == 6 else []) + ["minute", "hour", "day-of-month", "month", "day-of-week"]
+    field = text.removeprefix("bad ").strip()
+    if field in names:
+        return (f"{field} {parts[names.index(field)]!r} is not valid: it takes {_ACCEPTS[field]} "
+                f"(values, ranges a-b, lists a,b, steps */n)")
     return text
 
 

@@ -131,17 +131,19 @@ def exec_cmd(ctx: click.Context, job: str, command: tuple[str, ...], secrets_fil
     argv = list(command[1:] if command and command[0] == "--" else command)
     if not argv:
         fail("exec: no COMMAND: panda-tui exec JOB -- COMMAND [ARGS...]", 2)
-    explicit = ctx.get_parameter_source("config_path") != click.core.ParameterSource.DEFAULT
+    config_path, explicit = _config_for_exec(ctx, config_path)
     try:
         if not explicit and not os.path.exists(config_path):
             config = empty_config(config_path)
         else:
             config = load_config(config_path, secrets_file)
         spec = job_for(config, job, argv)
-        path = resolve_db(db_path)
+        path = resolve_db(db_path or ctx.find_root().params.get("db_path"))
         connect(path).close()
     except (ConfigError, StoreError) as exc:
         _run_unrecorded(argv, str(exc))
+    except Exception as exc:  # noqa: BLE001 - whatever goes wrong on our side, cron's command still runs
+        _run_unrecorded(argv, f"cannot record the run ({type(exc).__name__}: {exc})")
     echo = _Echo()
     noted: list[str] = []
 
@@ -154,6 +156,16 @@ def exec_cmd(ctx: click.Context, job: str, command: tuple[str, ...], secrets_fil
     if run.exit_code is None and run.reason and not noted:  # it never started: say why, for cron's mail
         click.echo(f"panda-tui exec: run {run.id} {run.status}: {safe(run.reason)}", err=True)
     sys.exit(exit_code(run))
+
+
+def _config_for_exec(ctx: click.Context, own: str | None) -> tuple[str, bool]:
+    """The jobs file exec reads, and whether someone named it: `exec --config`, then `panda-tui --config`
+    or PANDA_CONFIG; else ./jobs.toml, which exec may do without (then [defaults] apply)."""
+    if own:
+        return own, True
+    root = ctx.find_root()
+    named = root.get_parameter_source("config_path") not in (None, click.core.ParameterSource.DEFAULT)
+    return root.params.get("config_path") or "jobs.toml", named
 
 
 def _run_unrecorded(argv: list[str], why: str) -> None:

@@ -17,7 +17,9 @@ from panda_tui.export_k8s import cronjobs
 @click.command()
 @click.argument("path", default="jobs.toml", type=click.Path())
 def init(path: str) -> None:
-    """Write a commented starter jobs.toml (one local job, one Docker job) to PATH."""
+    """Write a commented starter jobs.toml (one local job, one Docker job) to PATH (a folder: PATH/jobs.toml)."""
+    if path.endswith(os.sep) or os.path.isdir(path):
+        path = os.path.join(path, "jobs.toml")
     if os.path.exists(path):
         fail(f"{path}: already exists; not overwriting it", 1)
     text = resources.files("panda_tui").joinpath("templates/jobs.toml").read_text()

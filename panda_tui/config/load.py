@@ -23,7 +23,7 @@ JOB_FIELDS: dict[str, Parser] = {
     "image": f.non_empty_text,
     "command": f.command,
     "stdin": f.stdin_text,
-    "timeout": f.duration,
+    "timeout": f.timeout,
     "kill_grace": f.duration,
     "env": f.str_map,
     "secrets": f.env_names,
@@ -59,7 +59,7 @@ ALERT_FIELDS: dict[str, Parser] = {
     "format": f.choice(*choices(AlertFormat)),
     "headers": f.str_map,
     "on": f.str_list,
-    "timeout": f.duration,
+    "timeout": f.timeout,
 }
 ALERT_EVENTS = ("started", "succeeded", "failed", "timed_out", "missed", "lost",
                 "recovered", "slow", "fast", "killed", "skipped")

@@ -214,6 +214,8 @@ class Flight:
         return f"run {run.id} scheduled for {iso(at)}"
 
     def pause(self, name: str) -> str:
+        if name in self.paused:
+            return f"{name} is already paused (resume it with `panda-tui resume {name}` or p in the console)"
         with self.ledger.transaction() as conn:
             state.set_paused(conn, name, True, self.clock.now())
         self.paused.add(name)
@@ -222,6 +224,8 @@ class Flight:
                 + (f"; {held} queued run{'s' if held != 1 else ''} wait for resume" if held else ""))
 
     def resume(self, name: str, catchup: bool) -> str:
+        if name not in self.paused:
+            return f"{name} is not paused: nothing to resume"
         with self.ledger.transaction() as conn:
             state.set_paused(conn, name, False, self.clock.now())
         self.paused.discard(name)

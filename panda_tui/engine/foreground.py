@@ -17,11 +17,12 @@ from panda_tui.engine import owners
 from panda_tui.engine.execution import Execution
 from panda_tui.engine.wiring import Tee, build
 from panda_tui.runners.base import Passthrough
-from panda_tui.store import lease, logs, outbox
+from panda_tui.store import lease, logs, outbox, state
 from panda_tui.store.ledger import Run, Trigger, get
 
 SIGNALS = {signal.SIGINT: "interrupted (SIGINT)", signal.SIGTERM: "stopped by SIGTERM",
-           signal.SIGHUP: "stopped by SIGHUP (the terminal went away)"}
+           signal.SIGHUP: "stopped by SIGHUP (the terminal went away)",
+           owners.STOP_SIGNAL: "killed on request (from a console or panda-tui kill)"}
 DELIVERY_BUDGET = 15.0
 
 
@@ -42,6 +43,8 @@ async def run_in_foreground(config: Config, db_path: str, job: Job, *, tee: Tee 
             queued = ledger.insert(job.name, now, trigger=trigger, now=now, runner=job.runner_kind,
                                    owner=owners.this_process())
             run = ledger.start(queued.id, now)
+            if trigger == Trigger.EXTERNAL:
+                state.note_outside_job(ledger.conn, job.name, now)
         if lease.live_holder(ledger.conn) is None:
             delivery = _Delivery(sched, run.id)
         execution = Execution(sched.ctx, run, job, lambda _e, _final: finished.set_result(None), passthrough)

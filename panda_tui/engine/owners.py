@@ -9,6 +9,8 @@ import socket
 
 from panda_tui.runners.local import proc_start_time
 
+STOP_SIGNAL = signal.SIGUSR1  # "stop the run you carry out": a kill from a console or the CLI, told apart
+
 
 def this_process() -> str:
     pid = os.getpid()
@@ -34,12 +36,13 @@ def alive(owner: str | None) -> bool:
 
 
 def ask_to_stop(owner: str) -> str | None:
-    """SIGTERM to the owner, which then stops the run and records it killed. None, or why it failed."""
+    """STOP_SIGNAL to the owner, which then stops the run and records it killed on request. None, or why
+    it failed."""
     pid = pid_of(owner)
     if pid is None or not alive(owner):
         return "its process has ended"
     try:
-        os.kill(pid, signal.SIGTERM)
+        os.kill(pid, STOP_SIGNAL)
     except PermissionError:
         return f"its process {pid} belongs to another user"
     except ProcessLookupError:

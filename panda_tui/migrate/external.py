@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 from collections.abc import Callable
 
 from panda_tui.config import Config, ConfigError, Job, job_from_defaults
 from panda_tui.config.runas import problem_for
-from panda_tui.engine.foreground import run_in_foreground
+from panda_tui.engine.foreground import SIGNALS, run_in_foreground
+from panda_tui.engine.owners import STOP_SIGNAL
 from panda_tui.fields import NAME_PATTERN
 from panda_tui.runners.base import Passthrough
 from panda_tui.store.ledger import Run, RunStatus, Trigger
@@ -49,9 +51,12 @@ async def run_external(config: Config, db_path: str, job: Job, *, secrets_file: 
 
 def exit_code(run: Run) -> int:
     """The command's exit code; like timeout(1), 124 for a timeout; like a shell, 127 and 126 for a command
-    that is missing or not executable."""
+    that is missing or not executable, and 128+N for a run stopped by signal N (130 for Ctrl-C)."""
     if run.status == RunStatus.TIMED_OUT:
         return 124
+    stopped_by = _signal_of(run.reason or "") if run.status == RunStatus.KILLED else None
+    if stopped_by is not None:
+        return 128 + stopped_by
     if run.exit_code is not None:
         return run.exit_code
     reason = (run.reason or "").lower()
@@ -60,3 +65,12 @@ def exit_code(run: Run) -> int:
     if "permission denied" in reason:
         return 126
     return 1
+
+
+def _signal_of(reason: str) -> int | None:
+    """The signal that stopped exec's run, from the reason it recorded (a kill on request counts as SIGTERM,
+    as if the command had been sent one)."""
+    for sig, why in SIGNALS.items():
+        if reason.startswith(why):
+            return int(signal.SIGTERM if sig == STOP_SIGNAL else sig)
+    return None

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from panda_tui.config import Job
+from panda_tui.config import Config, Job, job_from_defaults
 from panda_tui.store import ledger, state
 from panda_tui.store.ledger import BAD, GONE, Run
 from panda_tui.text import glyph
@@ -30,14 +31,29 @@ class JobHealth:
     missed_24h: int = 0
     running: list[int] = field(default_factory=list)
     last_bad: bool = False  # its newest result is a failure, even while a new run goes on
+    enabled: bool = True  # panda-tui fires it on its schedule
+    declared: bool = True  # in jobs.toml (False: a job only `panda-tui exec` runs)
 
     @property
     def glyph(self) -> str:
         return glyph(self.state)
 
 
+def all_health(conn: sqlite3.Connection, config: Config | None, now: float) -> list[JobHealth]:
+    """Every job to show, most urgent first: those jobs.toml declares, and those only `panda-tui exec` runs
+    (cron's jobs, watched side by side)."""
+    paused = state.paused_jobs(conn)
+    jobs = dict(config.jobs) if config is not None else {}
+    declared = set(jobs)
+    for name in state.outside_jobs(conn, now):
+        if name not in jobs and config is not None:
+            jobs[name] = dataclasses.replace(job_from_defaults(config, name), enabled=False)
+    healths = (job_health(conn, job, now, paused, declared=job.name in declared) for job in jobs.values())
+    return sorted(healths, key=sort_key)
+
+
 def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] | None = None,
-               spark: int = 30) -> JobHealth:
+               spark: int = 30, declared: bool = True) -> JobHealth:
     paused = state.paused_jobs(conn) if paused is None else paused
     recent = ledger.recent_outcomes(conn, job.name, max(20, spark))
     last20 = recent[:20]
@@ -57,18 +73,19 @@ def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] 
         failure_rate=(len(done) - ok) / len(done) if done else None,
         median_s=statistics.median(ok_durations) if ok_durations else None,
         durations=durations, missed_24h=missed, running=running,
-        last_bad=settled is not None and settled.status in BAD)
+        last_bad=settled is not None and settled.status in BAD, enabled=job.enabled, declared=declared)
 
 
 def _state(job: Job, paused: bool, running: list[int], settled: Run | None, latest: Run | None) -> str:
-    if not job.enabled:
-        return "disabled"
+    """A disabled job can still run (triggered, or by cron through `exec`): what it does then shows."""
     if running:
         return "running"
-    if paused:
+    if paused and job.enabled:
         return "paused"
     if settled is not None and settled.status in BAD:
         return "failing"
+    if not job.enabled:
+        return "disabled"
     if latest is not None and latest.status in GONE:
         return "missed"
     return "ok" if settled else "new"

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from panda_tui.store import outbox
 from panda_tui.config import Config
-from panda_tui.readmodel.health import DAY, JobHealth, job_health, sort_key
+from panda_tui.readmodel.health import DAY, JobHealth, all_health
 from panda_tui.store import lease, ledger, state
 from panda_tui.store.ledger import BAD, Run
 
@@ -45,9 +45,7 @@ class Snapshot:
 def read_snapshot(conn: sqlite3.Connection, config: Config | None, now: float | None = None) -> Snapshot:
     """`config`: the jobs to show (None: no job known, only the scheduler's state)."""
     now = time.time() if now is None else now
-    paused = state.paused_jobs(conn)
-    jobs = config.jobs.values() if config is not None else ()
-    healths = sorted((job_health(conn, job, now, paused) for job in jobs), key=sort_key)
+    healths = all_health(conn, config, now)
     last = lease.holder(conn)
     holder = last if last is not None and last.alive(now) else None
     return Snapshot(

@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from panda_tui.config import Config
-from panda_tui.readmodel.health import JobHealth, job_health, sort_key
+from panda_tui.readmodel.health import JobHealth, all_health
 from panda_tui.store import lease, state
 from panda_tui.store.ledger import TROUBLE, Run
 from panda_tui.text import iso
@@ -29,8 +29,7 @@ class Status:
 
 
 def read_status(conn: sqlite3.Connection, config: Config, now: float) -> Status:
-    paused = state.paused_jobs(conn)
-    healths = sorted((job_health(conn, job, now, paused) for job in config.jobs.values()), key=sort_key)
+    healths = all_health(conn, config, now)
     holder = lease.live_holder(conn, now)
     return Status(holder=holder.owner if holder else None, engines=state.get_meta(conn, "engines", {}) or {},
                   jobs=healths, lease=holder)
@@ -52,6 +51,7 @@ def status_json(status: Status, now: float | None = None, refused: list[str] | N
         "jobs_toml_refused": refused or [],
         "engines": status.engines,
         "jobs": [{"job": h.name, "state": h.state, "paused": h.paused, "next_run": _iso(h.next_at),
+                  "enabled": h.enabled, "in_jobs_toml": h.declared,
                   "last_status": h.last.status if h.last else None,
                   "last_run_id": h.last.id if h.last else None,
                   "failure_rate_20": h.failure_rate, "missed_24h": h.missed_24h,

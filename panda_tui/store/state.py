@@ -77,3 +77,19 @@ def baseline_slots(conn: sqlite3.Connection, jobs: list[str], now: float) -> Non
         "INSERT INTO job_state(job, last_slot, updated_at) VALUES (?,?,?)"
         " ON CONFLICT(job) DO UPDATE SET last_slot=COALESCE(last_slot, excluded.last_slot)",
         [(job, now, now) for job in jobs])
+
+
+OUTSIDE_KEPT = 35 * 86400.0  # a job run only from outside stays in view this long after its last run (monthly)
+
+
+def note_outside_job(conn: sqlite3.Connection, job: str, now: float) -> None:
+    """A job `panda-tui exec` ran that jobs.toml does not declare: consoles and `status` show it too."""
+    seen = get_meta(conn, "outside_jobs", {}) or {}
+    seen[job] = now
+    put_meta(conn, "outside_jobs", {k: v for k, v in seen.items() if v > now - OUTSIDE_KEPT}, now)
+
+
+def outside_jobs(conn: sqlite3.Connection, now: float) -> list[str]:
+    """Jobs run from outside (exec) in the last OUTSIDE_KEPT seconds, declared in jobs.toml or not."""
+    seen = get_meta(conn, "outside_jobs", {}) or {}
+    return sorted(k for k, v in seen.items() if isinstance(v, (int, float)) and v > now - OUTSIDE_KEPT)

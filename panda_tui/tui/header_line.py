@@ -57,15 +57,15 @@ def _alarms(snap: Snapshot, now: float, marks: Marks, style: str) -> list[Part]:
 
 
 def _counts(snap: Snapshot, marks: Marks) -> list[Part]:
-    quiet = marks.style("quiet")
-    return [
-        Part(f"{marks.glyph('failing')} {snap.failing} failing", f"{marks.glyph('failing')}{snap.failing}",
-             marks.style("failing") if snap.failing else quiet),
-        Part(f"{marks.glyph('running')} {snap.running} running", f"{marks.glyph('running')}{snap.running}",
-             marks.style("running") if snap.running else quiet),
-        Part(f"{marks.glyph('missed')} {snap.missed_24h} missed/24h", f"{marks.glyph('missed')}{snap.missed_24h}",
-             marks.style("missed") if snap.missed_24h else quiet),
-    ]
+    return [_count(snap.failing, "failing", "failing", marks), _count(snap.running, "running", "running", marks),
+            _count(snap.missed_24h, "missed", "missed/24h", marks)]
+
+
+def _count(n: int, state: str, words: str, marks: Marks) -> Part:
+    """A count with its state's glyph; a zero says so quietly, with no alarm glyph, and gives way first."""
+    if not n:
+        return Part(f"0 {words}", "", marks.style("quiet"))
+    return Part(f"{marks.glyph(state)} {n} {words}", f"{marks.glyph(state)}{n}", marks.style(state))
 
 
 def _engines_up(snap: Snapshot, now: float, marks: Marks) -> list[Part]:

@@ -17,7 +17,7 @@ COLOUR = {
     "disabled": "", "ok": "green", "new": "", "quiet": "dim",
     "failed": "bold red", "timed_out": "bold red", "killed": "bold red", "lost": "bold red",
     "skipped": "yellow", "succeeded": "green", "queued": "cyan",
-    "stderr": "red", "error_word": "bold white on red", "panda": "italic cyan", "match": "reverse",
+    "stderr": "red", "error_word": "bold white on red", "panda": "italic cyan", "match": "reverse", "current": "bold underline",
     "alarm": "bold white on red", "slow": "bold yellow", "spark_ok": "green", "spark_failed": "bold red",
 }
 # Without colour, what must be seen is bold, reversed or underlined; nothing that matters is dimmed.
@@ -26,7 +26,7 @@ PLAIN = {
     "disabled": "", "ok": "", "new": "", "quiet": "",
     "failed": "bold reverse", "timed_out": "bold reverse", "killed": "bold reverse", "lost": "bold reverse",
     "skipped": "underline", "succeeded": "", "queued": "",
-    "stderr": "bold", "error_word": "bold reverse", "panda": "italic", "match": "reverse underline",
+    "stderr": "bold", "error_word": "bold reverse", "panda": "italic", "match": "reverse underline", "current": "bold underline",
     "alarm": "bold reverse", "slow": "bold underline", "spark_ok": "", "spark_failed": "bold",
 }
 
@@ -49,6 +49,21 @@ class Marks:
     @property
     def failed_bar(self) -> str:
         return "x" if self.ascii else "×"
+
+    @property
+    def current(self) -> str:
+        """Marks the search match n/N went to, beside the stream mark."""
+        return ">" if self.ascii else "▶"
+
+    @property
+    def sep(self) -> str:
+        """Between the parts of a header or title."""
+        return " | " if self.ascii else " · "
+
+    @property
+    def none(self) -> str:
+        """A cell with nothing to say yet."""
+        return "-" if self.ascii else "–"
 
 
 def detect(ascii_flag: bool = False) -> Marks:

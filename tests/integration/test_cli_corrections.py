@@ -35,6 +35,16 @@ def test_init_makes_the_folders_it_needs(tmp_path):
     assert run_cli("validate", "--config", str(target)).returncode == 0
 
 
+@pytest.mark.parametrize("existing", [True, False], ids=["existing-folder", "new-folder/"])
+def test_init_of_a_folder_writes_jobs_toml_in_it(tmp_path, existing):
+    folder = tmp_path / "conf"
+    if existing:
+        folder.mkdir()
+    result = run_cli("init", str(folder) + ("" if existing else "/"))
+    assert result.returncode == 0, result.stderr
+    assert (folder / "jobs.toml").is_file() and f"wrote {folder / 'jobs.toml'}" in result.stdout
+
+
 def test_trigger_at_a_future_instant_schedules_the_run_for_then(daemon):
     at = time.time() + 3
     stamp = datetime.fromtimestamp(at, timezone.utc).isoformat(timespec="seconds")

@@ -93,6 +93,34 @@ def test_when_panda_cannot_record_the_command_still_runs(tmp_path):
     assert "TOML syntax error" in done.stderr and "running the command without recording it" in done.stderr
 
 
+@pytest.mark.parametrize("where", ["group-option", "environment", "working-directory"])
+def test_the_jobs_file_is_found_as_for_every_other_command(files, tmp_path, where):
+    """`panda-tui --config F exec`, PANDA_CONFIG=F (the crontab form the README shows), or ./jobs.toml."""
+    cfg, db = files
+    args = ["exec", "backup", "--db", db, "--", "sh", "-c", "echo $WHERE"]
+    env = {"TOKEN": SECRET, **({"PANDA_CONFIG": cfg} if where == "environment" else {})}
+    if where == "group-option":
+        args = ["--config", cfg, *args]
+    done = run_cli(*args, env=env, cwd=os.path.dirname(cfg) if where == "working-directory" else str(tmp_path))
+    assert (done.returncode, done.stdout) == (0, "panda\n"), done.stderr  # backup's own env reached it
+    assert ledger(db, "backup")[0].status == "succeeded"
+
+
+def test_with_no_jobs_file_anywhere_the_command_runs_with_the_defaults(tmp_path):
+    db = str(tmp_path / "p.db")
+    done = run_cli("exec", "adhoc", "--db", db, "--", "sh", "-c", "echo ran", cwd=str(tmp_path))
+    assert (done.returncode, done.stdout, done.stderr) == (0, "ran\n", "")
+    assert ledger(db, "adhoc")[0].status == "succeeded"
+
+
+def test_ctrl_c_exits_130_as_a_shell_reports_it(files):
+    cfg, db = files
+    proc = start_exec(cfg, db, "backup", "echo up; sleep 60")
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(30) == 130
+    assert (ledger(db, "backup")[0].status, ledger(db, "backup")[0].reason) == ("killed", "interrupted (SIGINT)")
+
+
 @pytest.mark.parametrize("with_daemon", [False, True], ids=["no-scheduler", "scheduler-running"])
 def test_sigterm_stops_the_command_and_records_killed(files, with_daemon):
     cfg, db = files
@@ -174,7 +202,8 @@ def test_a_kill_request_reaches_the_exec_process(files):
         assert proc.wait(30) == 143
     finally:
         assert daemon.stop() == 0
-    assert ledger(db, "backup")[0].status == "killed"
+    [run] = ledger(db, "backup")
+    assert (run.status, run.reason) == ("killed", "killed on request (from a console or panda-tui kill)")
 
 
 def test_with_no_scheduler_exec_sends_its_own_heartbeat_pings(tmp_path):
@@ -188,3 +217,22 @@ def test_with_no_scheduler_exec_sends_its_own_heartbeat_pings(tmp_path):
         assert paths == [("/ping/abc/start", [str(run_id)]), ("/ping/abc", [str(run_id)])]
     finally:
         server.close()
+
+
+def test_cron_side_by_side_runs_show_in_status_declared_disabled_or_not_at_all(tmp_path):
+    """The README's side by side: jobs imported disabled (cron still runs them through exec), and jobs
+    exec runs that jobs.toml never names. Their failures count, and they are listed."""
+    cfg, db = write_jobs(tmp_path, job("report", command="false", enabled=False))
+    assert exec_cli(cfg, db, "report", "sh", "-c", "exit 3").returncode == 3
+    proc = start_exec(cfg, db, "adhoc", "echo up; sleep 60")
+    try:
+        running = json.loads(run_cli("status", "--json", "--config", cfg, "--db", db).stdout)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
+    states = {j["job"]: (j["state"], j["enabled"], j["in_jobs_toml"]) for j in running["jobs"]}
+    assert states == {"report": ("failing", False, True), "adhoc": ("running", False, False)}
+    done = run_cli("status", "--config", cfg, "--db", db)
+    assert done.returncode == 1
+    rows = {line.split()[2]: line.split() for line in done.stdout.splitlines()[1:] if len(line.split()) > 3}
+    assert rows["report"][1:4] == ["failing", "report", "off"] and rows["adhoc"][1] == "failing"

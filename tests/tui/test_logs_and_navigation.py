@@ -39,9 +39,10 @@ async def test_errors_search_first_error_times_and_save_cover_the_whole_run(worl
         await pilot.press("e")
         await until(pilot, lambda: view.shown == ["! error: disk full at line 100"], what="errors of the whole run")
         await pilot.press("e", "slash", *"disk full", "enter")
-        await until(pilot, lambda: "match 1/1" in str(view.query_one(".log-title").render()), what="the counter")
+        await until(pilot, lambda: "matching line 1/1" in str(view.query_one(".log-title").render()),
+                    what="the counter")
         assert any(line.seq == 100 for line in view.window)  # loaded around the match
-        assert "! error: disk full at line 100" in view.shown
+        assert "!▶error: disk full at line 100" in view.shown  # the match n/N went to is marked
         await pilot.press("G")
         await until(pilot, lambda: view.shown and view.shown[-1] == "  done")
         await pilot.press("E")

@@ -32,7 +32,11 @@ def errors_for(write_toml, text: str) -> list[str]:
     ('[jobs.a]\nschedule = "0 0 31 2 *"\ncommand = "true"\n',
      'jobs.toml: job "a": schedule: never fires: day 31 does not occur in month 2 in \'0 0 31 2 *\''),
     ('[jobs.a]\nschedule = "61 * * * *"\ncommand = "true"\n',
-     'jobs.toml: job "a": schedule: bad minute in \'61 * * * *\''),
+     'jobs.toml: job "a": schedule: minute \'61\' is not valid: it takes 0-59 (values, ranges a-b, lists a,b, '
+     'steps */n) in \'61 * * * *\''),
+    ('[jobs.a]\nschedule = "@daily"\ncommand = "true"\ntimeout = "0s"\n',
+     'jobs.toml: job "a": timeout: must be more than 0 (every run would be stopped at once); a long one like '
+     '"24h" bounds a job that may run long'),
     ('[jobs.a]\nschedule = "* * *"\ncommand = "true"\n',
      'jobs.toml: job "a": schedule: expected 5 fields (minute hour day month weekday) or 6 (seconds first), got 3 in \'* * *\''),
     ('[jobs.a]\nschedule = "* * * * *"\ntimezone = "Mars/Olympus"\ncommand = "true"\n',

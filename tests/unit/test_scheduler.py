@@ -389,6 +389,15 @@ async def test_a_retry_that_comes_due_while_paused_waits_for_resume(harness):
     assert h.statuses() == ["failed", "running"]
 
 
+async def test_pausing_twice_or_resuming_a_running_job_says_so_and_changes_nothing(harness):
+    h = await harness(job())
+    answers = [h.request("resume", job="j"), h.request("pause", job="j"), h.request("pause", job="j")]
+    await h.sched.take_control()
+    outcomes = [control.get(h.sched.conn, a).outcome for a in answers]
+    assert outcomes[0] == "j is not paused: nothing to resume"
+    assert outcomes[1].startswith("j paused") and outcomes[2].startswith("j is already paused")
+
+
 async def test_killing_a_queued_run_raises_its_killed_alert(harness):
     h = await harness('[alerts.ops]\nurl = "http://127.0.0.1:9/hook"\non = ["killed"]\n'
                       + job('concurrency = "queue"\nalerts = ["ops"]'))

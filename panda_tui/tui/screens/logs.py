@@ -23,7 +23,7 @@ class LogScreen(Screen):
     def compose(self) -> ComposeResult:
         yield LogView(self.db_path, self.app.marks, id="log-full")
         yield NoticeBar(self.app.marks, id="log-notices")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # ^p still opens the palette; 80 columns hold the keys
 
     def on_mount(self) -> None:
         view = self.query_one(LogView)

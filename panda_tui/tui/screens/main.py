@@ -51,7 +51,7 @@ class MainScreen(Screen):
         yield history
         yield LogView(self.db_path, marks, id="logpane")
         yield NoticeBar(marks, id="notices")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # ^p still opens the palette; 80 columns hold the keys
 
     def on_mount(self) -> None:
         header = self.query_one(StatusHeader)
@@ -110,8 +110,8 @@ class MainScreen(Screen):
             self.selected_job = self.jobs.selected
         if message.job is not None and message.job == self.selected_job:
             job = self.app.config.jobs.get(message.job) if self.app.config else None
-            self.query_one(TrendBar).show(message.job, job.schedule.explain() if job else "(not in the running config)",
-                                          message.trend)
+            about = job.schedule.explain() if job else "not in jobs.toml: run only by `panda-tui exec`"
+            self.query_one(TrendBar).show(message.job, about, message.trend)
             history = self.query_one(HistoryTable)
             history.show(message.history, set(message.trend.slow) if message.trend else None)
             self._follow_newest(message.history)

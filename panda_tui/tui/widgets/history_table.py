@@ -19,7 +19,7 @@ WIDTHS = (5, 11, 11, 4, 8, 21, 5, 3, 8, 8)
 
 def clock(ts: float | None, with_date: bool = False) -> str:
     if ts is None:
-        return "–"
+        return ""
     moment = datetime.fromtimestamp(ts).astimezone()
     if with_date and moment.year != datetime.now().astimezone().year:
         return moment.strftime("%Y-%m-%d")  # another year: the date says more than the time
@@ -67,11 +67,12 @@ class HistoryTable(RowTable):
 
     def _cells(self, r: Run) -> tuple:
         m = self.marks
-        late = "–" if r.lateness is None else short_duration(max(0.0, r.lateness))
+        late = m.none if r.lateness is None else short_duration(max(0.0, r.lateness))
         status = Text(f"{m.glyph(r.status)} {r.status}", style=m.style(r.status))
-        duration = short_duration(r.duration_s)
+        duration = m.none if r.duration_s is None else short_duration(r.duration_s)
         if r.id in self._slow:
             duration = Text(f"{duration} slow", style=m.style("slow"))
-        return (str(r.id), clock(r.scheduled_at, True), status, "–" if r.exit_code is None else str(r.exit_code),
-                duration, Text(safe(r.reason or ""), no_wrap=True, overflow="ellipsis"), late, str(r.attempt),
-                r.trigger, clock(r.started_at))
+        return (str(r.id), clock(r.scheduled_at, True) or m.none, status,
+                m.none if r.exit_code is None else str(r.exit_code), duration,
+                Text(safe(r.reason or ""), no_wrap=True, overflow="ellipsis"), late, str(r.attempt), r.trigger,
+                clock(r.started_at) or m.none)

@@ -70,9 +70,9 @@ class JobTable(RowTable):
         if not self.filter_text:
             self.border_title = "jobs"
         elif self.rows_shown:
-            self.border_title = f"jobs · filter {safe(self.filter_text)!r}: {len(self.rows_shown)} of {len(self._all)}"
+            self.border_title = f"jobs{self.marks.sep}filter {safe(self.filter_text)!r}: {len(self.rows_shown)} of {len(self._all)}"
         else:
-            self.border_title = f"jobs · no job matches {safe(self.filter_text)!r} (esc: clear)"
+            self.border_title = f"jobs{self.marks.sep}no job matches {safe(self.filter_text)!r} (esc: clear)"
 
     @property
     def shown_columns(self) -> list[str]:
@@ -94,8 +94,10 @@ class JobTable(RowTable):
     def _cells(self, h: JobHealth, now: float, schedules: dict[str, str]) -> tuple:
         m = self.marks
         status = Text(f"{m.glyph(h.state)} {h.state}", style=m.style(h.state))
-        if h.next_at is None:
-            nxt = "–"
+        if not h.enabled:
+            nxt = "off"  # panda-tui does not fire it; a trigger or cron's `exec` may still run it
+        elif h.next_at is None:
+            nxt = m.none
         elif h.paused:
             nxt = "paused"
         else:
@@ -106,9 +108,9 @@ class JobTable(RowTable):
             age = coarse_ago(now - (h.last.finished_at or h.last.started_at or h.last.queued_at or now))
             word = LAST_WORD.get(h.last.status, str(h.last.status))
             last = Text(f"{word} {age}", style=m.style(LAST_STATE.get(h.last.status, "failing")))
-        rate = "–" if h.success_rate is None else f"{h.success_rate * 100:.0f}%"
+        rate = m.none if h.success_rate is None else f"{h.success_rate * 100:.0f}%"
         cells = {"STATUS": status, "JOB": Text(safe(h.name), no_wrap=True, overflow="ellipsis"),
-                 "SCHEDULE": Text(safe(schedules.get(h.name, "")), no_wrap=True, overflow="ellipsis"),
-                 "NEXT": nxt, "LAST": last, "OK%": rate, "MEDIAN": short_duration(h.median_s),
+                 "SCHEDULE": Text(safe(schedules.get(h.name, "exec only")), no_wrap=True, overflow="ellipsis"),
+                 "NEXT": nxt, "LAST": last, "OK%": rate, "MEDIAN": m.none if h.median_s is None else short_duration(h.median_s),
                  "TREND": sparkline(h.durations, self.spark_width, marks=m)}
         return tuple(cells[c] for c in self.shown_columns)

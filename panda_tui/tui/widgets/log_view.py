@@ -36,9 +36,11 @@ class LineHighlighter(Highlighter):
 
     def highlight(self, text: Text) -> None:
         plain = text.plain
-        if plain.startswith("! "):
+        if plain[1:2] == self.marks.current:
+            text.stylize(self.marks.style("current"))
+        if plain.startswith("!"):
             text.stylize(self.marks.style("stderr"))
-        elif plain.startswith("# "):
+        elif plain.startswith("#"):
             text.stylize(self.marks.style("panda"))
         for word in ("ERROR", "FATAL", "CRITICAL", "PANIC"):
             start = plain.find(word)
@@ -184,7 +186,12 @@ class LogView(Vertical, can_focus=False):
         self._title()
 
     def _format(self, lines: list[LogLine]) -> list[str]:
+        """Lines as shown; the current search match marked in its second column (the stream mark's blank)."""
         out = [render(line, self.raw, self.stamps) for line in lines]
+        current = self.matches[self.match_index] if self.matches and self.match_index >= 0 else None
+        if current is not None:
+            out = [text[:1] + self.marks.current + text[2:] if line.seq == current else text
+                   for line, text in zip(lines, out)]
         width = self.log_widget.size.width - 2
         if self.wrap and width > 10:
             return [text[i:i + width] for text in out for i in range(0, max(1, len(text)), width)]
@@ -207,7 +214,7 @@ class LogView(Vertical, can_focus=False):
             parts = [Part("logs: no run selected", "logs")]
         else:
             run = self.run if self.run is not None and self.run.id == self.run_id else None
-            what = f"{safe(run.job)} run {run.id} · {run.status}" if run else f"run {self.run_id}"
+            what = f"{safe(run.job)} run {run.id}{self.marks.sep}{run.status}" if run else f"run {self.run_id}"
             reason = f" ({safe(run.reason)})" if run is not None and run.reason else ""
             flags = [name for name, on in (("errors only", self.errors_only), ("follow", self.follow),
                                            ("raw", self.raw), ("times", self.stamps)) if on]
@@ -218,7 +225,7 @@ class LogView(Vertical, can_focus=False):
         title = self.query_one(".log-title", Static)
         width = title.content_region.width or (self.size.width - 2) or 78
         fitted = fit([p for p in parts if p.long], max(20, width))
-        title.update(Text(" · ".join(t for t, _ in fitted), no_wrap=True, overflow="crop"))
+        title.update(Text(self.marks.sep.join(t for t, _ in fitted), no_wrap=True, overflow="crop"))
 
     def _counter(self, short: bool = False) -> str:
         if not self.search_text:
@@ -227,7 +234,7 @@ class LogView(Vertical, can_focus=False):
             return "no match" if short else f"no match for {safe(self.search_text)!r}"
         more = "+" if len(self.matches) >= log_queries.MAX_FOUND else ""
         at = f"{self.match_index + 1}/{len(self.matches)}{more}" if self.match_index >= 0 else f"{len(self.matches)}{more}"
-        return at if short else f"match {at}"
+        return at if short else f"matching line {at}"
 
     # --- search over the whole run ------------------------------------------------------
     def action_search(self) -> None:

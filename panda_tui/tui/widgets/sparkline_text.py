@@ -16,7 +16,7 @@ def sparkline(durations: list[tuple[float, bool]], width: int = 30, marked: set[
     offset = len(durations) - len(points)
     text = Text(no_wrap=True)
     if not points:
-        return text.append("–")
+        return text.append(m.none)
     bars = m.bars
     top = max(d for d, _ in points) or 1.0
     for index, (seconds, failed) in enumerate(points):

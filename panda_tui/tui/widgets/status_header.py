@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from panda_tui.readmodel.snapshot import Snapshot
 from panda_tui.text import safe
-from panda_tui.tui.header_line import SEP, fit, parts
+from panda_tui.tui.header_line import fit, parts
 from panda_tui.tui.marks import Marks
 
 
@@ -31,7 +31,7 @@ class StatusHeader(Static):
         text = Text(" ", no_wrap=True, overflow="crop")
         for i, (words, style) in enumerate(fitted):
             if i:
-                text.append(SEP, style="dim")
+                text.append(self.marks.sep, style="dim")
             text.append(words, style=style)
         return text
 

@@ -37,13 +37,13 @@ class TrendBar(Static):
         slow = {i for i, run_id in enumerate(trend.ids) if run_id in set(trend.slow)}
         text.append_text(sparkline(list(zip(trend.durations, trend.failed)), spark_width, slow, marks=self.marks))
         for words, style in fit(figures, width - spark_width):
-            text.append(" · ", style="dim")
+            text.append(self.marks.sep, style="dim")
             text.append(words, style=style)
         self.update(text)
 
     def _figures(self, trend: Trend) -> list[Part]:
         m = self.marks
-        rate = "–" if trend.failure_rate is None else f"{trend.failure_rate * 100:.0f}%"
+        rate = m.none if trend.failure_rate is None else f"{trend.failure_rate * 100:.0f}%"
         parts = [Part(f"median {short_duration(trend.median)}", f"med {short_duration(trend.median)}"),
                  Part(f"p95 {short_duration(trend.p95)}", f"p95 {short_duration(trend.p95)}", drop=1),
                  Part(f"failed {rate}", f"fail {rate}", m.style("failed") if trend.failure_rate else ""),
@@ -56,5 +56,5 @@ class TrendBar(Static):
                               f"every {short_duration(trend.expected_every)}", drop=2))
         if trend.slow:
             runs = ", ".join(map(str, trend.slow[-3:]))
-            parts.append(Part(f"slow (>2×p95): run {runs}", f"slow: {runs}", m.style("slow")))
+            parts.append(Part(f"slow (>2{'x' if m.ascii else '×'}p95): run {runs}", f"slow: {runs}", m.style("slow")))
         return parts
