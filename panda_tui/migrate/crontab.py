@@ -63,6 +63,9 @@ def parse(text: str, system: bool = False) -> list[Item]:
 
 def parse_line(number: int, raw: str, system: bool = False) -> Item:
     line = raw.lstrip(_BLANKS)
+    if "\x00" in line:
+        return Refused(number, raw, "the line holds a NUL byte, which cron cuts it at and no command or "
+                                    "environment can hold: remove it")
     env = _ENV.match(line)
     if env and "\t" in env.group(1):
         return Refused(number, raw, "cron reads this line as an environment setting, because it has no space "
