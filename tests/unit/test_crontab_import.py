@@ -110,6 +110,15 @@ def test_line_forms():
     assert (system[2].schedule, system[2].user, system[2].command) == ("@hourly", "nobody", "true")
 
 
+def test_a_line_with_a_nul_byte_is_refused_not_written_into_a_jobs_toml_that_cannot_load():
+    for line in ("PATH=\x00", "@daily /bin/x\x00y"):
+        item = parse_line(2, line)
+        assert isinstance(item, Refused) and "NUL byte" in item.reason
+    result = translate([Source("tab", "PATH=/bin\x00\n@daily /bin/x\n")], Options("UTC", "test"))
+    assert build_config(tomllib.loads(result.toml), "jobs.toml").jobs["x"].env == {}
+    assert result.warnings[0].startswith("tab:1: not imported: the line holds a NUL")
+
+
 def test_a_tab_separated_line_whose_command_starts_with_an_assignment_is_an_environment_line_to_cron():
     item = parse_line(3, "0\t3\t*\t*\t*\tFOO=1 /bin/job")
     assert isinstance(item, Refused) and "environment setting" in item.reason
@@ -130,6 +139,19 @@ def test_a_tab_separated_line_whose_command_starts_with_an_assignment_is_an_envi
     ("htmldir=$(cat /etc/x | tail -1); htmldir=${htmldir:-/var/www}; find \"$htmldir\" -delete", "htmldir"),
     ("echo hello", "echo"),
     (">/dev/null", "job"),
+    ("/bin/true", "true"),  # a guard names the job when nothing else runs
+    (">/dev/null 2>&1 /bin/false", "false"),  # past the redirections
+    ("nice -n 5 sleep 30", "sleep"),
+    ('python3 -c "print(1)"', "python3"),  # inline code is not a command line to read a name from
+    ("perl -e 'print 1'", "perl"),
+    ("php -r 'echo 1;' && /usr/local/bin/warm-cache", "warm-cache"),
+    ("bash -lc 'backup.sh --full'", "backup"),
+    ("echo HOME=$HOME USER=$USER; pwd; env | sort", "echo"),  # the first helper of a chain
+    ("/usr/bin/php /var/www/cron.php", "www-cron"),  # a generic script is named with its folder
+    ("php -c /etc/php/cli.ini -d memory_limit=1G /srv/shop/bin/cron.php", "shop-cron"),
+    ("cd /var/www/nextcloud && php -f cron.php", "nextcloud-cron"),  # or the folder it runs in
+    ("php cron.php", "php-cron"),
+    ("python3 /opt/tools/report.py --daily", "report"),
 ])
 def test_names_come_from_the_program_that_does_the_work(command, name):
     assert names.base_name(command) == name
@@ -141,6 +163,7 @@ def test_names_are_unique_and_stable():
     assert first == ["debian-sa1", "debian-sa1-60-2", "backup", "backup-srv", "backup-2"]
     assert names.unique_names(commands) == first
     assert all(len(n) <= 64 for n in names.unique_names(["x" * 200, "x" * 200]))
+    assert names.unique_names(["/bin/true", "/bin/false", "true"]) == ["true", "false", "true-2"]
 
 
 def test_the_system_zone_is_read_as_debians_cron_reads_it(tmp_path):
@@ -221,7 +244,7 @@ def test_system_format_user_and_disabled():
     result = translate([Source("/etc/cron.d/app", text, system=True)],
                        Options("UTC", "test", disabled=True))
     config = build_config(tomllib.loads(result.toml), "jobs.toml")
-    job = config.jobs["cron"]
+    job = config.jobs["srv-cron"]
     assert (job.user, job.enabled, job.command, job.workdir) == ("www-data", False, "php /srv/cron.php", "/var/www")
     assert "/etc/cron.d/app line 2:" in result.toml
 
