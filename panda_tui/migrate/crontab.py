@@ -146,6 +146,38 @@ def split_percent(command: str) -> tuple[str, str | None]:
     return "".join(out), None
 
 
+def open_at_end(command: str) -> str | None:
+    """What a command cut at a "%" is still inside at its end ("double quotes", "$( )"), or None.
+
+    `echo "50% done"` is cut to `echo "50` by cron: a shell syntax error, not what was meant."""
+    stack: list[str] = []
+    i = 0
+    while i < len(command):
+        ch, top = command[i], (stack[-1] if stack else "")
+        if top == "'":
+            if ch == "'":
+                stack.pop()
+        elif ch == "\\":
+            i += 1
+        elif ch == "$" and command[i + 1:i + 2] == "(":
+            stack.append("$(")
+            i += 1
+        elif top == '"' and ch == '"':
+            stack.pop()
+        elif top == '"':
+            if ch == "`":
+                stack.append(ch)
+        elif ch == "`" and top == "`" or ch == ")" and top == "$(":
+            stack.pop()
+        elif ch == "(" and top == "$(":
+            stack.append("$(")
+        elif ch in "'\"`":
+            stack.append(ch)
+        i += 1
+    names = {"'": "single quotes", '"': "double quotes", "`": "backquotes", "$(": "$( )"}
+    return names[stack[-1]] if stack else None
+
+
 def _input(data: str) -> str:
     """After the first "%": "%" becomes a newline, "\\%" a "%", and a final newline is added if missing."""
     out: list[str] = []

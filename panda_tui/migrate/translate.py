@@ -4,7 +4,9 @@ Each job keeps what cron gave its command: the shell (SHELL), the environment li
 working directory (cron starts commands in $HOME), the user (system format), and the "%" input on stdin.
 What has no direct equivalent is kept as a comment and said once on stderr, naming the line: MAILTO
 (a commented alert suggestion), @reboot, lines cron itself refuses, CRON_TZ and TZ (see below), and the
-one daylight-saving case where cron runs a line more than once (see dstcheck).
+one daylight-saving case where cron runs a line more than once (see dstcheck). So are what cron does
+that is easily not what was meant: a "%" that ends the command (inside quotes, a syntax error), and a
+last entry with no newline (Debian's cron then ignores the whole file).
 
 CRON_TZ sets the following jobs' timezone, as cronie reads it; Debian's cron ignores it (one zone for
 all), so the import says so when it differs from the system zone. TZ only reaches the command's
@@ -110,6 +112,7 @@ def translate(sources: list[Source], options: Options) -> Result:
                 out.append(block)
                 if imported is not None:
                     jobs.append(imported)
+        warnings += _unterminated(source, items)
     toml = "\n".join(part.strip("\n") + "\n" for part in out if part.strip())
     if jobs:
         _check(toml)
@@ -184,6 +187,8 @@ def _job(entry: Entry, name: str, source: Source, state: _State, options: Option
     if entry.text.endswith("\r"):
         warnings.append(f"{where}: the line ends with a carriage return (a file saved on Windows?): cron hands "
                         "it to the shell as part of the command, and so will panda-tui")
+    if entry.stdin is not None:
+        warnings.append(_percent_warning(where, entry.command))
     for fld in entry.fields or ():
         if not fld.plain and fld.expression() != fld.text:
             skipped = f" (it skips {fld.skipped!r})" if fld.skipped else ""
@@ -218,6 +223,26 @@ def _job(entry: Entry, name: str, source: Source, state: _State, options: Option
     if state.mailto:
         lines.append(f"# alerts = [\"{_alert_name(state.mailto)}\"]  # MAILTO={safe(state.mailto)}")
     return "\n" + "\n".join(lines) + "\n", Imported(name, source.label, entry, entry.schedule, zone)
+
+
+def _unterminated(source: Source, items: list[crontab.Item]) -> list[str]:
+    """Debian's cron ignores a whole file whose last entry has no newline, and `crontab` refuses it."""
+    last = source.text.count("\n") + 1
+    if source.text.endswith("\n") or not items or items[-1].number != last or isinstance(items[-1], Setting):
+        return []
+    return [f"{source.label}:{last}: the file ends without a newline: Debian's cron ignores such a file "
+            "(\"Missing newline before EOF, this crontab file will be ignored\") and `crontab` refuses to install "
+            "it, so cron may never have run these jobs; imported anyway"]
+
+
+def _percent_warning(where: str, command: str) -> str:
+    shown = command if len(command) <= 50 else "…" + command[-40:]
+    inside = crontab.open_at_end(command)
+    if inside:
+        return (f"{where}: an unescaped % inside {inside} ends the command there, as cron reads it: cron runs "
+                f"{shown!r} (a shell syntax error) with the rest as its standard input; write \\% for a %")
+    return (f"{where}: the unescaped % ends the command, as cron reads it: {shown!r} runs with the rest as its "
+            "standard input (imported as `stdin`); write \\% if you meant a %")
 
 
 def _comment(title: str, original: str) -> str:

@@ -34,7 +34,7 @@ def test_warnings_go_to_stderr_one_per_line_naming_the_source_line():
     done = run_cli("import", "crontab", "--timezone", "UTC", str(FORMS))
     assert done.returncode == 0, done.stderr
     warnings = [line for line in done.stderr.splitlines() if line.startswith("warning: ")]
-    assert len(warnings) == 10
+    assert len(warnings) == 11
     assert all(line.startswith(f"warning: {FORMS}:") for line in warnings)
     assert "[jobs.report]" in done.stdout and "warning" not in done.stdout
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from panda_tui.config import build_config
 from panda_tui.migrate import names
 from panda_tui.migrate.cronfields import SPECS, FieldError, parse_field
-from panda_tui.migrate.crontab import Entry, Refused, Setting, parse, parse_line, split_percent
+from panda_tui.migrate.crontab import Entry, Refused, Setting, open_at_end, parse, parse_line, split_percent
 from panda_tui.migrate.systemzone import ZoneUnknown, cron_zone
 from panda_tui.migrate.translate import Options, Source, translate
 
@@ -219,11 +219,13 @@ def test_every_line_with_no_direct_equivalent_is_one_warning_naming_its_line_and
     result = forms_result()
     warnings = "\n".join(result.warnings)
     for number, words in [(6, "MAILTO=ops@example.com: panda-tui sends no mail"), (19, "MAILTO is empty"),
+                          (11, "the unescaped % ends the command, as cron reads it: 'mail -s \"It\\'s 10pm\" joe' "
+                               "runs with the rest as its standard input (imported as `stdin`)"),
                           (20, "@reboot has no equivalent"), (21, "cron as '5'"), (22, "never fires"),
                           (23, "matches nothing"), (24, "cron as '5'"), (25, "a step needs a range"),
                           (26, "in lower case"), (27, "expected five time fields")]:
         assert f"forms:{number}: " in warnings and words in warnings, (number, words, warnings)
-    assert len(result.warnings) == 10  # one per line
+    assert len(result.warnings) == 11  # one per line
     assert "#   @reboot /usr/local/bin/on-boot" in result.toml
     assert "# [alerts.ops]" in result.toml and '# alerts = ["ops"]  # MAILTO=ops@example.com' in result.toml
 
@@ -255,6 +257,39 @@ def test_a_windows_line_end_and_an_oversized_input_are_said_not_hidden():
     assert any(w.startswith("tab:1: the line ends with a carriage return") for w in result.warnings)
     assert any(w.startswith("tab:2: not imported: its % input is over 64 KiB") for w in result.warnings)
     assert [job.entry.number for job in result.jobs] == [1]
+
+
+def test_a_percent_that_cuts_a_quote_or_a_substitution_is_said_with_how_to_escape_it():
+    text = ('0 1 * * * echo "50% done"\n0 2 * * * tar czf /b/etc-$(date +%F).tgz /etc\n'
+            "0 3 * * * date +\\%s > /tmp/stamp\n0 4 * * * mail joe%hi\n")
+    result = translate([Source("tab", text)], Options("UTC", "test"))
+    assert result.warnings[0] == ("tab:1: an unescaped % inside double quotes ends the command there, as cron reads "
+                                  "it: cron runs 'echo \"50' (a shell syntax error) with the rest as its standard "
+                                  "input; write \\% for a %")
+    assert result.warnings[1].startswith("tab:2: an unescaped % inside $( ) ends the command there")
+    assert result.warnings[2].startswith("tab:4: the unescaped % ends the command")  # line 3 is escaped: no word
+    assert len(result.warnings) == 3
+    config = build_config(tomllib.loads(result.toml), "jobs.toml")
+    assert (config.jobs["echo"].command, config.jobs["echo"].stdin) == ('echo "50', ' done"\n')  # as cron runs it
+
+
+@pytest.mark.parametrize("command,inside", [
+    ('echo "50', "double quotes"), ("echo '50", "single quotes"), ("x > /l/a-$(date +", "$( )"),
+    ("echo `date +", "backquotes"), ('echo "$(date +', "$( )"), ('echo \\"50', None), ("echo $( (a) ) ok", None),
+    ("echo 'a\"b'", None), ('mail -s "It\'s 10pm" joe', None),
+])
+def test_what_a_cut_command_is_still_inside(command, inside):
+    assert open_at_end(command) == inside
+
+
+def test_a_last_entry_without_a_newline_is_said_as_cron_treats_it():
+    result = translate([Source("tab", "0 1 * * * /bin/a\n0 2 * * * /bin/b")], Options("UTC", "test"))
+    assert result.warnings == ["tab:2: the file ends without a newline: Debian's cron ignores such a file (\"Missing "
+                               "newline before EOF, this crontab file will be ignored\") and `crontab` refuses to "
+                               "install it, so cron may never have run these jobs; imported anyway"]
+    assert len(result.jobs) == 2
+    for fine in ("0 1 * * * /bin/a\n", "0 1 * * * /bin/a\n# the end", "0 1 * * * /bin/a\nX=1", "0 1 * * * /bin/a\n  "):
+        assert translate([Source("tab", fine)], Options("UTC", "test")).warnings == [], fine
 
 
 FIELD_WORDS = ["*", "*/5", "0", "7", "59", "1-5", "5-1", "mon", "jan-mar", "5/15", "1,2", "#", "L", "60", "-",
