@@ -27,8 +27,8 @@ def import_group() -> None:
               "FILE: /etc/crontab and /etc/cron.d/*.")
 @click.option("--timezone", "zone", default=None, help="The zone cron runs in (default: read as Debian's cron "
               "reads it: TZ in /etc/default/cron, else /etc/localtime).")
-@click.option("--user", "owner", default=None, help="Whose user crontab FILE is, when not yours: its jobs "
-              "get user = NAME.")
+@click.option("--user", "owner", default=None, help="Whose user crontab FILE is (default: you, or the name of "
+              "a file in /var/spool/cron/crontabs): its jobs get user = NAME, and HOME, LOGNAME and USER.")
 @click.option("--disabled", is_flag=True, help="Write every job with enabled = false, to run them with "
               "`panda-tui exec` from cron first.")
 def import_crontab(files: tuple[str, ...], system: bool, zone: str | None, owner: str | None,
@@ -53,9 +53,8 @@ def import_crontab(files: tuple[str, ...], system: bool, zone: str | None, owner
     if not result.jobs:
         fail("no jobs to import" + (" (see the warnings above)" if result.warnings else ""), 1)
     click.echo(result.toml, nl=False)
-    origin = safe(sources[0].label) if len(sources) == 1 else f"{len(sources)} files"
-    click.echo(f"imported {len(result.jobs)} job{'s' if len(result.jobs) != 1 else ''} from {origin}, "
-               f"firing in {found.name} ({safe(found.source)})", err=True)
+    for line in result.summary:  # what was imported, the zones it fires in, and whose jobs they are
+        click.echo(safe(line), err=True)
 
 
 def _zone(name: str) -> str:

@@ -1,7 +1,10 @@
 """A crontab, as Debian's cron reads it, written out as a jobs.toml that fires at the same instants.
 
 Each job keeps what cron gave its command: the shell (SHELL), the environment lines above it, the
-working directory (cron starts commands in $HOME), the user (system format), and the "%" input on stdin.
+working directory (cron starts commands in $HOME), the user (the line's in the system format, else the
+crontab's owner: whoever imports it, unless --user says), HOME, LOGNAME and SHELL as cron sets them, and
+the "%" input on stdin. So a scheduler running as someone else refuses the jobs instead of running them
+as itself in another's home; the header and the summary (summary.py) say whose jobs they are.
 What has no direct equivalent is kept as a comment and said once on stderr, naming the line: MAILTO
 (a commented alert suggestion), @reboot, lines cron itself refuses, CRON_TZ and TZ (see below), and the
 one daylight-saving case where cron runs a line more than once (see dstcheck). So are what cron does
@@ -19,6 +22,7 @@ import json
 import os
 import pwd
 import re
+import textwrap
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from panda_tui.config import ConfigError, build_config
 from panda_tui.fields import STDIN_MAX
-from panda_tui.migrate import crontab, dstcheck, names
+from panda_tui.migrate import crontab, dstcheck, names, summary
 from panda_tui.migrate.crontab import Entry, Refused, Setting
 from panda_tui.schedule import parse_schedule
 from panda_tui.text import safe
@@ -59,6 +63,7 @@ class Options:
     owner: str | None = None  # the owner of a user crontab, when it is not the one importing
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     home: Callable[[str | None], str | None] = lambda user: _home(user)
+    me: Callable[[], str | None] = lambda: _me()  # the account importing: a user crontab's owner by default
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ class Imported:
     entry: Entry
     schedule: str
     timezone: str
+    user: str | None
 
 
 @dataclass
@@ -75,6 +81,7 @@ class Result:
     toml: str
     warnings: list[str]
     jobs: list[Imported]
+    summary: list[str] = field(default_factory=list)  # for stderr, after the jobs.toml
 
 
 class ImportBug(Exception):
@@ -95,7 +102,7 @@ def translate(sources: list[Source], options: Options) -> Result:
     for source, items in parsed:
         entries += [(source, item) for item in items if isinstance(item, Entry)]
     job_names = iter(names.unique_names([entry.command for _, entry in entries]))
-    out = [_header(sources, options), DEFAULTS]
+    out = ["", DEFAULTS]
     warnings: list[str] = []
     jobs: list[Imported] = []
     for source, items in parsed:
@@ -113,18 +120,23 @@ def translate(sources: list[Source], options: Options) -> Result:
                 if imported is not None:
                     jobs.append(imported)
         warnings += _unterminated(source, items)
+    zone_line, firing = summary.zones([job.timezone for job in jobs], options.zone, options.zone_source)
+    owner_lines = summary.owners([job.user for job in jobs])
+    out[0] = _header(sources, [zone_line] + owner_lines)
     toml = "\n".join(part.strip("\n") + "\n" for part in out if part.strip())
     if jobs:
         _check(toml)
-    return Result(toml, warnings, jobs)
+    origin = sources[0].label if len(sources) == 1 else f"{len(sources)} files"
+    closing = f"imported {len(jobs)} job{'s' if len(jobs) != 1 else ''} from {origin}, {firing}"
+    return Result(toml, warnings, jobs, [closing] + owner_lines)
 
 
-def _header(sources: list[Source], options: Options) -> str:
+def _header(sources: list[Source], about: list[str]) -> str:
     origin = "".join(f"\n#   {safe(s.label)}" for s in sources)
     return (f"# Imported by `panda-tui import crontab` from:{origin}\n"
-            f"# Jobs fire in {options.zone}, the zone Debian's cron uses on this machine "
-            f"({safe(options.zone_source)}).\n"
-            "# Review with `panda-tui validate` and `panda-tui next JOB --count 10`.\n")
+            + "".join(textwrap.fill(safe(line[:1].upper() + line[1:]), 110, initial_indent="# ", subsequent_indent="#   ") + "\n"
+                      for line in about)
+            + "# Review with `panda-tui validate` and `panda-tui next JOB --count 10`.\n")
 
 
 def _setting(item: Setting, state: _State, where: str, options: Options, warnings: list[str]) -> str:
@@ -147,6 +159,10 @@ def _setting(item: Setting, state: _State, where: str, options: Options, warning
                 "# url = \"https://hooks.example/...\"   # a chat webhook, or a mail gateway's\n"
                 "# on = [\"failed\", \"timed_out\", \"missed\", \"lost\", \"recovered\"]\n"
                 f"# and in each job below: alerts = [\"{target}\"]\n")
+    if name == "LOGNAME":
+        warnings.append(f"{where}: LOGNAME={value}: cron sets LOGNAME to the crontab's owner whatever this says, "
+                        "and so does the import")
+        return ""
     if name == "CRON_TZ":
         try:
             ZoneInfo(value)
@@ -198,7 +214,7 @@ def _job(entry: Entry, name: str, source: Source, state: _State, options: Option
         for at, count in dstcheck.extra_runs(entry.fields, zone, options.now):
             warnings.append(f"{where}: on {at:%Y-%m-%d} the clock skips from {at:%H:%M}: Debian's cron runs "
                             f"this line {count} times at the jump, panda-tui once")
-    user = entry.user or options.owner
+    user = entry.user if source.system else (options.owner or _spool_owner(source.label) or options.me())
     lines = [_comment(title, entry.text).rstrip("\n"), f"[jobs.{_key(name)}]",
              f"schedule = {_str(entry.schedule)}", f"timezone = {_str(zone)}"]
     shell = state.shell or DEFAULT_SHELL
@@ -213,16 +229,27 @@ def _job(entry: Entry, name: str, source: Source, state: _State, options: Option
     home = state.env.get("HOME") or options.home(user)
     if home:
         lines.append(f"workdir = {_str(home)}  # cron starts commands in $HOME")
-    env = dict(state.env)
-    if shell != DEFAULT_SHELL:
-        env["SHELL"] = shell
-    if env:
-        lines.append("env = { " + ", ".join(f"{_key(k)} = {_str(v)}" for k, v in env.items()) + " }")
+    lines.append("env = { " + ", ".join(f"{_key(k)} = {_str(v)}" for k, v in _cron_env(state, user, home, shell))
+                 + " }")
     if options.disabled:
         lines.append("enabled = false  # started by cron (with `panda-tui exec`) until you enable it")
     if state.mailto:
         lines.append(f"# alerts = [\"{_alert_name(state.mailto)}\"]  # MAILTO={safe(state.mailto)}")
-    return "\n" + "\n".join(lines) + "\n", Imported(name, source.label, entry, entry.schedule, zone)
+    return "\n" + "\n".join(lines) + "\n", Imported(name, source.label, entry, entry.schedule, zone, user)
+
+
+def _cron_env(state: _State, user: str | None, home: str | None, shell: str) -> list[tuple[str, str]]:
+    """The crontab's environment lines, then what Debian's cron adds: HOME (unless set), LOGNAME (always the
+    owner), SHELL (the crontab's, else /bin/sh). USER too (unless set): Debian's cron leaves it out, but a
+    job must not see the scheduler's account there beside its own LOGNAME."""
+    env = dict(state.env)
+    if home:
+        env.setdefault("HOME", home)
+    if user:
+        env["LOGNAME"] = user
+        env.setdefault("USER", user)
+    env["SHELL"] = shell
+    return list(env.items())
 
 
 def _unterminated(source: Source, items: list[crontab.Item]) -> list[str]:
@@ -276,6 +303,19 @@ def _check(toml: str) -> None:
         build_config(tomllib.loads(toml), "imported.toml")
     except (ConfigError, tomllib.TOMLDecodeError) as exc:
         raise ImportBug(f"the import produced a jobs.toml that does not load ({exc}); please report it") from None
+
+
+def _spool_owner(path: str) -> str | None:
+    """A crontab in cron's spool is named after its owner."""
+    folder, name = os.path.split(path)
+    return name if folder.rstrip("/") == "/var/spool/cron/crontabs" and name else None
+
+
+def _me() -> str | None:
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return None
 
 
 def _home(user: str | None) -> str | None:

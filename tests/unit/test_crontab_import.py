@@ -115,7 +115,7 @@ def test_a_line_with_a_nul_byte_is_refused_not_written_into_a_jobs_toml_that_can
         item = parse_line(2, line)
         assert isinstance(item, Refused) and "NUL byte" in item.reason
     result = translate([Source("tab", "PATH=/bin\x00\n@daily /bin/x\n")], Options("UTC", "test"))
-    assert build_config(tomllib.loads(result.toml), "jobs.toml").jobs["x"].env == {}
+    assert "PATH" not in build_config(tomllib.loads(result.toml), "jobs.toml").jobs["x"].env
     assert result.warnings[0].startswith("tab:1: not imported: the line holds a NUL")
 
 
@@ -193,7 +193,7 @@ def test_the_system_zone_is_read_as_debians_cron_reads_it(tmp_path):
 def forms_result(**options):
     return translate([Source("forms", FORMS.read_text())],
                      Options("Europe/Berlin", "test", now=datetime(2026, 1, 1, tzinfo=timezone.utc),
-                             home=lambda user: "/home/alice", **options))
+                             home=lambda user: "/home/alice", me=lambda: "alice", **options))
 
 
 def test_the_output_is_a_jobs_toml_that_loads_and_keeps_what_cron_gave_each_command():
@@ -204,8 +204,9 @@ def test_the_output_is_a_jobs_toml_that_loads_and_keeps_what_cron_gave_each_comm
     assert report.schedule.expr == "0 9 * jan-mar mon-fri" and report.tz == "Europe/Berlin"
     assert report.command == ("/bin/bash", "-c", "/usr/local/bin/report.sh --quarter")  # SHELL=/bin/bash
     assert report.env == {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "GREETING": "  hello  ",
-                          "SHELL": "/bin/bash"}
+                          "HOME": "/home/alice", "LOGNAME": "alice", "USER": "alice", "SHELL": "/bin/bash"}
     assert report.workdir == "/home/alice"  # cron starts commands in $HOME
+    assert report.user == "alice"  # the crontab's owner: whoever imports it, unless --user says otherwise
     assert jobs[11].command[2] == "mail -s \"It's 10pm\" joe" and jobs[11].stdin == "Joe,\n\nWhere are your kids?\n"
     assert jobs[14].command[2] == "expr $(date +%s) / 60 / 60 / 24 % 9 > /dev/null || echo Wax the floor."
     assert [jobs[n].schedule.expr for n in (15, 16, 17, 18)] == ["@weekly", "@annually", "@midnight", "@monthly"]
@@ -234,11 +235,81 @@ def test_cron_tz_sets_the_timezone_and_tz_only_the_environment():
     text = "CRON_TZ=America/New_York\n0 9 * * * /bin/a\nTZ=Asia/Tokyo\n0 10 * * * /bin/b\nCRON_TZ=Nowhere/X\n"
     result = translate([Source("tab", text)], Options("Europe/Berlin", "test"))
     config = build_config(tomllib.loads(result.toml), "jobs.toml")
-    assert (config.jobs["a"].tz, config.jobs["a"].env) == ("America/New_York", {})
-    assert (config.jobs["b"].tz, config.jobs["b"].env) == ("America/New_York", {"TZ": "Asia/Tokyo"})
+    assert (config.jobs["a"].tz, "TZ" in config.jobs["a"].env) == ("America/New_York", False)
+    assert (config.jobs["b"].tz, config.jobs["b"].env["TZ"]) == ("America/New_York", "Asia/Tokyo")
     assert any("tab:1: CRON_TZ=America/New_York" in w and "Debian's cron ignores it" in w for w in result.warnings)
     assert any("tab:3: TZ=Asia/Tokyo: passed to the commands below" in w for w in result.warnings)
     assert any("tab:5: CRON_TZ=Nowhere/X: not a zone name" in w for w in result.warnings)
+
+
+def homes(user):
+    return {"alice": "/home/alice", "root": "/root", "www-data": "/var/www"}.get(user)
+
+
+def test_a_user_crontab_runs_as_its_owner_with_the_environment_cron_gave_it():
+    text = "0 1 * * * /bin/a\nHOME=/srv/site\nUSER=site\nLOGNAME=mallory\nSHELL=/bin/bash\n0 2 * * * /bin/b\n"
+    result = translate([Source("tab", text)], Options("UTC", "test", home=homes, me=lambda: "alice"))
+    jobs = build_config(tomllib.loads(result.toml), "jobs.toml").jobs
+    assert (jobs["a"].user, jobs["a"].workdir) == ("alice", "/home/alice")
+    assert jobs["a"].env == {"HOME": "/home/alice", "LOGNAME": "alice", "USER": "alice", "SHELL": "/bin/sh"}
+    # HOME, SHELL (and USER, which Debian's cron does not set) may be overridden by the crontab; LOGNAME not
+    assert (jobs["b"].user, jobs["b"].workdir) == ("alice", "/srv/site")
+    assert jobs["b"].env == {"HOME": "/srv/site", "USER": "site", "LOGNAME": "alice", "SHELL": "/bin/bash"}
+    assert result.warnings == ["tab:4: LOGNAME=mallory: cron sets LOGNAME to the crontab's owner whatever this "
+                               "says, and so does the import"]
+    assert result.summary == [
+        "imported 2 jobs from tab, firing in UTC (test)",
+        "these are alice's jobs: they run as alice (user = 'alice'), with HOME, LOGNAME, USER and SHELL as cron "
+        "set them",
+        "a scheduler running as neither alice nor root (such as the service's `panda`) refuses them: run it as "
+        "alice (`systemd-unit --user alice`), or edit each job's user, workdir and env"]
+    assert "# These are alice's jobs: they run as alice" in result.toml
+
+
+def test_whose_crontab_it_is_comes_from_user_then_the_spool_then_who_imports_it():
+    def owner(label, **options):
+        options = {"me": lambda: "alice", **options}
+        result = translate([Source(label, "@daily /bin/a\n")], Options("UTC", "test", home=homes, **options))
+        return result.jobs[0].user, result.summary
+    assert owner("tab", owner="root")[0] == "root"
+    user, said = owner("/var/spool/cron/crontabs/www-data")
+    assert user == "www-data" and "these are www-data's jobs" in said[1]
+    assert owner("/tmp/crontabs/www-data")[0] == "alice"
+    user, said = owner("tab", me=lambda: None)  # a uid with no account: no user, and said so
+    assert user is None and said[1].startswith("1 job has no `user`: whose crontab this is is unknown")
+    assert "--user NAME" in said[1] and len(said) == 2
+
+
+def test_system_jobs_run_as_their_lines_users_and_only_root_can_run_them_all():
+    text = "0 1 * * * root /bin/a\n0 2 * * * www-data /bin/b\n0 3 * * * root /bin/c\n"
+    result = translate([Source("/etc/cron.d/x", text, system=True)], Options("UTC", "test", home=homes))
+    jobs = build_config(tomllib.loads(result.toml), "jobs.toml").jobs
+    assert (jobs["b"].user, jobs["b"].workdir, jobs["b"].env["HOME"], jobs["b"].env["LOGNAME"]) == \
+        ("www-data", "/var/www", "/var/www", "www-data")
+    assert result.summary[1:] == [
+        "these are system jobs: each runs as its line's user (root: 2, www-data: 1), with HOME, LOGNAME, USER and "
+        "SHELL as cron set them",
+        "a scheduler not running as root refuses them: run it as root (`systemd-unit --user root`), or edit each "
+        "job's user, workdir and env"]
+
+
+def test_the_header_and_the_summary_name_the_zones_the_jobs_fire_in():
+    def said(text):
+        result = translate([Source("tab", text)], Options("Etc/UTC", "/etc/localtime → Etc/UTC", me=lambda: "alice"))
+        header = " ".join(line[2:].strip() for line in result.toml.split("\n\n")[0].splitlines()[2:])
+        return header, result.summary[0]
+    header, summary = said("0 1 * * * /bin/a\n")
+    assert header.startswith("Jobs fire in Etc/UTC, the zone Debian's cron uses on this machine (/etc/localtime")
+    assert summary == "imported 1 job from tab, firing in Etc/UTC (/etc/localtime → Etc/UTC)"
+    header, summary = said("CRON_TZ=Europe/Berlin\n0 1 * * * /bin/a\n0 2 * * * /bin/b\n")
+    assert header.startswith("Jobs fire in Europe/Berlin, from CRON_TZ (as cronie reads it; Debian's cron ignores "
+                             "it and would fire them in Etc/UTC, /etc/localtime → Etc/UTC).")
+    assert summary == "imported 2 jobs from tab, firing in Europe/Berlin (CRON_TZ)"
+    header, summary = said("0 1 * * * /bin/a\nCRON_TZ=Europe/Berlin\n0 1 * * * /bin/b\n0 2 * * * /bin/c\n")
+    each = "Europe/Berlin (2 jobs, CRON_TZ), Etc/UTC (1 job, /etc/localtime → Etc/UTC)"
+    assert header.startswith(f"Jobs fire in each job's own timezone: {each}.")
+    assert summary == f"imported 3 jobs from tab, firing in each job's own timezone: {each}"
+    assert "Etc/UTC" not in said("CRON_TZ=Asia/Tokyo\n@daily /bin/a\n")[1]
 
 
 def test_system_format_user_and_disabled():
