@@ -66,6 +66,7 @@ def _zone(name: str) -> str:
 
 
 def _sources(files: tuple[str, ...], system: bool):
+    from panda_tui.migrate import crontab
     from panda_tui.migrate.translate import Source
     if not files and system:
         files = _system_files()
@@ -76,6 +77,8 @@ def _sources(files: tuple[str, ...], system: bool):
         if path == "-":
             out.append(Source("stdin", sys.stdin.read(), system))
             continue
+        if not system and crontab.system_path(path):
+            fail(f"{path}: a system crontab (a user field after the schedule): import it with --system", 2)
         try:
             with open(path, encoding="utf-8", errors="surrogateescape") as fh:
                 out.append(Source(path, fh.read(), system))

@@ -9,7 +9,10 @@ command, "\\%" is a literal "%", "\\\\" a backslash, and the first unescaped "%"
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from panda_tui.migrate.cronfields import Field, FieldError, parse_fields
@@ -18,6 +21,7 @@ KEYWORDS = {"yearly": "@yearly", "annually": "@annually", "monthly": "@monthly",
             "daily": "@daily", "midnight": "@midnight", "hourly": "@hourly"}
 _ENV = re.compile(r"([^ =]+)\s*=\s*([^\n#]+)")
 _BLANKS = " \t"
+_SEARCHED = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,23 @@ def _entry(number: int, raw: str, line: str, system: bool) -> Entry | Refused:
     if not command.strip():
         return Refused(number, raw, "no command before the first % (cron would run an empty command)")
     return Entry(number, raw, schedule, fields, user, command, stdin, command_part)
+
+
+def system_path(path: str) -> bool:
+    """/etc/crontab and /etc/cron.d/* are in the system format, always."""
+    path = os.path.abspath(path)
+    return path == "/etc/crontab" or os.path.dirname(path) == "/etc/cron.d"
+
+
+def user_fields(entries: list[Entry], is_account: Callable[[str], bool]) -> list[Entry]:
+    """The entries of a user crontab that read like system ones: the command starts with an account name
+    (`root cd / && run-parts …`) that is no program, and goes on. Said when they are most of the file."""
+    found = []
+    for entry in entries:
+        word, rest = _word(entry.command)
+        if rest.strip() and "/" not in word and is_account(word) and not shutil.which(word, path=_SEARCHED):
+            found.append(entry)
+    return found if 2 * len(found) > len(entries) else []
 
 
 def _word(text: str) -> tuple[str, str]:

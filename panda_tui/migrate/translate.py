@@ -64,6 +64,7 @@ class Options:
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     home: Callable[[str | None], str | None] = lambda user: _home(user)
     me: Callable[[], str | None] = lambda: _me()  # the account importing: a user crontab's owner by default
+    is_account: Callable[[str], bool] = lambda name: _home(name) is not None
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ def translate(sources: list[Source], options: Options) -> Result:
     jobs: list[Imported] = []
     for source, items in parsed:
         state = _State()
+        warnings += _system_like(source, items, options)
         for item in items:
             where = f"{source.label}:{item.number}"
             if isinstance(item, Setting):
@@ -134,9 +136,12 @@ def translate(sources: list[Source], options: Options) -> Result:
 def _header(sources: list[Source], about: list[str]) -> str:
     origin = "".join(f"\n#   {safe(s.label)}" for s in sources)
     return (f"# Imported by `panda-tui import crontab` from:{origin}\n"
-            + "".join(textwrap.fill(safe(line[:1].upper() + line[1:]), 110, initial_indent="# ", subsequent_indent="#   ") + "\n"
-                      for line in about)
+            + "".join(_comment_lines(line[:1].upper() + line[1:]) for line in about)
             + "# Review with `panda-tui validate` and `panda-tui next JOB --count 10`.\n")
+
+
+def _comment_lines(text: str) -> str:
+    return textwrap.fill(safe(text), 110, initial_indent="# ", subsequent_indent="#   ") + "\n"
 
 
 def _setting(item: Setting, state: _State, where: str, options: Options, warnings: list[str]) -> str:
@@ -250,6 +255,20 @@ def _cron_env(state: _State, user: str | None, home: str | None, shell: str) -> 
         env.setdefault("USER", user)
     env["SHELL"] = shell
     return list(env.items())
+
+
+def _system_like(source: Source, items: list[crontab.Item], options: Options) -> list[str]:
+    if source.system:
+        return []
+    entries = [item for item in items if isinstance(item, Entry)]
+    found = crontab.user_fields(entries, options.is_account)
+    if not found:
+        return []
+    users = sorted({entry.command.split()[0] for entry in found})
+    return [f"{source.label}:{found[0].number}: {len(found)} of {len(entries)} lines start their command with an "
+            f"account name ({', '.join(users)}): is this a system crontab, with a user field after the schedule "
+            f"(as /etc/crontab)? Then import it with --system: read as it is, each job runs a program called "
+            f"{users[0]!r}"]
 
 
 def _unterminated(source: Source, items: list[crontab.Item]) -> list[str]:

@@ -99,5 +99,9 @@ def test_nothing_to_import_and_bad_arguments_fail_plainly(tmp_path):
     assert only_reboot.returncode == 1 and only_reboot.stdout == ""
     assert "error: no jobs to import (see the warnings above)" in only_reboot.stderr
     assert run_cli("import", "crontab", "--timezone", "Mars/Base", str(FORMS)).returncode == 2
+    system = run_cli("import", "crontab", "/etc/cron.d/e2scrub_all")  # refused before it is read
+    assert (system.returncode, system.stdout) == (2, "")
+    assert system.stderr.strip() == ("error: /etc/cron.d/e2scrub_all: a system crontab (a user field after the "
+                                     "schedule): import it with --system")
     missing = run_cli("import", "crontab", str(tmp_path / "nope"))
     assert missing.returncode == 2 and "cannot read" in missing.stderr

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from panda_tui.config import build_config
 from panda_tui.migrate import names
 from panda_tui.migrate.cronfields import SPECS, FieldError, parse_field
-from panda_tui.migrate.crontab import Entry, Refused, Setting, open_at_end, parse, parse_line, split_percent
+from panda_tui.migrate.crontab import (Entry, Refused, Setting, open_at_end, parse, parse_line, split_percent,
+                                       system_path)
 from panda_tui.migrate.systemzone import ZoneUnknown, cron_zone
 from panda_tui.migrate.translate import Options, Source, translate
 
@@ -291,6 +292,29 @@ def test_system_jobs_run_as_their_lines_users_and_only_root_can_run_them_all():
         "SHELL as cron set them",
         "a scheduler not running as root refuses them: run it as root (`systemd-unit --user root`), or edit each "
         "job's user, workdir and env"]
+
+
+def test_a_system_crontab_read_as_a_user_one_is_said_naming_system():
+    text = ("17 * * * * root cd / && run-parts --report /etc/cron.hourly\n"
+            "25 6 * * * root test -x /usr/sbin/anacron || ( cd / && run-parts --report /etc/cron.daily )\n"
+            "0 1 * * * /bin/true\n")
+    result = translate([Source("tab", text)], Options("UTC", "test", is_account=lambda name: name == "root"))
+    assert result.warnings == [
+        "tab:1: 2 of 3 lines start their command with an account name (root): is this a system crontab, with a "
+        "user field after the schedule (as /etc/crontab)? Then import it with --system: read as it is, each job "
+        "runs a program called 'root'"]
+    system = text.replace("/bin/true", "nobody /bin/true")
+    assert translate([Source("tab", system, system=True)], Options("UTC", "test")).warnings == []
+    # not when the word is a program too (sync is an account on Debian), alone, or on a minority of lines
+    for fine in ("0 1 * * * sync --data /srv\n", "0 1 * * * root\n",
+                 "0 1 * * * root x\n0 2 * * * /bin/a\n0 3 * * * /bin/b\n"):
+        assert translate([Source("tab", fine)], Options("UTC", "test", is_account=lambda n: n in ("sync", "root"))
+                         ).warnings == [], fine
+
+
+def test_system_crontab_paths_are_known():
+    assert system_path("/etc/crontab") and system_path("/etc/cron.d/php") and system_path("/etc/cron.d/../crontab")
+    assert not system_path("/etc/cron.daily/php") and not system_path("crontab") and not system_path("/tmp/crontab")
 
 
 def test_the_header_and_the_summary_name_the_zones_the_jobs_fire_in():
