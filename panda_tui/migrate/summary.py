@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+REFUSES = "refuses a jobs.toml with them"
 FIX = "or edit each job's user, workdir and env"
 
 
@@ -39,15 +40,15 @@ def owners(users: list[str | None]) -> list[str]:
     if len(named) > 1:
         each = ", ".join(f"{u}: {counts[u]}" for u in named)
         lines += [f"these are system jobs: each runs as its line's user ({each}), {how}",
-                  f"a scheduler not running as root refuses them: run it as root (`systemd-unit --user root`), {FIX}"]
+                  f"a scheduler not running as root {REFUSES}: run it as root (`systemd-unit --user root`), {FIX}"]
     elif named == ["root"]:
         lines += [f"these are root's jobs: they run as root (user = 'root'), {how}",
-                  "a scheduler not running as root (such as the service's `panda`) refuses them: run it as root "
+                  f"a scheduler not running as root (such as the service's `panda`) {REFUSES}: run it as root "
                   f"(`systemd-unit --user root`), {FIX}"]
     else:
         user = named[0]
         lines += [f"these are {user}'s jobs: they run as {user} (user = '{user}'), {how}",
-                  f"a scheduler running as neither {user} nor root (such as the service's `panda`) refuses them: "
+                  f"a scheduler running as neither {user} nor root (such as the service's `panda`) {REFUSES}: "
                   f"run it as {user} (`systemd-unit --user {user}`), {FIX}"]
     return lines
 

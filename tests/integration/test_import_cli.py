@@ -23,8 +23,8 @@ def test_system_files_import_to_a_jobs_toml_that_validates_and_fires_in_the_give
     assert done.stderr.strip().splitlines() == [
         "imported 11 jobs from 6 files, firing in Europe/Berlin (--timezone)",
         "these are root's jobs: they run as root (user = 'root'), with HOME, LOGNAME, USER and SHELL as cron set them",
-        "a scheduler not running as root (such as the service's `panda`) refuses them: run it as root "
-        "(`systemd-unit --user root`), or edit each job's user, workdir and env"]
+        "a scheduler not running as root (such as the service's `panda`) refuses a jobs.toml with them: run it "
+        "as root (`systemd-unit --user root`), or edit each job's user, workdir and env"]
     jobs = tmp_path / "jobs.toml"
     jobs.write_text(done.stdout)
     valid = run_cli("validate", "--config", str(jobs))

@@ -262,8 +262,8 @@ def test_a_user_crontab_runs_as_its_owner_with_the_environment_cron_gave_it():
         "imported 2 jobs from tab, firing in UTC (test)",
         "these are alice's jobs: they run as alice (user = 'alice'), with HOME, LOGNAME, USER and SHELL as cron "
         "set them",
-        "a scheduler running as neither alice nor root (such as the service's `panda`) refuses them: run it as "
-        "alice (`systemd-unit --user alice`), or edit each job's user, workdir and env"]
+        "a scheduler running as neither alice nor root (such as the service's `panda`) refuses a jobs.toml with "
+        "them: run it as alice (`systemd-unit --user alice`), or edit each job's user, workdir and env"]
     assert "# These are alice's jobs: they run as alice" in result.toml
 
 
@@ -290,8 +290,8 @@ def test_system_jobs_run_as_their_lines_users_and_only_root_can_run_them_all():
     assert result.summary[1:] == [
         "these are system jobs: each runs as its line's user (root: 2, www-data: 1), with HOME, LOGNAME, USER and "
         "SHELL as cron set them",
-        "a scheduler not running as root refuses them: run it as root (`systemd-unit --user root`), or edit each "
-        "job's user, workdir and env"]
+        "a scheduler not running as root refuses a jobs.toml with them: run it as root "
+        "(`systemd-unit --user root`), or edit each job's user, workdir and env"]
 
 
 def test_a_system_crontab_read_as_a_user_one_is_said_naming_system():
