@@ -1,7 +1,8 @@
 """Job names from commands: the program that does the work, found past the guards, wrappers and
 interpreters cron lines are made of (`test -x X && X`, `cd / && run-parts /etc/cron.daily`, `nice -n10`,
-`python3 manage.py`). The same file always gives the same names; a clash is told apart by the command's
-own words, then by a number in line order."""
+`python3 manage.py`), else a variable it sets, a helper (echo) or a guard (true). A generic script takes
+its folder (/var/www/cron.php is www-cron). The same file always gives the same names; a clash is told
+apart by the command's own words, then by a number in line order."""
 
 from __future__ import annotations
 
@@ -71,9 +72,9 @@ def _better(best: tuple[str, int] | None, found: tuple[str, int] | None) -> tupl
 
 
 def words_of(command: str) -> list[str]:
-    """Plain words of the command's arguments, to tell clashing names apart."""
+    """Plain words of the command's arguments (not its redirections), to tell clashing names apart."""
     out = []
-    for token in _tokens(command):
+    for token in (token for words in _simple_commands(_tokens(command)) for token in words):
         for word in re.split(r"[\s/=]+", token):
             word = word.lstrip("-")
             if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", word) and word not in KEYWORDS | GUARDS | {"usr", "bin"}:

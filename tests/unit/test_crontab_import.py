@@ -165,6 +165,7 @@ def test_names_are_unique_and_stable():
     assert names.unique_names(commands) == first
     assert all(len(n) <= 64 for n in names.unique_names(["x" * 200, "x" * 200]))
     assert names.unique_names(["/bin/true", "/bin/false", "true"]) == ["true", "false", "true-2"]
+    assert names.unique_names(["true", ">/dev/null 2>&1 true", "true > /var/log/x"]) == ["true", "true-2", "true-3"]
 
 
 def test_the_system_zone_is_read_as_debians_cron_reads_it(tmp_path):
