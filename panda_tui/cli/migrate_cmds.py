@@ -27,8 +27,8 @@ def import_group() -> None:
               "FILE: /etc/crontab and /etc/cron.d/*.")
 @click.option("--timezone", "zone", default=None, help="The zone cron runs in (default: read as Debian's cron "
               "reads it: TZ in /etc/default/cron, else /etc/localtime).")
-@click.option("--user", "owner", default=None, help="Whose user crontab FILE is, when not yours: its jobs "
-              "get user = NAME.")
+@click.option("--user", "owner", default=None, help="Whose user crontab FILE is (default: you, or the name of "
+              "a file in /var/spool/cron/crontabs): its jobs get user = NAME, and HOME, LOGNAME and USER.")
 @click.option("--disabled", is_flag=True, help="Write every job with enabled = false, to run them with "
               "`panda-tui exec` from cron first.")
 def import_crontab(files: tuple[str, ...], system: bool, zone: str | None, owner: str | None,
@@ -53,9 +53,8 @@ def import_crontab(files: tuple[str, ...], system: bool, zone: str | None, owner
     if not result.jobs:
         fail("no jobs to import" + (" (see the warnings above)" if result.warnings else ""), 1)
     click.echo(result.toml, nl=False)
-    origin = safe(sources[0].label) if len(sources) == 1 else f"{len(sources)} files"
-    click.echo(f"imported {len(result.jobs)} job{'s' if len(result.jobs) != 1 else ''} from {origin}, "
-               f"firing in {found.name} ({safe(found.source)})", err=True)
+    for line in result.summary:  # what was imported, the zones it fires in, and whose jobs they are
+        click.echo(safe(line), err=True)
 
 
 def _zone(name: str) -> str:
@@ -67,6 +66,7 @@ def _zone(name: str) -> str:
 
 
 def _sources(files: tuple[str, ...], system: bool):
+    from panda_tui.migrate import crontab
     from panda_tui.migrate.translate import Source
     if not files and system:
         files = _system_files()
@@ -77,6 +77,8 @@ def _sources(files: tuple[str, ...], system: bool):
         if path == "-":
             out.append(Source("stdin", sys.stdin.read(), system))
             continue
+        if not system and crontab.system_path(path):
+            fail(f"{path}: a system crontab (a user field after the schedule): import it with --system", 2)
         try:
             with open(path, encoding="utf-8", errors="surrogateescape") as fh:
                 out.append(Source(path, fh.read(), system))

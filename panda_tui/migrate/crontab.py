@@ -9,7 +9,10 @@ command, "\\%" is a literal "%", "\\\\" a backslash, and the first unescaped "%"
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from panda_tui.migrate.cronfields import Field, FieldError, parse_fields
@@ -18,6 +21,7 @@ KEYWORDS = {"yearly": "@yearly", "annually": "@annually", "monthly": "@monthly",
             "daily": "@daily", "midnight": "@midnight", "hourly": "@hourly"}
 _ENV = re.compile(r"([^ =]+)\s*=\s*([^\n#]+)")
 _BLANKS = " \t"
+_SEARCHED = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 @dataclass(frozen=True)
@@ -63,9 +67,9 @@ def parse(text: str, system: bool = False) -> list[Item]:
 
 def parse_line(number: int, raw: str, system: bool = False) -> Item:
     line = raw.lstrip(_BLANKS)
-    if "\x00" in raw:
-        return Refused(number, raw, "contains a NUL byte, where cron's C code sees the line end: "
-                                    "nothing after it would reach the command or the environment")
+    if "\x00" in line:
+        return Refused(number, raw, "the line holds a NUL byte, which cron cuts it at and no command or "
+                                    "environment can hold: remove it")
     env = _ENV.match(line)
     if env and "\t" in env.group(1):
         return Refused(number, raw, "cron reads this line as an environment setting, because it has no space "
@@ -117,6 +121,23 @@ def _entry(number: int, raw: str, line: str, system: bool) -> Entry | Refused:
     return Entry(number, raw, schedule, fields, user, command, stdin, command_part)
 
 
+def system_path(path: str) -> bool:
+    """/etc/crontab and /etc/cron.d/* are in the system format, always."""
+    path = os.path.abspath(path)
+    return path == "/etc/crontab" or os.path.dirname(path) == "/etc/cron.d"
+
+
+def user_fields(entries: list[Entry], is_account: Callable[[str], bool]) -> list[Entry]:
+    """The entries of a user crontab that read like system ones: the command starts with an account name
+    (`root cd / && run-parts …`) that is no program, and goes on. Said when they are most of the file."""
+    found = []
+    for entry in entries:
+        word, rest = _word(entry.command)
+        if rest.strip() and "/" not in word and is_account(word) and not shutil.which(word, path=_SEARCHED):
+            found.append(entry)
+    return found if 2 * len(found) > len(entries) else []
+
+
 def _word(text: str) -> tuple[str, str]:
     text = text.lstrip(_BLANKS)
     end = 0
@@ -144,6 +165,38 @@ def split_percent(command: str) -> tuple[str, str | None]:
         else:
             out.append(ch)
     return "".join(out), None
+
+
+def open_at_end(command: str) -> str | None:
+    """What a command cut at a "%" is still inside at its end ("double quotes", "$( )"), or None.
+
+    `echo "50% done"` is cut to `echo "50` by cron: a shell syntax error, not what was meant."""
+    stack: list[str] = []
+    i = 0
+    while i < len(command):
+        ch, top = command[i], (stack[-1] if stack else "")
+        if top == "'":
+            if ch == "'":
+                stack.pop()
+        elif ch == "\\":
+            i += 1
+        elif ch == "$" and command[i + 1:i + 2] == "(":
+            stack.append("$(")
+            i += 1
+        elif top == '"' and ch == '"':
+            stack.pop()
+        elif top == '"':
+            if ch == "`":
+                stack.append(ch)
+        elif ch == "`" and top == "`" or ch == ")" and top == "$(":
+            stack.pop()
+        elif ch == "(" and top == "$(":
+            stack.append("$(")
+        elif ch in "'\"`":
+            stack.append(ch)
+        i += 1
+    names = {"'": "single quotes", '"': "double quotes", "`": "backquotes", "$(": "$( )"}
+    return names[stack[-1]] if stack else None
 
 
 def _input(data: str) -> str:

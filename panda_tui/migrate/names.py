@@ -1,7 +1,8 @@
 """Job names from commands: the program that does the work, found past the guards, wrappers and
 interpreters cron lines are made of (`test -x X && X`, `cd / && run-parts /etc/cron.daily`, `nice -n10`,
-`python3 manage.py`). The same file always gives the same names; a clash is told apart by the command's
-own words, then by a number in line order."""
+`python3 manage.py`), else a variable it sets, a helper (echo) or a guard (true). A generic script takes
+its folder (/var/www/cron.php is www-cron). The same file always gives the same names; a clash is told
+apart by the command's own words, then by a number in line order."""
 
 from __future__ import annotations
 
@@ -19,13 +20,21 @@ GUARDS = {"test", "[", "[[", "]", "]]", "true", "false", ":", "export", "set", "
           "trap", "read", "shift", "eval", "let", "declare", "readonly"}
 WEAK = {"echo", "printf", "cat", "sed", "awk", "grep", "egrep", "head", "tail", "tee", "ts", "sort", "uniq", "cut",
         "tr", "wc", "xargs", "find", "rm", "mkdir", "touch", "date", "basename", "dirname", "mv", "cp", "ln",
-        "chmod", "chown", "logger", "mail", "sendmail", "curl", "wget", "perl", "sh"}
+        "chmod", "chown", "logger", "mail", "sendmail", "curl", "wget", "perl", "sh", "pwd", "id", "whoami",
+        "printenv", "hostname", "uname"}
 WRAPPERS = {"nice", "ionice", "nohup", "timeout", "flock", "chronic", "env", "sudo", "setsid", "systemd-cat",
             "run-one", "cronic", "lockrun", "stdbuf", "taskset", "chrt", "caffeinate", "doas", "runuser"}
 INTERPRETERS = {"sh", "bash", "dash", "zsh", "ksh", "python", "python2", "python3", "perl", "php", "ruby",
                 "node", "nodejs", "lua", "tclsh", "Rscript", "pwsh"}
+SHELLS = {"sh", "bash", "dash", "zsh", "ksh"}
+CODE_FLAGS = {"php": {"-r"}, "perl": {"-e", "-E"}, "ruby": {"-e"}, "node": {"-e", "-p"}, "nodejs": {"-e", "-p"},
+              "python": {"-c"}, "Rscript": {"-e"}, "pwsh": {"-c", "-Command"}}  # else -c and -e
+VALUE_FLAGS = {"php": {"-c", "-d", "-z"}, "python": {"-W", "-X"}, "python3": {"-W", "-X"}, "perl": {"-I"}}
 SCRIPT_SUFFIXES = (".sh", ".bash", ".py", ".pl", ".php", ".rb", ".js", ".lua", ".R", ".ps1")
 FRAMEWORK_SCRIPTS = {"manage", "artisan", "console", "cli", "run", "main", "app", "index", "cron", "occ"}
+STRONG, ASSIGNED, HELPER, GUARD = range(4)  # how well a name says what runs, best first
+GENERIC = {"cron", "run", "main", "app", "index", "cli", "console", "start", "task", "job", "script", "occ"}
+PLAIN_FOLDERS = {"", ".", "..", "bin", "sbin", "usr", "local", "scripts", "script", "libexec", "cron", "~"}
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _REDIRECT = re.compile(r"\d*[<>]")
 _EXPANSION = re.compile(r"\$\{[^}]*\}")
@@ -33,29 +42,39 @@ _EXPANSION = re.compile(r"\$\{[^}]*\}")
 
 def base_name(command: str) -> str:
     """A readable name for one command (not yet unique)."""
-    tokens = _tokens(command)
-    strong: str | None = None
-    assigned: str | None = None
-    weak: str | None = None
-    for words in _simple_commands(tokens):
+    found = _best(command)
+    return slug(found[0]) if found else "job"
+
+
+def _best(command: str) -> tuple[str, int] | None:
+    """The first program that does the work, else a variable it sets, a helper (echo, cat), or a guard
+    (true, sleep), in that order: (name, rank)."""
+    best: tuple[str, int] | None = None
+    where: str | None = None  # the last `cd` target: where a bare `php cron.php` runs
+    for words in _simple_commands(_tokens(command)):
         while words and _ASSIGNMENT.match(words[0]):
-            assigned = assigned or words[0].split("=", 1)[0]
+            best = _better(best, (words[0].split("=", 1)[0], ASSIGNED))
             words = words[1:]
-        program = _program(words)
-        if program is None:
-            continue
-        if program in WEAK:
-            weak = weak or program
-            continue
-        strong = program
-        break
-    return slug(strong or assigned or weak or "job")
+        if len(words) > 1 and words[0] == "cd":
+            where = words[1]
+        found = _program(words, where)
+        if found is not None and found[1] == STRONG:
+            return found
+        best = _better(best, found)
+    return best
+
+
+def _better(best: tuple[str, int] | None, found: tuple[str, int] | None) -> tuple[str, int] | None:
+    """The first of the best rank: a later name replaces an earlier one only if it ranks higher."""
+    if found is None or not slug(found[0], fallback=""):
+        return best
+    return found if best is None or found[1] < best[1] else best
 
 
 def words_of(command: str) -> list[str]:
-    """Plain words of the command's arguments, to tell clashing names apart."""
+    """Plain words of the command's arguments (not its redirections), to tell clashing names apart."""
     out = []
-    for token in _tokens(command):
+    for token in (token for words in _simple_commands(_tokens(command)) for token in words):
         for word in re.split(r"[\s/=]+", token):
             word = word.lstrip("-")
             if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", word) and word not in KEYWORDS | GUARDS | {"usr", "bin"}:
@@ -63,10 +82,10 @@ def words_of(command: str) -> list[str]:
     return out
 
 
-def slug(text: str, limit: int = 64) -> str:
+def slug(text: str, limit: int = 64, fallback: str = "job") -> str:
     text = re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-._").lower()
     text = re.sub(r"-{2,}", "-", text)[:limit].rstrip("-._")
-    return text if text and NAME_PATTERN.match(text) else "job"
+    return text if text and NAME_PATTERN.match(text) else fallback
 
 
 def unique_names(commands: list[str]) -> list[str]:
@@ -133,32 +152,63 @@ def _simple_commands(tokens: list[str]):
         yield words
 
 
-def _program(words: list[str]) -> str | None:
-    """The program a simple command runs, past wrappers and interpreters; None for guards."""
+def _program(words: list[str], where: str | None = None) -> tuple[str, int] | None:
+    """The program a simple command runs, past wrappers and interpreters, and how well it names the job."""
     while words and words[0] == "!":
         words = words[1:]
     while words:
         head = os.path.basename(words[0])
-        if words[0] in GUARDS or head in GUARDS or words[0].startswith("-") or words[0] in ("VALUE", "$"):
+        if words[0].startswith("-") or words[0] in ("VALUE", "$"):
             return None
+        if words[0] in GUARDS or head in GUARDS:
+            return head, GUARD  # true, sleep: a name only when nothing else runs
         if head in WRAPPERS:
             words = _past_options(words[1:], head)
             continue
         if head in INTERPRETERS or re.fullmatch(r"python3\.\d+", head):
-            rest = [w for w in words[1:] if not w.startswith("-")]
-            if words[1:2] == ["-c"] and rest:
-                return base_name(rest[0])  # sh -c 'the real command'
-            if any(w in ("-c", "-e", "-r") for w in words[1:2]) or not rest:
-                return None
-            script = _strip_suffix(os.path.basename(rest[0]))
-            if script in FRAMEWORK_SCRIPTS and len(rest) > 1 and re.fullmatch(r"[A-Za-z][\w:.-]*", rest[1]):
-                return f"{script}-{rest[1]}"  # manage.py clearsessions, artisan schedule:run
-            return script
+            return _interpreted(head, words[1:], where)
         if head == "run-parts":
             targets = [w for w in words[1:] if not w.startswith("-")]
-            return os.path.basename(targets[-1].rstrip("/")) if targets else head
-        return _strip_suffix(head)
+            return (os.path.basename(targets[-1].rstrip("/")) if targets else head), STRONG
+        return _script_name(words[0], head, where), (HELPER if head in WEAK else STRONG)
     return None
+
+
+def _interpreted(head: str, args: list[str], where: str | None) -> tuple[str, int] | None:
+    """`python3 /opt/sync.py` is sync, `php artisan schedule:run` artisan-schedule-run; inline code
+    (`sh -c 'X'` aside, which is X) names only the interpreter."""
+    code_flags = CODE_FLAGS.get(re.sub(r"[\d.]+$", "", head), {"-c", "-e"})
+    rest: list[str] = []
+    while args:
+        word = args.pop(0)
+        if word in code_flags or (head in SHELLS and re.fullmatch(r"-[a-z]*c[a-z]*", word)):
+            if head in SHELLS and args:
+                return _best(args[0])  # sh -c 'the real command'
+            return head, HELPER
+        if word in VALUE_FLAGS.get(head, ()) and args:
+            args.pop(0)
+        elif not word.startswith("-"):
+            rest = [word] + args
+            break
+    if not rest:
+        return head, HELPER
+    script = _strip_suffix(os.path.basename(rest[0]))
+    if script in FRAMEWORK_SCRIPTS and len(rest) > 1 and re.fullmatch(r"[A-Za-z][\w:.-]*", rest[1]):
+        return f"{script}-{rest[1]}", STRONG  # manage.py clearsessions, artisan schedule:run
+    return _script_name(rest[0], script, where, head), STRONG
+
+
+def _script_name(path: str, name: str, where: str | None, interpreter: str | None = None) -> str:
+    """A script's name without its suffix; a generic one (cron.php, run.sh) with the folder it lives or
+    runs in: /var/www/cron.php is www-cron."""
+    name = _strip_suffix(name)
+    if name not in GENERIC or (path == name and interpreter is None):
+        return name
+    for place in (os.path.dirname(path), where or ""):
+        folders = [f for f in place.split("/") if f not in PLAIN_FOLDERS]
+        if folders:
+            return f"{folders[-1]}-{name}"
+    return f"{interpreter}-{name}" if interpreter else name
 
 
 def _past_options(words: list[str], wrapper: str) -> list[str]:
