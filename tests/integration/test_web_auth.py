@@ -14,8 +14,8 @@ from tests.integration.helpers import wait_until
 from tests.integration.web_server import TOKEN, Served
 from tests.jobfiles import job, write_jobs
 
-ROUTES = ["/", "/?fontsize=20", "/ws", "/static/js/textual.js", "/static/css/xterm.css", "/api/jobs",
-          "/api/jobs/nightly-report/runs", "/api/runs/1", "/api/runs/1/log", "/api/runs/1/log?follow=1",
+ROUTES = ["/", "/?fontsize=20", "/ws", "/static/js/textual.js", "/static/css/xterm.css", "/assets/device-pixels.js",
+          "/api/jobs", "/api/jobs/nightly-report/runs", "/api/runs/1", "/api/runs/1/log", "/api/runs/1/log?follow=1",
           "/metrics", "/no/such/route"]
 
 
@@ -80,6 +80,7 @@ def test_token_in_the_url_becomes_an_http_only_strict_cookie_and_a_clean_url(ser
         assert "default-src 'none'" in page.headers["content-security-policy"]
         assert page.headers["x-frame-options"] == "DENY" and page.headers["cache-control"] == "no-store"
         assert http.get("/static/js/textual.js").status_code == 200
+        assert "devicePixelContentBoxSize" in http.get("/assets/device-pixels.js").text  # the page's own script
         assert http.get("/api/jobs").json()["jobs"][0]["job"] == "nightly-report"  # reads ride on the cookie
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -43,10 +44,11 @@ def browser():
 class Tab:
     """A page that records what its websockets receive: the console's terminal output, as sent."""
 
-    def __init__(self, browser):
-        self.context = browser.new_context(viewport={"width": 1200, "height": 700})
+    def __init__(self, browser, width: int = 1200, height: int = 700, **context):
+        self.context = browser.new_context(viewport={"width": width, "height": height}, **context)
         self.page = self.context.new_page()
         self.frames: list[bytes] = []
+        self.sent: list[str] = []
         self.sockets: list[str] = []
         self.responses: list[tuple[str, int]] = []
         self.page.on("websocket", self._socket)
@@ -56,6 +58,7 @@ class Tab:
         self.sockets.append(ws.url)
         ws.on("framereceived", lambda payload: self.frames.append(
             payload if isinstance(payload, bytes) else payload.encode()))
+        ws.on("framesent", lambda payload: self.sent.append(payload if isinstance(payload, str) else ""))
 
     def received(self) -> bytes:
         return b"".join(self.frames)
@@ -149,3 +152,45 @@ def test_with_control_allowed_a_key_in_the_browser_triggers_a_run(browser, tmp_p
         second.close()
         server.stop()
         daemon.stop()
+
+
+# What the page lays out and what xterm.js draws into: the terminal's box, and each canvas's CSS width beside
+# the width of its backing store (the pixels the renderer draws glyphs into, at devicePixelRatio).
+GEOMETRY = """() => ({
+  ratio: devicePixelRatio, viewport: innerWidth,
+  screen: document.querySelector('.xterm-screen').getBoundingClientRect().width,
+  canvases: [...document.querySelectorAll('.xterm-screen canvas')].map(
+    c => ({backing: c.width, css: c.getBoundingClientRect().width, layer: c.className})),
+})"""
+
+
+@pytest.mark.parametrize(("width", "height", "scale", "phone"), [(1200, 700, 2, False), (390, 844, 3, True)],
+                         ids=["desktop-2x", "phone-3x"])
+def test_on_a_high_density_screen_the_console_is_drawn_at_its_size_and_every_column_fits(
+        browser, jobs, width, height, scale, phone):
+    """Chromium's device emulation (as here, and in DevTools' device toolbar) reports a devicePixelRatio that
+    ResizeObserver's device-pixel box does not follow; xterm.js drew at the one into canvases sized by the
+    other, so the console came out 2x/3x and cropped (13 of 41 columns showed on a 3x phone)."""
+    server = Served(*jobs)
+    tab = Tab(browser, width, height, device_scale_factor=scale, is_mobile=phone, has_touch=phone)
+    try:
+        tab.page.goto(f"{server.url}/?token={TOKEN}")
+        tab.wait_for_text("nightly-backup", "orders-sync")
+        sizes = [json.loads(m)[1] for m in tab.sent if m.startswith('["resize"')]
+        assert sizes, tab.sent
+        cols = sizes[-1]["width"]  # what the console was told, and lays itself out for
+        shown = tab.page.evaluate(GEOMETRY)
+        assert shown["ratio"] == scale and shown["viewport"] == width
+        cell = shown["screen"] / cols  # xterm's cell in CSS pixels: the terminal box holds cols of them
+        # the fit used the width: the columns fill the viewport, and one more would not fit
+        assert cols * cell <= width < (cols + 1) * cell, (cols, cell, shown)
+        assert cols >= width // 10, (cols, shown)  # 16 px Roboto Mono is 9 to 10 CSS pixels a column
+        for canvas in shown["canvases"]:
+            # drawn at the ratio it is laid out at: a device cell lands as `cell` CSS pixels, so the right edge
+            # of the last column is where the layout put it, inside the viewport (before: backing == css)
+            assert abs(canvas["backing"] - canvas["css"] * scale) <= 2, (canvas, shown)
+            drawn_cell = cell * scale / (canvas["backing"] / canvas["css"])
+            assert cols * drawn_cell <= width + 1, (cols, drawn_cell, shown)
+    finally:
+        tab.close()
+        server.stop()
