@@ -58,10 +58,10 @@ def serve(config_path: str, db_path: str | None, host: str, port: int, allow_con
     server = make_app(settings, Guard(token))
 
     def ready(bound: int) -> None:
-        base = f"http://{_url_host(host)}:{bound}/"
+        base = f"http://{url_host(host)}:{bound}/"
         mode = "control allowed" if allow_control else "read-only (start with --allow-control to act)"
         click.echo(f"panda-tui serve: console, /api and /metrics on {base} for {safe(path)}; {mode}")
-        if not _loopback(host):
+        if not loopback(host):
             click.echo(f"panda-tui serve: listening on {host} over plain HTTP: put TLS in front of it "
                        "(see README: reverse proxy), or bind 127.0.0.1 and use `ssh -L`", err=True)
         if source == "generated":  # on the terminal only: stdout may be a log while stderr is the screen
@@ -90,7 +90,7 @@ def _terminal():
     return None
 
 
-def _loopback(host: str) -> bool:
+def loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
@@ -99,7 +99,7 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def _url_host(host: str) -> str:
+def url_host(host: str) -> str:
     if host in ("", "0.0.0.0", "::"):
         return socket.gethostname()
     return f"[{host}]" if ":" in host else host
