@@ -6,6 +6,7 @@ them."""
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import sys
 
@@ -23,7 +24,8 @@ from panda_tui.cli.common import common, fail, get_config, resolve_db, safe
               help="Let the token's holder act: POST trigger/pause/resume/kill, and the console's keys. "
                    "Without it everything is read-only.")
 @click.option("--token-file", type=click.Path(dir_okay=False), default=None,
-              help="Read the token from this file (mode 600). Else PANDA_WEB_TOKEN, else a new one is printed.")
+              help="Read the token from this file (mode 600). Else PANDA_WEB_TOKEN, else a new one is shown "
+                   "on the terminal (never into a log: with no terminal, serve refuses to start).")
 @click.option("--max-consoles", default=4, show_default=True, type=click.IntRange(0, 64),
               help="Browser consoles open at once (each is a console process).")
 @common
@@ -47,31 +49,48 @@ def serve(config_path: str, db_path: str | None, host: str, port: int, allow_con
         token, source = resolve_token(token_file)
     except TokenError as exc:
         fail(str(exc), 2)
+    terminal = _terminal()
+    if source == "generated" and terminal is None:
+        fail("no token given, and a new one would be printed into a log (neither stdout nor stderr is a "
+             "terminal): give it one with --token-file FILE (mode 600) or PANDA_WEB_TOKEN, e.g. `(umask 077; "
+             "python3 -c 'import secrets; print(secrets.token_urlsafe(32))' > ~/.panda-web-token)`", 2)
     settings = Settings(config_path, path, host, port, allow_control, max_consoles)
     server = make_app(settings, Guard(token))
 
     def ready(bound: int) -> None:
-        base = f"http://{_url_host(host)}:{bound}/"
+        base = f"http://{url_host(host)}:{bound}/"
         mode = "control allowed" if allow_control else "read-only (start with --allow-control to act)"
         click.echo(f"panda-tui serve: console, /api and /metrics on {base} for {safe(path)}; {mode}")
-        if not _loopback(host):
+        if not loopback(host):
             click.echo(f"panda-tui serve: listening on {host} over plain HTTP: put TLS in front of it "
                        "(see README: reverse proxy), or bind 127.0.0.1 and use `ssh -L`", err=True)
-        if source == "generated":
-            click.echo(f"open this URL (its token is shown once, never stored): {base}?token={token}")
-        else:
-            click.echo("token from " + ("--token-file" if source == "file" else "PANDA_WEB_TOKEN")
-                       + f"; open {base}?token=… or send `Authorization: Bearer …`")
+        if source == "generated":  # on the terminal only: stdout may be a log while stderr is the screen
+            click.echo(f"open this URL (its token is shown once, never stored): {base}?token={token}",
+                       err=terminal is sys.stderr)
+        else:  # never the token itself: under systemd or nohup this line goes to a log
+            where = f"in {safe(os.path.abspath(token_file))}" if source == "file" else "from PANDA_WEB_TOKEN"
+            click.echo(f"token {where} (not shown here); open {base}?token=TOKEN or send "
+                       "`Authorization: Bearer TOKEN`")
         sys.stdout.flush()
 
     try:
         asyncio.run(run(server, settings, ready))
     except OSError as exc:
-        import os
         fail(f"cannot listen on {host}:{port}: {os.strerror(exc.errno) if exc.errno else exc}", 1)
 
 
-def _loopback(host: str) -> bool:
+def _terminal():
+    """The stream a new token may be shown on: stdout, else stderr, when it is a terminal; else None."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream.isatty():
+                return stream
+        except (AttributeError, ValueError):
+            continue
+    return None
+
+
+def loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
@@ -80,7 +99,7 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def _url_host(host: str) -> str:
+def url_host(host: str) -> str:
     if host in ("", "0.0.0.0", "::"):
         return socket.gethostname()
     return f"[{host}]" if ":" in host else host

@@ -1,5 +1,6 @@
-"""The systemd unit `panda-tui systemd-unit` prints: notify and watchdog, state and config directories, and
-one of three hardening levels. Local jobs are children of the daemon, so they run inside its sandbox."""
+"""The systemd units `panda-tui systemd-unit` prints. The daemon's: notify and watchdog, state and config
+directories, and one of three hardening levels (local jobs are children of the daemon, so they run inside its
+sandbox). With --serve, `panda-tui serve`'s: strict, read-only unless asked, its token in a file."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ STATE_DIRECTORY = "/var/lib/panda-tui"
 CONFIG_DIRECTORY = "/etc/panda-tui"
 DEFAULT_DB = f"{STATE_DIRECTORY}/panda.db"
 DEFAULT_CONFIG = f"{CONFIG_DIRECTORY}/jobs.toml"
+SERVE_TOKEN_FILE = f"{CONFIG_DIRECTORY}/web-token"
 LEVELS = ("strict", "basic", "none")
 
 STRICT = """\
@@ -74,8 +76,16 @@ NONE = """\
 """
 
 
-# What `systemd-analyze security --offline=true` (systemd 252) says of the strict unit; a test keeps it true.
+# What `systemd-analyze security --offline=true` (systemd 252) says of the strict units; a test keeps it true.
 STRICT_EXPOSURE = {"user": "1.7", "root": "3.8"}
+SERVE_EXPOSURE = {("user", "loopback"): "1.4", ("user", "any"): "1.6",
+                  ("root", "loopback"): "1.8", ("root", "any"): "1.9"}
+LOOPBACK_ONLY = """\
+# It listens on a loopback address: only this machine may reach it (a reverse proxy, `ssh -L`), and it reaches
+# nothing beyond it. Listening elsewhere (--host, in a drop-in) needs IPAddressDeny= emptied too.
+IPAddressDeny=any
+IPAddressAllow=localhost
+"""
 
 
 def render(user: str, group: str, config: str, db: str, hardening: str = "strict", exe: str | None = None,
@@ -92,6 +102,44 @@ def render(user: str, group: str, config: str, db: str, hardening: str = "strict
     text = resources.files("panda_tui").joinpath("templates/panda-tui.service").read_text()
     return text.format(user=user, group=group, docker=_docker_line(user, docker_group), exe=exe or executable(),
                        config=config, db=db, hardening=block)
+
+
+def render_serve(user: str, group: str, config: str, db: str, host: str = "127.0.0.1", port: int = 8080,
+                 allow_control: bool = False, exe: str | None = None) -> str:
+    """The serve unit's text: it runs as the daemon's user, beside it, on its database."""
+    from panda_tui.cli.serve_cmd import loopback, url_host
+    local = loopback(host)
+    score = SERVE_EXPOSURE["root" if user == "root" else "user", "loopback" if local else "any"]
+    mode = ("Control allowed: whoever holds the token may trigger, pause, resume and kill." if allow_control
+            else "Read-only: `systemd-unit --serve --allow-control` prints a unit whose token may also act.")
+    text = resources.files("panda_tui").joinpath("templates/panda-tui-serve.service").read_text()
+    return text.format(user=user, group=group, exe=exe or executable(), config=config, db=db, host=host,
+                       port=port, token_file=SERVE_TOKEN_FILE, control=" --allow-control" if allow_control else "",
+                       mode=mode, url_host=url_host(host), rw=os.path.dirname(db), score=score,
+                       network=LOOPBACK_ONLY if local else "")
+
+
+def token_file_warnings(user: str, path: str = SERVE_TOKEN_FILE) -> list[str]:
+    """What would stop the serve unit at its start, about its token file, said now."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return [f"{path} does not exist yet: make it as the unit's first lines say, or the service stops at "
+                "its start"]
+    except OSError:
+        return []  # not ours to look at (a folder only root reads): the service will say
+    out = []
+    if info.st_mode & 0o077:
+        out.append(f"{path} is readable by others (mode {info.st_mode & 0o777:o}): serve refuses it; "
+                   f"sudo chmod 600 {path}")
+    try:
+        import pwd
+        owner = pwd.getpwuid(info.st_uid).pw_name
+    except KeyError:
+        owner = str(info.st_uid)
+    if owner != user:  # mode 600, and the unit keeps no capability that would read past it
+        out.append(f"{path} belongs to {owner}, and the service runs as {user}: sudo chown {user} {path}")
+    return out
 
 
 def _group_exists(name: str) -> bool:

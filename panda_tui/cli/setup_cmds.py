@@ -10,7 +10,8 @@ from importlib import resources
 import click
 
 from panda_tui.cli.common import common, fail, get_config, resolve_db
-from panda_tui.cli.service_unit import DEFAULT_CONFIG, DEFAULT_DB, LEVELS, render, warnings
+from panda_tui.cli.service_unit import (DEFAULT_CONFIG, DEFAULT_DB, LEVELS, SERVE_TOKEN_FILE, render, render_serve,
+                                        token_file_warnings, warnings)
 from panda_tui.export_k8s import cronjobs
 
 
@@ -36,23 +37,40 @@ def init(path: str) -> None:
 @click.command(name="systemd-unit")
 @click.option("--user", default=None, help="The account the service runs as (default: you).")
 @click.option("--hardening", type=click.Choice(LEVELS), default="strict", show_default=True,
-              help="How much the service (and the local jobs it runs) is sandboxed.")
+              help="How much the daemon (and the local jobs it runs) is sandboxed.")
+@click.option("--serve", "serve_unit", is_flag=True,
+              help=f"Print panda-tui-serve.service instead: `panda-tui serve` beside the daemon, on its database, "
+                   f"read-only, strict, its token in {SERVE_TOKEN_FILE}.")
+@click.option("--host", default=None, help="With --serve: the address serve listens on (default 127.0.0.1).")
+@click.option("--port", default=None, type=click.IntRange(1, 65535), help="With --serve: its port (default 8080).")
+@click.option("--allow-control", is_flag=True, help="With --serve: let the token's holder act (see serve --help).")
 @common
-def systemd_unit(config_path: str, db_path: str | None, user: str | None, hardening: str) -> None:
-    """Print a systemd unit for `panda-tui daemon` (default paths: /etc/panda-tui/jobs.toml and
-    /var/lib/panda-tui/panda.db, the unit's configuration and state directories)."""
+def systemd_unit(config_path: str, db_path: str | None, user: str | None, hardening: str, serve_unit: bool,
+                 host: str | None, port: int | None, allow_control: bool) -> None:
+    """Print a systemd unit for `panda-tui daemon`, or with --serve for `panda-tui serve` (default paths:
+    /etc/panda-tui/jobs.toml and /var/lib/panda-tui/panda.db, the units' configuration and state directories)."""
+    context = click.get_current_context()
+    if not serve_unit and (host is not None or port is not None or allow_control):
+        fail("--host, --port and --allow-control are for the serve unit: add --serve", 2)
+    if serve_unit and context.get_parameter_source("hardening") != click.core.ParameterSource.DEFAULT:
+        fail("--hardening is for the daemon's unit (its local jobs run in its sandbox); the serve unit runs no "
+             "jobs and is always strict", 2)
     user = user or getpass.getuser()
     try:
         import pwd
         group = grp.getgrgid(pwd.getpwnam(user).pw_gid).gr_name
     except KeyError:
         group = user
-    source = click.get_current_context().get_parameter_source("config_path")
+    source = context.get_parameter_source("config_path")
     config = DEFAULT_CONFIG if source == click.core.ParameterSource.DEFAULT else os.path.abspath(config_path)
     db = os.path.abspath(db_path) if db_path else DEFAULT_DB
-    for warning in warnings(user, db):
+    found = warnings(user, db) + (token_file_warnings(user) if serve_unit else [])
+    for warning in found:
         click.echo(f"warning: {warning}", err=True)
-    click.echo(render(user, group, config, db, hardening), nl=False)
+    if serve_unit:
+        click.echo(render_serve(user, group, config, db, host or "127.0.0.1", port or 8080, allow_control), nl=False)
+    else:
+        click.echo(render(user, group, config, db, hardening), nl=False)
 
 
 @click.group()

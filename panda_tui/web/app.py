@@ -87,7 +87,7 @@ async def _headers(request: web.Request, response: web.StreamResponse) -> None:
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
-    if request.path.startswith("/static/") and response.status == 200:
+    if request.path.startswith(("/static/", "/assets/")) and response.status == 200:
         response.headers["Cache-Control"] = "private, max-age=3600"
     else:
         response.headers["Cache-Control"] = "no-store"

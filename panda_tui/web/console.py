@@ -21,6 +21,7 @@ from panda_tui.web.auth import is_https
 
 log = logging.getLogger("panda_tui.web")
 STATIC = Path(sys.modules[AppService.__module__].__file__).resolve().parent / "static"
+ASSETS = Path(__file__).resolve().parent / "assets"  # ours, loaded by the page beside textual-serve's
 STOP_WAIT = 10.0  # seconds a console gets to quit after its tab closed, before it is killed
 
 
@@ -56,7 +57,8 @@ class Consoles:
     def routes(self) -> list[web.AbstractRouteDef]:
         return [web.get("/", self.index), web.get("/ws", self.websocket),
                 web.get("/favicon.ico", lambda _request: _no_content()),
-                web.static("/static", STATIC, show_index=False, follow_symlinks=False)]
+                web.static("/static", STATIC, show_index=False, follow_symlinks=False),
+                web.static("/assets", ASSETS, show_index=False, follow_symlinks=False)]
 
     def _full(self) -> web.Response | None:
         if len(self.open) < self.cap:

@@ -6,7 +6,8 @@ from html import escape
 from string import Template
 
 # Adapted from textual-serve's templates/app_index.html (MIT): the same element ids and classes, which its
-# textual.js looks for; fonts come from its own static folder, and "restart" is a plain link.
+# textual.js looks for; fonts come from its own static folder, and "restart" is a plain link. Our one script
+# (/assets/device-pixels.js) runs first: it keeps xterm's canvases at the pixel ratio xterm draws with.
 _PAGE = Template("""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -14,6 +15,7 @@ _PAGE = Template("""<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>$title</title>
 <link rel="stylesheet" href="/static/css/xterm.css">
+<script src="/assets/device-pixels.js"></script>
 <script src="/static/js/textual.js"></script>
 <style>
 @font-face { font-family: "Roboto Mono"; font-weight: 100 700;

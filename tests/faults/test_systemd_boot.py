@@ -69,13 +69,13 @@ class Container:
     def cli(self, *args: str) -> subprocess.CompletedProcess:
         return self.run(sys.executable, "-m", "panda_tui", *args, "--config", CONFIG, "--db", DB)
 
-    def show(self) -> dict[str, str]:
-        out = self.run("systemctl", "show", "panda-tui", "-p", "ActiveState,SubState,Result,NRestarts,MainPID,"
+    def show(self, unit: str = "panda-tui") -> dict[str, str]:
+        out = self.run("systemctl", "show", unit, "-p", "ActiveState,SubState,Result,NRestarts,MainPID,"
                        "StatusText").stdout
         return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
-    def journal(self) -> str:
-        return self.run("journalctl", "-u", "panda-tui", "-o", "cat", "--no-pager").stdout
+    def journal(self, unit: str = "panda-tui") -> str:
+        return self.run("journalctl", "-u", unit, "-o", "cat", "--no-pager").stdout
 
     def runs(self, name: str) -> list[dict]:
         out = self.cli("executions", name, "--json")

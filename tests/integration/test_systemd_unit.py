@@ -4,6 +4,7 @@ PID 1; tests/faults/test_systemd_boot.py boots one."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from panda_tui.cli.service_unit import DEFAULT_CONFIG, DEFAULT_DB, STRICT_EXPOSURE, render
+from panda_tui.cli.service_unit import (DEFAULT_CONFIG, DEFAULT_DB, SERVE_EXPOSURE, SERVE_TOKEN_FILE, STRICT_EXPOSURE,
+                                        render, render_serve, token_file_warnings)
 from tests.conftest import REPO, run_cli
 
 ANALYZE = shutil.which("systemd-analyze") or ("/usr/bin/systemd-analyze"
@@ -37,10 +39,11 @@ IMPLY_NO_NEW_PRIVILEGES = {
 
 
 def printed(tmp_path: Path, *args: str) -> tuple[Path, dict[str, str], str]:
-    """Print the unit as a user would, into DIR/panda-tui.service; returns its path, settings and stderr."""
+    """Print the unit as a user would, into DIR/panda-tui.service (or panda-tui-serve.service with --serve);
+    returns its path, settings and stderr."""
     out = run_cli("systemd-unit", *args)
     assert out.returncode == 0, out.stderr
-    path = tmp_path / "panda-tui.service"
+    path = tmp_path / ("panda-tui-serve.service" if "--serve" in args else "panda-tui.service")
     path.write_text(out.stdout)
     settings = {}
     for line in out.stdout.splitlines():
@@ -52,13 +55,13 @@ def printed(tmp_path: Path, *args: str) -> tuple[Path, dict[str, str], str]:
 
 def exposure(path: Path) -> float:
     out = subprocess.run([ANALYZE, "security", "--offline=true", str(path)], capture_output=True, text=True)
-    found = re.search(r"Overall exposure level for panda-tui\.service: (\d+\.\d)", out.stdout)
+    found = re.search(rf"Overall exposure level for {re.escape(path.name)}: (\d+\.\d)", out.stdout)
     assert found, out.stdout + out.stderr
     return float(found.group(1))
 
 
-def verify(path: Path) -> None:
-    out = subprocess.run([ANALYZE, "verify", str(path)], capture_output=True, text=True)
+def verify(*paths: Path) -> None:
+    out = subprocess.run([ANALYZE, "verify", *map(str, paths)], capture_output=True, text=True)
     complaints = [line for line in (out.stdout + out.stderr).splitlines() if "panda-tui" in line]
     assert out.returncode == 0 and not complaints, out.stdout + out.stderr
 
@@ -114,3 +117,76 @@ def test_deploy_holds_the_unit_as_printed():
     assert (REPO / "deploy" / "panda-tui.service").read_text() == expected, (
         "deploy/panda-tui.service is stale: regenerate it with render('panda', 'panda', DEFAULT_CONFIG, "
         "DEFAULT_DB, exe='/usr/local/bin/panda-tui', docker_group=True)")
+
+
+SERVE_REQUIRED = {  # the daemon's strict sandbox, but for what serve does not need: no docker group, no jobs
+    **{key: value for key, value in REQUIRED.items()
+       if key not in ("Type", "WatchdogSec", "NotifyAccess", "StateDirectory", "ConfigurationDirectory", "KillMode",
+                      "ReadWritePaths")},
+    "Type": "exec", "KillMode": "mixed", "ReadWritePaths": "-/var/lib/panda-tui", "CapabilityBoundingSet": "",
+    "AmbientCapabilities": "", "UMask": "0077", "Restart": "on-failure", "After": "network.target panda-tui.service",
+    "Wants": "panda-tui.service", "SyslogIdentifier": "panda-tui-serve",
+}
+
+
+@needs_analyze
+@pytest.mark.parametrize("user", ["panda", "root"])
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
+def test_the_serve_unit_verifies_is_strict_and_read_only_with_its_token_in_a_file(tmp_path, user, host):
+    path, settings, _ = printed(tmp_path, "--serve", "--user", user, "--host", host)
+    verify(path)
+    score = exposure(path)
+    assert score <= 2.0
+    local = host == "127.0.0.1"
+    assert f"{score:.1f}" == SERVE_EXPOSURE["root" if user == "root" else "user", "loopback" if local else "any"]
+    assert f"exposure {score:.1f} of 10" in path.read_text()  # the figure the unit's comment quotes
+    assert {key: settings.get(key) for key in SERVE_REQUIRED} == SERVE_REQUIRED
+    assert settings["ExecStart"].split()[1:] == ["serve", "--config", DEFAULT_CONFIG, "--db", DEFAULT_DB, "--host",
+                                                  host, "--port", "8080", "--token-file", SERVE_TOKEN_FILE]
+    assert (settings.get("IPAddressDeny"), settings.get("IPAddressAllow")) == (("any", "localhost") if local
+                                                                              else (None, None))
+    assert "SupplementaryGroups" not in settings and "EnvironmentFile" not in settings  # no docker, no secrets
+    text = path.read_text()
+    assert f"sudo install -m 600 -o {user} -g {user} /dev/null {SERVE_TOKEN_FILE}" in text
+    assert "# Read-only:" in text
+
+
+@needs_analyze
+def test_the_serve_unit_may_allow_control_and_verifies_beside_the_daemons(tmp_path):
+    daemon, _, _ = printed(tmp_path, "--user", "panda")
+    serve, settings, _ = printed(tmp_path, "--serve", "--user", "panda", "--allow-control", "--port", "9090")
+    verify(daemon, serve)  # together, as they are installed
+    assert settings["ExecStart"].split()[-4:] == ["9090", "--token-file", SERVE_TOKEN_FILE, "--allow-control"]
+    assert "# Control allowed:" in serve.read_text() and "http://127.0.0.1:9090/?token=" in serve.read_text()
+
+
+def test_serve_options_need_serve_and_the_serve_unit_has_one_hardening(tmp_path):
+    for args in (["--port", "9000"], ["--host", "::1"], ["--allow-control"]):
+        out = run_cli("systemd-unit", *args)
+        assert out.returncode == 2 and out.stdout == "" and "add --serve" in out.stderr, out
+    out = run_cli("systemd-unit", "--serve", "--hardening", "basic")
+    assert out.returncode == 2 and "always strict" in out.stderr, out
+
+
+def test_a_token_file_the_serve_unit_could_not_use_is_warned_about(tmp_path):
+    import getpass
+    me = getpass.getuser()
+    token = tmp_path / "web-token"
+    assert "does not exist yet" in token_file_warnings(me, str(token))[0]
+    token.write_text("a-token-of-enough-length-1234\n")
+    token.chmod(0o644)
+    assert "readable by others (mode 644)" in token_file_warnings(me, str(token))[0]
+    token.chmod(0o600)
+    assert token_file_warnings(me, str(token)) == []
+    other = "nobody" if me != "nobody" else "root"
+    assert f"sudo chown {other} {token}" in token_file_warnings(other, str(token))[0]
+    _, _, stderr = printed(tmp_path, "--serve", "--user", "panda")  # the real path, as on a machine without it
+    if not os.path.exists(SERVE_TOKEN_FILE):
+        assert f"{SERVE_TOKEN_FILE} does not exist yet" in stderr
+
+
+def test_deploy_holds_the_serve_unit_as_printed():
+    expected = render_serve("panda", "panda", DEFAULT_CONFIG, DEFAULT_DB, exe="/usr/local/bin/panda-tui")
+    assert (REPO / "deploy" / "panda-tui-serve.service").read_text() == expected, (
+        "deploy/panda-tui-serve.service is stale: regenerate it with render_serve('panda', 'panda', DEFAULT_CONFIG, "
+        "DEFAULT_DB, exe='/usr/local/bin/panda-tui')")

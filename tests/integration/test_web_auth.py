@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import sys
 
 import aiohttp
 import httpx
@@ -14,8 +20,8 @@ from tests.integration.helpers import wait_until
 from tests.integration.web_server import TOKEN, Served
 from tests.jobfiles import job, write_jobs
 
-ROUTES = ["/", "/?fontsize=20", "/ws", "/static/js/textual.js", "/static/css/xterm.css", "/api/jobs",
-          "/api/jobs/nightly-report/runs", "/api/runs/1", "/api/runs/1/log", "/api/runs/1/log?follow=1",
+ROUTES = ["/", "/?fontsize=20", "/ws", "/static/js/textual.js", "/static/css/xterm.css", "/assets/device-pixels.js",
+          "/api/jobs", "/api/jobs/nightly-report/runs", "/api/runs/1", "/api/runs/1/log", "/api/runs/1/log?follow=1",
           "/metrics", "/no/such/route"]
 
 
@@ -80,6 +86,7 @@ def test_token_in_the_url_becomes_an_http_only_strict_cookie_and_a_clean_url(ser
         assert "default-src 'none'" in page.headers["content-security-policy"]
         assert page.headers["x-frame-options"] == "DENY" and page.headers["cache-control"] == "no-store"
         assert http.get("/static/js/textual.js").status_code == 200
+        assert "devicePixelContentBoxSize" in http.get("/assets/device-pixels.js").text  # the page's own script
         assert http.get("/api/jobs").json()["jobs"][0]["job"] == "nightly-report"  # reads ride on the cookie
 
 
@@ -120,9 +127,9 @@ def test_no_cors_for_any_origin(served):
         assert not [h for h in answer.headers if h.lower().startswith("access-control-")]
 
 
-def test_a_generated_token_is_shown_once_as_a_ready_url_and_never_logged(tmp_path):
+def test_a_generated_token_is_shown_once_on_the_terminal_as_a_ready_url_and_never_logged(tmp_path):
     cfg, db = write_jobs(tmp_path, job("nightly-report"))
-    server = Served(cfg, db, token=None)
+    server = Served(cfg, db, token=None, terminal=True)
     try:
         printed = [line for line in server.lines if "?token=" in line]
         assert len(printed) == 1
@@ -154,9 +161,47 @@ def test_token_sources_refuse_what_would_be_unsafe(tmp_path):
     os.chmod(loose, 0o600)
     server = Served(cfg, db, "--token-file", str(loose), token=None)
     try:
-        assert "token from --token-file" in server.output() and "?token=a-" not in server.output()
+        assert f"token in {loose} (not shown here)" in server.output() and "?token=a-" not in server.output()
         with httpx.Client(base_url=server.url) as http:
             ok = http.get("/api/jobs", headers={"Authorization": "Bearer a-token-of-enough-length-1234"})
             assert ok.status_code == 200
     finally:
         server.stop()
+
+
+def test_without_a_terminal_a_new_token_is_never_printed(tmp_path):
+    """Under systemd, nohup or a pipe the output is a log: no token is made up to land there."""
+    cfg, db = write_jobs(tmp_path, job("nightly-report"))
+    Served(cfg, db).stop()  # creates the store
+    env = {k: v for k, v in os.environ.items() if k != "PANDA_WEB_TOKEN"}
+    refused = subprocess.run([sys.executable, "-m", "panda_tui", "serve", "--config", cfg, "--db", db, "--port", "0"],
+                             capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=30)
+    assert refused.returncode == 2 and refused.stdout == "", refused
+    assert refused.stderr.count("\n") == 1 and "--token-file FILE" in refused.stderr, refused.stderr
+    assert "?token=" not in refused.stderr
+
+
+def test_with_stdout_into_a_log_a_new_token_goes_to_the_terminal_on_stderr(tmp_path):
+    cfg, db = write_jobs(tmp_path, job("nightly-report"))
+    Served(cfg, db).stop()
+    log = tmp_path / "serve.log"
+    main, side = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "PANDA_WEB_TOKEN"}
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "panda_tui", "serve", "--config", cfg, "--db", db, "--port",
+                                 "0"], stdin=subprocess.DEVNULL, stdout=out, stderr=side, env=env)
+    os.close(side)
+    screen = b""
+    try:
+        while b"?token=" not in screen or not screen.endswith(b"\n"):
+            ready, _, _ = select.select([main], [], [], 30)
+            assert ready and proc.poll() is None, (screen, log.read_text())
+            screen += os.read(main, 4096)
+        token = screen.split(b"?token=")[1].split()[0].decode()
+        url = wait_until(lambda: re.search(r"on (http://127\.0\.0\.1:\d+/)", log.read_text()), 10, what="log").group(1)
+        assert httpx.get(url + "api/jobs", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+        os.close(main)
+    assert token not in log.read_text() and "?token=" not in log.read_text()

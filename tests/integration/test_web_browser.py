@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -27,7 +28,7 @@ def _missing() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def browser():
+def driver():
     reason = _missing()
     if reason:
         if os.environ.get("PANDA_REQUIRE_BROWSER") == "1":
@@ -35,18 +36,26 @@ def browser():
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(driver):
+    chromium = driver.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
 
 
 class Tab:
     """A page that records what its websockets receive: the console's terminal output, as sent."""
 
-    def __init__(self, browser):
-        self.context = browser.new_context(viewport={"width": 1200, "height": 700})
+    def __init__(self, browser, **context):
+        if not context.get("no_viewport"):
+            context.setdefault("viewport", {"width": 1200, "height": 700})
+        self.context = browser.new_context(**context)
         self.page = self.context.new_page()
         self.frames: list[bytes] = []
+        self.sent: list[str] = []
         self.sockets: list[str] = []
         self.responses: list[tuple[str, int]] = []
         self.page.on("websocket", self._socket)
@@ -56,6 +65,7 @@ class Tab:
         self.sockets.append(ws.url)
         ws.on("framereceived", lambda payload: self.frames.append(
             payload if isinstance(payload, bytes) else payload.encode()))
+        ws.on("framesent", lambda payload: self.sent.append(payload if isinstance(payload, str) else ""))
 
     def received(self) -> bytes:
         return b"".join(self.frames)
@@ -149,3 +159,71 @@ def test_with_control_allowed_a_key_in_the_browser_triggers_a_run(browser, tmp_p
         second.close()
         server.stop()
         daemon.stop()
+
+
+
+# What the page lays out and what xterm.js draws into: the terminal's box, and each canvas's CSS width beside
+# the width of its backing store (the pixels the renderer draws glyphs into, at devicePixelRatio).
+GEOMETRY = """() => ({
+  ratio: devicePixelRatio, viewport: innerWidth,
+  screen: document.querySelector('.xterm-screen').getBoundingClientRect().width,
+  canvases: [...document.querySelectorAll('.xterm-screen canvas')].map(
+    c => ({backing: c.width, css: c.getBoundingClientRect().width, layer: c.className})),
+})"""
+
+
+def assert_drawn_to_fit(tab: Tab, scale: float) -> int:
+    """The console's columns fill the viewport and are drawn where they are laid out; returns their number."""
+    sizes = [json.loads(m)[1] for m in tab.sent if m.startswith('["resize"')]
+    assert sizes, tab.sent
+    cols = sizes[-1]["width"]  # what the console was told, and lays itself out for
+    shown = tab.page.evaluate(GEOMETRY)
+    width = shown["viewport"]
+    assert shown["ratio"] == scale, shown
+    cell = shown["screen"] / cols  # xterm's cell in CSS pixels: the terminal box holds cols of them
+    # the fit used the width: the columns fill the viewport, and one more would not fit
+    assert cols * cell <= width < (cols + 1) * cell, (cols, cell, shown)
+    assert cols >= width // 10, (cols, shown)  # 16 px Roboto Mono is 9 to 10 CSS pixels a column
+    for canvas in shown["canvases"]:
+        # drawn at the ratio it is laid out at: a device cell lands as `cell` CSS pixels, so the right edge of
+        # the last column is where the layout put it, inside the viewport (before the fix: backing == css)
+        assert abs(canvas["backing"] - canvas["css"] * scale) <= 2, (canvas, shown)
+        drawn_cell = cell * scale / (canvas["backing"] / canvas["css"])
+        assert cols * drawn_cell <= width + 1, (cols, drawn_cell, shown)
+    return cols
+
+
+@pytest.mark.parametrize(("width", "height", "scale", "phone"), [(1200, 700, 2, False), (390, 844, 3, True)],
+                         ids=["desktop-2x", "phone-3x"])
+def test_at_an_emulated_high_density_the_console_is_drawn_at_its_size_and_every_column_fits(
+        browser, jobs, width, height, scale, phone):
+    """Chromium's device emulation (as here, and in DevTools' device toolbar) reports a devicePixelRatio that
+    ResizeObserver's device-pixel box does not follow; xterm.js drew at the one into canvases sized by the
+    other, so the console came out 2x/3x and cropped (13 of 41 columns showed on a 3x phone)."""
+    server = Served(*jobs)
+    tab = Tab(browser, viewport={"width": width, "height": height}, device_scale_factor=scale, is_mobile=phone,
+              has_touch=phone)
+    try:
+        tab.page.goto(f"{server.url}/?token={TOKEN}")
+        tab.wait_for_text("nightly-backup", "orders-sync")
+        assert_drawn_to_fit(tab, scale)
+    finally:
+        tab.close()
+        server.stop()
+
+
+def test_on_a_screen_of_2x_the_page_leaves_xterm_alone(driver, jobs):
+    """A ratio that comes from the screen (chromium's own scale factor, no emulation): the device-pixel box
+    agrees with it, and the console is drawn as xterm.js sized it."""
+    chromium = driver.chromium.launch(executable_path=shutil.which("chromium"),
+                                      args=[*CHROMIUM_ARGS, "--force-device-scale-factor=2", "--window-size=1000,700"])
+    server = Served(*jobs)
+    tab = Tab(chromium, no_viewport=True)
+    try:
+        tab.page.goto(f"{server.url}/?token={TOKEN}")
+        tab.wait_for_text("nightly-backup", "orders-sync")
+        assert assert_drawn_to_fit(tab, 2) > 90
+    finally:
+        tab.close()
+        chromium.close()
+        server.stop()

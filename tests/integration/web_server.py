@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import os
+import pty
 import re
 import signal
 import subprocess
@@ -15,7 +17,11 @@ TOKEN = "test-token-0123456789abcdef"
 
 
 class Served:
-    def __init__(self, cfg: str, db: str, *args: str, token: str | None = TOKEN, env: dict | None = None):
+    """`terminal`: its stdout and stderr are a terminal (a pseudo-terminal read here), as when a person runs it;
+    else a pipe, as under systemd or nohup."""
+
+    def __init__(self, cfg: str, db: str, *args: str, token: str | None = TOKEN, env: dict | None = None,
+                 terminal: bool = False):
         connect(db).close()  # serve reads an existing store; the daemon would have made it
         full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         full_env.pop("PANDA_WEB_TOKEN", None)
@@ -23,12 +29,19 @@ class Served:
             full_env["PANDA_WEB_TOKEN"] = token
         self.token = token
         self.cfg, self.db = cfg, db
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "panda_tui", "serve", "--config", cfg, "--db", db, "--port", "0", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=full_env)
+        argv = [sys.executable, "-m", "panda_tui", "serve", "--config", cfg, "--db", db, "--port", "0", *args]
+        if terminal:
+            main, side = pty.openpty()
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=side, stderr=side, env=full_env)
+            os.close(side)
+            output = io.TextIOWrapper(io.FileIO(main, "rb"), encoding="utf-8", errors="replace")  # \r\n read as \n
+        else:
+            self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                         env=full_env)
+            output = self.proc.stdout
         self.lines: list[str] = []
         self._started = threading.Event()
-        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._read, args=(output,), daemon=True).start()
         if not self._started.wait(30) or self.proc.poll() is not None:
             self.stop()
             raise AssertionError("panda-tui serve did not start:\n" + self.output())
@@ -36,11 +49,14 @@ class Served:
         self.url = match.group(1).rstrip("/")
         self.port = int(match.group(2))
 
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            self.lines.append(line)
-            if "?token=" in line:  # the last line of the announcement
-                self._started.set()
+    def _read(self, output) -> None:
+        try:
+            for line in output:
+                self.lines.append(line)
+                if "?token=" in line:  # the last line of the announcement
+                    self._started.set()
+        except OSError:  # a pseudo-terminal whose other side closed (EIO)
+            pass
         self._started.set()
 
     def output(self) -> str:
