@@ -34,8 +34,7 @@ def connect(path: str, *, readonly: bool = False, create: bool = True) -> sqlite
     if readonly:
         if not os.path.exists(path):
             raise StoreError(f"{path}: no such database (start panda-tui or the daemon once to create it)")
-        immutable = "&immutable=1" if _on_read_only_fs(path) else ""  # nobody can change it: safe
-        conn = _open(f"file:{path}?mode=ro{immutable}", uri=True, path=path)
+        conn = _open_read_only(path)
     else:
         if not os.path.exists(path):
             if not create:
@@ -61,6 +60,21 @@ def _open(target: str, *, uri: bool, path: str) -> sqlite3.Connection:
                                timeout=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.Error as exc:
         raise StoreError(_explain(path, exc)) from None
+
+
+def _open_read_only(path: str) -> sqlite3.Connection:
+    """mode=ro reads the WAL too, through the -shm a live writer keeps, even where this process sees the
+    folder read-only (a bind mount, a sandboxed service). Only when SQLite cannot open it so (no -shm, which
+    a writer that closed cleanly removed) is the file read as immutable: then nobody is writing it."""
+    conn = _open(f"file:{path}?mode=ro", uri=True, path=path)
+    if not _on_read_only_fs(path):
+        return conn
+    try:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        return conn
+    except sqlite3.Error:
+        conn.close()
+        return _open(f"file:{path}?mode=ro&immutable=1", uri=True, path=path)
 
 
 def _on_read_only_fs(path: str) -> bool:
