@@ -68,8 +68,8 @@ def test_control_requests_through_the_cli(daemon):
                == ("skipped", "paused"), 10, what="a slot skipped while paused")
     assert cli(daemon, "resume", "tick").stdout.strip() == "tick resumed"
 
-    unknown = cli(daemon, "trigger", "nope")
-    assert unknown.returncode == 1 and 'no job named "nope"' in unknown.stderr
+    unknown = cli(daemon, "trigger", "nope")  # a typo: exit 2, as for every bad input
+    assert unknown.returncode == 2 and 'no job named "nope"' in unknown.stderr
     assert cli(daemon, "kill", "99999").stderr.strip() == "error: no run 99999"
 
 
