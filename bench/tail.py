@@ -26,7 +26,6 @@ async def measure(cfg: str, db: str, seconds: float) -> tuple[list[float], int]:
     from panda_tui.store import connect, control
     from panda_tui.tui.app import PandaApp
     from panda_tui.tui.widgets import log_view
-    from panda_tui.tui.widgets.job_table import JobTable
     latencies: list[float] = []
     counted = [0]
     original = log_view.LogView.on_log_view_lines
@@ -41,7 +40,7 @@ async def measure(cfg: str, db: str, seconds: float) -> tuple[list[float], int]:
     log_view.LogView.on_log_view_lines = observe
     app = PandaApp(load_config(cfg), db, mode="attached")
     async with app.run_test(size=(120, 40)) as pilot:
-        while not app.get_screen_main().query_one(JobTable)._shown:
+        while not (app.main and app.main.jobs.rows_shown):
             await pilot.pause(0.05)
         conn = connect(db)
         control.submit(conn, "trigger", job="talk")
