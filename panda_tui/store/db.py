@@ -9,8 +9,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import sqlite_utils
-
 from panda_tui.store.schema import MIGRATIONS
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -160,6 +158,10 @@ class Database:
 
 def migrate(conn: sqlite3.Connection, path: str = "") -> int:
     """Apply forward migrations in one transaction each; returns the resulting version."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version >= SCHEMA_VERSION:
+        return version  # the usual case: nothing to import, nothing to do
+    import sqlite_utils  # only migrations use it (and it pulls in numpy when that is installed)
     db = sqlite_utils.Database(conn)
     while True:
         with transaction(conn):
