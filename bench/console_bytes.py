@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import time
 
-from common import ROOT, report
+from common import ROOT, env, report
 from terminal import Terminal, panda
 
 JOBS = ["hello", "disk-report", "flaky-export", "slow-report", "tmp-cleanup", "nightly-backup"]
@@ -30,15 +30,14 @@ def measure(seconds: float, cols: int, rows: int, embedded: bool, settle: float)
     with tempfile.TemporaryDirectory() as tmp:
         cfg, db = f"{tmp}/jobs.toml", f"{tmp}/panda.db"
         shutil.copy(ROOT / "jobs.toml", cfg)
-        env = {"PYTHONPATH": str(ROOT)}
         daemon = None
         if not embedded:
             daemon = subprocess.Popen(panda("daemon", "--config", cfg, "--db", db), stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL, env={**__import__("os").environ, **env})
+                                      stderr=subprocess.DEVNULL, env=env())
             deadline = time.monotonic() + 30
             while not _has_lease(db) and time.monotonic() < deadline:
                 time.sleep(0.05)
-        term = Terminal(panda("--config", cfg, "--db", db), cols=cols, rows=rows, env=env)
+        term = Terminal(panda("--config", cfg, "--db", db), cols=cols, rows=rows, env=env())
         try:
             first = term.wait_for(*JOBS)
             first_bytes = term.bytes_between(0, time.monotonic())

@@ -7,7 +7,6 @@ the sample's container job and without it, and which packages it imported (`pyth
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import signal
 import statistics
@@ -16,7 +15,7 @@ import sys
 import tempfile
 import time
 
-from common import ROOT, report, rss_mb
+from common import ROOT, env, report, rss_mb
 
 WATCH = ("textual", "rich", "docker", "requests", "urllib3", "httpx", "httpcore", "sqlite_utils", "click",
          "prometheus_client", "cronsim", "zoneinfo")
@@ -34,7 +33,7 @@ def measure(toml: str, seconds: float) -> dict:
         with open(trace, "w") as err:
             proc = subprocess.Popen([sys.executable, "-X", "importtime", "-m", "panda_tui", "daemon",
                                      "--config", cfg, "--db", db], stdout=subprocess.DEVNULL, stderr=err,
-                                    env={**os.environ, "PYTHONPATH": str(ROOT)})
+                                    env=env())
             samples = []
             try:
                 for _ in range(int(seconds)):

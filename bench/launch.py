@@ -9,24 +9,23 @@ the store and warms the disk cache, is not counted.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import signal
 import statistics
+import sys
 import subprocess
 import tempfile
 import time
 
-from common import ROOT, pct, report
+from common import ROOT, env, pct, report
 from console_bytes import JOBS, _has_lease
 from terminal import Terminal, panda
 
 
 def launches(cfg: str, db: str, count: int) -> list[float]:
     times = []
-    env = {"PYTHONPATH": str(ROOT)}
     for i in range(count + 1):
-        term = Terminal(panda("--config", cfg, "--db", db), env=env)
+        term = Terminal(panda("--config", cfg, "--db", db), env=env())
         try:
             took = term.wait_for(*JOBS)
         finally:
@@ -46,7 +45,7 @@ def main() -> None:
         shutil.copy(ROOT / "jobs.toml", cfg)
         embedded = launches(cfg, db, args.launches)
         daemon = subprocess.Popen(panda("daemon", "--config", cfg, "--db", db), stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                                  stderr=subprocess.DEVNULL, env=env())
         try:
             deadline = time.monotonic() + 30
             while not _has_lease(db) and time.monotonic() < deadline:
@@ -56,7 +55,7 @@ def main() -> None:
             daemon.send_signal(signal.SIGTERM)
             daemon.wait(30)
     started = time.perf_counter()
-    subprocess.run([os.sys.executable, "-c", "pass"], check=True)
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
     figures.update({
         "embedded_median_s": statistics.median(embedded), "embedded_p90_s": pct(embedded, 90),
         "attached_median_s": statistics.median(attached), "attached_p90_s": pct(attached, 90),
