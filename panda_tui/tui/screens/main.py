@@ -26,6 +26,7 @@ from panda_tui.tui.widgets.trend_bar import TrendBar
 
 POLL_EVERY = 0.5
 FULL_READ_EVERY = 5.0
+TICK_LAG = 0.01  # seconds after the whole second
 NO_LOGS = ("missed", "skipped", "queued")
 
 
@@ -57,7 +58,7 @@ class MainScreen(Screen):
         header = self.query_one(StatusHeader)
         header.mode, header.now = self.app.mode, self.app.clock()
         self.query_one(JobTable).focus()
-        self.set_interval(1.0, self.tick)
+        self._arm_tick()
         self._poll()
         self.app.main_ready(self)
 
@@ -103,8 +104,7 @@ class MainScreen(Screen):
         self.snapshot = message.snapshot
         self.app.adopt_source(message.source)
         now = self.app.clock()
-        header = self.query_one(StatusHeader)
-        header.snapshot, header.now = message.snapshot, now
+        self.query_one(StatusHeader).snapshot = message.snapshot  # its clock is the tick's alone
         self.jobs.show(message.snapshot.jobs, now, self.app.schedules())
         if self.selected_job is None:
             self.selected_job = self.jobs.selected
@@ -124,10 +124,16 @@ class MainScreen(Screen):
             run_id = newest.id if newest else None
         self.query_one(LogView).open_run(run_id)
 
+    def _arm_tick(self) -> None:
+        """The next tick just after the clock's next whole second: the seconds shown turn with the wall
+        clock's, and change once a second, never twice."""
+        self.set_timer(1.0 - self.app.clock() % 1.0 + TICK_LAG, self.tick)
+
     def tick(self) -> None:
         """Once a second: the clock, and the ages in the job list (which change once a minute)."""
         if not self.is_mounted or not self.query(StatusHeader):
             return
+        self._arm_tick()
         now = self.app.clock()
         self.query_one(StatusHeader).now = now
         if self.snapshot is not None:
@@ -136,7 +142,7 @@ class MainScreen(Screen):
     # --- selection ----------------------------------------------------------------------
     @on(DataTable.RowHighlighted, "#jobs")
     def _job_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        name = event.row_key.value if event.row_key else None
+        name = self.jobs.name_at(event.cursor_row)
         if name != self.jobs.selected:
             return  # a highlight left over from a rebuild of the list: the cursor is elsewhere now
         if name != self.selected_job:
@@ -152,7 +158,9 @@ class MainScreen(Screen):
 
     @on(DataTable.RowSelected, "#jobs")
     def _job_selected(self, event: DataTable.RowSelected) -> None:
-        name = event.row_key.value
+        name = self.jobs.name_at(event.cursor_row)
+        if name is None:
+            return
         health = self.jobs.health(name)
         self._open_logs_for_job(name, failing=health is not None and health.state == "failing")
 

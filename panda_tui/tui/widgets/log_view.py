@@ -99,6 +99,7 @@ class LogView(Vertical, can_focus=False):
         self.matches: list[int] = []  # seqs of the whole run's matches
         self.match_index = -1
         self.highlighter = LineHighlighter(self.marks)
+        self._title_shown: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="log-title")
@@ -213,8 +214,10 @@ class LogView(Vertical, can_focus=False):
             if self.older:
                 parts.append(Part("[ older lines", "[ older", drop=3))
         fitted = fit([p for p in parts if p.long], max(20, self.size.width - 2 if self.size.width else 80))
-        self.query_one(".log-title", Static).update(Text(" · ".join(t for t, _ in fitted), no_wrap=True,
-                                                         overflow="crop"))
+        title = " · ".join(t for t, _ in fitted)
+        if title != self._title_shown:  # one line, always: repaint it only when its words change
+            self._title_shown = title
+            self.query_one(".log-title", Static).update(Text(title, no_wrap=True, overflow="crop"), layout=False)
 
     def _counter(self, short: bool = False) -> str:
         if not self.search_text:

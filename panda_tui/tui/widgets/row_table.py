@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
 
@@ -20,11 +21,18 @@ class RowTable(DataTable):
         Binding("g,home", "first_row", "first", show=False),
         Binding("G,end", "last_row", "last", show=False),
     ]
+    _hold_refresh = False
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = False
         self._drawn: dict[tuple[str, str], tuple] = {}  # (row key, column) -> what the cell shows
+
+    def refresh(self, *regions, **kwargs):
+        """DataTable.update_cell repaints the whole table; write_cells repaints only the cell instead."""
+        if self._hold_refresh:
+            return self
+        return super().refresh(*regions, **kwargs)
 
     def action_first_row(self) -> None:
         if self.row_count:
@@ -41,7 +49,12 @@ class RowTable(DataTable):
             key = cell_key(value)
             if self._drawn.get((row, column)) != key:
                 self._drawn[(row, column)] = key
-                self.update_cell(row, column, value)
+                self._hold_refresh = True
+                try:
+                    self.update_cell(row, column, value)
+                finally:
+                    self._hold_refresh = False
+                self.refresh_coordinate(Coordinate(self.get_row_index(row), self.get_column_index(column)))
                 changed += 1
         return changed
 
