@@ -1,5 +1,6 @@
 """What the console sends to the terminal: bytes per second over a real pty at 80x24, with the sample
 jobs.toml running (a daemon runs them; the console attaches to it, as on a server reached over SSH).
+The job `hello` (every 10 s) is selected, so its history, trend and log pane change three times in 30 s.
 The screen is read back with pyte to check that it is whole (every job, a ticking clock, the footer).
 
     python bench/console_bytes.py [--seconds 30] [--embedded] [--cols 80 --rows 24]
@@ -26,7 +27,21 @@ ROWS_80X24 = {1: "header", **{r: "jobs" for r in range(2, 10)}, 10: "trend", 11:
               23: "notices", 24: "footer", 0: "modes"}
 
 
-def measure(seconds: float, cols: int, rows: int, embedded: bool, settle: float) -> dict:
+def select(term: Terminal, job: str, tries: int = 10) -> bool:
+    """Move the job list's cursor to `job` with the keys a user would press (g, then down); the trend line
+    under the list names the selected job."""
+    for _ in range(tries):
+        lines = term.text().splitlines()
+        table = [line.split()[2] if len(line.split()) > 2 else "" for line in lines[3:12]]
+        if any(line.split()[:1] == [job] for line in lines[9:12]):
+            return True
+        if job in table:
+            term.send("g" + "\x1b[B" * table.index(job))
+        time.sleep(0.5)
+    return False
+
+
+def measure(seconds: float, cols: int, rows: int, embedded: bool, settle: float, job: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         cfg, db = f"{tmp}/jobs.toml", f"{tmp}/panda.db"
         shutil.copy(ROOT / "jobs.toml", cfg)
@@ -41,6 +56,7 @@ def measure(seconds: float, cols: int, rows: int, embedded: bool, settle: float)
         try:
             first = term.wait_for(*JOBS)
             first_bytes = term.bytes_between(0, time.monotonic())
+            selected = select(term, job) if job else True
             time.sleep(settle)  # the first notices time out, the first runs land
             start = time.monotonic()
             time.sleep(seconds)
@@ -66,6 +82,7 @@ def measure(seconds: float, cols: int, rows: int, embedded: bool, settle: float)
             "bytes_per_s": total / seconds, "median_second_bytes": statistics.median(per_second),
             "max_second_bytes": max(per_second),
             "bytes_by_area_per_s": {k: round(v / seconds, 1) for k, v in sorted(where.items(), key=lambda kv: -kv[1])},
+            "selected": job if selected else f"{job} (not reached)",
             "screen_sane": sane, "screen": shown if not sane else ""}
 
 
@@ -88,8 +105,10 @@ def main() -> None:
     parser.add_argument("--cols", type=int, default=80)
     parser.add_argument("--rows", type=int, default=24)
     parser.add_argument("--embedded", action="store_true", help="No daemon: the console runs the scheduler.")
+    parser.add_argument("--select", default="hello", help="The job to select (its history, trend and log pane "
+                        "then change with each of its runs: every 10 s for hello); '' keeps the first row.")
     args = parser.parse_args()
-    figures = measure(args.seconds, args.cols, args.rows, args.embedded, args.settle)
+    figures = measure(args.seconds, args.cols, args.rows, args.embedded, args.settle, args.select)
     if figures["screen"]:
         print(figures["screen"])
     report("console_bytes", figures, {"<= 1 KB/s": figures["bytes_per_s"] <= 1024,

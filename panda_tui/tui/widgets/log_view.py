@@ -75,7 +75,7 @@ class LogView(Vertical, can_focus=False):
         run_id: int
         lines: list[LogLine]
         replace: bool  # a new window, not an append
-        run: ledger.Run
+        run: ledger.Run | None
         focus: int | None = None  # the seq to bring into view
         older: bool = False  # the run has older lines (of this view) than the window holds
 
@@ -130,9 +130,10 @@ class LogView(Vertical, can_focus=False):
         self.window, self.matches, self.match_index, self.search_text = [], [], -1, ""
         self.highlighter.query = ""
         self.follow = True
-        self.log_widget.clear()
-        self._title()
-        if run_id is not None:
+        if run_id is None:
+            self.log_widget.clear()
+            self._title()
+        else:  # the lines shown stay until the new run's replace them, in one frame with the new title
             self._load(run_id, Place("tail"))
 
     # --- reading ------------------------------------------------------------------------
@@ -145,6 +146,7 @@ class LogView(Vertical, can_focus=False):
         try:
             run = ledger.get(conn, run_id)
             if run is None:
+                self.post_message(self.Lines(run_id, [], True, None))  # gone (pruned): an empty pane
                 return
             errors_only = self.errors_only
             lines, older = load(conn, run_id, place, errors_only)
