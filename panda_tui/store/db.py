@@ -158,17 +158,12 @@ class Database:
 
 def migrate(conn: sqlite3.Connection, path: str = "") -> int:
     """Apply forward migrations in one transaction each; returns the resulting version."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version >= SCHEMA_VERSION:
-        return version  # the usual case: nothing to import, nothing to do
-    import sqlite_utils  # only migrations use it (and it pulls in numpy when that is installed)
-    db = sqlite_utils.Database(conn)
     while True:
         with transaction(conn):
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version >= SCHEMA_VERSION:
                 return version
-            MIGRATIONS[version](db)
+            MIGRATIONS[version](conn)
             if version == 0:
                 conn.execute("INSERT OR IGNORE INTO meta(key, value, updated_at) VALUES ('db_id', ?, 0)",
                              (uuid.uuid4().hex,))

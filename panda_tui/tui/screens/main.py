@@ -38,6 +38,7 @@ class MainScreen(Screen):
         self.selected_run: int | None = None
         self.snapshot = None
         self._wake = threading.Event()
+        self._shown_once = False
 
     def compose(self) -> ComposeResult:
         marks = self.app.marks
@@ -106,6 +107,9 @@ class MainScreen(Screen):
         now = self.app.clock()
         self.query_one(StatusHeader).snapshot = message.snapshot  # its clock is the tick's alone
         self.jobs.show(message.snapshot.jobs, now, self.app.schedules())
+        if not self._shown_once:
+            self._shown_once = True
+            self.call_after_refresh(self.app.first_screen_shown)
         if self.selected_job is None:
             self.selected_job = self.jobs.selected
         if message.job is not None and message.job == self.selected_job:
