@@ -8,6 +8,7 @@ import time
 from typing import Callable
 
 from panda_tui.config import Job
+from panda_tui.runners import engine_ping
 from panda_tui.runners.base import Attempt, Lost, OpenSink, Outcome, RunnerError
 from panda_tui.runners.lines import LineAssembler
 from panda_tui.runners.threads import in_thread
@@ -24,6 +25,8 @@ def plain_error(exc: BaseException) -> str:
     explanation = getattr(exc, "explanation", None)
     if explanation:
         text = explanation if isinstance(explanation, str) else str(explanation)
+    if isinstance(exc, TimeoutError):
+        return "the engine did not answer in time"
     for needle, plain in (("No such file or directory", "no engine socket (is dockerd running?)"),
                           ("Connection refused", "connection refused (is dockerd running?)"),
                           ("Connection aborted", "connection aborted"),
@@ -70,8 +73,12 @@ class DockerRunner:
             return self._client
 
     def ping(self) -> tuple[bool, str | None]:
+        path = engine_ping.unix_socket(self.host)
         try:
-            self.client().ping()
+            if path is not None:
+                engine_ping.ping(path, API_TIMEOUT)  # without the SDK: see engine_ping
+            else:
+                self.client().ping()
             return True, None
         except RunnerError as exc:
             return False, str(exc)
