@@ -95,13 +95,15 @@ class DockerRunner:
         job = attempt.job
         try:
             client = self.client()
-            self._ensure_image(client, job)
-            container = client.containers.create(
-                job.image, command=_command(job), environment=attempt.env, labels=attempt.labels,
-                name=f"panda-{job.name}-{attempt.run_id}-{self.db_id[:6]}", detach=True, tty=False,
-                stdin_open=False, network_mode=job.network_mode, mem_limit=job.mem_limit,
-                nano_cpus=int(job.cpus * 1e9) if job.cpus else None, working_dir=job.workdir,
-                user=job.user, volumes=list(job.volumes) or None, restart_policy={"Name": "no"})
+            if job.pull == "always":
+                self._pull(client, job.image)
+            try:
+                container = self._new_container(client, attempt)
+            except docker.errors.ImageNotFound:  # asked only now: a check before each create is a round trip
+                if job.pull == "never":
+                    raise RunnerError(f"image {job.image!r} is not on this engine and pull = \"never\"") from None
+                self._pull(client, job.image)
+                container = self._new_container(client, attempt)
             # Attached before it starts, as `docker run` does: not a byte can be missed, and the raw
             # multiplexed socket is far cheaper to read than the chunked HTTP of the logs endpoint.
             stream = client.api.attach_socket(container.id, params={"stdout": 1, "stderr": 1, "stream": 1})
@@ -117,17 +119,14 @@ class DockerRunner:
                 raise RunnerError(f"docker engine unreachable: {plain_error(exc)}") from None
             raise
 
-    def _ensure_image(self, client, job: Job) -> None:
-        import docker.errors
-        if job.pull == "always":
-            self._pull(client, job.image)
-            return
-        try:
-            client.images.get(job.image)
-        except docker.errors.ImageNotFound:
-            if job.pull == "never":
-                raise RunnerError(f"image {job.image!r} is not on this engine and pull = \"never\"") from None
-            self._pull(client, job.image)
+    def _new_container(self, client, attempt: Attempt):
+        job = attempt.job
+        return client.containers.create(
+            job.image, command=_command(job), environment=attempt.env, labels=attempt.labels,
+            name=f"panda-{job.name}-{attempt.run_id}-{self.db_id[:6]}", detach=True, tty=False,
+            stdin_open=False, network_mode=job.network_mode, mem_limit=job.mem_limit,
+            nano_cpus=int(job.cpus * 1e9) if job.cpus else None, working_dir=job.workdir,
+            user=job.user, volumes=list(job.volumes) or None, restart_policy={"Name": "no"})
 
     @staticmethod
     def _pull(client, image: str) -> None:
