@@ -72,7 +72,7 @@ def main() -> None:
     figures = {"probes": len(steady), "lines_per_s": stored / args.seconds, "p50_ms": pct(steady, 50) * 1000,
                "p95_ms": pct(steady, 95) * 1000, "max_ms": max(steady) * 1000,
                "note": "uptime has 10 ms resolution: figures may read up to 10 ms high"}
-    report("tail", figures, {"p95 <= 250 ms": figures["p95_ms"] <= 250})
+    report("tail", figures, {"p95 <= 100 ms": figures["p95_ms"] <= 100})
 
 
 if __name__ == "__main__":

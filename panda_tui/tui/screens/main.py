@@ -25,6 +25,8 @@ from panda_tui.tui.widgets.status_header import StatusHeader
 from panda_tui.tui.widgets.trend_bar import TrendBar
 
 POLL_EVERY = 0.5
+CPU_BUDGET = 0.1  # of one core, for everything the console does between two reads of the store
+MAX_PAUSE = 2.0  # however busy: the screen is never staler than this
 FULL_READ_EVERY = 5.0
 TICK_LAG = 0.01  # seconds after the whole second
 NO_LOGS = ("missed", "skipped", "queued")
@@ -77,6 +79,7 @@ class MainScreen(Screen):
         worker = get_current_worker()
         conn = connect(self.db_path, readonly=True)
         seen, last_full, last_job = -1, 0.0, object()
+        pause, cpu_mark = POLL_EVERY, time.process_time()
         try:
             while not worker.is_cancelled:
                 version = data_version(conn)
@@ -94,10 +97,19 @@ class MainScreen(Screen):
                     trend = read_trend(conn, source.config, job, now) if job and source.config else None
                     self.post_message(Refreshed(snap, source, job, history, trend))
                     seen, last_full, last_job = version, time.monotonic(), job
-                self._wake.wait(POLL_EVERY)
+                    pause, cpu_mark = self._pace(cpu_mark)
+                self._wake.wait(pause)  # a key that acts, or a new selection, wakes it at once
                 self._wake.clear()
         finally:
             conn.close()
+
+    @staticmethod
+    def _pace(cpu_mark: float) -> tuple[float, float]:
+        """How long until the next read: POLL_EVERY, or longer when the console used more than its CPU
+        budget since the last read (a store that changes all the time is shown less often, and leaves
+        the scheduler its core). Returns (pause, new mark)."""
+        cpu = time.process_time()
+        return min(MAX_PAUSE, max(POLL_EVERY, (cpu - cpu_mark) / CPU_BUDGET)), cpu
 
     def on_refreshed(self, message: Refreshed) -> None:
         if not self.is_mounted or not self.query(StatusHeader):
