@@ -29,6 +29,7 @@ CPU_BUDGET = 0.1  # of one core, for everything the console does between two rea
 MAX_PAUSE = 2.0  # however busy: the screen is never staler than this
 FULL_READ_EVERY = 5.0
 TICK_LAG = 0.01  # seconds after the whole second
+MIN_TICK = 0.2  # a tick that came late (or a frozen clock) waits at least this long for the next
 NO_LOGS = ("missed", "skipped", "queued")
 
 
@@ -143,7 +144,7 @@ class MainScreen(Screen):
     def _arm_tick(self) -> None:
         """The next tick just after the clock's next whole second: the seconds shown turn with the wall
         clock's, and change once a second, never twice."""
-        self.set_timer(1.0 - self.app.clock() % 1.0 + TICK_LAG, self.tick)
+        self.set_timer(max(MIN_TICK, 1.0 - self.app.clock() % 1.0 + TICK_LAG), self.tick)
 
     def tick(self) -> None:
         """Once a second: the clock, and the ages in the job list (which change once a minute)."""

@@ -77,8 +77,8 @@ class StatusHeader(Horizontal):
         before = self._shown.get(selector)
         if key != before:
             self._shown[selector] = key
-            # a new width moves what follows it: only then is a layout pass needed
-            self.query_one(selector, Static).update(text, layout=before is None or cell_len(key[0]) != cell_len(before[0]))
+            resized = before is None or cell_len(key[0]) != cell_len(before[0])
+            self.query_one(selector, Static).update(text, layout=resized)  # a layout pass only for a new width
 
     @property
     def words(self) -> str:
