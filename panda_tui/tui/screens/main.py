@@ -131,6 +131,8 @@ class MainScreen(Screen):
                                           message.trend)
             history = self.query_one(HistoryTable)
             history.show(message.history, set(message.trend.slow) if message.trend else None)
+            if history.has_focus and history.selected is not None:
+                self.selected_run = history.selected  # in the history pane, the log shows the run under the cursor
             self._follow_newest(message.history)
 
     def _follow_newest(self, history: list) -> None:
@@ -168,9 +170,10 @@ class MainScreen(Screen):
 
     @on(DataTable.RowHighlighted, "#history")
     def _run_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key is None or not event.data_table.has_focus:
+        run_id = self.query_one(HistoryTable).id_at(event.cursor_row)
+        if run_id is None or not event.data_table.has_focus:
             return
-        self.selected_run = int(event.row_key.value)
+        self.selected_run = run_id
         self.query_one(LogView).open_run(self.selected_run)
 
     @on(DataTable.RowSelected, "#jobs")
@@ -183,7 +186,9 @@ class MainScreen(Screen):
 
     @on(DataTable.RowSelected, "#history")
     def _run_selected(self, event: DataTable.RowSelected) -> None:
-        self.app.push_screen(LogScreen(self.db_path, int(event.row_key.value)))
+        run_id = self.query_one(HistoryTable).id_at(event.cursor_row)
+        if run_id is not None:
+            self.app.push_screen(LogScreen(self.db_path, run_id))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="open")
     def _open_logs_for_job(self, name: str, failing: bool) -> None:
