@@ -48,7 +48,7 @@ class JobTable(RowTable):
         visible = [h for h in healths if self.filter_text.lower() in h.name.lower()]
         names = [h.name for h in visible]
         columns = self.shown_columns
-        if not self.rows_shown or len(names) != self.row_count or self.size.width != self.columns_for:
+        if self.columns_for is None or len(names) != self.row_count or self.size.width != self.columns_for:
             self._layout()
             for i, h in enumerate(visible):
                 self.add_drawn_row(str(i), columns, self._cells(h, now, schedules))
@@ -66,7 +66,7 @@ class JobTable(RowTable):
     def refilter(self, text: str, now: float, schedules: dict[str, str]) -> None:
         current = self.selected
         self.filter_text = text
-        self.rows_shown = []
+        self.columns_for = None  # rebuilt, whatever it shows now
         self.show(self._all, now, schedules)
         if current in self.rows_shown:
             self.move_cursor(row=self.rows_shown.index(current), animate=False)
