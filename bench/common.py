@@ -69,8 +69,13 @@ def peak_rss_mb(pid: int) -> float:
     return rss_mb(pid, "VmHWM")
 
 
+def env() -> dict:
+    """The environment for a panda-tui process: this checkout's code, whatever is installed."""
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    return {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path}
+
+
 def daemon(cfg: str, db: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "panda_tui", "daemon", "--config", cfg, "--db", db],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env())
 

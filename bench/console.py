@@ -63,21 +63,20 @@ async def measure(db: str, cfg: str) -> dict:
     from panda_tui.config import load_config
     from panda_tui.tui.app import PandaApp
     from panda_tui.tui.screens.logs import LogScreen
-    from panda_tui.tui.widgets.job_table import JobTable
     from panda_tui.tui.widgets.log_view import LogView
     started = time.perf_counter()
     app = PandaApp(load_config(cfg), db, mode="read-only")
     async with app.run_test(size=(120, 40)) as pilot:
-        while not app.get_screen_main().query_one(JobTable)._shown:
+        while not (app.main and app.main.jobs.rows_shown):
             await pilot.pause(0.01)
         first_screen = time.perf_counter() - started
-        table = app.get_screen_main().query_one(JobTable)
-        table.move_cursor(row=table._shown.index("job-000"))
+        table = app.main.jobs
+        table.move_cursor(row=table.rows_shown.index("job-000"))
         await pilot.pause(0.3)
         # What `enter` on a job row does, called directly: pilot.press() itself waits ~300 ms for the
         # whole app to go idle, which would measure Pilot rather than the console.
         opened = time.perf_counter()
-        app._open_logs_for_job("job-000", failing=False)
+        app.main._open_logs_for_job("job-000", failing=False)
         while not (isinstance(app.screen, LogScreen) and app.screen.query_one(LogView).window):
             await asyncio.sleep(0.002)
         logs_open = time.perf_counter() - opened

@@ -1,15 +1,44 @@
-"""The panda-tui command line. Commands parse, call the domain, and print; no logic of their own."""
+"""The panda-tui command line. Commands parse, call the domain, and print; no logic of their own.
+
+Each command's module is imported only when that command runs (or --help lists them all): opening the
+console does not pay for the alert, web and import commands' libraries."""
 
 from __future__ import annotations
+
+import importlib
 
 import click
 
 from panda_tui import __version__
 from panda_tui.cli.common import group_options
-from panda_tui.cli.config_cmds import next_cmd, validate
+
+COMMANDS = {  # name -> "module:attribute", in the order --help lists them
+    "validate": "config_cmds:validate", "next": "config_cmds:next_cmd",
+    "daemon": "run_cmds:daemon", "run": "run_cmds:run_cmd", "trigger": "run_cmds:trigger",
+    "pause": "run_cmds:pause", "resume": "run_cmds:resume", "kill": "run_cmds:kill", "reload": "run_cmds:reload",
+    "executions": "read_cmds:executions", "status": "read_cmds:status", "logs": "read_cmds:logs_cmd",
+    "alerts": "alert_cmds:alerts", "init": "setup_cmds:init", "systemd-unit": "setup_cmds:systemd_unit",
+    "export": "setup_cmds:export", "serve": "serve_cmd:serve", "import": "migrate_cmds:import_group",
+    "exec": "migrate_cmds:exec_cmd",
+}
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        if name not in self.commands:
+            module, attribute = COMMANDS[name].split(":")
+            self.add_command(getattr(importlib.import_module(f"panda_tui.cli.{module}"), attribute), name)
+        return self.commands[name]
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="panda-tui")
 @group_options
 @click.option("--read-only", is_flag=True, help="Open the console without any key that acts.")
@@ -25,31 +54,3 @@ def main(ctx: click.Context, config_path: str, db_path: str | None, read_only: b
     if ctx.invoked_subcommand is None:
         from panda_tui.cli.console_cmd import open_console
         open_console(config_path, db_path, read_only, attach, read_only_reason, ascii_only)
-
-
-main.add_command(validate)
-main.add_command(next_cmd)
-
-from panda_tui.cli.read_cmds import executions, logs_cmd, status  # noqa: E402
-from panda_tui.cli.run_cmds import daemon, kill, pause, reload, resume, run_cmd, trigger  # noqa: E402
-
-for _command in (daemon, run_cmd, trigger, pause, resume, kill, reload, executions, status, logs_cmd):
-    main.add_command(_command)
-
-from panda_tui.cli.alert_cmds import alerts  # noqa: E402
-
-main.add_command(alerts)
-
-from panda_tui.cli.setup_cmds import export, init, systemd_unit  # noqa: E402
-
-for _command in (init, systemd_unit, export):
-    main.add_command(_command)
-
-from panda_tui.cli.serve_cmd import serve  # noqa: E402
-
-main.add_command(serve)
-
-from panda_tui.cli.migrate_cmds import exec_cmd, import_group  # noqa: E402
-
-main.add_command(import_group)
-main.add_command(exec_cmd)

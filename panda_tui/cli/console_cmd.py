@@ -13,9 +13,10 @@ from panda_tui.store import StoreError, connect, lease, state
 from panda_tui.store.db import writable
 
 
-def decide_mode(config, path: str, read_only: bool, attach: bool = False):
+def decide_mode(config, path: str, read_only: bool, attach: bool = False, launch: bool = True):
     """(mode, why read-only, embedded scheduler or None). Embeds only when no scheduler holds the lease,
-    and never with `attach`."""
+    and never with `attach`. Without `launch` the embedded scheduler holds the lease but its loop is the
+    caller's to launch (the console does after its first screen)."""
     if read_only:
         connect(path, readonly=True).close()
         return "read-only", "opened with --read-only", None
@@ -33,9 +34,11 @@ def decide_mode(config, path: str, read_only: bool, attach: bool = False):
     require_runnable(config)  # this console would run the jobs: the same rule as the daemon's
     embedded = EmbeddedScheduler(config, path)
     try:
-        embedded.start()
+        embedded.acquire()
     except LeaseHeld:
         return "attached", None, None
+    if launch:
+        embedded.launch()
     return "embedded", None, embedded
 
 
@@ -54,7 +57,7 @@ def open_console(config_path: str, db_path: str | None, read_only: bool, attach:
             sys.exit(2)
         if config is None:
             attach = True  # a refused file cannot be run here: watch what the store says instead
-        mode, reason, embedded = decide_mode(config, path, read_only, attach)
+        mode, reason, embedded = decide_mode(config, path, read_only, attach, launch=False)
     except StoreError as exc:
         fail(str(exc), 1)
     except ConfigError as exc:
@@ -66,7 +69,7 @@ def open_console(config_path: str, db_path: str | None, read_only: bool, attach:
     if read_only and read_only_reason:
         reason = read_only_reason
     app = PandaApp(RunningConfig(config_path), path, mode=mode, read_only_reason=reason,
-                   marks=detect(ascii_only))
+                   marks=detect(ascii_only), after_first_screen=embedded.launch if embedded else None)
     try:
         app.run()
     finally:

@@ -91,16 +91,30 @@ class EmbeddedScheduler:
         self._thread = threading.Thread(target=self._main, name="panda-scheduler", daemon=True)
         self.error: BaseException | None = None
         self._ready = threading.Event()
+        self._launching = threading.Lock()
+        self._stopped = False
 
     def start(self) -> None:
         """Acquire the lease now (LeaseHeld propagates), then run the loop on the thread."""
+        self.acquire()
+        self.launch()
+
+    def acquire(self) -> None:
+        """Hold the lease (LeaseHeld propagates): from now on this console is the scheduler, even before
+        launch() sets the loop going (a console launches it after its first screen)."""
         try:
             self.sched.acquire()
         except LeaseHeld:
             self._loop.run_until_complete(self.sched.shutdown(grace=0))
             self._loop.close()
             raise
-        self._thread.start()
+
+    def launch(self) -> None:
+        """Run the loop on its thread; once (later calls do nothing)."""
+        with self._launching:
+            if self._thread.ident is not None or self._stopped:
+                return
+            self._thread.start()
         self._ready.wait(5)
 
     def _main(self) -> None:
@@ -115,6 +129,13 @@ class EmbeddedScheduler:
             self._loop.close()
 
     def stop(self, timeout: float = 30.0) -> None:
+        with self._launching:
+            self._stopped, launched = True, self._thread.ident is not None
+        if not launched:  # acquired, never launched: let the lease go all the same
+            self._loop.run_until_complete(self.sched.shutdown(grace=0))
+            self._loop.close()
+            return
+        self._ready.wait(5)
         if self._stop is not None and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._stop.set)
             self._loop.call_soon_threadsafe(self.sched.wake)

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from panda_tui.config import Job
+from panda_tui.runners import engine_ping
 from panda_tui.runners.base import Attempt, Lost, OpenSink, Outcome, RunnerError
 from panda_tui.runners.lines import LineAssembler
 from panda_tui.runners.threads import in_thread
@@ -25,6 +26,8 @@ def plain_error(exc: BaseException) -> str:
     explanation = getattr(exc, "explanation", None)
     if explanation:
         text = explanation if isinstance(explanation, str) else str(explanation)
+    if isinstance(exc, TimeoutError):
+        return "the engine did not answer in time"
     for needle, plain in (("No such file or directory", "no engine socket (is dockerd running?)"),
                           ("Connection refused", "connection refused (is dockerd running?)"),
                           ("Connection aborted", "connection aborted"),
@@ -71,8 +74,12 @@ class DockerRunner:
             return self._client
 
     def ping(self) -> tuple[bool, str | None]:
+        path = engine_ping.unix_socket(self.host)
         try:
-            self.client().ping()
+            if path is not None:
+                engine_ping.ping(path, API_TIMEOUT)  # without the SDK: see engine_ping
+            else:
+                self.client().ping()
             return True, None
         except RunnerError as exc:
             return False, str(exc)
@@ -89,13 +96,15 @@ class DockerRunner:
         job = attempt.job
         try:
             client = self.client()
-            self._ensure_image(client, job)
-            container = client.containers.create(
-                job.image, command=_command(job), environment=attempt.env, labels=attempt.labels,
-                name=f"panda-{job.name}-{attempt.run_id}-{self.db_id[:6]}", detach=True, tty=False,
-                stdin_open=False, network_mode=job.network_mode, mem_limit=job.mem_limit,
-                nano_cpus=int(job.cpus * 1e9) if job.cpus else None, working_dir=job.workdir,
-                user=job.user, volumes=list(job.volumes) or None, restart_policy={"Name": "no"})
+            if job.pull == "always":
+                self._pull(client, job.image)
+            try:
+                container = self._new_container(client, attempt)
+            except docker.errors.ImageNotFound:  # asked only now: a check before each create is a round trip
+                if job.pull == "never":
+                    raise RunnerError(f"image {job.image!r} is not on this engine and pull = \"never\"") from None
+                self._pull(client, job.image)
+                container = self._new_container(client, attempt)
             # Attached before it starts, as `docker run` does: not a byte can be missed, and the raw
             # multiplexed socket is far cheaper to read than the chunked HTTP of the logs endpoint.
             stream = client.api.attach_socket(container.id, params={"stdout": 1, "stderr": 1, "stream": 1})
@@ -111,17 +120,14 @@ class DockerRunner:
                 raise RunnerError(f"docker engine unreachable: {plain_error(exc)}") from None
             raise
 
-    def _ensure_image(self, client, job: Job) -> None:
-        import docker.errors
-        if job.pull == "always":
-            self._pull(client, job.image)
-            return
-        try:
-            client.images.get(job.image)
-        except docker.errors.ImageNotFound:
-            if job.pull == "never":
-                raise RunnerError(f"image {job.image!r} is not on this engine and pull = \"never\"") from None
-            self._pull(client, job.image)
+    def _new_container(self, client, attempt: Attempt):
+        job = attempt.job
+        return client.containers.create(
+            job.image, command=_command(job), environment=attempt.env, labels=attempt.labels,
+            name=f"panda-{job.name}-{attempt.run_id}-{self.db_id[:6]}", detach=True, tty=False,
+            stdin_open=False, network_mode=job.network_mode, mem_limit=job.mem_limit,
+            nano_cpus=int(job.cpus * 1e9) if job.cpus else None, working_dir=job.workdir,
+            user=job.user, volumes=list(job.volumes) or None, restart_policy={"Name": "no"})
 
     @staticmethod
     def _pull(client, image: str) -> None:

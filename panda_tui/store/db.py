@@ -9,8 +9,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import sqlite_utils
-
 from panda_tui.store.schema import MIGRATIONS
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -174,13 +172,12 @@ class Database:
 
 def migrate(conn: sqlite3.Connection, path: str = "") -> int:
     """Apply forward migrations in one transaction each; returns the resulting version."""
-    db = sqlite_utils.Database(conn)
     while True:
         with transaction(conn):
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version >= SCHEMA_VERSION:
                 return version
-            MIGRATIONS[version](db)
+            MIGRATIONS[version](conn)
             if version == 0:
                 conn.execute("INSERT OR IGNORE INTO meta(key, value, updated_at) VALUES ('db_id', ?, 0)",
                              (uuid.uuid4().hex,))

@@ -12,7 +12,7 @@ from typing import Callable
 from panda_tui.store import db as store_db
 from panda_tui.text import char_boundary
 
-FLUSH_INTERVAL = 0.1
+FLUSH_INTERVAL = 0.03  # under a steady flow, one commit per this long at most; after a pause, at once
 MAX_BATCH = 5000
 MAX_BACKLOG = 200_000  # lines waiting for a store that cannot be written (a full disk): past this, dropped;
 # a writer that is merely behind (a flood into a healthy store) is waited for, as before
@@ -77,32 +77,35 @@ class LogWriter:
         self._thread.join(timeout)
 
     def _loop(self) -> None:
+        """Group commit: the first lines after a pause are committed at once (a live tail shows them
+        without waiting), and while lines keep coming a batch gathers until FLUSH_INTERVAL after the last
+        commit (or MAX_BATCH lines), so a flood costs few, large transactions."""
         conn = store_db.connect(self.path)
         batch: list[tuple] = []
         stop = False
+        last_commit = 0.0
         while not stop:
-            first_at = None
+            item = self._q.get()
+            gather_until = max(time.monotonic(), last_commit + self.interval)
             while True:
-                timeout = None if first_at is None else max(0.0, first_at + self.interval - time.monotonic())
-                try:
-                    item = self._q.get(timeout=timeout)
-                except queue.Empty:
-                    break
                 if isinstance(item, list):
                     batch.extend(item)
                 elif len(item) == 1:
-                    if item[0] == "stop":
-                        stop = True
+                    stop = item[0] == "stop"
                     break  # flush now
                 else:
                     batch.append(item)
-                if first_at is None:
-                    first_at = time.monotonic()
                 if len(batch) >= self.max_batch:
+                    break
+                try:
+                    wait = gather_until - time.monotonic()
+                    item = self._q.get(timeout=wait) if wait > 0 else self._q.get_nowait()
+                except queue.Empty:
                     break
             if batch:
                 self._commit(conn, batch)
                 batch = []
+                last_commit = time.monotonic()
             else:
                 with self._cv:
                     self._cv.notify_all()

@@ -23,6 +23,7 @@ from panda_tui.tui.widgets.history_table import HistoryTable
 from panda_tui.tui.widgets.notice_bar import NoticeBar, Notices
 
 ACTING = {"trigger": "t", "pause": "p", "kill": "k", "reload": "r"}
+FIRST_SCREEN_WAIT = 2.0  # seconds: deferred work starts by then even if the first screen is slow to come
 
 
 class PandaApp(App):
@@ -40,8 +41,9 @@ class PandaApp(App):
 
     def __init__(self, jobs: RunningConfig | FixedJobs | Config, db_path: str, mode: str = "embedded",
                  clock: Callable[[], float] = time.time, read_only_reason: str | None = None,
-                 marks: Marks | None = None):
+                 marks: Marks | None = None, after_first_screen: Callable[[], None] | None = None):
         super().__init__()
+        self._after_first_screen = after_first_screen  # work that can wait for the first paint
         self.jobs = FixedJobs(jobs) if isinstance(jobs, Config) else jobs
         self.config: Config | None = jobs if isinstance(jobs, Config) else None
         self.db_path = db_path
@@ -64,6 +66,15 @@ class PandaApp(App):
     def on_mount(self) -> None:
         if self.marks.ascii:
             self.add_class("-ascii")
+        if self._after_first_screen is not None:
+            self.set_timer(FIRST_SCREEN_WAIT, self.first_screen_shown)  # should the first screen not come
+
+    def first_screen_shown(self) -> None:
+        """The job list is on the terminal: now start what the first screen did not need (the embedded
+        scheduler's loop, whose start-up would otherwise compete with the first paint for the CPU)."""
+        work, self._after_first_screen = self._after_first_screen, None
+        if work is not None:
+            self.run_worker(work, thread=True, exit_on_error=False, group="after-first-screen")
 
     def main_ready(self, screen: MainScreen) -> None:
         self.main = screen

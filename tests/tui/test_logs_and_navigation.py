@@ -95,3 +95,21 @@ async def test_history_follows_the_newest_run_unless_the_user_moved_in_it(world)
         ask(w.db, "trigger", "n")
         await until(pilot, lambda: len(history.ids) == 4)
         assert history.selected == history.ids[0]  # back at the top: following again
+
+
+async def test_long_log_lines_scroll_in_with_the_arrow_keys_without_a_bar(world):
+    w = world(job("wide", command="echo start-$(printf 'x%.0s' $(seq 1 150))-end"))
+    app = w.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+        ask(w.db, "trigger", "wide")
+        pane = app.main.query_one(LogView)
+        await until(pilot, lambda: any(line.endswith("-end") for line in pane.shown), what="the wide line")
+        lines = pane.log_widget
+        assert lines.styles.scrollbar_size_horizontal == 0  # the row is the log's, not a bar's
+        lines.focus()
+        await pilot.press("right", "right", "right")
+        assert lines.scroll_x > 0
+        await pilot.press("w")
+        await until(pilot, lambda: any(line.endswith("-end") and len(line) < 80 for line in pane.shown),
+                    what="wrapped")

@@ -25,7 +25,11 @@ from panda_tui.tui.widgets.status_header import StatusHeader
 from panda_tui.tui.widgets.trend_bar import TrendBar
 
 POLL_EVERY = 0.5
+CPU_BUDGET = 0.1  # of one core, for everything the console does between two reads of the store
+MAX_PAUSE = 2.0  # however busy: the screen is never staler than this
 FULL_READ_EVERY = 5.0
+TICK_LAG = 0.01  # seconds after the whole second
+MIN_TICK = 0.2  # a tick that came late (or a frozen clock) waits at least this long for the next
 NO_LOGS = ("missed", "skipped", "queued")
 
 
@@ -37,6 +41,7 @@ class MainScreen(Screen):
         self.selected_run: int | None = None
         self.snapshot = None
         self._wake = threading.Event()
+        self._shown_once = False
 
     def compose(self) -> ComposeResult:
         marks = self.app.marks
@@ -57,7 +62,7 @@ class MainScreen(Screen):
         header = self.query_one(StatusHeader)
         header.mode, header.now = self.app.mode, self.app.clock()
         self.query_one(JobTable).focus()
-        self.set_interval(1.0, self.tick)
+        self._arm_tick()
         self._poll()
         self.app.main_ready(self)
 
@@ -75,6 +80,7 @@ class MainScreen(Screen):
         worker = get_current_worker()
         conn = connect(self.db_path, readonly=True)
         seen, last_full, last_job = -1, 0.0, object()
+        pause, cpu_mark = POLL_EVERY, time.process_time()
         try:
             while not worker.is_cancelled:
                 version = data_version(conn)
@@ -92,10 +98,19 @@ class MainScreen(Screen):
                     trend = read_trend(conn, source.config, job, now) if job and source.config else None
                     self.post_message(Refreshed(snap, source, job, history, trend))
                     seen, last_full, last_job = version, time.monotonic(), job
-                self._wake.wait(POLL_EVERY)
+                    pause, cpu_mark = self._pace(cpu_mark)
+                self._wake.wait(pause)  # a key that acts, or a new selection, wakes it at once
                 self._wake.clear()
         finally:
             conn.close()
+
+    @staticmethod
+    def _pace(cpu_mark: float) -> tuple[float, float]:
+        """How long until the next read: POLL_EVERY, or longer when the console used more than its CPU
+        budget since the last read (a store that changes all the time is shown less often, and leaves
+        the scheduler its core). Returns (pause, new mark)."""
+        cpu = time.process_time()
+        return min(MAX_PAUSE, max(POLL_EVERY, (cpu - cpu_mark) / CPU_BUDGET)), cpu
 
     def on_refreshed(self, message: Refreshed) -> None:
         if not self.is_mounted or not self.query(StatusHeader):
@@ -103,9 +118,11 @@ class MainScreen(Screen):
         self.snapshot = message.snapshot
         self.app.adopt_source(message.source)
         now = self.app.clock()
-        header = self.query_one(StatusHeader)
-        header.snapshot, header.now = message.snapshot, now
+        self.query_one(StatusHeader).snapshot = message.snapshot  # its clock is the tick's alone
         self.jobs.show(message.snapshot.jobs, now, self.app.schedules())
+        if not self._shown_once:
+            self._shown_once = True
+            self.call_after_refresh(self.app.first_screen_shown)
         if self.selected_job is None:
             self.selected_job = self.jobs.selected
         if message.job is not None and message.job == self.selected_job:
@@ -114,6 +131,8 @@ class MainScreen(Screen):
             self.query_one(TrendBar).show(message.job, about, message.trend)
             history = self.query_one(HistoryTable)
             history.show(message.history, set(message.trend.slow) if message.trend else None)
+            if history.has_focus and history.selected is not None:
+                self.selected_run = history.selected  # in the history pane, the log shows the run under the cursor
             self._follow_newest(message.history)
 
     def _follow_newest(self, history: list) -> None:
@@ -124,10 +143,16 @@ class MainScreen(Screen):
             run_id = newest.id if newest else None
         self.query_one(LogView).open_run(run_id)
 
+    def _arm_tick(self) -> None:
+        """The next tick just after the clock's next whole second: the seconds shown turn with the wall
+        clock's, and change once a second, never twice."""
+        self.set_timer(max(MIN_TICK, 1.0 - self.app.clock() % 1.0 + TICK_LAG), self.tick)
+
     def tick(self) -> None:
         """Once a second: the clock, and the ages in the job list (which change once a minute)."""
         if not self.is_mounted or not self.query(StatusHeader):
             return
+        self._arm_tick()
         now = self.app.clock()
         self.query_one(StatusHeader).now = now
         if self.snapshot is not None:
@@ -136,7 +161,7 @@ class MainScreen(Screen):
     # --- selection ----------------------------------------------------------------------
     @on(DataTable.RowHighlighted, "#jobs")
     def _job_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        name = event.row_key.value if event.row_key else None
+        name = self.jobs.name_at(event.cursor_row)
         if name != self.jobs.selected:
             return  # a highlight left over from a rebuild of the list: the cursor is elsewhere now
         if name != self.selected_job:
@@ -145,20 +170,25 @@ class MainScreen(Screen):
 
     @on(DataTable.RowHighlighted, "#history")
     def _run_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key is None or not event.data_table.has_focus:
+        run_id = self.query_one(HistoryTable).id_at(event.cursor_row)
+        if run_id is None or not event.data_table.has_focus:
             return
-        self.selected_run = int(event.row_key.value)
+        self.selected_run = run_id
         self.query_one(LogView).open_run(self.selected_run)
 
     @on(DataTable.RowSelected, "#jobs")
     def _job_selected(self, event: DataTable.RowSelected) -> None:
-        name = event.row_key.value
+        name = self.jobs.name_at(event.cursor_row)
+        if name is None:
+            return
         health = self.jobs.health(name)
         self._open_logs_for_job(name, failing=health is not None and health.state == "failing")
 
     @on(DataTable.RowSelected, "#history")
     def _run_selected(self, event: DataTable.RowSelected) -> None:
-        self.app.push_screen(LogScreen(self.db_path, int(event.row_key.value)))
+        run_id = self.query_one(HistoryTable).id_at(event.cursor_row)
+        if run_id is not None:
+            self.app.push_screen(LogScreen(self.db_path, run_id))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="open")
     def _open_logs_for_job(self, name: str, failing: bool) -> None:

@@ -41,29 +41,41 @@ class HistoryTable(RowTable):
 
     @property
     def selected(self) -> int | None:
-        if not self.ids or not 0 <= self.cursor_row < len(self.ids):
-            return None
-        return self.ids[self.cursor_row]
+        return self.id_at(self.cursor_row)
+
+    def id_at(self, row: int) -> int | None:
+        return self.ids[row] if 0 <= row < len(self.ids) else None
 
     def run(self, run_id: int) -> Run | None:
         """The run as last read (its status may be a poll behind)."""
         return self.runs.get(run_id)
 
     def show(self, rows: list[Run], slow: set[int] | None = None) -> None:
+        """Rows are keyed by position: a new run shifts the text of the rows below it (every cell changes,
+        which is the truth), but the table is not rebuilt, and nothing outside the rows is repainted."""
         current, at_top = self.selected, self.cursor_row <= 0
         self._slow = slow or set()
         self.runs = {r.id: r for r in rows}
         ids = [r.id for r in rows]
-        if ids != self.ids:
+        if len(ids) < self.row_count or not self.ids:
             self.clear_rows()
-            for run in rows:
-                self.add_drawn_row(str(run.id), COLUMNS, self._cells(run))
-            self.ids = ids
-            if current in ids and not at_top:  # the user moved down to an older run: stay on it
-                self.move_cursor(row=ids.index(current), animate=False)
+            for i, run in enumerate(rows):
+                self.add_drawn_row(str(i), COLUMNS, self._cells(run))
         else:
-            for run in rows:
-                self.write_cells(str(run.id), COLUMNS, self._cells(run))
+            for i, run in enumerate(rows):
+                if i < self.row_count:
+                    self.write_cells(str(i), COLUMNS, self._cells(run))
+                else:
+                    self.add_drawn_row(str(i), COLUMNS, self._cells(run))
+        moved = ids != self.ids
+        self.ids = ids
+        if not moved:
+            return
+        if current in ids and not at_top:
+            if ids.index(current) != self.cursor_row:
+                self.move_cursor(row=ids.index(current), animate=False)  # the user looks at an older run: stay
+        elif self.cursor_row != 0:
+            self.move_cursor(row=0, animate=False)  # another job's runs, or that run is gone: the newest
 
     def _cells(self, r: Run) -> tuple:
         m = self.marks

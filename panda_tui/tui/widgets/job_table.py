@@ -17,7 +17,7 @@ LAST_STATE = {"succeeded": "ok", "running": "running", "queued": "running", "ski
 
 
 class JobTable(RowTable):
-    """Rows keyed by job name."""
+    """Rows keyed by position; `rows_shown` names the job on each."""
 
     def __init__(self, marks: Marks | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -29,6 +29,7 @@ class JobTable(RowTable):
         self.filter_text = ""
         self.rows_shown: list[str] = []  # job names, top to bottom
         self._all: list[JobHealth] = []
+        self._title_shown = "jobs"
 
     @property
     def selected(self) -> str | None:
@@ -36,29 +37,36 @@ class JobTable(RowTable):
             return None
         return self.rows_shown[self.cursor_row]
 
+    def name_at(self, row: int) -> str | None:
+        return self.rows_shown[row] if 0 <= row < len(self.rows_shown) else None
+
     def show(self, healths: list[JobHealth], now: float, schedules: dict[str, str]) -> None:
+        """Rows are keyed by position, not by job: a job that moves up rewrites the rows it passes, never
+        the whole table (what a slow link would carry each time a job starts or stops running)."""
         self._all = healths
         current = self.selected
         visible = [h for h in healths if self.filter_text.lower() in h.name.lower()]
         names = [h.name for h in visible]
         columns = self.shown_columns
-        if names != self.rows_shown or self.size.width != self.columns_for:
+        if self.columns_for is None or len(names) != self.row_count or self.size.width != self.columns_for:
             self._layout()
-            for h in visible:
-                self.add_drawn_row(h.name, columns, self._cells(h, now, schedules))
-            self.rows_shown = names
+            for i, h in enumerate(visible):
+                self.add_drawn_row(str(i), columns, self._cells(h, now, schedules))
             self.styles.height = min(len(names), 12) + 2
-            if current in names:  # the same job, wherever the new order put it
-                self.move_cursor(row=names.index(current), animate=False)
+            rebuilt = True
         else:
-            for h in visible:
-                self.write_cells(h.name, columns, self._cells(h, now, schedules))
+            for i, h in enumerate(visible):
+                self.write_cells(str(i), columns, self._cells(h, now, schedules))
+            rebuilt = False
+        self.rows_shown = names
+        if current in names and (rebuilt or names.index(current) != self.cursor_row):
+            self.move_cursor(row=names.index(current), animate=False)  # the same job, wherever it went
         self._title()
 
     def refilter(self, text: str, now: float, schedules: dict[str, str]) -> None:
         current = self.selected
         self.filter_text = text
-        self.rows_shown = []
+        self.columns_for = None  # rebuilt, whatever it shows now
         self.show(self._all, now, schedules)
         if current in self.rows_shown:
             self.move_cursor(row=self.rows_shown.index(current), animate=False)
@@ -68,11 +76,13 @@ class JobTable(RowTable):
 
     def _title(self) -> None:
         if not self.filter_text:
-            self.border_title = "jobs"
+            title = "jobs"
         elif self.rows_shown:
-            self.border_title = f"jobs{self.marks.sep}filter {safe(self.filter_text)!r}: {len(self.rows_shown)} of {len(self._all)}"
+            title = f"jobs{self.marks.sep}filter {safe(self.filter_text)!r}: {len(self.rows_shown)} of {len(self._all)}"
         else:
-            self.border_title = f"jobs{self.marks.sep}no job matches {safe(self.filter_text)!r} (esc: clear)"
+            title = f"jobs{self.marks.sep}no job matches {safe(self.filter_text)!r} (esc: clear)"
+        if title != self._title_shown:  # setting it repaints the whole table, even to the same words
+            self.border_title = self._title_shown = title
 
     @property
     def shown_columns(self) -> list[str]:

@@ -24,7 +24,7 @@ from panda_tui.tui.log_format import render
 from panda_tui.tui.log_window import WINDOW, Place, keep_errors, load, save
 from panda_tui.tui.marks import Marks
 
-TAIL_EVERY = 0.05
+TAIL_EVERY = 0.02  # while a run goes on: PRAGMA data_version is cheap; a line waits at most this long
 
 
 class LineHighlighter(Highlighter):
@@ -77,7 +77,7 @@ class LogView(Vertical, can_focus=False):
         run_id: int
         lines: list[LogLine]
         replace: bool  # a new window, not an append
-        run: ledger.Run
+        run: ledger.Run | None
         focus: int | None = None  # the seq to bring into view
         older: bool = False  # the run has older lines (of this view) than the window holds
 
@@ -102,6 +102,7 @@ class LogView(Vertical, can_focus=False):
         self.matches: list[int] = []  # seqs of the whole run's matches
         self.match_index = -1
         self.highlighter = LineHighlighter(self.marks)
+        self._title_shown: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="log-title")
@@ -134,9 +135,10 @@ class LogView(Vertical, can_focus=False):
         self.window, self.matches, self.match_index, self.search_text = [], [], -1, ""
         self.highlighter.query = ""
         self.follow = True
-        self.log_widget.clear()
-        self._title()
-        if run_id is not None:
+        if run_id is None:
+            self.log_widget.clear()
+            self._title()
+        else:  # the lines shown stay until the new run's replace them, in one frame with the new title
             self._load(run_id, Place("tail"))
 
     # --- reading ------------------------------------------------------------------------
@@ -149,6 +151,7 @@ class LogView(Vertical, can_focus=False):
         try:
             run = ledger.get(conn, run_id)
             if run is None:
+                self.post_message(self.Lines(run_id, [], True, None))  # gone (pruned): an empty pane
                 return
             errors_only = self.errors_only
             lines, older = load(conn, run_id, place, errors_only)
@@ -222,10 +225,12 @@ class LogView(Vertical, can_focus=False):
             parts += [Part(flag, flag, drop=2) for flag in flags]
             if self.older:
                 parts.append(Part("[ older lines", "[ older", drop=3))
-        title = self.query_one(".log-title", Static)
-        width = title.content_region.width or (self.size.width - 2) or 78
+        width = self.query_one(".log-title", Static).content_region.width or (self.size.width - 2) or 78
         fitted = fit([p for p in parts if p.long], max(20, width))
-        title.update(Text(self.marks.sep.join(t for t, _ in fitted), no_wrap=True, overflow="crop"))
+        title = self.marks.sep.join(t for t, _ in fitted)
+        if title != self._title_shown:  # one line, always: repaint it only when its words change
+            self._title_shown = title
+            self.query_one(".log-title", Static).update(Text(title, no_wrap=True, overflow="crop"), layout=False)
 
     def _counter(self, short: bool = False) -> str:
         if not self.search_text:

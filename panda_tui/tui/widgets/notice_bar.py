@@ -26,10 +26,10 @@ class NoticeBar(Static):
         extra = f"  (+{len(rest)} more: see the decision log)" if rest else ""
         mark = (ASCII_MARK if self.marks.ascii else MARK).get(severity, "›")
         style = {"error": self.marks.style("alarm"), "warning": "bold"}.get(severity, "")
-        self.update(Text(f" {mark} {first}{extra}", style=style, no_wrap=True, overflow="ellipsis"))
+        self.update(Text(f" {mark} {first}{extra}", style=style, no_wrap=True, overflow="ellipsis"), layout=False)
         if self._clear_timer is not None:
             self._clear_timer.stop()
-        self._clear_timer = self.set_timer(timeout, lambda: self.update(""))
+        self._clear_timer = self.set_timer(timeout, lambda: self.update("", layout=False))
 
 
 class Notices(deque):

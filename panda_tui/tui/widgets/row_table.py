@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.geometry import Region
 from textual.widgets import DataTable
 
 
@@ -20,11 +21,18 @@ class RowTable(DataTable):
         Binding("g,home", "first_row", "first", show=False),
         Binding("G,end", "last_row", "last", show=False),
     ]
+    _hold_refresh = False
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = False
         self._drawn: dict[tuple[str, str], tuple] = {}  # (row key, column) -> what the cell shows
+
+    def refresh(self, *regions, **kwargs):
+        """DataTable.update_cell repaints the whole table; write_cells repaints only the cell instead."""
+        if self._hold_refresh:
+            return self
+        return super().refresh(*regions, **kwargs)
 
     def action_first_row(self) -> None:
         if self.row_count:
@@ -35,15 +43,36 @@ class RowTable(DataTable):
             self.move_cursor(row=self.row_count - 1, animate=False)
 
     def write_cells(self, row: str, columns: list[str], cells: tuple) -> int:
-        """Update the cells of `row` that changed; returns how many did."""
+        """Update the cells of `row` that changed, repainting only those; returns how many did."""
         changed = 0
-        for column, value in zip(columns, cells):
+        spans = None
+        for index, (column, value) in enumerate(zip(columns, cells)):
             key = cell_key(value)
             if self._drawn.get((row, column)) != key:
                 self._drawn[(row, column)] = key
-                self.update_cell(row, column, value)
+                self._hold_refresh = True
+                try:
+                    self.update_cell(row, column, value)
+                finally:
+                    self._hold_refresh = False
+                spans = spans or self._column_spans()
+                self._refresh_cell(self.get_row_index(row), *spans[index])
                 changed += 1
         return changed
+
+    def _column_spans(self) -> list[tuple[int, int]]:
+        spans, x = [], 0
+        for column in self.ordered_columns:
+            width = column.get_render_width(self)
+            spans.append((x, width))
+            x += width
+        return spans
+
+    def _refresh_cell(self, row_index: int, x: int, width: int) -> None:
+        """refresh_coordinate in O(1) (it sums the heights of every row above): our rows are one line."""
+        region = Region(x, row_index + (self.header_height if self.show_header else 0), width, 1)
+        if self.window_region.overlaps(region):
+            self.refresh(region.translate(-self.scroll_offset))
 
     def add_drawn_row(self, row: str, columns: list[str], cells: tuple) -> None:
         self.add_row(*cells, key=row)

@@ -10,6 +10,7 @@ from panda_tui.readmodel.snapshot import Trend
 from panda_tui.text import safe, short_duration
 from panda_tui.tui.header_line import Part, fit
 from panda_tui.tui.marks import Marks
+from panda_tui.tui.widgets.row_table import cell_key
 from panda_tui.tui.widgets.sparkline_text import sparkline
 
 SPARK_MAX = 60
@@ -19,6 +20,7 @@ class TrendBar(Static):
     def __init__(self, marks: Marks | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.marks = marks or Marks()
+        self._shown: tuple | None = None
 
     def show(self, job: str, explain: str, trend: Trend | None) -> None:
         width = self.size.width - 2 if self.size.width else 78
@@ -29,7 +31,7 @@ class TrendBar(Static):
             text.append(f"  {title[1][0]}")  # the human reading of the schedule
         text.append("\n")
         if trend is None or not trend.durations:
-            self.update(text.append("no finished runs yet"))
+            self._put(text.append("no finished runs yet"))
             return
         figures = self._figures(trend)
         room = width - sum(len(p.long) + 3 for p in figures)
@@ -39,7 +41,14 @@ class TrendBar(Static):
         for words, style in fit(figures, width - spark_width):
             text.append(self.marks.sep, style="dim")
             text.append(words, style=style)
-        self.update(text)
+        self._put(text)
+
+    def _put(self, text: Text) -> None:
+        """Repaint only when the words or their styles changed (every read of the store comes here)."""
+        key = cell_key(text)
+        if key != self._shown:
+            self._shown = key
+            self.update(text, layout=False)  # two lines, always: no layout pass (it repaints every scrollbar)
 
     def _figures(self, trend: Trend) -> list[Part]:
         m = self.marks

@@ -1,0 +1,37 @@
+"""Whether a Docker engine on a unix socket answers, with the standard library alone. The engine check
+runs every 5 s for as long as a container job exists; loading the Docker SDK (~10 MB, ~0.2 s of CPU) for it
+would make every daemon with a nightly container job pay all day for one run. Remote engines (tcp://,
+ssh://) are pinged through the SDK, which knows their TLS and SSH settings."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+
+DEFAULT_SOCKET = "/var/run/docker.sock"
+
+
+def unix_socket(host: str | None, environ: Mapping[str, str] = os.environ) -> str | None:
+    """The socket path of an engine reached over a unix socket (as the SDK would resolve `host`), or None."""
+    url = host or environ.get("DOCKER_HOST") or f"unix://{DEFAULT_SOCKET}"
+    if url.startswith("unix://"):
+        return url[len("unix://"):] or DEFAULT_SOCKET
+    return None
+
+
+def ping(path: str, timeout: float) -> None:
+    """GET /_ping; raises OSError (TimeoutError, FileNotFoundError, ...) unless the engine answers 200."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        sock.connect(path)
+        sock.sendall(b"GET /_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n")
+        head = b""
+        while b"\r\n" not in head and len(head) < 4096:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            head += chunk
+    status = head.split(b"\r\n", 1)[0].split()
+    if len(status) < 2 or status[1] != b"200":
+        raise ConnectionError(f"the engine answered /_ping with {head[:60].decode('latin-1')!r}")
