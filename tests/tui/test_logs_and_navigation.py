@@ -104,12 +104,26 @@ async def test_long_log_lines_scroll_in_with_the_arrow_keys_without_a_bar(world)
         await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
         ask(w.db, "trigger", "wide")
         pane = app.main.query_one(LogView)
-        await until(pilot, lambda: any(line.endswith("-end") for line in pane.shown), what="the wide line")
+        await until(pilot, lambda: any(line.endswith("-end") and len(line) < 80 for line in pane.shown),
+                    what="the wide line, wrapped (the default)")
         lines = pane.log_widget
         assert lines.styles.scrollbar_size_horizontal == 0  # the row is the log's, not a bar's
         lines.focus()
+        await pilot.press("w")  # one line per log line: the rest is reached with the arrow keys
+        await until(pilot, lambda: any(line.startswith("  start-") and line.endswith("-end") for line in pane.shown),
+                    what="unwrapped")
         await pilot.press("right", "right", "right")
         assert lines.scroll_x > 0
-        await pilot.press("w")
-        await until(pilot, lambda: any(line.endswith("-end") and len(line) < 80 for line in pane.shown),
-                    what="wrapped")
+
+
+async def test_a_phone_wide_console_drops_columns_not_jobs(world):
+    """At 44 columns (a phone's browser) the list keeps status, job and last, shows every job, and scrolls
+    nothing sideways."""
+    w = world(job("alpha"), job("beta"))
+    app = w.app()
+    async with app.run_test(size=(44, 24)) as pilot:
+        await until(pilot, lambda: app.main and len(app.main.jobs.rows_shown) == 2)
+        table = app.main.jobs
+        assert table.shown_columns == ["STATUS", "JOB", "LAST"]
+        assert sum(column.get_render_width(table) for column in table.columns.values()) <= 44 - 2
+        assert table.max_scroll_x == 0

@@ -12,6 +12,7 @@ from panda_tui.tui.widgets.sparkline_text import sparkline
 
 ALL_COLUMNS = {"STATUS": 10, "JOB": 16, "SCHEDULE": 14, "NEXT": 7, "LAST": 12, "OK%": 4, "MEDIAN": 6, "TREND": None}
 NARROW = 100  # below this width the schedule moves to the detail line
+GIVE_WAY = ("TREND", "MEDIAN", "OK%", "NEXT")  # what narrower screens drop, first to last
 LAST_WORD = {"succeeded": "ok", "timed_out": "timeout"}
 LAST_STATE = {"succeeded": "ok", "running": "running", "queued": "running", "skipped": "paused", "missed": "missed"}
 
@@ -86,8 +87,15 @@ class JobTable(RowTable):
 
     @property
     def shown_columns(self) -> list[str]:
-        narrow = (self.size.width or 80) < NARROW
-        return [c for c in ALL_COLUMNS if not (narrow and c == "SCHEDULE")]
+        """Every column that fits: below NARROW the schedule moves to the detail line; narrower still (a phone
+        in a browser) the trend, median, OK% and next go, in that order; status, job and last stay."""
+        width = self.size.width or 80
+        shown = [c for c in ALL_COLUMNS if not (width < NARROW and c == "SCHEDULE")]
+        for column in GIVE_WAY:
+            if _needed(shown) <= width:
+                break
+            shown.remove(column)
+        return shown
 
     @property
     def spark_width(self) -> int:
@@ -97,8 +105,11 @@ class JobTable(RowTable):
     def _layout(self) -> None:
         """(Re)build the columns for the current width."""
         self.clear_rows(columns=True)
-        for column in self.shown_columns:
-            self.add_column(column, key=column, width=ALL_COLUMNS[column] or self.spark_width)
+        shown = self.shown_columns
+        short_by = max(0, _needed(shown) - (self.size.width or 80))  # the job's name gives the rest (to 8)
+        for column in shown:
+            width = ALL_COLUMNS[column] or self.spark_width
+            self.add_column(column, key=column, width=max(8, width - short_by) if column == "JOB" else width)
         self.columns_for = self.size.width
 
     def _cells(self, h: JobHealth, now: float, schedules: dict[str, str]) -> tuple:
@@ -124,3 +135,8 @@ class JobTable(RowTable):
                  "NEXT": nxt, "LAST": last, "OK%": rate, "MEDIAN": m.none if h.median_s is None else short_duration(h.median_s),
                  "TREND": sparkline(h.durations, self.spark_width, marks=m)}
         return tuple(cells[c] for c in self.shown_columns)
+
+
+def _needed(columns: list[str]) -> int:
+    """Cells a row of these columns takes (a trend at least 5 wide), with padding and the cursor's margin."""
+    return sum(ALL_COLUMNS[c] or 5 for c in columns) + 2 * len(columns) + 2
