@@ -79,3 +79,31 @@ def daemon(cfg: str, db: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "panda_tui", "daemon", "--config", cfg, "--db", db],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env())
 
+
+def big_ledger(db: str, cfg: str, total_runs: int, jobs: int = 100):
+    """A jobs.toml of `jobs` jobs every 5 minutes and `total_runs` runs of them, interleaved, oldest first: 1 in
+    20 failed, 1 in 200 missed, durations 0.05 s to 2 h. Returns the store's connection inside an open
+    transaction, for the caller's own rows and COMMIT."""
+    import time
+
+    from panda_tui.store import connect
+    with open(cfg, "w") as fh:
+        for j in range(jobs):
+            fh.write(f'[jobs.job-{j:03d}]\nschedule = "*/5 * * * *"\ncommand = "true"\n')
+    conn = connect(db)
+    per_job = total_runs // jobs
+    now = time.time()
+    conn.execute("BEGIN")
+    conn.execute(f"""
+        WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {per_job * jobs - 1})
+        INSERT INTO runs(job, scheduled_at, attempt, trigger, status, queued_at, started_at, finished_at,
+                         duration_s, exit_code, reason, runner)
+        SELECT printf('job-%03d', i % {jobs}), {now} - ({per_job} - i / {jobs}) * 300.0, 1, 'schedule',
+               CASE WHEN i % 200 = 7 THEN 'missed' WHEN i % 20 = 3 THEN 'failed' ELSE 'succeeded' END,
+               {now} - ({per_job} - i / {jobs}) * 300.0,
+               CASE WHEN i % 200 = 7 THEN NULL ELSE {now} - ({per_job} - i / {jobs}) * 300.0 + 0.002 END,
+               {now} - ({per_job} - i / {jobs}) * 300.0 + 5,
+               CASE WHEN i % 200 = 7 THEN NULL ELSE 0.05 * (1 + (i * 7919) % 144000) END,
+               CASE WHEN i % 20 = 3 THEN 1 ELSE 0 END, CASE WHEN i % 20 = 3 THEN 'exit 1' END, 'local'
+        FROM n""")
+    return conn

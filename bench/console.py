@@ -14,33 +14,14 @@ import sys
 import tempfile
 import time
 
-from common import peak_rss_mb, report
+from common import big_ledger, peak_rss_mb, report
 
 JOBS = 100
 
 
 def generate(db: str, cfg: str, total_runs: int, total_lines: int) -> None:
-    from panda_tui.store import connect
-    with open(cfg, "w") as fh:
-        for j in range(JOBS):
-            fh.write(f'[jobs.job-{j:03d}]\nschedule = "*/5 * * * *"\ncommand = "true"\n')
-    conn = connect(db)
-    per_job = total_runs // JOBS
+    conn = big_ledger(db, cfg, total_runs, JOBS)
     now = time.time()
-    conn.execute("BEGIN")
-    # runs: interleaved jobs, oldest first, every 5 minutes, 1 in 20 failed, 1 in 200 missed
-    conn.execute(f"""
-        WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {per_job * JOBS - 1})
-        INSERT INTO runs(job, scheduled_at, attempt, trigger, status, queued_at, started_at, finished_at,
-                         duration_s, exit_code, reason, runner)
-        SELECT printf('job-%03d', i % {JOBS}), {now} - ({per_job} - i / {JOBS}) * 300.0, 1, 'schedule',
-               CASE WHEN i % 200 = 7 THEN 'missed' WHEN i % 20 = 3 THEN 'failed' ELSE 'succeeded' END,
-               {now} - ({per_job} - i / {JOBS}) * 300.0,
-               {now} - ({per_job} - i / {JOBS}) * 300.0 + 0.002,
-               {now} - ({per_job} - i / {JOBS}) * 300.0 + 5 + (i % 7),
-               5 + (i % 7), CASE WHEN i % 20 = 3 THEN 1 ELSE 0 END,
-               CASE WHEN i % 20 = 3 THEN 'exit 1' END, 'local'
-        FROM n""")
     newest = conn.execute("SELECT MAX(id) FROM runs WHERE job='job-000'").fetchone()[0]
     big = 50_000
     per_run = max(1, (total_lines - big) // (total_runs - 1))

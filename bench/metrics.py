@@ -17,34 +17,15 @@ import sys
 import tempfile
 import time
 
-from common import ROOT, pct, report
+from common import ROOT, big_ledger, pct, report
 
 JOBS = 100
 TOKEN = "bench-token-0123456789abcdef"
 
 
 def generate(db: str, cfg: str, total_runs: int) -> None:
-    from panda_tui.store import connect
-    with open(cfg, "w") as fh:
-        for j in range(JOBS):
-            fh.write(f'[jobs.job-{j:03d}]\nschedule = "*/5 * * * *"\ncommand = "true"\n')
-    conn = connect(db)
-    per_job = total_runs // JOBS
+    conn = big_ledger(db, cfg, total_runs, JOBS)
     now = time.time()
-    conn.execute("BEGIN")
-    # interleaved jobs, oldest first, every 5 minutes: 1 in 20 failed, 1 in 200 missed, durations 0.05 s to 2 h
-    conn.execute(f"""
-        WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {per_job * JOBS - 1})
-        INSERT INTO runs(job, scheduled_at, attempt, trigger, status, queued_at, started_at, finished_at,
-                         duration_s, exit_code, reason, runner)
-        SELECT printf('job-%03d', i % {JOBS}), {now} - ({per_job} - i / {JOBS}) * 300.0, 1, 'schedule',
-               CASE WHEN i % 200 = 7 THEN 'missed' WHEN i % 20 = 3 THEN 'failed' ELSE 'succeeded' END,
-               {now} - ({per_job} - i / {JOBS}) * 300.0,
-               CASE WHEN i % 200 = 7 THEN NULL ELSE {now} - ({per_job} - i / {JOBS}) * 300.0 + 0.002 END,
-               {now} - ({per_job} - i / {JOBS}) * 300.0 + 5,
-               CASE WHEN i % 200 = 7 THEN NULL ELSE 0.05 * (1 + (i * 7919) % 144000) END,
-               CASE WHEN i % 20 = 3 THEN 1 ELSE 0 END, CASE WHEN i % 20 = 3 THEN 'exit 1' END, 'local'
-        FROM n""")
     conn.execute("UPDATE runs SET status='running', finished_at=NULL, duration_s=NULL"
                  " WHERE id > (SELECT MAX(id) FROM runs) - 5")
     # a year of once-a-minute heartbeat pings, all delivered, and three alerts that are not
