@@ -10,10 +10,14 @@ from datetime import datetime, timezone
 
 from panda_tui.config import Config, Job, job_from_defaults
 from panda_tui.store import ledger, state
-from panda_tui.store.ledger import BAD, GONE, Run
+from panda_tui.store.ledger import BAD, FINAL, GONE, Run
 from panda_tui.text import glyph
 
 DAY = 86400.0
+# A run killed on purpose (a kill request, a scheduler stopping, a signal to `run`/`exec`) says nothing of
+# whether the job works, no more than a missed slot does: health goes by the run before it.
+NOT_A_VERDICT = ("missed", "killed")
+SHOWN_AS_LAST = (*FINAL, "running")  # a run queued for later is the job's next, not its last
 URGENCY = {"failing": 0, "missed": 1, "running": 2, "paused": 4, "ok": 3, "new": 3, "disabled": 5}
 
 
@@ -60,15 +64,15 @@ def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] 
     active = ledger.active(conn, job.name)
     running = [r.id for r in active if r.status == "running"]
     missed = ledger.missed_since(conn, now - DAY, job.name)
-    done = [r for r in last20 if r.status not in ("missed",)]
+    done = [r for r in last20 if r.status not in NOT_A_VERDICT]
     ok = sum(1 for r in done if r.status == "succeeded")
     durations = [(r.duration_s, r.status in BAD) for r in reversed(recent[:spark]) if r.duration_s is not None]
     ok_durations = [r.duration_s for r in last20 if r.duration_s is not None]
-    latest = ledger.latest(conn, job.name)
-    settled = next((r for r in recent if r.status != "missed"), None)
+    latest = ledger.latest(conn, job.name, SHOWN_AS_LAST)
+    settled = next((r for r in recent if r.status not in NOT_A_VERDICT), None)
     return JobHealth(
         name=job.name, state=_state(job, job.name in paused, running, settled, latest),
-        paused=job.name in paused, next_at=next_fire(job, now) if job.enabled else None, last=latest,
+        paused=job.name in paused, next_at=_next_at(job, now, active), last=latest,
         success_rate=ok / len(done) if done else None,
         failure_rate=(len(done) - ok) / len(done) if done else None,
         median_s=statistics.median(ok_durations) if ok_durations else None,
@@ -89,6 +93,14 @@ def _state(job: Job, paused: bool, running: list[int], settled: Run | None, late
     if latest is not None and latest.status in GONE:
         return "missed"
     return "ok" if settled else "new"
+
+
+def _next_at(job: Job, now: float, active: list[Run]) -> float | None:
+    """The next slot of its schedule, or a run queued for a time before it (`trigger --at` a future time,
+    a retry waiting out its delay), whichever comes first."""
+    waiting = [r.due_at for r in active if r.status == "queued"]
+    fires = ([next_fire(job, now)] if job.enabled else []) + waiting
+    return min(fires) if fires else None
 
 
 def next_fire(job: Job, now: float) -> float:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from panda_tui.config import Config
 from panda_tui.readmodel.health import JobHealth, all_health
 from panda_tui.store import lease, state
-from panda_tui.store.ledger import TROUBLE, Run
+from panda_tui.store.ledger import GONE, Run
 from panda_tui.text import iso
 
 
@@ -24,8 +24,8 @@ class Status:
     def trouble(self) -> bool:
         """No scheduler runs (every slot goes missing), a job's last run failed or went missing, or a run went
         missing in 24 h: `status` exits 1."""
-        return self.lease is None or any((h.last and h.last.status in TROUBLE and not h.last.cancelled)
-                                         or h.missed_24h for h in self.jobs)
+        return self.lease is None or any(h.last_bad or (h.last and h.last.status in GONE) or h.missed_24h
+                                         for h in self.jobs)
 
 
 def read_status(conn: sqlite3.Connection, config: Config, now: float) -> Status:

@@ -23,11 +23,13 @@ dir=$1 mode=$2; shift 2
 exec 3<"$dir/out" 4<"$dir/err"
 trap : TERM INT HUP
 if [ "$mode" = shell ]; then (__panda_cmd=$1; set --; eval "$__panda_cmd") 3<&- 4<&-; else "$@" 3<&- 4<&-; fi
-code=$?
-echo "$code $(date +%s.%N)" >"$dir/status"
+code=$? end=$(date +%s.%N)
+echo "$code $end" >"$dir/exit"
+echo "$code $end" >"$dir/status"
 exit "$code"
 """
 NAMES = ("out", "err", "status")
+ENDED = "exit"  # a plain file, the exit code and end time: kept for a scheduler that died reading `status`
 
 
 def runs_dir(db_path: str) -> str:
@@ -61,12 +63,8 @@ class Pipes:
         try:
             data = os.read(self.status, 64)
         except BlockingIOError:
-            return None, None
-        words = data.decode(errors="replace").split()
-        code = int(words[0]) if words and words[0].isdigit() else None
-        whole, _, fraction = (words[1] if len(words) > 1 else "").partition(".")
-        ended = float(whole + "." + (fraction if fraction.isdigit() else "0")) if whole.isdigit() else None
-        return code, ended
+            return left_behind(self.directory)
+        return _parse(data) if data else left_behind(self.directory)
 
     def close(self) -> None:
         """Close the status end (the output ends belong to their readers) and remove the directory."""
@@ -108,6 +106,24 @@ def reopen(directory: str) -> Pipes:
             os.close(fd)
         raise
     return Pipes(directory, *fds)
+
+
+def left_behind(directory: str) -> tuple[int | None, float | None]:
+    """The exit code and end time a keeper left in its `exit` file: for a run whose `status` a scheduler
+    read, and died before it recorded it. (None, None) when there is none."""
+    try:
+        with open(os.path.join(directory, ENDED), "rb") as fh:
+            return _parse(fh.read(64))
+    except OSError:
+        return None, None
+
+
+def _parse(data: bytes) -> tuple[int | None, float | None]:
+    words = data.decode(errors="replace").split()
+    code = int(words[0]) if words and words[0].isdigit() else None
+    whole, _, fraction = (words[1] if len(words) > 1 else "").partition(".")
+    ended = float(whole + "." + (fraction if fraction.isdigit() else "0")) if whole.isdigit() else None
+    return code, ended
 
 
 def exists(directory: str) -> bool:

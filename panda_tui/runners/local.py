@@ -116,6 +116,11 @@ class LocalRunner:
         ref = run.runner_ref
         pid = _alive_pid(ref) if ref else await in_thread(lambda: keeper.find(directory))
         pid = None if pid is None or _zombie(pid) else pid
+        code, ended = keeper.left_behind(directory) if pid is None else (None, None)
+        if code is not None:  # it ended, and the scheduler that read its status died before recording it
+            sink = open_sink({})
+            sink.system("[panda] the run ended while no scheduler recorded it; its keeper left the exit code")
+            return Ended(ref or "", sink, Outcome(exit_code=code, ended_at=ended), directory)
         if pid is None or not keeper.exists(directory):
             reason = await in_thread(lambda: settle_orphan(ref))
             shutil.rmtree(directory, ignore_errors=True)
@@ -147,6 +152,23 @@ class LocalRunner:
         # making pipes and forking take a while and hold their thread: keep them off the scheduler's loop
         pipes, pid, reap = await in_thread(lambda: _spawn(directory, command, env, workdir, stdin))
         return LocalHandle(pid, _exit_future(pid, reap), pipes, sink, through.echo if through else None)
+
+
+class Ended:
+    """A run found ended after a restart, its exit code known: nothing left to follow."""
+    engine = None
+
+    def __init__(self, ref: str, sink: RunLog, outcome: Outcome, directory: str):
+        self.ref, self.sink, self.outcome, self.directory = ref, sink, outcome, directory
+
+    async def wait(self) -> Outcome:
+        return self.outcome
+
+    async def stop(self, grace: float) -> None:
+        return None
+
+    async def cleanup(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 def _account(job: Job) -> pwd.struct_passwd | None:

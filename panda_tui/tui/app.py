@@ -11,11 +11,12 @@ from rich.text import Text
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.scrollbar import ScrollBar
 
 from panda_tui.config import Config
 from panda_tui.readmodel.running import FixedJobs, JobSource, RunningConfig
 from panda_tui.tui.controls import Controls
-from panda_tui.tui.marks import Marks, detect
+from panda_tui.tui.marks import AsciiScrollBarRender, Marks, detect
 from panda_tui.tui.screens.confirm import ConfirmScreen
 from panda_tui.tui.screens.help import HelpScreen
 from panda_tui.tui.screens.main import MainScreen
@@ -55,6 +56,7 @@ class PandaApp(App):
         self.notices = Notices()  # what the notice line said, newest last
         self.main: MainScreen | None = None
         self._source_seen: tuple | None = None
+        self._scrollbars: type | None = None
 
     @property
     def read_only(self) -> bool:
@@ -66,6 +68,7 @@ class PandaApp(App):
     def on_mount(self) -> None:
         if self.marks.ascii:
             self.add_class("-ascii")
+            self._scrollbars, ScrollBar.renderer = ScrollBar.renderer, AsciiScrollBarRender  # process-wide
         if self._after_first_screen is not None:
             self.set_timer(FIRST_SCREEN_WAIT, self.first_screen_shown)  # should the first screen not come
 
@@ -89,16 +92,19 @@ class PandaApp(App):
         key = (source.origin, source.loaded_at, tuple(source.refused))
         if key == self._source_seen:
             return
-        first = self._source_seen is None
-        self._source_seen = key
+        before, self._source_seen = self._source_seen, key
         self.config = source.config
         if source.refused:
             first = source.refused[0].split(": ", 1)[-1]  # the file's name is in the header already
             more = f" (+{len(source.refused) - 1} more)" if len(source.refused) > 1 else ""
-            self.notify(f"jobs.toml refused: {first}{more} · ? shows it whole", severity="error", timeout=30,
+            self.notify(f"jobs.toml refused (? shows every error): {first}{more}", severity="error", timeout=30,
                         markup=False)
-        elif not first and source.origin == "scheduler":
+        elif before is not None and before[0] == "scheduler" and source.origin == "scheduler":  # not its start
             self.notify(f"the scheduler reloaded: {len(source.config.jobs)} jobs", markup=False)
+
+    def on_unmount(self) -> None:
+        if self._scrollbars is not None:  # the next app in this process (a test, a served session) draws its own
+            ScrollBar.renderer = self._scrollbars
 
     def schedules(self) -> dict[str, str]:
         if self.config is None:
@@ -119,7 +125,7 @@ class PandaApp(App):
         self.notices.append((severity, str(message)))
         bars = [bar for screen in reversed(self.screen_stack) for bar in screen.query(NoticeBar)]
         if bars:
-            bars[0].say(str(message), severity, timeout or 8.0)
+            bars[0].say(str(message), severity, timeout or (30.0 if severity == "error" else 8.0))
         else:
             super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
@@ -140,9 +146,12 @@ class PandaApp(App):
             event.stop()
 
     def _job_or_notice(self) -> str | None:
+        """The job a key acts on; from then on the cursor stays on it, wherever the list moves it."""
         job = self.main.jobs.selected if self.main is not None else None
         if job is None:
             self.notify("no job selected", markup=False)
+        else:
+            self.main.jobs.follow_top = False
         return job
 
     def action_trigger(self) -> None:

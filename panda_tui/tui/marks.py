@@ -7,9 +7,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from textual.scrollbar import ScrollBarRender
+
 from panda_tui.text import glyph
 
 BARS = "▁▂▃▄▅▆▇█"
+ASCII_TEXT = str.maketrans({"↑": "up", "↓": "down", "←": "left", "→": "right", "✓": "+", "✗": "X", "▶": "*",
+                            "‖": "=", "–": "-", "·": "|", "×": "x", "›": ">"})
 ASCII_BARS = "_.-:=+*#"
 
 COLOUR = {
@@ -50,6 +54,10 @@ class Marks:
     def failed_bar(self) -> str:
         return "x" if self.ascii else "×"
 
+    def text(self, words: str) -> str:
+        """Words written with glyphs (help, hints), as an ASCII terminal can show them."""
+        return words.translate(ASCII_TEXT) if self.ascii else words
+
     @property
     def current(self) -> str:
         """Marks the search match n/N went to, beside the stream mark."""
@@ -78,3 +86,9 @@ def utf8_locale() -> bool:
     set LC_CTYPE to C.UTF-8 at start, so that one tells nothing). Neither set: assume UTF-8."""
     name = os.environ.get("LC_ALL") or os.environ.get("LANG")
     return name is None or "utf" in name.lower()
+
+
+class AsciiScrollBarRender(ScrollBarRender):
+    """Scroll bars without the eighth-block glyphs at the thumb's ends: whole cells, by background only."""
+    VERTICAL_BARS = [" "] * 8
+    HORIZONTAL_BARS = [" "] * 8

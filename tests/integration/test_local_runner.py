@@ -124,3 +124,37 @@ async def test_a_local_job_runs_as_its_user_with_that_users_home(bench):
     cwd = nobody.pw_dir if os.path.isdir(nobody.pw_dir) else "/"  # as cron, in $HOME, if there is one
     assert b.lines(run.id, "out") == [str(nobody.pw_uid), str(nobody.pw_gid),
                                       f"{nobody.pw_dir} nobody nobody", cwd]
+
+
+async def test_a_run_whose_status_was_read_by_a_scheduler_that_died_keeps_its_exit_code(tmp_path):
+    """The narrow crash: the scheduler read the keeper's `status` (the keeper then ended) and died before
+    recording it. The next scheduler finds no keeper and an empty pipe, and takes the code the keeper left."""
+    from panda_tui.config import build_config
+    from panda_tui.runners import keeper
+    from panda_tui.runners.local import LocalRunner, proc_start_time
+    from panda_tui.store.ledger import Run, RunStatus
+
+    directory = keeper.run_dir(str(tmp_path / "runs"), 1)
+    pipes, out_w, err_w = keeper.create(directory)
+    proc = await asyncio.create_subprocess_exec(*keeper.keeper_argv(directory, "echo up; exit 7"),
+                                                stdout=out_w, stderr=err_w, start_new_session=True)
+    os.close(out_w), os.close(err_w)
+    ref = f"{proc.pid}:{proc_start_time(proc.pid)}"
+    await proc.wait()
+    assert pipes.report()[0] == 7  # read by the scheduler that is about to die: gone from the pipe
+    for fd in (pipes.out, pipes.err, pipes.status):
+        os.close(fd)
+    job = build_config({"jobs": {"c": {"schedule": "@daily", "command": "true"}}}, "jobs.toml").jobs["c"]
+    run = Run(1, "c", 0.0, 1, "manual", RunStatus.RUNNING, runner="local", runner_ref=ref)
+    notes: list[str] = []
+
+    class Sink:
+        def system(self, text: str) -> None:
+            notes.append(text)
+
+    handle = await LocalRunner(str(tmp_path / "runs")).reattach(run, job, lambda env: Sink())
+    outcome = await handle.wait()
+    assert (outcome.exit_code, outcome.ended_at is not None) == (7, True), outcome
+    assert "left the exit code" in notes[0]
+    await handle.cleanup()
+    assert not os.path.exists(directory)

@@ -127,3 +127,20 @@ async def test_a_phone_wide_console_drops_columns_not_jobs(world):
         assert table.shown_columns == ["STATUS", "JOB", "LAST"]
         assert sum(column.get_render_width(table) for column in table.columns.values()) <= 44 - 2
         assert table.max_scroll_x == 0
+
+
+async def test_until_the_user_moves_the_cursor_follows_the_most_urgent_job(world):
+    w = world(job("alpha"), job("zulu", command="sh -c 'echo no; exit 3'"))
+    app = w.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.main and app.main.jobs.rows_shown == ["alpha", "zulu"])
+        assert app.main.jobs.selected == "alpha"
+        ask(w.db, "trigger", "zulu")
+        await until(pilot, lambda: app.main.jobs.rows_shown[0] == "zulu", what="zulu failing, on top")
+        assert app.main.jobs.selected == "zulu"  # a fresh console shows what went wrong, unasked
+        app.main.jobs.focus()
+        await pilot.press("down")
+        assert app.main.jobs.selected == "alpha"
+        ask(w.db, "trigger", "alpha")
+        await until(pilot, lambda: app.main.jobs.health("alpha").last is not None)
+        assert app.main.jobs.selected == "alpha"  # once moved, the cursor is the user's

@@ -57,6 +57,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         acting = [] if self.read_only else [("Acting on the selected job", ACTING)]
+        marks = self.app.marks
         with Vertical(id="help-box"):
             with VerticalScroll(id="help-keys"):
                 if self.alarms:
@@ -71,6 +72,6 @@ class HelpScreen(ModalScreen[None]):
                     table.add_column(style="bold", no_wrap=True)
                     table.add_column()
                     for key, what in rows:
-                        table.add_row(key, what)
+                        table.add_row(marks.text(key), marks.text(what))
                     yield Static(table)
-            yield Static("esc / ? : close   ↑ ↓ : scroll", id="help-close")
+            yield Static(marks.text("esc / ? : close   ↑ ↓ : scroll"), id="help-close")

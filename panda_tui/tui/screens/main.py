@@ -181,6 +181,7 @@ class MainScreen(Screen):
         name = self.jobs.name_at(event.cursor_row)
         if name is None:
             return
+        self.jobs.follow_top = False  # the user chose this job: the cursor is theirs now
         health = self.jobs.health(name)
         self._open_logs_for_job(name, failing=health is not None and health.state == "failing")
 

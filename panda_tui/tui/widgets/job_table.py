@@ -30,6 +30,8 @@ class JobTable(RowTable):
         self.filter_text = ""
         self.rows_shown: list[str] = []  # job names, top to bottom
         self._all: list[JobHealth] = []
+        self.follow_top = True  # until the user moves: the cursor stays on the most urgent job
+        self._placed = 0  # where show() last left the cursor
         self._title_shown = "jobs"
 
     @property
@@ -45,6 +47,8 @@ class JobTable(RowTable):
         """Rows are keyed by position, not by job: a job that moves up rewrites the rows it passes, never
         the whole table (what a slow link would carry each time a job starts or stops running)."""
         self._all = healths
+        if self.cursor_row != self._placed:
+            self.follow_top = False  # someone else moved the cursor: the user (keys, mouse, a jump)
         current = self.selected
         visible = [h for h in healths if self.filter_text.lower() in h.name.lower()]
         names = [h.name for h in visible]
@@ -60,8 +64,11 @@ class JobTable(RowTable):
                 self.write_cells(str(i), columns, self._cells(h, now, schedules))
             rebuilt = False
         self.rows_shown = names
+        if self.follow_top and names:
+            current = names[0]  # untouched since launch: the most urgent job, as it changes
         if current in names and (rebuilt or names.index(current) != self.cursor_row):
             self.move_cursor(row=names.index(current), animate=False)  # the same job, wherever it went
+        self._placed = self.cursor_row
         self._title()
 
     def refilter(self, text: str, now: float, schedules: dict[str, str]) -> None:
@@ -71,6 +78,7 @@ class JobTable(RowTable):
         self.show(self._all, now, schedules)
         if current in self.rows_shown:
             self.move_cursor(row=self.rows_shown.index(current), animate=False)
+        self._placed = self.cursor_row
 
     def health(self, name: str | None) -> JobHealth | None:
         return next((h for h in self._all if h.name == name), None)

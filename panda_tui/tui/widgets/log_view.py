@@ -220,7 +220,8 @@ class LogView(Vertical, can_focus=False):
             what = f"{safe(run.job)} run {run.id}{self.marks.sep}{run.status}" if run else f"run {self.run_id}"
             reason = f" ({safe(run.reason)})" if run is not None and run.reason else ""
             flags = [name for name, on in (("errors only", self.errors_only), ("follow", self.follow),
-                                           ("raw", self.raw), ("times", self.stamps)) if on]
+                                           ("raw", self.raw), ("times", self.stamps), ("no wrap", not self.wrap))
+                     if on]
             parts = [Part(what + reason, what), Part(self._counter(), self._counter(short=True))]
             parts += [Part(flag, flag, drop=2) for flag in flags]
             if self.older:

@@ -20,16 +20,24 @@ class NoticeBar(Static):
         super().__init__("", **kwargs)
         self.marks = marks or Marks()
         self._clear_timer = None
+        self._rows = 1
 
     def say(self, message: str, severity: str = "information", timeout: float = 8.0) -> None:
+        """One line, or up to three when the words need them (an error is read whole, never cut mid-way)."""
         first, *rest = (safe(line) for line in (str(message).splitlines() or [""]))
         extra = f"  (+{len(rest)} more: see the decision log)" if rest else ""
         mark = (ASCII_MARK if self.marks.ascii else MARK).get(severity, "›")
         style = {"error": self.marks.style("alarm"), "warning": "bold"}.get(severity, "")
-        self.update(Text(f" {mark} {first}{extra}", style=style, no_wrap=True, overflow="ellipsis"), layout=False)
+        self._show(Text(f" {mark} {first}{extra}", style=style, overflow="ellipsis"))
         if self._clear_timer is not None:
             self._clear_timer.stop()
-        self._clear_timer = self.set_timer(timeout, lambda: self.update("", layout=False))
+        self._clear_timer = self.set_timer(timeout, lambda: self._show(Text("")))
+
+    def _show(self, text: Text) -> None:
+        width = max(1, self.size.width or 80)
+        rows = min(3, max(1, -(-text.cell_len // width)))
+        self.update(text, layout=rows != self._rows)  # a layout pass only when the bar changes height
+        self._rows = rows
 
 
 class Notices(deque):
