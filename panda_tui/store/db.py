@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,15 +42,30 @@ def connect(path: str, *, readonly: bool = False, create: bool = True) -> sqlite
         _refuse_read_only(path)
         conn = _open(path, uri=False, path=path)
     try:
-        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        _check_version(conn, path, readonly)  # before anything that could write to a file we must not touch
-        _pragmas(conn, readonly)
-        if not readonly:
-            migrate(conn, path)
+        _prepare(conn, path, readonly)
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise StoreError(_explain(path, exc)) from None
     return conn
+
+
+def _prepare(conn: sqlite3.Connection, path: str, readonly: bool) -> None:
+    """Version check, pragmas, migrations. Two processes opening a new file at once can meet SQLITE_BUSY
+    where SQLite calls no busy handler (one turning the file to WAL while the other reads its header):
+    that is retried for as long as the busy timeout, never shown."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            _check_version(conn, path, readonly)  # before anything that could write to a file we must not touch
+            _pragmas(conn, readonly)
+            if not readonly:
+                migrate(conn, path)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _open(target: str, *, uri: bool, path: str) -> sqlite3.Connection:

@@ -197,3 +197,29 @@ def test_migrates_forward_from_version_1(db_path):
     assert ledger.missed_since(conn, 0.0, "a") == 1
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     assert "runs_gone" in names
+
+
+def _open_once(path: str, answers) -> None:
+    try:
+        connect(path).close()
+        answers.put("ok")
+    except StoreError as exc:
+        answers.put(str(exc))
+
+
+def test_processes_creating_one_new_database_at_once_all_open_it(tmp_path):
+    """Two daemons started together on a fresh file once met "database is locked" (a few rounds in 200):
+    SQLite answers BUSY without its busy handler while the other turns the file to WAL."""
+    import multiprocessing
+    context = multiprocessing.get_context("fork")
+    answers = context.Queue()
+    failures = []
+    for round_ in range(200):
+        path = str(tmp_path / f"{round_}.db")
+        starts = [context.Process(target=_open_once, args=(path, answers)) for _ in range(3)]
+        for process in starts:
+            process.start()
+        for process in starts:
+            process.join()
+        failures += [a for a in (answers.get(timeout=10) for _ in starts) if a != "ok"]
+    assert failures == []
