@@ -47,11 +47,18 @@ async def console():
     return False
 
 def newest():
-    return json.loads(ask("/api/jobs/tick/runs?limit=1", TOKEN)[1])[0]["id"]
+    runs = json.loads(ask("/api/jobs/tick/runs?limit=1", TOKEN)[1])
+    return runs[0]["id"] if runs else 0
 
-first = newest()
-time.sleep(3)  # tick runs every second: the daemon's writes are seen, not a frozen copy
-print(json.dumps({"fresh": newest() > first, "jobs": ask("/api/jobs", TOKEN), "anonymous": ask("/api/jobs")[0],
+def later_than(floor, seconds=30):
+    deadline = time.monotonic() + seconds
+    while (seen := newest()) <= floor and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return seen
+
+first = later_than(0)  # the daemon may not have run tick yet
+# tick runs every second: the daemon's writes are seen, not a frozen copy
+print(json.dumps({"fresh": later_than(first) > first, "jobs": ask("/api/jobs", TOKEN), "anonymous": ask("/api/jobs")[0],
                   "trigger": ask("/api/jobs/tick/trigger", TOKEN, "POST")[0], "metrics": ask("/metrics", TOKEN)[0],
                   "console": asyncio.run(asyncio.wait_for(console(), 60))}))
 """
