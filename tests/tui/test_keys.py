@@ -159,9 +159,13 @@ async def test_a_read_only_console_sees_the_scheduler_die(world):
     app = w.app(mode="read-only")
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+        table = app.main.jobs
+        next_cell = lambda: str(table.get_row_at(0)[table.shown_columns.index("NEXT")])  # noqa: E731
         assert "no scheduler" not in app.main.query_one("#header").words
+        assert next_cell().startswith("in ")
         w.scheduler.stop()
         await until(pilot, lambda: "no scheduler!" in app.main.query_one("#header").words, 15)
+        assert next_cell() == "stopped"  # no time that nothing is there to keep
 
 
 async def test_live_tail_shows_new_lines_while_the_run_goes_on(world):

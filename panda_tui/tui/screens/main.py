@@ -119,7 +119,7 @@ class MainScreen(Screen):
         self.app.adopt_source(message.source)
         now = self.app.clock()
         self.query_one(StatusHeader).snapshot = message.snapshot  # its clock is the tick's alone
-        self.jobs.show(message.snapshot.jobs, now, self.app.schedules())
+        self.jobs.show(message.snapshot.jobs, now, self.app.schedules(), message.snapshot.holder is not None)
         if not self._shown_once:
             self._shown_once = True
             self.call_after_refresh(self.app.first_screen_shown)
@@ -156,7 +156,7 @@ class MainScreen(Screen):
         now = self.app.clock()
         self.query_one(StatusHeader).now = now
         if self.snapshot is not None:
-            self.jobs.show(self.snapshot.jobs, now, self.app.schedules())
+            self.jobs.show(self.snapshot.jobs, now, self.app.schedules(), self.snapshot.holder is not None)
 
     # --- selection ----------------------------------------------------------------------
     @on(DataTable.RowHighlighted, "#jobs")

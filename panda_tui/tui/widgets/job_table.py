@@ -23,6 +23,7 @@ class JobTable(RowTable):
     def __init__(self, marks: Marks | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.marks = marks or Marks()
+        self.scheduled = True
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -43,10 +44,12 @@ class JobTable(RowTable):
     def name_at(self, row: int) -> str | None:
         return self.rows_shown[row] if 0 <= row < len(self.rows_shown) else None
 
-    def show(self, healths: list[JobHealth], now: float, schedules: dict[str, str]) -> None:
+    def show(self, healths: list[JobHealth], now: float, schedules: dict[str, str], scheduled: bool = True) -> None:
         """Rows are keyed by position, not by job: a job that moves up rewrites the rows it passes, never
-        the whole table (what a slow link would carry each time a job starts or stops running)."""
+        the whole table (what a slow link would carry each time a job starts or stops running).
+        `scheduled`: a scheduler holds the lease; without one NEXT says `stopped`, not a time nothing keeps."""
         self._all = healths
+        self.scheduled = scheduled
         if self.cursor_row != self._placed:
             self.follow_top = False  # someone else moved the cursor: the user (keys, mouse, a jump)
         current = self.selected
@@ -129,6 +132,8 @@ class JobTable(RowTable):
             nxt = m.none
         elif h.paused:
             nxt = "paused"
+        elif not self.scheduled:
+            nxt = Text("stopped", style=m.style("missed"))
         else:
             nxt = "now" if h.next_at - now < 1 else f"in {coarse_ago(h.next_at - now)}"
         if h.last is None:
