@@ -102,7 +102,8 @@ class DockerRunner:
                 container = self._new_container(client, attempt)
             except docker.errors.ImageNotFound:  # asked only now: a check before each create is a round trip
                 if job.pull == "never":
-                    raise RunnerError(f"image {job.image!r} is not on this engine and pull = \"never\"") from None
+                    raise RunnerError(f"image {job.image!r} is not on this engine and pull = \"never\": "
+                                      "build or load it there (docker build -t / docker load)") from None
                 self._pull(client, job.image)
                 container = self._new_container(client, attempt)
             # Attached before it starts, as `docker run` does: not a byte can be missed, and the raw

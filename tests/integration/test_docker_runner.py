@@ -58,7 +58,8 @@ async def test_missing_image_with_pull_never(tmp_path, docker_client):
     b = Bench(tmp_path, toml("panda-test-no-such-image:1", '"true"', 'pull = "never"'))
     run = await b.run("c")
     assert run.status == "failed"
-    assert run.reason == "image 'panda-test-no-such-image:1' is not on this engine and pull = \"never\""
+    assert run.reason == ("image 'panda-test-no-such-image:1' is not on this engine and pull = \"never\": "
+                          "build or load it there (docker build -t / docker load)")
     await b.close()
 
 
