@@ -28,6 +28,7 @@ SYSTEMD = "/usr/lib/systemd/systemd"
 DB = "/var/lib/panda-tui/panda.db"
 CONFIG = "/etc/panda-tui/jobs.toml"
 WATCHDOG_SEC = 4  # the drop-in shortens the unit's 30 s so that the test takes seconds
+SOURCE = "/opt/panda-tui-src"  # this checkout, inside the container
 
 
 def missing() -> str | None:
@@ -44,14 +45,15 @@ class Container:
     """A systemd booted with systemd-nspawn over this machine's /usr; commands run in it through nsenter."""
 
     def __init__(self, etc: Path, log: Path):
-        binds = sorted({p for p in (sys.prefix, sys.base_prefix, str(REPO)) if not p.startswith("/usr/")})
-        tops = sorted({"/" + p.split("/")[1] for p in binds})  # reachable by the service user, as on a host
+        binds = {p: p for p in (sys.prefix, sys.base_prefix) if not p.startswith("/usr/")}
+        binds[str(REPO)] = SOURCE  # where it is, not under /tmp, which the unit's PrivateTmp= hides
+        tops = sorted({"/" + p.split("/")[1] for p in binds.values()})  # reachable by the service user, as on a host
         docker = ["--bind=/var/run/docker.sock:/run/docker.sock"] if os.path.exists("/var/run/docker.sock") else []
         self.log = open(log, "w")
         self.proc = subprocess.Popen(
             [NSPAWN, "-D", "/", "--volatile=yes", "--register=no", "--keep-unit", "--private-network",
              "--console=passive", f"--machine=panda-{uuid.uuid4().hex[:8]}", f"--bind={etc}:/etc",
-             *docker, *[f"--tmpfs={top}:mode=0755" for top in tops], *[f"--bind-ro={p}" for p in binds], "-b"],
+             *docker, *[f"--tmpfs={top}:mode=0755" for top in tops], *[f"--bind-ro={p}:{inside}" for p, inside in sorted(binds.items())], "-b"],
             stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self.leader = wait_until(self._init, 30, what="the container's systemd")
 
@@ -63,7 +65,7 @@ class Container:
             return None
 
     def run(self, *argv: str, timeout: float = 60) -> subprocess.CompletedProcess:
-        return subprocess.run(["nsenter", "-t", str(self.leader), "-a", "env", f"PYTHONPATH={REPO}", *argv],
+        return subprocess.run(["nsenter", "-t", str(self.leader), "-a", "env", f"PYTHONPATH={SOURCE}", *argv],
                               capture_output=True, text=True, timeout=timeout)
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
@@ -108,7 +110,7 @@ def etc_for(tmp_path: Path, image: str | None) -> Path:
     (etc / "systemd/system/panda-tui.service").write_text(unit.stdout)
     (etc / "systemd/system/multi-user.target.wants/panda-tui.service").symlink_to("../panda-tui.service")
     (etc / "systemd/system/panda-tui.service.d/test.conf").write_text(
-        f"[Service]\nEnvironment=PYTHONPATH={REPO} {STALL_VARIABLE}=/var/lib/panda-tui/stall\n"
+        f"[Service]\nEnvironment=PYTHONPATH={SOURCE} {STALL_VARIABLE}=/var/lib/panda-tui/stall\n"
         f"WatchdogSec={WATCHDOG_SEC}\nRestartSec=1\n")
     tables = [job("tick", "@every 1s"), job("long", "@yearly", "echo begin; sleep 6; echo done"),
               job("confined", "@yearly", "grep -E '^(NoNewPrivs|CapEff)' /proc/self/status; touch /home/probe")]
