@@ -36,6 +36,7 @@ class SystemClock:
         seconds = max(0.0, seconds)
         if seconds <= PRECISE_BELOW:
             time.sleep(seconds)
+            await asyncio.sleep(0)  # the loop runs once either way: signals, runs' tasks, a stop
             return
         target = seconds - LAND_EARLY
         if wake is None:

@@ -27,6 +27,7 @@ CONTROL_EVERY = 0.25
 WATCH_EVERY = 1.0
 ENGINE_CHECK_EVERY = 5.0
 SHUTDOWN_GRACE = 10.0
+STORE_RETRY_EVERY = 0.5  # while the store cannot be written (a full disk): due slots wait, the loop does not spin
 
 
 class Scheduler:
@@ -121,7 +122,8 @@ class Scheduler:
             left.append(self.supervision.max_sleep)
         if (next_at := self.timeline.next_at()) is not None:
             left.append(next_at - self.clock.now())
-        return max(0.0, min(left))
+        floor = STORE_RETRY_EVERY if self.ctx.store.failing_since is not None else 0.0
+        return max(floor, min(left))
 
     async def shutdown(self, grace: float = SHUTDOWN_GRACE) -> None:
         """Stop dispatching; give runs `grace` to finish, then stop and record them; close the store."""

@@ -5,7 +5,8 @@ run directory instead of anonymous pipes. If the scheduler dies (kill -9, OOM), 
 read end of each pipe, so the job never dies of SIGPIPE: once a pipe is full its writes wait. When the job
 ends, the keeper hands its exit code over the `status` pipe, and that open waits until a scheduler reads it.
 A restarted scheduler reopens the three pipes, reads the rest of the output, and records the real exit code.
-Nothing is written to disk but the pipes' names: output stays in kernel pipe buffers.
+Output stays in kernel pipe buffers; on disk are only the pipes' names and, once the job ended, a small
+`exit` file with its code and end time (for a scheduler that died after reading `status`).
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ def demo_config(path: str = "jobs.toml") -> Config:
 
 
 def fill(db_path: str, now: float = NOW) -> None:
-    """Write a history for each job; leaves one run 'running' and no scheduler lease."""
+    """Write a history for each job; leaves one run 'running' and the lease held by a daemon on server1."""
     db = Database(db_path)
     conn = db.conn
     book = Ledger(db)

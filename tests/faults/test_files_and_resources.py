@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -137,18 +138,20 @@ def mount_tmpfs(path: Path, size: str) -> bool:
 def fill(directory: Path) -> Path:
     """Write until the disk says it is full."""
     filler = directory / "filler"
-    with open(filler, "wb") as fh:
-        try:
-            while True:
-                fh.write(b"\0" * 65536)
-                fh.flush()
-        except OSError:
-            pass
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)  # unbuffered: no bytes left over to fail at close
+    try:
+        while True:
+            os.write(fd, b"\0" * 65536)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
     return filler
 
 
-@pytest.mark.slow
-def test_a_full_disk_defers_writes_and_records_everything_once_space_returns(tmp_path, figure):
+@contextmanager
+def busy_daemon_on_a_small_disk(tmp_path: Path):
+    """A daemon whose store is on a 16 MB tmpfs, ticking every second, with a flood of output running."""
     disk = tmp_path / "disk"
     if not mount_tmpfs(disk, "16m"):
         pytest.skip("cannot mount a tmpfs here (needs root, or a mount namespace)")
@@ -161,19 +164,37 @@ def test_a_full_disk_defers_writes_and_records_everything_once_space_returns(tmp
             wait_until(lambda: "lease_acquired" in daemon.output(), 20)
             assert run_cli("trigger", "flood", "--config", cfg, "--db", db).returncode == 0
             wait_until(lambda: len(ledger(db, "tick")) >= 2, 10)
-            filler = fill(disk)
-            full_at = time.time()
-            wait_until(lambda: '"store_write_failed"' in daemon.output(), 20, what="the trouble noticed")
-            time.sleep(3)  # the outage lasts: the scheduler must stay up through it, not spin or die
-            assert daemon.proc.poll() is None, daemon.output()[-2000:]
-            filler.unlink()
-            freed_at = time.time()
-            wait_until(lambda: '"store_write_recovered"' in daemon.output(), 20, what="recovery noticed")
-            wait_until(lambda: not ledger(db, "flood")[0].active, 30, what="the flood run recorded")
-            wait_until(lambda: any(r.scheduled_at > freed_at + 1 and r.status == "succeeded"
-                                   for r in ledger(db, "tick")), 20, what="ticks again")
+            yield daemon, cfg, db, disk
         finally:
-            code = daemon.stop()
+            if daemon.proc.poll() is None:
+                daemon.proc.kill()
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.slow
+def test_a_full_disk_defers_writes_and_records_everything_once_space_returns(tmp_path, figure):
+    with busy_daemon_on_a_small_disk(tmp_path) as (daemon, cfg, db, disk):
+        filler = fill(disk)
+        full_at = time.time()
+        wait_until(lambda: '"store_write_failed"' in daemon.output(), 20, what="the trouble noticed")
+        cpu_before = cpu_seconds(daemon.proc.pid)
+        time.sleep(3)  # the outage lasts: the scheduler must stay up through it, not spin or die
+        spent = cpu_seconds(daemon.proc.pid) - cpu_before
+        assert daemon.proc.poll() is None, daemon.output()[-2000:]
+        assert spent < 1.0  # due slots wait for the disk at a steady pace, not in a busy loop
+        filler.unlink()
+        freed_at = time.time()
+        wait_until(lambda: '"store_write_recovered"' in daemon.output(), 20, what="recovery noticed")
+        wait_until(lambda: not ledger(db, "flood")[0].active, 30, what="the flood run recorded")
+        wait_until(lambda: any(r.scheduled_at > freed_at + 1 and r.status == "succeeded"
+                               for r in ledger(db, "tick")), 20, what="ticks again")
+        code = daemon.stop()
         assert code == 0 and "Traceback" not in daemon.output()
         flood = ledger(db, "flood")[0]
         assert flood.status == "succeeded", flood
@@ -181,11 +202,34 @@ def test_a_full_disk_defers_writes_and_records_everything_once_space_returns(tmp
         assert rows(db, "SELECT COUNT(*) FROM runs WHERE status IN ('queued', 'running')")[0][0] == 0
         lost = [t for t in texts if "were not stored" in t]
         slots = [r for r in ledger(db, "tick") if full_at < r.scheduled_at < freed_at]
-        figure(f"disk full for {freed_at - full_at:.1f}s: daemon stayed up; {len(slots)} tick slots of the outage "
-               f"recorded ({', '.join(sorted({r.status for r in slots})) or 'none'}); flood run {flood.status}; "
+        figure(f"disk full for {freed_at - full_at:.1f}s: daemon stayed up, {spent:.2f}s CPU in 3s of it; "
+               f"{len(slots)} tick slots of the outage recorded "
+               f"({', '.join(sorted({r.status for r in slots})) or 'none'}); flood run {flood.status}; "
                f"{lost[0] if lost else 'no flood lines lost'}")
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+@pytest.mark.slow
+def test_a_daemon_stopped_while_the_disk_is_full_exits_and_the_next_one_settles_its_run(tmp_path, figure):
+    """Stopping must not wait for a disk that may never empty: runs are stopped, the daemon exits within
+    systemd's stop timeout (90 s) saying why, and the next one records what the first could not."""
+    with busy_daemon_on_a_small_disk(tmp_path) as (daemon, cfg, db, disk):
+        filler = fill(disk)
+        wait_until(lambda: '"store_write_failed"' in daemon.output(), 20, what="the trouble noticed")
+        asked = time.monotonic()
+        daemon.proc.terminate()
+        code = daemon.proc.wait(80)
+        took = time.monotonic() - asked
+        assert code == 4 and "disk is full" in daemon.output() and "Traceback" not in daemon.output()
+        filler.unlink()
+        second = Daemon(cfg, db)
+        try:
+            wait_until(lambda: not ledger(db, "flood")[0].active, 30, what="the flood run settled")
+        finally:
+            assert second.stop() == 0
+        flood = ledger(db, "flood")[0]
+        assert flood.status in ("killed", "failed", "lost") and flood.reason, flood  # never left "running"
+        figure(f"SIGTERM with the disk full: exit {code} after {took:.1f}s; the next daemon settled the run "
+               f"{flood.status} ({flood.reason})")
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
