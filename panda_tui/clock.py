@@ -34,9 +34,11 @@ class SystemClock:
         end LAND_EARLY before the target (the caller loops), and the last stretch is a short blocking
         sleep that lands on time."""
         seconds = max(0.0, seconds)
+        if seconds <= 0:
+            await asyncio.sleep(0)  # nothing to wait for, but the loop runs once: signals, runs' tasks, a stop
+            return
         if seconds <= PRECISE_BELOW:
             time.sleep(seconds)
-            await asyncio.sleep(0)  # the loop runs once either way: signals, runs' tasks, a stop
             return
         target = seconds - LAND_EARLY
         if wake is None:
