@@ -11,7 +11,9 @@ from panda_tui.tui.widgets.log_view import LogView
 from tests.jobfiles import job
 from tests.tui.conftest import until
 
-LONG = job("long", command="seq 1 99; echo 'error: disk full at line 100' >&2; seq 101 6000; echo done")
+# stdout and stderr are two pipes: written within a millisecond, their order is not kept (README). The job
+# pauses after its error line so that line 100 is line 100 in the store too.
+LONG = job("long", command="seq 1 99; echo 'error: disk full at line 100' >&2; sleep 0.5; seq 101 6000; echo done")
 
 
 def ask(db: str, kind: str, name: str) -> None:
