@@ -140,6 +140,9 @@ async def test_until_the_user_moves_the_cursor_follows_the_most_urgent_job(world
         ask(w.db, "trigger", "zulu")
         await until(pilot, lambda: app.main.jobs.rows_shown[0] == "zulu", what="zulu failing, on top")
         assert app.main.jobs.selected == "zulu"  # a fresh console shows what went wrong, unasked
+        view = app.main.query_one("#logpane", LogView)
+        await until(pilot, lambda: app.main.selected_job == "zulu" and view.run is not None and view.run.job == "zulu",
+                    what="the panes below follow the cursor to zulu")  # no highlight event says the row changed
         app.main.jobs.focus()
         await pilot.press("down")
         assert app.main.jobs.selected == "alpha"

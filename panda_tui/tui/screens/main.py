@@ -123,8 +123,7 @@ class MainScreen(Screen):
         if not self._shown_once:
             self._shown_once = True
             self.call_after_refresh(self.app.first_screen_shown)
-        if self.selected_job is None:
-            self.selected_job = self.jobs.selected
+        self._sync_selection()
         if message.job is not None and message.job == self.selected_job:
             job = self.app.config.jobs.get(message.job) if self.app.config else None
             about = job.schedule.explain() if job else "not in jobs.toml: run only by `panda-tui exec`"
@@ -157,6 +156,16 @@ class MainScreen(Screen):
         self.query_one(StatusHeader).now = now
         if self.snapshot is not None:
             self.jobs.show(self.snapshot.jobs, now, self.app.schedules(), self.snapshot.holder is not None)
+            self._sync_selection()
+
+    def _sync_selection(self) -> None:
+        """The panes below belong to the highlighted row, also when another job took its row (the list
+        re-sorted under a cursor that follows the top job) and no highlight event came."""
+        if self.jobs.selected is not None and self.jobs.selected != self.selected_job:
+            first = self.selected_job is None
+            self.selected_job, self.selected_run = self.jobs.selected, None
+            if not first:
+                self.wake()
 
     # --- selection ----------------------------------------------------------------------
     @on(DataTable.RowHighlighted, "#jobs")
