@@ -93,13 +93,14 @@ class PandaApp(App):
         if key == self._source_seen:
             return
         before, self._source_seen = self._source_seen, key
-        self.config = source.config
+        shown, self.config = self.config, source.config
         if source.refused:
             first = source.refused[0].split(": ", 1)[-1]  # the file's name is in the header already
             more = f" (+{len(source.refused) - 1} more)" if len(source.refused) > 1 else ""
             self.notify(f"jobs.toml refused (? shows every error): {first}{more}", severity="error", timeout=30,
                         markup=False)
-        elif before is not None and before[0] == "scheduler" and source.origin == "scheduler":  # not its start
+        elif (before is not None and before[0] == "scheduler" == source.origin
+              and source.config != shown):  # not a scheduler's start, storing the jobs it had before
             self.notify(f"the scheduler reloaded: {len(source.config.jobs)} jobs", markup=False)
 
     def on_unmount(self) -> None:

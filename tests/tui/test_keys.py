@@ -234,3 +234,27 @@ async def test_a_clock_tick_or_a_late_read_during_teardown_is_harmless(world):
         view = main.query_one(LogView)
         await view.query_one("#log-lines").remove()
         view.on_log_view_lines(LogView.Lines(view.run_id or 0, [], True, view.run))
+
+
+async def test_a_console_that_embeds_the_scheduler_again_keeps_its_warning_and_names_only_real_reloads(world):
+    """The second launch of `panda-tui` on a database: the jobs the last scheduler stored show first, then
+    its own scheduler stores the same jobs anew. That is no reload, and must not push the warning away."""
+    from panda_tui.config import load_config
+    from panda_tui.engine.daemon import EmbeddedScheduler
+    w = world(ZETA)
+    w.scheduler.stop()
+    again = EmbeddedScheduler(load_config(str(w.cfg)), w.db)
+    again.acquire()  # as `panda-tui` does: the lease first, the loop after the first screen
+    app = w.app(mode="embedded")
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.main and app.main.jobs.rows_shown == ["zeta"] and app.notices.messages)
+            again.launch()  # after the first screen, as `panda-tui` does
+            await until(pilot, lambda: app.main.jobs.health("zeta").next_at is not None)
+            w.cfg.write_text(w.cfg.read_text() + job("yankee"))
+            await until(pilot, lambda: app.main.jobs.rows_shown == ["yankee", "zeta"], 15)
+            said = app.notices.messages
+            assert said[0] == "no daemon found: this console runs the scheduler; quitting stops it"
+            assert [n for n in said if "reloaded" in n] == ["the scheduler reloaded: 2 jobs"]  # the edit alone
+    finally:
+        again.stop()
