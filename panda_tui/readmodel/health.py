@@ -18,7 +18,7 @@ DAY = 86400.0
 # whether the job works, no more than a missed slot does: health goes by the run before it.
 NOT_A_VERDICT = ("missed", "killed")
 SHOWN_AS_LAST = (*FINAL, "running")  # a run queued for later is the job's next, not its last
-URGENCY = {"failing": 0, "missed": 1, "running": 2, "paused": 4, "ok": 3, "new": 3, "disabled": 5}
+URGENCY = {"failing": 0, "missed": 1, "running": 2, "paused": 4, "ok": 3, "killed": 3, "new": 3, "disabled": 5}
 
 
 @dataclass
@@ -71,7 +71,7 @@ def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] 
     latest = ledger.latest(conn, job.name, SHOWN_AS_LAST)
     settled = next((r for r in recent if r.status not in NOT_A_VERDICT), None)
     return JobHealth(
-        name=job.name, state=_state(job, job.name in paused, running, settled, latest),
+        name=job.name, state=_state(job, job.name in paused, running, settled, latest, ran=bool(recent)),
         paused=job.name in paused, next_at=_next_at(job, now, active), last=latest,
         success_rate=ok / len(done) if done else None,
         failure_rate=(len(done) - ok) / len(done) if done else None,
@@ -80,8 +80,10 @@ def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] 
         last_bad=settled is not None and settled.status in BAD, enabled=job.enabled, declared=declared)
 
 
-def _state(job: Job, paused: bool, running: list[int], settled: Run | None, latest: Run | None) -> str:
-    """A disabled job can still run (triggered, or by cron through `exec`): what it does then shows."""
+def _state(job: Job, paused: bool, running: list[int], settled: Run | None, latest: Run | None,
+           ran: bool = False) -> str:
+    """A disabled job can still run (triggered, or by cron through `exec`): what it does then shows.
+    A job whose every run was killed (a person's act, no verdict) says so, not `new`."""
     if running:
         return "running"
     if paused and job.enabled:
@@ -92,7 +94,7 @@ def _state(job: Job, paused: bool, running: list[int], settled: Run | None, late
         return "disabled"
     if latest is not None and latest.status in GONE:
         return "missed"
-    return "ok" if settled else "new"
+    return "ok" if settled else ("killed" if ran else "new")
 
 
 def _next_at(job: Job, now: float, active: list[Run]) -> float | None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from panda_tui.store import outbox
 from panda_tui.config import Config
-from panda_tui.readmodel.health import DAY, JobHealth, all_health
+from panda_tui.readmodel.health import DAY, NOT_A_VERDICT, JobHealth, all_health
 from panda_tui.store import lease, ledger, state
 from panda_tui.store.ledger import BAD, Run
 
@@ -70,7 +70,7 @@ def read_trend(conn: sqlite3.Connection, config: Config, job_name: str, now: flo
         from datetime import datetime, timezone
         fires = job.schedule.next_after(datetime.fromtimestamp(now, timezone.utc), 2)
         expected = (fires[1] - fires[0]).total_seconds()
-    outcomes = [r for r in ledger.recent_outcomes(conn, job_name, 100) if r.status != "missed"]
+    outcomes = [r for r in ledger.recent_outcomes(conn, job_name, 100) if r.status not in NOT_A_VERDICT]
     return Trend(
         durations=durations, failed=[r.status in BAD for r in finished],
         median=statistics.median(durations) if durations else None, p95=p95,

@@ -51,3 +51,10 @@ def test_a_run_queued_for_later_is_the_next_not_the_last(ledger):
     h = health(ledger)
     assert h.next_at == NOW + 40  # before the schedule's next slot, at the top of the hour
     assert (h.last.status, h.state) == ("succeeded", "ok")
+
+
+def test_a_job_whose_every_run_was_killed_says_killed_not_new(ledger):
+    assert health(ledger).state == "new"
+    ran(ledger, RunStatus.KILLED, NOW - 3600, reason="killed on request")
+    h = health(ledger)
+    assert (h.state, h.last_bad, h.failure_rate) == ("killed", False, None)  # it ran; no verdict on it
