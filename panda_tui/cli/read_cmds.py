@@ -80,7 +80,7 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
     table = [("", "STATE", "JOB", "NEXT", "LAST", "FAILED", "MISSED 24H")]
     for h in current.jobs:
         nxt = ("off" if not h.enabled else "-" if h.next_at is None else "paused" if h.paused
-               else f"in {coarse_ago(max(0, h.next_at - now))}")
+               else "stopped" if not current.lease else f"in {coarse_ago(max(0, h.next_at - now))}")
         last = str(h.last.status) if h.last else "never ran"
         rate = "-" if h.failure_rate is None else f"{h.failure_rate:.0%}"
         table.append((h.glyph, h.state, safe(h.name), nxt, last, rate, str(h.missed_24h)))

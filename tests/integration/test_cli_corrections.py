@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from panda_tui.store import connect
 from tests.conftest import run_cli
 from tests.integration.helpers import Daemon, ledger, wait_until
 from tests.jobfiles import job, write_jobs
@@ -95,6 +96,11 @@ def test_status_exit_codes_holder_and_columns(daemon, tmp_path):
     junk.write_bytes(b"not a database" * 100)
     unreadable = run_cli("status", "--config", daemon.cfg, "--db", str(junk))
     assert unreadable.returncode == 2 and "Traceback" not in unreadable.stderr
+    idle = str(tmp_path / "idle.db")
+    connect(idle).close()  # a store no scheduler holds
+    stopped = run_cli("status", "--config", daemon.cfg, "--db", idle)
+    assert stopped.returncode == 1 and "scheduler: NOT RUNNING" in stopped.stdout
+    assert " in " not in stopped.stdout and " stopped " in stopped.stdout  # no time that nothing keeps
 
 
 def test_status_reads_the_running_config_when_jobs_toml_is_broken(daemon):
