@@ -175,25 +175,31 @@ class PandaApp(App):
                 return
             run_id = history.selected
             self.push_screen(ConfirmScreen(f"Kill run {run_id} of {job}?"),
-                             lambda yes: yes and self.act("kill", run_id=run_id))
+                             lambda yes: yes and self.act("kill", run_id=run_id, watch=(run_id,)))
             return
         health = self.main.jobs.health(job)
         if not health or not health.running:
             self.notify(f"{job} has no running run to kill", markup=False)
             return
-        self.push_screen(ConfirmScreen(f"Kill run {', '.join(map(str, health.running))} of {job}?"),
-                         lambda yes: yes and self.act("kill", job=job))
+        running = tuple(health.running)
+        self.push_screen(ConfirmScreen(f"Kill run {', '.join(map(str, running))} of {job}?"),
+                         lambda yes: yes and self.act("kill", job=job, watch=running))
 
     def action_reload(self) -> None:
         """The scheduler re-reads its own jobs.toml; a refused file comes back as the answer."""
         self.act("reload")
 
     @work(thread=True, exit_on_error=False, group="act")
-    def act(self, kind: str, job: str | None = None, run_id: int | None = None) -> None:
+    def act(self, kind: str, job: str | None = None, run_id: int | None = None, watch: tuple[int, ...] = ()) -> None:
+        """`watch`: runs whose end to say too (a kill answers at once, the run ends after its kill_grace)."""
         ok, answer = self.controls.request(kind, job=job, run_id=run_id)
         self.call_from_thread(self.notify, answer, severity="information" if ok else "error")
         if self.main is not None:
             self.main.wake()
+        for watched in watch if ok else ():
+            if (run := self.controls.settled(watched)) is not None:
+                code = "" if run.exit_code is None else f", exit {run.exit_code}"
+                self.call_from_thread(self.notify, f"run {run.id} ({run.job}) {run.status}{code}", markup=False)
 
     def action_filter(self) -> None:
         if self.main is not None and self.screen is self.main:

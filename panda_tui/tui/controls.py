@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from panda_tui.store import connect, control, lease
+import time
+
+from panda_tui.store import connect, control, lease, ledger
+from panda_tui.store.ledger import FINAL, Run
+
+NO_SCHEDULER = "no scheduler is running"
 
 
 class Controls:
@@ -15,7 +20,7 @@ class Controls:
         conn = connect(self.db_path)
         try:
             if lease.live_holder(conn) is None:
-                return False, "no scheduler is running: start `panda-tui daemon`, or restart the console to embed one"
+                return False, f"{NO_SCHEDULER}: start `panda-tui daemon`, or restart the console to embed one"
             req_id = control.submit(conn, kind, job=job, run_id=run_id, args=args)
             done = control.wait_done(conn, req_id, timeout=timeout)
         finally:
@@ -25,3 +30,18 @@ class Controls:
         if done.error:
             return False, done.error
         return True, done.outcome or "done"
+
+    def settled(self, run_id: int, timeout: float = 40.0) -> Run | None:
+        """Blocking (a worker): the run once it reached a final status, or None if it has not by `timeout`
+        (a kill waits out the job's kill_grace before SIGKILL)."""
+        deadline = time.monotonic() + timeout
+        conn = connect(self.db_path, readonly=True)
+        try:
+            while time.monotonic() < deadline:
+                run = ledger.get(conn, run_id)
+                if run is None or run.status in FINAL:
+                    return run
+                time.sleep(0.2)
+            return None
+        finally:
+            conn.close()

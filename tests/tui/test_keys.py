@@ -83,6 +83,9 @@ async def test_kill_asks_first_then_kills(world):
         assert conn.execute("SELECT COUNT(*) FROM control WHERE kind='kill'").fetchone()[0] == 0  # nothing asked
         await pilot.press("k", "y")
         await until(pilot, lambda: ledger(w.db, "sleeper")[-1].status == "killed")
+        run = ledger(w.db, "sleeper")[-1]
+        await until(pilot, lambda: app.notices.messages[-1].startswith(f"run {run.id} (sleeper) killed"),
+                    what="the kill's end said, not only its start")
 
 
 async def test_tab_filter_help_and_palette(world):
@@ -258,3 +261,23 @@ async def test_a_console_that_embeds_the_scheduler_again_keeps_its_warning_and_n
             assert [n for n in said if "reloaded" in n] == ["the scheduler reloaded: 2 jobs"]  # the edit alone
     finally:
         again.stop()
+
+
+async def test_no_scheduler_is_said_until_one_is_back(world):
+    from panda_tui.config import load_config
+    from panda_tui.engine.daemon import EmbeddedScheduler
+    w = world(ZETA)
+    app = w.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+        bar = app.main.query_one("#notices")
+        w.scheduler.stop()
+        await until(pilot, lambda: "no scheduler!" in app.main.query_one("#header").words, 15)
+        await pilot.press("t")
+        await until(pilot, lambda: bar.message.startswith("no scheduler is running"))
+        back = EmbeddedScheduler(load_config(str(w.cfg)), w.db)
+        back.start()
+        try:
+            await until(pilot, lambda: bar.message == "", 15, what="the refusal withdrawn once a scheduler is back")
+        finally:
+            back.stop()

@@ -15,6 +15,7 @@ from textual.worker import get_current_worker
 from panda_tui.readmodel.snapshot import read_history, read_snapshot, read_trend
 from panda_tui.store import connect, data_version, ledger
 from panda_tui.store.ledger import BAD, HAS_LOGS
+from panda_tui.tui.controls import NO_SCHEDULER
 from panda_tui.tui.messages import Refreshed
 from panda_tui.tui.screens.logs import LogScreen
 from panda_tui.tui.widgets.history_table import HistoryTable
@@ -124,6 +125,8 @@ class MainScreen(Screen):
             self._shown_once = True
             self.call_after_refresh(self.app.first_screen_shown)
         self._sync_selection()
+        if message.snapshot.holder is not None:
+            self.query_one("#notices", NoticeBar).withdraw(NO_SCHEDULER)
         if message.job is not None and message.job == self.selected_job:
             job = self.app.config.jobs.get(message.job) if self.app.config else None
             about = job.schedule.explain() if job else "not in jobs.toml: run only by `panda-tui exec`"

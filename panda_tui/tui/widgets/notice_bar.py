@@ -21,17 +21,28 @@ class NoticeBar(Static):
         self.marks = marks or Marks()
         self._clear_timer = None
         self._rows = 1
+        self.message = ""  # what the bar says now ("" when it says nothing)
 
     def say(self, message: str, severity: str = "information", timeout: float = 8.0) -> None:
         """One line, or up to three when the words need them (an error is read whole, never cut mid-way)."""
         first, *rest = (safe(line) for line in (str(message).splitlines() or [""]))
         extra = f"  (+{len(rest)} more: see the decision log)" if rest else ""
+        self.message = str(message)
         mark = (ASCII_MARK if self.marks.ascii else MARK).get(severity, "›")
         style = {"error": self.marks.style("alarm"), "warning": "bold"}.get(severity, "")
         self._show(Text(f" {mark} {first}{extra}", style=style, overflow="ellipsis"))
         if self._clear_timer is not None:
             self._clear_timer.stop()
-        self._clear_timer = self.set_timer(timeout, lambda: self._show(Text("")))
+        self._clear_timer = self.set_timer(timeout, self.clear)
+
+    def clear(self) -> None:
+        self.message = ""
+        self._show(Text(""))
+
+    def withdraw(self, prefix: str) -> None:
+        """Say nothing rather than what is no longer true ("no scheduler is running" once one is)."""
+        if self.message.startswith(prefix):
+            self.clear()
 
     def _show(self, text: Text) -> None:
         width = max(1, self.size.width or 80)
