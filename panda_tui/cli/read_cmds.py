@@ -114,6 +114,9 @@ def logs_cmd(config_path: str, db_path: str | None, job: str, which: str, run_id
         if run_id is not None:
             fail(f"no run {run_id}", 2)
         fail(f"{job} has no runs with logs yet", 1)
+    began = run.started_at or run.queued_at
+    click.echo(f"# run {run.id} of {safe(run.job)} · {run.status} · started "
+               f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(began)) if began else 'never'}", err=True)
     seq = 0
     while True:
         batch = logs.read(conn, run.id, seq, 5000)

@@ -115,3 +115,4 @@ def test_run_in_the_foreground_streams_and_exits_with_the_job_code(tmp_path):
     assert result.stderr.startswith("oops\n[panda] failed: exit 4\n") and "run 1: failed (exit 4)" in result.stderr
     logs = run_cli("logs", "x", "--config", cfg, "--db", db)
     assert logs.stdout.splitlines() == ["  hello", "! oops", "# [panda] failed: exit 4"]
+    assert logs.stderr.startswith("# run 1 of x · failed · started 20")  # which run, on stderr: pipes stay clean
