@@ -149,3 +149,17 @@ async def test_until_the_user_moves_the_cursor_follows_the_most_urgent_job(world
         ask(w.db, "trigger", "alpha")
         await until(pilot, lambda: app.main.jobs.health("alpha").last is not None)
         assert app.main.jobs.selected == "alpha"  # once moved, the cursor is the user's
+
+
+async def test_a_job_chosen_through_the_filter_stays_chosen_when_the_filter_is_cleared(world):
+    w = world(job("alpha"), job("beta"), job("zulu"))
+    app = w.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.main and app.main.jobs.rows_shown == ["alpha", "beta", "zulu"])
+        await pilot.press("slash", *"zu", "enter")  # no cursor key: the filter alone chose zulu
+        await until(pilot, lambda: app.main.jobs.selected == "zulu")
+        await pilot.press("escape")
+        await until(pilot, lambda: len(app.main.jobs.rows_shown) == 3)
+        ask(w.db, "trigger", "alpha")
+        await until(pilot, lambda: app.main.jobs.health("alpha").last is not None, what="a refresh after the clear")
+        assert app.main.jobs.selected == "zulu" and app.main.selected_job == "zulu"

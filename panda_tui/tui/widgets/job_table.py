@@ -77,8 +77,10 @@ class JobTable(RowTable):
     def refilter(self, text: str, now: float, schedules: dict[str, str]) -> None:
         current = self.selected
         self.filter_text = text
+        if text:
+            self.follow_top = False  # the user is choosing a job: the cursor is theirs from now on
         self.columns_for = None  # rebuilt, whatever it shows now
-        self.show(self._all, now, schedules)
+        self.show(self._all, now, schedules, self.scheduled)
         if current in self.rows_shown:
             self.move_cursor(row=self.rows_shown.index(current), animate=False)
         self._placed = self.cursor_row
