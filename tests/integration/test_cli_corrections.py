@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from panda_tui.store import connect
+from panda_tui.store import connect, state
 from tests.conftest import run_cli
 from tests.integration.helpers import Daemon, ledger, wait_until
 from tests.jobfiles import job, write_jobs
@@ -101,6 +101,11 @@ def test_status_exit_codes_holder_and_columns(daemon, tmp_path):
     stopped = run_cli("status", "--config", daemon.cfg, "--db", idle)
     assert stopped.returncode == 1 and "scheduler: NOT RUNNING" in stopped.stdout
     assert " in " not in stopped.stdout and " stopped " in stopped.stdout  # no time that nothing keeps
+    conn = connect(idle)
+    state.put_meta(conn, "engines", {"local": {"up": True}}, time.time())  # what the last scheduler saw
+    conn.close()
+    assert "docker local: up (stale: no scheduler is checking it)" in run_cli(
+        "status", "--config", daemon.cfg, "--db", idle).stdout
 
 
 def test_status_reads_the_running_config_when_jobs_toml_is_broken(daemon):
