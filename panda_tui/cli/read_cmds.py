@@ -10,6 +10,7 @@ import time
 import click
 
 from panda_tui.cli.common import common, fail, known_job, resolve_db, running_jobs, safe
+from panda_tui.readmodel.health import next_word
 from panda_tui.readmodel.status import describe_holder, read_status, run_json, status_json
 from panda_tui.store import StoreError, connect, lease, ledger, logs
 from panda_tui.store.ledger import HAS_LOGS, RunStatus
@@ -80,8 +81,7 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
         click.echo(f"docker {safe(host)}: {'up' if info.get('up') else 'DOWN: ' + safe(info.get('error'))}{stale}")
     table = [("", "STATE", "JOB", "NEXT", "LAST", "FAILED", "MISSED 24H")]
     for h in current.jobs:
-        nxt = ("off" if not h.enabled else "-" if h.next_at is None else "paused" if h.paused
-               else "stopped" if not current.lease else f"in {coarse_ago(max(0, h.next_at - now))}")
+        nxt = next_word(h, now, scheduled=current.lease is not None)
         last = str(h.last.status) if h.last else "never ran"
         rate = "-" if h.failure_rate is None else f"{h.failure_rate:.0%}"
         table.append((h.glyph, h.state, safe(h.name), nxt, last, rate, str(h.missed_24h)))

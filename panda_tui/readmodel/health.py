@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from panda_tui.config import Config, Job, job_from_defaults
 from panda_tui.store import ledger, state
 from panda_tui.store.ledger import BAD, FINAL, GONE, Run
-from panda_tui.text import glyph
+from panda_tui.text import coarse_ago, glyph
 
 DAY = 86400.0
 # A run killed on purpose (a kill request, a scheduler stopping, a signal to `run`/`exec`) says nothing of
@@ -103,6 +103,20 @@ def _next_at(job: Job, now: float, active: list[Run]) -> float | None:
     waiting = [r.due_at for r in active if r.status == "queued"]
     fires = ([next_fire(job, now)] if job.enabled else []) + waiting
     return min(fires) if fires else None
+
+
+def next_word(h: JobHealth, now: float, scheduled: bool, none: str = "-") -> str:
+    """NEXT as the console and `status` write it. `scheduled`: a scheduler holds the lease; without one it
+    says `stopped`, not a time nothing keeps."""
+    if not h.enabled:
+        return "off"  # panda-tui does not fire it; a trigger or cron's `exec` may still run it
+    if h.next_at is None:
+        return none
+    if h.paused:
+        return "paused"
+    if not scheduled:
+        return "stopped"
+    return "now" if h.next_at - now < 1 else f"in {coarse_ago(h.next_at - now)}"
 
 
 def next_fire(job: Job, now: float) -> float:

@@ -4,6 +4,7 @@ announced to subscribers (alerts, the decision log), so no reaction to a run can
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -236,6 +237,17 @@ class Ledger:
 # --- reads: any connection, read-only ones included ------------------------------------------
 def get(conn: sqlite3.Connection, run_id: int) -> Run | None:
     return _run(conn.execute(f"SELECT {COLUMNS} FROM runs WHERE id=?", (run_id,)).fetchone())
+
+
+def wait_final(conn: sqlite3.Connection, run_id: int, timeout: float, interval: float = 0.2) -> Run | None:
+    """Poll until the run reached a final status (as control.wait_done waits for an answer); None when
+    it has not by `timeout`, or there is no such run."""
+    deadline = time.monotonic() + timeout
+    while (run := get(conn, run_id)) is not None and run.status not in FINAL:
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(interval)
+    return run
 
 
 def active(conn: sqlite3.Connection, job: str | None = None) -> list[Run]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import time
-
 from panda_tui.store import connect, control, lease, ledger
-from panda_tui.store.ledger import FINAL, Run
+from panda_tui.store.ledger import Run
 
 NO_SCHEDULER = "no scheduler is running"
 
@@ -34,14 +32,8 @@ class Controls:
     def settled(self, run_id: int, timeout: float = 40.0) -> Run | None:
         """Blocking (a worker): the run once it reached a final status, or None if it has not by `timeout`
         (a kill waits out the job's kill_grace before SIGKILL)."""
-        deadline = time.monotonic() + timeout
         conn = connect(self.db_path, readonly=True)
         try:
-            while time.monotonic() < deadline:
-                run = ledger.get(conn, run_id)
-                if run is None or run.status in FINAL:
-                    return run
-                time.sleep(0.2)
-            return None
+            return ledger.wait_final(conn, run_id, timeout)
         finally:
             conn.close()

@@ -223,3 +223,14 @@ def test_processes_creating_one_new_database_at_once_all_open_it(tmp_path):
             process.join()
         failures += [a for a in (answers.get(timeout=10) for _ in starts) if a != "ok"]
     assert failures == []
+
+
+def test_waiting_for_a_run_to_end_returns_it_final_or_none_by_the_deadline(db_path, book):
+    run = book.insert("j", 1000.0, trigger="manual", now=1000.0)
+    book.start(run.id, 1000.0)
+    conn = connect(db_path, readonly=True)
+    assert ledger.wait_final(conn, run.id, timeout=0.2, interval=0.05) is None  # still running
+    book.finish(run.id, RunStatus.KILLED, 1001.0, reason="killed on request")
+    assert ledger.wait_final(conn, run.id, timeout=5).status == "killed"
+    assert ledger.wait_final(conn, 999, timeout=5) is None
+    conn.close()

@@ -162,23 +162,16 @@ class MainScreen(Screen):
             self._sync_selection()
 
     def _sync_selection(self) -> None:
-        """The panes below belong to the highlighted row, also when another job took its row (the list
-        re-sorted under a cursor that follows the top job) and no highlight event came."""
+        """The panes below belong to the highlighted row: after a highlight event, and also when another job
+        took the cursor's row (the list re-sorted under a cursor that follows the top job) and none came."""
         if self.jobs.selected is not None and self.jobs.selected != self.selected_job:
-            first = self.selected_job is None
             self.selected_job, self.selected_run = self.jobs.selected, None
-            if not first:
-                self.wake()
+            self.wake()
 
     # --- selection ----------------------------------------------------------------------
     @on(DataTable.RowHighlighted, "#jobs")
     def _job_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        name = self.jobs.name_at(event.cursor_row)
-        if name != self.jobs.selected:
-            return  # a highlight left over from a rebuild of the list: the cursor is elsewhere now
-        if name != self.selected_job:
-            self.selected_job, self.selected_run = name, None
-            self.wake()
+        self._sync_selection()  # by the cursor as it is now, not the event's row (a rebuild may have left one)
 
     @on(DataTable.RowHighlighted, "#history")
     def _run_highlighted(self, event: DataTable.RowHighlighted) -> None:

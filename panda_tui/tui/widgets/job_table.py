@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from panda_tui.readmodel.health import JobHealth
+from panda_tui.readmodel.health import JobHealth, next_word
 from panda_tui.text import coarse_ago, safe, short_duration
 from panda_tui.tui.marks import Marks
 from panda_tui.tui.widgets.row_table import RowTable
@@ -128,16 +128,8 @@ class JobTable(RowTable):
     def _cells(self, h: JobHealth, now: float, schedules: dict[str, str]) -> tuple:
         m = self.marks
         status = Text(f"{m.glyph(h.state)} {h.state}", style=m.style(h.state))
-        if not h.enabled:
-            nxt = "off"  # panda-tui does not fire it; a trigger or cron's `exec` may still run it
-        elif h.next_at is None:
-            nxt = m.none
-        elif h.paused:
-            nxt = "paused"
-        elif not self.scheduled:
-            nxt = Text("stopped", style=m.style("missed"))
-        else:
-            nxt = "now" if h.next_at - now < 1 else f"in {coarse_ago(h.next_at - now)}"
+        word = next_word(h, now, self.scheduled, none=m.none)
+        nxt = Text(word, style=m.style("missed")) if word == "stopped" else word
         if h.last is None:
             last = Text("never")
         else:
