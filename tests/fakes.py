@@ -9,7 +9,7 @@ from panda_tui.runners.base import Attempt, Lost, Outcome
 
 
 class FakeHandle:
-    engine = None
+    docker_host = None
 
     def __init__(self, attempt: Attempt, sink):
         self.attempt = attempt
@@ -59,7 +59,7 @@ class FakeRunners:
     def for_run(self, run, job):
         return self.fake
 
-    def engine_status(self, hosts):
+    def docker_status(self, hosts):
         return {}
 
 

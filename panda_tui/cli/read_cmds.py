@@ -77,7 +77,7 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
     for line in source.refused:
         click.echo(f"jobs.toml refused: {safe(line)}")
     stale = "" if current.lease else " (stale: no scheduler is checking it)"
-    for host, info in current.engines.items():
+    for host, info in current.docker_hosts.items():
         click.echo(f"docker {safe(host)}: {'up' if info.get('up') else 'DOWN: ' + safe(info.get('error'))}{stale}")
     table = [("", "STATE", "JOB", "NEXT", "LAST", "FAILED", "MISSED 24H")]
     for h in current.jobs:

@@ -10,7 +10,7 @@ import click
 
 from panda_tui.cli.common import common, fail, get_config, known_job, require_job, resolve_db, running_jobs, safe
 from panda_tui.config import ConfigError
-from panda_tui.store import connect, control, lease, ledger
+from panda_tui.store import connect, control, ledger
 
 
 @click.command()
@@ -74,21 +74,18 @@ def _request(db_path: str | None, kind: str, job: str | None = None, run_id: int
     """Ask the scheduler and print its answer. Exit 2 for a job or run nobody knows, 1 when no scheduler
     runs, does not answer, or refuses."""
     path = resolve_db(db_path)
-    conn = connect(path)
-    if lease.live_holder(conn) is None:
+    with closing(connect(path)) as conn:
+        if job is not None:
+            known_job(running_jobs(config_path, conn), conn, job)
+        if run_id is not None and ledger.get(conn, run_id) is None:
+            fail(f"no run {run_id}", 2)
+    answer = control.ask(path, kind, job=job, run_id=run_id, args=args)
+    if answer.reply == control.Reply.NO_SCHEDULER:
         fail(f"no scheduler is running on {path}: start one with `panda-tui daemon` or open the console"
              + no_scheduler_hint, 1)
-    if job is not None:
-        known_job(running_jobs(config_path, conn), conn, job)
-    if run_id is not None and ledger.get(conn, run_id) is None:
-        fail(f"no run {run_id}", 2)
-    req_id = control.submit(conn, kind, job=job, run_id=run_id, args=args)
-    done = control.wait_done(conn, req_id, timeout=10.0)
-    if done is None or done.done_at is None:
-        fail(f"the scheduler did not answer within 10s (request {req_id} is still pending)", 1)
-    if done.error:
-        fail(done.error, 1)
-    click.echo(safe(done.outcome))
+    if not answer.ok:
+        fail(answer.text, 1)
+    click.echo(safe(answer.text))
 
 
 @click.command()

@@ -6,7 +6,6 @@ import json
 import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import IO, Any
 
@@ -15,11 +14,10 @@ from panda_tui.text import iso
 
 
 class EventLog:
-    """Writes each decision as a JSON line; keeps the last few in memory for the console."""
+    """Writes each decision as a JSON line."""
 
-    def __init__(self, stream: IO[str] | None = None, keep: int = 200):
+    def __init__(self, stream: IO[str] | None = None):
         self.stream = stream
-        self.recent: deque[dict[str, Any]] = deque(maxlen=keep)
         self._lock = threading.Lock()
         self.redact: Callable[[str], str] | None = None  # masks every secret the running config can reach
 
@@ -32,7 +30,6 @@ class EventLog:
         record.update(fields)
         if self.redact is not None:
             record = {key: _masked(value, self.redact) for key, value in record.items()}
-        self.recent.append(record)
         if self.stream is not None:
             line = json.dumps(record, default=str)
             with self._lock:

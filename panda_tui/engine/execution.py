@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from panda_tui.config import Job
@@ -75,7 +75,7 @@ class Execution:
         self.redact = Redactor(secrets.values())
         sink = ctx.open_sink(self.run, self.job, self.redact, None)
         attempt = Attempt(self.run.id, self.job, {**run_env(self.job, self.run), **secrets},
-                          labels=ctx.labels(self.job, self.run), secret_values=tuple(secrets.values()),
+                          labels=ctx.labels(self.job, self.run),
                           passthrough=self.passthrough)
         try:
             self.handle = await ctx.runners.for_job(self.job).start(attempt, sink)
@@ -85,7 +85,7 @@ class Execution:
             return
         handle = self.handle
         ctx.store.attempt(f"record where run {self.run.id} lives",
-                          lambda: ctx.ledger.set_ref(self.run.id, handle.ref, handle.engine), keep=True)
+                          lambda: ctx.ledger.set_ref(self.run.id, handle.ref, handle.docker_host), keep=True)
         await self._supervise(self.job.timeout)
 
     async def resume(self, handle: Handle) -> None:
@@ -159,7 +159,3 @@ class Execution:
             return RunStatus.SUCCEEDED, None
         return RunStatus.FAILED, f"exit {outcome.exit_code}"
 
-
-def env_secrets(job: Job, env: Mapping[str, str]) -> list[str]:
-    """The values a run's own environment holds for the job's secret names."""
-    return [env[name] for name in job.secrets if name in env]

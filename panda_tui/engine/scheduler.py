@@ -9,7 +9,7 @@ from panda_tui.config import Config, ConfigError, Job
 from panda_tui.engine import catchup
 from panda_tui.clock import Chores
 from panda_tui.engine.config_source import ConfigSource, remember_reload
-from panda_tui.engine.engine_watch import EngineWatch
+from panda_tui.engine.docker_watch import DockerWatch
 from panda_tui.engine.events import EventLog
 from panda_tui.engine.execution import RunContext
 from panda_tui.engine.flight import Flight
@@ -34,7 +34,7 @@ class Scheduler:
     """Owns one database and decides what runs when; `flight` carries the runs out."""
 
     def __init__(self, config: Config, ctx: RunContext, ownership: Ownership, events: EventLog,
-                 source: ConfigSource, engines: EngineWatch):
+                 source: ConfigSource, engines: DockerWatch):
         self.config = config
         self.ctx = ctx
         self.ledger = ctx.ledger

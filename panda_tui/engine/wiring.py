@@ -10,7 +10,7 @@ from panda_tui.alerts.alerter import Alerter
 from panda_tui.clock import Clock, SystemClock
 from panda_tui.config import Config, Job
 from panda_tui.engine.config_source import ConfigSource
-from panda_tui.engine.engine_watch import EngineWatch
+from panda_tui.engine.docker_watch import DockerWatch
 from panda_tui.engine.events import DecisionLog, EventLog
 from panda_tui.engine.execution import RunContext
 from panda_tui.engine.notify import Notifier
@@ -53,7 +53,7 @@ def build(config: Config, db_path: str, *, role: str = "daemon", clock: Clock | 
         report=events.emit, store=StoreHealth(clock, events.emit))
     ownership = Ownership(db, clock, role)
     sched = Scheduler(config, ctx, ownership, events, ConfigSource(config.path, secrets_file, watch_config),
-                      EngineWatch(db, runners, clock, events.emit))
+                      DockerWatch(db, runners, clock, events.emit))
     sched.on_config.append(lambda cfg: setattr(events, "redact", reachable_mask(cfg)))
     alerter = Alerter(lambda: sched.config, clock)
     ledger.subscribe_in_transaction(alerter.on_change)

@@ -41,7 +41,6 @@ class Entry:
     user: str | None  # the system format's user field
     command: str  # after cron's escapes, up to the first unescaped "%"
     stdin: str | None  # what cron feeds the command, or None when the line has no "%"
-    as_written: str  # the command part of the line, escapes and "%" input included
 
 
 @dataclass(frozen=True)
@@ -118,7 +117,7 @@ def _entry(number: int, raw: str, line: str, system: bool) -> Entry | Refused:
     command, stdin = split_percent(command_part)
     if not command.strip():
         return Refused(number, raw, "no command before the first % (cron would run an empty command)")
-    return Entry(number, raw, schedule, fields, user, command, stdin, command_part)
+    return Entry(number, raw, schedule, fields, user, command, stdin)
 
 
 def system_path(path: str) -> bool:

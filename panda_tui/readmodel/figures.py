@@ -21,7 +21,7 @@ class Figures:
     next_runs: dict[str, float]  # enabled jobs of the config
     paused: set[str]
     scheduler_up: bool
-    engines: dict[str, bool] = field(default_factory=dict)
+    docker_hosts: dict[str, bool] = field(default_factory=dict)
     undelivered_alerts: int = 0
 
 
@@ -31,5 +31,5 @@ def read_figures(conn: sqlite3.Connection, config: Config, now: float) -> Figure
         totals=totals.totals(conn), buckets=totals.duration_buckets(conn),
         next_runs={name: next_fire(job, now) for name, job in config.jobs.items() if job.enabled},
         paused=state.paused_jobs(conn), scheduler_up=lease.live_holder(conn, now) is not None,
-        engines={host: bool(info.get("up")) for host, info in engines.items() if isinstance(info, dict)},
+        docker_hosts={host: bool(info.get("up")) for host, info in engines.items() if isinstance(info, dict)},
         undelivered_alerts=outbox.undelivered(conn))

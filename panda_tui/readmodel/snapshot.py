@@ -33,7 +33,7 @@ class Snapshot:
     taken_at: float
     holder: str | None  # the live scheduler holding the database, or None
     heartbeat_at: float | None  # its last heartbeat; with no live holder, the last one of the one before
-    engines: dict
+    docker_hosts: dict  # Docker engine host → {up, error, checked_at}
     config_errors: list[str]
     jobs: list[JobHealth]
     running: int
@@ -50,7 +50,7 @@ def read_snapshot(conn: sqlite3.Connection, config: Config | None, now: float | 
     holder = last if last is not None and last.alive(now) else None
     return Snapshot(
         taken_at=now, holder=holder.owner if holder else None, heartbeat_at=lease.last_seen(conn),
-        engines=state.get_meta(conn, "engines", {}) or {},
+        docker_hosts=state.get_meta(conn, "engines", {}) or {},
         config_errors=state.get_meta(conn, "config_errors", []) or [],
         jobs=healths, running=sum(1 for h in healths if h.running),
         failing=sum(1 for h in healths if h.last_bad),  # a failing job that runs again is still failing

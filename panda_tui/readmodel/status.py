@@ -16,7 +16,7 @@ from panda_tui.text import iso
 @dataclass
 class Status:
     holder: str | None  # the scheduler holding the lease, or None when none runs
-    engines: dict
+    docker_hosts: dict  # Docker engine host → {up, error, checked_at}
     jobs: list[JobHealth]  # most urgent first
     lease: lease.Holder | None = None  # the live holder, whole: host, pid, since, last heartbeat
 
@@ -31,7 +31,7 @@ class Status:
 def read_status(conn: sqlite3.Connection, config: Config, now: float) -> Status:
     healths = all_health(conn, config, now)
     holder = lease.live_holder(conn, now)
-    return Status(holder=holder.owner if holder else None, engines=state.get_meta(conn, "engines", {}) or {},
+    return Status(holder=holder.owner if holder else None, docker_hosts=state.get_meta(conn, "engines", {}) or {},
                   jobs=healths, lease=holder)
 
 
@@ -49,7 +49,7 @@ def status_json(status: Status, now: float | None = None, refused: list[str] | N
         "scheduler": status.holder,
         "lease": describe_holder(status.lease, now) if status.lease else None,
         "jobs_toml_refused": refused or [],
-        "engines": status.engines,
+        "engines": status.docker_hosts,
         "jobs": [{"job": h.name, "state": h.state, "paused": h.paused, "next_run": _iso(h.next_at),
                   "enabled": h.enabled, "in_jobs_toml": h.declared,
                   "last_status": h.last.status if h.last else None,

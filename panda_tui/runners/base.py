@@ -31,7 +31,6 @@ class Attempt:
     job: Job
     env: dict[str, str]
     labels: dict[str, str] = field(default_factory=dict)
-    secret_values: tuple[str, ...] = ()
     passthrough: Passthrough | None = None  # local runs only
 
 
@@ -56,7 +55,7 @@ OpenSink = Callable[[Mapping[str, str]], RunLog]
 
 class Handle(Protocol):
     ref: str  # container id, or pid:starttime
-    engine: str | None
+    docker_host: str | None  # the Docker engine it runs on ("local": the default one); None for processes
     sink: RunLog  # where the run's output goes
 
     async def wait(self) -> Outcome: ...

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from panda_tui.config import Job
-from panda_tui.runners import engine_ping
+from panda_tui.runners import docker_ping
 from panda_tui.runners.base import Attempt, Lost, OpenSink, Outcome, RunnerError
 from panda_tui.runners.lines import LineAssembler
 from panda_tui.runners.threads import in_thread
@@ -56,7 +56,7 @@ class DockerRunner:
         self._lock = threading.Lock()
 
     @property
-    def engine(self) -> str:
+    def docker_host(self) -> str:
         return self.host or "local"
 
     def client(self):
@@ -74,10 +74,10 @@ class DockerRunner:
             return self._client
 
     def ping(self) -> tuple[bool, str | None]:
-        path = engine_ping.unix_socket(self.host)
+        path = docker_ping.unix_socket(self.host)
         try:
             if path is not None:
-                engine_ping.ping(path, API_TIMEOUT)  # without the SDK: see engine_ping
+                docker_ping.ping(path, API_TIMEOUT)  # without the SDK: see docker_ping
             else:
                 self.client().ping()
             return True, None
@@ -175,10 +175,9 @@ class DockerHandle:
         self.runner = runner
         self.container = container
         self.ref = container.id
-        self.engine = runner.engine
+        self.docker_host = runner.docker_host
         self.adopted = stream is None  # followed after a restart: it may have ended before anyone watched
         self.sink = sink
-        self._sink = sink
         self._skip = {"out": skip[0], "err": skip[1]}
         self._stream = stream  # an attached socket, or None to read the logs endpoint (after a restart)
         self._exited = threading.Event()  # set once wait() has the result
@@ -209,7 +208,7 @@ class DockerHandle:
                     return
             self._skip_seen(seen)
             frames, attached = self._logs(follow=True), False
-        self._sink.system(f"[panda] the log stream broke ({error or 'closed early'}); later lines may be missing")
+        self.sink.system(f"[panda] the log stream broke ({error or 'closed early'}); later lines may be missing")
 
     def _logs(self, follow: bool):
         """The container's log from its start; errors surface while iterating."""
@@ -244,7 +243,7 @@ class DockerHandle:
 
     def _emitter(self, name: str, seen: dict[str, int]) -> Callable[[list[str]], None]:
         """Counts every whole line of the stream since the container started; stores those past `_skip`."""
-        sink, skip = self._sink, self._skip
+        sink, skip = self.sink, self._skip
 
         def emit(texts: list[str]) -> None:
             drop = max(0, min(skip[name] - seen[name], len(texts)))
@@ -282,7 +281,7 @@ class DockerHandle:
         while self._reader.is_alive():
             self._reader.join(0.5)
             if self._reader.is_alive() and time.monotonic() - self.progress > stall:
-                self._sink.system(f"[panda] the log stream stalled for {stall:.0f}s; lines after this may be missing")
+                self.sink.system(f"[panda] the log stream stalled for {stall:.0f}s; lines after this may be missing")
                 return
 
     async def stop(self, grace: float) -> None:

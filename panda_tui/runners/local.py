@@ -36,7 +36,7 @@ def proc_start_time(pid: int) -> str | None:
 
 
 class LocalHandle:
-    engine = None
+    docker_host = None
 
     def __init__(self, pid: int, exited: asyncio.Future, pipes: keeper.Pipes, sink: RunLog,
                  echo: Callable[[str, bytes], None] | None = None):
@@ -156,7 +156,7 @@ class LocalRunner:
 
 class Ended:
     """A run found ended after a restart, its exit code known: nothing left to follow."""
-    engine = None
+    docker_host = None
 
     def __init__(self, ref: str, sink: RunLog, outcome: Outcome, directory: str):
         self.ref, self.sink, self.outcome, self.directory = ref, sink, outcome, directory

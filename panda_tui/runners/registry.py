@@ -25,7 +25,7 @@ class Runners:
         has changed since."""
         if run.runner != "docker":
             return self.local
-        host = run.engine if run.engine and run.engine != "local" else (job.docker_host if job.image else None)
+        host = run.docker_host if run.docker_host and run.docker_host != "local" else (job.docker_host if job.image else None)
         return self.docker(host)
 
     def docker(self, host: str | None):
@@ -34,7 +34,7 @@ class Runners:
             self._docker[host] = DockerRunner(host, self.db_id)
         return self._docker[host]
 
-    def engine_status(self, hosts: set[str | None]) -> dict[str, dict]:
+    def docker_status(self, hosts: set[str | None]) -> dict[str, dict]:
         """Blocking: ping each engine. Keys are the host as configured ("local" for the default)."""
         out = {}
         for host in hosts:

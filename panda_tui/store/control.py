@@ -8,15 +8,45 @@ import socket
 import sqlite3
 import time
 from dataclasses import dataclass
+from enum import StrEnum
+
+from panda_tui.store import lease
+from panda_tui.store.db import connect
+
+ANSWER_WAIT = 10.0  # seconds the scheduler gets to answer: the CLI, the console and the API alike
 
 
-KINDS = ("trigger", "pause", "resume", "kill", "reload")
+class ControlKind(StrEnum):
+    TRIGGER = "trigger"
+    PAUSE = "pause"
+    RESUME = "resume"
+    KILL = "kill"
+    RELOAD = "reload"
+
+
+class Reply(StrEnum):
+    """How a round trip ended."""
+    DONE = "done"  # carried out; the text is the scheduler's outcome
+    REFUSED = "refused"  # the scheduler could not carry it out; the text says why
+    NO_SCHEDULER = "no_scheduler"  # nobody holds the lease: nothing was asked
+    NO_ANSWER = "no_answer"  # asked, but not answered in time: the request stays pending
+
+
+@dataclass(frozen=True)
+class Answer:
+    reply: Reply
+    text: str
+    request_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.reply == Reply.DONE
 
 
 @dataclass(frozen=True)
 class Request:
     id: int
-    kind: str
+    kind: ControlKind
     job: str | None
     run_id: int | None
     args: dict
@@ -31,12 +61,12 @@ _COLS = "id, kind, job, run_id, args, requested_at, taken_at, done_at, outcome, 
 
 
 def _req(row) -> Request:
-    return Request(row[0], row[1], row[2], row[3], json.loads(row[4] or "{}"), *row[5:])
+    return Request(row[0], ControlKind(row[1]), row[2], row[3], json.loads(row[4] or "{}"), *row[5:])
 
 
-def submit(conn: sqlite3.Connection, kind: str, job: str | None = None, run_id: int | None = None,
+def submit(conn: sqlite3.Connection, kind: ControlKind | str, job: str | None = None, run_id: int | None = None,
            args: dict | None = None, now: float | None = None) -> int:
-    assert kind in KINDS, kind
+    kind = ControlKind(kind)
     cur = conn.execute(
         "INSERT INTO control(kind, job, run_id, args, requested_by, requested_at) VALUES (?,?,?,?,?,?)",
         (kind, job, run_id, json.dumps(args or {}), f"{socket.gethostname()}:{os.getpid()}",
@@ -71,3 +101,23 @@ def wait_done(conn: sqlite3.Connection, request_id: int, timeout: float = 5.0,
         if req is None or req.done_at is not None or time.monotonic() >= deadline:
             return req
         time.sleep(interval)
+
+
+def ask(db_path: str, kind: ControlKind | str, *, job: str | None = None, run_id: int | None = None,
+        args: dict | None = None, timeout: float = ANSWER_WAIT) -> Answer:
+    """The one round trip of the console, the CLI and the API: leave a request for the scheduler that holds
+    the lease, and wait for its answer. Blocking: call it from a worker thread."""
+    conn = connect(db_path, create=False)
+    try:
+        if lease.live_holder(conn) is None:
+            return Answer(Reply.NO_SCHEDULER, "no scheduler is running")
+        req_id = submit(conn, kind, job=job, run_id=run_id, args=args)
+        done = wait_done(conn, req_id, timeout=timeout)
+    finally:
+        conn.close()
+    if done is None or done.done_at is None:
+        return Answer(Reply.NO_ANSWER, f"the scheduler did not answer within {timeout:.0f} s "
+                                       f"(request {req_id} is still pending)", req_id)
+    if done.error:
+        return Answer(Reply.REFUSED, done.error, req_id)
+    return Answer(Reply.DONE, done.outcome or "done", req_id)

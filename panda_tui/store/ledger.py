@@ -65,7 +65,7 @@ class Run:
     reason: str | None = None
     runner: str | None = None
     runner_ref: str | None = None
-    engine: str | None = None
+    docker_host: str | None = None  # the Docker engine a container run lives on
     out_lines: int = 0
     err_lines: int = 0
     log_lines: int = 0
@@ -92,11 +92,6 @@ class Run:
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
-
-    @property
-    def cancelled(self) -> bool:
-        """Killed while it waited in a queue or for its time: it never ran."""
-        return self.status == S.KILLED and self.started_at is None
 
     def as_dict(self) -> dict:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -227,11 +222,11 @@ class Ledger:
         with self.transaction() as conn:
             conn.execute("UPDATE runs SET owner=NULL WHERE id=?", (run_id,))
 
-    def set_ref(self, run_id: int, runner_ref: str, engine: str | None = None) -> None:
+    def set_ref(self, run_id: int, runner_ref: str, docker_host: str | None = None) -> None:
         """Where the run lives (container id, or pid:starttime), so a restart can find it again."""
         with self.transaction() as conn:
-            conn.execute("UPDATE runs SET runner_ref=?, engine=COALESCE(?, engine) WHERE id=?",
-                         (runner_ref, engine, run_id))
+            conn.execute("UPDATE runs SET runner_ref=?, docker_host=COALESCE(?, docker_host) WHERE id=?",
+                         (runner_ref, docker_host, run_id))
 
 
 # --- reads: any connection, read-only ones included ------------------------------------------

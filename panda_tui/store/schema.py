@@ -172,4 +172,9 @@ def _v4(db: Db) -> None:
                " WHERE trigger NOT IN ('manual', 'external')")
 
 
-MIGRATIONS = [_v1, _v2, _v3, _v4]
+def _v5(db: Db) -> None:
+    """"engine" meant both the scheduler and the Docker Engine: the column says which."""
+    db.execute("ALTER TABLE runs RENAME COLUMN engine TO docker_host")
+
+
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5]

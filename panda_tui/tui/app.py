@@ -15,6 +15,7 @@ from textual.scrollbar import ScrollBar
 
 from panda_tui.config import Config
 from panda_tui.readmodel.running import FixedJobs, JobSource, RunningConfig
+from panda_tui.store.control import ControlKind
 from panda_tui.tui.controls import Controls
 from panda_tui.tui.marks import AsciiScrollBarRender, Marks, detect
 from panda_tui.tui.screens.confirm import ConfirmScreen
@@ -192,11 +193,12 @@ class PandaApp(App):
     @work(thread=True, exit_on_error=False, group="act")
     def act(self, kind: str, job: str | None = None, run_id: int | None = None, watch: tuple[int, ...] = ()) -> None:
         """`watch`: runs whose end to say too (a kill answers at once, the run ends after its kill_grace)."""
-        ok, answer = self.controls.request(kind, job=job, run_id=run_id)
-        self.call_from_thread(self.notify, answer, severity="information" if ok else "error")
+        answer = self.controls.request(ControlKind(kind), job=job, run_id=run_id)
+        self.call_from_thread(self.notify, answer.text, severity="information" if answer.ok else "error",
+                              markup=False)
         if self.main is not None:
             self.main.wake()
-        for watched in watch if ok else ():
+        for watched in watch if answer.ok else ():
             if (run := self.controls.settled(watched)) is not None:
                 code = "" if run.exit_code is None else f", exit {run.exit_code}"
                 self.call_from_thread(self.notify, f"run {run.id} ({run.job}) {run.status}{code}", markup=False)
@@ -214,7 +216,7 @@ class PandaApp(App):
         if snap is None:
             return []
         out = [] if snap.holder else ["no scheduler is running: nothing runs on time until one starts"]
-        out += [f"docker {host}: {info.get('error') or 'down'}" for host, info in sorted(snap.engines.items())
+        out += [f"docker {host}: {info.get('error') or 'down'}" for host, info in sorted(snap.docker_hosts.items())
                 if not info.get("up")]
         out += [f"jobs.toml refused: {line}" for line in snap.config_errors]
         if snap.undelivered_alerts:

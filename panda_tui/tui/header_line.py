@@ -42,7 +42,7 @@ def _alarms(snap: Snapshot, now: float, marks: Marks, style: str) -> list[Part]:
         seen = f" (last seen {ago(now - snap.heartbeat_at)} ago)" if snap.heartbeat_at else ""
         short = f" {ago(now - snap.heartbeat_at)}" if snap.heartbeat_at else ""
         out.append(Part(f"no scheduler!{seen}", f"no sched!{short}", style, alarm=True))
-    down = sorted(host for host, info in snap.engines.items() if not info.get("up"))
+    down = sorted(host for host, info in snap.docker_hosts.items() if not info.get("up"))
     if down and snap.holder:
         names = ", ".join("docker" if h == "local" else f"docker {safe(h)}" for h in down)
         short = "docker ✗" if len(down) == 1 else f"{len(down)} engines ✗"
@@ -71,7 +71,7 @@ def _count(n: int, state: str, words: str, marks: Marks) -> Part:
 def _engines_up(snap: Snapshot, now: float, marks: Marks) -> list[Part]:
     """Engines that answered, and what is known of engines while no scheduler watches them (stale)."""
     out = []
-    for host, info in sorted(snap.engines.items()):
+    for host, info in sorted(snap.docker_hosts.items()):
         label = "docker" if host == "local" else f"docker {safe(host)}"
         if not snap.holder:
             age = f" {ago(now - info['checked_at'])} ago" if info.get("checked_at") else ""

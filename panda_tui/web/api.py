@@ -12,10 +12,10 @@ from datetime import datetime, timezone
 from aiohttp import web
 
 from panda_tui.readmodel.status import read_status, run_json, status_json
-from panda_tui.store import control, lease, ledger, logs
+from panda_tui.store import control, ledger, logs
+from panda_tui.store.control import ANSWER_WAIT, ControlKind, Reply
 from panda_tui.web.backend import Backend
 
-ANSWER_WAIT = 10.0  # seconds the scheduler gets to carry out a request, as for the CLI
 FOLLOW_POLL = 0.2
 KEEPALIVE = 15.0
 
@@ -163,7 +163,7 @@ class Api:
             args["at"] = _instant(body["at"])
         if kind == "resume":
             args["catchup"] = bool(body.get("catchup"))
-        return await self._ask(kind, job=job, args=args)
+        return await self._ask(ControlKind(kind), job=job, args=args)
 
     async def kill_run(self, request: web.Request) -> web.Response:
         if refused := self._refuse_control():
@@ -173,31 +173,20 @@ class Api:
             return error(404, f"no run {request.match_info['id']}")
         if not run.active:
             return error(409, f"run {run.id} is not running (it {run.status})", run=run_json(run))
-        return await self._ask("kill", run_id=run.id)
+        return await self._ask(ControlKind.KILL, run_id=run.id)
 
-    async def _ask(self, kind: str, job: str | None = None, run_id: int | None = None,
+    async def _ask(self, kind: ControlKind, job: str | None = None, run_id: int | None = None,
                    args: dict | None = None) -> web.Response:
-        """A control request, answered by the one scheduler holding the lease (waited for without a thread)."""
-        def submit(conn: sqlite3.Connection) -> int | None:
-            if lease.live_holder(conn) is None:
-                return None
-            return control.submit(conn, kind, job=job, run_id=run_id, args=args)
-
-        req_id = await self.backend.write(submit)
-        if req_id is None:
+        """A control request, answered by the one scheduler holding the lease."""
+        answer = await asyncio.to_thread(control.ask, self.backend.db_path, kind, job=job, run_id=run_id,
+                                         args=args, timeout=ANSWER_WAIT)
+        if answer.reply == Reply.NO_SCHEDULER:
             return error(503, "no scheduler is running on this database: start `panda-tui daemon`")
-        deadline = time.monotonic() + ANSWER_WAIT
-        while True:
-            done = await self.backend.read(control.get, req_id)
-            if done is not None and done.done_at is not None:
-                break
-            if time.monotonic() > deadline:
-                return error(504, f"the scheduler did not answer within {ANSWER_WAIT:.0f} s "
-                                  f"(request {req_id} is still pending)", request_id=req_id)
-            await asyncio.sleep(0.05)
-        if done.error:
-            return error(409, done.error, request_id=req_id)
-        return web.json_response({"ok": True, "outcome": done.outcome, "request_id": req_id})
+        if answer.reply == Reply.NO_ANSWER:
+            return error(504, answer.text, request_id=answer.request_id)
+        if answer.reply == Reply.REFUSED:
+            return error(409, answer.text, request_id=answer.request_id)
+        return web.json_response({"ok": True, "outcome": answer.text, "request_id": answer.request_id})
 
 
 async def _body(request: web.Request) -> dict:

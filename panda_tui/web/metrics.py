@@ -53,7 +53,7 @@ def families(figures: Figures) -> Iterator[Metric]:
                             value=1.0 if figures.scheduler_up else 0.0)
     engines = GaugeMetricFamily("panda_engine_up", "1 while the Docker engine answered the scheduler's last check.",
                                 labels=["host"])
-    for host, up in sorted(figures.engines.items()):
+    for host, up in sorted(figures.docker_hosts.items()):
         engines.add_metric([host], 1.0 if up else 0.0)
     yield engines
     yield GaugeMetricFamily("panda_alerts_undelivered", "Alerts and pings tried and not delivered (yet).",

@@ -30,7 +30,7 @@ def test_jobs_run_on_both_engines_and_one_engine_down_fails_only_its_jobs(tmp_pa
         submit(db, "trigger", "here")
         submit(db, "trigger", "there")
         wait_until(lambda: rows(db, "SELECT COUNT(*) FROM runs WHERE status='failed'")[0][0] == 2, 30)
-        engines = dict(rows(db, "SELECT job, engine FROM runs"))
+        engines = dict(rows(db, "SELECT job, docker_host FROM runs"))
         assert engines == {"here": "local", "there": second_engine.host}
         second_engine.stop()
         try:

@@ -42,7 +42,7 @@ def test_a_run_killed_on_purpose_leaves_the_verdict_to_the_run_before(ledger, be
     h = health(ledger)
     assert (h.state, h.last_bad, h.last.status) == (state, state == "failing", "killed")
     assert h.failure_rate == (1.0 if state == "failing" else 0.0)  # the kill is not counted as a failure
-    assert Status(holder="x", engines={}, jobs=[h], lease=object()).trouble is (state == "failing")
+    assert Status(holder="x", docker_hosts={}, jobs=[h], lease=object()).trouble is (state == "failing")
 
 
 def test_a_run_queued_for_later_is_the_next_not_the_last(ledger):

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from panda_tui.runners import engine_ping
+from panda_tui.runners import docker_ping
 from panda_tui.runners.docker import DockerRunner
 
 
@@ -19,7 +19,7 @@ from panda_tui.runners.docker import DockerRunner
     ("ssh://ops@builder", {}, None),
 ])
 def test_unix_engines_are_pinged_without_the_sdk_remote_ones_with_it(host, environ, expected):
-    assert engine_ping.unix_socket(host, environ) == expected
+    assert docker_ping.unix_socket(host, environ) == expected
 
 
 def serve(path: str, answer: bytes | None) -> socket.socket:

@@ -12,7 +12,7 @@ from panda_tui.store import state
 from panda_tui.store.db import Database
 
 
-class EngineWatch:
+class DockerWatch:
     def __init__(self, db: Database, runners: Runners, clock: Clock, report: Callable[..., None]):
         self.db = db
         self.runners = runners
@@ -27,7 +27,7 @@ class EngineWatch:
             self._task = asyncio.ensure_future(self._check(hosts))
 
     async def _check(self, hosts: set[str | None]) -> None:
-        status = await asyncio.to_thread(self.runners.engine_status, hosts)
+        status = await asyncio.to_thread(self.runners.docker_status, hosts)
         previous = state.get_meta(self.db.conn, "engines", {})
         if status != {k: {"up": v.get("up"), "error": v.get("error")} for k, v in previous.items()}:
             for host, info in status.items():
