@@ -4,14 +4,12 @@ around one of them. Consoles page through these instead of a window they happen 
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 
+from panda_tui.store.levels import Level, level_of
 from panda_tui.store.logs import LogLine
 
-ERROR_LEVELS = {"error", "err", "fatal", "critical", "crit", "panic", "alert", "emerg"}
-_ERROR_WORDS = re.compile(r"\b(error|fatal|panic|exception|traceback|failed|timed out)\b", re.IGNORECASE)
-LEVEL_KEYS = ("level", "severity", "lvl", "levelname")
+LEVEL_KEYS = ("level", "severity", "lvl", "levelname")  # JSON fields that name a line's level (for display)
 MAX_FOUND = 100_000  # matches kept per query; a counter says when there are more
 _COLS = "run_id, seq, ts, stream, text"
 
@@ -27,14 +25,14 @@ def parse_json(text: str) -> dict | None:
 
 
 def is_error(stream: str, text: str) -> bool:
-    """stderr; a JSON line whose level is an error level; else a plain line with an error word."""
-    if stream == "err":
-        return True
-    record = parse_json(text)
-    if record is not None:
-        level = next((str(record[k]).lower() for k in LEVEL_KEYS if k in record), "")
-        return level in ERROR_LEVELS
-    return bool(_ERROR_WORDS.search(text))
+    """The line's own level is error or worse (see store.levels); a line that states none, when on stderr."""
+    return level_of(stream, text) >= Level.ERROR
+
+
+def smart_case(query: str) -> bool:
+    """As vim's smartcase and less -i: a pattern with a capital letter matches case, so `ERROR` finds
+    the error lines and not every `errors=0`; one without matches any case."""
+    return query != query.lower()
 
 
 def _with_function(conn: sqlite3.Connection) -> sqlite3.Connection:
@@ -51,9 +49,12 @@ def error_seqs(conn: sqlite3.Connection, run_id: int, limit: int = MAX_FOUND) ->
 
 def match_seqs(conn: sqlite3.Connection, run_id: int, query: str, errors_only: bool = False,
                limit: int = MAX_FOUND) -> list[int]:
-    """Lines that contain `query` (ASCII letters in any case), oldest first."""
-    pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    sql = "SELECT seq FROM logs WHERE run_id=? AND text LIKE ? ESCAPE '\\'"
+    """Lines that contain `query`, oldest first: in any case (ASCII letters) unless it holds a capital."""
+    if smart_case(query):
+        sql, pattern = "SELECT seq FROM logs WHERE run_id=? AND instr(text, ?) > 0", query
+    else:
+        pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        sql = "SELECT seq FROM logs WHERE run_id=? AND text LIKE ? ESCAPE '\\'"
     if errors_only:
         sql += " AND panda_is_error(stream, text)"
     rows = _with_function(conn).execute(sql + " ORDER BY seq LIMIT ?", (run_id, pattern, limit))

@@ -18,8 +18,9 @@ def line(text: str, stream: str = "out") -> LogLine:
     ('{"severity": "CRITICAL", "message": "disk"}', "out", True),
     ('{"level": "info", "msg": "an error count of 0"}', "out", False),  # structured: the level decides
     ("Traceback (most recent call last):", "out", True),
-    ("backup failed: timeout", "out", True),
-    ("request timed out", "out", True),
+    ("backup failed: timeout", "out", False),  # a level is stated (ERROR, error:, level=error), not guessed
+    ("backup FAILED with ERROR 3", "out", True),
+    ("request timed out", "out", False),
     ("errorless operation", "out", False),  # whole words only
     ("all good", "out", False),
     ("[panda] killed: killed on request", "sys", False),
