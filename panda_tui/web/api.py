@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 from aiohttp import web
 
+from panda_tui import fields
 from panda_tui.readmodel.status import read_status, run_json, status_json
 from panda_tui.store import control, ledger, logs
 from panda_tui.store.control import ANSWER_WAIT, ControlKind, Reply
@@ -239,13 +240,23 @@ async def _body(request: web.Request) -> dict:
 
 
 def _instant(value) -> float:
-    """`at`: ISO 8601 with an offset (or Z), or epoch seconds."""
+    """`at`: ISO 8601 with an offset (or Z), or epoch seconds; from 1970 to 9999, or 400."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        seconds = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise _Bad(f"at: expected an ISO 8601 time like 2026-03-29T01:00:00Z, got {value[:60]!r}") from None
+        if moment.tzinfo is None:
+            raise _Bad(f"at: {value!r} has no offset; add Z or +HH:MM")
+        try:
+            seconds = moment.astimezone(timezone.utc).timestamp()
+        except (OverflowError, ValueError):
+            raise _Bad(f"at: {value!r} is out of range ({fields.INSTANT_HINT})") from None
+    else:
+        raise _Bad(f"at: expected an ISO 8601 time or epoch seconds, got {type(value).__name__}")
     try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise _Bad(f"at: expected an ISO 8601 time like 2026-03-29T01:00:00Z, got {value!r}") from None
-    if moment.tzinfo is None:
-        raise _Bad(f"at: {value!r} has no offset; add Z or +HH:MM")
-    return moment.astimezone(timezone.utc).timestamp()
+        return fields.instant(seconds)
+    except ValueError as exc:
+        raise _Bad(f"at: {exc}") from None

@@ -86,6 +86,27 @@ def test_a_huge_or_odd_last_event_id_is_refused_before_the_stream_and_a_good_one
     assert server.proc.poll() is None
 
 
+@pytest.mark.parametrize("at", ["1e300", "NaN", "Infinity", "-1e300", "-1", "253402300800", "1" + "0" * 400,
+                                '"1969-12-31T23:59:59Z"', '"0001-01-01T00:00:00+00:00"',
+                                '"9999-12-31T23:59:59-01:00"', '"1e300"', "true", "[1]"])
+def test_a_trigger_at_no_calendar_holds_is_refused_at_the_edge_and_the_scheduler_lives(live, at):
+    server, _, daemon = live
+    answer = httpx.post(f"{server.url}/api/jobs/quiet/trigger", content='{"at": %s}' % at, timeout=30,
+                        headers={**server.auth, "Content-Type": "application/json"})
+    assert answer.status_code == 400, (at, answer.text)
+    assert answer.json()["error"].startswith("at: ") and "\n" not in answer.json()["error"]
+    assert daemon.proc.poll() is None
+
+
+def test_the_cli_refuses_a_trigger_time_before_1970_or_past_9999(tmp_path):
+    cfg, db = write_jobs(tmp_path, job("j"))
+    assert run_cli("run", "j", "--config", cfg, "--db", db).returncode == 0  # the store exists
+    for at in ("1969-12-31T23:59:59Z", "0001-01-01T00:00:00", "9999-12-31T23:59:59-01:00", "1e300", "nan"):
+        out = run_cli("trigger", "j", "--at", at, "--config", cfg, "--db", db)
+        assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, (at, out.stderr)
+        assert out.stderr.startswith("error: --")
+
+
 def test_forwarded_headers_count_only_from_a_configured_proxy(tmp_path):
     cfg, db = write_jobs(tmp_path, job("j"))
     refused = run_cli("serve", "--config", cfg, "--db", db, "--trusted-proxy", "not-an-address")
