@@ -39,6 +39,16 @@ def timeout(value: Any) -> float:
     return seconds
 
 
+NAME_RULE = "expected 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit"
+
+
+def job_name(value: str) -> str:
+    """A job's name, as jobs.toml and every command take it (it names rows, files and table columns)."""
+    if not NAME_PATTERN.fullmatch(value):
+        raise ValueError(NAME_RULE)
+    return value
+
+
 EARLIEST = 0.0  # 1970-01-01T00:00:00Z
 LATEST = 253402300799.0  # 9999-12-31T23:59:59Z: the last second a datetime holds
 INSTANT_HINT = "a time from 1970-01-01 to 9999-12-31"

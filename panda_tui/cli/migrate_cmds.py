@@ -152,7 +152,13 @@ def exec_cmd(ctx: click.Context, job: str, command: tuple[str, ...], secrets_fil
     JOB's timeout, alerts and heartbeat apply (JOB need not be in jobs.toml: [defaults] then apply).
     If panda-tui cannot record the run (an invalid jobs.toml, an unusable database), it says so on stderr
     and runs COMMAND anyway, as cron would have."""
+    from panda_tui.fields import job_name
     from panda_tui.migrate.external import exit_code, job_for, run_external
+    try:
+        job_name(job)  # the rule jobs.toml's names follow: the run is recorded under this name
+    except ValueError as exc:
+        shown = job if len(job) <= 80 else job[:80] + "…"
+        fail(f"exec: job name {shown!r}: {exc}", 2)  # repr: a line break or an escape sequence shows as such
     argv = list(command[1:] if command and command[0] == "--" else command)
     if not argv:
         fail("exec: no COMMAND: panda-tui exec JOB -- COMMAND [ARGS...]", 2)
