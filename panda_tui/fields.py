@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -36,6 +37,31 @@ def timeout(value: Any) -> float:
         raise ValueError('must be more than 0 (every run would be stopped at once); a long one like "24h" '
                          "bounds a job that may run long")
     return seconds
+
+
+NAME_RULE = "expected 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit"
+
+
+def job_name(value: str) -> str:
+    """A job's name, as jobs.toml and every command take it (it names rows, files and table columns)."""
+    if not NAME_PATTERN.fullmatch(value):
+        raise ValueError(NAME_RULE)
+    return value
+
+
+EARLIEST = 0.0  # 1970-01-01T00:00:00Z
+LATEST = 253402300799.0  # 9999-12-31T23:59:59Z: the last second a datetime holds
+INSTANT_HINT = "a time from 1970-01-01 to 9999-12-31"
+
+
+def instant(value: Any) -> float:
+    """Epoch seconds the scheduler can run a slot at: a finite number from 1970 to the end of year 9999
+    (1e300, NaN or infinity would crash the time conversions a run needs)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"expected {INSTANT_HINT}, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value) or not EARLIEST <= value <= LATEST:
+        raise ValueError(f"expected {INSTANT_HINT}, got {value!r}")
+    return float(value)
 
 
 def timezone(value: Any) -> str:

@@ -39,6 +39,19 @@ def read_regular(path: str, limit: int) -> bytes:
         os.close(fd)
 
 
+def read_capped(fd: int, limit: int) -> bytes:
+    """All of a stream (a pipe, a terminal, a device, a file) up to `limit` bytes; FileRefused past that, so
+    /dev/zero or an endless pipe costs `limit` bytes of memory, never more."""
+    chunks, total = [], 0
+    while total <= limit:
+        chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        total += len(chunk)
+    raise FileRefused(f"is more than the {size_text(limit)} this reads")
+
+
 def size_text(size: int) -> str:
     for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if size >= factor:

@@ -78,7 +78,9 @@ def get_config(config_path: str, secrets_file: str | None = None, runnable: bool
 
 
 def resolve_db(db_path: str | None) -> str:
-    return db_path or default_db_path()
+    """The database's real path: a symlink to it, or a folder reached through one, is the same store, so what
+    is keyed by its path (the folder of local runs beside it) is found whichever way a command was given it."""
+    return os.path.realpath(db_path or default_db_path())
 
 
 def require_job(config: Config, name: str) -> None:

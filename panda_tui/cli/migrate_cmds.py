@@ -38,7 +38,7 @@ def import_crontab(files: tuple[str, ...], system: bool, zone: str | None, owner
     FILE is a crontab file, or - for stdin; without FILE, `crontab -l` (or, with --system, /etc/crontab
     and /etc/cron.d/*). Warnings, one per line, name the source line. Exit 1 when nothing was imported."""
     from panda_tui.migrate.systemzone import SystemZone, ZoneUnknown, cron_zone
-    from panda_tui.migrate.translate import ImportBug, Options, translate
+    from panda_tui.migrate.translate import ImportBug, ImportRefused, Options, translate
     sources = _sources(files, system)
     try:
         found = SystemZone(_zone(zone), "--timezone") if zone else cron_zone()
@@ -46,6 +46,8 @@ def import_crontab(files: tuple[str, ...], system: bool, zone: str | None, owner
         fail(str(exc), 2)
     try:
         result = translate(sources, Options(found.name, found.source, disabled=disabled, owner=owner))
+    except ImportRefused as exc:
+        fail(str(exc), 2)
     except ImportBug as exc:
         fail(str(exc), 1)
     for warning in result.warnings:
@@ -75,16 +77,33 @@ def _sources(files: tuple[str, ...], system: bool):
     out = []
     for path in files:
         if path == "-":
-            out.append(Source("stdin", sys.stdin.read(), system))
+            out.append(Source("stdin", _read("stdin", sys.stdin.fileno()), system))
             continue
         if not system and crontab.system_path(path):
             fail(f"{path}: a system crontab (a user field after the schedule): import it with --system", 2)
         try:
-            with open(path, encoding="utf-8", errors="surrogateescape") as fh:
-                out.append(Source(path, fh.read(), system))
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)  # a FIFO (<(crontab -l)) is read as a pipe is
         except OSError as exc:
             fail(f"{path}: cannot read: {exc.strerror}", 2)
+        try:
+            out.append(Source(path, _read(path, fd), system))
+        finally:
+            os.close(fd)
     return out
+
+
+def _read(label: str, fd: int) -> str:
+    """The text of a crontab, at most as large as a jobs.toml may be. Bytes, not text mode: only "\n" ends a
+    line (a lone "\r" stays inside its line, as cron hands it to sh -c); bytes that are not UTF-8 are kept
+    (surrogate-escaped) so that the import can name their line."""
+    from panda_tui.config.load import MAX_BYTES
+    from panda_tui.files import FileRefused, read_capped, size_text
+    try:
+        return read_capped(fd, MAX_BYTES).decode("utf-8", "surrogateescape")
+    except FileRefused:
+        fail(f"{label}: larger than {size_text(MAX_BYTES)}, more than a jobs.toml may hold: is it a crontab?", 2)
+    except OSError as exc:
+        fail(f"{label}: cannot read: {exc.strerror}", 2)
 
 
 def _system_files() -> tuple[str, ...]:
@@ -105,12 +124,16 @@ def _system_files() -> tuple[str, ...]:
 
 def _crontab_l() -> str:
     try:
-        done = subprocess.run(["crontab", "-l"], capture_output=True, text=True, timeout=30)
+        done = subprocess.run(["crontab", "-l"], capture_output=True, timeout=30)
     except FileNotFoundError:
         fail("crontab is not installed here: pass a crontab FILE, or - to read one on stdin", 2)
     if done.returncode != 0:
-        fail(f"crontab -l: {done.stderr.strip() or f'exit {done.returncode}'}", 1)
-    return done.stdout
+        why = done.stderr.decode("utf-8", "replace").strip()
+        fail(f"crontab -l: {why or f'exit {done.returncode}'}", 1)
+    from panda_tui.config.load import MAX_BYTES
+    if len(done.stdout) > MAX_BYTES:
+        fail(f"crontab -l: larger than {MAX_BYTES >> 20} MiB, more than a jobs.toml may hold", 2)
+    return done.stdout.decode("utf-8", "surrogateescape")  # as a file is read: "\r" kept, bad bytes named
 
 
 @click.command(name="exec", context_settings={"ignore_unknown_options": True})
@@ -129,7 +152,13 @@ def exec_cmd(ctx: click.Context, job: str, command: tuple[str, ...], secrets_fil
     JOB's timeout, alerts and heartbeat apply (JOB need not be in jobs.toml: [defaults] then apply).
     If panda-tui cannot record the run (an invalid jobs.toml, an unusable database), it says so on stderr
     and runs COMMAND anyway, as cron would have."""
+    from panda_tui.fields import job_name
     from panda_tui.migrate.external import exit_code, job_for, run_external
+    try:
+        job_name(job)  # the rule jobs.toml's names follow: the run is recorded under this name
+    except ValueError as exc:
+        shown = job if len(job) <= 80 else job[:80] + "…"
+        fail(f"exec: job name {shown!r}: {exc}", 2)  # repr: a line break or an escape sequence shows as such
     argv = list(command[1:] if command and command[0] == "--" else command)
     if not argv:
         fail("exec: no COMMAND: panda-tui exec JOB -- COMMAND [ARGS...]", 2)

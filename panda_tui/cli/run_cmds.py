@@ -8,6 +8,7 @@ from contextlib import closing
 
 import click
 
+from panda_tui import fields
 from panda_tui.cli.common import common, fail, get_config, known_job, require_job, resolve_db, running_jobs, safe
 from panda_tui.config import ConfigError
 from panda_tui.store import connect, control, ledger
@@ -102,7 +103,10 @@ def trigger(config_path: str, db_path: str | None, job: str, at: str | None) -> 
         with closing(connect(resolve_db(db_path), readonly=True)) as conn:
             source = running_jobs(config_path, conn)
         spec = source.config.jobs.get(job) if source.config else None
-        args = {"at": parse_instant(at, spec.tz if spec else "UTC").timestamp()}
+        try:
+            args = {"at": fields.instant(parse_instant(at, spec.tz if spec else "UTC").timestamp())}
+        except ValueError:
+            fail(f"--at {at}: expected {fields.INSTANT_HINT}", 2)
     _request(db_path, "trigger", job=job, args=args, config_path=config_path,
              no_scheduler_hint=f", or run it once in the foreground with `panda-tui run {job}`")
 

@@ -28,18 +28,26 @@ from panda_tui.cli.common import common, fail, get_config, resolve_db, safe
                    "on the terminal (never into a log: with no terminal, serve refuses to start).")
 @click.option("--max-consoles", default=4, show_default=True, type=click.IntRange(0, 64),
               help="Browser consoles open at once (each is a console process).")
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDR",
+              help="A reverse proxy (address or network) whose X-Forwarded-For and X-Forwarded-Proto are "
+                   "believed; repeatable. From anyone else those headers are ignored.")
 @common
 def serve(config_path: str, db_path: str | None, host: str, port: int, allow_control: bool,
-          token_file: str | None, max_consoles: int) -> None:
+          token_file: str | None, max_consoles: int, trusted_proxies: tuple[str, ...]) -> None:
     """Serve the console in a browser, a JSON API (/api/...) and Prometheus metrics (/metrics)."""
     import asyncio
 
     from panda_tui.store import connect
     from panda_tui.store.db import writable
     from panda_tui.web.app import Settings, make_app, run
-    from panda_tui.web.auth import Guard
+    from panda_tui.web.auth import Guard, Proxies
+    from panda_tui.web.redact import log_to_stderr
     from panda_tui.web.token import TokenError, resolve_token
 
+    try:
+        Proxies(trusted_proxies)
+    except ValueError as exc:
+        fail(str(exc), 2)
     get_config(config_path)  # a broken jobs.toml is reported before anything listens
     path = resolve_db(db_path)
     connect(path, readonly=not allow_control, create=False).close()
@@ -54,8 +62,9 @@ def serve(config_path: str, db_path: str | None, host: str, port: int, allow_con
         fail("no token given, and a new one would be printed into a log (neither stdout nor stderr is a "
              "terminal): give it one with --token-file FILE (mode 600) or PANDA_WEB_TOKEN, e.g. `(umask 077; "
              "python3 -c 'import secrets; print(secrets.token_urlsafe(32))' > ~/.panda-web-token)`", 2)
-    settings = Settings(config_path, path, host, port, allow_control, max_consoles)
+    settings = Settings(config_path, path, host, port, allow_control, max_consoles, trusted_proxies)
     server = make_app(settings, Guard(token))
+    log_to_stderr()
 
     def ready(bound: int) -> None:
         base = f"http://{url_host(host)}:{bound}/"

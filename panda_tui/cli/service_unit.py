@@ -10,6 +10,8 @@ import sys
 import shutil
 from importlib import resources
 
+from panda_tui.cli import unit_syntax as syntax
+
 STATE_DIRECTORY = "/var/lib/panda-tui"
 CONFIG_DIRECTORY = "/etc/panda-tui"
 DEFAULT_DB = f"{STATE_DIRECTORY}/panda.db"
@@ -20,7 +22,7 @@ LEVELS = ("strict", "basic", "none")
 STRICT = """\
 # Hardening: strict (`systemd-analyze security panda-tui` rates its exposure {score} of 10; `panda-tui
 # systemd-unit --hardening basic|none` relaxes it). Local jobs run inside this sandbox too:
-#  - the file system is read-only but for {rw} and /tmp (private to this service,
+#  - the file system is read-only but for {rw_shown} and /tmp (private to this service,
 #    emptied when it stops); home directories can be read, not written;
 #  - no privileges can be gained (sudo and setuid programs fail), no capabilities unless User=root, no
 #    devices but /dev/null and the like, no new namespaces (unshare, bwrap, rootless podman fail), only
@@ -88,35 +90,50 @@ IPAddressAllow=localhost
 """
 
 
-def render(user: str, group: str, config: str, db: str, hardening: str = "strict", exe: str | None = None,
+def render(user: str, group: str, config: str, db: str, hardening: str = "strict", exe: str | list[str] | None = None,
            docker_group: bool | None = None) -> str:
-    """The unit's text. `docker_group`: whether a docker group exists (None: look on this machine)."""
+    """The unit's text. `docker_group`: whether a docker group exists (None: look on this machine).
+    UnitValueError for a value no unit can hold (a line break)."""
     if hardening == "strict":
         root = user == "root"
-        block = STRICT.format(rw=os.path.dirname(db), score=STRICT_EXPOSURE["root" if root else "user"])
+        folder = os.path.dirname(db)
+        block = STRICT.format(rw=syntax.path_word(folder, "--db"), rw_shown=syntax.comment(folder, "--db"),
+                              score=STRICT_EXPOSURE["root" if root else "user"])
         block += ROOT_CAPABILITIES if root else NO_CAPABILITIES
     else:
         block = BASIC if hardening == "basic" else NONE
     if docker_group is None:
         docker_group = _group_exists("docker")
+    exec_start = syntax.command_line([*_argv(exe), "daemon"], "the program") + " " + \
+        syntax.command_line(["--config", config], "--config") + " " + syntax.command_line(["--db", db], "--db")
     text = resources.files("panda_tui").joinpath("templates/panda-tui.service").read_text()
-    return text.format(user=user, group=group, docker=_docker_line(user, docker_group), exe=exe or executable(),
-                       config=config, db=db, hardening=block)
+    return text.format(user=syntax.plain(user, "--user"), group=syntax.plain(group, "its group"),
+                       docker=_docker_line(user, docker_group), exec_start=exec_start, hardening=block)
 
 
 def render_serve(user: str, group: str, config: str, db: str, host: str = "127.0.0.1", port: int = 8080,
-                 allow_control: bool = False, exe: str | None = None) -> str:
+                 allow_control: bool = False, exe: str | list[str] | None = None) -> str:
     """The serve unit's text: it runs as the daemon's user, beside it, on its database."""
     from panda_tui.cli.serve_cmd import loopback, url_host
     local = loopback(host)
     score = SERVE_EXPOSURE["root" if user == "root" else "user", "loopback" if local else "any"]
     mode = ("Control allowed: whoever holds the token may trigger, pause, resume and kill." if allow_control
             else "Read-only: `systemd-unit --serve --allow-control` prints a unit whose token may also act.")
+    argv = [*_argv(exe), "serve", "--config", config, "--db", db, "--host", host, "--port", str(port),
+            "--token-file", SERVE_TOKEN_FILE] + (["--allow-control"] if allow_control else [])
     text = resources.files("panda_tui").joinpath("templates/panda-tui-serve.service").read_text()
-    return text.format(user=user, group=group, exe=exe or executable(), config=config, db=db, host=host,
-                       port=port, token_file=SERVE_TOKEN_FILE, control=" --allow-control" if allow_control else "",
-                       mode=mode, url_host=url_host(host), rw=os.path.dirname(db), score=score,
+    return text.format(user=syntax.plain(user, "--user"), group=syntax.plain(group, "its group"),
+                       exec_start=syntax.command_line(argv, "the serve command line"), token_file=SERVE_TOKEN_FILE,
+                       port=port, mode=mode, url_host=syntax.comment(url_host(host), "--host"),
+                       rw=syntax.path_word("-" + os.path.dirname(db), "--db"), score=score,
                        network=LOOPBACK_ONLY if local else "")
+
+
+def _argv(exe: str | list[str] | None) -> list[str]:
+    """The program's words: a path given as a string is one word, even with a space in it."""
+    if exe is None:
+        return executable()
+    return [exe] if isinstance(exe, str) else list(exe)
 
 
 def token_file_warnings(user: str, path: str = SERVE_TOKEN_FILE) -> list[str]:
@@ -160,24 +177,57 @@ def _docker_line(user: str, docker_group: bool) -> str:
            "SupplementaryGroups=docker"
 
 
-def executable() -> str:
-    """The panda-tui script of this installation (pipx, venv), not a shell shim found first on PATH."""
+def executable() -> list[str]:
+    """The panda-tui script of this installation (pipx, venv), not a shell shim found first on PATH; else
+    this interpreter with -m."""
     beside = os.path.join(os.path.dirname(sys.executable), "panda-tui")
     if os.access(beside, os.X_OK):
-        return beside
-    return shutil.which("panda-tui") or f"{sys.executable} -m panda_tui"
+        return [beside]
+    found = shutil.which("panda-tui")
+    return [found] if found else [sys.executable, "-m", "panda_tui"]
 
 
-def warnings(user: str, db: str) -> list[str]:
-    """What would keep the printed unit from starting, said now rather than as a status code later."""
+def warnings(user: str, db: str, private_tmp: bool = True, config: str = DEFAULT_CONFIG,
+             installation: list[str] | None = None) -> list[str]:
+    """What would keep the printed unit from starting, said now rather than as a status code later.
+    `private_tmp`: the unit has PrivateTmp=yes (strict hardening, and the serve unit); `installation`: the
+    paths the service must reach to start (default: this one's program, interpreter and code)."""
     out = []
-    exe = executable().split()[0]
-    if user != "root" and exe.startswith(("/root/", "/home/")):
-        out.append(f"{exe} is inside a home directory: user {user} may not reach it (status=203/EXEC); "
-                   "install it where the service user reaches it, e.g. `sudo python3 -m venv /opt/panda-tui && "
-                   "sudo /opt/panda-tui/bin/pip install .`, then run /opt/panda-tui/bin/panda-tui systemd-unit")
+    needed = installation if installation is not None else _installation()
+    hidden = [path for path in needed if private_tmp and _under(path, ("/tmp", "/var/tmp"))]
+    if hidden:
+        out.append(f"{hidden[0]} is under {_top(hidden[0])}, which the unit's PrivateTmp=yes hides from the "
+                   "service: it would fail at its start (status=203/EXEC, or no module panda_tui); install "
+                   "panda-tui elsewhere, e.g. `sudo python3 -m venv /opt/panda-tui && sudo /opt/panda-tui/bin/pip "
+                   "install .`, then run /opt/panda-tui/bin/panda-tui systemd-unit")
+    for what, path in (("--config", config), ("--db", db)):
+        if private_tmp and _under(path, ("/tmp", "/var/tmp")):
+            out.append(f"{what} {path} is under {_top(path)}, which the unit's PrivateTmp=yes replaces with an "
+                       "empty folder of the service's own: keep it elsewhere (default: "
+                       f"{DEFAULT_CONFIG if what == '--config' else DEFAULT_DB})")
+    homes = [path for path in needed if _under(path, ("/root", "/home"))]
+    if user != "root" and homes and not hidden:
+        out.append(f"{homes[0]} is inside a home directory: user {user} may not reach it (status=203/EXEC); "
+                   "install it where the service user reaches it, e.g. `sudo python3 -m venv /opt/panda-tui && sudo /opt/panda-tui/bin/pip install .`, then "
+                   "run /opt/panda-tui/bin/panda-tui systemd-unit")
     directory = os.path.dirname(db)
     if directory != STATE_DIRECTORY and not os.path.isdir(directory):
         out.append(f"{directory} does not exist: create it, owned by {user} (ReadWritePaths= needs it, "
                    "or the service fails with status=226/NAMESPACE)")
     return out
+
+
+def _installation() -> list[str]:
+    """What the service must reach to start: the program, the interpreter it runs, and panda_tui's code."""
+    import panda_tui
+    paths = [executable()[0], sys.prefix, os.path.realpath(sys.executable),
+             os.path.dirname(os.path.dirname(os.path.abspath(panda_tui.__file__)))]
+    return list(dict.fromkeys(paths))
+
+
+def _top(path: str) -> str:
+    return "/var/tmp" if _under(path, ("/var/tmp",)) else "/tmp"
+
+
+def _under(path: str, tops: tuple[str, ...]) -> bool:
+    return any(path == top or path.startswith(top + "/") for top in tops)

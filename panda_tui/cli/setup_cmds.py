@@ -9,9 +9,10 @@ from importlib import resources
 
 import click
 
-from panda_tui.cli.common import common, fail, get_config, resolve_db
+from panda_tui.cli.common import common, fail, get_config, resolve_db, safe
 from panda_tui.cli.service_unit import (DEFAULT_CONFIG, DEFAULT_DB, LEVELS, SERVE_TOKEN_FILE, render, render_serve,
                                         token_file_warnings, warnings)
+from panda_tui.cli.unit_syntax import UnitValueError
 from panda_tui.export_k8s import cronjobs
 
 
@@ -64,13 +65,15 @@ def systemd_unit(config_path: str, db_path: str | None, user: str | None, harden
     source = context.get_parameter_source("config_path")
     config = DEFAULT_CONFIG if source == click.core.ParameterSource.DEFAULT else os.path.abspath(config_path)
     db = os.path.abspath(db_path) if db_path else DEFAULT_DB
-    found = warnings(user, db) + (token_file_warnings(user) if serve_unit else [])
-    for warning in found:
-        click.echo(f"warning: {warning}", err=True)
-    if serve_unit:
-        click.echo(render_serve(user, group, config, db, host or "127.0.0.1", port or 8080, allow_control), nl=False)
-    else:
-        click.echo(render(user, group, config, db, hardening), nl=False)
+    try:
+        text = (render_serve(user, group, config, db, host or "127.0.0.1", port or 8080, allow_control) if serve_unit
+                else render(user, group, config, db, hardening))
+    except UnitValueError as exc:
+        fail(str(exc), 2)
+    found = warnings(user, db, private_tmp=serve_unit or hardening == "strict", config=config)
+    for warning in found + (token_file_warnings(user) if serve_unit else []):
+        click.echo(f"warning: {safe(warning)}", err=True)
+    click.echo(text, nl=False)
 
 
 @click.group()

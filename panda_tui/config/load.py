@@ -181,8 +181,10 @@ def _load_job(name: str, raw: Any, defaults: dict[str, Any], alert_names: set[st
               label: str, errors: list[str]) -> Job | None:
     where = f'{label}: job "{_printable(name)}"'
     start = len(errors)
-    if not f.NAME_PATTERN.fullmatch(name):
-        errors.append(f"{where}: name: expected 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit")
+    try:
+        f.job_name(name)
+    except ValueError as exc:
+        errors.append(f"{where}: name: {exc}")
     if not isinstance(raw, dict):
         errors.append(f"{where}: expected a table [jobs.{_printable(name)}], got {f.type_name(raw)}")
         return None

@@ -12,6 +12,7 @@ names in the month and weekday fields, any case), optionally followed by "/STEP"
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -54,6 +55,7 @@ class Field:
         return self.text if self.plain else _canonical(self)
 
 
+@functools.lru_cache(maxsize=4096)  # a crontab repeats its fields ("*", "0"): each is read once
 def parse_field(text: str, spec: Spec) -> Field:
     reader = _Reader(text, spec)
     values: set[int] = set()

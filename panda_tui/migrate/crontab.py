@@ -147,6 +147,8 @@ def _word(text: str) -> tuple[str, str]:
 
 def split_percent(command: str) -> tuple[str, str | None]:
     """(command, stdin) as cron's child process makes them (do_command.c)."""
+    if "%" not in command and "\\" not in command:
+        return command, None
     out: list[str] = []
     escaped = False
     for i, ch in enumerate(command):

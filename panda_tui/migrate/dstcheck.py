@@ -9,17 +9,23 @@ panda-tui. Everything else
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from panda_tui.migrate.cronfields import Field, fixed_time, matches
 
 
-def gaps(zone: str, start: datetime, days: int = 366) -> list[tuple[datetime, datetime]]:
-    """The wall-clock intervals [from, to) skipped by jumps forward within `days` from `start`."""
+def gaps(zone: str, start: datetime, days: int = 366) -> tuple[tuple[datetime, datetime], ...]:
+    """The wall-clock intervals [from, to) skipped by jumps forward within `days` from `start`: worked out
+    once per zone and hour, not once per crontab line."""
+    return _gaps(zone, start.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0), days)
+
+
+@functools.lru_cache(maxsize=64)
+def _gaps(zone: str, t: datetime, days: int) -> tuple[tuple[datetime, datetime], ...]:
     tz = ZoneInfo(zone)
     out = []
-    t = start.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
     end = t + timedelta(days=days)
     before = t.astimezone(tz).utcoffset()
     while t < end:
@@ -38,7 +44,7 @@ def gaps(zone: str, start: datetime, days: int = 366) -> list[tuple[datetime, da
             out.append((wall, wall + (after - before)))
         before = after
         t = nxt
-    return out
+    return tuple(out)
 
 
 def extra_runs(fields: list[Field], zone: str, start: datetime) -> list[tuple[datetime, int]]:

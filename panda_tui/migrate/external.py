@@ -18,7 +18,7 @@ from panda_tui.config import Config, ConfigError, Job, job_from_defaults
 from panda_tui.config.runas import problem_for
 from panda_tui.engine.foreground import SIGNALS, run_in_foreground
 from panda_tui.engine.owners import STOP_SIGNAL
-from panda_tui.fields import NAME_PATTERN
+from panda_tui.fields import job_name
 from panda_tui.runners.base import Passthrough
 from panda_tui.store.ledger import Run, RunStatus, Trigger
 
@@ -27,9 +27,10 @@ def job_for(config: Config, name: str, argv: list[str]) -> Job:
     """JOB as exec runs it: its own settings (or [defaults]), with COMMAND, as a local process.
     ConfigError when exec cannot take it on here (a bad name, a user it cannot switch to)."""
     label = os.path.basename(config.path) or config.path
-    if not NAME_PATTERN.match(name):
-        raise ConfigError([f'exec: job name "{name}": expected 1-64 letters, digits, "-", "_" or ".", '
-                           "starting with a letter or digit"])
+    try:
+        job_name(name)
+    except ValueError as exc:
+        raise ConfigError([f'exec: job name "{name}": {exc}']) from None
     base = config.jobs.get(name) or job_from_defaults(config, name)
     job = dataclasses.replace(base, command=tuple(argv), stdin=None, enabled=True,
                               image=None, user=None if base.image else base.user)

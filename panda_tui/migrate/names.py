@@ -38,23 +38,44 @@ PLAIN_FOLDERS = {"", ".", "..", "bin", "sbin", "usr", "local", "scripts", "scrip
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _REDIRECT = re.compile(r"\d*[<>]")
 _EXPANSION = re.compile(r"\$\{[^}]*\}")
+_WORD_SPLIT = re.compile(r"[\s/=]+")
+_PLAIN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_NOT_TELLING = KEYWORDS | GUARDS | {"usr", "bin"}
+_QUOTING = re.compile(r"['\"\\]")
+_UNQUOTED_TOKEN = re.compile(r"[;&|(){}<>]+|[^;&|(){}<> \t\r\n]+")
+SCANNED = 4096  # a name comes from the start of a command: a 1 MiB line is read no further than this
 
 
 def base_name(command: str) -> str:
     """A readable name for one command (not yet unique)."""
-    found = _best(command)
+    return _base(_split(command))
+
+
+def _base(parts: list[list[str]]) -> str:
+    found = _best_in(parts)
     return slug(found[0]) if found else "job"
 
 
+def _split(command: str) -> list[list[str]]:
+    """The command's simple commands, each a list of words (read once per command: shlex is slow)."""
+    return list(_simple_commands(_tokens(command)))
+
+
 def _best(command: str) -> tuple[str, int] | None:
+    return _best_in(_split(command))
+
+
+def _best_in(parts: list[list[str]]) -> tuple[str, int] | None:
     """The first program that does the work, else a variable it sets, a helper (echo, cat), or a guard
     (true, sleep), in that order: (name, rank)."""
     best: tuple[str, int] | None = None
     where: str | None = None  # the last `cd` target: where a bare `php cron.php` runs
-    for words in _simple_commands(_tokens(command)):
-        while words and _ASSIGNMENT.match(words[0]):
-            best = _better(best, (words[0].split("=", 1)[0], ASSIGNED))
-            words = words[1:]
+    for words in parts:
+        first = 0
+        while first < len(words) and _ASSIGNMENT.match(words[first]):
+            best = _better(best, (words[first].split("=", 1)[0], ASSIGNED))
+            first += 1
+        words = words[first:]
         if len(words) > 1 and words[0] == "cd":
             where = words[1]
         found = _program(words, where)
@@ -73,11 +94,15 @@ def _better(best: tuple[str, int] | None, found: tuple[str, int] | None) -> tupl
 
 def words_of(command: str) -> list[str]:
     """Plain words of the command's arguments (not its redirections), to tell clashing names apart."""
+    return _words_in(_split(command))
+
+
+def _words_in(parts: list[list[str]]) -> list[str]:
     out = []
-    for token in (token for words in _simple_commands(_tokens(command)) for token in words):
-        for word in re.split(r"[\s/=]+", token):
+    for token in (token for words in parts for token in words):
+        for word in _WORD_SPLIT.split(token):
             word = word.lstrip("-")
-            if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", word) and word not in KEYWORDS | GUARDS | {"usr", "bin"}:
+            if _PLAIN_WORD.fullmatch(word) and word not in _NOT_TELLING:
                 out.append(word)
     return out
 
@@ -90,22 +115,34 @@ def slug(text: str, limit: int = 64, fallback: str = "job") -> str:
 
 def unique_names(commands: list[str]) -> list[str]:
     """One name per command, in order: the first of a clash keeps the plain name, later ones take the
-    first word of their own that tells them apart, then a number."""
+    first word of their own that tells them apart, then a number.
+
+    Linear in the number of commands: the words of the earlier commands of one name are gathered once, as
+    each clash comes, and the numbers tried for a name go on from where the last clash stopped (every lower
+    one was taken then, and still is)."""
     names: list[str] = []
     taken: set[str] = set()
-    bases = [base_name(c) for c in commands]
-    for index, (command, base) in enumerate(zip(commands, bases)):
-        name = base
+    seen: dict[str, set[str]] = {}  # a clashing base: the words of its earlier commands gathered so far
+    pending: dict[str, list[str | list[str]]] = {}  # a base's earlier commands (or their words) not gathered
+    numbers: dict[str, int] = {}
+    for command in commands:
+        parts = _split(command)
+        name = base = _base(parts)
+        later: str | list[str] = command  # the first of a name is read again only if a clash comes
         if name in taken:
-            others = [c for c, b in zip(commands[:index], bases[:index]) if b == base]
-            seen = {w for other in others for w in words_of(other)}
-            own = [w for w in words_of(command) if w not in seen and slug(w) != base]
+            words = seen.setdefault(base, set())
+            for other in pending.pop(base, ()):
+                words.update(words_of(other) if isinstance(other, str) else other)
+            later = _words_in(parts)
+            own = [w for w in later if w not in words and slug(w) != base]
             if own:
                 name = _suffixed(base, "-".join(own[:2]))
-            number = 2
+            number = numbers.get(base, 2)
             while name in taken:
                 name = _suffixed(base, str(number))
                 number += 1
+            numbers[base] = number
+        pending.setdefault(base, []).append(later)
         names.append(name)
         taken.add(name)
     return names
@@ -118,7 +155,9 @@ def _suffixed(base: str, suffix: str) -> str:
 
 
 def _tokens(command: str) -> list[str]:
-    command = _EXPANSION.sub("VALUE", command)  # ${x:-/a/b} is a value, not a program
+    command = _EXPANSION.sub("VALUE", command[:SCANNED])  # ${x:-/a/b} is a value, not a program
+    if not _QUOTING.search(command):  # shlex's very tokens, at C speed: runs of punctuation, runs of the rest
+        return _UNQUOTED_TOKEN.findall(command)
     lexer = shlex.shlex(command, posix=True, punctuation_chars=";&|(){}<>")
     lexer.whitespace_split = True
     lexer.commenters = ""

@@ -31,7 +31,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from panda_tui.config import ConfigError, build_config
 from panda_tui.fields import STDIN_MAX
-from panda_tui.migrate import crontab, dstcheck, names, summary
+from panda_tui.migrate import crontab, dstcheck, limits, names, summary
+from panda_tui.migrate.limits import ImportRefused
 from panda_tui.migrate.crontab import Entry, Refused, Setting
 from panda_tui.schedule import parse_schedule
 from panda_tui.text import safe
@@ -100,10 +101,16 @@ class _State:
 def translate(sources: list[Source], options: Options) -> Result:
     entries: list[tuple[Source, Entry]] = []
     parsed = [(source, crontab.parse(source.text, source.system)) for source in sources]
+    undecodable = [line for source, items in parsed
+                   for line in limits.undecodable(source.label, [(item.number, item.text) for item in items])]
+    if undecodable:
+        raise ImportRefused("\n".join(undecodable))
     for source, items in parsed:
         entries += [(source, item) for item in items if isinstance(item, Entry)]
+    origin = sources[0].label if len(sources) == 1 else f"{len(sources)} files"
+    limits.check_jobs(origin, len(entries))
     job_names = iter(names.unique_names([entry.command for _, entry in entries]))
-    out = ["", DEFAULTS]
+    out = limits.Parts(origin, ["", DEFAULTS])
     warnings: list[str] = []
     jobs: list[Imported] = []
     for source, items in parsed:
@@ -126,15 +133,15 @@ def translate(sources: list[Source], options: Options) -> Result:
     owner_lines = summary.owners([job.user for job in jobs])
     out[0] = _header(sources, [zone_line] + owner_lines)
     toml = "\n".join(part.strip("\n") + "\n" for part in out if part.strip())
+    limits.check_bytes(origin, toml)
     if jobs:
         _check(toml)
-    origin = sources[0].label if len(sources) == 1 else f"{len(sources)} files"
     closing = f"imported {len(jobs)} job{'s' if len(jobs) != 1 else ''} from {origin}, {firing}"
     return Result(toml, warnings, jobs, [closing] + owner_lines)
 
 
 def _header(sources: list[Source], about: list[str]) -> str:
-    origin = "".join(f"\n#   {safe(s.label)}" for s in sources)
+    origin = "".join(f"\n#   {safe(limits.shown(s.label))}" for s in sources)
     return (f"# Imported by `panda-tui import crontab` from:{origin}\n"
             + "".join(_comment_lines(line[:1].upper() + line[1:]) for line in about)
             + "# Review with `panda-tui validate` and `panda-tui next JOB --count 10`.\n")
@@ -302,7 +309,8 @@ def _alert_name(mailto: str) -> str:
 
 def _str(value: str) -> str:
     """A TOML string: literal ('…') when that needs no escape, else basic, as JSON writes it."""
-    if "'" not in value and all(c == "\t" or (c.isprintable() and c != "\x7f") for c in value):
+    if "'" not in value and (value.isprintable()
+                             or all(c == "\t" or (c.isprintable() and c != "\x7f") for c in value)):
         return f"'{value}'"
     return _basic(value)
 
@@ -319,8 +327,8 @@ def _key(name: str) -> str:
 def _check(toml: str) -> None:
     """The output must be a jobs.toml that loads: a failure here is a bug in the import, said plainly."""
     try:
-        build_config(tomllib.loads(toml), "imported.toml")
-    except (ConfigError, tomllib.TOMLDecodeError) as exc:
+        build_config(tomllib.loads(toml.encode("utf-8").decode("utf-8")), "imported.toml")  # as validate reads it
+    except (ConfigError, tomllib.TOMLDecodeError, UnicodeError) as exc:
         raise ImportBug(f"the import produced a jobs.toml that does not load ({exc}); please report it") from None
 
 

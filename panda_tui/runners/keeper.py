@@ -34,8 +34,9 @@ ENDED = "exit"  # a plain file, the exit code and end time: kept for a scheduler
 
 
 def runs_dir(db_path: str) -> str:
-    """Where the run directories of one database live: beside it, private to its owner."""
-    head, tail = os.path.split(os.path.abspath(db_path))
+    """Where the run directories of one database live: beside it (the file itself, a symlink resolved), private
+    to its owner."""
+    head, tail = os.path.split(os.path.realpath(db_path))
     return os.path.join(head, f".{tail}.runs")
 
 

@@ -33,6 +33,8 @@ def connect(path: str, *, readonly: bool = False, create: bool = True) -> sqlite
     if readonly:
         if not os.path.exists(path):
             raise StoreError(f"{path}: no such database (start panda-tui or the daemon once to create it)")
+        if not os.access(path, os.R_OK):
+            raise StoreError(f"{path}: this user cannot read the database (permission denied)")
         conn = _open_read_only(path)
     else:
         if not os.path.exists(path):
@@ -77,18 +79,29 @@ def _open(target: str, *, uri: bool, path: str) -> sqlite3.Connection:
 
 
 def _open_read_only(path: str) -> sqlite3.Connection:
-    """mode=ro reads the WAL too, through the -shm a live writer keeps, even where this process sees the
-    folder read-only (a bind mount, a sandboxed service). Only when SQLite cannot open it so (no -shm, which
-    a writer that closed cleanly removed) is the file read as immutable: then nobody is writing it."""
+    """mode=ro reads the WAL too, through the -shm a live writer keeps, even where this user cannot write the
+    folder (another account, a bind mount, a sandboxed service). With no -shm (a writer that closed cleanly
+    removed it) SQLite would have to create one, which a reader that cannot write the folder cannot do: then
+    nobody is writing the file, and it is read as immutable. Only acting needs write access."""
     conn = _open(f"file:{path}?mode=ro", uri=True, path=path)
-    if not _on_read_only_fs(path):
-        return conn
     try:
         conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
         return conn
-    except sqlite3.Error:
+    except sqlite3.Error as exc:
         conn.close()
+        if os.path.exists(f"{path}-shm"):
+            raise StoreError(_explain(path, exc)) from None
+        if _wal_size(path):
+            raise StoreError(f"{path}: its -wal holds changes that only a user who can write "
+                             f"{os.path.dirname(os.path.abspath(path))} can read (no -shm beside it)") from None
         return _open(f"file:{path}?mode=ro&immutable=1", uri=True, path=path)
+
+
+def _wal_size(path: str) -> int:
+    try:
+        return os.stat(f"{path}-wal").st_size
+    except OSError:
+        return 0
 
 
 def _on_read_only_fs(path: str) -> bool:

@@ -5,19 +5,24 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sqlite3
 import time
 from datetime import datetime, timezone
 
 from aiohttp import web
 
+from panda_tui import fields
 from panda_tui.readmodel.status import read_status, run_json, status_json
 from panda_tui.store import control, ledger, logs
 from panda_tui.store.control import ANSWER_WAIT, ControlKind, Reply
 from panda_tui.web.backend import Backend
+from panda_tui.web.follow import StoreWatcher
 
-FOLLOW_POLL = 0.2
+log = logging.getLogger("panda_tui.web")
+
 KEEPALIVE = 15.0
+MAX_ID = (1 << 63) - 1  # SQLite's largest integer: a larger run id or line number names nothing
 
 
 def error(status: int, message: str, **extra) -> web.Response:
@@ -45,10 +50,35 @@ def _line(line: logs.LogLine) -> dict:
     return {"seq": line.seq, "ts": line.ts, "stream": line.stream, "text": line.text}
 
 
+def _run_id(request: web.Request) -> int | None:
+    """The route's run id, or None when no run can have it (past 64 bits: SQLite would overflow)."""
+    text = request.match_info["id"]
+    if not text.isascii() or len(text) > 19:
+        return None
+    value = int(text)
+    return value if value <= MAX_ID else None
+
+
+def _resume_from(request: web.Request, after: int) -> int:
+    """A reconnecting follower's Last-Event-ID (the last line it got), else `after`."""
+    resume = request.headers.get("Last-Event-ID")
+    if resume is None or resume == "":
+        return after
+    if not (resume.isascii() and resume.isdigit() and len(resume) <= 19 and int(resume) <= MAX_ID):
+        raise _Bad("Last-Event-ID: expected the number of a log line this stream sent")
+    return int(resume)
+
+
 class Api:
     def __init__(self, backend: Backend):
         self.backend = backend
         self.closing = asyncio.Event()  # set on shutdown: log followers end their streams
+        self.watcher = StoreWatcher(backend.db_path)
+
+    async def close(self, _app: web.Application | None = None) -> None:
+        """Serve is stopping: every follower ends its stream."""
+        self.closing.set()
+        self.watcher.close()
 
     def routes(self) -> list[web.AbstractRouteDef]:
         return [
@@ -85,21 +115,20 @@ class Api:
         return web.json_response([run_json(r) for r in rows])
 
     async def run(self, request: web.Request) -> web.Response:
-        run = await self._run_or_none(int(request.match_info["id"]))
-        return web.json_response(run_json(run)) if run else error(404, f"no run {request.match_info['id']}")
+        run = await self._run_or_none(_run_id(request))
+        return web.json_response(run_json(run)) if run else error(404, f"no run {request.match_info['id'][:40]}")
 
-    async def _run_or_none(self, run_id: int) -> ledger.Run | None:
-        return await self.backend.read(ledger.get, run_id)
+    async def _run_or_none(self, run_id: int | None) -> ledger.Run | None:
+        return None if run_id is None else await self.backend.read(ledger.get, run_id)
 
     async def log(self, request: web.Request) -> web.StreamResponse:
-        run_id = int(request.match_info["id"])
+        run_id = _run_id(request)
         after = _int(request, "after", 0, 0, 1 << 62)
         run = await self._run_or_none(run_id)
-        if run is None:
-            return error(404, f"no run {run_id}")
+        if run is None or run_id is None:
+            return error(404, f"no run {request.match_info['id'][:40]}")
         if request.query.get("follow") in ("1", "true", "yes"):
-            resume = request.headers.get("Last-Event-ID", "")
-            return await self._follow(request, run_id, int(resume) if resume.isdigit() else after)
+            return await self._follow(request, run_id, _resume_from(request, after))
         limit = _int(request, "limit", 1000, 1, 10_000)
         lines = await self.backend.read(logs.read, run_id, after, limit + 1)
         more = len(lines) > limit
@@ -110,40 +139,49 @@ class Api:
 
     async def _follow(self, request: web.Request, run_id: int, after: int) -> web.StreamResponse:
         """Each line as an event (its id is its seq, so a reconnecting client resumes where it was), then
-        `end` with the run once it is over and every line is out."""
+        `end` with the run once it is over and every line is out. Between changes it sleeps on the shared
+        watcher; once the stream has begun, nothing may answer with a second status line, so a failure ends
+        the stream with an `error` event."""
         stream = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store",
                                              "X-Accel-Buffering": "no"})
         await stream.prepare(request)
         await stream.write(b"retry: 2000\n\n")
-        quiet_since = time.monotonic()
+        changed = self.watcher.follow(run_id)
+        try:
+            await self._stream_lines(stream, run_id, after, changed)
+        except (ConnectionResetError, asyncio.CancelledError):
+            return stream
+        except Exception as exc:  # noqa: BLE001 - the status line is sent: say it in the stream instead
+            log.exception("following the log of run %s failed", run_id)
+            await stream.write(f"event: error\ndata: {json.dumps({'error': type(exc).__name__})}\n\n".encode())
+        finally:
+            self.watcher.unfollow(run_id, changed)
+        await stream.write_eof()
+        return stream
 
+    async def _stream_lines(self, stream: web.StreamResponse, run_id: int, after: int,
+                            changed: asyncio.Event) -> None:
         def step(conn: sqlite3.Connection, seq: int):
             run = ledger.get(conn, run_id)  # status first: lines committed before the end are then seen
             return run, logs.read(conn, run_id, seq, 1000)
 
-        try:
-            while not self.closing.is_set():
-                run, lines = await self.backend.read(step, after)
-                if lines:
-                    await stream.write("".join(
-                        f"id: {x.seq}\nevent: line\ndata: {json.dumps(_line(x))}\n\n" for x in lines).encode())
-                    after, quiet_since = lines[-1].seq, time.monotonic()
-                    continue
-                if run is None or not run.active:
-                    await stream.write(f"event: end\ndata: {json.dumps({'run': run and run_json(run)})}\n\n"
-                                       .encode())
-                    break
-                if time.monotonic() - quiet_since > KEEPALIVE:
-                    await stream.write(b": still running\n\n")
-                    quiet_since = time.monotonic()
-                try:
-                    await asyncio.wait_for(self.closing.wait(), FOLLOW_POLL)
-                except asyncio.TimeoutError:
-                    pass
-        except (ConnectionResetError, asyncio.CancelledError):
-            return stream
-        await stream.write_eof()
-        return stream
+        quiet_since = time.monotonic()
+        while not self.closing.is_set():
+            changed.clear()  # before reading: a change after this read wakes the wait below
+            run, lines = await self.backend.read(step, after)
+            if lines:
+                await stream.write("".join(
+                    f"id: {x.seq}\nevent: line\ndata: {json.dumps(_line(x))}\n\n" for x in lines).encode())
+                after, quiet_since = lines[-1].seq, time.monotonic()
+                continue
+            if run is None or not run.active:
+                await stream.write(f"event: end\ndata: {json.dumps({'run': run and run_json(run)})}\n\n".encode())
+                return
+            try:
+                await asyncio.wait_for(changed.wait(), max(0.0, KEEPALIVE - (time.monotonic() - quiet_since)))
+            except asyncio.TimeoutError:
+                await stream.write(b": still running\n\n")
+                quiet_since = time.monotonic()
 
     # --- acting -------------------------------------------------------------------------
     def _refuse_control(self) -> web.Response | None:
@@ -168,9 +206,9 @@ class Api:
     async def kill_run(self, request: web.Request) -> web.Response:
         if refused := self._refuse_control():
             return refused
-        run = await self._run_or_none(int(request.match_info["id"]))
+        run = await self._run_or_none(_run_id(request))
         if run is None:
-            return error(404, f"no run {request.match_info['id']}")
+            return error(404, f"no run {request.match_info['id'][:40]}")
         if not run.active:
             return error(409, f"run {run.id} is not running (it {run.status})", run=run_json(run))
         return await self._ask(ControlKind.KILL, run_id=run.id)
@@ -202,13 +240,23 @@ async def _body(request: web.Request) -> dict:
 
 
 def _instant(value) -> float:
-    """`at`: ISO 8601 with an offset (or Z), or epoch seconds."""
+    """`at`: ISO 8601 with an offset (or Z), or epoch seconds; from 1970 to 9999, or 400."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        seconds = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise _Bad(f"at: expected an ISO 8601 time like 2026-03-29T01:00:00Z, got {value[:60]!r}") from None
+        if moment.tzinfo is None:
+            raise _Bad(f"at: {value!r} has no offset; add Z or +HH:MM")
+        try:
+            seconds = moment.astimezone(timezone.utc).timestamp()
+        except (OverflowError, ValueError):
+            raise _Bad(f"at: {value!r} is out of range ({fields.INSTANT_HINT})") from None
+    else:
+        raise _Bad(f"at: expected an ISO 8601 time or epoch seconds, got {type(value).__name__}")
     try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise _Bad(f"at: expected an ISO 8601 time like 2026-03-29T01:00:00Z, got {value!r}") from None
-    if moment.tzinfo is None:
-        raise _Bad(f"at: {value!r} has no offset; add Z or +HH:MM")
-    return moment.astimezone(timezone.utc).timestamp()
+        return fields.instant(seconds)
+    except ValueError as exc:
+        raise _Bad(f"at: {exc}") from None

@@ -18,10 +18,13 @@ from panda_tui.text import iso
 from panda_tui.web import auth
 from panda_tui.web.api import Api
 from panda_tui.web.backend import Backend
+from panda_tui.web.connections import IDLE_TIMEOUT, MAX_CONNECTIONS, ConnectionCap, cap_for, raise_descriptor_limit
 from panda_tui.web.console import Consoles, console_command
 from panda_tui.web.metrics import handler as metrics_handler
+from panda_tui.web.redact import redact
 
 log = logging.getLogger("panda_tui.web")
+PROXIES = web.AppKey("proxies", auth.Proxies)
 
 
 @dataclass
@@ -32,6 +35,7 @@ class Settings:
     port: int = 8080
     allow_control: bool = False
     max_consoles: int = 4
+    trusted_proxies: tuple[str, ...] = ()  # whose X-Forwarded-For / -Proto are believed
 
 
 @dataclass
@@ -40,25 +44,26 @@ class Server:
     backend: Backend
     consoles: Consoles
     api: Api
+    connections: ConnectionCap
 
 
 def make_app(settings: Settings, guard: auth.Guard, limiter: auth.FailureLimiter | None = None) -> Server:
+    proxies = auth.Proxies(settings.trusted_proxies)
     backend = Backend(settings.config_path, settings.db_path, settings.allow_control)
     consoles = Consoles(console_command(settings.config_path, settings.db_path, settings.allow_control),
-                        settings.max_consoles)
+                        settings.max_consoles, proxies=proxies)
     api = Api(backend)
-    app = web.Application(middlewares=[_errors, auth.middleware(guard, limiter or auth.FailureLimiter()),
+    connections = ConnectionCap(MAX_CONNECTIONS)  # lowered to what the descriptors allow when it runs
+    app = web.Application(middlewares=[connections.middleware, _errors,
+                                       auth.middleware(guard, limiter or auth.FailureLimiter(), proxies),
                                        api.bad_requests], client_max_size=64 * 1024)
+    app[PROXIES] = proxies
     app.add_routes(consoles.routes() + api.routes()
                    + [web.get("/metrics", metrics_handler(backend, lambda: len(consoles.open)))])
     app.on_response_prepare.append(_headers)
     app.on_shutdown.append(consoles.close_all)
-    app.on_shutdown.append(lambda _app: _set(api.closing))
-    return Server(app, backend, consoles, api)
-
-
-async def _set(event: asyncio.Event) -> None:
-    event.set()
+    app.on_shutdown.append(api.close)
+    return Server(app, backend, consoles, api, connections)
 
 
 @web.middleware
@@ -95,18 +100,24 @@ async def _headers(request: web.Request, response: web.StreamResponse) -> None:
 
 class AccessLog(AbstractAccessLogger):
     """One JSON line per request, like the daemon's decision log; the path only, never the query string
-    (where `?token=` would be)."""
+    (where `?token=` would be), and a `token=` that reached the path (percent-encoded) masked too."""
+
+    proxies = auth.NO_PROXIES  # set per server (a request the parser refused has no app to ask)
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time_taken: float) -> None:
-        print(json.dumps({"ts": iso(time.time()), "event": "http", "method": request.method, "path": request.path,
-                          "status": response.status, "ms": round(time_taken * 1000, 1),
-                          "client": auth.client_of(request)}), flush=True)
+        print(json.dumps({"ts": iso(time.time()), "event": "http", "method": request.method,
+                          "path": redact(request.path), "status": response.status,
+                          "ms": round(time_taken * 1000, 1), "client": self.proxies.client(request)}), flush=True)
 
 
 async def run(server: Server, settings: Settings, ready: Callable[[int], None]) -> None:
     """Serve until SIGTERM or SIGINT; `ready` gets the port listened on (useful with --port 0)."""
-    runner = web.AppRunner(server.app, access_log_class=AccessLog, handle_signals=False, shutdown_timeout=15)
+    server.connections.cap = cap_for(raise_descriptor_limit())
+    access_log = type("AccessLog", (AccessLog,), {"proxies": server.app[PROXIES]})
+    runner = web.AppRunner(server.app, access_log_class=access_log, handle_signals=False, shutdown_timeout=15,
+                           keepalive_timeout=IDLE_TIMEOUT)
     await runner.setup()
+    server.connections.install(runner.server)
     try:
         site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
         await site.start()

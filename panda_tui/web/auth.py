@@ -75,20 +75,56 @@ class FailureLimiter:
             self._failures.popitem(last=False)
 
 
-def client_of(request: web.Request) -> str:
-    """The peer's address; behind a reverse proxy on this machine, the address the proxy saw."""
-    peer = request.remote or "?"
-    forwarded = request.headers.get("X-Forwarded-For")
-    if forwarded and _loopback(peer):
-        return forwarded.split(",")[-1].strip() or peer
-    return peer
+class Proxies:
+    """The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (`serve --trusted-proxy`,
+    an address or a network). From anyone else those headers are ignored: a client that could name its own
+    address could guess tokens without limit, or lock a proxy's users out by forging theirs."""
+
+    def __init__(self, specs: list[str] | tuple[str, ...] = ()):
+        self.networks = []
+        for spec in specs:
+            try:
+                self.networks.append(ipaddress.ip_network(spec.strip(), strict=False))
+            except ValueError:
+                raise ValueError(f"--trusted-proxy {spec}: expected an IP address or a network like "
+                                 "10.0.0.0/24") from None
+
+    def trusts(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.networks)
+
+    def client(self, request: web.BaseRequest) -> str:
+        return self.resolve(request.remote or "?", request.headers.get("X-Forwarded-For", ""))
+
+    def resolve(self, peer: str, forwarded: str) -> str:
+        """The peer; behind trusted proxies, the last address in X-Forwarded-For that is not one of them."""
+        hop = peer
+        if not self.trusts(hop):
+            return hop
+        for entry in reversed(forwarded.split(",")):
+            entry = entry.strip()
+            try:
+                ipaddress.ip_address(entry)
+            except ValueError:
+                return hop  # not an address: what came before it is no one's word
+            hop = entry
+            if not self.trusts(hop):
+                return hop
+        return hop
+
+    def https(self, request: web.BaseRequest) -> bool:
+        forwarded = request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+        return request.secure or (forwarded and self.trusts(request.remote or ""))
 
 
-def _loopback(address: str) -> bool:
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
+NO_PROXIES = Proxies()
+
+
+def client_of(request: web.BaseRequest, proxies: Proxies = NO_PROXIES) -> str:
+    return proxies.client(request)
 
 
 def same_origin(request: web.Request) -> bool:
@@ -97,10 +133,6 @@ def same_origin(request: web.Request) -> bool:
     if origin:
         return urlsplit(origin).netloc.lower() == (request.host or "").lower()
     return request.headers.get("Sec-Fetch-Site") == "same-origin"
-
-
-def is_https(request: web.Request) -> bool:
-    return request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
 
 
 class Seen(enum.Enum):
@@ -141,10 +173,10 @@ NO_TOKEN = ("this needs the token: open the URL `panda-tui serve` printed (http:
             "or send `Authorization: Bearer TOKEN`")
 
 
-def middleware(guard: Guard, limiter: FailureLimiter):
+def middleware(guard: Guard, limiter: FailureLimiter, proxies: Proxies = NO_PROXIES):
     @web.middleware
     async def authenticate(request: web.Request, handler):
-        client = client_of(request)
+        client = proxies.client(request)
         wait = limiter.wait(client)
         if wait:
             return refusal(request, 429, f"too many failed attempts from {client}; try again in "
@@ -159,7 +191,7 @@ def middleware(guard: Guard, limiter: FailureLimiter):
         if seen is Seen.NONE:
             return refusal(request, 401, NO_TOKEN)
         if seen is Seen.QUERY:
-            return _enter(request)
+            return _enter(request, proxies.https(request))
         acting = request.method not in SAFE_METHODS or request.headers.get("Upgrade", "").lower() == "websocket"
         if seen is Seen.COOKIE and acting and not same_origin(request):
             return refusal(request, 403, "cross-site request refused: it must come from this server's own page, "
@@ -169,10 +201,10 @@ def middleware(guard: Guard, limiter: FailureLimiter):
     return authenticate
 
 
-def _enter(request: web.Request) -> web.Response:
+def _enter(request: web.Request, secure: bool) -> web.Response:
     """`/?token=…`: trade the token for the cookie, and send the browser to a URL without it."""
     rest = [(k, v) for k, v in request.query.items() if k != "token"]
     response = web.Response(status=303, headers={"Location": "/" + ("?" + urlencode(rest) if rest else "")})
     response.set_cookie(COOKIE, cookie_for(request.query["token"]), httponly=True, samesite="Strict", path="/",
-                        secure=is_https(request))
+                        secure=secure)
     return response

@@ -17,7 +17,7 @@ from textual_serve.app_service import AppService
 from textual_serve.download_manager import DownloadManager
 
 from panda_tui.web import page
-from panda_tui.web.auth import is_https
+from panda_tui.web.auth import NO_PROXIES, Proxies
 
 log = logging.getLogger("panda_tui.web")
 STATIC = Path(sys.modules[AppService.__module__].__file__).resolve().parent / "static"
@@ -47,10 +47,11 @@ def _size(value: str | None, default: int, low: int, high: int) -> int:
 
 
 class Consoles:
-    def __init__(self, command: str, cap: int, title: str = "panda-tui"):
+    def __init__(self, command: str, cap: int, title: str = "panda-tui", proxies: Proxies = NO_PROXIES):
         self.command = command
         self.cap = cap
         self.title = title
+        self.proxies = proxies  # whose X-Forwarded-Proto says the page came over https
         self.open: set[web.WebSocketResponse] = set()
         self._downloads = DownloadManager()
 
@@ -70,7 +71,7 @@ class Consoles:
     async def index(self, request: web.Request) -> web.Response:
         if refused := self._full():
             return refused
-        scheme = "wss" if is_https(request) else "ws"
+        scheme = "wss" if self.proxies.https(request) else "ws"
         html = page.render(self.title, f"{scheme}://{request.host}/ws",
                            _size(request.query.get("fontsize"), 16, 8, 40))
         return web.Response(text=html, content_type="text/html", headers={"Content-Security-Policy": page.CSP})

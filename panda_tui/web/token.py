@@ -6,8 +6,11 @@ import os
 import secrets
 import stat
 
+from panda_tui.files import FileRefused, read_regular
+
 ENV = "PANDA_WEB_TOKEN"
 MIN_LENGTH = 16
+MAX_FILE = 4096  # a token is tens of characters: a larger file is not one
 
 
 class TokenError(Exception):
@@ -26,13 +29,16 @@ def resolve_token(token_file: str | None) -> tuple[str, str]:
 
 
 def _read(path: str) -> str:
+    """The file's text: a regular file of at most MAX_FILE bytes (the checks jobs.toml gets: a FIFO or a
+    device is refused, never waited on or read without end)."""
     try:
         info = os.stat(path)
         if stat.S_IMODE(info.st_mode) & 0o077:
             raise TokenError(f"--token-file {path}: readable by others (mode {stat.S_IMODE(info.st_mode):o}); "
                              f"chmod 600 {path}")
-        with open(path, encoding="utf-8") as fh:
-            return fh.read().strip()
+        return read_regular(path, MAX_FILE).decode("utf-8").strip()
+    except FileRefused as exc:
+        raise TokenError(f"--token-file {path}: {exc}") from None
     except OSError as exc:
         raise TokenError(f"--token-file {path}: {exc.strerror}") from None
     except UnicodeDecodeError:

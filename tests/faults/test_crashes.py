@@ -165,3 +165,34 @@ def test_wall_clock_jumps_while_the_loop_runs(tmp_path, figure):
     missed = sum(1 for _, st in slots if st == "missed")
     assert missed >= 55  # the hour jumped over: recorded missed, newest run (catchup = latest)
     figure(f"{len(slots)} slots, 0 run twice, {missed} recorded missed across the forward jump")
+
+
+def test_a_daemon_started_through_a_symlink_reattaches_a_run_started_through_the_real_path(tmp_path):
+    go = tmp_path / "go"
+    script = (f"for i in 1 2 3; do echo line-$i; done; while [ ! -e '{go}' ]; do sleep 0.05; done; "
+              "for i in 4 5 6 7 8 9 10 11 12; do echo line-$i; done")
+    cfg, db = write_jobs(tmp_path, job("slow", "@yearly", script))
+    (tmp_path / "elsewhere").mkdir()
+    link = tmp_path / "elsewhere" / "link.db"
+    link.symlink_to(db)
+    first = Daemon(cfg, db)
+    try:
+        wait_until(lambda: "lease_acquired" in first.output(), 20, what="daemon start")
+        submit(db, "trigger", "slow")
+        wait_until(lambda: rows(db, "SELECT log_lines FROM runs WHERE job='slow'") == [(3,)], 20,
+                   what="three lines stored")
+    finally:
+        first.kill9()
+    second = Daemon(cfg, str(link))
+    try:
+        wait_until(lambda: "lease_acquired" in second.output(), 20, what="second daemon start")
+        go.touch()
+        wait_until(lambda: rows(db, "SELECT status FROM runs WHERE job='slow'")[0][0] not in ("queued", "running"),
+                   30, what="the run settled")
+    finally:
+        assert second.stop() == 0
+    (run_id, status, reason), = rows(db, "SELECT id, status, reason FROM runs WHERE job='slow'")
+    assert status == "succeeded", reason
+    texts = [l.text for l in logs.read(connect(db, readonly=True), run_id, 0, 100) if l.stream == "out"]
+    assert texts == [f"line-{i}" for i in range(1, 13)]
+    assert not (tmp_path / "elsewhere" / ".link.db.runs").exists()  # one run folder, the database's own

@@ -31,6 +31,13 @@ WATCHDOG_SEC = 4  # the drop-in shortens the unit's 30 s so that the test takes 
 SOURCE = "/opt/panda-tui-src"  # this checkout, inside the container
 
 
+def hidden_by_private_tmp() -> str:
+    """A drop-in line that shows the service this interpreter's prefixes when they lie under /tmp, which the
+    unit's PrivateTmp= hides (a virtualenv made there); the unit itself stays as printed."""
+    under = [p for p in dict.fromkeys((sys.prefix, sys.base_prefix)) if p.startswith(("/tmp/", "/var/tmp/"))]
+    return f"BindReadOnlyPaths={' '.join(under)}\n" if under else ""
+
+
 def missing() -> str | None:
     if NSPAWN is None:
         return "systemd-nspawn is not installed (apt-get install systemd-container; .ci/run does)"
@@ -111,7 +118,7 @@ def etc_for(tmp_path: Path, image: str | None) -> Path:
     (etc / "systemd/system/multi-user.target.wants/panda-tui.service").symlink_to("../panda-tui.service")
     (etc / "systemd/system/panda-tui.service.d/test.conf").write_text(
         f"[Service]\nEnvironment=PYTHONPATH={SOURCE} {STALL_VARIABLE}=/var/lib/panda-tui/stall\n"
-        f"WatchdogSec={WATCHDOG_SEC}\nRestartSec=1\n")
+        f"WatchdogSec={WATCHDOG_SEC}\nRestartSec=1\n{hidden_by_private_tmp()}")
     tables = [job("tick", "@every 1s"), job("long", "@yearly", "echo begin; sleep 6; echo done"),
               job("confined", "@yearly", "grep -E '^(NoNewPrivs|CapEff)' /proc/self/status; touch /home/probe")]
     if image:
@@ -176,5 +183,33 @@ def test_the_unit_under_a_real_systemd_ready_confined_watchdog_restart_and_a_run
         state = container.show()
         assert (state["ActiveState"], state["Result"]) == ("inactive", "success"), state
         assert '"event": "stopped"' in container.journal().split("Stopping panda-tui.service")[-1]
+    finally:
+        container.close()
+
+
+def test_paths_with_spaces_percent_and_dollar_reach_the_daemon_as_written(tmp_path):
+    """systemd.syntax(7): quoted words, %% for %, $$ for $. systemd itself reads the unit: the daemon starts on
+    a database in a folder named with all three, and systemctl shows the very paths."""
+    if reason := missing():
+        pytest.skip(reason)
+    etc = etc_for(tmp_path, None)
+    folder = etc / "panda tui 100% $HOME"
+    (folder / "state").mkdir(parents=True)
+    os.chown(folder / "state", 999, 999)  # panda, in the container's /etc/passwd
+    (folder / "jobs.toml").write_text(job("tick", "@every 1s"))
+    config, db = "/etc/panda tui 100% $HOME/jobs.toml", "/etc/panda tui 100% $HOME/state/panda.db"
+    unit = run_cli("systemd-unit", "--user", "panda", "--config", config, "--db", db)
+    assert unit.returncode == 0, unit.stderr
+    (etc / "systemd/system/panda-tui.service").write_text(unit.stdout)
+    container = Container(etc, tmp_path / "nspawn.log")
+    try:
+        wait_until(lambda: container.show().get("ActiveState") == "active", 60, what="panda-tui active")
+        argv = container.run("cat", f"/proc/{container.show()['MainPID']}/cmdline").stdout.split("\0")
+        assert argv[-6:-1] == ["daemon", "--config", config, "--db", db], argv
+        # /etc is read-only under ProtectSystem=strict but for ReadWritePaths=: the state folder, whole
+        runs = lambda: container.run(sys.executable, "-m", "panda_tui", "executions", "tick", "--json",  # noqa: E731
+                                     "--config", config, "--db", db)
+        wait_until(lambda: runs().returncode == 0 and json.loads(runs().stdout), 30, what="tick recorded there")
+        assert (folder / "state" / "panda.db").exists()
     finally:
         container.close()

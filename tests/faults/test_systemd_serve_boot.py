@@ -14,7 +14,7 @@ import pytest
 
 from panda_tui.cli.service_unit import SERVE_TOKEN_FILE
 from tests.conftest import run_cli
-from tests.faults.test_systemd_boot import SOURCE, Container, etc_for, missing
+from tests.faults.test_systemd_boot import SOURCE, Container, etc_for, hidden_by_private_tmp, missing
 from tests.integration.helpers import wait_until
 
 pytestmark = pytest.mark.slow
@@ -74,7 +74,7 @@ def test_the_serve_unit_under_a_real_systemd_serves_read_only_with_its_token_fil
     (etc / "systemd/system/multi-user.target.wants/panda-tui-serve.service").symlink_to("../panda-tui-serve.service")
     (etc / "systemd/system/panda-tui-serve.service.d").mkdir()
     (etc / "systemd/system/panda-tui-serve.service.d/test.conf").write_text(
-        f"[Service]\nEnvironment=PYTHONPATH={SOURCE}\n")
+        f"[Service]\nEnvironment=PYTHONPATH={SOURCE}\n{hidden_by_private_tmp()}")
     token = secrets.token_urlsafe(32)
     token_file = etc / Path(SERVE_TOKEN_FILE).relative_to("/etc")
     token_file.write_text(token + "\n")  # as the unit's first lines make it: 600, the service user's

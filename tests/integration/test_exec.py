@@ -237,3 +237,17 @@ def test_cron_side_by_side_runs_show_in_status_declared_disabled_or_not_at_all(t
     rows = {line.split()[2]: line.split() for line in done.stdout.splitlines()[1:] if len(line.split()) > 3}
     assert rows["report"][1:4] == ["failing", "report", "off"]
     assert rows["adhoc"][1] == "disabled"  # Ctrl-C killed it: a person's act, no verdict on the job
+
+
+@pytest.mark.parametrize("name", ["a b", "../etc", "x/../y", "\x1b[31mred\x1b[0m", "x" * 65, "-flag", ".hidden",
+                                  "tab\there", "new\nline", "ünï"])
+def test_exec_refuses_a_job_name_jobs_toml_would_refuse_and_records_nothing(tmp_path, name):
+    cfg, db = write_jobs(tmp_path, job("known"))
+    marker = tmp_path / "ran"
+    out = exec_cli(cfg, db, name, "touch", str(marker))
+    assert out.returncode == 2, out
+    assert out.stderr.count("\n") == 1 and "expected 1-64 letters, digits, '-', '_' or '.'" in out.stderr
+    assert "\x1b" not in out.stderr
+    assert not marker.exists()  # a name that can never be recorded is a typo in the crontab line: say it
+    assert not os.path.exists(db) or ledger(db, name) == []
+    assert exec_cli(cfg, db, "known.ok-1_x", "true").returncode == 0  # what jobs.toml takes, exec takes

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from panda_tui.cli.service_unit import (DEFAULT_CONFIG, DEFAULT_DB, SERVE_EXPOSURE, SERVE_TOKEN_FILE, STRICT_EXPOSURE,
-                                        render, render_serve, token_file_warnings)
+                                        render, render_serve, token_file_warnings, warnings)
 from tests.conftest import REPO, run_cli
 
 ANALYZE = shutil.which("systemd-analyze") or ("/usr/bin/systemd-analyze"
@@ -190,3 +190,42 @@ def test_deploy_holds_the_serve_unit_as_printed():
     assert (REPO / "deploy" / "panda-tui-serve.service").read_text() == expected, (
         "deploy/panda-tui-serve.service is stale: regenerate it with render_serve('panda', 'panda', DEFAULT_CONFIG, "
         "DEFAULT_DB, exe='/usr/local/bin/panda-tui')")
+
+
+ODD = 'data 100% $HOME "q" \\b'  # a blank, a specifier, a variable, quotes and a backslash
+
+
+@needs_analyze
+def test_paths_with_blanks_percent_dollar_and_quotes_are_quoted_and_escaped_as_systemd_syntax_says(tmp_path):
+    folder = tmp_path / ODD
+    folder.mkdir()
+    db, config = folder / "panda.db", folder / "jobs 100%.toml"
+    path, settings, _ = printed(tmp_path, "--user", "panda", "--db", str(db), "--config", str(config))
+    verify(path)
+    quoted = lambda p: '"' + str(p).replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%") + '"'  # noqa: E731
+    assert settings["ExecStart"].split(" ", 1)[1] == (f"daemon --config {quoted(config).replace('$', '$$')} "
+                                                      f"--db {quoted(db).replace('$', '$$')}")
+    assert settings["ReadWritePaths"] == quoted(folder)  # one entry, whole ("$" is no variable there)
+    serve, serve_settings, _ = printed(tmp_path, "--serve", "--user", "panda", "--db", str(db))
+    verify(serve)
+    assert serve_settings["ReadWritePaths"] == quoted(f"-{folder}")
+
+
+def test_a_value_with_a_line_break_is_refused_not_written():
+    for args in (["--db", "/srv/a\nExecStartPre=/bin/evil/panda.db"], ["--config", "/etc/x\r.toml"],
+                 ["--serve", "--host", "127.0.0.1\nUser=root"], ["--user", "panda\nUser=root"]):
+        out = run_cli("systemd-unit", *args)
+        assert (out.returncode, out.stdout) == (2, ""), out
+        assert "line break, which no systemd unit setting can carry" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_program_or_paths_that_private_tmp_hides_are_warned_about():
+    venv = ["/tmp/venv/bin/panda-tui", "/tmp/venv", "/usr/bin/python3.11", "/opt/src"]
+    said = warnings("panda", DEFAULT_DB, private_tmp=True, installation=venv)
+    assert len(said) == 1 and said[0].startswith("/tmp/venv/bin/panda-tui is under /tmp, which the unit's "
+                                                  "PrivateTmp=yes hides from the service")
+    assert warnings("panda", DEFAULT_DB, private_tmp=False, installation=venv) == []  # basic, none: /tmp is shared
+    out = run_cli("systemd-unit", "--user", "root", "--db", "/tmp/x/panda.db")
+    assert "--db /tmp/x/panda.db is under /tmp, which the unit's PrivateTmp=yes replaces" in out.stderr
+    relaxed = run_cli("systemd-unit", "--user", "root", "--db", "/tmp/x/panda.db", "--hardening", "basic")
+    assert "PrivateTmp" not in relaxed.stderr

@@ -28,7 +28,7 @@ ROUTES = ["/", "/?fontsize=20", "/ws", "/static/js/textual.js", "/static/css/xte
 @pytest.fixture
 def served(tmp_path):
     cfg, db = write_jobs(tmp_path, job("nightly-report"))
-    server = Served(cfg, db, "--allow-control", "--max-consoles", "1")
+    server = Served(cfg, db, "--allow-control", "--max-consoles", "1", "--trusted-proxy", "127.0.0.1")
     yield server
     server.stop()
 

@@ -18,10 +18,10 @@ TOKEN = "test-token-0123456789abcdef"
 
 class Served:
     """`terminal`: its stdout and stderr are a terminal (a pseudo-terminal read here), as when a person runs it;
-    else a pipe, as under systemd or nohup."""
+    else a pipe, as under systemd or nohup. `python`: what runs `panda_tui` (default: this interpreter, -m)."""
 
     def __init__(self, cfg: str, db: str, *args: str, token: str | None = TOKEN, env: dict | None = None,
-                 terminal: bool = False):
+                 terminal: bool = False, python: list[str] | None = None):
         connect(db).close()  # serve reads an existing store; the daemon would have made it
         full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         full_env.pop("PANDA_WEB_TOKEN", None)
@@ -29,7 +29,8 @@ class Served:
             full_env["PANDA_WEB_TOKEN"] = token
         self.token = token
         self.cfg, self.db = cfg, db
-        argv = [sys.executable, "-m", "panda_tui", "serve", "--config", cfg, "--db", db, "--port", "0", *args]
+        argv = [*(python or [sys.executable, "-m", "panda_tui"]), "serve", "--config", cfg, "--db", db, "--port", "0",
+                *args]
         if terminal:
             main, side = pty.openpty()
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=side, stderr=side, env=full_env)

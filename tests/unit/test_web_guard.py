@@ -58,3 +58,14 @@ def test_the_web_server_does_not_load_the_console_or_textual():
             " print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ)
     assert result.returncode == 0, result.stdout + result.stderr[-500:]
+
+
+def test_forwarded_addresses_are_believed_only_from_trusted_proxies_right_to_left():
+    from panda_tui.web.auth import Proxies
+
+    chain = Proxies(["127.0.0.1", "10.0.0.0/24"])
+    assert Proxies().resolve("127.0.0.1", "203.0.113.9") == "127.0.0.1"  # nobody trusted: the peer
+    assert chain.resolve("192.0.2.1", "203.0.113.9") == "192.0.2.1"  # not from a proxy: ignored
+    assert chain.resolve("127.0.0.1", "198.51.100.1, 203.0.113.9, 10.0.0.7") == "203.0.113.9"
+    assert chain.resolve("127.0.0.1", "garbage, 10.0.0.7") == "10.0.0.7"  # what no proxy vouches for
+    assert chain.resolve("127.0.0.1", "") == "127.0.0.1"
