@@ -190,7 +190,7 @@ async def test_quitting_an_embedded_console_with_runs_going_asks_first(world):
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
         await pilot.press("t")
-        await until(pilot, lambda: app.main.snapshot and app.main.snapshot.running)
+        await until(pilot, lambda: app.services.latest.snapshot and app.services.latest.snapshot.running)
         await pilot.press("q")
         assert isinstance(app.screen, ConfirmScreen)
         assert "1 run in progress will be stopped" in app.screen.question

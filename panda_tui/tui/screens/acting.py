@@ -4,6 +4,8 @@ selection (the main screen) says what they act on."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual import events, work
 from textual.binding import Binding
 from textual.screen import Screen
@@ -16,6 +18,14 @@ from panda_tui.tui.screens.confirm import ConfirmScreen
 from panda_tui.tui.services import Services
 
 ACTING = {"trigger": "t", "pause": "p", "kill": "k", "reload": "r"}  # action: key
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """What a key acts on."""
+    job: str
+    health: JobHealth | None  # as last read
+    run: Run | None = None  # a run the user chose (the history pane's cursor): k kills it, not the job's runs
 
 
 class ActingScreen(Screen):
@@ -31,15 +41,8 @@ class ActingScreen(Screen):
         self.services = services
 
     # --- what the keys act on: the screen with the selection says ------------------------
-    def acting_on(self) -> str | None:
-        """The job a key acts on (from then on the cursor stays on it, wherever the list moves it)."""
-        return None
-
-    def job_health(self, name: str) -> JobHealth | None:
-        return None
-
-    def run_chosen(self) -> Run | None:
-        """A run the user chose (the history pane's cursor), which `k` kills instead of the job's runs."""
+    def acting_on(self) -> Chosen | None:
+        """The selection a key acts on (the main screen also keeps its cursor on that job from then on)."""
         return None
 
     def wake(self) -> None:
@@ -59,39 +62,39 @@ class ActingScreen(Screen):
             event.stop()
 
     def action_trigger(self) -> None:
-        if job := self._job_or_say():
-            self._ask(ControlKind.TRIGGER, job=job)
+        if chosen := self._chosen_or_say():
+            self._ask(ControlKind.TRIGGER, job=chosen.job)
 
     def action_pause(self) -> None:
-        if job := self._job_or_say():
-            health = self.job_health(job)
-            self._ask(ControlKind.RESUME if health and health.paused else ControlKind.PAUSE, job=job)
+        if chosen := self._chosen_or_say():
+            paused = chosen.health is not None and chosen.health.paused
+            self._ask(ControlKind.RESUME if paused else ControlKind.PAUSE, job=chosen.job)
 
     def action_kill(self) -> None:
-        if not (job := self._job_or_say()):
+        if not (chosen := self._chosen_or_say()):
             return
-        if (run := self.run_chosen()) is not None:
+        job, run = chosen.job, chosen.run
+        if run is not None:
             if not run.active:  # say so now, rather than after asking
                 self.notify(f"run {run.id} is not running ({run.status})", markup=False)
                 return
             self._confirm(f"Kill run {run.id} of {job}?", run_id=run.id, watch=(run.id,))
             return
-        health = self.job_health(job)
-        if health is None or not health.running:
+        if chosen.health is None or not chosen.health.running:
             self.notify(f"{job} has no running run to kill", markup=False)
             return
-        running = tuple(health.running)
+        running = tuple(chosen.health.running)
         self._confirm(f"Kill run {', '.join(map(str, running))} of {job}?", job=job, watch=running)
 
     def action_reload(self) -> None:
         """The scheduler re-reads its own jobs.toml; a refused file comes back as the answer."""
         self._ask(ControlKind.RELOAD)
 
-    def _job_or_say(self) -> str | None:
-        job = self.acting_on()
-        if job is None:
+    def _chosen_or_say(self) -> Chosen | None:
+        chosen = self.acting_on()
+        if chosen is None:
             self.notify("no job selected", markup=False)
-        return job
+        return chosen
 
     def _confirm(self, question: str, job: str | None = None, run_id: int | None = None,
                  watch: tuple[int, ...] = ()) -> None:

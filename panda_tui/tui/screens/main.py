@@ -14,13 +14,13 @@ from textual.widgets import DataTable, Footer, Input
 from textual.worker import get_current_worker
 
 from panda_tui.config import Config
-from panda_tui.readmodel.health import HealthState, JobHealth
+from panda_tui.readmodel.health import HealthState
 from panda_tui.store import connect, data_version, ledger
 from panda_tui.store.ledger import BAD, HAS_LOGS, Run, RunStatus
 from panda_tui.tui.controls import NO_SCHEDULER
 from panda_tui.tui.messages import FirstScreenShown, Refreshed, SchedulerDied
 from panda_tui.tui.reading import FULL_READ_EVERY, Pace, read_screen
-from panda_tui.tui.screens.acting import ActingScreen
+from panda_tui.tui.screens.acting import ActingScreen, Chosen
 from panda_tui.tui.screens.logs import LogScreen
 from panda_tui.tui.mode import ConsoleMode
 from panda_tui.tui.services import Services
@@ -39,10 +39,6 @@ NO_LOGS = (RunStatus.MISSED, RunStatus.SKIPPED, RunStatus.QUEUED)
 
 
 class MainScreen(ActingScreen):
-    # A priority binding runs as the key arrives, before the keys typed after it reach the focused widget:
-    # a word typed right after `/` then lands in the box (a plain binding runs only once the job list has
-    # declined the key, by when the next letters are on their way to the list, and `t` would trigger).
-    BINDINGS = [Binding("slash", "filter", "filter", show=False, priority=True)]
 
     def __init__(self, services: Services, config: Config | None = None) -> None:
         super().__init__(services)
@@ -52,17 +48,14 @@ class MainScreen(ActingScreen):
         self._wake = threading.Event()
         self._shown_once = False
 
-    @property
-    def snapshot(self):
-        return self.services.latest.snapshot
-
     def compose(self) -> ComposeResult:
         marks = self.services.marks
         yield StatusHeader(marks, id="header")
         jobs = JobTable(marks, id="jobs")
         jobs.border_title = "jobs"
         yield jobs
-        yield SearchBox(placeholder="filter jobs by name (enter: keep, esc: clear)", id="job-filter", classes="hidden")
+        yield SearchBox(placeholder="filter jobs by name (enter: keep, esc: clear)", id="job-filter",
+                        classes="hidden", back_to=jobs)
         yield TrendBar(marks, id="trend")
         history = HistoryTable(marks, id="history")
         history.border_title = "history"
@@ -89,20 +82,14 @@ class MainScreen(ActingScreen):
         return self.query_one(JobTable)
 
     # --- what the keys that act act on (screens/acting.py) ----------------------------------
-    def acting_on(self) -> str | None:
+    def acting_on(self) -> Chosen | None:
         job = self.jobs.selected
-        if job is not None:
-            self.jobs.follow_top = False
-        return job
-
-    def job_health(self, name: str) -> JobHealth | None:
-        return self.jobs.health(name)
-
-    def run_chosen(self) -> Run | None:
-        history = self.query_one(HistoryTable)
-        if not history.has_focus or history.selected is None:
+        if job is None:
             return None
-        return history.run(history.selected)
+        self.jobs.follow_top = False  # from now on the cursor stays on this job, wherever the list moves it
+        history = self.query_one(HistoryTable)
+        run = history.run(history.selected) if history.has_focus and history.selected is not None else None
+        return Chosen(job, self.jobs.health(job), run)
 
     def wake(self) -> None:
         self._wake.set()
@@ -193,7 +180,7 @@ class MainScreen(ActingScreen):
         self._arm_tick()
         now = self.services.clock()
         self.query_one(StatusHeader).now = now
-        if (snap := self.snapshot) is not None:
+        if (snap := self.services.latest.snapshot) is not None:
             self.jobs.show(snap.jobs, now, self.shown.schedules(), snap.holder is not None)
             self._sync_selection()
 
@@ -249,12 +236,7 @@ class MainScreen(ActingScreen):
         else:
             self.app.call_from_thread(self.notify, f"{name} has no runs with logs yet", markup=False)
 
-    # --- filter -------------------------------------------------------------------------
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "filter":  # in the log pane, `/` searches the log
-            return not (self.focused and any(isinstance(node, LogView) for node in self.focused.ancestors))
-        return super().check_action(action, parameters)
-
+    # --- filter: `/` in the job list and the history (widgets/row_table.py) --------------
     def action_filter(self) -> None:
         self.query_one("#job-filter", SearchBox).open()
 
@@ -262,17 +244,11 @@ class MainScreen(ActingScreen):
     def _filter_changed(self, event: Input.Changed) -> None:
         self.jobs.refilter(event.value, self.services.clock(), self.shown.schedules())
 
-    @on(Input.Submitted, "#job-filter")
-    def _filter_done(self, event: Input.Submitted) -> None:
-        self.query_one("#job-filter", SearchBox).close()
-        self.set_focus(self.jobs)
-
     def on_key(self, event: events.Key) -> None:
         box = self.query_one("#job-filter", SearchBox)
         if event.key == "escape" and (box.has_focus or box.value):
             box.value = ""  # clearing keeps the selected job selected (refilter moves the cursor to it)
             box.close()
-            self.set_focus(self.jobs)
             event.stop()
 
 

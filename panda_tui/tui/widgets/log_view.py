@@ -30,7 +30,7 @@ VIEWS = ("wrap", "raw", "stamps")  # what w, j and T turn on and off
 
 class LogView(Vertical, can_focus=False):
     BINDINGS = [
-        Binding("slash", "search", "search", priority=True),  # before the next keys reach the log: see MainScreen
+        Binding("slash", "search", "search", priority=True),  # see SearchBox
         Binding("n", "jump(1)", "next", show=False),
         Binding("N", "jump(-1)", "prev", show=False),
         Binding("e", "toggle_errors", "errors only"),
@@ -166,7 +166,6 @@ class LogView(Vertical, can_focus=False):
 
     @on(Input.Submitted, "#log-search")
     def _search_submitted(self, event: Input.Submitted) -> None:
-        self.search.close()
         pattern = event.value.strip()
         self.log_widget.highlighter.query, self.log_widget.current = pattern, None
         self.log_widget.refresh()

@@ -22,6 +22,7 @@ class RowTable(DataTable):
     BINDINGS = [
         Binding("g,home", "first_row", "first", show=False),
         Binding("G,end", "last_row", "last", show=False),
+        Binding("slash", "screen.filter", "filter", show=False, priority=True),  # the screen's filter, if any
     ]
     _hold_refresh = False
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from textual import on
 from textual.widget import Widget
 from textual.widgets import Input
 
 
 class SearchBox(Input):
-    """Hidden until opened. Opening gives it the focus at once, not after the keys already on their way:
-    a word typed right after `/` lands in the box, and none of its letters acts as a key (in the job list,
-    `t` would trigger). Closing gives the focus back to where it was."""
+    """Hidden until opened (by a priority binding, so that it runs before the keys typed after it reach
+    the focused widget). Opening gives it the focus at once, not after the keys already on their way: a word
+    typed right after `/` lands in the box, and none of its letters acts as a key (in the job list, `t`
+    would trigger). Enter closes it; closing gives the focus to `back_to`, or back to where it was."""
 
-    _before: Widget | None = None
+    def __init__(self, *, back_to: Widget | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.back_to = back_to
+        self._before: Widget | None = None
 
     def open(self) -> None:
         if not self.has_focus:
@@ -21,6 +26,10 @@ class SearchBox(Input):
 
     def close(self) -> None:
         self.add_class("hidden")
-        before, self._before = self._before, None
-        if self.has_focus and before is not None and before.is_attached:
-            self.screen.set_focus(before)
+        back, self._before = self.back_to or self._before, None
+        if self.has_focus and back is not None and back.is_attached:
+            self.screen.set_focus(back)
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.close()
