@@ -8,6 +8,7 @@ from rich.highlighter import Highlighter
 from rich.text import Text
 from textual.widgets import Log
 
+from panda_tui.store.log_queries import smart_case
 from panda_tui.store.logs import LogLine
 from panda_tui.tui.log_format import render
 from panda_tui.tui.log_window import WINDOW
@@ -17,7 +18,8 @@ ERROR_WORDS = ("ERROR", "FATAL", "CRITICAL", "PANIC")
 
 
 class LineHighlighter(Highlighter):
-    """stderr, error words and search matches stand out by more than colour (see marks)."""
+    """stderr, error words and search matches stand out by more than colour (see marks). Matches are marked
+    as the search found them: smart-case (a capital letter in the query matches case)."""
 
     def __init__(self, marks: Marks) -> None:
         self.marks = marks
@@ -36,11 +38,12 @@ class LineHighlighter(Highlighter):
             if start >= 0:
                 text.stylize(self.marks.style("error_word"), start, start + len(word))
         if self.query:
-            low, q = plain.lower(), self.query.lower()
-            start = low.find(q)
+            exact = smart_case(self.query)
+            hay, q = (plain, self.query) if exact else (plain.lower(), self.query.lower())
+            start = hay.find(q)
             while start >= 0:
                 text.stylize(self.marks.style("match"), start, start + len(q))
-                start = low.find(q, start + len(q))
+                start = hay.find(q, start + len(q))
 
 
 class LogLines(Log):
