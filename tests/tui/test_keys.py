@@ -368,3 +368,16 @@ async def test_an_embedded_scheduler_that_dies_says_so_at_once_in_the_header_and
                                             "RuntimeError: disk I/O error (the loop's own words)")
     finally:
         dying.stop()
+
+
+async def test_work_deferred_until_the_first_screen_starts_once_the_job_list_is_shown(world, monkeypatch):
+    """The embedded scheduler's loop starts after the first paint, told so by the main screen (the timer
+    that would start it anyway is pushed out of reach here)."""
+    import panda_tui.tui.app as app_module
+    monkeypatch.setattr(app_module, "FIRST_SCREEN_WAIT", 3600.0)
+    w = world(ZETA)
+    started: list[bool] = []
+    app = w.app(after_first_screen=lambda: started.append(bool(app.main and app.main.jobs.rows_shown)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: started, what="the deferred work")
+    assert started == [True]  # once, with the job list on screen

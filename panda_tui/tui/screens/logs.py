@@ -15,10 +15,10 @@ from panda_tui.tui.widgets.notice_bar import NoticeBar
 class LogScreen(Screen):
     BINDINGS = [Binding("escape", "app.pop_screen", "back"), Binding("q", "app.pop_screen", "back", show=False)]
 
-    def __init__(self, db_path: str, marks: Marks, run_id: int, errors_only: bool = False) -> None:
+    def __init__(self, db_path: str, run_id: int, errors_only: bool = False, marks: Marks | None = None) -> None:
         super().__init__()
         self.db_path = db_path
-        self.marks = marks
+        self.marks = marks or Marks()
         self.run_id = run_id
         self.errors_only = errors_only
 

@@ -9,7 +9,6 @@ import time
 
 from textual import events, on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input
 from textual.worker import get_current_worker
 
@@ -21,8 +20,8 @@ from panda_tui.tui.controls import NO_SCHEDULER
 from panda_tui.tui.messages import FirstScreenShown, Refreshed, SchedulerDied
 from panda_tui.tui.reading import FULL_READ_EVERY, Pace, read_screen
 from panda_tui.tui.screens.acting import ActingScreen, Chosen
-from panda_tui.tui.screens.logs import LogScreen
 from panda_tui.tui.mode import ConsoleMode
+from panda_tui.tui.screens.logs import LogScreen
 from panda_tui.tui.services import Services
 from panda_tui.tui.shown_jobs import ShownJobs
 from panda_tui.tui.widgets.history_table import HistoryTable
@@ -39,7 +38,6 @@ NO_LOGS = (RunStatus.MISSED, RunStatus.SKIPPED, RunStatus.QUEUED)
 
 
 class MainScreen(ActingScreen):
-
     def __init__(self, services: Services, config: Config | None = None) -> None:
         super().__init__(services)
         self.shown = ShownJobs(config)
@@ -217,7 +215,7 @@ class MainScreen(ActingScreen):
     def _run_selected(self, event: DataTable.RowSelected) -> None:
         run_id = self.query_one(HistoryTable).id_at(event.cursor_row)
         if run_id is not None:
-            self.app.push_screen(LogScreen(self.services.db_path, self.services.marks, run_id))
+            self.app.push_screen(LogScreen(self.services.db_path, run_id, marks=self.services.marks))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="open")
     def _open_logs_for_job(self, name: str, failing: bool) -> None:
@@ -230,9 +228,9 @@ class MainScreen(ActingScreen):
             conn.close()
         db, marks = self.services.db_path, self.services.marks
         if failing and failed is not None:
-            self.app.call_from_thread(self.app.push_screen, LogScreen(db, marks, failed.id, errors_only=True))
+            self.app.call_from_thread(self.app.push_screen, LogScreen(db, failed.id, errors_only=True, marks=marks))
         elif latest is not None:
-            self.app.call_from_thread(self.app.push_screen, LogScreen(db, marks, latest.id))
+            self.app.call_from_thread(self.app.push_screen, LogScreen(db, latest.id, marks=marks))
         else:
             self.app.call_from_thread(self.notify, f"{name} has no runs with logs yet", markup=False)
 
