@@ -58,7 +58,7 @@ async def measure(db: str, cfg: str) -> dict:
         # whole app to go idle, which would measure Pilot rather than the console.
         opened = time.perf_counter()
         app.main._open_logs_for_job("job-000", failing=False)
-        while not (isinstance(app.screen, LogScreen) and app.screen.query_one(LogView).window):
+        while not (isinstance(app.screen, LogScreen) and app.screen.query_one(LogView).log_widget.window):
             await asyncio.sleep(0.002)
         logs_open = time.perf_counter() - opened
         view = app.screen.query_one(LogView)

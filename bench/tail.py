@@ -28,16 +28,15 @@ async def measure(cfg: str, db: str, seconds: float) -> tuple[list[float], int]:
     from panda_tui.tui.widgets import log_view
     latencies: list[float] = []
     counted = [0]
-    original = log_view.LogView.on_log_view_lines
+    original = log_view.LogView.append
 
-    def observe(self, message):
-        original(self, message)  # the lines are on the pane (written to the Log widget) after this
+    def observe(self, lines, run):
+        original(self, lines, run)  # the tail's new lines are on the pane (written to the Log widget) after this
         now = time.clock_gettime(time.CLOCK_BOOTTIME)
-        counted[0] += len(message.lines)
-        if not message.replace:
-            latencies.extend(now - float(l.text[2:]) for l in message.lines if l.text.startswith("T "))
+        counted[0] += len(lines)
+        latencies.extend(now - float(l.text[2:]) for l in lines if l.text.startswith("T "))
 
-    log_view.LogView.on_log_view_lines = observe
+    log_view.LogView.append = observe
     app = PandaApp(load_config(cfg), db, mode="attached")
     async with app.run_test(size=(120, 40)) as pilot:
         while not (app.main and app.main.jobs.rows_shown):

@@ -44,7 +44,7 @@ async def shoot(db: str, name: str, size: tuple[int, int], keys: list[str], colo
         os.environ.pop("NO_COLOR", None)
     async with app.run_test(size=size) as pilot:
         await until(pilot, lambda: app.main is not None and app.main.jobs.rows_shown)
-        await until(pilot, lambda: app.main.query_one("#logpane").window)
+        await until(pilot, lambda: app.main.query_one("#logpane").log_widget.window)
         for key in keys:
             await pilot.press(key)
             await until(pilot, lambda: app.screen is not app.main)

@@ -1,5 +1,9 @@
-"""The panda-tui command line. Commands parse, call the domain, and print; no logic of their own.
+"""The panda-tui command line: the group, its shared options, and which module holds each command.
 
+The commands that only read or ask (status, executions, logs, trigger, pause, ...) go through readmodel
+and store.control; the rest wire up the write side or a server themselves: the console decides whether to
+embed a scheduler (console_cmd), `daemon`, `run` and `exec` start one or run a job in the foreground
+(run_cmds, migrate_cmds), `serve` starts the web server, and `systemd-unit` writes units (service_unit).
 Each command's module is imported only when that command runs (or --help lists them all): opening the
 console does not pay for the alert, web and import commands' libraries."""
 

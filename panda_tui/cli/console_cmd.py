@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,23 +12,29 @@ from panda_tui.cli.common import fail, get_config, resolve_db, safe
 from panda_tui.config import ConfigError
 from panda_tui.store import StoreError, connect, lease, state
 from panda_tui.store.db import writable
+from panda_tui.tui.mode import ConsoleMode
+
+if TYPE_CHECKING:
+    from panda_tui.config import Config
+    from panda_tui.engine.daemon import EmbeddedScheduler
 
 
-def decide_mode(config, path: str, read_only: bool, attach: bool = False, launch: bool = True):
+def decide_mode(config: Config | None, path: str, read_only: bool, attach: bool = False,
+                launch: bool = True) -> tuple[ConsoleMode, str | None, EmbeddedScheduler | None]:
     """(mode, why read-only, embedded scheduler or None). Embeds only when no scheduler holds the lease,
     and never with `attach`. Without `launch` the embedded scheduler holds the lease but its loop is the
     caller's to launch (the console does after its first screen)."""
     if read_only:
         connect(path, readonly=True).close()
-        return "read-only", "opened with --read-only", None
+        return ConsoleMode.READ_ONLY, "opened with --read-only", None
     if os.path.exists(path) and not writable(path):
         connect(path, readonly=True).close()
-        return "read-only", f"you can read {path} but not write it", None
+        return ConsoleMode.READ_ONLY, f"you can read {path} but not write it", None
     conn = connect(path)
     holder = lease.live_holder(conn)
     conn.close()
-    if holder is not None or attach:
-        return "attached", None, None
+    if holder is not None or attach or config is None:
+        return ConsoleMode.ATTACHED, None, None
     from panda_tui.config.runas import require_runnable
     from panda_tui.engine.daemon import EmbeddedScheduler
     from panda_tui.engine.ownership import LeaseHeld
@@ -36,10 +43,10 @@ def decide_mode(config, path: str, read_only: bool, attach: bool = False, launch
     try:
         embedded.acquire()
     except LeaseHeld:
-        return "attached", None, None
+        return ConsoleMode.ATTACHED, None, None
     if launch:
         embedded.launch()
-    return "embedded", None, embedded
+    return ConsoleMode.EMBEDDED, None, embedded
 
 
 def open_console(config_path: str, db_path: str | None, read_only: bool, attach: bool = False,
@@ -69,7 +76,8 @@ def open_console(config_path: str, db_path: str | None, read_only: bool, attach:
     if read_only and read_only_reason:
         reason = read_only_reason
     app = PandaApp(RunningConfig(config_path), path, mode=mode, read_only_reason=reason,
-                   marks=detect(ascii_only), after_first_screen=embedded.launch if embedded else None)
+                   marks=detect(ascii_only), after_first_screen=embedded.launch if embedded else None,
+                   scheduler=embedded)
     try:
         app.run()
     finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Collection, Sequence
 
 import click
 
@@ -89,7 +90,7 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
     sys.exit(1 if current.trouble else 0)
 
 
-def _print_table(rows: list[tuple[str, ...]], right: set[int] = frozenset()) -> None:
+def _print_table(rows: Sequence[Sequence[str]], right: Collection[int] = frozenset()) -> None:
     """Columns as wide as their longest cell, so a long duration or name never shifts the others."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
@@ -127,8 +128,13 @@ def logs_cmd(config_path: str, db_path: str | None, job: str, which: str, run_id
         if batch:
             seq = batch[-1].seq
             continue
-        run = ledger.get(conn, run.id)
-        if not follow or not run.active:
+        if not follow:
+            break
+        now = ledger.get(conn, run.id)
+        if now is None:  # pruned while followed: what was printed is all there is
+            break
+        run = now
+        if not run.active:
             break
         time.sleep(0.1)
     if run.logs_pruned:

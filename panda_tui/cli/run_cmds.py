@@ -70,7 +70,7 @@ async def _run_once(config, db_path: str, name: str, secrets_file: str | None) -
     return outcome_code(run)
 
 
-def _request(db_path: str | None, kind: str, job: str | None = None, run_id: int | None = None,
+def _request(db_path: str | None, kind: control.ControlKind, job: str | None = None, run_id: int | None = None,
              args: dict | None = None, no_scheduler_hint: str = "", config_path: str = "jobs.toml") -> None:
     """Ask the scheduler and print its answer. Exit 2 for a job or run nobody knows, 1 when no scheduler
     runs, does not answer, or refuses."""
@@ -107,7 +107,7 @@ def trigger(config_path: str, db_path: str | None, job: str, at: str | None) -> 
             args = {"at": fields.instant(parse_instant(at, spec.tz if spec else "UTC").timestamp())}
         except ValueError:
             fail(f"--at {at}: expected {fields.INSTANT_HINT}", 2)
-    _request(db_path, "trigger", job=job, args=args, config_path=config_path,
+    _request(db_path, control.ControlKind.TRIGGER, job=job, args=args, config_path=config_path,
              no_scheduler_hint=f", or run it once in the foreground with `panda-tui run {job}`")
 
 
@@ -116,7 +116,7 @@ def trigger(config_path: str, db_path: str | None, job: str, at: str | None) -> 
 @common
 def pause(config_path: str, db_path: str | None, job: str) -> None:
     """Pause JOB: its slots are recorded as skipped until resumed (survives restarts)."""
-    _request(db_path, "pause", job=job, config_path=config_path)
+    _request(db_path, control.ControlKind.PAUSE, job=job, config_path=config_path)
 
 
 @click.command()
@@ -125,7 +125,7 @@ def pause(config_path: str, db_path: str | None, job: str) -> None:
 @common
 def resume(config_path: str, db_path: str | None, job: str, catchup: bool) -> None:
     """Resume a paused JOB."""
-    _request(db_path, "resume", job=job, args={"catchup": catchup}, config_path=config_path)
+    _request(db_path, control.ControlKind.RESUME, job=job, args={"catchup": catchup}, config_path=config_path)
 
 
 @click.command()
@@ -134,9 +134,9 @@ def resume(config_path: str, db_path: str | None, job: str, catchup: bool) -> No
 def kill(config_path: str, db_path: str | None, target: str) -> None:
     """Kill a job's running runs (JOB) or one run (RUN_ID): SIGTERM, grace, SIGKILL."""
     if target.isdigit():
-        _request(db_path, "kill", run_id=int(target), config_path=config_path)
+        _request(db_path, control.ControlKind.KILL, run_id=int(target), config_path=config_path)
     else:
-        _request(db_path, "kill", job=target, config_path=config_path)
+        _request(db_path, control.ControlKind.KILL, job=target, config_path=config_path)
 
 
 @click.command()
@@ -148,4 +148,4 @@ def reload(config_path: str, db_path: str | None) -> None:
     except ConfigError as exc:
         click.echo(safe("\n".join(exc.errors)), err=True)
         fail("jobs.toml is invalid; not asking the scheduler to reload it", 2)
-    _request(db_path, "reload")
+    _request(db_path, control.ControlKind.RELOAD)

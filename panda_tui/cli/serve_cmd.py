@@ -77,7 +77,7 @@ def serve(config_path: str, db_path: str | None, host: str, port: int, allow_con
             click.echo(f"open this URL (its token is shown once, never stored): {base}?token={token}",
                        err=terminal is sys.stderr)
         else:  # never the token itself: under systemd or nohup this line goes to a log
-            where = f"in {safe(os.path.abspath(token_file))}" if source == "file" else "from PANDA_WEB_TOKEN"
+            where = f"in {safe(os.path.abspath(token_file))}" if token_file else "from PANDA_WEB_TOKEN"
             click.echo(f"token {where} (not shown here); open {base}?token=TOKEN or send "
                        "`Authorization: Bearer TOKEN`")
         sys.stdout.flush()

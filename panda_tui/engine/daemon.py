@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from panda_tui.config import Config
@@ -89,7 +90,8 @@ class EmbeddedScheduler:
         _prepare_loop(self._loop)
         self._stop: asyncio.Event | None = None
         self._thread = threading.Thread(target=self._main, name="panda-scheduler", daemon=True)
-        self.error: BaseException | None = None
+        self.error: BaseException | None = None  # what the loop died of
+        self.on_error: Callable[[BaseException], None] | None = None  # called on its thread when it does
         self._ready = threading.Event()
         self._launching = threading.Lock()
         self._stopped = False
@@ -125,6 +127,8 @@ class EmbeddedScheduler:
             self._loop.run_until_complete(self.sched.run(self._stop, acquire=False))
         except BaseException as exc:  # surfaced in the console header
             self.error = exc
+            if self.on_error is not None:
+                self.on_error(exc)
         finally:
             self._loop.close()
 

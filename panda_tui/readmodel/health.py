@@ -7,24 +7,40 @@ import sqlite3
 import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from enum import StrEnum
 
 from panda_tui.config import Config, Job, job_from_defaults
 from panda_tui.store import ledger, state
-from panda_tui.store.ledger import BAD, FINAL, GONE, Run
+from panda_tui.store.ledger import BAD, FINAL, GONE, Run, RunStatus
 from panda_tui.text import coarse_ago, glyph
 
 DAY = 86400.0
 # A run killed on purpose (a kill request, a scheduler stopping, a signal to `run`/`exec`) says nothing of
 # whether the job works, no more than a missed slot does: health goes by the run before it.
-NOT_A_VERDICT = ("missed", "killed")
-SHOWN_AS_LAST = (*FINAL, "running")  # a run queued for later is the job's next, not its last
-URGENCY = {"failing": 0, "missed": 1, "running": 2, "paused": 4, "ok": 3, "killed": 3, "new": 3, "disabled": 5}
+NOT_A_VERDICT = (RunStatus.MISSED, RunStatus.KILLED)
+SHOWN_AS_LAST = (*FINAL, RunStatus.RUNNING)  # a run queued for later is the job's next, not its last
+
+
+class HealthState(StrEnum):
+    """A job at a glance, one word: the console's STATUS column, `status`, the API's `state`."""
+    FAILING = "failing"  # its newest result is a failure (even while it runs again: see last_bad)
+    MISSED = "missed"  # its newest slot left no result (missed, lost)
+    RUNNING = "running"
+    OK = "ok"
+    KILLED = "killed"  # every run so far was killed on purpose: no verdict
+    NEW = "new"  # never ran
+    PAUSED = "paused"
+    DISABLED = "disabled"  # panda-tui does not fire it (cron may, through `exec`)
+
+
+URGENCY = {HealthState.FAILING: 0, HealthState.MISSED: 1, HealthState.RUNNING: 2, HealthState.OK: 3,
+           HealthState.KILLED: 3, HealthState.NEW: 3, HealthState.PAUSED: 4, HealthState.DISABLED: 5}
 
 
 @dataclass
 class JobHealth:
     name: str
-    state: str  # failing running missed paused disabled ok new
+    state: HealthState
     paused: bool
     next_at: float | None
     last: Run | None
@@ -62,10 +78,10 @@ def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] 
     recent = ledger.recent_outcomes(conn, job.name, max(20, spark))
     last20 = recent[:20]
     active = ledger.active(conn, job.name)
-    running = [r.id for r in active if r.status == "running"]
+    running = [r.id for r in active if r.status == RunStatus.RUNNING]
     missed = ledger.missed_since(conn, now - DAY, job.name)
     done = [r for r in last20 if r.status not in NOT_A_VERDICT]
-    ok = sum(1 for r in done if r.status == "succeeded")
+    ok = sum(1 for r in done if r.status == RunStatus.SUCCEEDED)
     durations = [(r.duration_s, r.status in BAD) for r in reversed(recent[:spark]) if r.duration_s is not None]
     ok_durations = [r.duration_s for r in last20 if r.duration_s is not None]
     latest = ledger.latest(conn, job.name, SHOWN_AS_LAST)
@@ -81,26 +97,28 @@ def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] 
 
 
 def _state(job: Job, paused: bool, running: list[int], settled: Run | None, latest: Run | None,
-           ran: bool = False) -> str:
+           ran: bool = False) -> HealthState:
     """A disabled job can still run (triggered, or by cron through `exec`): what it does then shows.
     A job whose every run was killed (a person's act, no verdict) says so, not `new`."""
     if running:
-        return "running"
+        return HealthState.RUNNING
     if paused and job.enabled:
-        return "paused"
+        return HealthState.PAUSED
     if settled is not None and settled.status in BAD:
-        return "failing"
+        return HealthState.FAILING
     if not job.enabled:
-        return "disabled"
+        return HealthState.DISABLED
     if latest is not None and latest.status in GONE:
-        return "missed"
-    return "ok" if settled else ("killed" if ran else "new")
+        return HealthState.MISSED
+    if settled is not None:
+        return HealthState.OK
+    return HealthState.KILLED if ran else HealthState.NEW
 
 
 def _next_at(job: Job, now: float, active: list[Run]) -> float | None:
     """The next slot of its schedule, or a run queued for a time before it (`trigger --at` a future time,
     a retry waiting out its delay), whichever comes first."""
-    waiting = [r.due_at for r in active if r.status == "queued"]
+    waiting = [r.due_at for r in active if r.status == RunStatus.QUEUED]
     fires = ([next_fire(job, now)] if job.enabled else []) + waiting
     return min(fires) if fires else None
 

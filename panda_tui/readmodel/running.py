@@ -8,15 +8,20 @@ import os
 import sqlite3
 import time
 from dataclasses import dataclass, field
+from typing import Literal
 
 from panda_tui.config import Config, ConfigError, build_config, load_config
 from panda_tui.store import lease, state
 
 
+# "scheduler": what the live scheduler runs; "local": the file here; "stored": what a stopped scheduler ran
+Origin = Literal["scheduler", "local", "stored"]
+
+
 @dataclass(frozen=True)
 class JobSource:
     config: Config | None
-    origin: str  # "scheduler": what it runs; "local": the file here; "stored": what a stopped scheduler ran
+    origin: Origin
     refused: list[str] = field(default_factory=list)  # why jobs.toml is refused, by the scheduler or here
     loaded_at: float | None = None
 
@@ -29,7 +34,8 @@ class RunningConfig:
         self._stamp: float | None = None
         self._stored: Config | None = None
         self._local_stamp: tuple | None = None
-        self._local: Config | list[str] | None = None  # the local file's config, or why it is refused
+        self._local: Config | list[str] = []  # the local file's config, or why it is refused
+        self._local_read = False
 
     def read(self, conn: sqlite3.Connection, now: float | None = None) -> JobSource:
         now = time.time() if now is None else now
@@ -44,8 +50,8 @@ class RunningConfig:
 
     def _local_config(self) -> Config | list[str]:
         stamp = _file_stamp(self.local_path)
-        if stamp is None or stamp != self._local_stamp:
-            self._local_stamp = stamp
+        if not self._local_read or stamp is None or stamp != self._local_stamp:
+            self._local_stamp, self._local_read = stamp, True
             try:
                 self._local = load_config(self.local_path)
             except ConfigError as exc:

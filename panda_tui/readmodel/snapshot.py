@@ -58,9 +58,8 @@ def read_snapshot(conn: sqlite3.Connection, config: Config | None, now: float | 
 
 
 def read_trend(conn: sqlite3.Connection, config: Config, job_name: str, now: float) -> Trend:
-    finished = [r for r in ledger.recent_outcomes(conn, job_name, 100) if r.duration_s is not None]
-    finished.reverse()
-    durations = [r.duration_s for r in finished]
+    finished = [r for r in reversed(ledger.recent_outcomes(conn, job_name, 100)) if r.duration_s is not None]
+    durations = [r.duration_s for r in finished if r.duration_s is not None]  # all of them, typed
     p95 = _percentile(durations, 95)
     starts = [r.started_at for r in finished if r.trigger == "schedule" and r.started_at]
     gaps = [b - a for a, b in zip(starts, starts[1:])]
@@ -77,7 +76,7 @@ def read_trend(conn: sqlite3.Connection, config: Config, job_name: str, now: flo
         failure_rate=(sum(r.status in BAD for r in outcomes) / len(outcomes)) if outcomes else None,
         missed=ledger.missed_since(conn, now - DAY, job_name), expected_every=expected,
         actual_every=statistics.median(gaps) if gaps else None,
-        slow=[r.id for r in finished if p95 and len(durations) >= 5 and r.duration_s > 2 * p95],
+        slow=[r.id for r, d in zip(finished, durations) if p95 and len(durations) >= 5 and d > 2 * p95],
         ids=[r.id for r in finished])
 
 

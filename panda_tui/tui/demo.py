@@ -65,7 +65,9 @@ def _series(book: Ledger, writer, rnd, job: str, now: float, *, every: float, co
         if skipped_from is not None and i >= skipped_from:
             book.insert(job, slot, trigger="schedule", now=slot, status=RunStatus.SKIPPED, reason="paused")
             continue
-        run_id = book.insert(job, slot, trigger="schedule", now=slot).id
+        run = book.insert(job, slot, trigger="schedule", now=slot)
+        assert run is not None  # a fresh store: no slot is handled twice
+        run_id = run.id
         late = rnd.uniform(0.001, 0.009)
         book.start(run_id, slot + late)
         book.set_ref(run_id, f"{1000 + i}:1")

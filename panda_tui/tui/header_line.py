@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from panda_tui.readmodel.health import HealthState
 from panda_tui.readmodel.snapshot import Snapshot
 from panda_tui.text import ago, safe
 from panda_tui.tui.marks import Marks
@@ -22,10 +23,14 @@ class Part:
     last_to_shorten: bool = False  # shortened only after every other calm part (the clock)
 
 
-def parts(snap: Snapshot | None, mode: str, now: float, clock: str, marks: Marks) -> list[Part]:
-    """Every part the header could show, in order."""
+def parts(snap: Snapshot | None, mode: str, now: float, clock: str, marks: Marks,
+          died: str | None = None) -> list[Part]:
+    """Every part the header could show, in order. `died`: the error the embedded scheduler's loop died of."""
     out: list[Part] = []
     alarm = marks.style("alarm")
+    if died:
+        first = safe(died.strip().splitlines()[0] if died.strip() else "unknown error")
+        out.append(Part(f"scheduler died: {first}", "sched died!", alarm, alarm=True))
     if snap is not None:
         out += _alarms(snap, now, marks, alarm)
         out += _counts(snap, marks)
@@ -33,6 +38,21 @@ def parts(snap: Snapshot | None, mode: str, now: float, clock: str, marks: Marks
     out.append(Part(mode, mode, "bold", drop=3))
     out.append(Part("panda-tui", "", "bold", drop=4))
     out.append(Part(clock, clock[:5], "bold reverse", last_to_shorten=True))
+    return out
+
+
+def alarm_lines(snap: Snapshot | None, died: str | None = None) -> list[str]:
+    """What the header's alarms stand for, whole: for the help screen, where there is room."""
+    out = [f"the scheduler this console runs died: {died.strip()}"] if died else []
+    if snap is None:
+        return out
+    if not snap.holder:
+        out.append("no scheduler is running: nothing runs on time until one starts")
+    out += [f"docker {host}: {info.get('error') or 'down'}" for host, info in sorted(snap.docker_hosts.items())
+            if not info.get("up")]
+    out += [f"jobs.toml refused: {line}" for line in snap.config_errors]
+    if snap.undelivered_alerts:
+        out.append(f"{snap.undelivered_alerts} alerts not delivered yet: `panda-tui alerts` lists them")
     return out
 
 
@@ -57,11 +77,12 @@ def _alarms(snap: Snapshot, now: float, marks: Marks, style: str) -> list[Part]:
 
 
 def _counts(snap: Snapshot, marks: Marks) -> list[Part]:
-    return [_count(snap.failing, "failing", "failing", marks), _count(snap.running, "running", "running", marks),
-            _count(snap.missed_24h, "missed", "missed/24h", marks)]
+    return [_count(snap.failing, HealthState.FAILING, "failing", marks),
+            _count(snap.running, HealthState.RUNNING, "running", marks),
+            _count(snap.missed_24h, HealthState.MISSED, "missed/24h", marks)]
 
 
-def _count(n: int, state: str, words: str, marks: Marks) -> Part:
+def _count(n: int, state: HealthState, words: str, marks: Marks) -> Part:
     """A count with its state's glyph; a zero says so quietly, with no alarm glyph, and gives way first."""
     if not n:
         return Part(f"0 {words}", "", marks.style("quiet"))

@@ -1,25 +1,27 @@
-"""Which lines of a run the log pane holds: a window around a place in the run, the whole run's error
-lines, a search's matches. Blocking reads, called from the pane's workers."""
+"""Which lines of a run the log pane holds: a window around a place in the run, or of the whole run's error
+lines. Blocking reads, called from the pane's worker."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from typing import Literal
 
 from panda_tui.store import log_queries, logs
 from panda_tui.store.logs import LogLine
-from panda_tui.tui.log_format import is_error, render
+from panda_tui.tui.log_format import is_error
 
 PAGE = 2000  # lines loaded at once around a place; the pane holds at most WINDOW
 WINDOW = 5000
 
 
+Where = Literal["tail", "head", "at", "before"]  # the newest lines, the first ones, around a line, before it
+
+
 @dataclass(frozen=True)
 class Place:
-    """Where in the run to look: the newest lines, the first ones, or around one line."""
-    kind: str  # "tail" | "head" | "at" | "before"
+    """Where in the run to look."""
+    kind: Where
     seq: int = 0
 
 
@@ -55,32 +57,3 @@ def _error_window(conn: sqlite3.Connection, run_id: int, place: Place) -> tuple[
 
 def keep_errors(lines: list[LogLine], errors_only: bool) -> list[LogLine]:
     return [line for line in lines if not errors_only or is_error(line)]
-
-
-def save(conn: sqlite3.Connection, run_id: int, job: str) -> tuple[str, int]:
-    """Write the whole run's log (as stored: masked) to a file of its own, one line each: the stored time
-    in UTC, the stream's mark, the text. Returns (path, lines)."""
-    for folder in (os.getcwd(), os.path.expanduser("~"), "/tmp"):
-        path = _free_name(folder, f"{job}-run-{run_id}.log")
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except OSError:
-            continue
-        count = 0
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            for line in log_queries.each_line(conn, run_id):
-                stamp = datetime.fromtimestamp(line.ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
-                fh.write(f"{stamp}Z {render(line, raw=True)}\n")
-                count += 1
-        return path, count
-    raise OSError("no folder to write to (tried the current one, home and /tmp)")
-
-
-def _free_name(folder: str, name: str) -> str:
-    path = os.path.join(folder, name)
-    stem, dot, ext = name.rpartition(".")
-    n = 1
-    while os.path.exists(path):
-        n += 1
-        path = os.path.join(folder, f"{stem}-{n}{dot}{ext}")
-    return path

@@ -1,4 +1,4 @@
-"""Messages from the console's workers to its widgets."""
+"""Messages from the console's workers and threads to its screens, and from its screens to the app."""
 
 from __future__ import annotations
 
@@ -23,3 +23,14 @@ class Refreshed(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, Refreshed)
+
+
+class FirstScreenShown(Message):
+    """The job list is on the terminal: what the first screen did not need may start now (to the app)."""
+
+
+@dataclass
+class SchedulerDied(Message):
+    """The loop of the scheduler this console runs died (posted from its thread)."""
+
+    error: str

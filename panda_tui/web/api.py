@@ -9,6 +9,7 @@ import logging
 import sqlite3
 import time
 from datetime import datetime, timezone
+from typing import overload
 
 from aiohttp import web
 
@@ -29,6 +30,10 @@ def error(status: int, message: str, **extra) -> web.Response:
     return web.json_response({"error": message, **extra}, status=status)
 
 
+@overload
+def _int(request: web.Request, name: str, default: int, low: int, high: int) -> int: ...
+@overload
+def _int(request: web.Request, name: str, default: None, low: int, high: int) -> int | None: ...
 def _int(request: web.Request, name: str, default: int | None, low: int, high: int) -> int | None:
     raw = request.query.get(name)
     if raw is None or raw == "":

@@ -117,6 +117,7 @@ async def run(server: Server, settings: Settings, ready: Callable[[int], None]) 
     runner = web.AppRunner(server.app, access_log_class=access_log, handle_signals=False, shutdown_timeout=15,
                            keepalive_timeout=IDLE_TIMEOUT)
     await runner.setup()
+    assert runner.server is not None  # set by setup()
     server.connections.install(runner.server)
     try:
         site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)

@@ -27,9 +27,10 @@ class Backend:
         self.config_error: str | None = None  # why jobs.toml is refused (by the scheduler, or here)
         self._lock = threading.Lock()
         self._read_at = 0.0
-        self._config = self._read()
-        if self._config is None:  # nothing to serve: the caller reports it
+        config = self._read()
+        if config is None:  # nothing to serve: the caller reports it
             raise ConfigError([self.config_error or "no jobs: jobs.toml is missing and no scheduler stored any"])
+        self._config: Config = config
 
     @property
     def config(self) -> Config:

@@ -60,7 +60,7 @@ class ConnectionCap:
             self._closing.discard(handler)
 
         server.connection_made = connection_made  # type: ignore[method-assign]
-        server.connection_lost = connection_lost  # type: ignore[method-assign]
+        server.connection_lost = connection_lost  # type: ignore[method-assign,assignment]
 
     def _make_room(self, server: web.Server, newcomer) -> None:
         for handler in server.connections:  # oldest first

@@ -10,9 +10,14 @@ import logging
 import os
 import shlex
 import sys
+from importlib.resources import files
 from pathlib import Path
 
 from aiohttp import WSCloseCode, WSMsgType, web
+
+# textual-serve's documented entry, Server, is a whole aiohttp application that runs its own loop, with no
+# place for the token guard, the CSP or the console cap in front of it. Each tab is therefore run the way
+# Server.handle_websocket runs it (textual_serve/server.py, 1.1.x): by an AppService, with a DownloadManager.
 from textual_serve.app_service import AppService
 from textual_serve.download_manager import DownloadManager
 
@@ -20,7 +25,7 @@ from panda_tui.web import page
 from panda_tui.web.auth import NO_PROXIES, Proxies
 
 log = logging.getLogger("panda_tui.web")
-STATIC = Path(sys.modules[AppService.__module__].__file__).resolve().parent / "static"
+STATIC = Path(str(files("textual_serve").joinpath("static")))  # its page's scripts and styles
 ASSETS = Path(__file__).resolve().parent / "assets"  # ours, loaded by the page beside textual-serve's
 STOP_WAIT = 10.0  # seconds a console gets to quit after its tab closed, before it is killed
 
@@ -84,8 +89,11 @@ class Consoles:
         service: AppService | None = None
         try:
             await socket.prepare(request)
+            async def close() -> None:
+                await socket.close()
+
             service = AppService(self.command, write_bytes=socket.send_bytes, write_str=socket.send_str,
-                                 close=socket.close, download_manager=self._downloads)
+                                 close=close, download_manager=self._downloads)
             await service.start(_size(request.query.get("width"), 80, 20, 400),
                                 _size(request.query.get("height"), 24, 8, 200))
             await self._relay(socket, service)
@@ -132,7 +140,9 @@ async def _stop(service: AppService) -> None:
     try:
         await asyncio.wait_for(asyncio.shield(service.stop()), STOP_WAIT)
     except (asyncio.TimeoutError, asyncio.CancelledError):
-        process = getattr(service, "_process", None)  # textual-serve exposes no other handle to it
+        # AppService has no public way to kill its process (stop() only asks the app to quit, and waits):
+        # its private _process is the one handle there is.
+        process = getattr(service, "_process", None)
         if process is not None and process.returncode is None:
             log.warning("console %s did not quit within %.0f s; killing it", process.pid, STOP_WAIT)
             process.kill()

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from panda_tui.config import load_config
+from panda_tui.engine.daemon import EmbeddedScheduler
 from panda_tui.readmodel.running import RunningConfig
 from panda_tui.tui.app import PandaApp
 from panda_tui.tui.demo import fill
@@ -34,17 +35,19 @@ class World:
     """A jobs.toml, a database, and a scheduler running on it (embedded on a thread, as the console would)."""
     cfg: Path
     db: str
-    scheduler: object
+    scheduler: EmbeddedScheduler
 
     def app(self, mode: str = "attached", **kwargs) -> PandaApp:
-        """A console on this world, reading the job set the way `panda-tui` does."""
+        """A console on this world, reading the job set the way `panda-tui` does (embedded: it watches the
+        world's scheduler as its own)."""
+        if mode == "embedded":
+            kwargs.setdefault("scheduler", self.scheduler)
         return PandaApp(RunningConfig(str(self.cfg)), self.db, mode=mode, **kwargs)
 
 
 @pytest.fixture
 def world(tmp_path):
     """World(jobs_toml): a scheduler runs until the test ends."""
-    from panda_tui.engine.daemon import EmbeddedScheduler
     started = []
 
     def make(*tables: str) -> World:

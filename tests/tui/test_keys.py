@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from textual import events
 
 from panda_tui.store import connect, lease
 from panda_tui.store import ledger as store_ledger
 from panda_tui.store import state
 from panda_tui.tui.app import PandaApp
+from panda_tui.tui.log_tail import Tail, TailLines, TailWindow
 from panda_tui.tui.screens.confirm import ConfirmScreen
 from panda_tui.tui.screens.help import HelpScreen
 from panda_tui.tui.screens.logs import LogScreen
@@ -54,14 +56,14 @@ async def test_trigger_pause_resume_and_enter_on_a_failing_job(world):
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, LogScreen))
         view = app.screen.query_one(LogView)
-        await until(pilot, lambda: view.window)
+        await until(pilot, lambda: view.log_widget.window)
         assert view.errors_only and view.shown == ["  ERROR boom", "# [panda] failed: exit 2"]
         await pilot.press("e")  # all lines
         await until(pilot, lambda: view.shown and view.shown[0] == "  alpha says hi")
         await pilot.press("j")  # raw JSON
         assert '{"level": "error", "msg": "boom"}' in [line.strip() for line in view.shown]
         await pilot.press("f", "w")
-        assert not view.follow and not view.wrap  # wrap is on by default; w turns it off
+        assert not view.log_widget.follow and not view.log_widget.wrap  # wrap is on by default; w turns it off
         await pilot.press("escape")
         assert not isinstance(app.screen, LogScreen)
 
@@ -188,7 +190,7 @@ async def test_quitting_an_embedded_console_with_runs_going_asks_first(world):
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
         await pilot.press("t")
-        await until(pilot, lambda: app.main.snapshot and app.main.snapshot.running)
+        await until(pilot, lambda: app.services.latest.snapshot and app.services.latest.snapshot.running)
         await pilot.press("q")
         assert isinstance(app.screen, ConfirmScreen)
         assert "1 run in progress will be stopped" in app.screen.question
@@ -204,12 +206,13 @@ def test_console_embeds_attaches_or_reads_only(tmp_path):
     from tests.jobfiles import write_jobs
     cfg, db = write_jobs(tmp_path, job("a"))
     config = load_config(cfg)
+    from panda_tui.tui.mode import ConsoleMode
     mode, _, embedded = decide_mode(config, db, read_only=False)
-    assert mode == "embedded" and embedded is not None
+    assert mode is ConsoleMode.EMBEDDED and embedded is not None
     try:
         second, _, none = decide_mode(config, db, read_only=False)
-        assert second == "attached" and none is None
-        assert decide_mode(config, db, read_only=True)[:2] == ("read-only", "opened with --read-only")
+        assert second is ConsoleMode.ATTACHED and none is None
+        assert decide_mode(config, db, read_only=True)[:2] == (ConsoleMode.READ_ONLY, "opened with --read-only")
     finally:
         embedded.stop()
     assert lease.live_holder(connect(db)) is None  # quitting released the lease
@@ -236,7 +239,8 @@ async def test_a_clock_tick_or_a_late_read_during_teardown_is_harmless(world):
         main.tick()
         view = main.query_one(LogView)
         await view.query_one("#log-lines").remove()
-        view.on_log_view_lines(LogView.Lines(view.run_id or 0, [], True, view.run))
+        view.on_tail_window(TailWindow(Tail(view.run_id or 0, False), [], view.run))
+        view.on_tail_lines(TailLines(Tail(view.run_id or 0, False)))
 
 
 async def test_a_console_that_embeds_the_scheduler_again_keeps_its_warning_and_names_only_real_reloads(world):
@@ -281,3 +285,99 @@ async def test_no_scheduler_is_said_until_one_is_back(world):
             await until(pilot, lambda: bar.message == "", 15, what="the refusal withdrawn once a scheduler is back")
         finally:
             back.stop()
+
+
+def burst(app: PandaApp, keys: str) -> None:
+    """Keys as a terminal delivers a fast typist's burst: all queued before the console handles the first
+    (Pilot's press() waits for the app to be idle after each key, which hides what a burst does)."""
+    for char in keys:
+        app.post_message(events.Key({"/": "slash"}.get(char, char), char))
+
+
+async def test_a_word_typed_right_after_slash_goes_into_the_filter_not_to_the_keys(world):
+    w = world(job("tick"), ZETA)
+    app = w.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.main and len(app.main.jobs.rows_shown) == 2)
+        burst(app, "/tick")  # t would trigger, k would ask to kill
+        await until(pilot, lambda: app.main.jobs.rows_shown == ["tick"], what="the filter holding 'tick'")
+        assert app.main.query_one("#job-filter").value == "tick"
+        assert not isinstance(app.screen, ConfirmScreen) and not app.notices.messages[1:]
+    conn = connect(w.db)
+    assert conn.execute("SELECT COUNT(*) FROM control").fetchone()[0] == 0  # nothing was asked
+
+
+async def test_a_word_typed_right_after_slash_in_a_log_goes_into_the_search(world, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    w = world(job("talk", command="echo hello; echo xskg"))
+    app = w.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+        await pilot.press("t")
+        view = app.main.query_one("#logpane", LogView)
+        await until(pilot, lambda: "  xskg" in view.shown)
+        await pilot.press("tab", "tab")
+        assert app.focused is view.log_widget
+        said = len(app.notices.messages)
+        burst(app, "/skg")  # s would save the log to a file, k would ask to kill
+        await pilot.press("home", "x")  # home in the box, not the log's first line
+        await until(pilot, lambda: view.search.value == "xskg", what="the search box holding 'xskg'")
+        await pilot.press("enter")
+        await until(pilot, lambda: view.search.matches, what="the match")
+        assert not isinstance(app.screen, ConfirmScreen) and not list(tmp_path.glob("*.log"))
+        assert not [n for n in app.notices.messages[said:] if "saved" in n or "kill" in n]
+
+
+async def test_the_palette_acts_on_the_screen_it_was_opened_from(world):
+    w = world(ZETA)
+    app = w.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: type(app.screen).__name__ == "CommandPalette")
+        await pilot.press(*"Trigger selected", "enter")
+        await until(pilot, lambda: ledger(w.db, "zeta") and ledger(w.db, "zeta")[-1].trigger == "manual",
+                    what="zeta triggered from the palette")
+
+
+async def test_an_embedded_scheduler_that_dies_says_so_at_once_in_the_header_and_in_help(world):
+    from panda_tui.config import load_config
+    from panda_tui.engine.daemon import EmbeddedScheduler
+    w = world(ZETA)
+    w.scheduler.stop()
+    dying = EmbeddedScheduler(load_config(str(w.cfg)), w.db)
+    dying.acquire()  # as `panda-tui` does: the lease first, the loop after the first screen
+
+    async def crash(stop, acquire: bool = True) -> None:
+        raise RuntimeError("disk I/O error (the loop's own words)")
+
+    dying.sched.run = crash  # the loop dies as soon as it starts
+    app = w.app(mode="embedded", scheduler=dying, after_first_screen=dying.launch)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+            header = app.main.query_one("#header")
+            await until(pilot, lambda: "sched died!" in header.words, 5, what="the alarm")
+            assert lease.live_holder(connect(w.db)) is not None  # said at once, not when the lease lapses
+            assert "no scheduler!" not in header.words
+            await pilot.resize_terminal(160, 24)
+            await until(pilot, lambda: "scheduler died: RuntimeError: disk I/O error" in header.words)
+            await pilot.press("question_mark")
+            assert isinstance(app.screen, HelpScreen)
+            assert app.screen.alarms[0] == ("the scheduler this console runs died: "
+                                            "RuntimeError: disk I/O error (the loop's own words)")
+    finally:
+        dying.stop()
+
+
+async def test_work_deferred_until_the_first_screen_starts_once_the_job_list_is_shown(world, monkeypatch):
+    """The embedded scheduler's loop starts after the first paint, told so by the main screen (the timer
+    that would start it anyway is pushed out of reach here)."""
+    import panda_tui.tui.app as app_module
+    monkeypatch.setattr(app_module, "FIRST_SCREEN_WAIT", 3600.0)
+    w = world(ZETA)
+    started: list[bool] = []
+    app = w.app(after_first_screen=lambda: started.append(bool(app.main and app.main.jobs.rows_shown)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: started, what="the deferred work")
+    assert started == [True]  # once, with the job list on screen

@@ -36,23 +36,23 @@ async def test_errors_search_first_error_times_and_save_cover_the_whole_run(worl
         try:
             await until(pilot, lambda: view.shown and view.shown[-1] == "  done")
         except AssertionError:
-            raise AssertionError((view.run_id, view.run, len(view.window), view.shown[-3:], view.follow))
-        assert view.window[0].seq > 100  # the window holds the tail: line 100 is not in it
+            raise AssertionError((view.run_id, view.run, len(view.log_widget.window), view.shown[-3:], view.log_widget.follow))
+        assert view.log_widget.window[0].seq > 100  # the window holds the tail: line 100 is not in it
         await pilot.press("e")
         await until(pilot, lambda: view.shown == ["! error: disk full at line 100"], what="errors of the whole run")
         await pilot.press("e", "slash", *"disk full", "enter")
         await until(pilot, lambda: "matching line 1/1" in str(view.query_one(".log-title").render()),
                     what="the counter")
-        assert any(line.seq == 100 for line in view.window)  # loaded around the match
+        assert any(line.seq == 100 for line in view.log_widget.window)  # loaded around the match
         assert "!▶error: disk full at line 100" in view.shown  # the match n/N went to is marked
         await pilot.press("G")
         await until(pilot, lambda: view.shown and view.shown[-1] == "  done")
         await pilot.press("E")
-        await until(pilot, lambda: any(line.seq == 100 for line in view.window), what="the first error")
+        await until(pilot, lambda: any(line.seq == 100 for line in view.log_widget.window), what="the first error")
         await pilot.press("T")
         assert view.shown[0][2:].split(" ", 1)[0].count(":") == 2  # HH:MM:SS.mmm before each line
         await pilot.press("n")
-        assert view.match_index == 0
+        assert view.search.match_index == 0
         await pilot.press("s")
         await until(pilot, lambda: any(n.startswith("saved 6,001 lines") for n in app.notices.messages))
         saved = Path(app.notices.messages[-1].rsplit(" to ", 1)[1])

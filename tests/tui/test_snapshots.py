@@ -78,5 +78,5 @@ async def settle(pilot) -> None:
     """Until the first read is on screen: the job list, and the selected run's log in the pane."""
     app = pilot.app
     await until(pilot, lambda: app.main is not None and app.main.jobs.rows_shown)
-    await until(pilot, lambda: app.main.query_one("#logpane", LogView).window)
+    await until(pilot, lambda: app.main.query_one("#logpane", LogView).log_widget.window)
     await pilot.pause()  # until the messages of that read are handled

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from panda_tui.config import build_config
-from panda_tui.readmodel.health import all_health
+from panda_tui.readmodel.health import URGENCY, HealthState, all_health
 from panda_tui.readmodel.status import Status
 from panda_tui.store.db import Database
 from panda_tui.store.ledger import Ledger, RunStatus
@@ -58,3 +58,13 @@ def test_a_job_whose_every_run_was_killed_says_killed_not_new(ledger):
     ran(ledger, RunStatus.KILLED, NOW - 3600, reason="killed on request")
     h = health(ledger)
     assert (h.state, h.last_bad, h.failure_rate) == ("killed", False, None)  # it ran; no verdict on it
+
+
+def test_a_job_s_state_is_one_word_of_one_vocabulary_that_sorts_and_shows(ledger):
+    from panda_tui.text import GLYPHS
+    from panda_tui.tui.marks import COLOUR, PLAIN
+    assert isinstance(health(ledger).state, HealthState)
+    ran(ledger, RunStatus.FAILED, NOW - 3600, exit_code=1)
+    assert health(ledger).state is HealthState.FAILING
+    for state in HealthState:  # every state sorts, has a glyph, and a style with colour and without
+        assert state in URGENCY and state.value in GLYPHS and state.value in COLOUR and state.value in PLAIN

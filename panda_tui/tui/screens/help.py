@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from panda_tui.text import safe
+from panda_tui.tui.marks import Marks
 
 ACTING = [
     ("t", "trigger the selected job now"),
@@ -50,14 +51,15 @@ KEYS = [
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "close")]
 
-    def __init__(self, read_only: bool = False, alarms: list[str] | None = None) -> None:
+    def __init__(self, marks: Marks, read_only: bool = False, alarms: list[str] | None = None) -> None:
         super().__init__()
+        self.marks = marks
         self.read_only = read_only
         self.alarms = alarms or []
 
     def compose(self) -> ComposeResult:
         acting = [] if self.read_only else [("Acting on the selected job", ACTING)]
-        marks = self.app.marks
+        marks = self.marks
         with Vertical(id="help-box"):
             with VerticalScroll(id="help-keys"):
                 if self.alarms:

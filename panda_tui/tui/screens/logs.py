@@ -7,6 +7,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from panda_tui.tui.marks import Marks
 from panda_tui.tui.widgets.log_view import LogView
 from panda_tui.tui.widgets.notice_bar import NoticeBar
 
@@ -14,15 +15,16 @@ from panda_tui.tui.widgets.notice_bar import NoticeBar
 class LogScreen(Screen):
     BINDINGS = [Binding("escape", "app.pop_screen", "back"), Binding("q", "app.pop_screen", "back", show=False)]
 
-    def __init__(self, db_path: str, run_id: int, errors_only: bool = False) -> None:
+    def __init__(self, db_path: str, run_id: int, errors_only: bool = False, marks: Marks | None = None) -> None:
         super().__init__()
         self.db_path = db_path
+        self.marks = marks or Marks()
         self.run_id = run_id
         self.errors_only = errors_only
 
     def compose(self) -> ComposeResult:
-        yield LogView(self.db_path, self.app.marks, id="log-full")
-        yield NoticeBar(self.app.marks, id="log-notices")
+        yield LogView(self.db_path, self.marks, id="log-full")
+        yield NoticeBar(self.marks, id="log-notices")
         yield Footer(compact=True, show_command_palette=False)  # ^p still opens the palette; 80 columns hold the keys
 
     def on_mount(self) -> None:

@@ -81,7 +81,7 @@ class HistoryTable(RowTable):
         m = self.marks
         late = m.none if r.lateness is None else short_duration(max(0.0, r.lateness))
         status = Text(f"{m.glyph(r.status)} {r.status}", style=m.style(r.status))
-        duration = m.none if r.duration_s is None else short_duration(r.duration_s)
+        duration: str | Text = m.none if r.duration_s is None else short_duration(r.duration_s)
         if r.id in self._slow:
             duration = Text(f"{duration} slow", style=m.style("slow"))
         return (str(r.id), clock(r.scheduled_at, True) or m.none, status,

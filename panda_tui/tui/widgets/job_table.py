@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from panda_tui.readmodel.health import JobHealth, next_word
+from panda_tui.readmodel.health import HealthState, JobHealth, next_word
+from panda_tui.store.ledger import RunStatus
 from panda_tui.text import coarse_ago, safe, short_duration
 from panda_tui.tui.marks import Marks
 from panda_tui.tui.widgets.row_table import RowTable
@@ -13,8 +14,10 @@ from panda_tui.tui.widgets.sparkline_text import sparkline
 ALL_COLUMNS = {"STATUS": 10, "JOB": 16, "SCHEDULE": 14, "NEXT": 7, "LAST": 12, "OK%": 4, "MEDIAN": 6, "TREND": None}
 NARROW = 100  # below this width the schedule moves to the detail line
 GIVE_WAY = ("TREND", "MEDIAN", "OK%", "NEXT")  # what narrower screens drop, first to last
-LAST_WORD = {"succeeded": "ok", "timed_out": "timeout"}
-LAST_STATE = {"succeeded": "ok", "running": "running", "queued": "running", "skipped": "paused", "missed": "missed"}
+LAST_WORD = {RunStatus.SUCCEEDED: "ok", RunStatus.TIMED_OUT: "timeout"}
+LAST_STATE = {RunStatus.SUCCEEDED: HealthState.OK, RunStatus.RUNNING: HealthState.RUNNING,  # the style of LAST
+              RunStatus.QUEUED: HealthState.RUNNING, RunStatus.SKIPPED: HealthState.PAUSED,
+              RunStatus.MISSED: HealthState.MISSED}
 
 
 class JobTable(RowTable):
@@ -129,13 +132,13 @@ class JobTable(RowTable):
         m = self.marks
         status = Text(f"{m.glyph(h.state)} {h.state}", style=m.style(h.state))
         word = next_word(h, now, self.scheduled, none=m.none)
-        nxt = Text(word, style=m.style("missed")) if word == "stopped" else word
+        nxt = Text(word, style=m.style(HealthState.MISSED)) if word == "stopped" else word
         if h.last is None:
             last = Text("never")
         else:
             age = coarse_ago(now - (h.last.finished_at or h.last.started_at or h.last.queued_at or now))
             word = LAST_WORD.get(h.last.status, str(h.last.status))
-            last = Text(f"{word} {age}", style=m.style(LAST_STATE.get(h.last.status, "failing")))
+            last = Text(f"{word} {age}", style=m.style(LAST_STATE.get(h.last.status, HealthState.FAILING)))
         rate = m.none if h.success_rate is None else f"{h.success_rate * 100:.0f}%"
         cells = {"STATUS": status, "JOB": Text(safe(h.name), no_wrap=True, overflow="ellipsis"),
                  "SCHEDULE": Text(safe(schedules.get(h.name, "exec only")), no_wrap=True, overflow="ellipsis"),

@@ -1,216 +1,140 @@
-"""A run's log: a window paged from the store, tailing live while the run goes on. "Errors only", search,
-n / N and the first error work over the whole run, through queries on the store, not over the window."""
+"""A run's log pane: its title, its keys, and a window of the run's lines paged from the store, tailing live
+while the run goes on (a worker: tui/log_tail.py). "Errors only", search, n / N and the first error work over
+the whole run, through queries on the store, not over the window (widgets/log_search.py)."""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-
-from rich.highlighter import Highlighter
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
-from textual.widgets import Input, Log, Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
-from panda_tui.store import connect, ledger, log_queries
+from panda_tui.store import connect
+from panda_tui.store.ledger import Run
 from panda_tui.store.logs import LogLine
 from panda_tui.text import safe
+from panda_tui.tui import log_tail
 from panda_tui.tui.header_line import Part, fit
-from panda_tui.tui.log_format import render
-from panda_tui.tui.log_window import WINDOW, Place, keep_errors, load, save
+from panda_tui.tui.log_save import save
+from panda_tui.tui.log_tail import Tail, TailLines, TailWindow
+from panda_tui.tui.log_window import Place, Where
 from panda_tui.tui.marks import Marks
+from panda_tui.tui.widgets.log_lines import LogLines
+from panda_tui.tui.widgets.log_search import LogSearch
 
-TAIL_EVERY = 0.02  # while a run goes on: PRAGMA data_version is cheap; a line waits at most this long
-
-
-class LineHighlighter(Highlighter):
-    """stderr, error words and search matches stand out by more than colour (see marks)."""
-
-    def __init__(self, marks: Marks) -> None:
-        self.marks = marks
-        self.query = ""
-
-    def highlight(self, text: Text) -> None:
-        plain = text.plain
-        if plain[1:2] == self.marks.current:
-            text.stylize(self.marks.style("current"))
-        if plain.startswith("!"):
-            text.stylize(self.marks.style("stderr"))
-        elif plain.startswith("#"):
-            text.stylize(self.marks.style("panda"))
-        for word in ("ERROR", "FATAL", "CRITICAL", "PANIC"):
-            start = plain.find(word)
-            if start >= 0:
-                text.stylize(self.marks.style("error_word"), start, start + len(word))
-        if self.query:
-            low, q = plain.lower(), self.query.lower()
-            start = low.find(q)
-            while start >= 0:
-                text.stylize(self.marks.style("match"), start, start + len(q))
-                start = low.find(q, start + len(q))
+VIEWS = ("wrap", "raw", "stamps")  # what w, j and T turn on and off
 
 
 class LogView(Vertical, can_focus=False):
     BINDINGS = [
-        Binding("slash", "search", "search"),
-        Binding("n", "next_match", "next", show=False),
-        Binding("N", "previous_match", "prev", show=False),
+        Binding("slash", "search", "search", priority=True),  # see SearchBox
+        Binding("n", "jump(1)", "next", show=False),
+        Binding("N", "jump(-1)", "prev", show=False),
         Binding("e", "toggle_errors", "errors only"),
         Binding("E", "first_error", "1st error"),
         Binding("f", "toggle_follow", "follow", show=False),
-        Binding("w", "toggle_wrap", "wrap", show=False),
-        Binding("j", "toggle_raw", "raw json", show=False),
-        Binding("T", "toggle_stamps", "times", show=False),
+        Binding("w", "toggle_view('wrap')", "wrap", show=False),
+        Binding("j", "toggle_view('raw')", "raw json", show=False),
+        Binding("T", "toggle_view('stamps')", "times", show=False),
         Binding("s", "save", "save", show=False),
-        Binding("g,home", "first", "top", show=False, priority=True),
-        Binding("G,end", "last", "end", show=False, priority=True),
-        Binding("left_square_bracket", "older", "older", show=False),
-        Binding("right_square_bracket", "last", "newest", show=False),
+        Binding("g,home", "go('head')", "top", show=False, priority=True),
+        Binding("G,end", "go('tail')", "end", show=False, priority=True),
+        Binding("left_square_bracket", "go('before')", "older", show=False),
+        Binding("right_square_bracket", "go('tail')", "newest", show=False),
     ]
-
-    @dataclass
-    class Lines(Message):
-        run_id: int
-        lines: list[LogLine]
-        replace: bool  # a new window, not an append
-        run: ledger.Run | None
-        focus: int | None = None  # the seq to bring into view
-        older: bool = False  # the run has older lines (of this view) than the window holds
-
-    @dataclass
-    class Found(Message):
-        run_id: int
-        query: str
-        seqs: list[int]
 
     def __init__(self, db_path: str, marks: Marks | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.db_path = db_path
         self.marks = marks or Marks()
         self.run_id: int | None = None
-        self.run: ledger.Run | None = None
-        self.window: list[LogLine] = []
-        self.older = False
-        self.errors_only = self.raw = self.stamps = False
-        self.wrap = True  # a long error line is otherwise cut off at 80 columns, where it matters
-        self.follow = True
-        self.search_text = ""
-        self.matches: list[int] = []  # seqs of the whole run's matches
-        self.match_index = -1
-        self.highlighter = LineHighlighter(self.marks)
+        self.run: Run | None = None
+        self.older = False  # the run has older lines (of this view) than the window holds
+        self.errors_only = False
+        self._tail: Tail | None = None  # the current load: messages of any other are stale
         self._title_shown: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="log-title")
-        log = Log(highlight=True, max_lines=WINDOW, auto_scroll=True, id="log-lines")
-        log.highlighter = self.highlighter
-        yield log
-        yield Input(placeholder="search the whole run (enter: find, esc: close)", id="log-search", classes="hidden")
+        yield LogLines(self.marks, id="log-lines")
+        yield LogSearch(self.db_path, id="log-search", classes="hidden")
 
-    def on_mount(self) -> None:
-        self._title()
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While the search box is open, every key goes into it: home and end are priority keys here, and
+        would move the log instead (Textual already keeps the box's printable keys from bindings)."""
+        return not isinstance(self.screen.focused, Input)
 
     def on_resize(self) -> None:
-        if self.wrap and self.window:
-            self._redraw()  # wrapped to the new width
-        self._title()
+        self._title()  # also the first: a pane comes with no run ("logs: no run selected")
 
     @property
-    def log_widget(self) -> Log:
-        return self.query_one("#log-lines", Log)
+    def log_widget(self) -> LogLines:
+        return self.query_one("#log-lines", LogLines)
+
+    @property
+    def search(self) -> LogSearch:
+        return self.query_one(LogSearch)
 
     @property
     def shown(self) -> list[str]:
         """The lines on screen now, as text (for tests and probes)."""
-        return [str(line) for line in self.log_widget.lines]
+        return self.log_widget.shown
 
     def open_run(self, run_id: int | None, errors_only: bool = False) -> None:
         if run_id == self.run_id and errors_only == self.errors_only:
             return
         self.run_id, self.errors_only = run_id, errors_only
-        self.window, self.matches, self.match_index, self.search_text = [], [], -1, ""
-        self.highlighter.query = ""
-        self.follow = True
+        self.search.start(None, "", errors_only)
+        lines = self.log_widget
+        lines.highlighter.query, lines.current, lines.follow = "", None, True
         if run_id is None:
-            self.log_widget.clear()
+            self._tail = None
+            lines.set_window([])
             self._title()
         else:  # the lines shown stay until the new run's replace them, in one frame with the new title
-            self._load(run_id, Place("tail"))
+            lines.window = []
+            self._load(Place("tail"))
 
     # --- reading ------------------------------------------------------------------------
+    def _load(self, place: Place, focus: int | None = None) -> None:
+        if self.run_id is None:
+            return
+        self._tail = Tail(self.run_id, self.errors_only)
+        self._read(self._tail, place, focus)
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="log-tail")
-    def _load(self, run_id: int, place: Place, focus: int | None = None) -> None:
-        """Load a window; from the newest lines, follow the run until it ends (or another load replaces
-        this one)."""
+    def _read(self, tail: Tail, place: Place, focus: int | None) -> None:
+        """A window at `place`; from the newest lines, the run followed until it ends (or a newer load
+        cancels this one)."""
         worker = get_current_worker()
         conn = connect(self.db_path, readonly=True)
         try:
-            run = ledger.get(conn, run_id)
-            if run is None:
-                self.post_message(self.Lines(run_id, [], True, None))  # gone (pruned): an empty pane
-                return
-            errors_only = self.errors_only
-            lines, older = load(conn, run_id, place, errors_only)
-            self.post_message(self.Lines(run_id, lines, True, run, focus, older))
-            if place.kind != "tail":
-                return
-            last, version = (lines[-1].seq if lines else 0), -1
-            while not worker.is_cancelled and run.active:
-                time.sleep(TAIL_EVERY)
-                current = conn.execute("PRAGMA data_version").fetchone()[0]
-                if current == version:
-                    continue
-                version = current
-                batch = log_queries.around(conn, run_id, last + 1, 0, 20_000)
-                run = ledger.get(conn, run_id)
-                if batch or not run.active:
-                    last = batch[-1].seq if batch else last
-                    self.post_message(self.Lines(run_id, keep_errors(batch, errors_only), False, run))
+            log_tail.read(conn, tail, place, focus, self.post_message, lambda: worker.is_cancelled)
         finally:
             conn.close()
 
-    def on_log_view_lines(self, message: Lines) -> None:
-        if message.run_id != self.run_id or not self.query("#log-lines"):
-            return  # another run, or the pane is being torn down while the tail still posts
-        self.run = message.run
-        if message.replace:
-            self.window, self.older = list(message.lines), message.older
-            self._redraw(message.focus)
-        elif message.lines:
-            self.window.extend(message.lines)
-            if len(self.window) > WINDOW:
-                del self.window[: len(self.window) - WINDOW]
-                self.older = True
-            self.log_widget.write_lines(self._format(message.lines))
+    def on_tail_window(self, message: TailWindow) -> None:
+        if not self.query("#log-lines") or message.tail is not self._tail:
+            return  # a load since replaced, or the pane is being torn down while the tail still posts
+        self.run, self.older = message.run, message.older
+        self.log_widget.set_window(message.lines, message.focus)
         self._title()
 
-    def _format(self, lines: list[LogLine]) -> list[str]:
-        """Lines as shown; the current search match marked in its second column (the stream mark's blank)."""
-        out = [render(line, self.raw, self.stamps) for line in lines]
-        current = self.matches[self.match_index] if self.matches and self.match_index >= 0 else None
-        if current is not None:
-            out = [text[:1] + self.marks.current + text[2:] if line.seq == current else text
-                   for line, text in zip(lines, out)]
-        width = self.log_widget.size.width - 2
-        if self.wrap and width > 10:
-            return [text[i:i + width] for text in out for i in range(0, max(1, len(text)), width)]
-        return out
+    def on_tail_lines(self, message: TailLines) -> None:
+        if not self.query("#log-lines") or message.tail is not self._tail:
+            return
+        lines, run = message.tail.take()
+        self.append(lines, run)
 
-    def _redraw(self, focus: int | None = None) -> None:
-        log = self.log_widget
-        log.clear()
-        log.auto_scroll = self.follow and focus is None
-        rows = self._format(self.window)
-        log.write_lines(rows)
-        if focus is not None:
-            before = self._format([line for line in self.window if line.seq < focus])
-            log.scroll_to(y=max(0, len(before) - 2), animate=False)
-        elif self.follow:
-            log.scroll_end(animate=False)
+    def append(self, lines: list[LogLine], run: Run | None) -> None:
+        """Lines the tail read, at the end of the window (`run` as it is now)."""
+        self.run = run
+        if lines and self.log_widget.append(lines):
+            self.older = True
+        self._title()
 
     def _title(self) -> None:
         if self.run_id is None:
@@ -219,10 +143,13 @@ class LogView(Vertical, can_focus=False):
             run = self.run if self.run is not None and self.run.id == self.run_id else None
             what = f"{safe(run.job)} run {run.id}{self.marks.sep}{run.status}" if run else f"run {self.run_id}"
             reason = f" ({safe(run.reason)})" if run is not None and run.reason else ""
-            flags = [name for name, on in (("errors only", self.errors_only), ("follow", self.follow),
-                                           ("raw", self.raw), ("times", self.stamps), ("no wrap", not self.wrap))
-                     if on]
-            parts = [Part(what + reason, what), Part(self._counter(), self._counter(short=True))]
+            lines = self.log_widget if self.query("#log-lines") else None
+            flags = [name for name, on in (("errors only", self.errors_only), ("follow", lines is not None and lines.follow),
+                                           ("raw", lines is not None and lines.raw),
+                                           ("times", lines is not None and lines.stamps),
+                                           ("no wrap", lines is not None and not lines.wrap)) if on]
+            search = self.search
+            parts = [Part(what + reason, what), Part(search.counter(), search.counter(short=True))]
             parts += [Part(flag, flag, drop=2) for flag in flags]
             if self.older:
                 parts.append(Part("[ older lines", "[ older", drop=3))
@@ -233,154 +160,84 @@ class LogView(Vertical, can_focus=False):
             self._title_shown = title
             self.query_one(".log-title", Static).update(Text(title, no_wrap=True, overflow="crop"), layout=False)
 
-    def _counter(self, short: bool = False) -> str:
-        if not self.search_text:
-            return ""
-        if not self.matches:
-            return "no match" if short else f"no match for {safe(self.search_text)!r}"
-        more = "+" if len(self.matches) >= log_queries.MAX_FOUND else ""
-        at = f"{self.match_index + 1}/{len(self.matches)}{more}" if self.match_index >= 0 else f"{len(self.matches)}{more}"
-        return at if short else f"matching line {at}"
-
-    # --- search over the whole run ------------------------------------------------------
+    # --- search over the whole run (widgets/log_search.py) -------------------------------
     def action_search(self) -> None:
-        box = self.query_one("#log-search", Input)
-        box.remove_class("hidden")
-        box.focus()
+        self.search.open()
 
     @on(Input.Submitted, "#log-search")
-    def _search(self, event: Input.Submitted) -> None:
-        event.input.add_class("hidden")
-        self.log_widget.focus()
-        self.search_text = self.highlighter.query = event.value.strip()
-        self.matches, self.match_index = [], -1
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        pattern = event.value.strip()
+        self.log_widget.highlighter.query, self.log_widget.current = pattern, None
         self.log_widget.refresh()
-        if self.search_text and self.run_id is not None:
-            self._find(self.run_id, self.search_text, self.errors_only)
-        else:
-            self.app.notify("search cleared", markup=False)
+        self.search.start(self.run_id, pattern, self.errors_only)
+        if not pattern:
+            self.notify("search cleared", markup=False)
         self._title()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="log-search")
-    def _find(self, run_id: int, query: str, errors_only: bool) -> None:
-        conn = connect(self.db_path, readonly=True)
-        try:
-            self.post_message(self.Found(run_id, query, log_queries.match_seqs(conn, run_id, query, errors_only)))
-        finally:
-            conn.close()
+    def action_jump(self, step: int) -> None:
+        self.search.jump(step)
 
-    def on_log_view_found(self, message: Found) -> None:
-        if message.run_id != self.run_id or message.query != self.search_text:
-            return
-        self.matches = message.seqs
-        if self.matches:
-            self.action_next_match()
-        else:
-            self.app.notify(f"no match for {self.search_text!r} in the whole run", markup=False)
-            self._title()
-
-    def on_key(self, event) -> None:
-        box = self.query_one("#log-search", Input)
-        if event.key == "escape" and box.has_focus:
-            box.add_class("hidden")
-            self.log_widget.focus()
-            event.stop()
-
-    def _jump(self, step: int) -> None:
-        if not self.matches:
-            self.app.notify("no search: press / first" if not self.search_text else "no match", markup=False)
-            return
-        self.match_index = (self.match_index + step) % len(self.matches)
-        self._go_to(self.matches[self.match_index])
-
-    def _go_to(self, seq: int) -> None:
-        """Bring a line into view: scroll to it if the window holds it, else load a window around it."""
-        self.follow = False
-        self.log_widget.auto_scroll = False
-        if any(line.seq == seq for line in self.window):
-            self._redraw(seq)
-            self._title()
-        elif self.run_id is not None:
-            self._load(self.run_id, Place("at", seq), seq)
-
-    def action_next_match(self) -> None:
-        self._jump(1)
-
-    def action_previous_match(self) -> None:
-        self._jump(-1)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="log-search")
     def action_first_error(self) -> None:
-        if self.run_id is None:
-            return
-        conn = connect(self.db_path, readonly=True)
-        try:
-            seqs = log_queries.error_seqs(conn, self.run_id, limit=1)
-        finally:
-            conn.close()
-        if seqs:
-            self.app.call_from_thread(self._go_to, seqs[0])
-        else:
-            self.app.call_from_thread(self.app.notify, "no error line in this run", markup=False)
+        if self.run_id is not None:
+            self.search.first_error(self.run_id)
+
+    def on_log_search_moved(self, message: LogSearch.Moved) -> None:
+        """Bring a line into view: scroll to it if the window holds it, else load a window around it."""
+        lines = self.log_widget
+        lines.current = self.search.current
+        if message.seq is not None:
+            lines.follow = lines.auto_scroll = False
+            if lines.holds(message.seq):
+                lines.redraw(message.seq)
+            else:
+                self._load(Place("at", message.seq), message.seq)
+        self._title()
 
     # --- views --------------------------------------------------------------------------
-    def _reload(self, place: Place | None = None) -> None:
-        if self.run_id is not None:
-            self._load(self.run_id, place or Place("tail"))
-        self._title()
-
     def action_toggle_errors(self) -> None:
         self.errors_only = not self.errors_only
-        self.follow = True
-        if self.search_text and self.run_id is not None:
-            self.matches, self.match_index = [], -1
-            self._find(self.run_id, self.search_text, self.errors_only)
-        self._reload()
+        self.log_widget.follow = True
+        if self.search.pattern:
+            self.log_widget.current = None
+            self.search.start(self.run_id, self.search.pattern, self.errors_only)
+        self._load(Place("tail"))
+        self._title()
 
     def action_toggle_follow(self) -> None:
-        self.follow = not self.follow
-        if self.follow:
-            self._reload()
+        lines = self.log_widget
+        lines.follow = not lines.follow
+        if lines.follow:
+            self._load(Place("tail"))
         else:
-            self.log_widget.auto_scroll = False
+            lines.auto_scroll = False
+        self._title()
+
+    def action_toggle_view(self, view: str) -> None:
+        """w, j, T: wrap, raw JSON, stored timestamps."""
+        if view in VIEWS:
+            lines = self.log_widget
+            setattr(lines, view, not getattr(lines, view))
+            lines.redraw()
             self._title()
 
-    def action_toggle_wrap(self) -> None:
-        self.wrap = not self.wrap
-        self._redraw()
-        self._title()
-
-    def action_toggle_raw(self) -> None:
-        self.raw = not self.raw
-        self._redraw()
-        self._title()
-
-    def action_toggle_stamps(self) -> None:
-        self.stamps = not self.stamps
-        self._redraw()
-        self._title()
-
-    def action_first(self) -> None:
-        self.follow = False
-        if self.run_id is not None:
-            self._load(self.run_id, Place("head"), 0)  # focus 0: the top of the window, the run's first line
-        self._title()
-
-    def action_last(self) -> None:
-        self.follow = True
-        self._reload(Place("tail"))
-
-    def action_older(self) -> None:
-        if self.run_id is None or not self.window:
+    def action_go(self, where: Where) -> None:
+        """g / G / [ : the run's first line, its newest (following), the lines before the window."""
+        lines = self.log_widget
+        if self.run_id is None or (where == "before" and not lines.window):
             return
-        self.follow = False
-        self.log_widget.auto_scroll = False
-        if not self.older:  # all of it is here already: show its top
-            self.log_widget.scroll_home(animate=False)
-            self.app.notify("the start of the log", markup=False)
-            self._title()
-            return
-        self._load(self.run_id, Place("before", self.window[0].seq), self.window[0].seq)
+        lines.follow = where == "tail"
+        if where == "tail":
+            self._load(Place("tail"))
+        elif where == "head":
+            self._load(Place("head"), 0)  # focus 0: the top of the window, the run's first line
+        elif not self.older:  # all of it is here already: show its top
+            lines.auto_scroll = False
+            lines.scroll_home(animate=False)
+            self.notify("the start of the log", markup=False)
+        else:
+            lines.auto_scroll = False
+            self._load(Place("before", lines.window[0].seq), lines.window[0].seq)
+        self._title()
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="log-save")
     def action_save(self) -> None:
@@ -394,4 +251,5 @@ class LogView(Vertical, can_focus=False):
             message, severity = f"could not save the log: {exc}", "error"
         finally:
             conn.close()
-        self.app.call_from_thread(self.app.notify, message, severity=severity, markup=False)
+        self.app.call_from_thread(self.notify, message, severity=severity, markup=False)
+

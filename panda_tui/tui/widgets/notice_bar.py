@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import deque
 
 from rich.text import Text
+from textual.timer import Timer
 from textual.widgets import Static
 
 from panda_tui.text import safe
@@ -19,7 +20,7 @@ class NoticeBar(Static):
     def __init__(self, marks: Marks | None = None, **kwargs) -> None:
         super().__init__("", **kwargs)
         self.marks = marks or Marks()
-        self._clear_timer = None
+        self._clear_timer: Timer | None = None
         self._rows = 1
         self.message = ""  # what the bar says now ("" when it says nothing)
 

@@ -3,6 +3,8 @@ and cells are written only when their text changed, so a quiet screen sends almo
 
 from __future__ import annotations
 
+from typing import Self
+
 from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Region
@@ -20,6 +22,7 @@ class RowTable(DataTable):
     BINDINGS = [
         Binding("g,home", "first_row", "first", show=False),
         Binding("G,end", "last_row", "last", show=False),
+        Binding("slash", "screen.filter", "filter", show=False, priority=True),  # the screen's filter, if any
     ]
     _hold_refresh = False
 
@@ -28,11 +31,14 @@ class RowTable(DataTable):
         self.zebra_stripes = False
         self._drawn: dict[tuple[str, str], tuple] = {}  # (row key, column) -> what the cell shows
 
-    def refresh(self, *regions, **kwargs):
-        """DataTable.update_cell repaints the whole table; write_cells repaints only the cell instead."""
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
+                recompose: bool = False) -> Self:
+        """DataTable.update_cell (Textual 8.2) ends with a refresh of the whole table, and the public API
+        has no way to set a cell without it: a whole table's worth of output over SSH for one changed cell.
+        write_cells holds that one refresh and repaints the cell's own region instead."""
         if self._hold_refresh:
             return self
-        return super().refresh(*regions, **kwargs)
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def action_first_row(self) -> None:
         if self.row_count:

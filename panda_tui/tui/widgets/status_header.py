@@ -16,6 +16,7 @@ from panda_tui.readmodel.snapshot import Snapshot
 from panda_tui.text import safe
 from panda_tui.tui.header_line import fit, parts
 from panda_tui.tui.marks import Marks
+from panda_tui.tui.mode import ConsoleMode
 from panda_tui.tui.widgets.row_table import cell_key
 
 
@@ -27,9 +28,10 @@ class StatusHeader(Horizontal):
     StatusHeader { height: 1; }
     StatusHeader > Static { width: auto; height: 1; }
     """
-    mode: reactive[str] = reactive("embedded", init=False, repaint=False)  # the pieces repaint themselves
+    mode: reactive[ConsoleMode] = reactive(ConsoleMode.EMBEDDED, init=False, repaint=False)  # the pieces repaint themselves
     snapshot: reactive[Snapshot | None] = reactive(None, always_update=True, init=False, repaint=False)
     now: reactive[float] = reactive(0.0, init=False, repaint=False)
+    died: reactive[str | None] = reactive(None, init=False, repaint=False)  # the embedded scheduler's error
 
     def __init__(self, marks: Marks | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -55,11 +57,14 @@ class StatusHeader(Horizontal):
     def watch_now(self) -> None:
         self._show()
 
+    def watch_died(self) -> None:
+        self._show()
+
     def fitted(self) -> list[tuple[str, str]]:
         """(words, style) of each part shown at this width; the clock is the last (it is never dropped)."""
         moment = datetime.fromtimestamp(self.now).astimezone()
         clock = f"{moment:%H:%M:%S} {safe(moment.tzname())}"
-        return fit(parts(self.snapshot, self.mode, self.now, clock, self.marks), self.size.width or 80)
+        return fit(parts(self.snapshot, self.mode, self.now, clock, self.marks, self.died), self.size.width or 80)
 
     def _show(self) -> None:
         if not self.is_mounted or not self.children:

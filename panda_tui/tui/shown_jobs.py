@@ -1,0 +1,52 @@
+"""The job set the console shows (the scheduler's, as it stored it, else the local jobs.toml), and what to
+say when it changes: a reload the scheduler made, or a refused file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from panda_tui.config import Config
+from panda_tui.readmodel.running import JobSource
+
+
+@dataclass(frozen=True)
+class Notice:
+    text: str
+    severity: Literal["information", "warning", "error"] = "information"
+    timeout: float | None = None
+
+
+class ShownJobs:
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config
+        self._seen: tuple | None = None
+
+    def adopt(self, source: JobSource) -> Notice | None:
+        """Show the jobs of `source` from now on; what to say about it, if anything (each change once)."""
+        key = (source.origin, source.loaded_at, tuple(source.refused))
+        if key == self._seen:
+            return None
+        before, self._seen = self._seen, key
+        shown, self.config = self.config, source.config
+        if source.refused:
+            first = source.refused[0].split(": ", 1)[-1]  # the file's name is in the header already
+            more = f" (+{len(source.refused) - 1} more)" if len(source.refused) > 1 else ""
+            return Notice(f"jobs.toml refused (? shows every error): {first}{more}", "error", 30)
+        if (before is not None and before[0] == "scheduler" == source.origin
+                and source.config is not None and source.config != shown):
+            # not a scheduler's start storing the jobs it had before: a reload
+            return Notice(f"the scheduler reloaded: {len(source.config.jobs)} jobs")
+        return None
+
+    def schedules(self) -> dict[str, str]:
+        """Each job's schedule as the SCHEDULE column writes it (with its zone when not UTC)."""
+        if self.config is None:
+            return {}
+        return {name: job.schedule.expr + ("" if job.tz == "UTC" else f" {job.tz}")
+                for name, job in self.config.jobs.items()}
+
+    def about(self, name: str) -> str:
+        """The job's schedule in words, for the trend line."""
+        job = self.config.jobs.get(name) if self.config is not None else None
+        return job.schedule.explain() if job is not None else "not in jobs.toml: run only by `panda-tui exec`"

@@ -1,0 +1,105 @@
+"""The lines of a run's log as the pane shows them: a window of at most WINDOW lines, each with its stream's
+mark; wrapped to the width or not, raw JSON or levels, with the stored times or not; the search's matches
+and the match n / N went to marked by more than colour."""
+
+from __future__ import annotations
+
+from rich.highlighter import Highlighter
+from rich.text import Text
+from textual.widgets import Log
+
+from panda_tui.store.log_queries import smart_case
+from panda_tui.store.logs import LogLine
+from panda_tui.tui.log_format import render
+from panda_tui.tui.log_window import WINDOW
+from panda_tui.tui.marks import Marks
+
+ERROR_WORDS = ("ERROR", "FATAL", "CRITICAL", "PANIC")
+
+
+class LineHighlighter(Highlighter):
+    """stderr, error words and search matches stand out by more than colour (see marks). Matches are marked
+    as the search found them: smart-case (a capital letter in the query matches case)."""
+
+    def __init__(self, marks: Marks) -> None:
+        self.marks = marks
+        self.query = ""
+
+    def highlight(self, text: Text) -> None:
+        plain = text.plain
+        if plain[1:2] == self.marks.current:
+            text.stylize(self.marks.style("current"))
+        if plain.startswith("!"):
+            text.stylize(self.marks.style("stderr"))
+        elif plain.startswith("#"):
+            text.stylize(self.marks.style("panda"))
+        for word in ERROR_WORDS:
+            start = plain.find(word)
+            if start >= 0:
+                text.stylize(self.marks.style("error_word"), start, start + len(word))
+        if self.query:
+            exact = smart_case(self.query)
+            hay, q = (plain, self.query) if exact else (plain.lower(), self.query.lower())
+            start = hay.find(q)
+            while start >= 0:
+                text.stylize(self.marks.style("match"), start, start + len(q))
+                start = hay.find(q, start + len(q))
+
+
+class LogLines(Log):
+    def __init__(self, marks: Marks, **kwargs) -> None:
+        super().__init__(highlight=True, max_lines=WINDOW, auto_scroll=True, **kwargs)
+        self.marks = marks
+        self.highlighter: LineHighlighter = LineHighlighter(marks)
+        self.window: list[LogLine] = []
+        self.raw = self.stamps = False
+        self.wrap = True  # a long error line is otherwise cut off at 80 columns, where it matters
+        self.current: int | None = None  # the seq of the match n / N went to
+        self.follow = True  # the newest line stays in view
+
+    @property
+    def shown(self) -> list[str]:
+        """The lines on screen now, as text (for tests and probes)."""
+        return [str(line) for line in self.lines]
+
+    def on_resize(self) -> None:
+        if self.wrap and self.window:
+            self.redraw()  # wrapped to the new width
+
+    def set_window(self, lines: list[LogLine], focus: int | None = None) -> None:
+        self.window = list(lines)
+        self.redraw(focus)
+
+    def append(self, lines: list[LogLine]) -> bool:
+        """Lines at the end of the window; True when older ones left it (the run has more than it holds)."""
+        self.window.extend(lines)
+        trimmed = len(self.window) > WINDOW
+        if trimmed:
+            del self.window[: len(self.window) - WINDOW]
+        self.write_lines(self._format(lines))
+        return trimmed
+
+    def redraw(self, focus: int | None = None) -> None:
+        """Everything again (a view changed); `focus`: the seq to bring into view instead of the newest."""
+        self.clear()
+        self.auto_scroll = self.follow and focus is None
+        self.write_lines(self._format(self.window))
+        if focus is not None:
+            before = self._format([line for line in self.window if line.seq < focus])
+            self.scroll_to(y=max(0, len(before) - 2), animate=False)
+        elif self.follow:
+            self.scroll_end(animate=False)
+
+    def holds(self, seq: int) -> bool:
+        return any(line.seq == seq for line in self.window)
+
+    def _format(self, lines: list[LogLine]) -> list[str]:
+        """Lines as shown; the current match marked in its second column (the stream mark's blank)."""
+        out = [render(line, self.raw, self.stamps) for line in lines]
+        if self.current is not None:
+            out = [text[:1] + self.marks.current + text[2:] if line.seq == self.current else text
+                   for line, text in zip(lines, out)]
+        width = self.size.width - 2
+        if self.wrap and width > 10:
+            return [text[i:i + width] for text in out for i in range(0, max(1, len(text)), width)]
+        return out
