@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import struct
 import threading
 import time
 from datetime import datetime, timezone
@@ -11,6 +10,7 @@ from typing import Callable
 from panda_tui.config import Job
 from panda_tui.runners import docker_ping
 from panda_tui.runners.base import Attempt, Lost, OpenSink, Outcome, RunnerError
+from panda_tui.runners.frames import parse_frames as _parse
 from panda_tui.runners.lines import LineAssembler
 from panda_tui.runners.threads import in_thread
 from panda_tui.store.ledger import Run
@@ -170,6 +170,8 @@ def _command(job: Job) -> list[str] | None:
 
 
 class DockerHandle:
+    node = None
+
     def __init__(self, runner: DockerRunner, container, sink: RunLog, skip: tuple[int, int] = (0, 0),
                  stream=None):
         self.runner = runner
@@ -323,29 +325,3 @@ def _socket_frames(sock):
             sock.close()
         except OSError:
             pass
-
-
-def _parse(read: Callable[[int], bytes]):
-    """Docker's multiplexed stream: 8-byte headers (stream, length), then the payload."""
-    buf = b""
-    unpack = struct.Struct(">BxxxL").unpack_from
-    while True:
-        chunk = read(256 * 1024)
-        if not chunk:
-            return
-        buf = buf + chunk if buf else chunk
-        pos, end = 0, len(buf)
-        run_stream, run_parts = None, []
-        while end - pos >= 8:  # consecutive frames of one stream are joined: one feed, many lines
-            stream, length = unpack(buf, pos)
-            if end - pos < 8 + length:
-                break
-            if stream != run_stream and run_parts:
-                yield run_stream, b"".join(run_parts)
-                run_parts = []
-            run_stream = stream
-            run_parts.append(buf[pos + 8:pos + 8 + length])
-            pos += 8 + length
-        if run_parts:
-            yield run_stream, b"".join(run_parts)
-        buf = buf[pos:]
