@@ -126,7 +126,7 @@ class DockerRunner:
         return client.containers.create(
             job.image, command=_command(job), environment=attempt.env, labels=attempt.labels,
             name=f"panda-{job.name}-{attempt.run_id}-{self.db_id[:6]}", detach=True, tty=False,
-            stdin_open=False, network_mode=job.network_mode, mem_limit=job.mem_limit,
+            stdin_open=False, network_mode=job.network_mode, mem_limit=job.memory or job.mem_limit,
             nano_cpus=int(job.cpus * 1e9) if job.cpus else None, working_dir=job.workdir,
             user=job.user, volumes=list(job.volumes) or None, restart_policy={"Name": "no"})
 

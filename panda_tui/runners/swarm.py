@@ -215,15 +215,19 @@ class SwarmRunner:
         except docker.errors.NotFound:
             pass
 
-    def manager_problem(self) -> str | None:
-        """Blocking: why jobs cannot run on this engine's swarm, or None (also when it does not answer)."""
-        try:
-            swarm = self.client().info().get("Swarm") or {}
-        except Exception:
-            return None
-        if swarm.get("LocalNodeState") != "active" or not swarm.get("ControlAvailable"):
-            return not_a_manager(self.host)
+
+def manager_problem(host: str | None, timeout: float) -> str | None:
+    """Blocking: why swarm jobs cannot run through this engine, or None (also when it does not answer: the
+    scheduler says so when it runs them)."""
+    import docker
+    try:
+        client = docker.DockerClient(base_url=host, timeout=timeout) if host else docker.from_env(timeout=timeout)
+        swarm = client.info().get("Swarm") or {}
+    except Exception:
         return None
+    if swarm.get("LocalNodeState") != "active" or not swarm.get("ControlAvailable"):
+        return not_a_manager(host)
+    return None
 
 
 def not_a_manager(host: str | None) -> str:
