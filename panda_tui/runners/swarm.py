@@ -8,6 +8,7 @@ removes what a previous one left of runs that are over (`sweep`)."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
@@ -16,13 +17,14 @@ from panda_tui.runners.base import Attempt, Lost, OpenSink, RunnerError
 from panda_tui.runners.docker import _unreachable, plain_error
 from panda_tui.runners.swarm_spec import (SecretRef, jobs_mode_works, none_of, plain_env, secret_name,
                                           service_name, service_spec)
-from panda_tui.runners.swarm_task import SwarmHandle
+from panda_tui.runners.swarm_task import ENDED, SwarmHandle
 from panda_tui.runners.threads import in_thread
 from panda_tui.store.ledger import Run
 from panda_tui.store.logs import RunLog
 
 API_TIMEOUT = 30
 PLACED_WITHIN = 2.0  # how long a start waits to learn the task's node (it is placed in ~0.1 s when it can be)
+FORGET_WITHIN = 15.0  # how long a stopped task may take to be forgotten by the manager, at a run's cleanup
 SecretValues = Callable[[Job], Mapping[str, str]]  # a job's secrets as they are now (for runs adopted late)
 
 
@@ -172,12 +174,18 @@ class SwarmRunner:
                 api.remove_service(service_id)  # refused: removal stops the task on newer engines
                 return
 
-    def remove_run(self, service_id: str, secrets: tuple[str, ...]) -> None:
-        """Remove a run's service and secrets; what cannot be removed now is tried again later. The service
-        is asked for no task first, so that a task still running is stopped on any engine."""
+    def remove_run(self, service_id: str, secrets: tuple[str, ...], within: float = FORGET_WITHIN) -> None:
+        """Remove a run's service and secrets; what cannot be removed now is tried again later.
+
+        A task that may still run is stopped first (removing a job's service leaves its task running on
+        Engine 20.10, moby#44312), and a stopped task is left for the manager to forget before its service
+        goes: Engine 20.10's manager crashes (a nil task in SetServiceTasksRemove) when a service is removed
+        while its task is being forgotten. `within`: how long to wait for that here."""
         try:
             api = self.api()
-            self._quietly(lambda: self.stop_service(service_id))
+            if not self._settled(api, service_id, within):
+                self._leftovers[service_id] = secrets
+                return
             self._quietly(lambda: api.remove_service(service_id))
             for secret in secrets:
                 self._quietly(lambda: api.remove_secret(secret))
@@ -186,10 +194,32 @@ class SwarmRunner:
             self.forget_client()
             self._leftovers[service_id] = secrets
 
+    def _settled(self, api: Any, service_id: str, within: float) -> bool:
+        """Whether the service's task is over and stays as it is (stopped first if it may still run)."""
+        tasks = self._tasks(api, service_id)
+        if any(str((t.get("Status") or {}).get("State")) not in ENDED for t in tasks):
+            self._quietly(lambda: self.stop_service(service_id))
+        elif not any(t.get("DesiredState") == "remove" for t in tasks):
+            return True
+        deadline = time.monotonic() + within
+        while self._tasks(api, service_id):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
+    def _tasks(self, api: Any, service_id: str) -> list[dict[str, Any]]:
+        import docker.errors
+        try:
+            found: list[dict[str, Any]] = api.tasks(filters={"service": service_id})
+            return found
+        except docker.errors.NotFound:
+            return []
+
     def remove_leftovers(self) -> None:
-        """Blocking: what could not be removed while the manager was away."""
+        """Blocking: what could not be removed while the manager was away (or its task was stopping)."""
         for service_id, secrets in list(self._leftovers.items()):
-            self.remove_run(service_id, secrets)
+            self.remove_run(service_id, secrets, within=0)
 
     def sweep(self, keep: Collection[int], upto: int) -> None:
         """Blocking: remove the services and secrets of this database's runs up to `upto` that are not in
