@@ -77,8 +77,8 @@ class SwarmHandle:
                 if self._stop_error is not None:
                     return Outcome(None, error=self._stop_error)
                 self.runner.forget_client()
-                self._note("unreachable", f"[panda] swarm manager unreachable ({plain_error(exc)}); "
-                                          "the task goes on on its node: waiting for the manager")
+                self._note("unreachable", f"[panda] the swarm manager cannot say how the task is doing "
+                                          f"({plain_error(exc)}); waiting for it (the task goes on on its node)")
                 self._pause(2.0)
                 continue
             if task is None and seen:
@@ -142,7 +142,7 @@ def outcome_of(task: dict[str, Any], node: str | None, stopping: bool) -> Outcom
     if state == "failed":
         if code and (not error or str(error).startswith("task: non-zero exit")):
             return Outcome(code, ended_at=ended)
-        return Outcome(code, error=f"swarm: {error or 'the task failed'}{where}", ended_at=ended)
+        return Outcome(code or None, error=f"swarm: {error or 'the task failed'}{where}", ended_at=ended)
     if state in ("shutdown", "remove"):
         if stopping:
             return Outcome(code, ended_at=ended)

@@ -87,6 +87,8 @@ def test_a_tasks_end_as_the_runs_result():
     assert (failed.exit_code, failed.error, failed.ended_at) == (3, None, ended)
     broken = outcome_of(task("failed", 127, "starting container failed: exec: \"nope\": not found"), "n1", False)
     assert broken.error == 'swarm: starting container failed: exec: "nope": not found on n1'
+    gone = outcome_of(task("failed", 0, "No such container: svc.1.abc"), "n1", False)
+    assert (gone.exit_code, gone.error) == (None, "swarm: No such container: svc.1.abc on n1")
     assert outcome_of(task("rejected", None, "No such image: img:1"), "n1", False).error == \
         "swarm: the task was rejected on n1: No such image: img:1"
     assert (outcome_of(task("shutdown", 143), "n1", True).exit_code, outcome_of(task("shutdown", 143), "n1", True).error) == (143, None)
