@@ -1,4 +1,4 @@
-"""Run an attempt as a Docker Swarm service (replicated job, no restarts) through a manager of the swarm.
+"""Run an attempt as a Docker Swarm service (one task, never restarted) through a manager of the swarm.
 
 Each attempt is one service, labelled with the job, run id and database like a container; each of its
 secrets is a Docker secret made for that run. Both are removed once the result is stored; what could not be
