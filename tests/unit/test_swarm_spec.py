@@ -94,3 +94,14 @@ def test_a_tasks_end_as_the_runs_result():
     assert (outcome_of(task("shutdown", 143), "n1", True).exit_code, outcome_of(task("shutdown", 143), "n1", True).error) == (143, None)
     assert "outside panda-tui" in outcome_of(task("shutdown", 143), "n1", False).error
     assert outcome_of(task("orphaned"), "n1", False).lost
+
+
+def test_a_swarm_run_goes_back_to_the_manager_it_was_started_on(write_toml, tmp_path):
+    from panda_tui.runners.registry import Runners
+    from panda_tui.store.ledger import Run, RunStatus
+    runners = Runners("abcdef0123", str(tmp_path))
+    j = job(write_toml, 'docker_host = "unix:///now.sock"\n')
+    assert (runners.for_job(j).kind, runners.for_job(j).host) == ("swarm", "unix:///now.sock")
+    run = Run(1, j.name, 0.0, 1, "manual", RunStatus.RUNNING, runner="swarm", docker_host="unix:///then.sock")
+    assert (runners.for_run(run, j).kind, runners.for_run(run, j).host) == ("swarm", "unix:///then.sock")
+    assert runners.for_run(Run(2, j.name, 0.0, 1, "manual", RunStatus.RUNNING, runner="local"), j) is runners.local
