@@ -153,7 +153,17 @@ def engine_at(docker_client, image: str, hostname: str | None = None):
         yield engine
     finally:
         engine.stop()
+        unmount_under(root)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def unmount_under(root: str) -> None:
+    """A stopped dockerd that was in a swarm leaves its ingress network's namespace mounted under its exec
+    root: unmount it, so the folder can go."""
+    with open("/proc/mounts") as mounts:
+        points = [line.split()[1] for line in mounts if line.split()[1].startswith(root + "/")]
+    for point in sorted(points, reverse=True):
+        subprocess.run(["umount", "-l", point], capture_output=True)
 
 
 @pytest.fixture(scope="session")
