@@ -47,8 +47,8 @@ def cronjob(job: Job, paused: bool, namespace: str | None) -> tuple[dict | None,
     if job.workdir:
         container["workingDir"] = job.workdir
     limits = {}
-    if job.mem_limit:
-        limits["memory"] = job.mem_limit
+    if job.memory or job.mem_limit:
+        limits["memory"] = str(job.memory) if job.memory else job.mem_limit
     if job.cpus:
         limits["cpu"] = str(job.cpus)
     if limits:
@@ -83,6 +83,8 @@ DROPPED = {
     "log_max_lines": (50_000, "the cluster keeps the logs"), "log_max_bytes": (20 * 1024 * 1024, "the cluster keeps the logs"),
     "log_keep_runs": (200, "use successfulJobsHistoryLimit / failedJobsHistoryLimit"),
     "queue_max": (10, "no queue"),
+    "constraints": ((), "use nodeSelector or affinity"),
+    "secrets_env": ((), "secretKeyRef env already carries every secret"),
 }
 
 

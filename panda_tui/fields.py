@@ -187,6 +187,28 @@ def cpus(value: Any) -> float:
     return float(value)
 
 
+_CONSTRAINT = re.compile(r"\s*[A-Za-z][A-Za-z0-9_.-]*\s*(==|!=)\s*\S.*")
+
+
+def constraints(value: Any) -> tuple[str, ...]:
+    """Swarm placement constraints, as `docker service create --constraint` takes them."""
+    items = str_list(value)
+    for item in items:
+        if not _CONSTRAINT.fullmatch(item):
+            raise ValueError(f'expected constraints like "node.role==worker" or "node.labels.disk!=hdd", got {item!r}')
+    return tuple(item.strip() for item in items)
+
+
+def names_or_all(value: Any) -> tuple[str, ...] | bool:
+    """`true` (every one) or a list of environment variable names."""
+    if isinstance(value, bool):
+        return value
+    try:
+        return env_names(value)
+    except ValueError:
+        raise ValueError(f"expected true or a list of secret names, got {value!r}") from None
+
+
 def url(value: Any) -> str:
     if not isinstance(value, str) or not re.match(r"^https?://[^\s/$.?#][^\s]*$", value):
         raise ValueError(f'expected an http:// or https:// URL, got {value!r}')

@@ -93,11 +93,14 @@ def busybox_image(docker_client, tmp_path_factory) -> str:
 
 
 class SecondEngine:
-    """A second dockerd with its own socket, data root and exec root: a stand-in for a remote engine."""
+    """A second dockerd with its own socket, data root and exec root: a stand-in for a remote engine, or
+    for another server of a swarm. With `hostname`, it runs in a UTS namespace of its own under that name,
+    so that a swarm tells its node from this machine's."""
 
-    def __init__(self, root: str):
+    def __init__(self, root: str, hostname: str | None = None):
         self.root = root
         self.host = f"unix://{root}/docker.sock"
+        self.hostname = hostname
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> None:
@@ -106,9 +109,10 @@ class SecondEngine:
         pidfile = f"{self.root}/docker.pid"
         if os.path.exists(pidfile):
             os.remove(pidfile)
+        named = ["unshare", "--uts", "sh", "-c", f'hostname {self.hostname} && exec "$@"', "sh"] if self.hostname else []
         self.proc = subprocess.Popen(
-            ["dockerd", "--host", self.host, "--data-root", f"{self.root}/data", "--exec-root", f"{self.root}/exec",
-             "--pidfile", pidfile, "--bridge=none", "--iptables=false", "--ip-masq=false"],
+            [*named, "dockerd", "--host", self.host, "--data-root", f"{self.root}/data", "--exec-root",
+             f"{self.root}/exec", "--pidfile", pidfile, "--bridge=none", "--iptables=false", "--ip-masq=false"],
             stdout=open(f"{self.root}/dockerd.log", "a"), stderr=subprocess.STDOUT)
         import time
         deadline = time.monotonic() + timeout
@@ -129,20 +133,62 @@ class SecondEngine:
         import docker
         return docker.DockerClient(base_url=self.host, timeout=30)
 
+    def load(self, docker_client, image: str) -> None:
+        """`docker save | docker -H … load`: the image, from this machine's engine (nothing is pulled)."""
+        self.client().images.load(b"".join(docker_client.images.get(image).save(named=True)))
 
-@pytest.fixture(scope="session")
-def second_engine(docker_client, busybox_image):
+
+@contextmanager
+def engine_at(docker_client, image: str, hostname: str | None = None):
+    """A started SecondEngine holding `image`, stopped and deleted afterwards."""
     import shutil
     import tempfile
     if not shutil.which("dockerd"):
         pytest.skip("dockerd is not installed")
     root = tempfile.mkdtemp(prefix="pd2-", dir="/tmp")  # short: unix socket paths are limited
-    engine = SecondEngine(root)
-    engine.start()
-    engine.client().images.load(b"".join(docker_client.images.get(busybox_image).save(named=True)))
-    yield engine
-    engine.stop()
-    shutil.rmtree(root, ignore_errors=True)
+    engine = SecondEngine(root, hostname)
+    try:
+        engine.start()
+        engine.load(docker_client, image)
+        yield engine
+    finally:
+        engine.stop()
+        unmount_under(root)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def unmount_under(root: str) -> None:
+    """A stopped dockerd that was in a swarm leaves its ingress network's namespace mounted under its exec
+    root: unmount it, so the folder can go."""
+    with open("/proc/mounts") as mounts:
+        points = [line.split()[1] for line in mounts if line.split()[1].startswith(root + "/")]
+    for point in sorted(points, reverse=True):
+        subprocess.run(["umount", "-l", point], capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def second_engine(docker_client, busybox_image):
+    with engine_at(docker_client, busybox_image) as engine:
+        yield engine
+
+
+@pytest.fixture(scope="session")
+def swarm(docker_client, busybox_image):
+    """This machine's engine as a single-node swarm manager (advertised on 127.0.0.1). `swarm init` runs
+    only when the engine is in no swarm yet, and then it leaves the swarm afterwards; a swarm that was
+    there before is left as it was."""
+    state = docker_client.info().get("Swarm") or {}
+    made = False
+    if state.get("LocalNodeState") == "inactive":
+        docker_client.swarm.init(advertise_addr="127.0.0.1", listen_addr="127.0.0.1:2377")
+        made = True
+    elif not state.get("ControlAvailable"):
+        pytest.skip(f"this engine is in a swarm ({state.get('LocalNodeState')}) but not a manager")
+    try:
+        yield docker_client
+    finally:
+        if made:
+            docker_client.swarm.leave(force=True)
 
 
 @pytest.fixture(scope="session", autouse=True)

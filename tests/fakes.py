@@ -10,6 +10,7 @@ from panda_tui.runners.base import Attempt, Lost, Outcome
 
 class FakeHandle:
     docker_host = None
+    node = None
 
     def __init__(self, attempt: Attempt, sink):
         self.attempt = attempt
@@ -61,6 +62,9 @@ class FakeRunners:
 
     def docker_status(self, hosts):
         return {}
+
+    def sweep(self, jobs, keep, upto):
+        pass
 
 
 async def eventually(cond, timeout: float = 5.0) -> None:

@@ -27,7 +27,7 @@ def validate(config_path: str, db_path: str | None, secrets_file: str | None) ->
         warnings = secret_warnings(config)
     except SecretError as exc:
         fail(str(exc), 2)
-    for warning in (*config.warnings, *warnings, *missing_images(config)):
+    for warning in (*config.warnings, *warnings, *missing_images(config), *not_managers(config)):
         click.echo(f"warning: {safe(warning)}", err=True)
 
 
@@ -50,6 +50,20 @@ def missing_images(config, timeout: float = 3.0) -> list[str]:
             where = host or "the local engine"
             out.append(f'job "{job.name}": image: {job.image!r} is not on {where} and pull = "never": '
                        "every run will fail until it is there")
+    return out
+
+
+def not_managers(config, timeout: float = 3.0) -> list[str]:
+    """Swarm jobs whose engine answers but is no swarm manager: every run would fail."""
+    from panda_tui.runners.swarm import manager_problem
+    hosts = sorted({job.docker_host for job in config.jobs.values() if job.runner_kind == "swarm"}, key=str)
+    out = []
+    for host in hosts:
+        problem = manager_problem(host, timeout)
+        if problem:
+            names = ", ".join(f'"{job.name}"' for job in config.jobs.values()
+                              if job.runner_kind == "swarm" and job.docker_host == host)
+            out.append(f"job {names}: runner: {problem}; every run will fail until it is")
     return out
 
 

@@ -40,12 +40,14 @@ def executions(config_path: str, db_path: str | None, job: str, limit: int, as_j
     if not rows:
         click.echo(f"no runs of {safe(job)} yet")
         return
-    table = [("ID", "SCHEDULED", "LATE", "DURATION", "STATUS", "EXIT", "TRY", "TRIGGER", "REASON")]
+    nodes = any(r.node for r in rows)  # swarm jobs: the node that ran each run
+    table = [("ID", "SCHEDULED", "LATE", "DURATION", "STATUS", "EXIT", "TRY", "TRIGGER") + (("NODE",) if nodes else ())
+             + ("REASON",)]
     for r in rows:
         table.append((str(r.id), iso(r.scheduled_at), "" if r.lateness is None else f"{r.lateness * 1000:.0f}ms",
                       short_duration(r.duration_s) if r.duration_s is not None else "", str(r.status),
-                      "" if r.exit_code is None else str(r.exit_code), str(r.attempt), r.trigger,
-                      safe(r.reason or "")))
+                      "" if r.exit_code is None else str(r.exit_code), str(r.attempt), r.trigger)
+                     + ((safe(r.node or ""),) if nodes else ()) + (safe(r.reason or ""),))
     _print_table(table, right={0, 2, 3, 5, 6})
 
 

@@ -11,7 +11,8 @@ from typing import Any, Callable
 from panda_tui import fields as f
 from panda_tui.files import FileRefused, read_regular
 from panda_tui.config.model import (AlertFormat, AlertTarget, Catchup, Concurrency, Config, Job, Pull,
-                                    SchedulerSettings, choices)
+                                    RunnerKind, SchedulerSettings, choices)
+from panda_tui.config.runner_rules import check_runner
 from panda_tui.schedule import parse_schedule
 
 Parser = Callable[[Any], Any]
@@ -40,10 +41,14 @@ JOB_FIELDS: dict[str, Parser] = {
     "user": f.non_empty_text,
     "network_mode": f.non_empty_text,
     "mem_limit": f.non_empty_text,
+    "memory": f.byte_size,
     "cpus": f.cpus,
     "volumes": f.str_list,
     "pull": f.choice(*choices(Pull)),
     "docker_host": f.non_empty_text,
+    "runner": f.choice(*choices(RunnerKind)),
+    "constraints": f.constraints,
+    "secrets_env": f.names_or_all,
     "log_max_lines": f.int_range(1, 100_000_000),
     "log_max_bytes": f.byte_size,
     "log_keep_runs": f.int_range(1, 1_000_000),
@@ -201,6 +206,8 @@ def _load_job(name: str, raw: Any, defaults: dict[str, Any], alert_names: set[st
                           f"(define it as [alerts.{_printable(target)}])")
     if "stdin" in raw and values.get("image"):
         errors.append(f"{where}: stdin: only for local commands (this job has an image)")
+    if len(errors) == start:
+        check_runner(values, set(raw), where, errors)
     tz = values.pop("timezone", "UTC")
     if "schedule" in values and not any(": timezone: " in e for e in errors[start:]):
         try:

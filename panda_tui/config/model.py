@@ -10,6 +10,7 @@ from panda_tui.schedule import Schedule
 Concurrency = Literal["forbid", "allow", "replace", "queue"]
 Catchup = Literal["none", "latest", "all"]
 Pull = Literal["missing", "always", "never"]
+RunnerKind = Literal["docker", "local", "swarm"]
 AlertFormat = Literal["slack", "json"]
 
 
@@ -43,10 +44,14 @@ class Job:
     user: str | None = None  # a container's user; for a local job, the account it runs as (root scheduler)
     network_mode: str = "bridge"
     mem_limit: str | None = None
-    cpus: float | None = None
+    memory: int | None = None  # bytes: a container's memory limit; a swarm job's limit and reservation
+    cpus: float | None = None  # a container's CPU limit; a swarm job's limit and reservation
     volumes: tuple[str, ...] = ()
     pull: Pull = "missing"  # when to pull the image
-    docker_host: str | None = None
+    docker_host: str | None = None  # the engine; for a swarm job, a manager of the swarm
+    runner: RunnerKind | None = None  # None: docker for an image, local otherwise
+    constraints: tuple[str, ...] = ()  # swarm placement, e.g. "node.role==worker"
+    secrets_env: tuple[str, ...] = ()  # swarm: secrets also set as env (by sh, from /run/secrets/NAME)
     log_max_lines: int = 50_000
     log_max_bytes: int = 20 * 1024 * 1024
     log_keep_runs: int = 200
@@ -58,7 +63,7 @@ class Job:
 
     @property
     def runner_kind(self) -> str:
-        return "docker" if self.image else "local"
+        return self.runner or ("docker" if self.image else "local")
 
     @property
     def tz(self) -> str:

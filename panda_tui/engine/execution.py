@@ -85,7 +85,8 @@ class Execution:
             return
         handle = self.handle
         ctx.store.attempt(f"record where run {self.run.id} lives",
-                          lambda: ctx.ledger.set_ref(self.run.id, handle.ref, handle.docker_host), keep=True)
+                          lambda: ctx.ledger.set_ref(self.run.id, handle.ref, handle.docker_host, handle.node),
+                          keep=True)
         await self._supervise(self.job.timeout)
 
     async def resume(self, handle: Handle) -> None:
@@ -129,7 +130,8 @@ class Execution:
             now = max(outcome.ended_at, self.run.started_at or outcome.ended_at)
 
         def write() -> Run | None:
-            return ctx.ledger.finish(self.run.id, status, now, exit_code=outcome.exit_code, reason=reason)
+            return ctx.ledger.finish(self.run.id, status, now, exit_code=outcome.exit_code, reason=reason,
+                                     node=self.handle.node if self.handle is not None else None)
 
         finished = ctx.store.attempt(what, write)
         if finished is FAILED:  # kept until the store takes it: the run stays in flight till then

@@ -19,7 +19,7 @@ from panda_tui.runners.registry import Runners
 from panda_tui.schedule import Schedule
 from panda_tui.secrets import Redactor
 from panda_tui.store import logs
-from panda_tui.store.ledger import Ledger, Run, RunStatus, active
+from panda_tui.store.ledger import Ledger, Run, RunStatus, active, newest_id
 from panda_tui.store.logs import RunLog
 
 
@@ -55,6 +55,8 @@ async def reconcile(ledger: Ledger, runners: Runners, jobs: Mapping[str, Job], c
         adopted = await settle(ledger, runners, job, clock, open_sink, run)
         if adopted is not None:
             found.append(adopted)
+    # what runs that are over left on a swarm (a scheduler killed before it cleaned up): off the loop
+    runners.sweep(jobs.values(), {run.id for run in active(ledger.conn)}, newest_id(ledger.conn))
     return found
 
 

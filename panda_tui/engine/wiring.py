@@ -40,7 +40,8 @@ def build(config: Config, db_path: str, *, role: str = "daemon", clock: Clock | 
     ledger = Ledger(db, on_error=lambda who, exc: events.emit(
         "subscriber_error", subscriber=who, error=f"{type(exc).__name__}: {exc}"))
     ledger.subscribe(DecisionLog(events).on_change)
-    runners = runners or Runners(ident, keeper.runs_dir(db_path))
+    runners = runners or Runners(ident, keeper.runs_dir(db_path),
+                                 secrets_now=lambda job: resolve(job, available(sched.config)))
 
     def open_sink(run: Run, job: Job, redact: Redactor, resume: dict | None) -> RunLog:
         return RunLog(writer, run.id, redact=redact or None, max_lines=job.log_max_lines,

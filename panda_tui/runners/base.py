@@ -56,6 +56,7 @@ OpenSink = Callable[[Mapping[str, str]], RunLog]
 class Handle(Protocol):
     ref: str  # container id, or pid:starttime
     docker_host: str | None  # the Docker engine it runs on ("local": the default one); None for processes
+    node: str | None  # the machine it runs on when the engine places it (a Swarm node's hostname)
     sink: RunLog  # where the run's output goes
 
     async def wait(self) -> Outcome: ...

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import struct
 import threading
 import time
 from datetime import datetime, timezone
-from typing import Callable
 
 from panda_tui.config import Job
 from panda_tui.runners import docker_ping
 from panda_tui.runners.base import Attempt, Lost, OpenSink, Outcome, RunnerError
-from panda_tui.runners.lines import LineAssembler
+from panda_tui.runners.frames import parse_frames as _parse
+from panda_tui.runners.lines import Replay
 from panda_tui.runners.threads import in_thread
 from panda_tui.store.ledger import Run
 from panda_tui.store.logs import RunLog
@@ -126,7 +125,7 @@ class DockerRunner:
         return client.containers.create(
             job.image, command=_command(job), environment=attempt.env, labels=attempt.labels,
             name=f"panda-{job.name}-{attempt.run_id}-{self.db_id[:6]}", detach=True, tty=False,
-            stdin_open=False, network_mode=job.network_mode, mem_limit=job.mem_limit,
+            stdin_open=False, network_mode=job.network_mode, mem_limit=job.memory or job.mem_limit,
             nano_cpus=int(job.cpus * 1e9) if job.cpus else None, working_dir=job.workdir,
             user=job.user, volumes=list(job.volumes) or None, restart_policy={"Name": "no"})
 
@@ -170,6 +169,8 @@ def _command(job: Job) -> list[str] | None:
 
 
 class DockerHandle:
+    node = None
+
     def __init__(self, runner: DockerRunner, container, sink: RunLog, skip: tuple[int, int] = (0, 0),
                  stream=None):
         self.runner = runner
@@ -178,7 +179,7 @@ class DockerHandle:
         self.docker_host = runner.docker_host
         self.adopted = stream is None  # followed after a restart: it may have ended before anyone watched
         self.sink = sink
-        self._skip = {"out": skip[0], "err": skip[1]}
+        self._replay = Replay(sink, skip)  # lines counted per stream: a stream read again skips what is stored
         self._stream = stream  # an attached socket, or None to read the logs endpoint (after a restart)
         self._exited = threading.Event()  # set once wait() has the result
         self.progress = time.monotonic()
@@ -193,30 +194,23 @@ class DockerHandle:
         frames = _socket_frames(self._stream) if attached else self._logs(follow=True)
         error = None
         for _ in range(1 + REREADS):
-            seen = {"out": 0, "err": 0}
-            assemblers, error = self._pump(frames, seen)
+            error = self._pump(frames)
             if error is None and self._still_running() is False:
                 if not attached:
                     # A followed log can end before the engine has stored a last line without a newline:
                     # read it once more, not following, now that the container has stopped.
-                    self._skip_seen(seen)
-                    seen = {"out": 0, "err": 0}
-                    assemblers, error = self._pump(self._logs(follow=False), seen)
+                    self._replay.again()
+                    error = self._pump(self._logs(follow=False))
                 if error is None:
-                    for assembler in assemblers.values():
-                        assembler.close()  # a last line without a newline is kept
+                    self._replay.finish()  # a last line without a newline is kept
                     return
-            self._skip_seen(seen)
+            self._replay.again()
             frames, attached = self._logs(follow=True), False
         self.sink.system(f"[panda] the log stream broke ({error or 'closed early'}); later lines may be missing")
 
     def _logs(self, follow: bool):
         """The container's log from its start; errors surface while iterating."""
         yield from _frames(self.runner.client().api, self.container.id, follow)
-
-    def _skip_seen(self, seen: dict[str, int]) -> None:
-        for name, count in seen.items():
-            self._skip[name] = max(self._skip[name], count)
 
     def _still_running(self) -> bool | None:
         """Whether the container runs on after its stream ended: then the stream was cut. (The engine
@@ -228,29 +222,15 @@ class DockerHandle:
         except Exception:
             return None
 
-    def _pump(self, frames, seen: dict[str, int]) -> tuple[dict, str | None]:
-        sink = self.sink
-        assemblers = {n: LineAssembler(self._emitter(name, seen), cut=sink.cut_point, hold=sink.hold)
-                      for n, name in ((1, "out"), (2, "err"))}
+    def _pump(self, frames) -> str | None:
+        """Feed one pass over the stream; the error that ended it early, if any."""
         try:
             for stream, data in frames:
                 self.progress = time.monotonic()
-                if stream in assemblers:
-                    assemblers[stream].feed(data)
+                self._replay.feed(stream, data)
         except Exception as exc:
-            return assemblers, plain_error(exc)
-        return assemblers, None
-
-    def _emitter(self, name: str, seen: dict[str, int]) -> Callable[[list[str]], None]:
-        """Counts every whole line of the stream since the container started; stores those past `_skip`."""
-        sink, skip = self.sink, self._skip
-
-        def emit(texts: list[str]) -> None:
-            drop = max(0, min(skip[name] - seen[name], len(texts)))
-            seen[name] += len(texts)
-            if drop < len(texts):
-                sink.lines_of(name, texts[drop:] if drop else texts, time.time())
-        return emit
+            return plain_error(exc)
+        return None
 
     async def wait(self) -> Outcome:
         try:
@@ -323,29 +303,3 @@ def _socket_frames(sock):
             sock.close()
         except OSError:
             pass
-
-
-def _parse(read: Callable[[int], bytes]):
-    """Docker's multiplexed stream: 8-byte headers (stream, length), then the payload."""
-    buf = b""
-    unpack = struct.Struct(">BxxxL").unpack_from
-    while True:
-        chunk = read(256 * 1024)
-        if not chunk:
-            return
-        buf = buf + chunk if buf else chunk
-        pos, end = 0, len(buf)
-        run_stream, run_parts = None, []
-        while end - pos >= 8:  # consecutive frames of one stream are joined: one feed, many lines
-            stream, length = unpack(buf, pos)
-            if end - pos < 8 + length:
-                break
-            if stream != run_stream and run_parts:
-                yield run_stream, b"".join(run_parts)
-                run_parts = []
-            run_stream = stream
-            run_parts.append(buf[pos + 8:pos + 8 + length])
-            pos += 8 + length
-        if run_parts:
-            yield run_stream, b"".join(run_parts)
-        buf = buf[pos:]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Callable
+import time
+from typing import Callable, Protocol
 
 from panda_tui.text import char_boundary
 
@@ -63,3 +64,60 @@ def _text(raw: bytes) -> str:
     if raw.endswith(b"\r"):
         raw = raw[:-1]
     return raw.decode("utf-8", "replace")
+
+
+class LineSink(Protocol):
+    """Where a run's lines go (the run's RunLog): it masks secrets, and says where a piece may be cut."""
+
+    def lines_of(self, stream: str, texts: list[str], ts: float | None = None) -> None: ...
+
+    def cut_point(self, data: bytes, limit: int) -> int: ...
+
+    @property
+    def hold(self) -> int: ...
+
+
+STREAMS = {1: "out", 2: "err"}  # the stream numbers of Docker's multiplexed log frames
+
+
+class Replay:
+    """The stdout and stderr of a run read from its start, perhaps more than once (a stream that broke and
+    is read again, a log followed on after a restart). Each pass counts its whole lines per stream and hands
+    the sink only those past what was stored before (`skip`, and what earlier passes saw), so the stored
+    log stays whole and without duplicates."""
+
+    def __init__(self, sink: LineSink, skip: tuple[int, int] = (0, 0)):
+        self.sink = sink
+        self.skip = {"out": skip[0], "err": skip[1]}
+        self.seen = {"out": 0, "err": 0}
+        self._assemblers = self._fresh()
+
+    def _fresh(self) -> dict[int, LineAssembler]:
+        return {n: LineAssembler(self._emitter(name), cut=self.sink.cut_point, hold=self.sink.hold)
+                for n, name in STREAMS.items()}
+
+    def _emitter(self, name: str) -> Callable[[list[str]], None]:
+        def emit(texts: list[str]) -> None:
+            drop = max(0, min(self.skip[name] - self.seen[name], len(texts)))
+            self.seen[name] += len(texts)
+            if drop < len(texts):
+                self.sink.lines_of(name, texts[drop:] if drop else texts, time.time())
+        return emit
+
+    def feed(self, stream: int, data: bytes) -> None:
+        assembler = self._assemblers.get(stream)
+        if assembler is not None:
+            assembler.feed(data)
+
+    def again(self) -> None:
+        """Start a new pass from the stream's beginning: the lines seen so far are skipped, and a line this
+        pass had only begun is dropped (the next pass reads it whole)."""
+        for name, count in self.seen.items():
+            self.skip[name] = max(self.skip[name], count)
+        self.seen = {"out": 0, "err": 0}
+        self._assemblers = self._fresh()
+
+    def finish(self) -> None:
+        """The stream is complete: a last line without a newline is kept."""
+        for assembler in self._assemblers.values():
+            assembler.close()

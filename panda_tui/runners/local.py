@@ -37,6 +37,7 @@ def proc_start_time(pid: int) -> str | None:
 
 class LocalHandle:
     docker_host = None
+    node = None
 
     def __init__(self, pid: int, exited: asyncio.Future, pipes: keeper.Pipes, sink: RunLog,
                  echo: Callable[[str, bytes], None] | None = None):

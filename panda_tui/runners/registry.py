@@ -1,7 +1,10 @@
-"""Which runner carries out a job: local processes, or one Docker runner per engine."""
+"""Which runner carries out a job: local processes, one Docker runner per engine, one Swarm runner per
+manager."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from panda_tui.config import Job
@@ -10,23 +13,29 @@ from panda_tui.store.ledger import Run
 
 
 class Runners:
-    def __init__(self, db_id: str, runs_dir: str):
+    def __init__(self, db_id: str, runs_dir: str,
+                 secrets_now: Callable[[Job], Mapping[str, str]] | None = None):
         self.db_id = db_id
         self.local = LocalRunner(runs_dir)
+        self.secrets_now = secrets_now  # a job's secrets as they are now: masks swarm runs adopted late
         self._docker: dict[str | None, Any] = {}
+        self._swarm: dict[str | None, Any] = {}
 
     def for_job(self, job: Job):
-        if not job.image:
-            return self.local
-        return self.docker(job.docker_host)
+        kind = job.runner_kind
+        if kind == "swarm":
+            return self.swarm(job.docker_host)
+        if kind == "docker":
+            return self.docker(job.docker_host)
+        return self.local
 
     def for_run(self, run: Run, job: Job):
-        """The runner a run was started by: a container stays on the engine it ran on, even if jobs.toml
-        has changed since."""
-        if run.runner != "docker":
+        """The runner a run was started by: a container stays on the engine it ran on, and a service on its
+        swarm, even if jobs.toml has changed since."""
+        if run.runner not in ("docker", "swarm"):
             return self.local
         host = run.docker_host if run.docker_host and run.docker_host != "local" else (job.docker_host if job.image else None)
-        return self.docker(host)
+        return self.swarm(host) if run.runner == "swarm" else self.docker(host)
 
     def docker(self, host: str | None):
         if host not in self._docker:
@@ -34,10 +43,28 @@ class Runners:
             self._docker[host] = DockerRunner(host, self.db_id)
         return self._docker[host]
 
+    def swarm(self, host: str | None):
+        if host not in self._swarm:
+            from panda_tui.runners.swarm import SwarmRunner
+            self._swarm[host] = SwarmRunner(host, self.db_id, self.secrets_now)
+        return self._swarm[host]
+
     def docker_status(self, hosts: set[str | None]) -> dict[str, dict]:
-        """Blocking: ping each engine. Keys are the host as configured ("local" for the default)."""
+        """Blocking: ping each engine. Keys are the host as configured ("local" for the default). A swarm
+        manager that answers again gets what could not be removed while it was away removed."""
         out = {}
         for host in hosts:
             up, error = self.docker(host).ping()
             out[host or "local"] = {"up": up, "error": error}
+            if up and host in self._swarm:
+                self._swarm[host].remove_leftovers()
         return out
+
+    def sweep(self, jobs: Iterable[Job], keep: Collection[int], upto: int) -> None:
+        """Remove, on threads of their own, what runs up to `upto` that are over (not in `keep`) left on each
+        swarm: services and secrets a scheduler killed before it cleaned up."""
+        hosts = {job.docker_host for job in jobs if job.runner_kind == "swarm"} | set(self._swarm)
+        for host in hosts:
+            runner = self.swarm(host)
+            threading.Thread(target=runner.sweep, args=(set(keep), upto), daemon=True,
+                             name="panda-swarm-sweep").start()

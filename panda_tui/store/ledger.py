@@ -73,6 +73,7 @@ class Run:
     log_dropped: int = 0
     logs_pruned: int = 0
     owner: str | None = None  # the foreground process carrying the run out (`run`, `exec`), if any
+    node: str | None = None  # the Swarm node that ran it (its hostname)
 
     @property
     def lateness(self) -> float | None:
@@ -201,7 +202,7 @@ class Ledger:
             return self._announce(_run(row), S.QUEUED) if row else None
 
     def finish(self, run_id: int, status: RunStatus, now: float, *, exit_code: int | None = None,
-               reason: str | None = None) -> Run | None:
+               reason: str | None = None, node: str | None = None) -> Run | None:
         """An active run → a final status; None if it was already final."""
         assert status in FINAL, status
         with self.transaction() as conn:
@@ -209,9 +210,9 @@ class Ledger:
             if before is None or before[0] not in ACTIVE:
                 return None
             row = conn.execute(
-                "UPDATE runs SET status=?, finished_at=?, exit_code=?, reason=?,"
+                "UPDATE runs SET status=?, finished_at=?, exit_code=?, reason=?, node=COALESCE(?, node),"
                 " duration_s=CASE WHEN started_at IS NULL THEN NULL ELSE MAX(0, ? - started_at) END"
-                f" WHERE id=? RETURNING {COLUMNS}", (status, now, exit_code, reason, now, run_id)).fetchone()
+                f" WHERE id=? RETURNING {COLUMNS}", (status, now, exit_code, reason, node, now, run_id)).fetchone()
             return self._announce(_run(row), RunStatus(before[0]))
 
     def skip(self, run_id: int, reason: str, now: float) -> Run | None:
@@ -222,11 +223,11 @@ class Ledger:
         with self.transaction() as conn:
             conn.execute("UPDATE runs SET owner=NULL WHERE id=?", (run_id,))
 
-    def set_ref(self, run_id: int, runner_ref: str, docker_host: str | None = None) -> None:
-        """Where the run lives (container id, or pid:starttime), so a restart can find it again."""
+    def set_ref(self, run_id: int, runner_ref: str, docker_host: str | None = None, node: str | None = None) -> None:
+        """Where the run lives (container id, service id, or pid:starttime), so a restart can find it again."""
         with self.transaction() as conn:
-            conn.execute("UPDATE runs SET runner_ref=?, docker_host=COALESCE(?, docker_host) WHERE id=?",
-                         (runner_ref, docker_host, run_id))
+            conn.execute("UPDATE runs SET runner_ref=?, docker_host=COALESCE(?, docker_host), node=COALESCE(?, node)"
+                         " WHERE id=?", (runner_ref, docker_host, node, run_id))
 
 
 # --- reads: any connection, read-only ones included ------------------------------------------
@@ -253,6 +254,11 @@ def active(conn: sqlite3.Connection, job: str | None = None) -> list[Run]:
         sql += " AND job=?"
         args = (job,)
     return [_run(r) for r in conn.execute(sql + " ORDER BY id", args)]
+
+
+def newest_id(conn: sqlite3.Connection) -> int:
+    """The highest run id so far (0 for none): runs made after this moment have higher ones."""
+    return conn.execute("SELECT COALESCE(MAX(id), 0) FROM runs").fetchone()[0]
 
 
 def history(conn: sqlite3.Connection, job: str, limit: int = 100, before_id: int | None = None) -> list[Run]:

@@ -177,4 +177,9 @@ def _v5(db: Db) -> None:
     db.execute("ALTER TABLE runs RENAME COLUMN engine TO docker_host")
 
 
-MIGRATIONS = [_v1, _v2, _v3, _v4, _v5]
+def _v6(db: Db) -> None:
+    """The machine that ran a run, when it is another than the engine's own (a Swarm node's hostname)."""
+    db.execute("ALTER TABLE runs ADD COLUMN node TEXT")
+
+
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6]

@@ -1,4 +1,5 @@
-"""What every runner promises, proved on each: local processes and real Docker containers alike."""
+"""What every runner promises, proved on each: local processes, real Docker containers and real Swarm
+services (on this machine's engine as a single-node swarm) alike."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from tests.conftest import run_cli
 from tests.integration.helpers import Bench, Daemon, ledger, wait_until
 
-KINDS = ["local", pytest.param("docker", marks=pytest.mark.docker)]
+KINDS = ["local", pytest.param("docker", marks=pytest.mark.docker), pytest.param("swarm", marks=pytest.mark.docker)]
 
 
 @pytest.fixture(params=KINDS)
@@ -21,11 +22,16 @@ def kind(request) -> str:
 
 @pytest.fixture
 def job_toml(kind, request):
-    """The job "c" as the runner under test runs it: a command string, run by sh either way."""
-    image = request.getfixturevalue("busybox_image") if kind == "docker" else None
+    """The job "c" as the runner under test runs it: a command string, run by sh either way. (A swarm
+    service takes no network_mode "none": with no network named it gets the node's default one, and an
+    engine started as CI starts it (--bridge=none) has none but loopback.)"""
+    image = request.getfixturevalue("busybox_image") if kind != "local" else None
+    if kind == "swarm":
+        request.getfixturevalue("swarm")
 
     def make(command: str, extra: str = "", schedule: str = "@daily") -> str:
-        where = f'image = "{image}"\nnetwork_mode = "none"\npull = "never"\n' if image else ""
+        where = {"local": "", "docker": f'image = "{image}"\nnetwork_mode = "none"\npull = "never"\n',
+                 "swarm": f'image = "{image}"\nrunner = "swarm"\n'}[kind]
         quote = "'" * 3  # a TOML literal string: the command's backslashes and quotes stay as they are
         return (f'[jobs.c]\nschedule = "{schedule}"\n{where}command = {quote}{command}{quote}\n'
                 + textwrap.dedent(extra) + "\n")
@@ -100,7 +106,7 @@ def test_a_run_outlives_a_killed_scheduler_and_is_followed_to_its_end(tmp_path, 
     log without gaps or doubles, and records the real exit code."""
     go = tmp_path / "go"
     cfg, db = str(tmp_path / "jobs.toml"), str(tmp_path / "panda.db")
-    # the job waits for the test, which the container cannot see: it ends on a timer there instead
+    # the job waits for the test, which a container cannot see: it ends on a timer there instead
     wait = f"while [ ! -e {go} ]; do sleep 0.05; done" if kind == "local" else "sleep 3"
     done = tmp_path / "done"
     (tmp_path / "jobs.toml").write_text(job_toml(f"echo up; {wait}; for i in $(seq 1 20); do echo line$i; done; "
@@ -137,6 +143,8 @@ def job_ended(kind: str, ref: str, done) -> bool:
     if kind == "local":
         return done.exists() and time.time() > done.stat().st_mtime + 1
     import docker
+    if kind == "swarm":  # the service's one task
+        return [t["Status"]["State"] for t in docker.from_env().api.tasks(filters={"service": ref})] == ["failed"]
     return docker.from_env().containers.get(ref).status == "exited"
 
 

@@ -164,3 +164,58 @@ def test_a_local_jobs_user_needs_a_root_scheduler_and_an_existing_account(write_
                                     "running as root, and this one runs as 'uid 12345'")
     assert len(as_someone) == 2  # a container's user is the container's business
     assert user_problems(config, euid=65534)[:1] == as_someone[1:]  # nobody may run its own job
+
+
+@pytest.mark.parametrize("body, expected", [
+    ('command = "true"\nrunner = "swarm"\n',
+     'runner: "swarm" runs an image as a Swarm service: add image = "…"'),
+    ('command = "true"\nconstraints = ["node.role==worker"]\n',
+     'constraints: only for runner = "swarm" (placement of a Swarm service)'),
+    ('image = "i"\nsecrets = ["T"]\nsecrets_env = ["T"]\n',
+     'secrets_env: only for runner = "swarm" (docker and local jobs get every secret as env already)'),
+    ('image = "i"\nrunner = "swarm"\ncommand = "x"\nsecrets = ["T"]\nsecrets_env = ["T", "U"]\n',
+     "secrets_env: U is not in secrets (list it there too)"),
+    ('image = "i"\nrunner = "swarm"\nsecrets = ["T"]\nsecrets_env = true\n',
+     "secrets_env: needs a command (sh sets the variables, then runs it; an image's own entrypoint cannot be wrapped)"),
+    ('image = "i"\nrunner = "swarm"\nnetwork_mode = "none"\n',
+     'network_mode: a Swarm service cannot use "none"; set network_mode = "bridge" (the node\'s default network) '
+     "or the name of a swarm network"),
+    ('image = "i"\nrunner = "swarm"\npull = "never"\n',
+     'pull: "never" cannot hold on a swarm: each node pulls the image itself when a task needs it (load it on '
+     "every node, or use a registry)"),
+    ('image = "i"\nrunner = "swarm"\nmem_limit = "64m"\n',
+     'mem_limit: a swarm job says memory = "512MiB" (its limit and reservation)'),
+    ('image = "i"\nrunner = "swarm"\nconstraints = ["role is worker"]\n',
+     'constraints: expected constraints like "node.role==worker" or "node.labels.disk!=hdd", got \'role is worker\''),
+    ('image = "i"\nmemory = "64MiB"\nmem_limit = "64m"\n', "memory: mem_limit says the same; keep one of them"),
+    ('command = "true"\nrunner = "cluster"\n', "runner: expected one of docker | local | swarm, got 'cluster'"),
+])
+def test_swarm_fields_are_refused_where_they_cannot_hold(write_toml, body, expected):
+    assert errors_for(write_toml, f'[jobs.a]\nschedule = "@daily"\n{body}') == [f'jobs.toml: job "a": {expected}']
+
+
+def test_swarm_defaults_reach_image_jobs_only(write_toml):
+    cfg = load_config(write_toml("""
+        [defaults]
+        runner = "swarm"
+        constraints = ["node.role==worker"]
+        network_mode = "bridge"
+        [jobs.local]
+        schedule = "@daily"
+        command = "true"
+        [jobs.here]
+        schedule = "@daily"
+        image = "i"
+        runner = "docker"
+        [jobs.there]
+        schedule = "@daily"
+        image = "i"
+        command = "run"
+        secrets = ["A", "B"]
+        secrets_env = true
+        memory = "1g"
+    """))
+    local, here, there = cfg.jobs["local"], cfg.jobs["here"], cfg.jobs["there"]
+    assert [j.runner_kind for j in (local, here, there)] == ["local", "docker", "swarm"]
+    assert (local.constraints, here.constraints, there.constraints) == ((), (), ("node.role==worker",))
+    assert (there.secrets_env, there.memory) == (("A", "B"), 1024 ** 3)

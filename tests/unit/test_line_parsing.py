@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import struct
 
-from panda_tui.runners.docker import _parse
-from panda_tui.runners.lines import LineAssembler
+from panda_tui.runners.frames import parse_frames as _parse
+from panda_tui.runners.lines import LineAssembler, Replay
 
 
 def assemble(chunks: list[bytes], max_line: int = 64 * 1024) -> list[list[str]]:
@@ -70,3 +70,29 @@ def test_consecutive_frames_of_one_stream_are_joined_into_one_feed():
 def test_a_truncated_frame_at_the_end_yields_nothing_of_it():
     data = frame(1, b"whole\n") + frame(1, b"cut off")[:-3]
     assert list(_parse(reader(data, len(data)))) == [(1, b"whole\n")]
+
+
+class Sink:
+    """Collects what a Replay stores, as a RunLog would (no secrets to keep whole)."""
+    hold = 0
+
+    def __init__(self):
+        self.stored: list[tuple[str, str]] = []
+
+    def lines_of(self, stream, texts, ts=None):
+        self.stored += [(stream, t) for t in texts]
+
+    def cut_point(self, data, limit):
+        return min(limit, len(data))
+
+
+def test_a_stream_read_again_stores_each_line_once_and_keeps_the_last_partial_line():
+    sink = Sink()
+    replay = Replay(sink, skip=(1, 0))  # a previous scheduler stored "o1"
+    for stream, data in [(1, b"o1\no2\n"), (2, b"e1\n"), (1, b"o3 hal")]:  # the first pass breaks mid-line
+        replay.feed(stream, data)
+    replay.again()
+    for stream, data in [(1, b"o1\no2\no3 half\n"), (2, b"e1\ne2\n"), (1, b"last")]:  # read from the start
+        replay.feed(stream, data)
+    replay.finish()
+    assert sink.stored == [("out", "o2"), ("err", "e1"), ("out", "o3 half"), ("err", "e2"), ("out", "last")]

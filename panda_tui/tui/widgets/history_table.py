@@ -13,8 +13,8 @@ from panda_tui.tui.marks import Marks
 from panda_tui.tui.widgets.row_table import RowTable
 
 # What a half-awake reader needs first comes first; the rest scrolls into view at 80 columns.
-COLUMNS = ["RUN", "SCHEDULED", "STATUS", "EXIT", "DURATION", "REASON", "LATE", "TRY", "TRIGGER", "STARTED"]
-WIDTHS = (5, 11, 11, 4, 8, 21, 5, 3, 8, 8)
+COLUMNS = ["RUN", "SCHEDULED", "STATUS", "EXIT", "DURATION", "REASON", "LATE", "TRY", "TRIGGER", "STARTED", "NODE"]
+WIDTHS = (5, 11, 11, 4, 8, 21, 5, 3, 8, 8, 12)
 
 
 def clock(ts: float | None, with_date: bool = False) -> str:
@@ -87,4 +87,4 @@ class HistoryTable(RowTable):
         return (str(r.id), clock(r.scheduled_at, True) or m.none, status,
                 m.none if r.exit_code is None else str(r.exit_code), duration,
                 Text(safe(r.reason or ""), no_wrap=True, overflow="ellipsis"), late, str(r.attempt), r.trigger,
-                clock(r.started_at) or m.none)
+                clock(r.started_at) or m.none, Text(safe(r.node), no_wrap=True, overflow="ellipsis") if r.node else "")
