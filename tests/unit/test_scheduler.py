@@ -299,6 +299,29 @@ async def test_manual_trigger_with_at_and_unknown_job(harness):
     assert h.rows()[0].trigger == "manual"
 
 
+async def test_a_bad_control_row_fails_alone_and_the_scheduler_goes_on(harness):
+    h = await harness(job())
+    bad = [h.request("trigger", job="j", args={"at": at}) for at in (float("nan"), 1e300, "soon", -1.0)]
+    conn = connect(h.db)
+    try:
+        with conn:
+            raw = [conn.execute("INSERT INTO control(kind, job, args, requested_by, requested_at)"
+                                " VALUES (?, 'j', ?, 'test', 0)", row).lastrowid
+                   for row in (("bogus", "{}"), ("trigger", "[1"), ("trigger", "[1, 2]"))]
+    finally:
+        conn.close()
+    ok = h.request("trigger", job="j", args={"at": T0})
+    await h.sched.take_control()
+    for rid in bad:
+        assert "expected a time from 1970-01-01 to 9999-12-31" in control.get(h.sched.conn, rid).error
+    for rid in raw:
+        error = h.sched.conn.execute("SELECT error FROM control WHERE id=?", (rid,)).fetchone()[0]
+        assert error.startswith(f"malformed request {rid}: ")
+    assert control.get(h.sched.conn, ok).outcome == "run 1 started"
+    await h.at(60)  # the loop goes on
+    assert len(h.rows()) == 2
+
+
 async def test_kill_request_records_killed(harness):
     h = await harness(job())
     await h.at(60)
