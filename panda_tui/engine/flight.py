@@ -9,8 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import defaultdict, deque
-from collections.abc import Callable, Coroutine, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Coroutine, Mapping
 
 from panda_tui.config import Job
 from panda_tui.engine import owners
@@ -40,7 +39,6 @@ class Flight:
         self.paused: set[str] = set()
         self.active: dict[str, dict[int, Execution]] = defaultdict(dict)
         self.queues: dict[str, deque[Run]] = defaultdict(deque)
-        self._pending: list[tuple[Callable | None, Callable | None]] | None = None  # (do, undo) in a batch
 
     def executions(self, job: str | None = None) -> list[Execution]:
         """The runs in progress, of one job or of all."""
@@ -48,34 +46,16 @@ class Flight:
             return list(self.active.get(job, {}).values())
         return [e for per_job in self.active.values() for e in per_job.values()]
 
-    @contextmanager
-    def batch(self) -> Iterator[None]:
-        """One transaction for many decisions. Runs start only once it has committed; if it fails, the
-        in-memory queues and active sets are put back as they were."""
-        if self._pending is not None:
-            yield
-            return
-        self._pending = []
-        try:
-            with self.ledger.transaction():
-                yield
-        except BaseException:
-            pending, self._pending = self._pending, None
-            for _, undo in reversed(pending):
-                if undo is not None:
-                    undo()
-            raise
-        pending, self._pending = self._pending, None
-        for do, _ in pending:
-            if do is not None:
-                do()
+    def batch(self):
+        """One unit of work for many decisions: runs start only once it has committed; if it fails, the
+        in-memory queues and active sets are put back as they were (its on_rollback actions)."""
+        return self.ledger.unit()
 
     def _later(self, do: Callable | None, undo: Callable | None = None) -> None:
-        if self._pending is None:
-            if do is not None:
-                do()
-        else:
-            self._pending.append((do, undo))
+        if undo is not None:
+            self.ledger.db.on_rollback(undo)
+        if do is not None:
+            self.ledger.db.on_commit(do)
 
     # --- admission ----------------------------------------------------------------------
     def dispatch(self, job: Job, scheduled_at: float, trigger: str, *, slot: float | None = None,
