@@ -71,7 +71,7 @@ async def _run_once(config, db_path: str, name: str, secrets_file: str | None, f
     from panda_tui.cli.read_cmds import outcome_code
     try:
         run = await run_in_foreground(config, db_path, config.jobs[name], tee=tee, secrets_file=secrets_file,
-                                      force=force)
+                                      force=force, say=lambda text: click.echo(f"panda-tui run: {text}", err=True))
     except StoreError as exc:
         fail(str(exc), 1)
     except Unrecorded as exc:

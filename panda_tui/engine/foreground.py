@@ -19,6 +19,7 @@ import asyncio
 import dataclasses
 import signal
 import sqlite3
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 
 from panda_tui.config import Config, Job
@@ -38,6 +39,7 @@ SIGNALS = {signal.SIGINT: "interrupted (SIGINT)", signal.SIGTERM: "stopped by SI
 DELIVERY_BUDGET = 15.0
 SETTLE_BUDGET = 20.0  # seconds after the command's end to get its end into a busy store
 SETTLE_BUSY = 1.0  # each write's wait on a busy store then: a signal is heard between two tries
+SIGNAL_GRACE = 2.0  # after the command's end, what a record gets before a signal ends the wait
 
 
 class Unrecorded(Exception):
@@ -51,11 +53,13 @@ class Unrecorded(Exception):
 
 async def run_in_foreground(config: Config, db_path: str, job: Job, *, tee: Tee | None = None,
                             trigger: Trigger = Trigger.MANUAL, secrets_file: str | None = None,
-                            passthrough: Passthrough | None = None, force: bool = False) -> Run:
+                            passthrough: Passthrough | None = None, force: bool = False,
+                            say: Callable[[str], None] | None = None) -> Run:
     """Run `job` once now, if admission lets it (or `force`), and return its final ledger row (skipped when
     refused). `job` may differ from (or be missing in) the config, as for `exec`: it is the job the run's
     alerts, secrets and limits come from. Raises StoreError when the run cannot even be written (nothing
-    ran), Unrecorded when its end could not be (see the module docstring)."""
+    ran), Unrecorded when its end could not be (see the module docstring). `say` tells the user about a
+    wait on the store."""
     config = dataclasses.replace(config, jobs={**config.jobs, job.name: job})
     async with AsyncExitStack() as exits:
         parts = run_context(lambda: config, db_path, exits, tee=tee)
@@ -72,7 +76,7 @@ async def run_in_foreground(config: Config, db_path: str, job: Job, *, tee: Tee 
         delivery = None if scheduler_up else _Delivery(parts, lambda: config, run.id)
         if delivery is not None:
             exits.push_async_callback(delivery.close)
-        final, execution = await _carry_out(ctx, run, job, passthrough)
+        final, execution = await _carry_out(ctx, run, job, passthrough, say or (lambda _text: None))
         if final is None:
             exits.pop_all()  # closing would wait on the busy store: the caller exits at once instead
             raise Unrecorded(*_unrecorded(run, execution))
@@ -82,36 +86,42 @@ async def run_in_foreground(config: Config, db_path: str, job: Job, *, tee: Tee 
         return get(ctx.ledger.conn, run.id) or final
 
 
-async def _carry_out(ctx: RunContext, run: Run, job: Job,
-                     passthrough: Passthrough | None) -> tuple[Run | None, Execution]:
+async def _carry_out(ctx: RunContext, run: Run, job: Job, passthrough: Passthrough | None,
+                     say: Callable[[str], None]) -> tuple[Run | None, Execution]:
     """Start and follow the run; its final row, or None when its end could not be recorded in time."""
     loop = asyncio.get_running_loop()
     finished: asyncio.Future[Run | None] = loop.create_future()
     execution = Execution(ctx, run, job, lambda _e, final: finished.done() or finished.set_result(final),
                           passthrough)
-    give_up = asyncio.Event()
+    signalled: list[float] = []
 
     def on_signal(why: str) -> None:
-        if execution.verdict is not None:
-            give_up.set()  # the command is over: a signal now means "stop waiting for the store"
+        signalled.append(loop.time())
         execution.kill(why)
 
     for sig, why in SIGNALS.items():
         loop.add_signal_handler(sig, on_signal, why)
     task = asyncio.ensure_future(execution.start_new())
     try:
-        deadline: float | None = None
+        ended: float | None = None
+        said = False
         while not finished.done():
+            now = loop.time()
             if execution.verdict is not None:
-                if deadline is None:  # the command ended: from now on every wait on the store is short
-                    deadline = loop.time() + SETTLE_BUDGET
+                if ended is None:  # the command is over: from now on every wait on the store is short
+                    ended = now
                     ctx.ledger.db.busy_timeout = SETTLE_BUSY
-                if give_up.is_set() or loop.time() >= deadline:
+                give_up = ended + SETTLE_BUDGET
+                if signalled:  # a signal once the command is over: stop waiting for the store soon
+                    give_up = min(give_up, max(signalled[0], ended) + SIGNAL_GRACE)
+                if now >= give_up:
                     return None, execution
+                if not said and now >= ended + SIGNAL_GRACE:
+                    said = True
+                    say(f"run {run.id} has ended; the store is busy: waiting up to {SETTLE_BUDGET:.0f} s to "
+                        "record it (a signal stops waiting)")
                 ctx.store.retry()
-            waiter = asyncio.ensure_future(give_up.wait())
-            await asyncio.wait({finished, waiter}, timeout=0.25)
-            waiter.cancel()
+            await asyncio.wait({finished}, timeout=0.25)
         await asyncio.wait({task}, timeout=SETTLE_BUDGET)  # cleanup after the record, best effort
         return finished.result() or get(ctx.ledger.conn, run.id), execution
     finally:

@@ -46,7 +46,7 @@ async def run_external(config: Config, db_path: str, job: Job, *, secrets_file: 
     lines (a timeout, a kill, a command that cannot start)."""
     passthrough = Passthrough(stdin=0, environ=dict(os.environ), echo=echo)
     return await run_in_foreground(config, db_path, job, trigger=Trigger.EXTERNAL, secrets_file=secrets_file,
-                                   passthrough=passthrough,
+                                   passthrough=passthrough, say=lambda text: note(f"panda-tui exec: {text}"),
                                    tee=lambda stream, text: note(text) if stream == "sys" else None)
 
 
