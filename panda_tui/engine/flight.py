@@ -97,8 +97,19 @@ class Flight:
         self._go(execution, execution.resume(handle))
 
     def _admit(self, job: Job, run: Run, **how) -> Admission:
-        return admit(job, active=list(self.active[job.name]), queued=len(self.queues[job.name]),
+        return admit(job, active=self._running(job), queued=len(self.queues[job.name]),
                      paused=job.name in self.paused, trigger=run.trigger, **how)
+
+    def _running(self, job: Job) -> list[int]:
+        """The job's runs in progress: ours, and, where the policy skips an overlap, those a `run` or `exec`
+        process carries out (this loop does not see those end, so it cannot queue behind them)."""
+        ours = self.active[job.name]
+        if job.concurrency not in ("forbid", "allow"):
+            return list(ours)
+        name = job.name
+        theirs = [r.id for r in ledger_active(self.ledger.conn, name)
+                  if r.owner and r.status == RunStatus.RUNNING and r.id not in ours]
+        return sorted([*ours, *theirs])
 
     def _apply(self, job: Job, run: Run, admission: Admission, now: float) -> str:
         if admission.action == Action.START:

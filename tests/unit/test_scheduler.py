@@ -117,6 +117,18 @@ async def test_forbid_skips_a_slot_while_a_run_is_active(harness):
     assert h.rows()[1].reason == "overlap: run 1 still running"
 
 
+async def test_forbid_skips_a_slot_while_an_exec_of_the_job_is_running(harness):
+    from panda_tui.engine import owners
+    h = await harness(job('concurrency = "forbid"'))
+    with h.sched.ledger.transaction():  # as `panda-tui exec` records its run: owned by a live process
+        queued = h.sched.ledger.insert("j", T0, trigger="external", now=T0, owner=owners.this_process())
+        h.sched.ledger.start(queued.id, T0)
+    await h.at(60)
+    assert [(r.status, r.reason) for r in h.rows()] == [("running", None),
+                                                        ("skipped", f"overlap: run {queued.id} still running")]
+    assert not h.runners.fake.handles
+
+
 async def test_allow_runs_up_to_max_concurrent(harness):
     h = await harness(job('concurrency = "allow"\nmax_concurrent = 2'))
     for minute in (1, 2, 3):
