@@ -91,8 +91,11 @@ async def _carry_out(ctx: RunContext, run: Run, job: Job, passthrough: Passthrou
     """Start and follow the run; its final row, or None when its end could not be recorded in time."""
     loop = asyncio.get_running_loop()
     finished: asyncio.Future[Run | None] = loop.create_future()
-    execution = Execution(ctx, run, job, lambda _e, final: finished.done() or finished.set_result(final),
-                          passthrough)
+    def done(_execution: Execution, final: Run | None) -> None:
+        if not finished.done():
+            finished.set_result(final)
+
+    execution = Execution(ctx, run, job, done, passthrough)
     signalled: list[float] = []
 
     def on_signal(why: str) -> None:

@@ -66,4 +66,9 @@ async def settle_orphans(ctx: RunContext, job: Job, exits: AsyncExitStack) -> No
     _, still = await asyncio.wait(tasks, timeout=ORPHAN_LOOK)
     for task in still:  # still running: released (owner cleared), so the next scheduler re-attaches it
         task.cancel()
-    exits.push_async_callback(asyncio.gather, *still, return_exceptions=True)
+    if still:
+        exits.push_async_callback(_gathered, still)
+
+
+async def _gathered(tasks: set[asyncio.Task[None]]) -> None:
+    await asyncio.gather(*tasks, return_exceptions=True)
