@@ -14,6 +14,7 @@ import click
 from panda_tui.cli.common import config_option, db_option, fail, resolve_db, safe
 from panda_tui.config import ConfigError, empty_config, load_config
 from panda_tui.store import StoreError, connect
+from panda_tui.store.ledger import Run, RunStatus
 
 
 @click.group(name="import")
@@ -183,10 +184,28 @@ def exec_cmd(ctx: click.Context, job: str, command: tuple[str, ...], secrets_fil
         if not re.fullmatch(r"\[panda\] failed: exit \d+", text):  # the exit code says that already
             click.echo(safe(text), err=True)
 
-    run = asyncio.run(run_external(config, path, spec, secrets_file=secrets_file, echo=echo.write, note=note))
-    if run.exit_code is None and run.reason and not noted:  # it never started: say why, for cron's mail
+    run = asyncio.run(_exec_recorded(config, path, spec, argv, secrets_file, echo, note))
+    if run.status == RunStatus.SKIPPED:
+        click.echo(f"panda-tui exec: run {run.id} skipped, COMMAND not run: {safe(run.reason or '')}", err=True)
+    elif run.exit_code is None and run.reason and not noted:  # it never started: say why, for cron's mail
         click.echo(f"panda-tui exec: run {run.id} {run.status}: {safe(run.reason)}", err=True)
     sys.exit(exit_code(run))
+
+
+async def _exec_recorded(config, path: str, spec, argv: list[str], secrets_file: str | None, echo: _Echo,
+                         note) -> Run:
+    from panda_tui.engine.foreground import Unrecorded
+    from panda_tui.migrate.external import exit_code, run_external
+    try:
+        return await run_external(config, path, spec, secrets_file=secrets_file, echo=echo.write, note=note)
+    except StoreError as exc:  # the run could not even be written: cron's command still runs
+        _run_unrecorded(argv, str(exc))
+    except Unrecorded as exc:
+        click.echo(f"panda-tui exec: {safe(str(exc))}", err=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(exit_code(exc.run))  # threads still wait on the busy store: do not wait for them
+    raise AssertionError("unreachable")
 
 
 def _config_for_exec(ctx: click.Context, own: str | None) -> tuple[str, bool]:

@@ -148,9 +148,11 @@ def logs_cmd(config_path: str, db_path: str | None, job: str, which: str, run_id
 
 def outcome_code(run: ledger.Run) -> int:
     """A run's outcome as an exit code, as `panda-tui run` gives it: 0, the job's own code, 124 for a
-    timeout, 1 for anything else."""
+    timeout, 75 (EX_TEMPFAIL) when admission skipped it, 1 for anything else."""
     if run.status == RunStatus.SUCCEEDED:
         return 0
+    if run.status == RunStatus.SKIPPED:
+        return 75
     if run.status == RunStatus.TIMED_OUT:
         return 124
     return run.exit_code if run.exit_code else 1

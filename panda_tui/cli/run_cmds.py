@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from contextlib import closing
 
@@ -46,27 +47,44 @@ def daemon(config_path: str, db_path: str | None, secrets_file: str | None, stan
 @click.command(name="run")
 @click.argument("job")
 @click.option("--secrets-file", type=click.Path(), default=None)
+@click.option("--force", is_flag=True, help="Run even if the job's policy refuses (a run still going with "
+              'concurrency = "forbid", max_concurrent reached): for a local test.')
 @common
-def run_cmd(config_path: str, db_path: str | None, job: str, secrets_file: str | None) -> None:
-    """Run one attempt of JOB now, in the foreground, and exit with its exit code."""
+def run_cmd(config_path: str, db_path: str | None, job: str, secrets_file: str | None, force: bool) -> None:
+    """Run one attempt of JOB now, in the foreground, and exit with its exit code. The job's concurrency
+    policy applies as to any run: when it refuses, the run is recorded skipped and the exit code is 75."""
     config = get_config(config_path, secrets_file, runnable=True)
     require_job(config, job)
-    code = asyncio.run(_run_once(config, resolve_db(db_path), job, secrets_file))
+    code = asyncio.run(_run_once(config, resolve_db(db_path), job, secrets_file, force))
     sys.exit(code)
 
 
-async def _run_once(config, db_path: str, name: str, secrets_file: str | None) -> int:
-    from panda_tui.engine.foreground import run_in_foreground
+async def _run_once(config, db_path: str, name: str, secrets_file: str | None, force: bool = False) -> int:
+    from panda_tui.engine.foreground import Unrecorded, run_in_foreground
+    from panda_tui.store import StoreError
 
     def tee(stream: str, text: str) -> None:
         out = sys.stdout if stream == "out" else sys.stderr  # panda's own lines go with stderr
         out.write(safe(text) + "\n")
         out.flush()
 
-    run = await run_in_foreground(config, db_path, config.jobs[name], tee=tee, secrets_file=secrets_file)
+    from panda_tui.cli.read_cmds import outcome_code
+    try:
+        run = await run_in_foreground(config, db_path, config.jobs[name], tee=tee, secrets_file=secrets_file,
+                                      force=force, say=lambda text: click.echo(f"panda-tui run: {text}", err=True))
+    except StoreError as exc:
+        fail(str(exc), 1)
+    except Unrecorded as exc:
+        click.echo(f"panda-tui run: {safe(str(exc))}", err=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(outcome_code(exc.run))  # threads still wait on the busy store: do not wait for them
+    if run.status == ledger.RunStatus.SKIPPED:
+        click.echo(f"run {run.id}: not started: {safe(run.reason or '')}; `panda-tui run {name} --force` runs "
+                   "it anyway", err=True)
+        return outcome_code(run)
     click.echo(f"run {run.id}: {run.status}" + (f" ({safe(run.reason)})" if run.reason else "")
                + (f" in {run.duration_s:.2f}s" if run.duration_s is not None else ""), err=True)
-    from panda_tui.cli.read_cmds import outcome_code
     return outcome_code(run)
 
 

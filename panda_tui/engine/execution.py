@@ -55,6 +55,7 @@ class Execution:
         self.redact = Redactor(())
         self._stop_requested = asyncio.Event()
         self.task: asyncio.Task | None = None
+        self.verdict: tuple[RunStatus, str | None, int | None] | None = None  # set once the command is over
 
     @property
     def run_id(self) -> int:
@@ -119,6 +120,7 @@ class Execution:
     async def _record(self, outcome: Outcome, sink: RunLog | None) -> None:
         status, reason = self._verdict(outcome)
         reason = self.redact(reason) if reason else reason  # an error may quote what it was handed
+        self.verdict = (status, reason, outcome.exit_code)
         ctx = self.ctx
         if sink is not None:
             if reason and status != RunStatus.SUCCEEDED and not self._noted:
@@ -133,11 +135,10 @@ class Execution:
             return ctx.ledger.finish(self.run.id, status, now, exit_code=outcome.exit_code, reason=reason,
                                      node=self.handle.node if self.handle is not None else None)
 
-        finished = ctx.store.attempt(what, write)
-        if finished is FAILED:  # kept until the store takes it: the run stays in flight till then
-            ctx.store.deferred.append((what, lambda: asyncio.ensure_future(self._settle(write()))))
-            return
-        await self._settle(finished)
+        # kept until the store takes it, if need be: the run stays in flight till then
+        finished = ctx.store.attempt(what, write, later=lambda done: asyncio.ensure_future(self._settle(done)))
+        if finished is not FAILED:
+            await self._settle(finished)
 
     async def _settle(self, finished: Run | None) -> None:
         """The result is safe in the store: remove what is left of the run, and let the scheduler move on."""

@@ -1,7 +1,8 @@
-"""The runs in flight: admitted by the one rule, started, followed to their end, queued, retried, killed.
+"""The runs in flight: admitted by the one rule, started, followed to their end, queued, retried, stopped.
 
-Everything that can start a run comes through here: a slot that comes due, a manual trigger, a catch-up
-slot, a retry, a queue that drains, a run adopted after a restart.
+Everything a scheduler starts comes through here: a slot that comes due, a manual trigger, a catch-up
+slot, a retry, a queue that drains, a run adopted after a restart. The control verbs that ask for these
+(trigger, pause, resume, kill) are engine/commands.py's.
 """
 
 from __future__ import annotations
@@ -9,20 +10,16 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import defaultdict, deque
-from collections.abc import Callable, Coroutine, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Coroutine, Mapping
 
 from panda_tui.config import Job
-from panda_tui.engine import owners
 from panda_tui.engine.admission import Action, Admission, admit
 from panda_tui.engine.events import EventLog
 from panda_tui.engine.execution import Execution, RunContext
-from panda_tui.engine.requests import RequestError
 from panda_tui.runners.base import Handle
 from panda_tui.store import logs, state
-from panda_tui.store.ledger import Run, RunStatus, Trigger, get, newest_paused_slot
+from panda_tui.store.ledger import Run, RunStatus, Trigger, get
 from panda_tui.store.ledger import active as ledger_active
-from panda_tui.text import iso
 
 RETRYABLE = (RunStatus.FAILED, RunStatus.TIMED_OUT)
 
@@ -40,7 +37,6 @@ class Flight:
         self.paused: set[str] = set()
         self.active: dict[str, dict[int, Execution]] = defaultdict(dict)
         self.queues: dict[str, deque[Run]] = defaultdict(deque)
-        self._pending: list[tuple[Callable | None, Callable | None]] | None = None  # (do, undo) in a batch
 
     def executions(self, job: str | None = None) -> list[Execution]:
         """The runs in progress, of one job or of all."""
@@ -48,34 +44,16 @@ class Flight:
             return list(self.active.get(job, {}).values())
         return [e for per_job in self.active.values() for e in per_job.values()]
 
-    @contextmanager
-    def batch(self) -> Iterator[None]:
-        """One transaction for many decisions. Runs start only once it has committed; if it fails, the
-        in-memory queues and active sets are put back as they were."""
-        if self._pending is not None:
-            yield
-            return
-        self._pending = []
-        try:
-            with self.ledger.transaction():
-                yield
-        except BaseException:
-            pending, self._pending = self._pending, None
-            for _, undo in reversed(pending):
-                if undo is not None:
-                    undo()
-            raise
-        pending, self._pending = self._pending, None
-        for do, _ in pending:
-            if do is not None:
-                do()
+    def batch(self):
+        """One unit of work for many decisions: runs start only once it has committed; if it fails, the
+        in-memory queues and active sets are put back as they were (its on_rollback actions)."""
+        return self.ledger.unit()
 
     def _later(self, do: Callable | None, undo: Callable | None = None) -> None:
-        if self._pending is None:
-            if do is not None:
-                do()
-        else:
-            self._pending.append((do, undo))
+        if undo is not None:
+            self.ledger.db.on_rollback(undo)
+        if do is not None:
+            self.ledger.db.on_commit(do)
 
     # --- admission ----------------------------------------------------------------------
     def dispatch(self, job: Job, scheduled_at: float, trigger: str, *, slot: float | None = None,
@@ -117,8 +95,19 @@ class Flight:
         self._go(execution, execution.resume(handle))
 
     def _admit(self, job: Job, run: Run, **how) -> Admission:
-        return admit(job, active=list(self.active[job.name]), queued=len(self.queues[job.name]),
+        return admit(job, active=self._running(job), queued=len(self.queues[job.name]),
                      paused=job.name in self.paused, trigger=run.trigger, **how)
+
+    def _running(self, job: Job) -> list[int]:
+        """The job's runs in progress: ours, and, where the policy skips an overlap, those a `run` or `exec`
+        process carries out (this loop does not see those end, so it cannot queue behind them)."""
+        ours = self.active[job.name]
+        if job.concurrency not in ("forbid", "allow"):
+            return list(ours)
+        name = job.name
+        theirs = [r.id for r in ledger_active(self.ledger.conn, name)
+                  if r.owner and r.status == RunStatus.RUNNING and r.id not in ours]
+        return sorted([*ours, *theirs])
 
     def _apply(self, job: Job, run: Run, admission: Admission, now: float) -> str:
         if admission.action == Action.START:
@@ -199,84 +188,19 @@ class Flight:
             self._later(None, lambda run=head: queue.appendleft(run))
             self._start(job, head, self.clock.now())
 
-    # --- commands (see requests.RunCommands) --------------------------------------------
-    def knows(self, name: str) -> bool:
-        return name in self.jobs()
-
-    def trigger(self, name: str, at: float) -> str:
-        """A manual run now (as if scheduled at `at` when that is past), or at `at` when it is ahead."""
-        job, now = self.jobs()[name], self.clock.now()
-        if at <= now + 1:
-            return self.dispatch(job, at, Trigger.MANUAL)
-        run = self.ledger.insert(job.name, at, trigger=Trigger.MANUAL, now=now, not_before=at,
-                                 runner=job.runner_kind)
-        self.add_retry(at, run.id)  # it waits in the timeline like a retry, and survives a restart like one
-        return f"run {run.id} scheduled for {iso(at)}"
-
-    def pause(self, name: str) -> str:
-        if name in self.paused:
-            return f"{name} is already paused (resume it with `panda-tui resume {name}` or p in the console)"
-        with self.ledger.transaction() as conn:
-            state.set_paused(conn, name, True, self.clock.now())
-        self.paused.add(name)
-        held = len(self.queues[name])
-        return (f"{name} paused: its slots are recorded as skipped until resumed"
-                + (f"; {held} queued run{'s' if held != 1 else ''} wait for resume" if held else ""))
-
-    def resume(self, name: str, catchup: bool) -> str:
-        if name not in self.paused:
-            return f"{name} is not paused: nothing to resume"
-        with self.ledger.transaction() as conn:
-            state.set_paused(conn, name, False, self.clock.now())
-        self.paused.discard(name)
-        job = self.jobs()[name]
+    # --- for the control verbs (engine/commands.py) --------------------------------------
+    def drain(self, job: Job) -> None:
+        """Start what the job's queue may start now (after a resume), in one unit of work."""
         with self.batch():
             self._drain(job)
-        if not catchup:
-            return f"{name} resumed"
-        newest = newest_paused_slot(self.ledger.conn, name)
-        if newest is None:
-            return f"{name} resumed; no skipped slot to catch up"
-        return f"{name} resumed; " + self.dispatch(job, newest[0], Trigger.CATCHUP, attempt=newest[1] + 1,
-                                                   check_deadline=False)
 
-    def kill_run(self, run_id: int) -> str:
-        run = get(self.ledger.conn, run_id)
-        if run is None:
-            raise RequestError(f"no run {run_id}")
-        execution = self.active.get(run.job, {}).get(run.id)
-        if execution is not None:
-            execution.kill("killed on request")
-            return f"killing run {run.id} ({run.job})"
-        if run.status == RunStatus.RUNNING and run.owner:
-            return self._stop_owned(run)
-        if run.status != RunStatus.QUEUED:
-            raise RequestError(f"run {run.id} is not running ({run.status})")
-        queue = self.queues.get(run.job, deque())
-        for waiting in [r for r in queue if r.id == run.id]:
+    def dequeue(self, run_id: int, job: str) -> None:
+        queue = self.queues.get(job, deque())
+        for waiting in [r for r in queue if r.id == run_id]:
             queue.remove(waiting)
-        self.ledger.finish(run.id, RunStatus.KILLED, self.clock.now(), reason="killed on request")
-        return f"run {run.id} removed from the queue"
 
-    def kill_job(self, name: str) -> str:
-        active = self.executions(name)
-        tracked = {e.run_id for e in active}
-        owned = [r for r in ledger_active(self.ledger.conn, name) if r.owner and r.id not in tracked]
-        if name not in self.jobs() and not active and not owned:
-            raise RequestError(f'no job named "{name}"')
-        if not active and not owned:
-            raise RequestError(f"{name} has no running run")
-        for execution in active:
-            execution.kill("killed on request")
-        answers = [f"killing run {', '.join(str(e.run_id) for e in active)} ({name})"] if active else []
-        return "; ".join(answers + [self._stop_owned(run) for run in owned])
-
-    def _stop_owned(self, run: Run) -> str:
-        """A run a `panda-tui run` or `exec` process carries out: that process is asked to stop it."""
-        problem = owners.ask_to_stop(run.owner or "")
-        if problem:
-            raise RequestError(f"run {run.id} is carried out by another process, and {problem}")
-        return f"asked process {owners.pid_of(run.owner or '')} to stop run {run.id} ({run.job})"
+    def tracked(self, job: str, run_id: int) -> Execution | None:
+        return self.active.get(job, {}).get(run_id)
 
     def kill_all(self, reason: str) -> None:
         for execution in self.executions():

@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from panda_tui import fields
 from panda_tui.clock import Clock
 from panda_tui.engine.store_health import FAILED, StoreHealth
 from panda_tui.store import control
@@ -41,7 +42,11 @@ async def handle(req: Request, commands: RunCommands, reload: Callable[[str], Aw
         raise RequestError(f'no job named "{req.job}" in the running config')
     if req.kind == "trigger":
         at = req.args.get("at")
-        return commands.trigger(req.job, float(at) if at is not None else req.requested_at)
+        try:
+            when = fields.instant(at if at is not None else req.requested_at)
+        except ValueError as exc:
+            raise RequestError(f"trigger {req.job}: at: {exc}") from None
+        return commands.trigger(req.job, when)
     if req.kind == "pause":
         return commands.pause(req.job)
     if req.kind == "resume":
@@ -72,6 +77,8 @@ class ControlDesk:
             except sqlite3.Error as exc:
                 self.store.failed(f"carry out a {req.kind} request", exc)
                 outcome, error = None, f"the store could not be written: {exc}"
+            except Exception as exc:  # noqa: BLE001 - the engine never dies of a request: this row fails alone
+                outcome, error = None, f"internal error: {type(exc).__name__}: {str(exc)[:200]}"
             self.store.attempt("answer a control request", lambda: self._complete(req.id, outcome, error))
             self.events.emit("control", req.job, req.run_id, kind=req.kind, outcome=outcome, error=error)
 

@@ -12,6 +12,7 @@ from panda_tui.engine.config_source import ConfigSource, remember_reload
 from panda_tui.engine.docker_watch import DockerWatch
 from panda_tui.engine.events import EventLog
 from panda_tui.engine.execution import RunContext
+from panda_tui.engine.commands import Commands
 from panda_tui.engine.flight import Flight
 from panda_tui.engine.ownership import Ownership
 from panda_tui.engine.reconcile import Adopted, orphans, reconcile, settle
@@ -46,6 +47,8 @@ class Scheduler:
         self.engines = engines
         self.timeline = Timeline()
         self.flight = Flight(ctx, events, lambda: self.config.jobs, self.timeline.add_retry, self.wake)
+        self.commands = Commands(self.flight, self.ledger, self.clock, lambda: self.config.jobs,
+                                 self.timeline.add_retry)
         self.lease_lost = False
         self.exits = AsyncExitStack()  # what start() set up, closed in reverse by shutdown()
         self._wake = asyncio.Event()
@@ -212,7 +215,7 @@ class Scheduler:
 
     # --- control, lease, reload ---------------------------------------------------------
     async def take_control(self) -> None:
-        await self.desk.take(self.flight, self.reload)
+        await self.desk.take(self.commands, self.reload)
 
     def _renew_lease(self) -> None:
         if self.ownership.renew():

@@ -14,18 +14,13 @@ from collections.abc import Callable
 from typing import Any
 
 from panda_tui.clock import Clock
+from panda_tui.store.errors import is_fatal
 
 FAILED = object()  # what attempt() returns when the write did not happen
-FATAL_WORDS = ("readonly", "read-only", "malformed", "not a database", "unable to open", "no such table")
 
 
 class StoreFailed(Exception):
     """The store cannot be written and will not recover by waiting; the message says why, in one line."""
-
-
-def is_fatal(exc: sqlite3.Error) -> bool:
-    text = str(exc).lower()
-    return isinstance(exc, sqlite3.DatabaseError) and any(word in text for word in FATAL_WORDS)
 
 
 class StoreHealth:
@@ -35,14 +30,17 @@ class StoreHealth:
         self.failing_since: float | None = None
         self.deferred: deque[tuple[str, Callable[[], Any]]] = deque()
 
-    def attempt(self, what: str, write: Callable[[], Any], keep: bool = False) -> Any:
-        """Run `write`; on a passing store error, report it (once per outage) and, with `keep`, try it
-        again later. Returns its result, or FAILED."""
+    def attempt(self, what: str, write: Callable[[], Any], keep: bool = False,
+                later: Callable[[Any], Any] | None = None) -> Any:
+        """Run `write`; on a passing store error, report it (once per outage) and, with `keep` or `later`,
+        try it again later (then `later` gets its result). Returns its result, or FAILED."""
         try:
             result = write()
         except sqlite3.Error as exc:
             self.failed(what, exc)
-            if keep:
+            if later is not None:
+                self.deferred.append((what, lambda: later(write())))
+            elif keep:
                 self.deferred.append((what, write))
             return FAILED
         self.ok()

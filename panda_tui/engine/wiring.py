@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
 
 from panda_tui.alerts.alerter import Alerter
 from panda_tui.clock import Clock, SystemClock
@@ -28,20 +30,31 @@ from panda_tui.store.logs import LogWriter, RunLog
 Tee = Callable[[str, str], None]
 
 
-def build(config: Config, db_path: str, *, role: str = "daemon", clock: Clock | None = None,
-          events: EventLog | None = None, runners: Runners | None = None, watch_config: bool = True,
-          secrets_file: str | None = None, tee: Tee | None = None) -> Scheduler:
-    """A scheduler on `db_path`, not yet started: acquire(), start() and run() are the caller's."""
+@dataclass
+class Parts:
+    """What every run needs, put together once: the run context, the store it writes and its alerts."""
+    ctx: RunContext
+    db: Database
+    events: EventLog
+    alerter: Alerter
+
+
+def run_context(config: Callable[[], Config], db_path: str, exits: AsyncExitStack, *, clock: Clock | None = None,
+                events: EventLog | None = None, runners: Runners | None = None, tee: Tee | None = None) -> Parts:
+    """The RunContext factory, for a scheduler and a foreground run (`run`, `exec`) alike; `config` gives the
+    config as it is now. The store and the log writer are closed by `exits`."""
     clock = clock or SystemClock()
     events = events or EventLog()
     db = Database(db_path)
+    exits.callback(db.close)
     ident = db_id(db.conn)
     writer = LogWriter(db_path, lock=db.lock)
+    exits.push_async_callback(asyncio.to_thread, writer.close)
     ledger = Ledger(db, on_error=lambda who, exc: events.emit(
         "subscriber_error", subscriber=who, error=f"{type(exc).__name__}: {exc}"))
     ledger.subscribe(DecisionLog(events).on_change)
     runners = runners or Runners(ident, keeper.runs_dir(db_path),
-                                 secrets_now=lambda job: resolve(job, available(sched.config)))
+                                 secrets_now=lambda job: resolve(job, available(config())))
 
     def open_sink(run: Run, job: Job, redact: Redactor, resume: dict | None) -> RunLog:
         return RunLog(writer, run.id, redact=redact or None, max_lines=job.log_max_lines,
@@ -49,19 +62,28 @@ def build(config: Config, db_path: str, *, role: str = "daemon", clock: Clock | 
 
     ctx = RunContext(
         ledger=ledger, clock=clock, runners=runners, open_sink=open_sink,
-        secrets=lambda job: resolve(job, available(sched.config)),
+        secrets=lambda job: resolve(job, available(config())),
         labels=lambda job, run: {"panda.job": job.name, "panda.run_id": str(run.id), "panda.db": ident},
         report=events.emit, store=StoreHealth(clock, events.emit))
+    alerter = Alerter(config, clock)
+    ledger.subscribe_in_transaction(alerter.on_change)
+    return Parts(ctx, db, events, alerter)
+
+
+def build(config: Config, db_path: str, *, role: str = "daemon", clock: Clock | None = None,
+          events: EventLog | None = None, runners: Runners | None = None, watch_config: bool = True,
+          secrets_file: str | None = None, tee: Tee | None = None) -> Scheduler:
+    """A scheduler on `db_path`, not yet started: acquire(), start() and run() are the caller's."""
+    exits = AsyncExitStack()
+    parts = run_context(lambda: sched.config, db_path, exits, clock=clock, events=events, runners=runners, tee=tee)
+    ctx, db, events, clock = parts.ctx, parts.db, parts.events, parts.ctx.clock
     ownership = Ownership(db, clock, role)
     sched = Scheduler(config, ctx, ownership, events, ConfigSource(config.path, secrets_file, watch_config),
-                      DockerWatch(db, runners, clock, events.emit))
+                      DockerWatch(db, ctx.runners, clock, events.emit))
+    sched.exits = exits
     sched.on_config.append(lambda cfg: setattr(events, "redact", reachable_mask(cfg)))
-    alerter = Alerter(lambda: sched.config, clock)
-    ledger.subscribe_in_transaction(alerter.on_change)
-    sched.exits.callback(db.close)
     sched.exits.callback(ownership.release)
-    sched.exits.push_async_callback(asyncio.to_thread, writer.close)
-    sched.on_start.append(lambda exits: _start_delivery(db, sched, clock, events, alerter, exits))
+    sched.on_start.append(lambda exits: _start_delivery(db, sched, clock, events, parts.alerter, exits))
     return sched
 
 

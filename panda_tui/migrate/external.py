@@ -46,13 +46,19 @@ async def run_external(config: Config, db_path: str, job: Job, *, secrets_file: 
     lines (a timeout, a kill, a command that cannot start)."""
     passthrough = Passthrough(stdin=0, environ=dict(os.environ), echo=echo)
     return await run_in_foreground(config, db_path, job, trigger=Trigger.EXTERNAL, secrets_file=secrets_file,
-                                   passthrough=passthrough,
+                                   passthrough=passthrough, say=lambda text: note(f"panda-tui exec: {text}"),
                                    tee=lambda stream, text: note(text) if stream == "sys" else None)
+
+
+SKIPPED = 75  # EX_TEMPFAIL (sysexits.h): not run this time, by the job's policy; try again later
 
 
 def exit_code(run: Run) -> int:
     """The command's exit code; like timeout(1), 124 for a timeout; like a shell, 127 and 126 for a command
-    that is missing or not executable, and 128+N for a run stopped by signal N (130 for Ctrl-C)."""
+    that is missing or not executable, and 128+N for a run stopped by signal N (130 for Ctrl-C); 75
+    (EX_TEMPFAIL) when admission skipped it (overlap, paused) and the command did not run."""
+    if run.status == RunStatus.SKIPPED:
+        return SKIPPED
     if run.status == RunStatus.TIMED_OUT:
         return 124
     stopped_by = _signal_of(run.reason or "") if run.status == RunStatus.KILLED else None

@@ -158,6 +158,7 @@ class LocalRunner:
 class Ended:
     """A run found ended after a restart, its exit code known: nothing left to follow."""
     docker_host = None
+    node = None
 
     def __init__(self, ref: str, sink: RunLog, outcome: Outcome, directory: str):
         self.ref, self.sink, self.outcome, self.directory = ref, sink, outcome, directory

@@ -75,11 +75,23 @@ def submit(conn: sqlite3.Connection, kind: ControlKind | str, job: str | None = 
 
 
 def take_pending(conn: sqlite3.Connection, now: float) -> list[Request]:
-    """Mark every pending request taken and return them, oldest first (in the caller's transaction)."""
+    """Mark every pending request taken and return them, oldest first (in the caller's transaction).
+    A row that does not parse (an unknown kind, args that are not a JSON object) is answered with the
+    error here and left out: a bad row fails alone."""
     rows = conn.execute(f"SELECT {_COLS} FROM control WHERE taken_at IS NULL ORDER BY id").fetchall()
     if rows:
         conn.execute("UPDATE control SET taken_at=? WHERE taken_at IS NULL AND id<=?", (now, rows[-1][0]))
-    return [_req(r) for r in rows]
+    taken: list[Request] = []
+    for row in rows:
+        try:
+            req = _req(row)
+            if not isinstance(req.args, dict):
+                raise ValueError("args is not a JSON object")
+        except (ValueError, TypeError) as exc:
+            complete(conn, row[0], now, error=f"malformed request {row[0]}: {str(exc)[:200]}")
+            continue
+        taken.append(req)
+    return taken
 
 
 def complete(conn: sqlite3.Connection, request_id: int, now: float, outcome: str | None = None,

@@ -7,9 +7,10 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from panda_tui.store.errors import Trouble, classify, explain
 from panda_tui.store.schema import MIGRATIONS
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -47,7 +48,7 @@ def connect(path: str, *, readonly: bool = False, create: bool = True) -> sqlite
         _prepare(conn, path, readonly)
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise StoreError(_explain(path, exc)) from None
+        raise StoreError(explain(path, exc)) from None
     return conn
 
 
@@ -65,7 +66,7 @@ def _prepare(conn: sqlite3.Connection, path: str, readonly: bool) -> None:
                 migrate(conn, path)
             return
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
+            if classify(exc) != Trouble.BUSY or time.monotonic() > deadline:
                 raise
             time.sleep(0.02)
 
@@ -75,7 +76,7 @@ def _open(target: str, *, uri: bool, path: str) -> sqlite3.Connection:
         return sqlite3.connect(target, uri=uri, isolation_level=None, check_same_thread=False,
                                timeout=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.Error as exc:
-        raise StoreError(_explain(path, exc)) from None
+        raise StoreError(explain(path, exc)) from None
 
 
 def _open_read_only(path: str) -> sqlite3.Connection:
@@ -90,7 +91,7 @@ def _open_read_only(path: str) -> sqlite3.Connection:
     except sqlite3.Error as exc:
         conn.close()
         if os.path.exists(f"{path}-shm"):
-            raise StoreError(_explain(path, exc)) from None
+            raise StoreError(explain(path, exc)) from None
         if _wal_size(path):
             raise StoreError(f"{path}: its -wal holds changes that only a user who can write "
                              f"{os.path.dirname(os.path.abspath(path))} can read (no -shm beside it)") from None
@@ -181,19 +182,120 @@ def transaction(conn: sqlite3.Connection, lock: threading.Lock | None = None) ->
             lock.release()
 
 
+class Unit:
+    """One unit of work: what it changed commits or rolls back as a whole, and so do its actions."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.commit_actions: list[Callable[[], object]] = []
+        self.rollback_actions: list[Callable[[], object]] = []
+
+    def on_commit(self, action: Callable[[], object]) -> None:
+        """Run `action` once the outermost unit has committed; never if this unit is rolled back."""
+        self.commit_actions.append(action)
+
+    def on_rollback(self, action: Callable[[], object]) -> None:
+        """Run `action` if this unit's work is undone (by its own rollback or an enclosing one)."""
+        self.rollback_actions.append(action)
+
+
 class Database:
-    """This process's writer connection, and the lock its writers take turns on.
+    """This process's writer connection, the lock its writers take turns on, and its units of work.
 
     The scheduler's loop and the log writer thread share the lock: waiting on it ends the moment the other
-    commit does, where SQLite's busy handler would sleep 1, 2, 5, 10 ms… and make dispatch late."""
+    commit does, where SQLite's busy handler would sleep 1, 2, 5, 10 ms… and make dispatch late.
+
+    `unit()` is the one way to write through it. The outermost unit is BEGIN IMMEDIATE … COMMIT; a unit
+    opened inside it (on the same thread) is a SAVEPOINT, so its failure undoes its own work and keeps the
+    outer's. Actions registered with on_commit run after the outermost COMMIT, in order; on_rollback
+    actions run, newest first, when the work they go with is undone."""
 
     def __init__(self, path: str):
         self.path = path
         self.conn = connect(path)
         self.lock = threading.Lock()
+        self._units: list[Unit] = []
+        self._holder: int | None = None  # the thread that holds the open units
+        self._busy = BUSY_TIMEOUT_MS / 1000
 
-    def transaction(self):
-        return transaction(self.conn, self.lock)
+    @property
+    def busy_timeout(self) -> float:
+        """Seconds a write waits for the database (and for this process's other writer) before it fails."""
+        return self._busy
+
+    @busy_timeout.setter
+    def busy_timeout(self, seconds: float) -> None:
+        self.conn.execute(f"PRAGMA busy_timeout={int(seconds * 1000)}")
+        self._busy = seconds
+
+    @contextmanager
+    def unit(self) -> Iterator[Unit]:
+        if self._units and self._holder == threading.get_ident():
+            with self._savepoint() as unit:
+                yield unit
+            return
+        if not self.lock.acquire(timeout=self._busy):
+            raise sqlite3.OperationalError("database is locked (this process's other writer holds it)")
+        unit = Unit(self.conn)
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self._units, self._holder = [unit], threading.get_ident()
+            try:
+                yield unit
+                self.conn.execute("COMMIT")
+            except BaseException:
+                if self.conn.in_transaction:  # a failed COMMIT may have rolled back inside SQLite already
+                    self.conn.execute("ROLLBACK")
+                raise
+            finally:
+                self._units, self._holder = [], None
+        except BaseException:
+            self.lock.release()
+            for action in reversed(unit.rollback_actions):
+                action()
+            raise
+        self.lock.release()
+        for action in unit.commit_actions:
+            action()
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[Unit]:
+        name = f"unit{len(self._units)}"
+        self.conn.execute(f"SAVEPOINT {name}")
+        unit = Unit(self.conn)
+        self._units.append(unit)
+        try:
+            yield unit
+        except BaseException:
+            self._units.pop()
+            if self.conn.in_transaction:
+                self.conn.execute(f"ROLLBACK TO {name}")
+                self.conn.execute(f"RELEASE {name}")
+            for action in reversed(unit.rollback_actions):
+                action()
+            raise
+        self._units.pop()
+        self.conn.execute(f"RELEASE {name}")
+        self._units[-1].commit_actions.extend(unit.commit_actions)
+        self._units[-1].rollback_actions.extend(unit.rollback_actions)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A unit, for callers that only need its connection."""
+        with self.unit() as unit:
+            yield unit.conn
+
+    def on_commit(self, action: Callable[[], object]) -> None:
+        """After the open unit commits; at once when none is open on this thread."""
+        if self._units and self._holder == threading.get_ident():
+            self._units[-1].on_commit(action)
+        else:
+            action()
+
+    def on_rollback(self, action: Callable[[], object]) -> None:
+        """If the open unit's work is undone; nothing when none is open on this thread."""
+        if self._units and self._holder == threading.get_ident():
+            self._units[-1].on_rollback(action)
 
     def close(self) -> None:
         self.conn.close()
@@ -211,19 +313,6 @@ def migrate(conn: sqlite3.Connection, path: str = "") -> int:
                 conn.execute("INSERT OR IGNORE INTO meta(key, value, updated_at) VALUES ('db_id', ?, 0)",
                              (uuid.uuid4().hex,))
             conn.execute(f"PRAGMA user_version={version + 1}")
-
-
-def _explain(path: str, exc: BaseException) -> str:
-    text = str(exc)
-    if "file is not a database" in text or "not a database" in text:
-        return f"{path}: not a panda-tui database (not SQLite); refusing to touch it"
-    if "readonly" in text or "read-only" in text:
-        return f"{path}: database is read-only for this user ({text})"
-    if "disk is full" in text or "full" in text:
-        return f"{path}: disk is full ({text})"
-    if "unable to open" in text:
-        return f"{path}: cannot open database ({text}); check the directory exists and is writable"
-    return f"{path}: database error: {text}"
 
 
 def db_id(conn: sqlite3.Connection) -> str:

@@ -122,9 +122,11 @@ AfterCommit = Callable[[RunChanged], None]
 
 
 class Ledger:
-    """The one writer of run statuses. Each change is announced twice: inside its transaction, to
-    subscribers whose rows must commit with it (the alerts' outbox), and after the commit, to those that
-    report it (the decision log, the scheduler's own bookkeeping)."""
+    """The one writer of run statuses, and the owner of the write connection (`db`): every verb runs in
+    a unit of work (its caller's, or one of its own), and every change is announced twice: at once, inside
+    the unit, to subscribers whose rows must commit with it (the alerts' outbox; undone with it), and after
+    the outermost commit, to those that report it (the decision log, the scheduler's own bookkeeping).
+    A change whose unit rolls back is never announced after."""
 
     def __init__(self, db: Database, on_error: Callable[[str, BaseException], None] | None = None):
         self.db = db
@@ -132,7 +134,6 @@ class Ledger:
         self.on_error = on_error  # a subscriber that fails is reported, and never undoes the change
         self._within: list[InTransaction] = []
         self._after: list[AfterCommit] = []
-        self._changes: list[RunChanged] = []
 
     def subscribe(self, fn: AfterCommit) -> None:
         self._after.append(fn)
@@ -140,28 +141,15 @@ class Ledger:
     def subscribe_in_transaction(self, fn: InTransaction) -> None:
         self._within.append(fn)
 
+    def unit(self):
+        """A unit of work on the write connection (see Database.unit)."""
+        return self.db.unit()
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Joins an open transaction; the outermost one announces what changed within it."""
-        if self.conn.in_transaction:
-            yield self.conn
-            return
-        self._changes = []
-        try:
-            with self.db.transaction() as conn:
-                yield conn
-                announced = 0
-                while announced < len(self._changes):  # a subscriber's own changes are announced too
-                    change = self._changes[announced]
-                    announced += 1
-                    for fn in self._within:
-                        self._call(fn, change, conn)
-            changes = self._changes
-        finally:
-            self._changes = []
-        for change in changes:
-            for fn in self._after:
-                self._call(fn, change)
+        """A unit, for callers that only need its connection."""
+        with self.db.unit() as unit:
+            yield unit.conn
 
     def _call(self, fn: Callable, *args) -> None:
         try:
@@ -174,8 +162,15 @@ class Ledger:
             self.on_error(getattr(fn, "__qualname__", repr(fn)), exc)
 
     def _announce(self, run: Run, previous: RunStatus | None) -> Run:
-        self._changes.append(RunChanged(run, previous))
+        change = RunChanged(run, previous)
+        for fn in self._within:
+            self._call(fn, change, self.conn)
+        self.db.on_commit(lambda: self._after_commit(change))
         return run
+
+    def _after_commit(self, change: RunChanged) -> None:
+        for fn in self._after:
+            self._call(fn, change)
 
     # --- verbs: each runs in the caller's transaction, or in one of its own -------------------
     def insert(self, job: str, scheduled_at: float, *, trigger: str, now: float, attempt: int = 1,

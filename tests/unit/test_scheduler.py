@@ -117,6 +117,18 @@ async def test_forbid_skips_a_slot_while_a_run_is_active(harness):
     assert h.rows()[1].reason == "overlap: run 1 still running"
 
 
+async def test_forbid_skips_a_slot_while_an_exec_of_the_job_is_running(harness):
+    from panda_tui.engine import owners
+    h = await harness(job('concurrency = "forbid"'))
+    with h.sched.ledger.transaction():  # as `panda-tui exec` records its run: owned by a live process
+        queued = h.sched.ledger.insert("j", T0, trigger="external", now=T0, owner=owners.this_process())
+        h.sched.ledger.start(queued.id, T0)
+    await h.at(60)
+    assert [(r.status, r.reason) for r in h.rows()] == [("running", None),
+                                                        ("skipped", f"overlap: run {queued.id} still running")]
+    assert not h.runners.fake.handles
+
+
 async def test_allow_runs_up_to_max_concurrent(harness):
     h = await harness(job('concurrency = "allow"\nmax_concurrent = 2'))
     for minute in (1, 2, 3):
@@ -297,6 +309,29 @@ async def test_manual_trigger_with_at_and_unknown_job(harness):
     await eventually(lambda: 1 in h.runners.fake.handles)
     assert h.runners.fake.handles[1].attempt.env["PANDA_SCHEDULED_AT"] == "2026-06-01T11:00:00Z"
     assert h.rows()[0].trigger == "manual"
+
+
+async def test_a_bad_control_row_fails_alone_and_the_scheduler_goes_on(harness):
+    h = await harness(job())
+    bad = [h.request("trigger", job="j", args={"at": at}) for at in (float("nan"), 1e300, "soon", -1.0)]
+    conn = connect(h.db)
+    try:
+        with conn:
+            raw = [conn.execute("INSERT INTO control(kind, job, args, requested_by, requested_at)"
+                                " VALUES (?, 'j', ?, 'test', 0)", row).lastrowid
+                   for row in (("bogus", "{}"), ("trigger", "[1"), ("trigger", "[1, 2]"))]
+    finally:
+        conn.close()
+    ok = h.request("trigger", job="j", args={"at": T0})
+    await h.sched.take_control()
+    for rid in bad:
+        assert "expected a time from 1970-01-01 to 9999-12-31" in control.get(h.sched.conn, rid).error
+    for rid in raw:
+        error = h.sched.conn.execute("SELECT error FROM control WHERE id=?", (rid,)).fetchone()[0]
+        assert error.startswith(f"malformed request {rid}: ")
+    assert control.get(h.sched.conn, ok).outcome == "run 1 started"
+    await h.at(60)  # the loop goes on
+    assert len(h.rows()) == 2
 
 
 async def test_kill_request_records_killed(harness):
