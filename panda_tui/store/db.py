@@ -8,7 +8,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 from panda_tui.store.schema import MIGRATIONS
 
@@ -192,7 +192,7 @@ class Database:
         self.conn = connect(path)
         self.lock = threading.Lock()
 
-    def transaction(self):
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         return transaction(self.conn, self.lock)
 
     def close(self) -> None:
@@ -203,7 +203,7 @@ def migrate(conn: sqlite3.Connection, path: str = "") -> int:
     """Apply forward migrations in one transaction each; returns the resulting version."""
     while True:
         with transaction(conn):
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
             if version >= SCHEMA_VERSION:
                 return version
             MIGRATIONS[version](conn)
@@ -233,7 +233,7 @@ def db_id(conn: sqlite3.Connection) -> str:
 
 def data_version(conn: sqlite3.Connection) -> int:
     """Changes when another connection commits; cheap to poll."""
-    return conn.execute("PRAGMA data_version").fetchone()[0]
+    return int(conn.execute("PRAGMA data_version").fetchone()[0])
 
 
 def writable(path: str) -> bool:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from enum import StrEnum
+from typing import Any
 
 from panda_tui.store.db import Database
 
@@ -94,7 +95,7 @@ class Run:
     def active(self) -> bool:
         return self.status in ACTIVE
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["status"] = str(self.status)
         out["lateness_s"] = self.lateness
@@ -104,10 +105,12 @@ class Run:
 COLUMNS = ", ".join(f.name for f in fields(Run))
 
 
-def _run(row) -> Run | None:
-    if not row:
-        return None
-    return Run(*row[:5], RunStatus(row[5]), *row[6:])
+def _run(row: Sequence[Any]) -> Run:
+    return Run(*row[:5], RunStatus(row[5]), *row[6:])  # type: ignore[call-arg]  # one column per field, in order
+
+
+def _maybe_run(row: Sequence[Any] | None) -> Run | None:
+    return _run(row) if row else None
 
 
 @dataclass(frozen=True)
@@ -160,10 +163,10 @@ class Ledger:
         finally:
             self._changes = []
         for change in changes:
-            for fn in self._after:
-                self._call(fn, change)
+            for after in self._after:
+                self._call(after, change)
 
-    def _call(self, fn: Callable, *args) -> None:
+    def _call(self, fn: Callable[..., None], *args: Any) -> None:
         try:
             fn(*args)
         except sqlite3.Error:
@@ -190,7 +193,7 @@ class Ledger:
                 (job, scheduled_at, attempt, trigger, status, now, not_before, finished, reason, runner, owner))
             if not cur.rowcount:
                 return None
-            run = Run(cur.lastrowid, job, scheduled_at, attempt, trigger, status, queued_at=now,
+            run = Run(int(cur.lastrowid or 0), job, scheduled_at, attempt, trigger, status, queued_at=now,
                       not_before=not_before, finished_at=finished, reason=reason, runner=runner, owner=owner)
             return self._announce(run, None)
 
@@ -232,7 +235,7 @@ class Ledger:
 
 # --- reads: any connection, read-only ones included ------------------------------------------
 def get(conn: sqlite3.Connection, run_id: int) -> Run | None:
-    return _run(conn.execute(f"SELECT {COLUMNS} FROM runs WHERE id=?", (run_id,)).fetchone())
+    return _maybe_run(conn.execute(f"SELECT {COLUMNS} FROM runs WHERE id=?", (run_id,)).fetchone())
 
 
 def wait_final(conn: sqlite3.Connection, run_id: int, timeout: float, interval: float = 0.2) -> Run | None:
@@ -249,7 +252,7 @@ def wait_final(conn: sqlite3.Connection, run_id: int, timeout: float, interval: 
 def active(conn: sqlite3.Connection, job: str | None = None) -> list[Run]:
     # the planner would rather walk a job's whole history by its job index: point it at the small one
     sql = f"SELECT {COLUMNS} FROM runs INDEXED BY runs_active WHERE status IN {sql_in(ACTIVE)}"
-    args: tuple = ()
+    args: tuple[str, ...] = ()
     if job is not None:
         sql += " AND job=?"
         args = (job,)
@@ -258,7 +261,7 @@ def active(conn: sqlite3.Connection, job: str | None = None) -> list[Run]:
 
 def newest_id(conn: sqlite3.Connection) -> int:
     """The highest run id so far (0 for none): runs made after this moment have higher ones."""
-    return conn.execute("SELECT COALESCE(MAX(id), 0) FROM runs").fetchone()[0]
+    return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM runs").fetchone()[0])
 
 
 def history(conn: sqlite3.Connection, job: str, limit: int = 100, before_id: int | None = None) -> list[Run]:
@@ -277,7 +280,7 @@ def latest(conn: sqlite3.Connection, job: str, statuses: tuple[str, ...] | None 
                            " ORDER BY id DESC LIMIT 1", (job,)).fetchone()
     else:
         row = conn.execute(f"SELECT {COLUMNS} FROM runs WHERE job=? ORDER BY id DESC LIMIT 1", (job,)).fetchone()
-    return _run(row)
+    return _maybe_run(row)
 
 
 def recent_outcomes(conn: sqlite3.Connection, job: str, limit: int = 20, before_id: int | None = None) -> list[Run]:
@@ -292,16 +295,17 @@ def recent_outcomes(conn: sqlite3.Connection, job: str, limit: int = 20, before_
 
 def missed_since(conn: sqlite3.Connection, since: float, job: str | None = None) -> int:
     sql = f"SELECT COUNT(*) FROM runs WHERE status IN {sql_in(GONE)} AND scheduled_at >= ?"
-    args: tuple = (since,)
+    args: tuple[float | str, ...] = (since,)
     if job is not None:
         sql += " AND job=?"
         args += (job,)
-    return conn.execute(sql, args).fetchone()[0]
+    return int(conn.execute(sql, args).fetchone()[0])
 
 
 def last_success_finished(conn: sqlite3.Connection, job: str, before_id: int) -> float | None:
-    return conn.execute("SELECT MAX(finished_at) FROM runs WHERE job=? AND status='succeeded' AND id<?",
-                        (job, before_id)).fetchone()[0]
+    found: float | None = conn.execute("SELECT MAX(finished_at) FROM runs WHERE job=? AND status='succeeded'"
+                                       " AND id<?", (job, before_id)).fetchone()[0]
+    return found
 
 
 def newest_paused_slot(conn: sqlite3.Connection, job: str) -> tuple[float, int] | None:

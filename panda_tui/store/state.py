@@ -45,14 +45,14 @@ def get_meta(conn: sqlite3.Connection, key: str, default: Any = None) -> Any:
         return row[0]
 
 
-def put_running_config(conn: sqlite3.Connection, path: str, data: dict, now: float) -> None:
+def put_running_config(conn: sqlite3.Connection, path: str, data: dict[str, Any], now: float) -> None:
     """The config the scheduler runs, as parsed from its file: job definitions and secret names, never a
     secret's value (those live in the secrets file or the environment). Consoles and `status` read it, so
     they show the running truth even when the local jobs.toml is broken, missing or different."""
     put_meta(conn, "running_config", {"path": path, "loaded_at": now, "data": data}, now)
 
 
-def running_config(conn: sqlite3.Connection) -> dict | None:
+def running_config(conn: sqlite3.Connection) -> dict[str, Any] | None:
     """{"path", "loaded_at", "data"} as the scheduler last stored it, or None."""
     value = get_meta(conn, "running_config")
     return value if isinstance(value, dict) else None
