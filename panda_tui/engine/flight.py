@@ -7,11 +7,14 @@ slot, a retry, a queue that drains, a run adopted after a restart.
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 from collections import defaultdict, deque
 from collections.abc import Callable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
+from panda_tui import decisions as d
 from panda_tui.config import Job
 from panda_tui.engine import owners
 from panda_tui.engine.admission import Action, Admission, admit
@@ -40,7 +43,7 @@ class Flight:
         self.paused: set[str] = set()
         self.active: dict[str, dict[int, Execution]] = defaultdict(dict)
         self.queues: dict[str, deque[Run]] = defaultdict(deque)
-        self._pending: list[tuple[Callable | None, Callable | None]] | None = None  # (do, undo) in a batch
+        self._pending: list[tuple[Callable[[], Any] | None, Callable[[], Any] | None]] | None = None  # (do, undo) in a batch
 
     def executions(self, job: str | None = None) -> list[Execution]:
         """The runs in progress, of one job or of all."""
@@ -70,7 +73,7 @@ class Flight:
             if do is not None:
                 do()
 
-    def _later(self, do: Callable | None, undo: Callable | None = None) -> None:
+    def _later(self, do: Callable[[], Any] | None, undo: Callable[[], Any] | None = None) -> None:
         if self._pending is None:
             if do is not None:
                 do()
@@ -116,7 +119,7 @@ class Flight:
         self.active[job.name][run.id] = execution
         self._go(execution, execution.resume(handle))
 
-    def _admit(self, job: Job, run: Run, **how) -> Admission:
+    def _admit(self, job: Job, run: Run, **how: Any) -> Admission:
         return admit(job, active=list(self.active[job.name]), queued=len(self.queues[job.name]),
                      paused=job.name in self.paused, trigger=run.trigger, **how)
 
@@ -130,7 +133,7 @@ class Flight:
         if admission.action == Action.REPLACE:
             victims = self.executions(job.name)
             self._enqueue(job, run, front=True)
-            self._later(lambda: [e.kill(f"replaced by run {run.id}") for e in victims])
+            self._later(lambda: _kill_all(victims, f"replaced by run {run.id}"))
             return f"run {run.id} {admission.reason}"
         self._enqueue(job, run)
         if admission.reason == "paused":
@@ -151,10 +154,10 @@ class Flight:
         self._later(lambda: self._go(execution, execution.start_new()),
                     lambda: self.active[job.name].pop(run.id, None))
 
-    def _go(self, execution: Execution, coro: Coroutine) -> None:
+    def _go(self, execution: Execution, coro: Coroutine[Any, Any, None]) -> None:
         execution.task = asyncio.ensure_future(self._guard(execution, coro))
 
-    async def _guard(self, execution: Execution, coro: Coroutine) -> None:
+    async def _guard(self, execution: Execution, coro: Coroutine[Any, Any, None]) -> None:
         """An unexpected error in one run must not take the scheduler down: record it as lost."""
         try:
             await coro
@@ -162,7 +165,7 @@ class Flight:
             raise
         except Exception as exc:
             reason = f"internal error: {type(exc).__name__}: {exc}"
-            self.events.emit("error", execution.job.name, execution.run_id, error=reason)
+            self.events.emit(d.RunError(execution.job.name, execution.run_id, reason))
             now, what = self.clock.now(), f"record run {execution.run_id} lost"
             self.ctx.store.attempt(what, lambda: self._finished(execution, self.ledger.finish(
                 execution.run_id, RunStatus.LOST, now, reason=reason)), keep=True)
@@ -196,7 +199,7 @@ class Flight:
             if self._admit(job, head, head=True).action != Action.START:
                 return
             queue.popleft()
-            self._later(None, lambda run=head: queue.appendleft(run))
+            self._later(None, functools.partial(queue.appendleft, head))
             self._start(job, head, self.clock.now())
 
     # --- commands (see requests.RunCommands) --------------------------------------------
@@ -210,6 +213,8 @@ class Flight:
             return self.dispatch(job, at, Trigger.MANUAL)
         run = self.ledger.insert(job.name, at, trigger=Trigger.MANUAL, now=now, not_before=at,
                                  runner=job.runner_kind)
+        if run is None:
+            return f"a run of {name} is already scheduled for {iso(at)}"
         self.add_retry(at, run.id)  # it waits in the timeline like a retry, and survives a restart like one
         return f"run {run.id} scheduled for {iso(at)}"
 
@@ -288,10 +293,15 @@ class Flight:
         tasks = [e.task for e in pending if e.task]
         if not tasks:
             return
-        self.events.emit("stopping", waiting=len(pending), grace_s=grace)
+        self.events.emit(d.Stopping(len(pending), grace))
         _, still = await asyncio.wait(tasks, timeout=grace)
         for execution in pending:
             if execution.task in still:
                 execution.kill("scheduler stopped")
         if still:
             await asyncio.wait(still, timeout=max(e.job.kill_grace for e in pending) + 5)
+
+
+def _kill_all(executions: list[Execution], why: str) -> None:
+    for execution in executions:
+        execution.kill(why)

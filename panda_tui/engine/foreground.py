@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import signal
+from typing import TYPE_CHECKING
 
 from panda_tui.config import Config, Job
 from panda_tui.engine import owners
@@ -19,6 +20,9 @@ from panda_tui.engine.wiring import Tee, build
 from panda_tui.runners.base import Passthrough
 from panda_tui.store import lease, logs, outbox, state
 from panda_tui.store.ledger import Run, Trigger, get
+
+if TYPE_CHECKING:
+    from panda_tui.engine.scheduler import Scheduler
 
 SIGNALS = {signal.SIGINT: "interrupted (SIGINT)", signal.SIGTERM: "stopped by SIGTERM",
            signal.SIGHUP: "stopped by SIGHUP (the terminal went away)",
@@ -42,7 +46,9 @@ async def run_in_foreground(config: Config, db_path: str, job: Job, *, tee: Tee 
         with ledger.transaction():
             queued = ledger.insert(job.name, now, trigger=trigger, now=now, runner=job.runner_kind,
                                    owner=owners.this_process())
-            run = ledger.start(queued.id, now)
+            run = ledger.start(queued.id, now) if queued is not None else None
+            if run is None:  # a new row at this instant: only a clock gone badly wrong could collide
+                raise RuntimeError(f"run of {job.name} could not be recorded at {now}")
             if trigger == Trigger.EXTERNAL:
                 state.note_outside_job(ledger.conn, job.name, now)
         if lease.live_holder(ledger.conn) is None:
@@ -60,7 +66,7 @@ async def run_in_foreground(config: Config, db_path: str, job: Job, *, tee: Tee 
             logs.prune(conn, job.name, job.log_keep_runs)
         if delivery is not None:
             await delivery.finish(DELIVERY_BUDGET)
-        return get(ledger.conn, run.id)
+        return get(ledger.conn, run.id) or run
     finally:
         if delivery is not None:
             await delivery.close()
@@ -70,7 +76,7 @@ async def run_in_foreground(config: Config, db_path: str, job: Job, *, tee: Tee 
 class _Delivery:
     """This run's alerts and pings, sent from here while no scheduler runs (one would send them itself)."""
 
-    def __init__(self, sched, run_id: int):
+    def __init__(self, sched: Scheduler, run_id: int):
         from panda_tui.alerts.delivery import Deliverer
         self.run_id = run_id
         self.conn = sched.ledger.conn

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 
+from panda_tui import decisions as d
 from panda_tui.config import Config, ConfigError, Job
 from panda_tui.engine import catchup
 from panda_tui.clock import Chores
@@ -51,15 +53,15 @@ class Scheduler:
         self._wake = asyncio.Event()
         self.desk = ControlDesk(self.ledger, ctx.store, self.clock, events)
         self._timers = Chores()
-        self.on_start: list = []  # hooks given the exit stack once the lease is held (alert delivery)
-        self.on_config: list = []  # called off the loop with each config adopted (the decision log's mask)
+        self.on_start: list[Callable[[AsyncExitStack], Awaitable[None]]] = []  # hooks given the exit stack once the lease is held (alert delivery)
+        self.on_config: list[Callable[[Config], None]] = []  # called off the loop with each config adopted (the decision log's mask)
         self._reloading = asyncio.Lock()
         self.supervision = Supervision()  # told ready / ticked / stopping: systemd's notify protocol in the daemon
 
     # --- lifecycle ----------------------------------------------------------------------
     def acquire(self) -> None:
         self.ownership.acquire()
-        self.events.emit("lease_acquired", owner=self.ownership.owner)
+        self.events.emit(d.LeaseAcquired(self.ownership.owner))
 
     async def start(self) -> None:
         """After the lease: settle what a previous scheduler left, catch up, plan every job's next slot."""
@@ -67,7 +69,7 @@ class Scheduler:
         for found in await reconcile(self.ledger, self.ctx.runners, self.config.jobs, self.clock,
                                      self.ctx.open_sink):
             if isinstance(found, Adopted):
-                self.events.emit("adopted", found.run.job, found.run.id, ref=found.handle.ref)
+                self.events.emit(d.Adopted(found.run.job, found.run.id, found.handle.ref))
                 self.flight.follow(found.job, found.run, found.handle)
             elif found.run.not_before is not None:
                 self.timeline.add_retry(found.run.not_before, found.run.id)
@@ -130,7 +132,7 @@ class Scheduler:
         self.supervision.stopping()
         await self.flight.stop_runs(grace)
         await self.exits.aclose()
-        self.events.emit("stopped")
+        self.events.emit(d.Stopped())
 
     async def _adopt_orphans(self) -> None:
         """A `run` or `exec` process that died (kill -9) leaves its command running under its keeper:
@@ -140,7 +142,7 @@ class Scheduler:
             job = self.config.jobs.get(run.job)
             found = await settle(self.ledger, self.ctx.runners, job, self.clock, self.ctx.open_sink, run)
             if found is not None:
-                self.events.emit("adopted", run.job, run.id, ref=found.handle.ref, owner=run.owner)
+                self.events.emit(d.Adopted(run.job, run.id, found.handle.ref, run.owner))
                 self.flight.follow(found.job, found.run, found.handle)
 
     # --- slots --------------------------------------------------------------------------
@@ -218,7 +220,7 @@ class Scheduler:
         if self.ownership.renew():
             return
         self.lease_lost = True
-        self.events.emit("lease_lost", owner=self.ownership.owner, holder=self.ownership.holder())
+        self.events.emit(d.LeaseLost(self.ownership.owner, self.ownership.holder()))
         self.flight.kill_all("scheduler lost its lease")
 
     async def reload(self, why: str) -> tuple[bool, str]:
@@ -228,7 +230,7 @@ class Scheduler:
                 new = await asyncio.to_thread(self.source.load)
             except ConfigError as exc:
                 self._remember_reload(why, exc.errors)
-                self.events.emit("reload_failed", why=why, errors=exc.errors)
+                self.events.emit(d.ReloadFailed(why, exc.errors))
                 return False, "; ".join(exc.errors)
             old = self.config
             await self._adopt_config(new, why)
@@ -236,7 +238,7 @@ class Scheduler:
             for name in set(old.jobs) | set(new.jobs):
                 if old.jobs.get(name) != new.jobs.get(name):
                     self.timeline.replan(name, new.jobs.get(name), now)
-            self.events.emit("reloaded", why=why, jobs=len(new.jobs))
+            self.events.emit(d.Reloaded(why, len(new.jobs)))
             return True, f"reloaded: {len(new.jobs)} jobs"
 
     async def _adopt_config(self, config: Config, why: str) -> None:

@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from panda_tui import decisions as d
 from panda_tui.clock import Clock
 
 FAILED = object()  # what attempt() returns when the write did not happen
@@ -29,7 +30,7 @@ def is_fatal(exc: sqlite3.Error) -> bool:
 
 
 class StoreHealth:
-    def __init__(self, clock: Clock, report: Callable[..., None]):
+    def __init__(self, clock: Clock, report: Callable[[d.Decision], None]):
         self.clock = clock
         self.report = report
         self.failing_since: float | None = None
@@ -65,9 +66,9 @@ class StoreHealth:
             raise StoreFailed(f"the store cannot be written ({exc}) while trying to {what}") from None
         if self.failing_since is None:
             self.failing_since = self.clock.now()
-            self.report("store_write_failed", what=what, error=str(exc))
+            self.report(d.StoreWriteFailed(what, str(exc)))
 
     def ok(self) -> None:
         if self.failing_since is not None and not self.deferred:
-            self.report("store_write_recovered", after_s=round(self.clock.now() - self.failing_since, 3))
+            self.report(d.StoreWriteRecovered(round(self.clock.now() - self.failing_since, 3)))
             self.failing_since = None

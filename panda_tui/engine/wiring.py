@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from contextlib import AsyncExitStack
+from typing import Any
 
+from panda_tui import decisions as d
 from panda_tui.alerts.alerter import Alerter
 from panda_tui.clock import Clock, SystemClock
 from panda_tui.config import Config, Job
@@ -38,12 +41,12 @@ def build(config: Config, db_path: str, *, role: str = "daemon", clock: Clock | 
     ident = db_id(db.conn)
     writer = LogWriter(db_path, lock=db.lock)
     ledger = Ledger(db, on_error=lambda who, exc: events.emit(
-        "subscriber_error", subscriber=who, error=f"{type(exc).__name__}: {exc}"))
+        d.SubscriberError(who, f"{type(exc).__name__}: {exc}")))
     ledger.subscribe(DecisionLog(events).on_change)
     runners = runners or Runners(ident, keeper.runs_dir(db_path),
                                  secrets_now=lambda job: resolve(job, available(sched.config)))
 
-    def open_sink(run: Run, job: Job, redact: Redactor, resume: dict | None) -> RunLog:
+    def open_sink(run: Run, job: Job, redact: Redactor, resume: dict[str, Any] | None) -> RunLog:
         return RunLog(writer, run.id, redact=redact or None, max_lines=job.log_max_lines,
                       max_bytes=job.log_max_bytes, tee=tee, **(resume or {}))
 
@@ -76,7 +79,7 @@ def supervise(sched: Scheduler, notifier: Notifier, events: EventLog) -> None:
 
 
 async def _start_delivery(db: Database, sched: Scheduler, clock: Clock, events: EventLog, alerter: Alerter,
-                          exits) -> None:
+                          exits: AsyncExitStack) -> None:
     from panda_tui.alerts.delivery import Deliverer, start_delivery
     deliverer = Deliverer(db, lambda: sched.config, clock, None, events.emit, on_pass=lambda: alerter.check_slow(db))
     await start_delivery(deliverer, exits)

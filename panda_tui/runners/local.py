@@ -157,7 +157,8 @@ class LocalRunner:
 
 class Ended:
     """A run found ended after a restart, its exit code known: nothing left to follow."""
-    docker_host = None
+    docker_host: str | None = None
+    node: str | None = None
 
     def __init__(self, ref: str, sink: RunLog, outcome: Outcome, directory: str):
         self.ref, self.sink, self.outcome, self.directory = ref, sink, outcome, directory

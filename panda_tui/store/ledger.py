@@ -55,7 +55,7 @@ class Run:
     job: str
     scheduled_at: float
     attempt: int
-    trigger: str
+    trigger: Trigger
     status: RunStatus
     queued_at: float | None = None
     not_before: float | None = None
@@ -106,7 +106,7 @@ COLUMNS = ", ".join(f.name for f in fields(Run))
 
 
 def _run(row: Sequence[Any]) -> Run:
-    return Run(*row[:5], RunStatus(row[5]), *row[6:])  # type: ignore[call-arg]  # one column per field, in order
+    return Run(*row[:4], Trigger(row[4]), RunStatus(row[5]), *row[6:])  # type: ignore[call-arg]  # a column a field
 
 
 def _maybe_run(row: Sequence[Any] | None) -> Run | None:
@@ -181,11 +181,12 @@ class Ledger:
         return run
 
     # --- verbs: each runs in the caller's transaction, or in one of its own -------------------
-    def insert(self, job: str, scheduled_at: float, *, trigger: str, now: float, attempt: int = 1,
+    def insert(self, job: str, scheduled_at: float, *, trigger: Trigger | str, now: float, attempt: int = 1,
                status: RunStatus = S.QUEUED, reason: str | None = None, not_before: float | None = None,
                runner: str | None = None, owner: str | None = None) -> Run | None:
         """Write a slot; None when (job, slot, attempt) is already in the ledger."""
         finished = now if status in FINAL else None
+        trigger = Trigger(trigger)
         with self.transaction() as conn:
             cur = conn.execute(
                 "INSERT OR IGNORE INTO runs(job, scheduled_at, attempt, trigger, status, queued_at, not_before,"
