@@ -175,7 +175,7 @@ class Deliverer:
         now = self.clock.now()
         with contextlib.suppress(sqlite3.Error):
             with self.db.transaction() as conn:
-                state.put_meta(conn, "scheduler_heartbeat", {"at": now, "status": status, "error": error}, now)
+                state.put_scheduler_heartbeat(conn, status, error, now)
 
     async def close(self) -> None:
         for task in list(self._tasks):

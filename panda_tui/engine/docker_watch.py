@@ -29,14 +29,14 @@ class DockerWatch:
 
     async def _check(self, hosts: set[str | None]) -> None:
         status = await asyncio.to_thread(self.runners.docker_status, hosts)
-        previous = state.get_meta(self.db.conn, "engines", {})
+        previous = state.engines(self.db.conn)
         if status != {k: {"up": v.get("up"), "error": v.get("error")} for k, v in previous.items()}:
             for host, info in status.items():
                 self.report((d.EngineUp if info["up"] else d.EngineDown)(host, info["error"]))
         now = self.clock.now()
         try:
             with self.db.transaction() as conn:
-                state.put_meta(conn, "engines", {k: {**v, "checked_at": now} for k, v in status.items()}, now)
+                state.put_engines(conn, status, now)
         except sqlite3.Error:
             pass  # a full disk: the next check writes it (the scheduler reports the store's trouble)
 

@@ -82,7 +82,7 @@ class Scheduler:
         for job in self.config.jobs.values():
             self.timeline.plan(job, self.timeline.last_slot.get(job.name, max(stored.get(job.name, now), now)))
         with self.ledger.transaction() as conn:
-            state.put_meta(conn, "scheduler", {"owner": self.ownership.owner, "started_at": now}, now)
+            state.put_scheduler_started(conn, self.ownership.owner, now)
         for hook in self.on_start:
             await hook(self.exits)
         self.exits.push_async_callback(self.engines.close)

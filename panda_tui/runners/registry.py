@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from panda_tui.config import Job
 from panda_tui.runners.local import LocalRunner
 from panda_tui.store.ledger import Run
+from panda_tui.store.state import EngineState
 
 if TYPE_CHECKING:  # imported when first used: a store without Docker jobs never loads the Docker SDK
     from panda_tui.runners.docker import DockerRunner
@@ -53,10 +54,10 @@ class Runners:
             self._swarm[host] = SwarmRunner(host, self.db_id, self.secrets_now)
         return self._swarm[host]
 
-    def docker_status(self, hosts: set[str | None]) -> dict[str, dict[str, Any]]:
+    def docker_status(self, hosts: set[str | None]) -> dict[str, EngineState]:
         """Blocking: ping each engine. Keys are the host as configured ("local" for the default). A swarm
         manager that answers again gets what could not be removed while it was away removed."""
-        out: dict[str, dict[str, Any]] = {}
+        out: dict[str, EngineState] = {}
         for host in hosts:
             up, error = self.docker(host).ping()
             out[host or "local"] = {"up": up, "error": error}

@@ -102,3 +102,20 @@ def test_a_bad_slow_after_is_one_line_naming_the_field(write_toml):
             slow_after = "p95xlots"
             """))
     assert any('job "a"' in e and "slow_after" in e for e in caught.value.errors), caught.value.errors
+
+
+def test_meta_has_a_typed_reader_and_writer_per_key(db_path):
+    from panda_tui.store import state
+    db = Database(db_path)
+    try:
+        assert state.engines(db.conn) == {} and state.config_errors(db.conn) == []
+        with db.transaction() as conn:
+            state.put_engines(conn, {"local": {"up": False, "error": "connection refused"}}, 5.0)
+            state.record_reload(conn, 5.0, "SIGHUP", ['job "a": schedule: bad'])
+        assert state.engines(db.conn) == {"local": {"up": False, "error": "connection refused", "checked_at": 5.0}}
+        assert state.config_errors(db.conn) == ['job "a": schedule: bad']
+        with db.transaction() as conn:
+            state.put_meta(conn, "engines", ["not", "a", "table"], 6.0)  # a value an older version wrote
+        assert state.engines(db.conn) == {}
+    finally:
+        db.close()
