@@ -10,7 +10,7 @@ from typing import Any
 from panda_tui import decisions as d
 from panda_tui.config import Job
 from panda_tui.clock import Clock
-from panda_tui.engine.store_health import FAILED, StoreHealth
+from panda_tui.engine.store_health import NOT_WRITTEN, StoreHealth
 from panda_tui.runners.base import Attempt, Handle, Outcome, Passthrough, RunnerError
 from panda_tui.runners.registry import Runners
 from panda_tui.schedule import human_duration
@@ -137,7 +137,7 @@ class Execution:
                                      node=self.handle.node if self.handle is not None else None)
 
         finished = ctx.store.attempt(what, write)
-        if finished is FAILED:  # kept until the store takes it: the run stays in flight till then
+        if finished is NOT_WRITTEN:  # kept until the store takes it: the run stays in flight till then
             ctx.store.deferred.append((what, lambda: asyncio.ensure_future(self._settle(write()))))
             return
         await self._settle(finished)

@@ -43,7 +43,8 @@ class Flight:
         self.paused: set[str] = set()
         self.active: dict[str, dict[int, Execution]] = defaultdict(dict)
         self.queues: dict[str, deque[Run]] = defaultdict(deque)
-        self._pending: list[tuple[Callable[[], Any] | None, Callable[[], Any] | None]] | None = None  # (do, undo) in a batch
+        # (do, undo) in a batch
+        self._pending: list[tuple[Callable[[], Any] | None, Callable[[], Any] | None]] | None = None
 
     def executions(self, job: str | None = None) -> list[Execution]:
         """The runs in progress, of one job or of all."""

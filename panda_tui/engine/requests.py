@@ -11,7 +11,7 @@ from typing import Protocol
 from panda_tui import decisions as d
 from panda_tui.clock import Clock
 from panda_tui.engine.events import EventLog
-from panda_tui.engine.store_health import FAILED, StoreHealth
+from panda_tui.engine.store_health import NOT_WRITTEN, StoreHealth
 from panda_tui.store import control
 from panda_tui.store.control import Request
 from panda_tui.store.ledger import Ledger
@@ -63,7 +63,7 @@ class ControlDesk:
         if version == self._data_version:
             return  # nobody wrote anything since the last look: cheap
         pending = self.store.attempt("take control requests", self._take_pending)
-        if pending is FAILED:
+        if pending is NOT_WRITTEN:
             return  # they stay pending, and are taken once the store can be written
         self._data_version = version
         for req in pending:

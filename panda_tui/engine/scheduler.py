@@ -17,7 +17,7 @@ from panda_tui.engine.execution import RunContext
 from panda_tui.engine.flight import Flight
 from panda_tui.engine.ownership import Ownership
 from panda_tui.engine.reconcile import Adopted, orphans, reconcile, settle
-from panda_tui.engine.store_health import FAILED
+from panda_tui.engine.store_health import NOT_WRITTEN
 from panda_tui.engine.requests import ControlDesk
 from panda_tui.engine.supervision import Supervision
 from panda_tui.engine.timeline import Timeline, offset, slots_until
@@ -53,8 +53,10 @@ class Scheduler:
         self._wake = asyncio.Event()
         self.desk = ControlDesk(self.ledger, ctx.store, self.clock, events)
         self._timers = Chores()
-        self.on_start: list[Callable[[AsyncExitStack], Awaitable[None]]] = []  # hooks given the exit stack once the lease is held (alert delivery)
-        self.on_config: list[Callable[[Config], None]] = []  # called off the loop with each config adopted (the decision log's mask)
+        # hooks given the exit stack once the lease is held (alert delivery)
+        self.on_start: list[Callable[[AsyncExitStack], Awaitable[None]]] = []
+        # called off the loop with each config adopted (the decision log's mask)
+        self.on_config: list[Callable[[Config], None]] = []
         self._reloading = asyncio.Lock()
         self.supervision = Supervision()  # told ready / ticked / stopping: systemd's notify protocol in the daemon
 
@@ -152,7 +154,7 @@ class Scheduler:
         if (next_at := self.timeline.next_at()) is None or next_at > now:
             return
         saved = self.timeline.checkpoint()
-        if self.ctx.store.attempt("record the slots due now", lambda: self._fire_each(now)) is FAILED:
+        if self.ctx.store.attempt("record the slots due now", lambda: self._fire_each(now)) is NOT_WRITTEN:
             self.timeline.restore(saved)
 
     def _fire_each(self, now: float) -> None:
@@ -203,7 +205,7 @@ class Scheduler:
 
     def _start_due_retries(self, now: float) -> None:
         due = self.timeline.pop_due_retries(now)
-        if due and self.ctx.store.attempt("start the retries due", lambda: self._readmit(due)) is FAILED:
+        if due and self.ctx.store.attempt("start the retries due", lambda: self._readmit(due)) is NOT_WRITTEN:
             for run_id in due:
                 self.timeline.add_retry(now, run_id)
 

@@ -11,12 +11,20 @@ from __future__ import annotations
 import sqlite3
 from collections import deque
 from collections.abc import Callable
+from enum import Enum
 from typing import Any
 
 from panda_tui import decisions as d
 from panda_tui.clock import Clock
 
-FAILED = object()  # what attempt() returns when the write did not happen
+
+class Unwritten(Enum):
+    """What attempt() returns when the store refused the write (a full disk): the write did not happen."""
+
+    NOT_WRITTEN = "not written"
+
+
+NOT_WRITTEN = Unwritten.NOT_WRITTEN
 FATAL_WORDS = ("readonly", "read-only", "malformed", "not a database", "unable to open", "no such table")
 
 
@@ -38,14 +46,14 @@ class StoreHealth:
 
     def attempt(self, what: str, write: Callable[[], Any], keep: bool = False) -> Any:
         """Run `write`; on a passing store error, report it (once per outage) and, with `keep`, try it
-        again later. Returns its result, or FAILED."""
+        again later. Returns its result, or NOT_WRITTEN."""
         try:
             result = write()
         except sqlite3.Error as exc:
             self.failed(what, exc)
             if keep:
                 self.deferred.append((what, write))
-            return FAILED
+            return NOT_WRITTEN
         self.ok()
         return result
 
