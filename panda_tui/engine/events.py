@@ -16,7 +16,8 @@ from panda_tui.text import iso
 
 
 class EventLog:
-    """Writes each decision as a JSON line."""
+    """Writes each decision as a JSON line to `stream`, every secret the running config can reach masked
+    first; with no stream (a console's embedded scheduler, whose terminal is the console) it writes nothing."""
 
     def __init__(self, stream: IO[str] | None = None):
         self.stream = stream

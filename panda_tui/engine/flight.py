@@ -1,7 +1,8 @@
 """The runs in flight: admitted by the one rule, started, followed to their end, queued, retried, killed.
 
-Everything that can start a run comes through here: a slot that comes due, a manual trigger, a catch-up
-slot, a retry, a queue that drains, a run adopted after a restart.
+Every run the scheduler starts or follows comes through here: a slot that comes due, a manual trigger, a
+catch-up slot, a retry, a queue that drains, a run adopted after a restart. (`panda-tui run` and `exec`
+start theirs in their own process: engine/foreground.py.)
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The scheduler loop: timeline → admission → ledger → execution, plus control requests and the lease."""
+"""The scheduler loop: timeline → ledger (each slot due becomes a row) → admission → execution, plus control
+requests, config reloads and the lease."""
 
 from __future__ import annotations
 
