@@ -11,7 +11,7 @@ from typing import Any
 from panda_tui.config import Job
 from panda_tui.runners import docker_ping
 from panda_tui.runners.base import Attempt, Lost, OpenSink, Outcome, RunnerError
-from panda_tui.runners.frames import parse_frames as _parse
+from panda_tui.runners.frames import open_log, parse_frames as _parse
 from panda_tui.runners.lines import Replay
 from panda_tui.runners.threads import in_thread
 from panda_tui.store.ledger import Run
@@ -286,10 +286,7 @@ class DockerHandle:
 
 def _frames(api: Any, container_id: str, follow: bool = True) -> Iterator[tuple[int, bytes]]:
     """(stream, bytes) frames of a container's log, from the start; with `follow`, until it stops."""
-    response = api._get(api._url("/containers/{0}/logs", container_id),
-                        params={"stdout": 1, "stderr": 1, "follow": int(follow)}, stream=True)
-    api._raise_for_status(response)
-    api._disable_socket_timeout(api._get_raw_response_socket(response))
+    response = open_log(api, "containers", container_id, follow)
     raw = response.raw
     try:
         yield from _parse(getattr(raw, "read1", None) or raw.read)
