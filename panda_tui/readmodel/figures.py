@@ -26,7 +26,7 @@ class Figures:
 
 
 def read_figures(conn: sqlite3.Connection, config: Config, now: float) -> Figures:
-    engines = state.engines(conn)
+    engines = state.get_meta(conn, "engines", {}) or {}
     return Figures(
         totals=totals.totals(conn), buckets=totals.duration_buckets(conn),
         next_runs={name: next_fire(job, now) for name, job in config.jobs.items() if job.enabled},

@@ -31,7 +31,7 @@ class Status:
 def read_status(conn: sqlite3.Connection, config: Config, now: float) -> Status:
     healths = all_health(conn, config, now)
     holder = lease.live_holder(conn, now)
-    return Status(holder=holder.owner if holder else None, docker_hosts=state.engines(conn),
+    return Status(holder=holder.owner if holder else None, docker_hosts=state.get_meta(conn, "engines", {}) or {},
                   jobs=healths, lease=holder)
 
 
