@@ -28,7 +28,7 @@ class Admission:
     reason: str | None = None
 
 
-def admit(job: Job, *, active: Sequence[int], queued: int, paused: bool, trigger: str,
+def admit(job: Job, *, active: Sequence[int], queued: int, paused: bool, trigger: Trigger,
           accepted: bool = False, head: bool = False, in_order: bool = False) -> Admission:
     """Decide for one candidate run of `job`.
 

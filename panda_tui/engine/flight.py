@@ -83,7 +83,7 @@ class Flight:
             self._pending.append((do, undo))
 
     # --- admission ----------------------------------------------------------------------
-    def dispatch(self, job: Job, scheduled_at: float, trigger: str, *, slot: float | None = None,
+    def dispatch(self, job: Job, scheduled_at: float, trigger: Trigger, *, slot: float | None = None,
                  attempt: int = 1, check_deadline: bool = True, in_order: bool = False) -> str:
         """Write a new run as a ledger row, then admit it. Returns what happened, for control answers."""
         now = self.clock.now()
