@@ -1,5 +1,5 @@
 """Docker's multiplexed log stream (containers' logs and attach, services' logs): 8-byte headers (stream,
-length), then the payload."""
+length), then the payload; and the log endpoints that serve it, opened through public APIs."""
 
 from __future__ import annotations
 
