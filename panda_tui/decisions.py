@@ -170,7 +170,7 @@ class LeaseAcquired(Decision):
 class LeaseLost(Decision):
     event = "lease_lost"
     owner: str
-    holder: Any  # who holds it now, as the lease table says (None: nobody)
+    holder: str | None  # who holds it now, as the lease table says (None: nobody)
 
 
 @dataclass(frozen=True)
