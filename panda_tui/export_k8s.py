@@ -7,13 +7,15 @@ import math
 import re
 
 from panda_tui.config import Config, Job
+from panda_tui.fields import TimesP95
 
 POLICY = {"forbid": "Forbid", "replace": "Replace", "allow": "Allow"}
 
 
 def cronjobs(config: Config, paused: set[str], namespace: str | None = None) -> tuple[str, list[str]]:
     """(YAML documents, one-line warnings for what Kubernetes cannot express)."""
-    docs, warnings = [], []
+    docs: list[str] = []
+    warnings: list[str] = []
     for job in config.jobs.values():
         manifest, problems = cronjob(job, job.name in paused, namespace)
         warnings.extend(f'job "{job.name}": {p}' for p in problems)
@@ -37,10 +39,10 @@ def cronjob(job: Job, paused: bool, namespace: str | None) -> tuple[dict | None,
         problems.append("catchup = \"all\" has no CronJob equivalent (the controller starts at most one missed run)")
     problems += dropped_fields(job)
     command = ["sh", "-c", job.command] if isinstance(job.command, str) else list(job.command or [])
-    container = {"name": _dns(job.name), "image": job.image}
+    container: dict[str, object] = {"name": _dns(job.name), "image": job.image}
     if command:
         container["command"] = command
-    env = [{"name": k, "value": v} for k, v in job.env.items()]
+    env: list[dict[str, object]] = [{"name": k, "value": v} for k, v in job.env.items()]
     env += [{"name": s, "valueFrom": {"secretKeyRef": {"name": "panda-tui-secrets", "key": s}}} for s in job.secrets]
     if env:
         container["env"] = env
@@ -53,7 +55,7 @@ def cronjob(job: Job, paused: bool, namespace: str | None) -> tuple[dict | None,
         limits["cpu"] = str(job.cpus)
     if limits:
         container["resources"] = {"limits": limits}
-    metadata = {"name": _dns(job.name), "labels": {"app.kubernetes.io/managed-by": "panda-tui"}}
+    metadata: dict[str, object] = {"name": _dns(job.name), "labels": {"app.kubernetes.io/managed-by": "panda-tui"}}
     if namespace:
         metadata["namespace"] = namespace
     if job.description:
@@ -93,7 +95,7 @@ def dropped_fields(job: Job) -> list[str]:
     for field, (default, instead) in DROPPED.items():
         value = getattr(job, field, default)
         if value != default and value not in (None, (), ""):
-            shown = value if not isinstance(value, float) else f"{value:g}s"
+            shown = f"{value:g}s" if isinstance(value, float) else str(value) if isinstance(value, TimesP95) else value
             out.append(f"{field} = {shown!r} has no CronJob equivalent; dropped ({instead})")
     return out
 

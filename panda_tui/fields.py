@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -215,10 +216,20 @@ def url(value: Any) -> str:
     return value
 
 
-def slow_after(value: Any) -> float | str:
+@dataclass(frozen=True)
+class TimesP95:
+    """slow_after = "p95xN": a run is slow past N times the p95 duration of the job's recent successes."""
+
+    factor: float
+
+    def __str__(self) -> str:
+        return f"p95x{self.factor:g}"
+
+
+def slow_after(value: Any) -> float | TimesP95:
     """A duration, or "p95xN": N times the job's p95 duration."""
-    if isinstance(value, str) and re.fullmatch(r"p95x\d+(\.\d+)?", value.strip()):
-        return value.strip()
+    if isinstance(value, str) and (match := re.fullmatch(r"p95x(\d+(?:\.\d+)?)", value.strip())):
+        return TimesP95(float(match.group(1)))
     try:
         return duration(value)
     except ValueError:

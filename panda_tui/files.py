@@ -25,7 +25,8 @@ def read_regular(path: str, limit: int) -> bytes:
                               "expected a regular file")
         if info.st_size > limit:
             raise FileRefused(f"is {size_text(info.st_size)}, more than the {size_text(limit)} this reads")
-        chunks, total = [], 0
+        chunks: list[bytes] = []
+        total = 0
         while total <= limit:
             chunk = os.read(fd, min(1 << 20, limit + 1 - total))
             if not chunk:
@@ -42,7 +43,8 @@ def read_regular(path: str, limit: int) -> bytes:
 def read_capped(fd: int, limit: int) -> bytes:
     """All of a stream (a pipe, a terminal, a device, a file) up to `limit` bytes; FileRefused past that, so
     /dev/zero or an endless pipe costs `limit` bytes of memory, never more."""
-    chunks, total = [], 0
+    chunks: list[bytes] = []
+    total = 0
     while total <= limit:
         chunk = os.read(fd, min(1 << 20, limit + 1 - total))
         if not chunk:

@@ -86,7 +86,7 @@ def _next_after(schedule: Schedule, after: datetime, count: int) -> tuple[dateti
 
 def _sub_hour_change(start: datetime, end: datetime, zone: ZoneInfo) -> bool:
     """Whether the zone's offset moved by part of an hour between two instants (Australia/Lord_Howe)."""
-    shift = end.astimezone(zone).utcoffset() - start.astimezone(zone).utcoffset()
+    shift = (end.astimezone(zone).utcoffset() or timedelta(0)) - (start.astimezone(zone).utcoffset() or timedelta(0))
     return shift.total_seconds() % 3600 != 0
 
 

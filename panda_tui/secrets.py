@@ -154,7 +154,7 @@ def forms(value: str) -> set[str]:
 def _b64_forms(raw: bytes) -> set[str]:
     """The whole encoding (padded and not), and the stable core of the value at each alignment: the
     characters that depend on the value's bytes alone, whatever comes before or after it."""
-    out = set()
+    out: set[str] = set()
     for encode in (base64.b64encode, base64.urlsafe_b64encode):
         whole = encode(raw).decode()
         out.update((whole, whole.rstrip("=")))

@@ -91,7 +91,7 @@ class Alerter:
             return  # the common case: no query at all
         for run in ledger.active(db.conn):
             job = jobs.get(run.job)
-            if run.job not in watched or run.started_at is None or run.id in self.slow_sent:
+            if job is None or run.job not in watched or run.started_at is None or run.id in self.slow_sent:
                 continue
             limit = self._threshold(job, db.conn)
             if limit is not None and now - run.started_at > limit:
@@ -105,7 +105,9 @@ class Alerter:
         cached = self._thresholds.get(job.name)
         if cached and time.monotonic() - cached[0] < 60:
             return cached[1]
-        factor = float(str(job.slow_after)[4:])
+        if job.slow_after is None:
+            return None
+        factor = job.slow_after.factor
         durations = [r.duration_s for r in ledger.recent_outcomes(conn, job.name, 100)
                      if r.status == RunStatus.SUCCEEDED and r.duration_s is not None]
         limit = None

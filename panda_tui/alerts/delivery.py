@@ -11,6 +11,7 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
+from panda_tui import decisions as d
 from panda_tui.alerts import formats
 from panda_tui.clock import Clock
 from panda_tui.config import AlertTarget, Config
@@ -75,7 +76,7 @@ class Deliverer:
     HTTP client, where to report, and what to do on each pass (the alerter's slow check)."""
 
     def __init__(self, db: Database, config: Callable[[], Config], clock: Clock,
-                 client: httpx.AsyncClient | None, report: Callable[..., None],
+                 client: httpx.AsyncClient | None, report: Callable[[d.Decision], None],
                  on_pass: Callable[[], None] | None = None, run_id: int | None = None):
         self.db = db
         self.run_id = run_id  # only this run's items (a foreground run with no scheduler up), else all
@@ -102,7 +103,7 @@ class Deliverer:
         """Said once, not once a second, while the same trouble lasts."""
         if error != self._last_trouble:
             self._last_trouble = error
-            self.report("alert_error", error=error)
+            self.report(d.AlertError(error))
 
     def tick(self) -> None:
         if self.on_pass is not None:
@@ -166,7 +167,7 @@ class Deliverer:
         except sqlite3.Error as exc:  # it stays due, and is sent again once the store can record it
             self._trouble(f"cannot record an alert's delivery: {exc}")
             return False
-        self.report("alert", item.job, item.run_id, alert=item.event, target=item.target, status=status, error=error)
+        self.report(d.AlertSent(item.job, item.run_id, item.event, item.target, status, error))
         return status is not None and 200 <= status < 300
 
     async def _scheduler_heartbeat(self, url: str) -> None:
@@ -174,7 +175,7 @@ class Deliverer:
         now = self.clock.now()
         with contextlib.suppress(sqlite3.Error):
             with self.db.transaction() as conn:
-                state.put_meta(conn, "scheduler_heartbeat", {"at": now, "status": status, "error": error}, now)
+                state.put_scheduler_heartbeat(conn, status, error, now)
 
     async def close(self) -> None:
         for task in list(self._tasks):

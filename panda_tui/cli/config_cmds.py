@@ -37,7 +37,7 @@ def missing_images(config, timeout: float = 3.0) -> list[str]:
     wanted = [job for job in config.jobs.values() if job.image and job.pull == "never"]
     if not wanted:
         return []
-    import docker  # type: ignore[import-untyped]  # the Docker SDK ships no type hints
+    import docker
     out = []
     for host in sorted({job.docker_host for job in wanted}, key=str):
         try:

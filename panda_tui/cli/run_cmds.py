@@ -36,7 +36,8 @@ def daemon(config_path: str, db_path: str | None, secrets_file: str | None, stan
     if group:
         from panda_tui.store.db import share_with_group
         connect(path).close()
-        events.emit("shared", detail=share_with_group(path, group))
+        from panda_tui.decisions import Shared
+        events.emit(Shared(share_with_group(path, group)))
     try:
         code = asyncio.run(run_headless(config, path, events, standby, secrets_file))
     except LeaseHeld as exc:

@@ -142,7 +142,7 @@ def build_config(data: dict[str, Any], path: str, secrets_file: str | None = Non
 def job_from_defaults(config: Config, name: str) -> Job:
     """A job that is not in jobs.toml, made of its [defaults] (`panda-tui exec` of an unlisted JOB). Its
     schedule is never used: it only exists to be run from outside."""
-    values = dict(config.defaults)
+    values: dict[str, Any] = dict(config.defaults)
     tz = values.pop("timezone", "UTC")
     raw = values.pop("schedule", None)
     try:

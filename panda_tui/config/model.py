@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
+from panda_tui.fields import TimesP95
 from panda_tui.schedule import Schedule
 
 Concurrency = Literal["forbid", "allow", "replace", "queue"]
@@ -57,7 +58,7 @@ class Job:
     log_keep_runs: int = 200
     alerts: tuple[str, ...] = ()
     heartbeat: str | None = None
-    slow_after: float | str | None = None
+    slow_after: float | TimesP95 | None = None  # a duration, or N times the p95 of recent successes
     fast_before: float | None = None
     repeat_after: float = 3600.0
 

@@ -1,7 +1,8 @@
 """The one admission rule: may this run start now? Pure, so every policy is tested alone.
 
-Used wherever a run could start: a slot that comes due, a manual trigger, a catch-up slot, a retry that
-comes due, and the head of a job's queue when a run ends.
+Used wherever the scheduler could start a run (engine/flight.py): a slot that comes due, a manual trigger,
+a catch-up slot, a retry that comes due, and the head of a job's queue when a run ends. The run is already
+a row in the ledger when it is admitted: the answer starts it, queues it, or records it skipped.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class Admission:
     reason: str | None = None
 
 
-def admit(job: Job, *, active: Sequence[int], queued: int, paused: bool, trigger: str,
+def admit(job: Job, *, active: Sequence[int], queued: int, paused: bool, trigger: Trigger,
           accepted: bool = False, head: bool = False, in_order: bool = False) -> Admission:
     """Decide for one candidate run of `job`.
 

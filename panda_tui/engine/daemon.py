@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from panda_tui import decisions as d
 from panda_tui.config import Config
 from panda_tui.engine.events import EventLog
 from panda_tui.engine.ownership import LeaseHeld
@@ -46,13 +47,13 @@ async def run_headless(config: Config, db_path: str, events: EventLog, standby: 
             return 0
         await sched.run(stop, acquire=not standby)
     except LeaseHeld as exc:
-        events.emit("refused", error=str(exc))
+        events.emit(d.Refused(str(exc)))
         await sched.shutdown()
         raise
     except (StoreFailed, sqlite3.Error) as exc:
         # Nothing can be recorded any more: stop at once, leaving runs as they are. The service manager
         # starts a new scheduler, which re-attaches them once the store can be written.
-        events.emit("store_failed", error=str(exc))
+        events.emit(d.StoreFailed(str(exc)))
         print(f"error: {exc}; stopping so that the service manager restarts the scheduler", file=sys.stderr)
         with contextlib.suppress(Exception):
             await sched.exits.aclose()
@@ -69,7 +70,7 @@ async def _wait_for_lease(sched: Scheduler, stop: asyncio.Event, events: EventLo
             return True
         except LeaseHeld as exc:
             if not announced:
-                events.emit("standby", holder=exc.holder.owner)
+                events.emit(d.Standby(exc.holder.owner))
                 sched.supervision.standby(exc.holder.owner)
                 announced = True
         sched.supervision.alive()

@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 from collections.abc import Callable, Iterable
 
+from panda_tui import decisions as d
 from panda_tui.clock import Clock
 from panda_tui.runners.registry import Runners
 from panda_tui.store import state
@@ -13,12 +14,12 @@ from panda_tui.store.db import Database
 
 
 class DockerWatch:
-    def __init__(self, db: Database, runners: Runners, clock: Clock, report: Callable[..., None]):
+    def __init__(self, db: Database, runners: Runners, clock: Clock, report: Callable[[d.Decision], None]):
         self.db = db
         self.runners = runners
         self.clock = clock
         self.report = report
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     def poke(self, hosts: Iterable[str | None]) -> None:
         """Start a check unless one is still under way: a hung engine never piles checks up."""
@@ -28,14 +29,14 @@ class DockerWatch:
 
     async def _check(self, hosts: set[str | None]) -> None:
         status = await asyncio.to_thread(self.runners.docker_status, hosts)
-        previous = state.get_meta(self.db.conn, "engines", {})
+        previous = state.engines(self.db.conn)
         if status != {k: {"up": v.get("up"), "error": v.get("error")} for k, v in previous.items()}:
             for host, info in status.items():
-                self.report("engine_up" if info["up"] else "engine_down", host=host, error=info["error"])
+                self.report((d.EngineUp if info["up"] else d.EngineDown)(host, info["error"]))
         now = self.clock.now()
         try:
             with self.db.transaction() as conn:
-                state.put_meta(conn, "engines", {k: {**v, "checked_at": now} for k, v in status.items()}, now)
+                state.put_engines(conn, status, now)
         except sqlite3.Error:
             pass  # a full disk: the next check writes it (the scheduler reports the store's trouble)
 

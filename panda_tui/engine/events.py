@@ -1,4 +1,5 @@
-"""Structured decision log: one JSON object per line (event, job, run_id, fields)."""
+"""Structured decision log: one JSON object per line ("ts", "event", "job", "run_id", then the fields of
+the decision; panda_tui/decisions.py holds the vocabulary)."""
 
 from __future__ import annotations
 
@@ -9,25 +10,23 @@ import time
 from collections.abc import Callable
 from typing import IO, Any
 
+from panda_tui import decisions as d
 from panda_tui.store.ledger import RunChanged, RunStatus, Trigger
 from panda_tui.text import iso
 
 
 class EventLog:
-    """Writes each decision as a JSON line."""
+    """Writes each decision as a JSON line to `stream`, every secret the running config can reach masked
+    first; with no stream (a console's embedded scheduler, whose terminal is the console) it writes nothing."""
 
     def __init__(self, stream: IO[str] | None = None):
         self.stream = stream
         self._lock = threading.Lock()
         self.redact: Callable[[str], str] | None = None  # masks every secret the running config can reach
 
-    def emit(self, event: str, job: str | None = None, run_id: int | None = None, **fields: Any) -> None:
-        record = {"ts": round(time.time(), 3), "event": event}
-        if job is not None:
-            record["job"] = job
-        if run_id is not None:
-            record["run_id"] = run_id
-        record.update(fields)
+    def emit(self, decision: d.Decision) -> None:
+        record: dict[str, Any] = {"ts": round(time.time(), 3), "event": decision.name()}
+        record.update(decision.record())
         if self.redact is not None:
             record = {key: _masked(value, self.redact) for key, value in record.items()}
         if self.stream is not None:
@@ -59,22 +58,21 @@ class DecisionLog:
         self.events = events
 
     def on_change(self, change: RunChanged) -> None:
-        run, previous = change.run, change.previous
-        fields: dict[str, Any] = {}
-        if previous is None and run.status == RunStatus.QUEUED:
-            name = "retried" if run.trigger == Trigger.RETRY else "scheduled"
-            fields = {"scheduled_at": iso(run.scheduled_at), "trigger": run.trigger, "attempt": run.attempt}
-            if run.not_before is not None:
-                fields["not_before"] = iso(run.not_before)
-        elif run.status == RunStatus.RUNNING:
-            name = "started"
-            fields = {"attempt": run.attempt, "trigger": run.trigger,
-                      "lateness_s": round((run.started_at or 0) - run.scheduled_at, 4)}
-        elif previous == RunStatus.RUNNING:
-            name = "finished"
-            fields = {"status": str(run.status), "exit_code": run.exit_code, "reason": run.reason,
-                      "duration_s": None if run.duration_s is None else round(run.duration_s, 3)}
-        else:  # a slot recorded skipped or missed, or a queued run that ended without starting
-            name = str(run.status)
-            fields = {"scheduled_at": iso(run.scheduled_at), "reason": run.reason}
-        self.events.emit(name, run.job, run.id, **fields)
+        self.events.emit(decision_of(change))
+
+
+def decision_of(change: RunChanged) -> d.Decision:
+    """The decision-log line of a run's status change."""
+    run, previous = change.run, change.previous
+    if previous is None and run.status == RunStatus.QUEUED:
+        made = d.Retried if run.trigger == Trigger.RETRY else d.Scheduled
+        return made(run.job, run.id, iso(run.scheduled_at), str(run.trigger), run.attempt,
+                    None if run.not_before is None else iso(run.not_before))
+    if run.status == RunStatus.RUNNING:
+        return d.Started(run.job, run.id, run.attempt, str(run.trigger),
+                         round((run.started_at or 0) - run.scheduled_at, 4))
+    if previous == RunStatus.RUNNING:
+        return d.Finished(run.job, run.id, str(run.status), run.exit_code, run.reason,
+                          None if run.duration_s is None else round(run.duration_s, 3))
+    # a slot recorded skipped or missed, or a queued run that ended without starting
+    return d.Settled(run.job, run.id, str(run.status), iso(run.scheduled_at), run.reason)

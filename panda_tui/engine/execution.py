@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from panda_tui import decisions as d
 from panda_tui.config import Job
 from panda_tui.clock import Clock
-from panda_tui.engine.store_health import FAILED, StoreHealth
+from panda_tui.engine.store_health import NOT_WRITTEN, StoreHealth
 from panda_tui.runners.base import Attempt, Handle, Outcome, Passthrough, RunnerError
 from panda_tui.runners.registry import Runners
 from panda_tui.schedule import human_duration
@@ -32,9 +34,9 @@ class RunContext:
     clock: Clock
     runners: Runners
     secrets: Callable[[Job], dict[str, str]]  # resolves a job's secrets now; raises SecretError
-    open_sink: Callable[[Run, Job, Redactor, dict | None], RunLog]  # (run, job, redact, resume counters)
+    open_sink: Callable[[Run, Job, Redactor, dict[str, Any] | None], RunLog]  # (run, job, redact, resume counters)
     labels: Callable[[Job, Run], dict[str, str]]
-    report: Callable[..., None]  # decision-log lines that are not status changes
+    report: Callable[[d.Decision], None]  # decision-log lines that are not status changes
     store: StoreHealth  # writes a full disk refuses are kept and made later
 
 
@@ -54,8 +56,8 @@ class Execution:
         self._noted = False  # the log already says why the run was stopped
         self.redact = Redactor(())
         self._stop_requested = asyncio.Event()
-        self.task: asyncio.Task | None = None
         self.verdict: tuple[RunStatus, str | None, int | None] | None = None  # set once the command is over
+        self.task: asyncio.Task[None] | None = None
 
     @property
     def run_id(self) -> int:
@@ -93,7 +95,8 @@ class Execution:
     async def resume(self, handle: Handle) -> None:
         """Follow a run adopted after a restart; the timeout counts from its real start."""
         self.handle = handle
-        self.redact = handle.sink.redact or Redactor(())  # the values the run was started with
+        redact = handle.sink.redact  # the values the run was started with
+        self.redact = redact if isinstance(redact, Redactor) else Redactor(())
         now = self.ctx.clock.now()
         started = self.run.started_at or now
         await self._supervise(max(0.0, self.job.timeout - (now - started)))
@@ -137,7 +140,7 @@ class Execution:
 
         # kept until the store takes it, if need be: the run stays in flight till then
         finished = ctx.store.attempt(what, write, later=lambda done: asyncio.ensure_future(self._settle(done)))
-        if finished is not FAILED:
+        if finished is not NOT_WRITTEN:
             await self._settle(finished)
 
     async def _settle(self, finished: Run | None) -> None:
@@ -146,7 +149,7 @@ class Execution:
             try:
                 await self.handle.cleanup()
             except Exception as exc:  # cleanup is best effort; the result is already safe
-                self.ctx.report("cleanup_failed", self.job.name, self.run.id, error=str(exc))
+                self.ctx.report(d.CleanupFailed(self.job.name, self.run.id, str(exc)))
         self.on_done(self, finished)
 
     def _verdict(self, outcome: Outcome) -> tuple[RunStatus, str | None]:

@@ -8,15 +8,20 @@ slot, a retry, a queue that drains, a run adopted after a restart. The control v
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 from collections import defaultdict, deque
 from collections.abc import Callable, Coroutine, Mapping
+from contextlib import AbstractContextManager
+from typing import Any
 
+from panda_tui import decisions as d
 from panda_tui.config import Job
 from panda_tui.engine.admission import Action, Admission, admit
 from panda_tui.engine.events import EventLog
 from panda_tui.engine.execution import Execution, RunContext
 from panda_tui.runners.base import Handle
+from panda_tui.store.db import Unit
 from panda_tui.store import logs, state
 from panda_tui.store.ledger import Run, RunStatus, Trigger, get
 from panda_tui.store.ledger import active as ledger_active
@@ -44,19 +49,19 @@ class Flight:
             return list(self.active.get(job, {}).values())
         return [e for per_job in self.active.values() for e in per_job.values()]
 
-    def batch(self):
+    def batch(self) -> AbstractContextManager[Unit]:
         """One unit of work for many decisions: runs start only once it has committed; if it fails, the
         in-memory queues and active sets are put back as they were (its on_rollback actions)."""
         return self.ledger.unit()
 
-    def _later(self, do: Callable | None, undo: Callable | None = None) -> None:
+    def _later(self, do: Callable[[], Any] | None, undo: Callable[[], Any] | None = None) -> None:
         if undo is not None:
             self.ledger.db.on_rollback(undo)
         if do is not None:
             self.ledger.db.on_commit(do)
 
     # --- admission ----------------------------------------------------------------------
-    def dispatch(self, job: Job, scheduled_at: float, trigger: str, *, slot: float | None = None,
+    def dispatch(self, job: Job, scheduled_at: float, trigger: Trigger, *, slot: float | None = None,
                  attempt: int = 1, check_deadline: bool = True, in_order: bool = False) -> str:
         """Write a new run as a ledger row, then admit it. Returns what happened, for control answers."""
         now = self.clock.now()
@@ -94,7 +99,7 @@ class Flight:
         self.active[job.name][run.id] = execution
         self._go(execution, execution.resume(handle))
 
-    def _admit(self, job: Job, run: Run, **how) -> Admission:
+    def _admit(self, job: Job, run: Run, **how: Any) -> Admission:
         return admit(job, active=self._running(job), queued=len(self.queues[job.name]),
                      paused=job.name in self.paused, trigger=run.trigger, **how)
 
@@ -119,7 +124,7 @@ class Flight:
         if admission.action == Action.REPLACE:
             victims = self.executions(job.name)
             self._enqueue(job, run, front=True)
-            self._later(lambda: [e.kill(f"replaced by run {run.id}") for e in victims])
+            self._later(lambda: _kill_all(victims, f"replaced by run {run.id}"))
             return f"run {run.id} {admission.reason}"
         self._enqueue(job, run)
         if admission.reason == "paused":
@@ -140,10 +145,10 @@ class Flight:
         self._later(lambda: self._go(execution, execution.start_new()),
                     lambda: self.active[job.name].pop(run.id, None))
 
-    def _go(self, execution: Execution, coro: Coroutine) -> None:
+    def _go(self, execution: Execution, coro: Coroutine[Any, Any, None]) -> None:
         execution.task = asyncio.ensure_future(self._guard(execution, coro))
 
-    async def _guard(self, execution: Execution, coro: Coroutine) -> None:
+    async def _guard(self, execution: Execution, coro: Coroutine[Any, Any, None]) -> None:
         """An unexpected error in one run must not take the scheduler down: record it as lost."""
         try:
             await coro
@@ -151,7 +156,7 @@ class Flight:
             raise
         except Exception as exc:
             reason = f"internal error: {type(exc).__name__}: {exc}"
-            self.events.emit("error", execution.job.name, execution.run_id, error=reason)
+            self.events.emit(d.RunError(execution.job.name, execution.run_id, reason))
             now, what = self.clock.now(), f"record run {execution.run_id} lost"
             self.ctx.store.attempt(what, lambda: self._finished(execution, self.ledger.finish(
                 execution.run_id, RunStatus.LOST, now, reason=reason)), keep=True)
@@ -185,7 +190,7 @@ class Flight:
             if self._admit(job, head, head=True).action != Action.START:
                 return
             queue.popleft()
-            self._later(None, lambda run=head: queue.appendleft(run))
+            self._later(None, functools.partial(queue.appendleft, head))
             self._start(job, head, self.clock.now())
 
     # --- for the control verbs (engine/commands.py) --------------------------------------
@@ -212,10 +217,15 @@ class Flight:
         tasks = [e.task for e in pending if e.task]
         if not tasks:
             return
-        self.events.emit("stopping", waiting=len(pending), grace_s=grace)
+        self.events.emit(d.Stopping(len(pending), grace))
         _, still = await asyncio.wait(tasks, timeout=grace)
         for execution in pending:
             if execution.task in still:
                 execution.kill("scheduler stopped")
         if still:
             await asyncio.wait(still, timeout=max(e.job.kill_grace for e in pending) + 5)
+
+
+def _kill_all(executions: list[Execution], why: str) -> None:
+    for execution in executions:
+        execution.kill(why)

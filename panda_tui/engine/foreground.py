@@ -148,7 +148,7 @@ def _prune(ctx: RunContext, job: Job) -> None:
 class _Delivery:
     """This run's alerts and pings, sent from here while no scheduler runs (one would send them itself)."""
 
-    def __init__(self, parts: Parts, config, run_id: int):
+    def __init__(self, parts: Parts, config: Callable[[], Config], run_id: int):
         from panda_tui.alerts.delivery import Deliverer
         self.run_id = run_id
         self.conn = parts.db.conn

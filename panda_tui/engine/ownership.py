@@ -48,5 +48,5 @@ class Ownership:
             now = self.clock.now()
             with self.db.transaction() as conn:
                 lease.release(conn, self.owner)
-                state.put_meta(conn, "last_scheduler", {"owner": self.owner, "seen_at": now}, now)  # "last seen"
+                state.put_last_scheduler(conn, self.owner, now)  # "last seen"
             self.held = False

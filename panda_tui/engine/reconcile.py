@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from panda_tui.config import Job
 from panda_tui.clock import Clock
@@ -37,7 +38,7 @@ class Waiting:
     job: Job
 
 
-OpenSink = Callable[[Run, Job, Redactor, dict | None], RunLog]
+OpenSink = Callable[[Run, Job, Redactor, dict[str, Any] | None], RunLog]
 
 
 async def reconcile(ledger: Ledger, runners: Runners, jobs: Mapping[str, Job], clock: Clock,
@@ -90,7 +91,7 @@ def _requeue(ledger: Ledger, run: Run, job: Job | None, now: float) -> Waiting |
     return None
 
 
-def _continuing(ledger: Ledger, run: Run, job: Job, open_sink: OpenSink):
+def _continuing(ledger: Ledger, run: Run, job: Job, open_sink: OpenSink) -> Callable[[Mapping[str, str]], RunLog]:
     """Opens the log an adopted run continues, masking the secrets it was started with."""
     def open_for(env: Mapping[str, str]) -> RunLog:
         redact = Redactor(env[name] for name in job.secrets if name in env)

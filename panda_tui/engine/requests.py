@@ -9,8 +9,10 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from panda_tui import fields
+from panda_tui import decisions as d
 from panda_tui.clock import Clock
-from panda_tui.engine.store_health import FAILED, StoreHealth
+from panda_tui.engine.events import EventLog
+from panda_tui.engine.store_health import NOT_WRITTEN, StoreHealth
 from panda_tui.store import control
 from panda_tui.store.control import Request
 from panda_tui.store.ledger import Ledger
@@ -38,7 +40,7 @@ async def handle(req: Request, commands: RunCommands, reload: Callable[[str], Aw
         return message
     if req.kind == "kill":
         return commands.kill_run(req.run_id) if req.run_id is not None else commands.kill_job(req.job or "")
-    if not commands.knows(req.job or ""):
+    if req.job is None or not commands.knows(req.job):
         raise RequestError(f'no job named "{req.job}" in the running config')
     if req.kind == "trigger":
         at = req.args.get("at")
@@ -57,7 +59,7 @@ async def handle(req: Request, commands: RunCommands, reload: Callable[[str], Aw
 class ControlDesk:
     """Takes the requests consoles and the CLI left in the store, carries each out, and answers it."""
 
-    def __init__(self, ledger: Ledger, store: StoreHealth, clock: Clock, events):
+    def __init__(self, ledger: Ledger, store: StoreHealth, clock: Clock, events: EventLog):
         self.ledger, self.store, self.clock, self.events = ledger, store, clock, events
         self._data_version = -1
 
@@ -66,7 +68,7 @@ class ControlDesk:
         if version == self._data_version:
             return  # nobody wrote anything since the last look: cheap
         pending = self.store.attempt("take control requests", self._take_pending)
-        if pending is FAILED:
+        if pending is NOT_WRITTEN:
             return  # they stay pending, and are taken once the store can be written
         self._data_version = version
         for req in pending:
@@ -80,7 +82,7 @@ class ControlDesk:
             except Exception as exc:  # noqa: BLE001 - the engine never dies of a request: this row fails alone
                 outcome, error = None, f"internal error: {type(exc).__name__}: {str(exc)[:200]}"
             self.store.attempt("answer a control request", lambda: self._complete(req.id, outcome, error))
-            self.events.emit("control", req.job, req.run_id, kind=req.kind, outcome=outcome, error=error)
+            self.events.emit(d.Control(req.job, req.run_id, str(req.kind), outcome, error))
 
     def _take_pending(self) -> list[Request]:
         with self.ledger.transaction() as conn:

@@ -1,10 +1,13 @@
-"""The scheduler loop: timeline → admission → ledger → execution, plus control requests and the lease."""
+"""The scheduler loop: timeline → ledger (each slot due becomes a row) → admission → execution, plus control
+requests, config reloads and the lease."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 
+from panda_tui import decisions as d
 from panda_tui.config import Config, ConfigError, Job
 from panda_tui.engine import catchup
 from panda_tui.clock import Chores
@@ -16,7 +19,7 @@ from panda_tui.engine.commands import Commands
 from panda_tui.engine.flight import Flight
 from panda_tui.engine.ownership import Ownership
 from panda_tui.engine.reconcile import Adopted, orphans, reconcile, settle
-from panda_tui.engine.store_health import FAILED
+from panda_tui.engine.store_health import NOT_WRITTEN
 from panda_tui.engine.requests import ControlDesk
 from panda_tui.engine.supervision import Supervision
 from panda_tui.engine.timeline import Timeline, offset, slots_until
@@ -54,15 +57,17 @@ class Scheduler:
         self._wake = asyncio.Event()
         self.desk = ControlDesk(self.ledger, ctx.store, self.clock, events)
         self._timers = Chores()
-        self.on_start: list = []  # hooks given the exit stack once the lease is held (alert delivery)
-        self.on_config: list = []  # called off the loop with each config adopted (the decision log's mask)
+        # hooks given the exit stack once the lease is held (alert delivery)
+        self.on_start: list[Callable[[AsyncExitStack], Awaitable[None]]] = []
+        # called off the loop with each config adopted (the decision log's mask)
+        self.on_config: list[Callable[[Config], None]] = []
         self._reloading = asyncio.Lock()
         self.supervision = Supervision()  # told ready / ticked / stopping: systemd's notify protocol in the daemon
 
     # --- lifecycle ----------------------------------------------------------------------
     def acquire(self) -> None:
         self.ownership.acquire()
-        self.events.emit("lease_acquired", owner=self.ownership.owner)
+        self.events.emit(d.LeaseAcquired(self.ownership.owner))
 
     async def start(self) -> None:
         """After the lease: settle what a previous scheduler left, catch up, plan every job's next slot."""
@@ -70,7 +75,7 @@ class Scheduler:
         for found in await reconcile(self.ledger, self.ctx.runners, self.config.jobs, self.clock,
                                      self.ctx.open_sink):
             if isinstance(found, Adopted):
-                self.events.emit("adopted", found.run.job, found.run.id, ref=found.handle.ref)
+                self.events.emit(d.Adopted(found.run.job, found.run.id, found.handle.ref))
                 self.flight.follow(found.job, found.run, found.handle)
             elif found.run.not_before is not None:
                 self.timeline.add_retry(found.run.not_before, found.run.id)
@@ -83,7 +88,7 @@ class Scheduler:
         for job in self.config.jobs.values():
             self.timeline.plan(job, self.timeline.last_slot.get(job.name, max(stored.get(job.name, now), now)))
         with self.ledger.transaction() as conn:
-            state.put_meta(conn, "scheduler", {"owner": self.ownership.owner, "started_at": now}, now)
+            state.put_scheduler_started(conn, self.ownership.owner, now)
         for hook in self.on_start:
             await hook(self.exits)
         self.exits.push_async_callback(self.engines.close)
@@ -133,7 +138,7 @@ class Scheduler:
         self.supervision.stopping()
         await self.flight.stop_runs(grace)
         await self.exits.aclose()
-        self.events.emit("stopped")
+        self.events.emit(d.Stopped())
 
     async def _adopt_orphans(self) -> None:
         """A `run` or `exec` process that died (kill -9) leaves its command running under its keeper:
@@ -143,7 +148,7 @@ class Scheduler:
             job = self.config.jobs.get(run.job)
             found = await settle(self.ledger, self.ctx.runners, job, self.clock, self.ctx.open_sink, run)
             if found is not None:
-                self.events.emit("adopted", run.job, run.id, ref=found.handle.ref, owner=run.owner)
+                self.events.emit(d.Adopted(run.job, run.id, found.handle.ref, run.owner))
                 self.flight.follow(found.job, found.run, found.handle)
 
     # --- slots --------------------------------------------------------------------------
@@ -153,7 +158,7 @@ class Scheduler:
         if (next_at := self.timeline.next_at()) is None or next_at > now:
             return
         saved = self.timeline.checkpoint()
-        if self.ctx.store.attempt("record the slots due now", lambda: self._fire_each(now)) is FAILED:
+        if self.ctx.store.attempt("record the slots due now", lambda: self._fire_each(now)) is NOT_WRITTEN:
             self.timeline.restore(saved)
 
     def _fire_each(self, now: float) -> None:
@@ -204,7 +209,7 @@ class Scheduler:
 
     def _start_due_retries(self, now: float) -> None:
         due = self.timeline.pop_due_retries(now)
-        if due and self.ctx.store.attempt("start the retries due", lambda: self._readmit(due)) is FAILED:
+        if due and self.ctx.store.attempt("start the retries due", lambda: self._readmit(due)) is NOT_WRITTEN:
             for run_id in due:
                 self.timeline.add_retry(now, run_id)
 
@@ -221,7 +226,7 @@ class Scheduler:
         if self.ownership.renew():
             return
         self.lease_lost = True
-        self.events.emit("lease_lost", owner=self.ownership.owner, holder=self.ownership.holder())
+        self.events.emit(d.LeaseLost(self.ownership.owner, self.ownership.holder()))
         self.flight.kill_all("scheduler lost its lease")
 
     async def reload(self, why: str) -> tuple[bool, str]:
@@ -231,7 +236,7 @@ class Scheduler:
                 new = await asyncio.to_thread(self.source.load)
             except ConfigError as exc:
                 self._remember_reload(why, exc.errors)
-                self.events.emit("reload_failed", why=why, errors=exc.errors)
+                self.events.emit(d.ReloadFailed(why, exc.errors))
                 return False, "; ".join(exc.errors)
             old = self.config
             await self._adopt_config(new, why)
@@ -239,7 +244,7 @@ class Scheduler:
             for name in set(old.jobs) | set(new.jobs):
                 if old.jobs.get(name) != new.jobs.get(name):
                     self.timeline.replan(name, new.jobs.get(name), now)
-            self.events.emit("reloaded", why=why, jobs=len(new.jobs))
+            self.events.emit(d.Reloaded(why, len(new.jobs)))
             return True, f"reloaded: {len(new.jobs)} jobs"
 
     async def _adopt_config(self, config: Config, why: str) -> None:

@@ -11,12 +11,21 @@ from __future__ import annotations
 import sqlite3
 from collections import deque
 from collections.abc import Callable
+from enum import Enum
 from typing import Any
 
+from panda_tui import decisions as d
 from panda_tui.clock import Clock
 from panda_tui.store.errors import is_fatal
 
-FAILED = object()  # what attempt() returns when the write did not happen
+
+class Unwritten(Enum):
+    """What attempt() returns when the store refused the write (a full disk): the write did not happen."""
+
+    NOT_WRITTEN = "not written"
+
+
+NOT_WRITTEN = Unwritten.NOT_WRITTEN
 
 
 class StoreFailed(Exception):
@@ -24,7 +33,7 @@ class StoreFailed(Exception):
 
 
 class StoreHealth:
-    def __init__(self, clock: Clock, report: Callable[..., None]):
+    def __init__(self, clock: Clock, report: Callable[[d.Decision], None]):
         self.clock = clock
         self.report = report
         self.failing_since: float | None = None
@@ -33,7 +42,7 @@ class StoreHealth:
     def attempt(self, what: str, write: Callable[[], Any], keep: bool = False,
                 later: Callable[[Any], Any] | None = None) -> Any:
         """Run `write`; on a passing store error, report it (once per outage) and, with `keep` or `later`,
-        try it again later (then `later` gets its result). Returns its result, or FAILED."""
+        try it again later (then `later` gets its result). Returns its result, or NOT_WRITTEN."""
         try:
             result = write()
         except sqlite3.Error as exc:
@@ -42,7 +51,7 @@ class StoreHealth:
                 self.deferred.append((what, lambda: later(write())))
             elif keep:
                 self.deferred.append((what, write))
-            return FAILED
+            return NOT_WRITTEN
         self.ok()
         return result
 
@@ -63,9 +72,9 @@ class StoreHealth:
             raise StoreFailed(f"the store cannot be written ({exc}) while trying to {what}") from None
         if self.failing_since is None:
             self.failing_since = self.clock.now()
-            self.report("store_write_failed", what=what, error=str(exc))
+            self.report(d.StoreWriteFailed(what, str(exc)))
 
     def ok(self) -> None:
         if self.failing_since is not None and not self.deferred:
-            self.report("store_write_recovered", after_s=round(self.clock.now() - self.failing_since, 3))
+            self.report(d.StoreWriteRecovered(round(self.clock.now() - self.failing_since, 3)))
             self.failing_since = None

@@ -10,9 +10,11 @@ stops pinging, and systemd restarts the service.
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Mapping
 
+from panda_tui.decisions import Decision, TestStall
 from panda_tui.engine.notify import Notifier
 from panda_tui.store import ledger
 from panda_tui.store.ledger import BAD, RunChanged, RunStatus as S
@@ -90,7 +92,7 @@ class Standing:
     """The STATUS line, "12 jobs · 1 running · 0 failing". Failing jobs are kept from run changes as the
     ledger announces them, so a line costs no query; a job's past is read once, when it is first counted."""
 
-    def __init__(self, conn, jobs: Callable[[], Mapping[str, object]], running: Callable[[], int]):
+    def __init__(self, conn: sqlite3.Connection, jobs: Callable[[], Mapping[str, object]], running: Callable[[], int]):
         self.conn = conn
         self.jobs = jobs
         self.running = running
@@ -121,7 +123,7 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def stall_from_environ(emit: Callable[..., None]) -> Callable[[], None] | None:
+def stall_from_environ(emit: Callable[[Decision], None]) -> Callable[[], None] | None:
     """The test hook described at STALL_VARIABLE, or None when the variable is not set."""
     path = os.environ.get(STALL_VARIABLE)
     if not path:
@@ -134,7 +136,7 @@ def stall_from_environ(emit: Callable[..., None]) -> Callable[[], None] | None:
             os.unlink(path)
         except (OSError, ValueError):
             return
-        emit("test_stall", seconds=seconds, variable=STALL_VARIABLE)
+        emit(TestStall(seconds, STALL_VARIABLE))
         time.sleep(seconds)  # blocks the loop's thread on purpose
 
     return stall

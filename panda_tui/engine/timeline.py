@@ -9,6 +9,7 @@ from __future__ import annotations
 import heapq
 import zlib
 from collections import defaultdict
+from typing import Any
 from datetime import datetime, timezone
 
 from panda_tui.config import Job
@@ -76,11 +77,11 @@ class Timeline:
         heads = [h[0][0] for h in (self._heap, self._retries) if h]
         return min(heads) if heads else None
 
-    def checkpoint(self) -> tuple:
+    def checkpoint(self) -> tuple[Any, ...]:
         """A copy to go back to if the decisions taken from here cannot be written."""
         return list(self._heap), dict(self.last_slot)
 
-    def restore(self, saved: tuple) -> None:
+    def restore(self, saved: tuple[Any, ...]) -> None:
         self._heap, self.last_slot = list(saved[0]), dict(saved[1])
 
 

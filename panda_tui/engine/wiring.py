@@ -7,7 +7,9 @@ import asyncio
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from typing import Any
 
+from panda_tui import decisions as d
 from panda_tui.alerts.alerter import Alerter
 from panda_tui.clock import Clock, SystemClock
 from panda_tui.config import Config, Job
@@ -51,12 +53,12 @@ def run_context(config: Callable[[], Config], db_path: str, exits: AsyncExitStac
     writer = LogWriter(db_path, lock=db.lock)
     exits.push_async_callback(asyncio.to_thread, writer.close)
     ledger = Ledger(db, on_error=lambda who, exc: events.emit(
-        "subscriber_error", subscriber=who, error=f"{type(exc).__name__}: {exc}"))
+        d.SubscriberError(who, f"{type(exc).__name__}: {exc}")))
     ledger.subscribe(DecisionLog(events).on_change)
     runners = runners or Runners(ident, keeper.runs_dir(db_path),
                                  secrets_now=lambda job: resolve(job, available(config())))
 
-    def open_sink(run: Run, job: Job, redact: Redactor, resume: dict | None) -> RunLog:
+    def open_sink(run: Run, job: Job, redact: Redactor, resume: dict[str, Any] | None) -> RunLog:
         return RunLog(writer, run.id, redact=redact or None, max_lines=job.log_max_lines,
                       max_bytes=job.log_max_bytes, tee=tee, **(resume or {}))
 
@@ -98,7 +100,7 @@ def supervise(sched: Scheduler, notifier: Notifier, events: EventLog) -> None:
 
 
 async def _start_delivery(db: Database, sched: Scheduler, clock: Clock, events: EventLog, alerter: Alerter,
-                          exits) -> None:
+                          exits: AsyncExitStack) -> None:
     from panda_tui.alerts.delivery import Deliverer, start_delivery
     deliverer = Deliverer(db, lambda: sched.config, clock, None, events.emit, on_pass=lambda: alerter.check_slow(db))
     await start_delivery(deliverer, exits)

@@ -142,9 +142,10 @@ def _canonical(field: Field) -> str:
 
 def _ranges(values: list[int]) -> str:
     parts: list[str] = []
-    start = prev = None
-    for v in values + [None]:
-        if start is not None and (v is None or v != prev + 1):
+    start: int | None = None
+    prev: int | None = None
+    for v in [*values, None]:
+        if start is not None and prev is not None and (v is None or v != prev + 1):
             parts.append(str(start) if start == prev else f"{start}-{prev}")
             start = None
         if v is not None and start is None:

@@ -22,21 +22,26 @@ def gaps(zone: str, start: datetime, days: int = 366) -> tuple[tuple[datetime, d
     return _gaps(zone, start.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0), days)
 
 
+def _offset(t: datetime, tz: ZoneInfo) -> timedelta:
+    """The zone's UTC offset at an aware instant (a ZoneInfo always has one)."""
+    return t.astimezone(tz).utcoffset() or timedelta(0)
+
+
 @functools.lru_cache(maxsize=64)
 def _gaps(zone: str, t: datetime, days: int) -> tuple[tuple[datetime, datetime], ...]:
     tz = ZoneInfo(zone)
     out = []
     end = t + timedelta(days=days)
-    before = t.astimezone(tz).utcoffset()
+    before = _offset(t, tz)
     while t < end:
         nxt = t + timedelta(hours=1)
-        after = nxt.astimezone(tz).utcoffset()
+        after = _offset(nxt, tz)
         if after > before:
             low, high = t, nxt  # find the minute of the jump
             while high - low > timedelta(minutes=1):
                 mid = low + (high - low) / 2
                 mid = mid.replace(second=0, microsecond=0)
-                if mid.astimezone(tz).utcoffset() == before:
+                if _offset(mid, tz) == before:
                     low = mid
                 else:
                     high = mid

@@ -38,9 +38,8 @@ def cron_zone(root: str = "/", zoneinfo: str = ZONEINFO) -> SystemZone:
     target = os.path.realpath(localtime)
     marker = "/zoneinfo/"
     if os.path.islink(localtime) and marker in target:
-        name = target.split(marker, 1)[1]
-        name = name.removeprefix("posix/")
-        return SystemZone(_checked(name, f"/etc/localtime → {target}"), f"/etc/localtime → {name}")
+        linked = target.split(marker, 1)[1].removeprefix("posix/")
+        return SystemZone(_checked(linked, f"/etc/localtime → {target}"), f"/etc/localtime → {linked}")
     name = _same_content(localtime, os.path.join(root, "etc/timezone"), zoneinfo)
     if name is None:
         raise ZoneUnknown("/etc/localtime matches no zone in the zoneinfo tree: pass --timezone NAME")

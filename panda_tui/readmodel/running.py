@@ -40,7 +40,7 @@ class RunningConfig:
     def read(self, conn: sqlite3.Connection, now: float | None = None) -> JobSource:
         now = time.time() if now is None else now
         stored = self._stored_config(conn)
-        scheduler_errors = state.get_meta(conn, "config_errors", []) or []
+        scheduler_errors = state.config_errors(conn)
         if lease.live_holder(conn, now) is not None and stored is not None:
             return JobSource(stored, "scheduler", scheduler_errors, self._stamp)
         local = self._local_config()

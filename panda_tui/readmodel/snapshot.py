@@ -50,8 +50,8 @@ def read_snapshot(conn: sqlite3.Connection, config: Config | None, now: float | 
     holder = last if last is not None and last.alive(now) else None
     return Snapshot(
         taken_at=now, holder=holder.owner if holder else None, heartbeat_at=lease.last_seen(conn),
-        docker_hosts=state.get_meta(conn, "engines", {}) or {},
-        config_errors=state.get_meta(conn, "config_errors", []) or [],
+        docker_hosts=state.engines(conn),
+        config_errors=state.config_errors(conn),
         jobs=healths, running=sum(1 for h in healths if h.running),
         failing=sum(1 for h in healths if h.last_bad),  # a failing job that runs again is still failing
         missed_24h=ledger.missed_since(conn, now - DAY), undelivered_alerts=outbox.undelivered(conn))

@@ -54,10 +54,18 @@ OpenSink = Callable[[Mapping[str, str]], RunLog]
 
 
 class Handle(Protocol):
-    ref: str  # container id, or pid:starttime
-    docker_host: str | None  # the Docker engine it runs on ("local": the default one); None for processes
-    node: str | None  # the machine it runs on when the engine places it (a Swarm node's hostname)
-    sink: RunLog  # where the run's output goes
+    @property
+    def ref(self) -> str:
+        """Container id, service id, or pid:starttime."""
+    @property
+    def docker_host(self) -> str | None:
+        """The Docker engine it runs on ("local": the default one); None for processes."""
+    @property
+    def node(self) -> str | None:
+        """The machine it runs on when the engine places it (a Swarm node's hostname)."""
+    @property
+    def sink(self) -> RunLog:
+        """Where the run's output goes."""
 
     async def wait(self) -> Outcome: ...
 

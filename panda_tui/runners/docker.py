@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
+from typing import Any
 
 from panda_tui.config import Job
 from panda_tui.runners import docker_ping
 from panda_tui.runners.base import Attempt, Lost, OpenSink, Outcome, RunnerError
-from panda_tui.runners.frames import parse_frames as _parse
+from panda_tui.runners.frames import open_log, parse_frames as _parse
 from panda_tui.runners.lines import Replay
 from panda_tui.runners.threads import in_thread
 from panda_tui.store.ledger import Run
@@ -51,14 +53,14 @@ class DockerRunner:
     def __init__(self, host: str | None, db_id: str):
         self.host = host
         self.db_id = db_id
-        self._client = None
+        self._client: Any = None  # a docker.DockerClient (the SDK has no type hints)
         self._lock = threading.Lock()
 
     @property
     def docker_host(self) -> str:
         return self.host or "local"
 
-    def client(self):
+    def client(self) -> Any:
         """A connected client, created on first use and again after the engine went away."""
         import docker
         with self._lock:
@@ -90,20 +92,21 @@ class DockerRunner:
         container, stream = await in_thread(lambda: self._create(attempt))
         return DockerHandle(self, container, sink, stream=stream)
 
-    def _create(self, attempt: Attempt):
+    def _create(self, attempt: Attempt) -> tuple[Any, Any]:
         import docker.errors
         job = attempt.job
+        image = job.image or ""  # a docker job always has one (config checks)
         try:
             client = self.client()
             if job.pull == "always":
-                self._pull(client, job.image)
+                self._pull(client, image)
             try:
                 container = self._new_container(client, attempt)
             except docker.errors.ImageNotFound:  # asked only now: a check before each create is a round trip
                 if job.pull == "never":
                     raise RunnerError(f"image {job.image!r} is not on this engine and pull = \"never\": "
                                       "build or load it there (docker build -t / docker load)") from None
-                self._pull(client, job.image)
+                self._pull(client, image)
                 container = self._new_container(client, attempt)
             # Attached before it starts, as `docker run` does: not a byte can be missed, and the raw
             # multiplexed socket is far cheaper to read than the chunked HTTP of the logs endpoint.
@@ -120,7 +123,7 @@ class DockerRunner:
                 raise RunnerError(f"docker engine unreachable: {plain_error(exc)}") from None
             raise
 
-    def _new_container(self, client, attempt: Attempt):
+    def _new_container(self, client: Any, attempt: Attempt) -> Any:
         job = attempt.job
         return client.containers.create(
             job.image, command=_command(job), environment=attempt.env, labels=attempt.labels,
@@ -130,14 +133,14 @@ class DockerRunner:
             user=job.user, volumes=list(job.volumes) or None, restart_policy={"Name": "no"})
 
     @staticmethod
-    def _pull(client, image: str) -> None:
+    def _pull(client: Any, image: str) -> None:
         import docker.errors
         try:
             client.images.pull(image)
         except docker.errors.APIError as exc:
             raise RunnerError(f"image pull failed for {image!r}: {plain_error(exc)}") from None
 
-    def find(self, run_id: int):
+    def find(self, run_id: int) -> Any:
         """The container of a run in this database, or None."""
         client = self.client()
         found = client.containers.list(all=True, filters={
@@ -159,7 +162,8 @@ class DockerRunner:
         env = dict(item.split("=", 1) for item in (container.attrs.get("Config") or {}).get("Env") or ()
                    if "=" in item)
         sink = open_sink(env)
-        return await in_thread(lambda: DockerHandle(self, container, sink, sink.consumed))
+        handle: DockerHandle = await in_thread(lambda: DockerHandle(self, container, sink, sink.consumed))
+        return handle
 
 
 def _command(job: Job) -> list[str] | None:
@@ -169,10 +173,10 @@ def _command(job: Job) -> list[str] | None:
 
 
 class DockerHandle:
-    node = None
+    node: str | None = None
 
-    def __init__(self, runner: DockerRunner, container, sink: RunLog, skip: tuple[int, int] = (0, 0),
-                 stream=None):
+    def __init__(self, runner: DockerRunner, container: Any, sink: RunLog, skip: tuple[int, int] = (0, 0),
+                 stream: Any = None):
         self.runner = runner
         self.container = container
         self.ref = container.id
@@ -208,7 +212,7 @@ class DockerHandle:
             frames, attached = self._logs(follow=True), False
         self.sink.system(f"[panda] the log stream broke ({error or 'closed early'}); later lines may be missing")
 
-    def _logs(self, follow: bool):
+    def _logs(self, follow: bool) -> Iterator[tuple[int, bytes]]:
         """The container's log from its start; errors surface while iterating."""
         yield from _frames(self.runner.client().api, self.container.id, follow)
 
@@ -222,7 +226,7 @@ class DockerHandle:
         except Exception:
             return None
 
-    def _pump(self, frames) -> str | None:
+    def _pump(self, frames: Iterator[tuple[int, bytes]]) -> str | None:
         """Feed one pass over the stream; the error that ended it early, if any."""
         try:
             for stream, data in frames:
@@ -280,12 +284,9 @@ class DockerHandle:
             pass  # already gone, or the engine went away: nothing of ours to keep
 
 
-def _frames(api, container_id: str, follow: bool = True):
+def _frames(api: Any, container_id: str, follow: bool = True) -> Iterator[tuple[int, bytes]]:
     """(stream, bytes) frames of a container's log, from the start; with `follow`, until it stops."""
-    response = api._get(api._url("/containers/{0}/logs", container_id),
-                        params={"stdout": 1, "stderr": 1, "follow": int(follow)}, stream=True)
-    api._raise_for_status(response)
-    api._disable_socket_timeout(api._get_raw_response_socket(response))
+    response = open_log(api, "containers", container_id, follow)
     raw = response.raw
     try:
         yield from _parse(getattr(raw, "read1", None) or raw.read)
@@ -293,7 +294,7 @@ def _frames(api, container_id: str, follow: bool = True):
         response.close()
 
 
-def _socket_frames(sock):
+def _socket_frames(sock: Any) -> Iterator[tuple[int, bytes]]:
     """Frames from a socket attached before the container started."""
     read = getattr(sock, "read", None) or sock.recv
     try:

@@ -11,7 +11,7 @@ import shutil
 import signal
 import subprocess
 import time
-from typing import Callable
+from typing import Any, Callable
 
 from panda_tui.config import Job
 from panda_tui.config.runas import problem_for
@@ -39,7 +39,7 @@ class LocalHandle:
     docker_host = None
     node = None
 
-    def __init__(self, pid: int, exited: asyncio.Future, pipes: keeper.Pipes, sink: RunLog,
+    def __init__(self, pid: int, exited: asyncio.Future[int | None], pipes: keeper.Pipes, sink: RunLog,
                  echo: Callable[[str, bytes], None] | None = None):
         self.pgid = pid
         self.ref = f"{pid}:{proc_start_time(pid)}"
@@ -111,7 +111,7 @@ class LocalRunner:
     def __init__(self, runs_dir: str):
         self.runs_dir = runs_dir
 
-    async def reattach(self, run: Run, job: Job, open_sink: OpenSink) -> LocalHandle | Lost:
+    async def reattach(self, run: Run, job: Job, open_sink: OpenSink) -> LocalHandle | Ended | Lost:
         """A local run after a restart: its keeper still holds the output and will hand over the exit code."""
         directory = keeper.run_dir(self.runs_dir, run.id)
         ref = run.runner_ref
@@ -145,7 +145,7 @@ class LocalRunner:
             env.update(HOME=account.pw_dir, USER=account.pw_name, LOGNAME=account.pw_name)
             workdir = workdir or (account.pw_dir if os.path.isdir(account.pw_dir) else "/")
         env.update(attempt.env)
-        command = _checked(job.command, env)
+        command = _checked(list(job.command) if isinstance(job.command, tuple) else job.command, env)
         if account is not None:
             command = _as_user(account, command)
         stdin: int | str | None = through.stdin if through else job.stdin
@@ -157,8 +157,8 @@ class LocalRunner:
 
 class Ended:
     """A run found ended after a restart, its exit code known: nothing left to follow."""
-    docker_host = None
-    node = None
+    docker_host: str | None = None
+    node: str | None = None
 
     def __init__(self, ref: str, sink: RunLog, outcome: Outcome, directory: str):
         self.ref, self.sink, self.outcome, self.directory = ref, sink, outcome, directory
@@ -195,7 +195,7 @@ def _as_user(account: pwd.struct_passwd, command: str | list[str]) -> list[str]:
 
 
 def _spawn(directory: str, command: str | list[str], env: dict[str, str], workdir: str | None,
-           stdin: int | str | None = None):
+           stdin: int | str | None = None) -> tuple[keeper.Pipes, int, Callable[[], int]]:
     """Start the keeper. Whatever goes wrong, every descriptor opened here is closed again and the run's
     directory removed, so a job that cannot start never starves the others of descriptors."""
     try:
@@ -206,8 +206,8 @@ def _spawn(directory: str, command: str | list[str], env: dict[str, str], workdi
     feed = None
     try:
         feed = _stdin_pipe(stdin) if isinstance(stdin, str) else None
-        proc = subprocess.Popen(keeper.keeper_argv(directory, command),
-                                stdin=feed if feed is not None else subprocess.DEVNULL if stdin is None else stdin,
+        given = stdin if isinstance(stdin, int) else subprocess.DEVNULL
+        proc = subprocess.Popen(keeper.keeper_argv(directory, command), stdin=feed if feed is not None else given,
                                 stdout=out_w, stderr=err_w, env=env, cwd=workdir, start_new_session=True)
     except Exception as exc:
         for fd in (pipes.out, pipes.err):
@@ -219,7 +219,8 @@ def _spawn(directory: str, command: str | list[str], env: dict[str, str], workdi
             raise RunnerError(f"working directory {workdir!r}: {exc.strerror}") from None
         raise RunnerError(f"cannot start /bin/sh: {_why(exc)}") from None
     finally:
-        os.close(out_w), os.close(err_w)
+        os.close(out_w)
+        os.close(err_w)
         if feed is not None:
             os.close(feed)
     return pipes, proc.pid, proc.wait
@@ -268,14 +269,14 @@ def _checked(command: str | list[str] | None, env: dict[str, str]) -> str | list
     return list(command)
 
 
-async def _attach(pipe) -> asyncio.StreamReader:
+async def _attach(pipe: Any) -> asyncio.StreamReader:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=READ_CHUNK * 4)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
     return reader
 
 
-def _exit_future(pid: int, reap: Callable[[], int] | None) -> asyncio.Future:
+def _exit_future(pid: int, reap: Callable[[], int] | None) -> asyncio.Future[int | None]:
     """Resolves when the process ends: to `reap()` (our child's status), or to None (another's child).
     Watched through a pidfd on the loop (no thread per run); else polled on a thread."""
     loop = asyncio.get_running_loop()
@@ -283,7 +284,7 @@ def _exit_future(pid: int, reap: Callable[[], int] | None) -> asyncio.Future:
         fd = os.pidfd_open(pid)
     except (AttributeError, OSError):
         return asyncio.ensure_future(in_thread(reap or (lambda: _poll_until_gone(pid))))
-    future = loop.create_future()
+    future: asyncio.Future[int | None] = loop.create_future()
 
     def exited() -> None:
         loop.remove_reader(fd)

@@ -83,7 +83,7 @@ class SwarmRunner:
                     made.append(SecretRef(str(found["ID"]), label, name))
             name = service_name(job.name, attempt.run_id, self.db_id)
             spec = service_spec(job, plain_env(attempt.env, job.secrets), attempt.labels, name, made,
-                                jobs_mode=jobs_mode_works(str(api._version)))
+                                jobs_mode=jobs_mode_works(str(api.api_version)))
             created = api.create_service(**spec)
             return str(created["ID"]), made
         except Exception as exc:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from panda_tui.runners.docker import plain_error
-from panda_tui.runners.frames import parse_frames
+from panda_tui.runners.frames import open_log, parse_frames
 from panda_tui.runners.lines import Replay
 from panda_tui.store.logs import RunLog
 
@@ -77,13 +77,7 @@ class ServiceLog:
         return None
 
     def _open(self, follow: bool) -> Any:
-        api = self._api()
-        response = api._get(api._url("/services/{0}/logs", self.service_id),
-                            params={"stdout": 1, "stderr": 1, "follow": int(follow)}, stream=True)
-        api._raise_for_status(response)
-        if follow:
-            api._disable_socket_timeout(api._get_raw_response_socket(response))
-        return response
+        return open_log(self._api(), "services", self.service_id, follow)
 
     def cut(self) -> None:
         """End the followed stream now (the task has ended): the reader then reads the log once more."""
@@ -92,6 +86,9 @@ class ServiceLog:
         if response is None:
             return
         try:
+            # The one private call left: no public API reaches the socket under a streaming response, and
+            # only shutting that socket down wakes a read blocked on a quiet log (closing the response from
+            # this thread does not).
             sock = self._api()._get_raw_response_socket(response)
             getattr(sock, "_sock", sock).shutdown(socket.SHUT_RDWR)  # a SocketIO wraps the socket
         except Exception:

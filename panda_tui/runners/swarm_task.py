@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from panda_tui.runners.base import Outcome
 from panda_tui.runners.docker import plain_error
@@ -14,16 +14,25 @@ from panda_tui.runners.swarm_logs import ServiceLog
 from panda_tui.runners.threads import in_thread
 from panda_tui.store.logs import RunLog
 
-if TYPE_CHECKING:
-    from panda_tui.runners.swarm import SwarmRunner
-
 ENDED = frozenset({"complete", "failed", "shutdown", "rejected", "orphaned", "remove"})
 MAX_POLL = 1.0  # how often a long task's state is asked for, at most: its end is seen within this
 STOPPING_POLL = 0.05  # a stopped task is forgotten by the manager soon after it ends: look often for its exit code
 
 
+class Manager(Protocol):
+    """What a handle needs of the swarm runner that made it (a protocol, so this module does not import it back)."""
+
+    @property
+    def docker_host(self) -> str: ...
+    def api(self) -> Any: ...
+    def forget_client(self) -> None: ...
+    def node_name(self, node_id: str) -> str: ...
+    def stop_service(self, service_id: str) -> None: ...
+    def remove_run(self, service_id: str, secrets: tuple[str, ...], within: float = ...) -> None: ...
+
+
 class SwarmHandle:
-    def __init__(self, runner: SwarmRunner, service_id: str, sink: RunLog, secrets: tuple[str, ...],
+    def __init__(self, runner: Manager, service_id: str, sink: RunLog, secrets: tuple[str, ...],
                  skip: tuple[int, int] = (0, 0), adopted: bool = False):
         self.runner = runner
         self.ref = service_id

@@ -10,7 +10,7 @@ from typing import Any, Callable
 async def in_thread(fn: Callable[[], Any]) -> Any:
     """Run `fn` on a new thread (never a shared pool a slow engine could starve) and await its result."""
     loop = asyncio.get_running_loop()
-    future: asyncio.Future = loop.create_future()
+    future: asyncio.Future[Any] = loop.create_future()
 
     def target() -> None:
         try:
@@ -24,7 +24,7 @@ async def in_thread(fn: Callable[[], Any]) -> Any:
     return await future
 
 
-def _settle(future: asyncio.Future, result: Any, exc: BaseException | None) -> None:
+def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
     if future.done():
         return
     if exc is not None:

@@ -7,8 +7,10 @@ import os
 import socket
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from panda_tui.store import lease
 from panda_tui.store.db import connect
@@ -49,7 +51,7 @@ class Request:
     kind: ControlKind
     job: str | None
     run_id: int | None
-    args: dict
+    args: dict[str, Any]
     requested_at: float
     taken_at: float | None = None
     done_at: float | None = None
@@ -60,18 +62,18 @@ class Request:
 _COLS = "id, kind, job, run_id, args, requested_at, taken_at, done_at, outcome, error"
 
 
-def _req(row) -> Request:
+def _req(row: Sequence[Any]) -> Request:
     return Request(row[0], ControlKind(row[1]), row[2], row[3], json.loads(row[4] or "{}"), *row[5:])
 
 
 def submit(conn: sqlite3.Connection, kind: ControlKind | str, job: str | None = None, run_id: int | None = None,
-           args: dict | None = None, now: float | None = None) -> int:
+           args: dict[str, Any] | None = None, now: float | None = None) -> int:
     kind = ControlKind(kind)
     cur = conn.execute(
         "INSERT INTO control(kind, job, run_id, args, requested_by, requested_at) VALUES (?,?,?,?,?,?)",
         (kind, job, run_id, json.dumps(args or {}), f"{socket.gethostname()}:{os.getpid()}",
          time.time() if now is None else now))
-    return cur.lastrowid
+    return int(cur.lastrowid or 0)
 
 
 def take_pending(conn: sqlite3.Connection, now: float) -> list[Request]:
@@ -116,7 +118,7 @@ def wait_done(conn: sqlite3.Connection, request_id: int, timeout: float = 5.0,
 
 
 def ask(db_path: str, kind: ControlKind | str, *, job: str | None = None, run_id: int | None = None,
-        args: dict | None = None, timeout: float = ANSWER_WAIT) -> Answer:
+        args: dict[str, Any] | None = None, timeout: float = ANSWER_WAIT) -> Answer:
     """The one round trip of the console, the CLI and the API: leave a request for the scheduler that holds
     the lease, and wait for its answer. Blocking: call it from a worker thread."""
     conn = connect(db_path, create=False)

@@ -305,7 +305,7 @@ def migrate(conn: sqlite3.Connection, path: str = "") -> int:
     """Apply forward migrations in one transaction each; returns the resulting version."""
     while True:
         with transaction(conn):
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
             if version >= SCHEMA_VERSION:
                 return version
             MIGRATIONS[version](conn)
@@ -322,7 +322,7 @@ def db_id(conn: sqlite3.Connection) -> str:
 
 def data_version(conn: sqlite3.Connection) -> int:
     """Changes when another connection commits; cheap to poll."""
-    return conn.execute("PRAGMA data_version").fetchone()[0]
+    return int(conn.execute("PRAGMA data_version").fetchone()[0])
 
 
 def writable(path: str) -> bool:

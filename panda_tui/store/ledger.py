@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, fields
 from enum import StrEnum
+from typing import Any
 
-from panda_tui.store.db import Database
+from panda_tui.store.db import Database, Unit
 
 
 class RunStatus(StrEnum):
@@ -54,7 +55,7 @@ class Run:
     job: str
     scheduled_at: float
     attempt: int
-    trigger: str
+    trigger: Trigger
     status: RunStatus
     queued_at: float | None = None
     not_before: float | None = None
@@ -94,7 +95,7 @@ class Run:
     def active(self) -> bool:
         return self.status in ACTIVE
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["status"] = str(self.status)
         out["lateness_s"] = self.lateness
@@ -104,10 +105,12 @@ class Run:
 COLUMNS = ", ".join(f.name for f in fields(Run))
 
 
-def _run(row) -> Run | None:
-    if not row:
-        return None
-    return Run(*row[:5], RunStatus(row[5]), *row[6:])
+def _run(row: Sequence[Any]) -> Run:
+    return Run(*row[:4], Trigger(row[4]), RunStatus(row[5]), *row[6:])  # type: ignore[call-arg]  # a column a field
+
+
+def _maybe_run(row: Sequence[Any] | None) -> Run | None:
+    return _run(row) if row else None
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,7 @@ class Ledger:
     def subscribe_in_transaction(self, fn: InTransaction) -> None:
         self._within.append(fn)
 
-    def unit(self):
+    def unit(self) -> AbstractContextManager[Unit]:
         """A unit of work on the write connection (see Database.unit)."""
         return self.db.unit()
 
@@ -151,7 +154,7 @@ class Ledger:
         with self.db.unit() as unit:
             yield unit.conn
 
-    def _call(self, fn: Callable, *args) -> None:
+    def _call(self, fn: Callable[..., None], *args: Any) -> None:
         try:
             fn(*args)
         except sqlite3.Error:
@@ -173,11 +176,12 @@ class Ledger:
             self._call(fn, change)
 
     # --- verbs: each runs in the caller's transaction, or in one of its own -------------------
-    def insert(self, job: str, scheduled_at: float, *, trigger: str, now: float, attempt: int = 1,
+    def insert(self, job: str, scheduled_at: float, *, trigger: Trigger | str, now: float, attempt: int = 1,
                status: RunStatus = S.QUEUED, reason: str | None = None, not_before: float | None = None,
                runner: str | None = None, owner: str | None = None) -> Run | None:
         """Write a slot; None when (job, slot, attempt) is already in the ledger."""
         finished = now if status in FINAL else None
+        trigger = Trigger(trigger)
         with self.transaction() as conn:
             cur = conn.execute(
                 "INSERT OR IGNORE INTO runs(job, scheduled_at, attempt, trigger, status, queued_at, not_before,"
@@ -185,7 +189,7 @@ class Ledger:
                 (job, scheduled_at, attempt, trigger, status, now, not_before, finished, reason, runner, owner))
             if not cur.rowcount:
                 return None
-            run = Run(cur.lastrowid, job, scheduled_at, attempt, trigger, status, queued_at=now,
+            run = Run(int(cur.lastrowid or 0), job, scheduled_at, attempt, trigger, status, queued_at=now,
                       not_before=not_before, finished_at=finished, reason=reason, runner=runner, owner=owner)
             return self._announce(run, None)
 
@@ -227,7 +231,7 @@ class Ledger:
 
 # --- reads: any connection, read-only ones included ------------------------------------------
 def get(conn: sqlite3.Connection, run_id: int) -> Run | None:
-    return _run(conn.execute(f"SELECT {COLUMNS} FROM runs WHERE id=?", (run_id,)).fetchone())
+    return _maybe_run(conn.execute(f"SELECT {COLUMNS} FROM runs WHERE id=?", (run_id,)).fetchone())
 
 
 def wait_final(conn: sqlite3.Connection, run_id: int, timeout: float, interval: float = 0.2) -> Run | None:
@@ -244,7 +248,7 @@ def wait_final(conn: sqlite3.Connection, run_id: int, timeout: float, interval: 
 def active(conn: sqlite3.Connection, job: str | None = None) -> list[Run]:
     # the planner would rather walk a job's whole history by its job index: point it at the small one
     sql = f"SELECT {COLUMNS} FROM runs INDEXED BY runs_active WHERE status IN {sql_in(ACTIVE)}"
-    args: tuple = ()
+    args: tuple[str, ...] = ()
     if job is not None:
         sql += " AND job=?"
         args = (job,)
@@ -253,7 +257,7 @@ def active(conn: sqlite3.Connection, job: str | None = None) -> list[Run]:
 
 def newest_id(conn: sqlite3.Connection) -> int:
     """The highest run id so far (0 for none): runs made after this moment have higher ones."""
-    return conn.execute("SELECT COALESCE(MAX(id), 0) FROM runs").fetchone()[0]
+    return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM runs").fetchone()[0])
 
 
 def history(conn: sqlite3.Connection, job: str, limit: int = 100, before_id: int | None = None) -> list[Run]:
@@ -272,7 +276,7 @@ def latest(conn: sqlite3.Connection, job: str, statuses: tuple[str, ...] | None 
                            " ORDER BY id DESC LIMIT 1", (job,)).fetchone()
     else:
         row = conn.execute(f"SELECT {COLUMNS} FROM runs WHERE job=? ORDER BY id DESC LIMIT 1", (job,)).fetchone()
-    return _run(row)
+    return _maybe_run(row)
 
 
 def recent_outcomes(conn: sqlite3.Connection, job: str, limit: int = 20, before_id: int | None = None) -> list[Run]:
@@ -287,16 +291,17 @@ def recent_outcomes(conn: sqlite3.Connection, job: str, limit: int = 20, before_
 
 def missed_since(conn: sqlite3.Connection, since: float, job: str | None = None) -> int:
     sql = f"SELECT COUNT(*) FROM runs WHERE status IN {sql_in(GONE)} AND scheduled_at >= ?"
-    args: tuple = (since,)
+    args: tuple[float | str, ...] = (since,)
     if job is not None:
         sql += " AND job=?"
         args += (job,)
-    return conn.execute(sql, args).fetchone()[0]
+    return int(conn.execute(sql, args).fetchone()[0])
 
 
 def last_success_finished(conn: sqlite3.Connection, job: str, before_id: int) -> float | None:
-    return conn.execute("SELECT MAX(finished_at) FROM runs WHERE job=? AND status='succeeded' AND id<?",
-                        (job, before_id)).fetchone()[0]
+    found: float | None = conn.execute("SELECT MAX(finished_at) FROM runs WHERE job=? AND status='succeeded'"
+                                       " AND id<?", (job, before_id)).fetchone()[0]
+    return found
 
 
 def newest_paused_slot(conn: sqlite3.Connection, job: str) -> tuple[float, int] | None:

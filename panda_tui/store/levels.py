@@ -171,9 +171,9 @@ class LevelReader:
             return last  # a multi-line record goes on
         if ("Error" in text or "Exception" in text) and _EXCEPTION.match(text):
             return Level.ERROR
-        level = declared(text)
-        if level is not None:
-            return level
+        found = declared(text)
+        if found is not None:
+            return found
         return Level.ERROR if stream == "err" else Level.NONE
 
 

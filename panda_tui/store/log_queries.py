@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
+from typing import Any
 
 from panda_tui.store.levels import Level, level_of
 from panda_tui.store.logs import LogLine
@@ -14,7 +16,7 @@ MAX_FOUND = 100_000  # matches kept per query; a counter says when there are mor
 _COLS = "run_id, seq, ts, stream, text"
 
 
-def parse_json(text: str) -> dict | None:
+def parse_json(text: str) -> dict[str, Any] | None:
     if not text.startswith("{") or not text.endswith("}"):
         return None
     try:
@@ -81,7 +83,7 @@ def around(conn: sqlite3.Connection, run_id: int, seq: int, before: int, after: 
     return [LogLine(*r) for r in reversed(head)] + [LogLine(*r) for r in rest]
 
 
-def each_line(conn: sqlite3.Connection, run_id: int, page: int = 5000):
+def each_line(conn: sqlite3.Connection, run_id: int, page: int = 5000) -> Iterator[LogLine]:
     """Every line of the run, in pages (to save a whole log without holding it)."""
     seq = 0
     while True:

@@ -7,7 +7,7 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from panda_tui.store import db as store_db
 from panda_tui.text import char_boundary
@@ -35,7 +35,7 @@ class LogWriter:
         self.path = path
         self.interval = interval
         self.max_batch = max_batch
-        self._q: queue.SimpleQueue = queue.SimpleQueue()
+        self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._loop, name="panda-log-writer", daemon=True)
         self._committed: dict[int, int] = {}  # run_id -> last committed seq
         self._cv = threading.Condition()
@@ -46,12 +46,12 @@ class LogWriter:
         self.lock = lock or threading.Lock()  # shared with the scheduler's Database: see db.Database
         self._thread.start()
 
-    def put(self, item: tuple) -> None:
+    def put(self, item: tuple[Any, ...]) -> None:
         """item: (run_id, seq, ts, stream, text, out_n, err_n, lines, bytes, dropped)."""
         self.backlog += 1
         self._q.put(item)
 
-    def put_many(self, items: list[tuple]) -> None:
+    def put_many(self, items: list[tuple[Any, ...]]) -> None:
         self.backlog += len(items)
         self._q.put(items)
 
@@ -81,7 +81,7 @@ class LogWriter:
         without waiting), and while lines keep coming a batch gathers until FLUSH_INTERVAL after the last
         commit (or MAX_BATCH lines), so a flood costs few, large transactions."""
         conn = store_db.connect(self.path)
-        batch: list[tuple] = []
+        batch: list[tuple[Any, ...]] = []
         stop = False
         last_commit = 0.0
         while not stop:
@@ -114,8 +114,8 @@ class LogWriter:
             self._stopped = True
             self._cv.notify_all()
 
-    def _commit(self, conn: sqlite3.Connection, batch: list[tuple]) -> None:
-        last: dict[int, tuple] = {}
+    def _commit(self, conn: sqlite3.Connection, batch: list[tuple[Any, ...]]) -> None:
+        last: dict[int, tuple[Any, ...]] = {}
         for item in batch:
             last[item[0]] = item
         rows = [i[:5] for i in batch]
@@ -172,7 +172,7 @@ class RunLog:
         """Where an overlong line may be cut into pieces: never through a secret (see Redactor.safe_cut)."""
         safe_cut = getattr(self.redact, "safe_cut", None)
         if safe_cut is not None:
-            return safe_cut(data, limit)
+            return int(safe_cut(data, limit))
         return char_boundary(data, min(limit, len(data)))
 
     @property
@@ -192,7 +192,7 @@ class RunLog:
         """Many lines of one stream that arrived together (one lock, one hand-off to the writer)."""
         ts = ts or time.time()
         with self._lock:
-            out: list[tuple] = []
+            out: list[tuple[Any, ...]] = []
             for text in texts:
                 self._line(stream, text, ts, out)
             if out:
@@ -201,7 +201,7 @@ class RunLog:
                         self.tee(item[3], item[4])
                 self.writer.put_many(out)
 
-    def _line(self, stream: str, text: str, ts: float, out: list[tuple]) -> None:
+    def _line(self, stream: str, text: str, ts: float, out: list[tuple[Any, ...]]) -> None:
         self.counts[stream] += 1
         if self.writer.backlog > MAX_BACKLOG and self.writer.error:  # behind because it cannot write
             self.lost += 1
@@ -227,7 +227,7 @@ class RunLog:
             return
         self._emit(stream, text, size, ts)
 
-    def _tell_lost(self, ts: float, out: list[tuple] | None = None) -> None:
+    def _tell_lost(self, ts: float, out: list[tuple[Any, ...]] | None = None) -> None:
         self._emit("sys", f"[panda] {self.lost} lines were not stored: the store could not be written "
                           f"({self.writer.error or 'it fell behind'})", 0, ts, out)
         self.lost = 0
@@ -237,7 +237,8 @@ class RunLog:
         with self._lock:
             self._emit("sys", text, len(text), ts)
 
-    def _emit(self, stream: str, text: str, size: int, ts: float | None, out: list[tuple] | None = None) -> None:
+    def _emit(self, stream: str, text: str, size: int, ts: float | None,
+              out: list[tuple[Any, ...]] | None = None) -> None:
         self.seq += 1
         if stream != "sys":
             self.lines += 1
@@ -264,7 +265,7 @@ class RunLog:
         return ok
 
 
-def resume_state(conn: sqlite3.Connection, run_id: int) -> dict:
+def resume_state(conn: sqlite3.Connection, run_id: int) -> dict[str, Any]:
     """Counters for a RunLog that continues a run after a restart (from committed rows only)."""
     row = conn.execute("SELECT out_lines, err_lines, log_lines, log_bytes, log_dropped FROM runs WHERE id=?",
                        (run_id,)).fetchone()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
 from panda_tui.store.ledger import TROUBLE, sql_in
 
@@ -20,16 +21,16 @@ class Item:
     job: str | None
     run_id: int | None
     target: str  # an [alerts.NAME], or "ping" for heartbeat URLs
-    payload: dict
+    payload: dict[str, Any]
     attempts: int
 
 
-def enqueue(conn: sqlite3.Connection, event: str, target: str, payload: dict, now: float,
+def enqueue(conn: sqlite3.Connection, event: str, target: str, payload: dict[str, Any], now: float,
             job: str | None = None, run_id: int | None = None) -> int:
     cur = conn.execute(
         "INSERT INTO outbox(event, job, run_id, target, payload, created_at, next_attempt_at)"
         " VALUES (?,?,?,?,?,?,?)", (event, job, run_id, target, json.dumps(payload, default=str), now, now))
-    return cur.lastrowid
+    return int(cur.lastrowid or 0)
 
 
 def due(conn: sqlite3.Connection, now: float, limit: int = 20, run_id: int | None = None) -> list[Item]:
@@ -58,7 +59,7 @@ def record(conn: sqlite3.Connection, item: Item, now: float, status: int | None,
                  " WHERE id=?", (attempts, now + delay, status, error, give_up, item.id))
 
 
-def listing(conn: sqlite3.Connection, limit: int = 50) -> list[dict]:
+def listing(conn: sqlite3.Connection, limit: int = 50) -> list[dict[str, Any]]:
     rows = conn.execute(
         "SELECT id, event, job, run_id, target, created_at, attempts, delivered_at, given_up_at, last_status,"
         " last_error, next_attempt_at FROM outbox ORDER BY id DESC LIMIT ?", (limit,))
@@ -68,11 +69,11 @@ def listing(conn: sqlite3.Connection, limit: int = 50) -> list[dict]:
 
 
 def undelivered(conn: sqlite3.Connection) -> int:
-    return conn.execute("SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND attempts > 0").fetchone()[0]
+    return int(conn.execute("SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND attempts > 0").fetchone()[0])
 
 
 def last_failure_alert(conn: sqlite3.Connection, job: str, since: float) -> float | None:
     row = conn.execute(
         "SELECT MAX(created_at) FROM outbox WHERE job=? AND target != 'ping' AND created_at >= ?"
         f" AND event IN {sql_in(TROUBLE)}", (job, since)).fetchone()
-    return row[0]
+    return None if row[0] is None else float(row[0])

@@ -1,10 +1,22 @@
-"""Per-job state (paused, last slot seen) and scheduler-wide key/values (engine up/down, config errors)."""
+"""Per-job state (paused, last slot seen) and scheduler-wide key/values (engine up/down, config errors).
+
+The `meta` table holds JSON values under fixed keys; each key has a typed reader and writer here, so no
+caller spells a key or guesses a value's shape."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NotRequired, TypedDict, cast
+
+
+class EngineState(TypedDict):
+    """A Docker Engine as the scheduler last found it (key "engines": host as configured -> this)."""
+
+    up: bool
+    error: str | None
+    checked_at: NotRequired[float]
 
 
 def paused_jobs(conn: sqlite3.Connection) -> set[str]:
@@ -45,14 +57,44 @@ def get_meta(conn: sqlite3.Connection, key: str, default: Any = None) -> Any:
         return row[0]
 
 
-def put_running_config(conn: sqlite3.Connection, path: str, data: dict, now: float) -> None:
+def engines(conn: sqlite3.Connection) -> dict[str, EngineState]:
+    """Each Docker Engine the scheduler watches, by host as configured ("local": the default one)."""
+    value = get_meta(conn, "engines", {})
+    return cast(dict[str, EngineState], value) if isinstance(value, dict) else {}
+
+
+def put_engines(conn: sqlite3.Connection, found: Mapping[str, EngineState], now: float) -> None:
+    put_meta(conn, "engines", {host: {**info, "checked_at": now} for host, info in found.items()}, now)
+
+
+def config_errors(conn: sqlite3.Connection) -> list[str]:
+    """Why the scheduler refused the last jobs.toml it read (empty: it took it)."""
+    value = get_meta(conn, "config_errors", [])
+    return [str(e) for e in value] if isinstance(value, list) else []
+
+
+def put_scheduler_started(conn: sqlite3.Connection, owner: str, now: float) -> None:
+    put_meta(conn, "scheduler", {"owner": owner, "started_at": now}, now)
+
+
+def put_last_scheduler(conn: sqlite3.Connection, owner: str, now: float) -> None:
+    """The scheduler that held the lease, and when it was last seen holding it (see lease.last_seen)."""
+    put_meta(conn, "last_scheduler", {"owner": owner, "seen_at": now}, now)
+
+
+def put_scheduler_heartbeat(conn: sqlite3.Connection, status: int | None, error: str | None, now: float) -> None:
+    """The scheduler's own heartbeat ping: its HTTP status, or why it failed."""
+    put_meta(conn, "scheduler_heartbeat", {"at": now, "status": status, "error": error}, now)
+
+
+def put_running_config(conn: sqlite3.Connection, path: str, data: dict[str, Any], now: float) -> None:
     """The config the scheduler runs, as parsed from its file: job definitions and secret names, never a
     secret's value (those live in the secrets file or the environment). Consoles and `status` read it, so
     they show the running truth even when the local jobs.toml is broken, missing or different."""
     put_meta(conn, "running_config", {"path": path, "loaded_at": now, "data": data}, now)
 
 
-def running_config(conn: sqlite3.Connection) -> dict | None:
+def running_config(conn: sqlite3.Connection) -> dict[str, Any] | None:
     """{"path", "loaded_at", "data"} as the scheduler last stored it, or None."""
     value = get_meta(conn, "running_config")
     return value if isinstance(value, dict) else None

@@ -180,3 +180,27 @@ async def test_a_cut_log_stream_that_cannot_be_read_again_says_so(tmp_path, busy
         proxy.close()
         for container in docker_client.containers.list(all=True, filters={"label": "panda.job=c"}):
             container.remove(force=True)  # the proxy refused the removal too
+
+
+def test_the_log_endpoint_keeps_stdout_and_stderr_apart_and_says_what_is_missing(docker_client, busybox_image):
+    """The logs endpoint read through public APIs (runners/frames.open_log): each stream's bytes keep their
+    stream number, in order, and a container that is not there is the SDK's own NotFound."""
+    import docker.errors
+
+    from panda_tui.runners.frames import open_log, parse_frames
+    container = docker_client.containers.run(busybox_image, ["sh", "-c", "echo o1; echo e1 >&2; echo o2"],
+                                             network_mode="none", detach=True, labels={"panda.job": "frames"})
+    try:
+        container.wait(timeout=30)
+        response = open_log(docker_client.api, "containers", container.id, follow=False)
+        try:
+            frames = list(parse_frames(response.raw.read))
+        finally:
+            response.close()
+        out = b"".join(data for stream, data in frames if stream == 1)
+        err = b"".join(data for stream, data in frames if stream == 2)
+        assert (out, err) == (b"o1\no2\n", b"e1\n")
+        with pytest.raises(docker.errors.NotFound):
+            open_log(docker_client.api, "containers", "panda-no-such-container", follow=False)
+    finally:
+        container.remove(force=True)
