@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from panda_tui.store.db import db_id
 from tests.integration.helpers import Bench
 
 pytestmark = pytest.mark.docker
@@ -35,7 +36,9 @@ async def test_the_container_is_removed_once_its_result_is_safe(bench, docker_cl
     b = bench('["sh", "-c", "echo done; exit 3"]')
     run = await b.run("c")
     assert (run.status, run.exit_code, b.lines(run.id, "out")) == ("failed", 3, ["done"])
-    assert docker_client.containers.list(all=True, filters={"label": f"panda.run_id={run.id}"}) == []
+    ident = db_id(b.sched.ledger.conn)  # run ids repeat across databases: other tests' containers share them
+    left = docker_client.containers.list(all=True, filters={"label": [f"panda.run_id={run.id}", f"panda.db={ident}"]})
+    assert left == []
 
 
 async def test_replace_policy_with_real_containers(bench):
