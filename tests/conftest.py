@@ -191,11 +191,22 @@ def swarm(docker_client, busybox_image):
             docker_client.swarm.leave(force=True)
 
 
+@pytest.fixture(autouse=True)
+def reap_spawned():
+    """Whatever a test started with tests.procs.spawn dies with it, even when it fails."""
+    from tests.procs import mark, reap
+    since = mark()
+    yield
+    reap(since)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def no_orphaned_local_runs(tmp_path_factory):
     """Tests kill -9 daemons on purpose; a local run they leave behind lives on under its keeper (that is
     the point). End any such run under this session's temporary directory, so none outlives the tests."""
     yield
+    from tests.procs import reap
+    reap()  # what module fixtures started and left
     import signal
     base = os.fsencode(str(tmp_path_factory.getbasetemp()))
     for entry in filter(str.isdigit, os.listdir("/proc")):

@@ -14,6 +14,7 @@ from panda_tui.store import connect, logs
 from tests.faults.conftest import events, rows, submit
 from tests.integration.helpers import Daemon, wait_until
 from tests.jobfiles import job, write_jobs
+from tests.procs import spawn
 
 pytestmark = pytest.mark.slow
 
@@ -99,9 +100,9 @@ def test_two_daemons_at_once_ten_times_one_lease_and_a_takeover(tmp_path, figure
     cfg, db = write_jobs(tmp_path, job("tick", "@every 1s"))
     takeovers = []
     for attempt in range(10):
-        pair = [subprocess.Popen([sys.executable, "-m", "panda_tui", "daemon", "--standby", "--config", str(cfg),
-                                  "--db", db], stdout=open(tmp_path / f"d{attempt}{k}.log", "w"),
-                                 stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        pair = [spawn([sys.executable, "-m", "panda_tui", "daemon", "--standby", "--config", str(cfg),
+                        "--db", db], stdout=open(tmp_path / f"d{attempt}{k}.log", "w"),
+                       stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
                 for k in "ab"]
         logs_of = [tmp_path / f"d{attempt}{k}.log" for k in "ab"]
         states = lambda: [[e["event"] for e in events(p.read_text())] for p in logs_of]  # noqa: E731

@@ -17,6 +17,7 @@ from tests.conftest import run_cli
 from tests.integration.helpers import Daemon, ledger, wait_until
 from tests.integration.http_server import Recorder
 from tests.jobfiles import job, write_jobs
+from tests.procs import spawn
 
 SECRET = "s3cret-token-value"
 
@@ -28,9 +29,9 @@ def exec_cli(cfg: str, db: str, name: str, *command: str, input: str | None = No
 
 def start_exec(cfg: str, db: str, name: str, script: str) -> subprocess.Popen:
     """An exec in the background; returns once its command has printed its first line ("up")."""
-    proc = subprocess.Popen([sys.executable, "-m", "panda_tui", "exec", name, "--config", cfg, "--db", db, "--",
-                             "sh", "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1", "TOKEN": SECRET})
+    proc = spawn([sys.executable, "-m", "panda_tui", "exec", name, "--config", cfg, "--db", db, "--",
+                  "sh", "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                 env={**os.environ, "PYTHONUNBUFFERED": "1", "TOKEN": SECRET})
     assert proc.stdout.readline() == b"up\n"
     return proc
 
