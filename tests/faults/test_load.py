@@ -71,17 +71,23 @@ def test_fifty_jobs_every_second_with_consoles_and_cli_beside(tmp_path, figure):
     logged = rows(db, "SELECT COUNT(*) FROM logs l JOIN runs r ON r.id = l.run_id WHERE r.status='succeeded'"
                       " AND l.stream='out' AND l.text = 'line-' || r.id")[0][0]
     assert ran > 0 and logged == ran  # every run's line is there
-    for n in range(50):  # every slot once, none missed or failed, however late the machine made it
-        slots = rows(db, "SELECT scheduled_at, status FROM runs WHERE job=? AND trigger='schedule'"
-                         " ORDER BY scheduled_at", f"j{n:02d}")
-        gaps = {round(b - a, 3) for (a, _), (b, _) in zip(slots, slots[1:])}
-        assert len(slots) >= seconds and gaps == {1.0}, slots
-        assert {st for _, st in slots} <= {"succeeded", "skipped", "killed"}, slots
+    stalled = 0
+    for n in range(50):  # every slot accounted for, none failed, however late the machine made it
+        slots = rows(db, "SELECT scheduled_at, status, reason FROM runs WHERE job=? AND trigger IN"
+                         " ('schedule', 'catchup') ORDER BY scheduled_at", f"j{n:02d}")
+        times = sorted({t for t, _, _ in slots})  # a resume may run a paused slot again (as a catch-up)
+        assert len(times) >= seconds and {round(b - a, 3) for a, b in zip(times, times[1:])} == {1.0}, slots
+        assert {st for _, st, _ in slots} <= {"succeeded", "skipped", "killed", "missed"}, slots
+        # a loop held up past the next slot (a loaded machine) applies the catch-up policy: recorded, never lost
+        missed = [r for _, st, r in slots if st == "missed"]
+        assert all(r.startswith("scheduler was not running on time") for r in missed), missed
+        stalled += len(missed)
     late = sorted(r[0] for r in rows(db, "SELECT started_at - scheduled_at FROM runs WHERE trigger='schedule'"
                                          " AND started_at IS NOT NULL"))
     p50, p99 = late[len(late) // 2] * 1000, late[int(len(late) * 0.99)] * 1000
     figure(f"{ran} runs in {seconds}s with 3 consoles and {len(outputs) - 4} CLI calls beside: 0 'database is "
-           f"locked', 0 log lines lost; lateness p50 {p50:.1f} ms, p99 {p99:.1f} ms (bench/contention.py)")
+           f"locked', 0 log lines lost, {stalled} slots missed by a held-up loop; lateness p50 {p50:.1f} ms, "
+           f"p99 {p99:.1f} ms (bench/contention.py)")
 
 
 def test_a_job_printing_2gb(tmp_path, figure):
