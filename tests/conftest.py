@@ -19,6 +19,23 @@ settings.register_profile("explore", max_examples=2000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+# Under pytest-xdist (pyproject: -n with --dist loadgroup), the tests of these files share one of this
+# machine's resources beyond a file or a port: they run on one worker, one after another.
+SERIAL_GROUPS = {
+    "engines": ("test_swarm.py", "test_swarm_cluster.py", "test_runner_contract.py", "test_engines.py",
+                "faults/test_engine.py"),  # the engine made a swarm for the session; second dockerds
+    "systemd": ("test_systemd_boot.py", "test_systemd_serve_boot.py"),  # systemd as PID 1 over this /usr
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        for group, files in SERIAL_GROUPS.items():
+            if path.endswith(files):
+                item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture
 def write_toml(tmp_path):
     """Write a jobs.toml from a dedented string; returns its path."""
@@ -191,11 +208,22 @@ def swarm(docker_client, busybox_image):
             docker_client.swarm.leave(force=True)
 
 
+@pytest.fixture(autouse=True)
+def reap_spawned():
+    """Whatever a test started with tests.procs.spawn dies with it, even when it fails."""
+    from tests.procs import mark, reap
+    since = mark()
+    yield
+    reap(since)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def no_orphaned_local_runs(tmp_path_factory):
     """Tests kill -9 daemons on purpose; a local run they leave behind lives on under its keeper (that is
     the point). End any such run under this session's temporary directory, so none outlives the tests."""
     yield
+    from tests.procs import reap
+    reap()  # what module fixtures started and left
     import signal
     base = os.fsencode(str(tmp_path_factory.getbasetemp()))
     for entry in filter(str.isdigit, os.listdir("/proc")):

@@ -10,25 +10,32 @@ import time
 
 import pytest
 
+from panda_tui.runners import keeper
 from panda_tui.store import connect, logs
 from tests.faults.conftest import events, rows, submit
 from tests.integration.helpers import Daemon, wait_until
 from tests.jobfiles import job, write_jobs
+from tests.procs import spawn
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.mark.docker
-def test_kill9_with_ten_container_and_five_local_runs(tmp_path, busybox_image, figure):
+def test_kill9_with_ten_container_and_five_local_runs(tmp_path, docker_client, busybox_image, figure):
+    gate = tmp_path / "gate"  # each job prints its first line, then waits for gate/go: all 15 print before the kill
+    gate.mkdir()
     jobs = []
     for n in range(10):
         pause = "0.1" if n < 5 else "0.4"  # c0-c4 finish while the daemon is down; c5-c9 outlive it
         jobs.append(f'[jobs.c{n}]\nschedule = "@yearly"\nimage = "{busybox_image}"\nnetwork_mode = "none"\n'
-                    f'command = "for i in $(seq 1 20); do echo c{n}-$i; sleep {pause}; done; exit {n}"\n')
+                    f'volumes = ["{gate}:/gate:ro"]\n'
+                    f'command = "echo c{n}-1; while [ ! -e /gate/go ]; do sleep 0.05; done; '
+                    f'for i in $(seq 2 20); do echo c{n}-$i; sleep {pause}; done; exit {n}"\n')
     for n in range(5):
-        pause = 2 if n < 3 else 8  # l0-l2 end while the daemon is down; l3-l4 outlive it
+        pause = 0.5 if n < 3 else 8  # l0-l2 end while the daemon is down; l3-l4 outlive it
         jobs.append(f'[jobs.l{n}]\nschedule = "@yearly"\n'
-                    f'command = "echo l{n}; sleep {pause}; echo l{n} done; exit {10 + n}"\n')
+                    f'command = "echo l{n}; while [ ! -e {gate}/go ]; do sleep 0.05; done; sleep {pause}; '
+                    f'echo l{n} done; exit {10 + n}"\n')
     jobs.append(job("tick", "@every 2s", catchup="none"))
     cfg, db = write_jobs(tmp_path, *jobs)
     first = Daemon(cfg, db)
@@ -45,7 +52,15 @@ def test_kill9_with_ten_container_and_five_local_runs(tmp_path, busybox_image, f
     finally:
         first.kill9()
     killed_at = time.time()
-    time.sleep(5)  # c0-c4 end while nobody watches; two or three tick slots pass
+    (gate / "go").touch()
+    # while nobody watches: c0-c4 and l0-l2 end, and two tick slots pass
+    refs = [ref for (ref,) in rows(db, "SELECT runner_ref FROM runs WHERE job IN ('c0','c1','c2','c3','c4')")]
+    wait_until(lambda: all(docker_client.containers.get(ref).status == "exited" for ref in refs), 60,
+               what="c0-c4 ended")
+    ended = [os.path.join(keeper.run_dir(keeper.runs_dir(db), run_id), keeper.ENDED)
+             for (run_id,) in rows(db, "SELECT id FROM runs WHERE job IN ('l0','l1','l2')")]
+    wait_until(lambda: all(map(os.path.exists, ended)), 60, what="l0-l2 ended (their keepers wrote the exit)")
+    wait_until(lambda: time.time() > killed_at + 4.5, 10, what="two tick slots")
     second = Daemon(str(cfg), db)
     try:
         wait_until(lambda: rows(db, "SELECT COUNT(*) FROM runs WHERE job != 'tick' AND status IN"
@@ -99,9 +114,9 @@ def test_two_daemons_at_once_ten_times_one_lease_and_a_takeover(tmp_path, figure
     cfg, db = write_jobs(tmp_path, job("tick", "@every 1s"))
     takeovers = []
     for attempt in range(10):
-        pair = [subprocess.Popen([sys.executable, "-m", "panda_tui", "daemon", "--standby", "--config", str(cfg),
-                                  "--db", db], stdout=open(tmp_path / f"d{attempt}{k}.log", "w"),
-                                 stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        pair = [spawn([sys.executable, "-m", "panda_tui", "daemon", "--standby", "--config", str(cfg),
+                        "--db", db], stdout=open(tmp_path / f"d{attempt}{k}.log", "w"),
+                       stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
                 for k in "ab"]
         logs_of = [tmp_path / f"d{attempt}{k}.log" for k in "ab"]
         states = lambda: [[e["event"] for e in events(p.read_text())] for p in logs_of]  # noqa: E731

@@ -18,6 +18,7 @@ from tests.conftest import run_cli
 from tests.faults.conftest import events, rows, submit
 from tests.integration.helpers import Daemon, ledger, wait_until
 from tests.jobfiles import job, write_jobs
+from tests.procs import spawn
 
 GOOD = job("tick", "@every 1s")
 
@@ -236,7 +237,7 @@ def test_a_daemon_stopped_while_the_disk_is_full_exits_and_the_next_one_settles_
 def test_a_signal_to_run_stops_the_job_and_records_it_killed(tmp_path, sig):
     pidfile = tmp_path / "child.pid"
     cfg, db = write_jobs(tmp_path, job("l", command=f"echo $$ > {pidfile}; echo up; sleep 60", kill_grace="2s"))
-    proc = subprocess.Popen([sys.executable, "-m", "panda_tui", "run", "l", "--config", cfg, "--db", db],
+    proc = spawn([sys.executable, "-m", "panda_tui", "run", "l", "--config", cfg, "--db", db],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_until(lambda: pidfile.exists() and pidfile.read_text().strip(), 20, what="the job started")
     child = int(pidfile.read_text())
@@ -254,7 +255,7 @@ def test_a_signal_to_run_stops_the_job_and_records_it_killed(tmp_path, sig):
 def test_sigterm_to_run_stops_a_container_and_records_it_killed(tmp_path, busybox_image, docker_client):
     cfg, db = write_jobs(tmp_path, job("c", command="echo up; sleep 60", image=busybox_image,
                                        network_mode="none", pull="never", kill_grace="2s"))
-    proc = subprocess.Popen([sys.executable, "-m", "panda_tui", "run", "c", "--config", cfg, "--db", db],
+    proc = spawn([sys.executable, "-m", "panda_tui", "run", "c", "--config", cfg, "--db", db],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_until(lambda: ledger(db, "c") and ledger(db, "c")[0].runner_ref, 30, what="the container started")
     ref = ledger(db, "c")[0].runner_ref

@@ -84,6 +84,7 @@ def test_escapes_and_markup_are_shown_literally_in_cli_and_console(tmp_path):
     from panda_tui.tui.app import PandaApp
     from panda_tui.tui.screens.logs import LogScreen
     from panda_tui.tui.widgets.log_view import LogView
+    from tests.tui.conftest import until
     cfg, db = write_jobs(tmp_path, job("evil"))
     with ledger_on(db) as book:
         rid = book.insert("evil", 1.0, trigger="manual", now=1.0).id
@@ -102,9 +103,10 @@ def test_escapes_and_markup_are_shown_literally_in_cli_and_console(tmp_path):
     async def look():
         app = PandaApp(load_config(str(cfg)), db, mode="read-only")
         async with app.run_test(size=(120, 30)) as pilot:
-            await pilot.pause(0.8)
+            await until(pilot, lambda: app.main is not None, what="the job table")
             app.push_screen(LogScreen(db, rid))
-            await pilot.pause(0.5)
+            await until(pilot, lambda: isinstance(app.screen, LogScreen) and app.screen.query(LogView)
+                        and app.screen.query_one(LogView).log_widget.lines, what="the log's lines")
             lines = [str(l) for l in app.screen.query_one(LogView).log_widget.lines]
             screen = app.export_screenshot()
         return lines, screen

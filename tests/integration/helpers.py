@@ -15,6 +15,7 @@ from panda_tui.engine.wiring import build
 from panda_tui.store import connect, logs
 from panda_tui.store import ledger as store_ledger
 from tests.jobfiles import write_jobs
+from tests.procs import spawn
 
 
 class Bench:
@@ -53,9 +54,8 @@ class Daemon:
     def __init__(self, cfg: str, db: str, env: dict | None = None, args: tuple[str, ...] = ()):
         self.cfg, self.db = cfg, db
         self.log = open(Path(db).with_suffix(f".daemon.{time.time_ns()}.log"), "w+")
-        self.proc = subprocess.Popen([sys.executable, "-m", "panda_tui", "daemon", "--config", cfg, "--db", db,
-                                      *args],
-                                     stdout=self.log, stderr=subprocess.STDOUT,
+        self.proc = spawn([sys.executable, "-m", "panda_tui", "daemon", "--config", cfg, "--db", db, *args],
+                           stdout=self.log, stderr=subprocess.STDOUT,
                                      env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
 
     def kill9(self) -> None:

@@ -20,6 +20,7 @@ from panda_tui.store import connect, control, lease
 from panda_tui.tui.app import PandaApp
 from tests.integration.web_server import Served
 from tests.jobfiles import job, write_jobs
+from tests.procs import spawn
 from tests.tui.conftest import until
 
 DONE, REFUSED, SILENT, NONE = "done", "refused", "silent", "no scheduler"
@@ -87,7 +88,7 @@ async def test_console_cli_and_api_tell_each_way_a_control_request_ends(tmp_path
     served = Served(cfg, db, "--allow-control")
     answers: dict[str, object] = {}
     try:  # the three ask at once: a silent scheduler makes each wait out the same 10 s
-        cli = subprocess.Popen([sys.executable, "-m", "panda_tui", "trigger", "tick", "--config", cfg, "--db", db],
+        cli = spawn([sys.executable, "-m", "panda_tui", "trigger", "tick", "--config", cfg, "--db", db],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         api = threading.Thread(target=lambda: answers.update(api=httpx.post(
             f"{served.url}/api/jobs/tick/trigger", headers=served.auth, timeout=60)))

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -17,6 +16,7 @@ from tests.conftest import run_cli
 from tests.integration.helpers import Daemon, ledger, wait_until
 from tests.integration.http_server import Recorder
 from tests.jobfiles import job, write_jobs
+from tests.procs import spawn
 
 SECRET = "s3cret-token-value"
 
@@ -28,11 +28,21 @@ def exec_cli(cfg: str, db: str, name: str, *command: str, input: str | None = No
 
 def start_exec(cfg: str, db: str, name: str, script: str) -> subprocess.Popen:
     """An exec in the background; returns once its command has printed its first line ("up")."""
-    proc = subprocess.Popen([sys.executable, "-m", "panda_tui", "exec", name, "--config", cfg, "--db", db, "--",
-                             "sh", "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1", "TOKEN": SECRET})
+    proc = spawn([sys.executable, "-m", "panda_tui", "exec", name, "--config", cfg, "--db", db, "--",
+                  "sh", "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                 env={**os.environ, "PYTHONUNBUFFERED": "1", "TOKEN": SECRET})
     assert proc.stdout.readline() == b"up\n"
     return proc
+
+
+def heartbeat(db: str) -> list[float]:
+    """The lease's last heartbeat (set when taken, renewed every 2 s by the scheduler's loop)."""
+    from panda_tui.store import connect
+    conn = connect(db)
+    try:
+        return [beat for (beat,) in conn.execute("SELECT heartbeat_at FROM lease")]
+    finally:
+        conn.close()
 
 
 def stored(db: str, run_id: int) -> list[tuple[str, str]]:
@@ -153,7 +163,10 @@ def test_a_scheduler_that_starts_or_restarts_meanwhile_leaves_the_run_to_exec(fi
     second = Daemon(cfg, db)
     try:
         wait_until(lambda: "lease_acquired" in second.output(), 20, what="second daemon")
-        time.sleep(0.5)  # the orphan sweep runs at start and every 5 s: give it a look at a live owner
+        # the orphan sweep runs in the loop's first pass (and every 5 s): a heartbeat renewed in a later pass
+        # means it had its look at the live owner
+        beats = set()
+        wait_until(lambda: beats.update(heartbeat(db)) or len(beats) >= 3, 30, what="two passes of the loop")
         assert ledger(db, "backup")[0].status == "running"
         go.touch()
         out, err = proc.communicate(timeout=30)

@@ -19,6 +19,7 @@ from tests.conftest import run_cli
 from tests.integration.helpers import wait_until
 from tests.integration.web_server import TOKEN, Served
 from tests.jobfiles import job, write_jobs
+from tests.procs import spawn
 
 ROUTES = ["/", "/?fontsize=20", "/ws", "/static/js/textual.js", "/static/css/xterm.css", "/assets/device-pixels.js",
           "/api/jobs", "/api/jobs/nightly-report/runs", "/api/runs/1", "/api/runs/1/log", "/api/runs/1/log?follow=1",
@@ -188,7 +189,7 @@ def test_with_stdout_into_a_log_a_new_token_goes_to_the_terminal_on_stderr(tmp_p
     main, side = pty.openpty()
     env = {k: v for k, v in os.environ.items() if k != "PANDA_WEB_TOKEN"}
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "panda_tui", "serve", "--config", cfg, "--db", db, "--port",
+        proc = spawn([sys.executable, "-m", "panda_tui", "serve", "--config", cfg, "--db", db, "--port",
                                  "0"], stdin=subprocess.DEVNULL, stdout=out, stderr=side, env=env)
     os.close(side)
     screen = b""

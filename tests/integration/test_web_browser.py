@@ -86,6 +86,15 @@ class Tab:
         self.context.close()
 
 
+def running(pid: int) -> bool:
+    """The process exists and has not exited (a zombie has)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 @pytest.fixture
 def jobs(tmp_path):
     return write_jobs(tmp_path, job("nightly-backup", schedule="0 3 * * *"), job("orders-sync", schedule="@hourly"))
@@ -153,7 +162,8 @@ def test_with_control_allowed_a_key_in_the_browser_triggers_a_run(browser, tmp_p
         consoles = server.consoles()
         assert len(consoles) == 1
         assert server.stop() == 0
-        assert not [pid for pid in consoles if os.path.exists(f"/proc/{pid}")]
+        # serve has told them to quit; they end on their own time (and a zombie is reaped by init, when it does)
+        wait_until(lambda: not [pid for pid in consoles if running(pid)], 30, what="the consoles to end with serve")
         second.page.wait_for_selector("body.-closed", timeout=10_000)
     finally:
         second.close()

@@ -12,6 +12,7 @@ import sys
 import threading
 
 from panda_tui.store import connect
+from tests.procs import spawn
 
 TOKEN = "test-token-0123456789abcdef"
 
@@ -33,11 +34,11 @@ class Served:
                 *args]
         if terminal:
             main, side = pty.openpty()
-            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=side, stderr=side, env=full_env)
+            self.proc = spawn(argv, stdin=subprocess.DEVNULL, stdout=side, stderr=side, env=full_env)
             os.close(side)
             output = io.TextIOWrapper(io.FileIO(main, "rb"), encoding="utf-8", errors="replace")  # \r\n read as \n
         else:
-            self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            self.proc = spawn(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                          env=full_env)
             output = self.proc.stdout
         self.lines: list[str] = []

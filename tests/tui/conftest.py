@@ -62,7 +62,7 @@ def world(tmp_path):
         embedded.stop()
 
 
-async def until(pilot, cond, timeout: float = 10.0, what: str = "condition") -> None:
+async def until(pilot, cond, timeout: float = 30.0, what: str = "condition") -> None:
     """Let the console work until cond() holds (never a fixed wait)."""
     for _ in range(int(timeout / 0.05)):
         if cond():

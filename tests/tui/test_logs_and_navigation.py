@@ -13,7 +13,28 @@ from tests.tui.conftest import until
 
 # stdout and stderr are two pipes: written within a millisecond, their order is not kept (README). The job
 # pauses after its error line so that line 100 is line 100 in the store too.
-LONG = job("long", command="seq 1 99; echo 'error: disk full at line 100' >&2; sleep 0.5; seq 101 6000; echo done")
+def long_job(gate: Path) -> str:
+    """Lines 1-99 on stdout, line 100 on stderr, then 101-6000 and "done": two pipes keep no order between them,
+    so the job waits at each step for the store to hold what came before (the test opens the gates)."""
+    wait = "while [ ! -e {} ]; do sleep 0.02; done"
+    return job("long", command=f"seq 1 99; {wait.format(gate / '1')}; echo 'error: disk full at line 100' >&2; "
+                               f"{wait.format(gate / '2')}; seq 101 6000; echo done")
+
+
+async def open_gates(pilot, db: str, gate: Path) -> None:
+    """Let the long job go on once the store holds its first 99 lines, then once it holds its error line."""
+    stored = "SELECT COUNT(*) FROM logs WHERE stream = ?"
+    for name, stream, count in (("1", "out", 99), ("2", "err", 1)):
+        await until(pilot, lambda: _count(db, stored, stream) >= count, what=f"{count} {stream} lines stored")
+        (gate / name).touch()
+
+
+def _count(db: str, sql: str, *params) -> int:
+    conn = connect(db)
+    try:
+        return conn.execute(sql, params).fetchone()[0]
+    finally:
+        conn.close()
 
 
 def ask(db: str, kind: str, name: str) -> None:
@@ -24,19 +45,19 @@ def ask(db: str, kind: str, name: str) -> None:
 
 async def test_errors_search_first_error_times_and_save_cover_the_whole_run(world, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    w = world(LONG)
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    w = world(long_job(gate))
     app = w.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
         await pilot.press("t")
+        await open_gates(pilot, w.db, gate)
         await until(pilot, lambda: app.main.jobs.health("long") and app.main.jobs.health("long").state == "ok")
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, LogScreen))
         view = app.screen.query_one(LogView)
-        try:
-            await until(pilot, lambda: view.shown and view.shown[-1] == "  done")
-        except AssertionError:
-            raise AssertionError((view.run_id, view.run, len(view.log_widget.window), view.shown[-3:], view.log_widget.follow))
+        await until(pilot, lambda: view.shown and view.shown[-1] == "  done")
         assert view.log_widget.window[0].seq > 100  # the window holds the tail: line 100 is not in it
         await pilot.press("e")
         await until(pilot, lambda: view.shown == ["! error: disk full at line 100"], what="errors of the whole run")

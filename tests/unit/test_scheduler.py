@@ -445,15 +445,72 @@ async def test_killing_a_queued_run_raises_its_killed_alert(harness):
     assert alerts == [("killed", 2)]
 
 
-async def test_a_store_that_can_no_longer_be_written_stops_the_scheduler_and_a_full_one_does_not(harness):
-    import sqlite3
+class PacedClock(FakeClock):
+    """A FakeClock that records how long the scheduler's loop asks to sleep, and yields each time."""
 
-    from panda_tui.engine.store_health import StoreFailed, StoreHealth
+    def __init__(self, start: float):
+        super().__init__(start)
+        self.asked: list[float] = []
+
+    async def sleep(self, seconds: float, wake: asyncio.Event | None = None) -> None:
+        self.asked.append(seconds)
+        until = self.monotonic() + seconds
+        await asyncio.sleep(0)  # a loop that asks for no sleep at all still lets the test look
+        await super().sleep(until - self.monotonic(), wake)
+
+
+def fill_up(conn) -> list[str]:
+    """As a full disk looks to the scheduler's own connection: every write fails with SQLite's own words."""
+    made = []
+    tables = [t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'"
+                                         " AND name NOT LIKE 'sqlite%'")]
+    for table in tables:
+        for event in ("INSERT", "UPDATE", "DELETE"):
+            made.append(f"full_{table}_{event.lower()}")
+            conn.execute(f"CREATE TEMP TRIGGER {made[-1]} BEFORE {event} ON main.{table} BEGIN"
+                         " SELECT RAISE(FAIL, 'database or disk is full'); END")
+    return made
+
+
+async def test_a_full_store_holds_the_due_slot_and_the_loop_retries_at_a_steady_pace(tmp_path):
+    from panda_tui.engine.scheduler import STORE_RETRY_EVERY
+    h = Harness(tmp_path, job())
+    h.clock = PacedClock(T0)
+    h.sched = h.build()
+    stop = asyncio.Event()
+    loop = asyncio.create_task(h.sched.run(stop))
+    triggers: list[str] = []
+    try:
+        await eventually(lambda: h.clock.asked)
+        triggers = fill_up(h.sched.conn)
+        h.clock.set(T0 + 60)
+        await eventually(lambda: h.sched.ctx.store.failing_since is not None)
+        since = len(h.clock.asked)
+        for _ in range(12):  # the slot stays due, the lease's heartbeat comes due: each pass waits its pace
+            h.clock.advance(STORE_RETRY_EVERY)
+            await eventually(lambda n=len(h.clock.asked): len(h.clock.asked) > n)
+        paced = h.clock.asked[since:]
+        assert paced and min(paced) >= STORE_RETRY_EVERY > 0, paced
+        assert h.rows() == []
+        for name in triggers:  # space again
+            h.sched.conn.execute(f"DROP TRIGGER {name}")
+        triggers = []
+        h.clock.advance(STORE_RETRY_EVERY)
+        await eventually(lambda: h.rows() and h.sched.ctx.store.failing_since is None)
+        assert [(r.scheduled_at, r.status) for r in h.rows()] == [(T0 + 60, "running")]
+        h.finish(h.rows()[0].id)
+        await h.settled()
+    finally:
+        for name in triggers:
+            h.sched.conn.execute(f"DROP TRIGGER {name}")
+        stop.set()
+        h.sched.wake()
+        await loop
+
+
+async def test_a_store_that_can_no_longer_be_written_stops_the_scheduler(harness):
+    from panda_tui.engine.store_health import StoreFailed
     h = await harness(job())
-    health = StoreHealth(h.clock, lambda *a, **k: None)
-    full = sqlite3.OperationalError("database or disk is full")
-    health.attempt("write", lambda: (_ for _ in ()).throw(full), keep=True)  # passing: kept for later
-    assert health.failing_since == T0 and len(health.deferred) == 1
     h.sched.conn.execute("PRAGMA query_only=1")  # the file became read-only under the scheduler
     with pytest.raises(StoreFailed, match="readonly database"):
         await h.at(60)
