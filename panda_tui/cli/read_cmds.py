@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 import click
 
 from panda_tui.cli.common import common, fail, known_job, resolve_db, running_jobs, safe
-from panda_tui.readmodel.health import next_word
+from panda_tui.readmodel.health import HealthState, failing_count, next_word
 from panda_tui.readmodel.status import describe_holder, read_status, run_json, status_json
 from panda_tui.store import StoreError, connect, lease, ledger, logs
 from panda_tui.store.ledger import HAS_LOGS, RunStatus
@@ -82,14 +82,31 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
     stale = "" if current.lease else " (stale: no scheduler is checking it)"
     for host, info in current.docker_hosts.items():
         click.echo(f"docker {safe(host)}: {'up' if info.get('up') else 'DOWN: ' + safe(info.get('error'))}{stale}")
-    table = [("", "STATE", "JOB", "NEXT", "LAST", "FAILED", "MISSED 24H")]
+    table = [("", "STATE", "JOB", "NEXT", "LAST", "LAST OK", "FAILED", "MISSED 24H")]
     for h in current.jobs:
         nxt = next_word(h, now, scheduled=current.lease is not None)
         last = str(h.last.status) if h.last else "never ran"
+        ok = "never" if h.last_success_at is None else f"{coarse_ago(now - h.last_success_at)} ago"
         rate = "-" if h.failure_rate is None else f"{h.failure_rate:.0%}"
-        table.append((h.glyph, h.state, safe(h.name), nxt, last, rate, str(h.missed_24h)))
-    _print_table(table, right={5, 6})
+        table.append((h.glyph, h.words, safe(h.name), nxt, last, ok, rate, str(h.missed_24h)))
+    _print_table(table, right={6, 7})
+    failing = failing_count(current.jobs)
+    click.echo(f"{failing} failing" + "".join(f", {n} {w}" for w, n in _counts(current.jobs).items()))
+    for h in current.jobs:
+        if h.last_failure is not None and (h.failing or h.state in (HealthState.FLAPPING, HealthState.RETRYING)):
+            f = h.last_failure
+            when = f", {coarse_ago(now - f.at)} ago" if f.at else ""
+            click.echo(f"{safe(h.name)}: run {f.run_id} {f.status}{when}: {safe(f.line)}")
     sys.exit(1 if current.trouble else 0)
+
+
+def _counts(jobs: list) -> dict[str, int]:
+    """Jobs per word that needs a look besides failing (flapping, running, missed...), in urgency order."""
+    out: dict[str, int] = {}
+    for h in jobs:
+        if h.state in (HealthState.FLAPPING, HealthState.RETRYING, HealthState.MISSED, HealthState.RUNNING):
+            out[str(h.state)] = out.get(str(h.state), 0) + 1
+    return out
 
 
 def _print_table(rows: Sequence[Sequence[str]], right: Collection[int] = frozenset()) -> None:

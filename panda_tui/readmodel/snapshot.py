@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from panda_tui.store import outbox
 from panda_tui.config import Config
-from panda_tui.readmodel.health import DAY, NOT_A_VERDICT, JobHealth, all_health
+from panda_tui.readmodel.health import DAY, NOT_A_VERDICT, JobHealth, all_health, failing_count
 from panda_tui.store import lease, ledger, state
 from panda_tui.store.ledger import BAD, Run
 
@@ -53,7 +53,7 @@ def read_snapshot(conn: sqlite3.Connection, config: Config | None, now: float | 
         docker_hosts=state.get_meta(conn, "engines", {}) or {},
         config_errors=state.get_meta(conn, "config_errors", []) or [],
         jobs=healths, running=sum(1 for h in healths if h.running),
-        failing=sum(1 for h in healths if h.last_bad),  # a failing job that runs again is still failing
+        failing=failing_count(healths),  # the rows marked failing, and `status`'s count
         missed_24h=ledger.missed_since(conn, now - DAY), undelivered_alerts=outbox.undelivered(conn))
 
 

@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from panda_tui.config import Config
-from panda_tui.readmodel.health import JobHealth, all_health
+from panda_tui.readmodel.health import JobHealth, all_health, failing_count
 from panda_tui.store import lease, state
 from panda_tui.store.ledger import GONE, Run
 from panda_tui.text import iso
@@ -50,13 +50,24 @@ def status_json(status: Status, now: float | None = None, refused: list[str] | N
         "lease": describe_holder(status.lease, now) if status.lease else None,
         "jobs_toml_refused": refused or [],
         "engines": status.docker_hosts,
-        "jobs": [{"job": h.name, "state": h.state, "paused": h.paused, "next_run": _iso(h.next_at),
-                  "enabled": h.enabled, "in_jobs_toml": h.declared,
-                  "last_status": h.last.status if h.last else None,
-                  "last_run_id": h.last.id if h.last else None,
-                  "failure_rate_20": h.failure_rate, "missed_24h": h.missed_24h,
-                  "running": h.running} for h in status.jobs],
+        "failing": failing_count(status.jobs),
+        "jobs": [job_json(h) for h in status.jobs],
         "trouble": status.trouble}
+
+
+def job_json(h: JobHealth) -> dict:
+    """One job as `status --json` and `/api/jobs` give it."""
+    failure = h.last_failure
+    return {"job": h.name, "state": h.state, "words": h.words, "failing": h.failing, "paused": h.paused,
+            "next_run": _iso(h.next_at), "enabled": h.enabled, "in_jobs_toml": h.declared,
+            "last_status": h.last.status if h.last else None,
+            "last_run_id": h.last.id if h.last else None,
+            "last_success_at": _iso(h.last_success_at),
+            "last_failure": None if failure is None else {**failure.as_dict(), "at": _iso(failure.at)},
+            "last_failure_line": failure.line if failure else None,
+            "failure_rate_20": h.failure_rate, "failed_10": list(h.failed_recent),
+            "timed_out_10": list(h.timed_out_recent) if h.timed_out_recent else None,
+            "missed_24h": h.missed_24h, "running": h.running}
 
 
 def run_json(run: Run) -> dict:
