@@ -17,6 +17,7 @@ from panda_tui.engine import owners
 from panda_tui.engine.execution import Execution
 from panda_tui.engine.wiring import Tee, build
 from panda_tui.runners.base import Passthrough
+from panda_tui.store.specs import job_spec
 from panda_tui.store import lease, logs, outbox, state
 from panda_tui.store.ledger import Run, Trigger, get
 
@@ -41,7 +42,7 @@ async def run_in_foreground(config: Config, db_path: str, job: Job, *, tee: Tee 
         now = clock.now()
         with ledger.transaction():
             queued = ledger.insert(job.name, now, trigger=trigger, now=now, runner=job.runner_kind,
-                                   owner=owners.this_process())
+                                   owner=owners.this_process(), spec=job_spec(job))
             run = ledger.start(queued.id, now)
             if trigger == Trigger.EXTERNAL:
                 state.note_outside_job(ledger.conn, job.name, now)
