@@ -49,13 +49,15 @@ class LazyGroup(click.Group):
 @click.option("--read-only", is_flag=True, help="Open the console without any key that acts.")
 @click.option("--attach", is_flag=True, help="Never run a scheduler in the console: keys that act ask the "
               "daemon, and say so when none runs (the browser console of `serve` opens this way).")
+@click.option("--embed", is_flag=True, help="Run a scheduler in the console when none runs, even when a daemon "
+              "held the database last (by default the console then says the daemon is down and only watches).")
 @click.option("--read-only-reason", default=None, hidden=True)  # what the header says instead of --read-only
 @click.option("--ascii", "ascii_only", is_flag=True, help="ASCII marks and sparklines instead of glyphs "
               "(also PANDA_ASCII=1, and on by itself when the locale is not UTF-8).")
 @click.pass_context
-def main(ctx: click.Context, config_path: str, db_path: str | None, read_only: bool, attach: bool,
+def main(ctx: click.Context, config_path: str, db_path: str | None, read_only: bool, attach: bool, embed: bool,
          read_only_reason: str | None, ascii_only: bool) -> None:
     """Run and watch scheduled jobs. With no command, opens the console."""
     if ctx.invoked_subcommand is None:
         from panda_tui.cli.console_cmd import open_console
-        open_console(config_path, db_path, read_only, attach, read_only_reason, ascii_only)
+        open_console(config_path, db_path, read_only, attach, read_only_reason, ascii_only, embed=embed)

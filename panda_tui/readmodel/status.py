@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from panda_tui.config import Config
 from panda_tui.readmodel.health import JobHealth, all_health, failing_count
+from panda_tui.readmodel.scheduler_health import DaemonGone, daemon_gone
 from panda_tui.store import lease, state
 from panda_tui.store.ledger import GONE, Run
 from panda_tui.text import iso
@@ -19,6 +20,7 @@ class Status:
     docker_hosts: dict  # Docker engine host → {up, error, checked_at}
     jobs: list[JobHealth]  # most urgent first
     lease: lease.Holder | None = None  # the live holder, whole: host, pid, since, last heartbeat
+    daemon_gone: DaemonGone | None = None  # none holds it, and the last one was a daemon
 
     @property
     def trouble(self) -> bool:
@@ -32,7 +34,7 @@ def read_status(conn: sqlite3.Connection, config: Config, now: float) -> Status:
     healths = all_health(conn, config, now)
     holder = lease.live_holder(conn, now)
     return Status(holder=holder.owner if holder else None, docker_hosts=state.get_meta(conn, "engines", {}) or {},
-                  jobs=healths, lease=holder)
+                  jobs=healths, lease=holder, daemon_gone=None if holder else daemon_gone(conn, now))
 
 
 def describe_holder(holder: lease.Holder, now: float) -> dict:
@@ -48,6 +50,9 @@ def status_json(status: Status, now: float | None = None, refused: list[str] | N
     return {
         "scheduler": status.holder,
         "lease": describe_holder(status.lease, now) if status.lease else None,
+        "daemon_gone": None if status.daemon_gone is None else {
+            **status.daemon_gone.as_dict(), "last_seen": _iso(status.daemon_gone.last_seen),
+            "words": status.daemon_gone.words(now)},
         "jobs_toml_refused": refused or [],
         "engines": status.docker_hosts,
         "failing": failing_count(status.jobs),
