@@ -20,6 +20,7 @@ COMMANDS = {  # name -> "module:attribute", in the order --help lists them
     "validate": "config_cmds:validate", "next": "config_cmds:next_cmd",
     "daemon": "run_cmds:daemon", "run": "run_cmds:run_cmd", "trigger": "run_cmds:trigger",
     "pause": "run_cmds:pause", "resume": "run_cmds:resume", "kill": "run_cmds:kill", "reload": "run_cmds:reload",
+    "forget": "run_cmds:forget",
     "executions": "read_cmds:executions", "status": "read_cmds:status", "logs": "read_cmds:logs_cmd",
     "diff": "diff_cmd:diff_cmd",
     "alerts": "alert_cmds:alerts", "init": "setup_cmds:init", "systemd-unit": "setup_cmds:systemd_unit",

@@ -1,4 +1,5 @@
-"""Commands that run or steer: daemon, run, and the control requests (trigger, pause, resume, kill, reload)."""
+"""Commands that run or steer: daemon, run, and the control requests (trigger, pause, resume, kill, reload,
+forget)."""
 
 from __future__ import annotations
 
@@ -149,3 +150,16 @@ def reload(config_path: str, db_path: str | None) -> None:
         click.echo(safe("\n".join(exc.errors)), err=True)
         fail("jobs.toml is invalid; not asking the scheduler to reload it", 2)
     _request(db_path, control.ControlKind.RELOAD)
+
+
+@click.command()
+@click.argument("job")
+@common
+def forget(config_path: str, db_path: str | None, job: str) -> None:
+    """Remove JOB's runs and logs from the store when no config declares it (an `exec` typo, a cron job
+    gone). A job in jobs.toml is refused: remove it there first. Exit 2 for a declared or unknown job."""
+    with closing(connect(resolve_db(db_path), readonly=True)) as conn:
+        source = running_jobs(config_path, conn)
+        if source.config is not None and job in source.config.jobs:
+            fail(f'"{job}" is in jobs.toml: remove it there (and reload) before forgetting it', 2)
+    _request(db_path, control.ControlKind.FORGET, job=job, config_path=config_path)

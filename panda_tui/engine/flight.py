@@ -242,6 +242,20 @@ class Flight:
         return f"{name} resumed; " + self.dispatch(job, newest[0], Trigger.CATCHUP, attempt=newest[1] + 1,
                                                    check_deadline=False)
 
+    def forget(self, name: str) -> str:
+        """Remove a job no config declares (an `exec` typo, a cron job moved away): its runs and logs."""
+        if name in self.jobs():
+            raise RequestError(f'"{name}" is in jobs.toml: remove it there (and reload) before forgetting it')
+        if self.active.get(name) or ledger_active(self.ledger.conn, name):
+            raise RequestError(f'"{name}" has a run in progress: kill it or let it end first')
+        with self.ledger.transaction() as conn:
+            shown = state.forget_outside_job(conn, name, self.clock.now())
+            removed = self.ledger.forget(name)
+        self.paused.discard(name)
+        if not removed and not shown:
+            raise RequestError(f'no job named "{name}" in the store')
+        return f"{name} forgotten: {removed} run{'s' if removed != 1 else ''} and their logs removed"
+
     def kill_run(self, run_id: int) -> str:
         run = get(self.ledger.conn, run_id)
         if run is None:

@@ -230,6 +230,17 @@ class Ledger:
         with self.transaction() as conn:
             conn.execute("UPDATE runs SET owner=NULL WHERE id=?", (run_id,))
 
+    def forget(self, job: str) -> int:
+        """Remove every trace of a job no config declares (its runs, their logs, its state): `panda-tui
+        forget`. The caller checks that it is not declared and not running. Returns the runs removed."""
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM logs WHERE run_id IN (SELECT id FROM runs WHERE job=?)", (job,))
+            removed = conn.execute("DELETE FROM runs WHERE job=?", (job,)).rowcount
+            conn.execute("DELETE FROM job_state WHERE job=?", (job,))
+            conn.execute("DELETE FROM run_totals WHERE job=? AND n <= 0", (job,))
+            conn.execute("DELETE FROM run_durations WHERE job=? AND n <= 0", (job,))
+            return removed
+
     def set_ref(self, run_id: int, runner_ref: str, docker_host: str | None = None, node: str | None = None,
                 image_id: str | None = None) -> None:
         """Where the run lives (container id, service id, or pid:starttime), so a restart can find it again;
