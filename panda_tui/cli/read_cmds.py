@@ -14,7 +14,7 @@ from panda_tui.cli.common import common, fail, known_job, resolve_db, running_jo
 from panda_tui.readmodel.health import HealthState, failing_count, next_word
 from panda_tui.readmodel.status import describe_holder, read_status, run_json, status_json
 from panda_tui.store import StoreError, connect, lease, ledger, logs
-from panda_tui.store.ledger import HAS_LOGS, RunStatus
+from panda_tui.store.ledger import HAS_LOGS, RunStatus, lateness_s
 from panda_tui.text import coarse_ago, iso, short_duration
 
 CANNOT_READ = 2
@@ -44,7 +44,7 @@ def executions(config_path: str, db_path: str | None, job: str, limit: int, as_j
     table = [("ID", "SCHEDULED", "LATE", "DURATION", "STATUS", "EXIT", "TRY", "TRIGGER") + (("NODE",) if nodes else ())
              + ("REASON",)]
     for r in rows:
-        table.append((str(r.id), iso(r.scheduled_at), "" if r.lateness is None else f"{r.lateness * 1000:.0f}ms",
+        table.append((str(r.id), iso(r.scheduled_at), "" if r.lateness is None else f"{lateness_s(r):.3f}s",
                       short_duration(r.duration_s) if r.duration_s is not None else "", str(r.status),
                       "" if r.exit_code is None else str(r.exit_code), str(r.attempt), r.trigger)
                      + ((safe(r.node or ""),) if nodes else ()) + (safe(r.reason or ""),))
@@ -136,9 +136,7 @@ def logs_cmd(config_path: str, db_path: str | None, job: str, which: str, run_id
         if run_id is not None:
             fail(f"no run {run_id}", 2)
         fail(f"{job} has no runs with logs yet", 1)
-    began = run.started_at or run.queued_at
-    click.echo(f"# run {run.id} of {safe(run.job)} · {run.status} · started "
-               f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(began)) if began else 'never'}", err=True)
+    click.echo(log_header(run), err=True)
     seq = 0
     while True:
         batch = logs.read(conn, run.id, seq, 5000)
@@ -162,6 +160,15 @@ def logs_cmd(config_path: str, db_path: str | None, job: str, which: str, run_id
     if follow:
         click.echo(f"# run {run.id}: {run.status}" + (f" ({safe(run.reason)})" if run.reason else ""), err=True)
         sys.exit(outcome_code(run))
+
+
+def log_header(run: ledger.Run) -> str:
+    """`# run 12 of backup · failed · started 2026-12-02T03:00:00Z`, in the one time format every command
+    writes (ISO 8601, UTC); a run that never started says when it was due and why it did not run."""
+    head = f"# run {run.id} of {safe(run.job)} · {run.status}"
+    if run.started_at is not None:
+        return f"{head} · started {iso(run.started_at)}"
+    return f"{head} · due {iso(run.due_at)} · never started" + (f": {safe(run.reason)}" if run.reason else "")
 
 
 def outcome_code(run: ledger.Run) -> int:

@@ -4,6 +4,7 @@ forget)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from contextlib import closing
 
@@ -12,7 +13,7 @@ import click
 from panda_tui import fields
 from panda_tui.cli.common import common, fail, get_config, known_job, require_job, resolve_db, running_jobs, safe
 from panda_tui.config import ConfigError
-from panda_tui.store import connect, control, ledger
+from panda_tui.store import connect, control, lease, ledger
 
 
 @click.command()
@@ -37,11 +38,27 @@ def daemon(config_path: str, db_path: str | None, secrets_file: str | None, stan
         from panda_tui.store.db import share_with_group
         connect(path).close()
         events.emit("shared", detail=share_with_group(path, group))
+    if sys.stderr.isatty():  # a person started it: one plain line first (a service's journal gets JSON only)
+        click.echo(start_line(config, path, standby), err=True)
     try:
         code = asyncio.run(run_headless(config, path, events, standby, secrets_file))
     except LeaseHeld as exc:
         fail(f"{exc}; not starting a second scheduler on {path}", 1)
     sys.exit(code)
+
+
+def start_line(config, path: str, standby: bool) -> str:
+    """`panda-tui daemon: config … · db … · 8 jobs (7 scheduled) · lease free: taking it`."""
+    with closing(connect(path)) as conn:
+        holder = lease.live_holder(conn)
+    scheduled = sum(1 for job in config.jobs.values() if job.enabled)
+    if holder is None:
+        held = "lease free: taking it"
+    else:
+        held = f"lease held by {holder.owner}: " + ("waiting to take over (--standby)" if standby else "refusing")
+    return (f"panda-tui daemon: config {safe(os.path.abspath(config.path))} · db {safe(path)} · "
+            f"{len(config.jobs)} job{'s' if len(config.jobs) != 1 else ''} ({scheduled} scheduled) · {held}; "
+            "decisions follow as JSON lines on stdout")
 
 
 @click.command(name="run")

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import IO, Any
 
-from panda_tui.store.ledger import RunChanged, RunStatus, Trigger
+from panda_tui.store.ledger import RunChanged, RunStatus, Trigger, lateness_s
 from panda_tui.text import iso
 
 
@@ -69,7 +69,7 @@ class DecisionLog:
         elif run.status == RunStatus.RUNNING:
             name = "started"
             fields = {"attempt": run.attempt, "trigger": run.trigger,
-                      "lateness_s": round((run.started_at or 0) - run.scheduled_at, 4)}
+                      "lateness_s": lateness_s(run)}
         elif previous == RunStatus.RUNNING:
             name = "finished"
             fields = {"status": str(run.status), "exit_code": run.exit_code, "reason": run.reason,

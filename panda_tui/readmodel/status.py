@@ -10,7 +10,7 @@ from panda_tui.config import Config
 from panda_tui.readmodel.health import JobHealth, all_health, failing_count
 from panda_tui.readmodel.scheduler_health import DaemonGone, daemon_gone
 from panda_tui.store import lease, state
-from panda_tui.store.ledger import GONE, Run
+from panda_tui.store.ledger import GONE, Run, lateness_s
 from panda_tui.text import iso
 
 
@@ -79,7 +79,7 @@ def run_json(run: Run) -> dict:
     out = run.as_dict()
     for key in ("scheduled_at", "started_at", "finished_at", "queued_at", "not_before"):
         out[key] = _iso(out[key])
-    out["lateness_s"] = None if run.lateness is None else round(run.lateness, 6)
+    out["lateness_s"] = lateness_s(run)
     return out
 
 

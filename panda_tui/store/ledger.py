@@ -104,6 +104,12 @@ class Run:
         return out
 
 
+def lateness_s(run: Run) -> float | None:
+    """Run.lateness as every output writes it: seconds, to the millisecond (the decision log's `lateness_s`,
+    `executions`' LATE, the API's `lateness_s`)."""
+    return None if run.lateness is None else round(run.lateness, 3)
+
+
 COLUMNS = ", ".join(f.name for f in fields(Run))
 
 
