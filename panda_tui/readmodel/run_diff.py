@@ -84,3 +84,15 @@ def describe(diff: RunDiff) -> list[str]:
     elif diff.good is not None:
         lines.append("no line in the log is new")
     return lines
+
+
+def summary_for_run(conn: sqlite3.Connection, run_id: int, limit: int = 5) -> list[str]:
+    """The few lines an alert carries about a failed run: what changed since the last good run (or, with
+    none to compare with, how it ended). Empty for a run that does not exist."""
+    diff = diff_for_run(conn, run_id)
+    if diff is None:
+        return []
+    lines = diff.summary(limit)
+    if diff.good is None:
+        lines = ["no successful run to compare with", *lines][:limit]
+    return lines
