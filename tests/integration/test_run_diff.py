@@ -104,3 +104,32 @@ def test_the_api_gives_the_same_diff_with_a_summary(store):
         server.stop()
     cli = json.loads(run_cli("diff", "backup", "--json", "--config", cfg, "--db", db).stdout)
     assert cli["changes"] == body["changes"] and cli["new_lines"] == body["new_lines"]
+
+
+def test_a_container_run_records_its_image_and_diff_tells_an_image_that_changed(tmp_path, docker_client,
+                                                                              busybox_image):
+    """The tag stays, the image under it changes (a rebuilt `:latest`): the diff names the image ids."""
+    tag = "panda-test-busybox:diff-test"
+    (tmp_path / "ctx").mkdir()
+    (tmp_path / "ctx" / "Dockerfile").write_text(f"FROM {busybox_image}\nLABEL panda.test=diff\n")
+    rebuilt, _ = docker_client.images.build(path=str(tmp_path / "ctx"), tag=tag, rm=True, pull=False)
+    original = docker_client.images.get(busybox_image)
+    try:
+        docker_client.images.get(busybox_image).tag(tag)  # first the original image under the tag
+        cfg, db = write_jobs(tmp_path, job("box", image=tag, command=["sh", "-c", "echo ok"], network_mode="none",
+                                           pull="never"))
+        assert run_cli("run", "box", "--config", cfg, "--db", db).returncode == 0
+        rebuilt.tag(tag)  # then the rebuilt one
+        write_jobs(tmp_path, job("box", image=tag, command=["sh", "-c", "echo no such table >&2; exit 1"],
+                                 network_mode="none", pull="never"))
+        assert run_cli("run", "box", "--config", cfg, "--db", db).returncode == 1
+        conn = sqlite3.connect(db)
+        try:
+            images = [r[0] for r in conn.execute("SELECT image_id FROM runs ORDER BY id")]
+        finally:
+            conn.close()
+        assert images == [original.id, rebuilt.id]
+        out = run_cli("diff", "box", "--config", cfg, "--db", db).stdout
+        assert f"  image: {original.id.split(':')[1][:12]} → {rebuilt.id.split(':')[1][:12]}" in out.splitlines()
+    finally:
+        docker_client.images.remove(tag, force=True)
