@@ -124,10 +124,10 @@ def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] 
     timed_out = sum(1 for r in window if r.status == RunStatus.TIMED_OUT)
     last_bad = settled is not None and settled.status in BAD and not retrying
     external = not declared or (latest is not None and latest.trigger == Trigger.EXTERNAL)
-    state = _state(job, job.name in paused, running, settled, latest, ran=bool(recent), retrying=retrying,
-                   flapping=failed >= FLAP_FAILURES, external=external)
+    word = _state(job, job.name in paused, running, settled, latest, ran=bool(recent), retrying=retrying,
+                  flapping=failed >= FLAP_FAILURES, external=external)
     return JobHealth(
-        name=job.name, state=state, paused=job.name in paused, next_at=_next_at(job, now, active), last=latest,
+        name=job.name, state=word, paused=job.name in paused, next_at=_next_at(job, now, active), last=latest,
         success_rate=ok / len(done) if done else None,
         failure_rate=(len(done) - ok) / len(done) if done else None,
         median_s=statistics.median(ok_durations) if ok_durations else None,

@@ -155,3 +155,9 @@ def test_a_job_only_exec_runs_is_external_not_disabled(ledger):
     disabled = build_config({"jobs": {"j": {"schedule": "0 * * * *", "command": "true", "enabled": False}}},
                             "jobs.toml")
     assert [h.state for h in all_health(ledger.conn, disabled, NOW) if h.name == "j"] == ["disabled"]
+
+
+def test_one_job_s_health_reads_its_paused_state_itself(ledger):
+    from panda_tui.readmodel.health import job_health
+    ran(ledger, RunStatus.SUCCEEDED, NOW - 3600, exit_code=0)
+    assert job_health(ledger.conn, config().jobs["j"], NOW).state == "ok"  # no `paused` handed in
