@@ -75,8 +75,8 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
                    f"(heartbeat {who['heartbeat_s_ago']:.0f}s ago)")
     else:
         seen = lease.last_seen(conn)
-        who = "daemon last seen" if current.daemon_gone else "last seen"
-        click.echo("scheduler: NOT RUNNING" + (f" ({who} {coarse_ago(now - seen)} ago)" if seen else "")
+        seen_as = "daemon last seen" if current.daemon_gone else "last seen"
+        click.echo("scheduler: NOT RUNNING" + (f" ({seen_as} {coarse_ago(now - seen)} ago)" if seen else "")
                    + ": no job runs on time until one starts")
     for line in source.refused:
         click.echo(f"jobs.toml refused: {safe(line)}")

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from enum import StrEnum
+from typing import Any
 
 from panda_tui.store import specs
 from panda_tui.store.db import Database
@@ -189,7 +190,7 @@ class Ledger:
     # --- verbs: each runs in the caller's transaction, or in one of its own -------------------
     def insert(self, job: str, scheduled_at: float, *, trigger: str, now: float, attempt: int = 1,
                status: RunStatus = S.QUEUED, reason: str | None = None, not_before: float | None = None,
-               runner: str | None = None, owner: str | None = None, spec: Mapping | None = None) -> Run | None:
+               runner: str | None = None, owner: str | None = None, spec: Mapping[str, Any] | None = None) -> Run | None:
         """Write a slot; None when (job, slot, attempt) is already in the ledger. `spec`: what the run runs
         with (store.specs.job_spec), kept once per distinct content."""
         finished = now if status in FINAL else None

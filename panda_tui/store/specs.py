@@ -55,9 +55,10 @@ def spec_id(conn: sqlite3.Connection, spec: Mapping[str, Any], now: float) -> in
     digest = hashlib.sha256(text.encode()).hexdigest()
     row = conn.execute("SELECT id FROM run_specs WHERE hash=?", (digest,)).fetchone()
     if row:
-        return row[0]
-    return conn.execute("INSERT INTO run_specs(hash, spec, first_seen) VALUES (?,?,?)",
-                        (digest, text, now)).lastrowid
+        return int(row[0])
+    row = conn.execute("INSERT INTO run_specs(hash, spec, first_seen) VALUES (?,?,?) RETURNING id",
+                       (digest, text, now)).fetchone()
+    return int(row[0])
 
 
 def get(conn: sqlite3.Connection, spec_id_: int | None) -> dict[str, Any] | None:
@@ -65,4 +66,7 @@ def get(conn: sqlite3.Connection, spec_id_: int | None) -> dict[str, Any] | None
     if spec_id_ is None:
         return None
     row = conn.execute("SELECT spec FROM run_specs WHERE id=?", (spec_id_,)).fetchone()
-    return json.loads(row[0]) if row else None
+    if row is None:
+        return None
+    spec: dict[str, Any] = json.loads(row[0])
+    return spec
