@@ -57,7 +57,7 @@ class Started(Decision):
     run_id: int
     attempt: int
     trigger: str
-    lateness_s: float
+    lateness_s: float | None
 
 
 @dataclass(frozen=True)

@@ -45,12 +45,12 @@ def iso(ts: float) -> str:
 GLYPHS = {
     "succeeded": "✓", "ok": "✓", "recovered": "✓", "failed": "✗", "failing": "✗", "timed_out": "⏱",
     "killed": "☠", "lost": "?", "missed": "!", "skipped": "↷", "running": "▶", "started": "▶", "queued": "…",
-    "paused": "‖", "disabled": "–", "new": "·", "slow": "🐢", "fast": "⚡", "test": "🔔",
+    "paused": "‖", "disabled": "–", "new": "·", "flapping": "≈", "retrying": "↻", "external": "⇄", "slow": "🐢", "fast": "⚡", "test": "🔔",
 }
 ASCII_GLYPHS = {
     "succeeded": "+", "ok": "+", "recovered": "+", "failed": "X", "failing": "X", "timed_out": "T",
     "killed": "K", "lost": "?", "missed": "!", "skipped": ">", "running": "*", "started": "*", "queued": ".",
-    "paused": "=", "disabled": "-", "new": ".", "slow": "S", "fast": "F", "test": "#",
+    "paused": "=", "disabled": "-", "new": ".", "flapping": "~", "retrying": "R", "external": "e", "slow": "S", "fast": "F", "test": "#",
 }
 
 

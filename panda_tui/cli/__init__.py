@@ -20,7 +20,9 @@ COMMANDS = {  # name -> "module:attribute", in the order --help lists them
     "validate": "config_cmds:validate", "next": "config_cmds:next_cmd",
     "daemon": "run_cmds:daemon", "run": "run_cmds:run_cmd", "trigger": "run_cmds:trigger",
     "pause": "run_cmds:pause", "resume": "run_cmds:resume", "kill": "run_cmds:kill", "reload": "run_cmds:reload",
+    "forget": "run_cmds:forget",
     "executions": "read_cmds:executions", "status": "read_cmds:status", "logs": "read_cmds:logs_cmd",
+    "diff": "diff_cmd:diff_cmd",
     "alerts": "alert_cmds:alerts", "init": "setup_cmds:init", "systemd-unit": "setup_cmds:systemd_unit",
     "export": "setup_cmds:export", "serve": "serve_cmd:serve", "import": "migrate_cmds:import_group",
     "exec": "migrate_cmds:exec_cmd",
@@ -48,13 +50,15 @@ class LazyGroup(click.Group):
 @click.option("--read-only", is_flag=True, help="Open the console without any key that acts.")
 @click.option("--attach", is_flag=True, help="Never run a scheduler in the console: keys that act ask the "
               "daemon, and say so when none runs (the browser console of `serve` opens this way).")
+@click.option("--embed", is_flag=True, help="Run a scheduler in the console when none runs, even when a daemon "
+              "held the database last (by default the console then says the daemon is down and only watches).")
 @click.option("--read-only-reason", default=None, hidden=True)  # what the header says instead of --read-only
 @click.option("--ascii", "ascii_only", is_flag=True, help="ASCII marks and sparklines instead of glyphs "
               "(also PANDA_ASCII=1, and on by itself when the locale is not UTF-8).")
 @click.pass_context
-def main(ctx: click.Context, config_path: str, db_path: str | None, read_only: bool, attach: bool,
+def main(ctx: click.Context, config_path: str, db_path: str | None, read_only: bool, attach: bool, embed: bool,
          read_only_reason: str | None, ascii_only: bool) -> None:
     """Run and watch scheduled jobs. With no command, opens the console."""
     if ctx.invoked_subcommand is None:
         from panda_tui.cli.console_cmd import open_console
-        open_console(config_path, db_path, read_only, attach, read_only_reason, ascii_only)
+        open_console(config_path, db_path, read_only, attach, read_only_reason, ascii_only, embed=embed)

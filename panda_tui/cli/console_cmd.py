@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from typing import TYPE_CHECKING
 
 import click
 
 from panda_tui.cli.common import fail, get_config, resolve_db, safe
 from panda_tui.config import ConfigError
+from panda_tui.readmodel.scheduler_health import daemon_gone
 from panda_tui.store import StoreError, connect, lease, state
 from panda_tui.store.db import writable
 from panda_tui.tui.mode import ConsoleMode
@@ -20,10 +22,11 @@ if TYPE_CHECKING:
 
 
 def decide_mode(config: Config | None, path: str, read_only: bool, attach: bool = False,
-                launch: bool = True) -> tuple[ConsoleMode, str | None, EmbeddedScheduler | None]:
+                launch: bool = True, embed: bool = False) -> tuple[ConsoleMode, str | None, EmbeddedScheduler | None]:
     """(mode, why read-only, embedded scheduler or None). Embeds only when no scheduler holds the lease,
-    and never with `attach`. Without `launch` the embedded scheduler holds the lease but its loop is the
-    caller's to launch (the console does after its first screen)."""
+    never with `attach`, and not by itself when a daemon held it last (the daemon is down: the console says
+    so, and `embed` starts one all the same). Without `launch` the embedded scheduler holds the lease but its
+    loop is the caller's to launch (the console does after its first screen)."""
     if read_only:
         connect(path, readonly=True).close()
         return ConsoleMode.READ_ONLY, "opened with --read-only", None
@@ -31,9 +34,12 @@ def decide_mode(config: Config | None, path: str, read_only: bool, attach: bool 
         connect(path, readonly=True).close()
         return ConsoleMode.READ_ONLY, f"you can read {path} but not write it", None
     conn = connect(path)
-    holder = lease.live_holder(conn)
-    conn.close()
-    if holder is not None or attach or config is None:
+    try:
+        holder = lease.live_holder(conn)
+        gone = None if holder is not None or embed else daemon_gone(conn, time.time())
+    finally:
+        conn.close()
+    if holder is not None or attach or config is None or gone is not None:
         return ConsoleMode.ATTACHED, None, None
     from panda_tui.config.runas import require_runnable
     from panda_tui.engine.daemon import EmbeddedScheduler
@@ -50,7 +56,7 @@ def decide_mode(config: Config | None, path: str, read_only: bool, attach: bool 
 
 
 def open_console(config_path: str, db_path: str | None, read_only: bool, attach: bool = False,
-                 read_only_reason: str | None = None, ascii_only: bool = False) -> None:
+                 read_only_reason: str | None = None, ascii_only: bool = False, embed: bool = False) -> None:
     """Opens even when jobs.toml is broken or missing: a scheduler that holds the database shows what it
     runs, and the refusal shows in the header. Only with nothing at all to show does it exit (2)."""
     path = resolve_db(db_path)
@@ -64,7 +70,9 @@ def open_console(config_path: str, db_path: str | None, read_only: bool, attach:
             sys.exit(2)
         if config is None:
             attach = True  # a refused file cannot be run here: watch what the store says instead
-        mode, reason, embedded = decide_mode(config, path, read_only, attach, launch=False)
+        if embed and (attach or config is None):
+            fail("--embed runs the jobs here: it needs a valid jobs.toml and cannot go with --attach", 2)
+        mode, reason, embedded = decide_mode(config, path, read_only, attach, launch=False, embed=embed)
     except StoreError as exc:
         fail(str(exc), 1)
     except ConfigError as exc:

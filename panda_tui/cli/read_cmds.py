@@ -11,10 +11,10 @@ from collections.abc import Collection, Sequence
 import click
 
 from panda_tui.cli.common import common, fail, known_job, resolve_db, running_jobs, safe
-from panda_tui.readmodel.health import next_word
+from panda_tui.readmodel.health import HealthState, failing_count, next_word
 from panda_tui.readmodel.status import describe_holder, read_status, run_json, status_json
 from panda_tui.store import StoreError, connect, lease, ledger, logs
-from panda_tui.store.ledger import HAS_LOGS, RunStatus
+from panda_tui.store.ledger import HAS_LOGS, RunStatus, lateness_s
 from panda_tui.text import coarse_ago, iso, short_duration
 
 CANNOT_READ = 2
@@ -44,7 +44,7 @@ def executions(config_path: str, db_path: str | None, job: str, limit: int, as_j
     table = [("ID", "SCHEDULED", "LATE", "DURATION", "STATUS", "EXIT", "TRY", "TRIGGER") + (("NODE",) if nodes else ())
              + ("REASON",)]
     for r in rows:
-        table.append((str(r.id), iso(r.scheduled_at), "" if r.lateness is None else f"{r.lateness * 1000:.0f}ms",
+        table.append((str(r.id), iso(r.scheduled_at), "" if r.lateness is None else f"{lateness_s(r):.3f}s",
                       short_duration(r.duration_s) if r.duration_s is not None else "", str(r.status),
                       "" if r.exit_code is None else str(r.exit_code), str(r.attempt), r.trigger)
                      + ((safe(r.node or ""),) if nodes else ()) + (safe(r.reason or ""),))
@@ -75,21 +75,39 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
                    f"(heartbeat {who['heartbeat_s_ago']:.0f}s ago)")
     else:
         seen = lease.last_seen(conn)
-        click.echo("scheduler: NOT RUNNING" + (f" (last seen {coarse_ago(now - seen)} ago)" if seen else "")
+        seen_as = "daemon last seen" if current.daemon_gone else "last seen"
+        click.echo("scheduler: NOT RUNNING" + (f" ({seen_as} {coarse_ago(now - seen)} ago)" if seen else "")
                    + ": no job runs on time until one starts")
     for line in source.refused:
         click.echo(f"jobs.toml refused: {safe(line)}")
     stale = "" if current.lease else " (stale: no scheduler is checking it)"
     for host, info in current.docker_hosts.items():
         click.echo(f"docker {safe(host)}: {'up' if info.get('up') else 'DOWN: ' + safe(info.get('error'))}{stale}")
-    table = [("", "STATE", "JOB", "NEXT", "LAST", "FAILED", "MISSED 24H")]
+    table = [("", "STATE", "JOB", "NEXT", "LAST", "LAST OK", "FAILED", "MISSED 24H")]
     for h in current.jobs:
         nxt = next_word(h, now, scheduled=current.lease is not None)
         last = str(h.last.status) if h.last else "never ran"
+        ok = "never" if h.last_success_at is None else f"{coarse_ago(now - h.last_success_at)} ago"
         rate = "-" if h.failure_rate is None else f"{h.failure_rate:.0%}"
-        table.append((h.glyph, h.state, safe(h.name), nxt, last, rate, str(h.missed_24h)))
-    _print_table(table, right={5, 6})
+        table.append((h.glyph, h.words, safe(h.name), nxt, last, ok, rate, str(h.missed_24h)))
+    _print_table(table, right={6, 7})
+    failing = failing_count(current.jobs)
+    click.echo(f"{failing} failing" + "".join(f", {n} {w}" for w, n in _counts(current.jobs).items()))
+    for h in current.jobs:
+        if h.last_failure is not None and (h.failing or h.state in (HealthState.FLAPPING, HealthState.RETRYING)):
+            f = h.last_failure
+            when = f", {coarse_ago(now - f.at)} ago" if f.at else ""
+            click.echo(f"{safe(h.name)}: run {f.run_id} {f.status}{when}: {safe(f.line)}")
     sys.exit(1 if current.trouble else 0)
+
+
+def _counts(jobs: list) -> dict[str, int]:
+    """Jobs per word that needs a look besides failing (flapping, running, missed...), in urgency order."""
+    out: dict[str, int] = {}
+    for h in jobs:
+        if h.state in (HealthState.FLAPPING, HealthState.RETRYING, HealthState.MISSED, HealthState.RUNNING):
+            out[str(h.state)] = out.get(str(h.state), 0) + 1
+    return out
 
 
 def _print_table(rows: Sequence[Sequence[str]], right: Collection[int] = frozenset()) -> None:
@@ -118,9 +136,7 @@ def logs_cmd(config_path: str, db_path: str | None, job: str, which: str, run_id
         if run_id is not None:
             fail(f"no run {run_id}", 2)
         fail(f"{job} has no runs with logs yet", 1)
-    began = run.started_at or run.queued_at
-    click.echo(f"# run {run.id} of {safe(run.job)} · {run.status} · started "
-               f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(began)) if began else 'never'}", err=True)
+    click.echo(log_header(run), err=True)
     seq = 0
     while True:
         batch = logs.read(conn, run.id, seq, 5000)
@@ -144,6 +160,15 @@ def logs_cmd(config_path: str, db_path: str | None, job: str, which: str, run_id
     if follow:
         click.echo(f"# run {run.id}: {run.status}" + (f" ({safe(run.reason)})" if run.reason else ""), err=True)
         sys.exit(outcome_code(run))
+
+
+def log_header(run: ledger.Run) -> str:
+    """`# run 12 of backup · failed · started 2026-12-02T03:00:00Z`, in the one time format every command
+    writes (ISO 8601, UTC); a run that never started says when it was due and why it did not run."""
+    head = f"# run {run.id} of {safe(run.job)} · {run.status}"
+    if run.started_at is not None:
+        return f"{head} · started {iso(run.started_at)}"
+    return f"{head} · due {iso(run.due_at)} · never started" + (f": {safe(run.reason)}" if run.reason else "")
 
 
 def outcome_code(run: ledger.Run) -> int:

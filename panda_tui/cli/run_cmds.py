@@ -1,4 +1,5 @@
-"""Commands that run or steer: daemon, run, and the control requests (trigger, pause, resume, kill, reload)."""
+"""Commands that run or steer: daemon, run, and the control requests (trigger, pause, resume, kill, reload,
+forget)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import click
 from panda_tui import fields
 from panda_tui.cli.common import common, fail, get_config, known_job, require_job, resolve_db, running_jobs, safe
 from panda_tui.config import ConfigError
-from panda_tui.store import connect, control, ledger
+from panda_tui.store import connect, control, lease, ledger
 
 
 @click.command()
@@ -38,11 +39,27 @@ def daemon(config_path: str, db_path: str | None, secrets_file: str | None, stan
         connect(path).close()
         from panda_tui.decisions import Shared
         events.emit(Shared(share_with_group(path, group)))
+    if sys.stderr.isatty():  # a person started it: one plain line first (a service's journal gets JSON only)
+        click.echo(start_line(config, path, standby), err=True)
     try:
         code = asyncio.run(run_headless(config, path, events, standby, secrets_file))
     except LeaseHeld as exc:
         fail(f"{exc}; not starting a second scheduler on {path}", 1)
     sys.exit(code)
+
+
+def start_line(config, path: str, standby: bool) -> str:
+    """`panda-tui daemon: config … · db … · 8 jobs (7 scheduled) · lease free: taking it`."""
+    with closing(connect(path)) as conn:
+        holder = lease.live_holder(conn)
+    scheduled = sum(1 for job in config.jobs.values() if job.enabled)
+    if holder is None:
+        held = "lease free: taking it"
+    else:
+        held = f"lease held by {holder.owner}: " + ("waiting to take over (--standby)" if standby else "refusing")
+    return (f"panda-tui daemon: config {safe(os.path.abspath(config.path))} · db {safe(path)} · "
+            f"{len(config.jobs)} job{'s' if len(config.jobs) != 1 else ''} ({scheduled} scheduled) · {held}; "
+            "decisions follow as JSON lines on stdout")
 
 
 @click.command(name="run")
@@ -168,3 +185,16 @@ def reload(config_path: str, db_path: str | None) -> None:
         click.echo(safe("\n".join(exc.errors)), err=True)
         fail("jobs.toml is invalid; not asking the scheduler to reload it", 2)
     _request(db_path, control.ControlKind.RELOAD)
+
+
+@click.command()
+@click.argument("job")
+@common
+def forget(config_path: str, db_path: str | None, job: str) -> None:
+    """Remove JOB's runs and logs from the store when no config declares it (an `exec` typo, a cron job
+    gone). A job in jobs.toml is refused: remove it there first. Exit 2 for a declared or unknown job."""
+    with closing(connect(resolve_db(db_path), readonly=True)) as conn:
+        source = running_jobs(config_path, conn)
+        if source.config is not None and job in source.config.jobs:
+            fail(f'"{job}" is in jobs.toml: remove it there (and reload) before forgetting it', 2)
+    _request(db_path, control.ControlKind.FORGET, job=job, config_path=config_path)

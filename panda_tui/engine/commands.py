@@ -13,6 +13,7 @@ from panda_tui.engine.requests import RequestError
 from panda_tui.store import state
 from panda_tui.store.ledger import Ledger, Run, RunStatus, Trigger, get, newest_paused_slot
 from panda_tui.store.ledger import active as ledger_active
+from panda_tui.store.specs import job_spec
 from panda_tui.text import iso
 
 
@@ -34,7 +35,7 @@ class Commands:
         if at <= now + 1:
             return self.flight.dispatch(job, at, Trigger.MANUAL)
         run = self.ledger.insert(job.name, at, trigger=Trigger.MANUAL, now=now, not_before=at,
-                                 runner=job.runner_kind)
+                                 runner=job.runner_kind, spec=job_spec(job))
         if run is None:
             raise RequestError(f"a manual run of {name} at {iso(at)} is already in the ledger")
         self.add_retry(at, run.id)  # it waits in the timeline like a retry, and survives a restart like one
@@ -66,6 +67,20 @@ class Commands:
             return f"{name} resumed; no skipped slot to catch up"
         return f"{name} resumed; " + self.flight.dispatch(job, newest[0], Trigger.CATCHUP, attempt=newest[1] + 1,
                                                           check_deadline=False)
+
+    def forget(self, name: str) -> str:
+        """Remove a job no config declares (an `exec` typo, a cron job moved away): its runs and logs."""
+        if name in self.jobs():
+            raise RequestError(f'"{name}" is in jobs.toml: remove it there (and reload) before forgetting it')
+        if self.flight.executions(name) or ledger_active(self.ledger.conn, name):
+            raise RequestError(f'"{name}" has a run in progress: kill it or let it end first')
+        with self.ledger.transaction() as conn:
+            shown = state.forget_outside_job(conn, name, self.clock.now())
+            removed = self.ledger.forget(name)
+        self.flight.paused.discard(name)
+        if not removed and not shown:
+            raise RequestError(f'no job named "{name}" in the store')
+        return f"{name} forgotten: {removed} run{'s' if removed != 1 else ''} and their logs removed"
 
     def kill_run(self, run_id: int) -> str:
         run = get(self.ledger.conn, run_id)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from panda_tui import decisions as d
-from panda_tui.store.ledger import RunChanged, RunStatus, Trigger
+from panda_tui.store.ledger import RunChanged, RunStatus, Trigger, lateness_s
 from panda_tui.text import iso
 
 
@@ -69,8 +69,7 @@ def decision_of(change: RunChanged) -> d.Decision:
         return made(run.job, run.id, iso(run.scheduled_at), str(run.trigger), run.attempt,
                     None if run.not_before is None else iso(run.not_before))
     if run.status == RunStatus.RUNNING:
-        return d.Started(run.job, run.id, run.attempt, str(run.trigger),
-                         round((run.started_at or 0) - run.scheduled_at, 4))
+        return d.Started(run.job, run.id, run.attempt, str(run.trigger), lateness_s(run))
     if previous == RunStatus.RUNNING:
         return d.Finished(run.job, run.id, str(run.status), run.exit_code, run.reason,
                           None if run.duration_s is None else round(run.duration_s, 3))

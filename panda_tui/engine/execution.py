@@ -88,7 +88,8 @@ class Execution:
             return
         handle = self.handle
         ctx.store.attempt(f"record where run {self.run.id} lives",
-                          lambda: ctx.ledger.set_ref(self.run.id, handle.ref, handle.docker_host, handle.node),
+                          lambda: ctx.ledger.set_ref(self.run.id, handle.ref, handle.docker_host, handle.node,
+                                                     getattr(handle, "image_id", None)),
                           keep=True)
         await self._supervise(self.job.timeout)
 

@@ -22,6 +22,7 @@ from panda_tui.engine.events import EventLog
 from panda_tui.engine.execution import Execution, RunContext
 from panda_tui.runners.base import Handle
 from panda_tui.store.db import Unit
+from panda_tui.store.specs import job_spec
 from panda_tui.store import logs, state
 from panda_tui.store.ledger import Run, RunStatus, Trigger, get
 from panda_tui.store.ledger import active as ledger_active
@@ -69,7 +70,7 @@ class Flight:
             if slot is not None:
                 state.set_last_slot(self.ledger.conn, job.name, slot, now)
             run = self.ledger.insert(job.name, scheduled_at, trigger=trigger, now=now, attempt=attempt,
-                                     runner=job.runner_kind)
+                                     runner=job.runner_kind, spec=job_spec(job))
             if run is None:
                 return "already in the ledger"
             if check_deadline and trigger != Trigger.MANUAL and now - scheduled_at > job.starting_deadline:
@@ -179,7 +180,8 @@ class Flight:
         now = self.clock.now()
         due = now + job.retry_delay * (2 ** (run.attempt - 1)) * random.uniform(1.0, 1.25)
         retry = self.ledger.insert(job.name, run.scheduled_at, trigger=Trigger.RETRY, now=now,
-                                   attempt=run.attempt + 1, not_before=due, runner=job.runner_kind)
+                                   attempt=run.attempt + 1, not_before=due, runner=job.runner_kind,
+                                   spec=job_spec(job))
         if retry is not None:
             self._later(lambda: self.add_retry(due, retry.id))
 

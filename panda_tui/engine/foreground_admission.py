@@ -17,6 +17,7 @@ from panda_tui.engine.execution import Execution, RunContext
 from panda_tui.engine.reconcile import Adopted, settle
 from panda_tui.store import state
 from panda_tui.store.ledger import Ledger, Run, RunStatus, Trigger, active
+from panda_tui.store.specs import job_spec
 
 ORPHAN_LOOK = 1.0  # seconds to let an orphan whose command already ended be recorded before admission
 
@@ -29,7 +30,8 @@ def admit_here(ledger: Ledger, job: Job, trigger: Trigger, now: float, owner: st
         running = [r.id for r in runs if r.status == RunStatus.RUNNING]
         queued = sum(1 for r in runs if r.status == RunStatus.QUEUED)
         paused = job.name in state.paused_jobs(conn)
-        run = ledger.insert(job.name, now, trigger=trigger, now=now, runner=job.runner_kind, owner=owner)
+        run = ledger.insert(job.name, now, trigger=trigger, now=now, runner=job.runner_kind, owner=owner,
+                            spec=job_spec(job))
         assert run is not None  # a new slot of its own: `now` differs from every earlier one
         if trigger == Trigger.EXTERNAL:
             state.note_outside_job(conn, job.name, now)

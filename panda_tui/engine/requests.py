@@ -1,4 +1,4 @@
-"""Carry out control requests from consoles and the CLI: trigger, pause, resume, kill, reload.
+"""Carry out control requests from consoles and the CLI: trigger, pause, resume, kill, reload, forget.
 
 The verbs of the runs in flight and a way to reload are all this needs; it never reaches into state."""
 
@@ -29,6 +29,7 @@ class RunCommands(Protocol):
     def resume(self, job: str, catchup: bool) -> str: ...
     def kill_run(self, run_id: int) -> str: ...
     def kill_job(self, job: str) -> str: ...
+    def forget(self, job: str) -> str: ...
 
 
 async def handle(req: Request, commands: RunCommands, reload: Callable[[str], Awaitable[tuple[bool, str]]]) -> str:
@@ -40,6 +41,8 @@ async def handle(req: Request, commands: RunCommands, reload: Callable[[str], Aw
         return message
     if req.kind == "kill":
         return commands.kill_run(req.run_id) if req.run_id is not None else commands.kill_job(req.job or "")
+    if req.kind == "forget":
+        return commands.forget(req.job or "")
     if req.job is None or not commands.knows(req.job):
         raise RequestError(f'no job named "{req.job}" in the running config')
     if req.kind == "trigger":

@@ -10,8 +10,9 @@ from datetime import datetime, timezone
 from enum import StrEnum
 
 from panda_tui.config import Config, Job, job_from_defaults
+from panda_tui.readmodel.facts import FAILURES, Failure, last_failure, last_success_at
 from panda_tui.store import ledger, state
-from panda_tui.store.ledger import BAD, FINAL, GONE, Run, RunStatus
+from panda_tui.store.ledger import BAD, FINAL, GONE, Run, RunStatus, Trigger
 from panda_tui.text import coarse_ago, glyph
 
 DAY = 86400.0
@@ -19,6 +20,8 @@ DAY = 86400.0
 # whether the job works, no more than a missed slot does: health goes by the run before it.
 NOT_A_VERDICT = (RunStatus.MISSED, RunStatus.KILLED)
 SHOWN_AS_LAST = (*FINAL, RunStatus.RUNNING)  # a run queued for later is the job's next, not its last
+FLAP_WINDOW = 10  # `flapping`: FLAP_FAILURES or more of the last FLAP_WINDOW finished runs failed...
+FLAP_FAILURES = 3  # ...while the newest one succeeded
 
 
 class HealthState(StrEnum):
@@ -27,14 +30,18 @@ class HealthState(StrEnum):
     MISSED = "missed"  # its newest slot left no result (missed, lost)
     RUNNING = "running"
     OK = "ok"
+    FLAPPING = "flapping"  # its newest run succeeded, but 3+ of its last 10 failed: not `ok`
+    RETRYING = "retrying"  # its newest attempt failed and a retry waits (or runs): no verdict yet
     KILLED = "killed"  # every run so far was killed on purpose: no verdict
     NEW = "new"  # never ran
     PAUSED = "paused"
-    DISABLED = "disabled"  # panda-tui does not fire it (cron may, through `exec`)
+    DISABLED = "disabled"  # panda-tui does not fire it, and nothing ran it
+    EXTERNAL = "external"  # only `panda-tui exec` runs it (cron's job, watched side by side)
 
 
-URGENCY = {HealthState.FAILING: 0, HealthState.MISSED: 1, HealthState.RUNNING: 2, HealthState.OK: 3,
-           HealthState.KILLED: 3, HealthState.NEW: 3, HealthState.PAUSED: 4, HealthState.DISABLED: 5}
+URGENCY = {HealthState.FAILING: 0, HealthState.MISSED: 1, HealthState.FLAPPING: 1, HealthState.RETRYING: 2,
+           HealthState.RUNNING: 2, HealthState.OK: 3, HealthState.EXTERNAL: 3, HealthState.KILLED: 3,
+           HealthState.NEW: 3, HealthState.PAUSED: 4, HealthState.DISABLED: 5}
 
 
 @dataclass
@@ -50,13 +57,38 @@ class JobHealth:
     durations: list[tuple[float, bool]] = field(default_factory=list)  # oldest first: (seconds, failed)
     missed_24h: int = 0
     running: list[int] = field(default_factory=list)
-    last_bad: bool = False  # its newest result is a failure, even while a new run goes on
+    last_bad: bool = False  # its newest result is a failure, even while a new run goes on (see `failing`)
     enabled: bool = True  # panda-tui fires it on its schedule
     declared: bool = True  # in jobs.toml (False: a job only `panda-tui exec` runs)
+    last_failure: Failure | None = None  # its last failed run's first error line (or reason)
+    last_success_at: float | None = None  # when it last succeeded
+    failed_recent: tuple[int, int] = (0, 0)  # (failed, finished) of its last FLAP_WINDOW finished runs
+    timed_out_recent: tuple[int, int] | None = None  # (timed out, finished) of those, when the newest timed out
 
     @property
     def glyph(self) -> str:
         return glyph(self.state)
+
+    @property
+    def failing(self) -> bool:
+        """The one failure count: the console's header, the rows it marks failing, `status` and the API all
+        count this. A kill on purpose, a missed slot and a retry still waiting are not failures."""
+        return self.last_bad
+
+    @property
+    def words(self) -> str:
+        """The state with what it hides: `running · timed out 7/7`, `flapping 4/10 failed`."""
+        if self.state is HealthState.RUNNING and self.timed_out_recent:
+            return f"running · timed out {self.timed_out_recent[0]}/{self.timed_out_recent[1]}"
+        if self.state is HealthState.RUNNING and self.last_bad:
+            return "running · last failed"
+        if self.state is HealthState.FLAPPING:
+            return f"flapping {self.failed_recent[0]}/{self.failed_recent[1]} failed"
+        return str(self.state)
+
+
+def failing_count(jobs: list[JobHealth]) -> int:
+    return sum(1 for h in jobs if h.failing)
 
 
 def all_health(conn: sqlite3.Connection, config: Config | None, now: float) -> list[JobHealth]:
@@ -86,18 +118,28 @@ def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] 
     ok_durations = [r.duration_s for r in last20 if r.duration_s is not None]
     latest = ledger.latest(conn, job.name, SHOWN_AS_LAST)
     settled = next((r for r in recent if r.status not in NOT_A_VERDICT), None)
+    retrying = any(r.trigger == Trigger.RETRY for r in active)  # the failure before it is not final yet
+    window = done[:FLAP_WINDOW]
+    failed = sum(1 for r in window if r.status in FAILURES)
+    timed_out = sum(1 for r in window if r.status == RunStatus.TIMED_OUT)
+    last_bad = settled is not None and settled.status in BAD and not retrying
+    external = not declared or (latest is not None and latest.trigger == Trigger.EXTERNAL)
+    word = _state(job, job.name in paused, running, settled, latest, ran=bool(recent), retrying=retrying,
+                  flapping=failed >= FLAP_FAILURES, external=external)
     return JobHealth(
-        name=job.name, state=_state(job, job.name in paused, running, settled, latest, ran=bool(recent)),
-        paused=job.name in paused, next_at=_next_at(job, now, active), last=latest,
+        name=job.name, state=word, paused=job.name in paused, next_at=_next_at(job, now, active), last=latest,
         success_rate=ok / len(done) if done else None,
         failure_rate=(len(done) - ok) / len(done) if done else None,
         median_s=statistics.median(ok_durations) if ok_durations else None,
         durations=durations, missed_24h=missed, running=running,
-        last_bad=settled is not None and settled.status in BAD, enabled=job.enabled, declared=declared)
+        last_bad=last_bad, enabled=job.enabled, declared=declared,
+        last_failure=last_failure(conn, job.name),
+        last_success_at=last_success_at(conn, job.name), failed_recent=(failed, len(window)),
+        timed_out_recent=(timed_out, len(window)) if settled and settled.status == RunStatus.TIMED_OUT else None)
 
 
 def _state(job: Job, paused: bool, running: list[int], settled: Run | None, latest: Run | None,
-           ran: bool = False) -> HealthState:
+           ran: bool = False, retrying: bool = False, flapping: bool = False, external: bool = False) -> HealthState:
     """A disabled job can still run (triggered, or by cron through `exec`): what it does then shows.
     A job whose every run was killed (a person's act, no verdict) says so, not `new`."""
     if running:
@@ -105,13 +147,13 @@ def _state(job: Job, paused: bool, running: list[int], settled: Run | None, late
     if paused and job.enabled:
         return HealthState.PAUSED
     if settled is not None and settled.status in BAD:
-        return HealthState.FAILING
+        return HealthState.RETRYING if retrying else HealthState.FAILING
     if not job.enabled:
-        return HealthState.DISABLED
+        return HealthState.EXTERNAL if external and ran else HealthState.DISABLED
     if latest is not None and latest.status in GONE:
         return HealthState.MISSED
     if settled is not None:
-        return HealthState.OK
+        return HealthState.FLAPPING if flapping else HealthState.OK
     return HealthState.KILLED if ran else HealthState.NEW
 
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 from panda_tui.store import outbox
 from panda_tui.config import Config
-from panda_tui.readmodel.health import DAY, NOT_A_VERDICT, JobHealth, all_health
+from panda_tui.readmodel.health import DAY, NOT_A_VERDICT, JobHealth, all_health, failing_count
+from panda_tui.readmodel.scheduler_health import DaemonGone, daemon_gone
 from panda_tui.store import lease, ledger, state
 from panda_tui.store.ledger import BAD, Run
 
@@ -40,6 +41,7 @@ class Snapshot:
     failing: int
     missed_24h: int
     undelivered_alerts: int = 0
+    daemon_gone: DaemonGone | None = None  # no scheduler runs, and the last one was a daemon: say so
 
 
 def read_snapshot(conn: sqlite3.Connection, config: Config | None, now: float | None = None) -> Snapshot:
@@ -53,8 +55,9 @@ def read_snapshot(conn: sqlite3.Connection, config: Config | None, now: float | 
         docker_hosts=state.engines(conn),
         config_errors=state.config_errors(conn),
         jobs=healths, running=sum(1 for h in healths if h.running),
-        failing=sum(1 for h in healths if h.last_bad),  # a failing job that runs again is still failing
-        missed_24h=ledger.missed_since(conn, now - DAY), undelivered_alerts=outbox.undelivered(conn))
+        failing=failing_count(healths),  # the rows marked failing, and `status`'s count
+        missed_24h=ledger.missed_since(conn, now - DAY), undelivered_alerts=outbox.undelivered(conn),
+        daemon_gone=None if holder else daemon_gone(conn, now))
 
 
 def read_trend(conn: sqlite3.Connection, config: Config, job_name: str, now: float) -> Trend:

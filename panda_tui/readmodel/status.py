@@ -7,9 +7,10 @@ import sqlite3
 from dataclasses import dataclass
 
 from panda_tui.config import Config
-from panda_tui.readmodel.health import JobHealth, all_health
+from panda_tui.readmodel.health import JobHealth, all_health, failing_count
+from panda_tui.readmodel.scheduler_health import DaemonGone, daemon_gone
 from panda_tui.store import lease, state
-from panda_tui.store.ledger import GONE, Run
+from panda_tui.store.ledger import GONE, Run, lateness_s
 from panda_tui.text import iso
 
 
@@ -19,6 +20,7 @@ class Status:
     docker_hosts: dict  # Docker engine host → {up, error, checked_at}
     jobs: list[JobHealth]  # most urgent first
     lease: lease.Holder | None = None  # the live holder, whole: host, pid, since, last heartbeat
+    daemon_gone: DaemonGone | None = None  # none holds it, and the last one was a daemon
 
     @property
     def trouble(self) -> bool:
@@ -32,7 +34,7 @@ def read_status(conn: sqlite3.Connection, config: Config, now: float) -> Status:
     healths = all_health(conn, config, now)
     holder = lease.live_holder(conn, now)
     return Status(holder=holder.owner if holder else None, docker_hosts=state.get_meta(conn, "engines", {}) or {},
-                  jobs=healths, lease=holder)
+                  jobs=healths, lease=holder, daemon_gone=None if holder else daemon_gone(conn, now))
 
 
 def describe_holder(holder: lease.Holder, now: float) -> dict:
@@ -48,22 +50,36 @@ def status_json(status: Status, now: float | None = None, refused: list[str] | N
     return {
         "scheduler": status.holder,
         "lease": describe_holder(status.lease, now) if status.lease else None,
+        "daemon_gone": None if status.daemon_gone is None else {
+            **status.daemon_gone.as_dict(), "last_seen": _iso(status.daemon_gone.last_seen),
+            "words": status.daemon_gone.words(now)},
         "jobs_toml_refused": refused or [],
         "engines": status.docker_hosts,
-        "jobs": [{"job": h.name, "state": h.state, "paused": h.paused, "next_run": _iso(h.next_at),
-                  "enabled": h.enabled, "in_jobs_toml": h.declared,
-                  "last_status": h.last.status if h.last else None,
-                  "last_run_id": h.last.id if h.last else None,
-                  "failure_rate_20": h.failure_rate, "missed_24h": h.missed_24h,
-                  "running": h.running} for h in status.jobs],
+        "failing": failing_count(status.jobs),
+        "jobs": [job_json(h) for h in status.jobs],
         "trouble": status.trouble}
+
+
+def job_json(h: JobHealth) -> dict:
+    """One job as `status --json` and `/api/jobs` give it."""
+    failure = h.last_failure
+    return {"job": h.name, "state": h.state, "words": h.words, "failing": h.failing, "paused": h.paused,
+            "next_run": _iso(h.next_at), "enabled": h.enabled, "in_jobs_toml": h.declared,
+            "last_status": h.last.status if h.last else None,
+            "last_run_id": h.last.id if h.last else None,
+            "last_success_at": _iso(h.last_success_at),
+            "last_failure": None if failure is None else {**failure.as_dict(), "at": _iso(failure.at)},
+            "last_failure_line": failure.line if failure else None,
+            "failure_rate_20": h.failure_rate, "failed_10": list(h.failed_recent),
+            "timed_out_10": list(h.timed_out_recent) if h.timed_out_recent else None,
+            "missed_24h": h.missed_24h, "running": h.running}
 
 
 def run_json(run: Run) -> dict:
     out = run.as_dict()
     for key in ("scheduled_at", "started_at", "finished_at", "queued_at", "not_before"):
         out[key] = _iso(out[key])
-    out["lateness_s"] = None if run.lateness is None else round(run.lateness, 6)
+    out["lateness_s"] = lateness_s(run)
     return out
 
 

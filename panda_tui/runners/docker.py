@@ -181,6 +181,7 @@ class DockerHandle:
         self.container = container
         self.ref = container.id
         self.docker_host = runner.docker_host
+        self.image_id: str | None = (getattr(container, "attrs", None) or {}).get("Image")  # sha256:...
         self.adopted = stream is None  # followed after a restart: it may have ended before anyone watched
         self.sink = sink
         self._replay = Replay(sink, skip)  # lines counted per stream: a stream read again skips what is stored

@@ -24,6 +24,7 @@ class ControlKind(StrEnum):
     RESUME = "resume"
     KILL = "kill"
     RELOAD = "reload"
+    FORGET = "forget"  # remove a job no config declares (its runs and logs)
 
 
 class Reply(StrEnum):

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any
 
+from panda_tui.store import specs
 from panda_tui.store.db import Database, Unit
 
 
@@ -75,6 +76,8 @@ class Run:
     logs_pruned: int = 0
     owner: str | None = None  # the foreground process carrying the run out (`run`, `exec`), if any
     node: str | None = None  # the Swarm node that ran it (its hostname)
+    spec_id: int | None = None  # what it ran with (store.specs); None for runs recorded before that
+    image_id: str | None = None  # the image a container run started from (sha256:...), when known
 
     @property
     def lateness(self) -> float | None:
@@ -100,6 +103,12 @@ class Run:
         out["status"] = str(self.status)
         out["lateness_s"] = self.lateness
         return out
+
+
+def lateness_s(run: Run) -> float | None:
+    """Run.lateness as every output writes it: seconds, to the millisecond (the decision log's `lateness_s`,
+    `executions`' LATE, the API's `lateness_s`)."""
+    return None if run.lateness is None else round(run.lateness, 3)
 
 
 COLUMNS = ", ".join(f.name for f in fields(Run))
@@ -178,19 +187,23 @@ class Ledger:
     # --- verbs: each runs in the caller's transaction, or in one of its own -------------------
     def insert(self, job: str, scheduled_at: float, *, trigger: Trigger | str, now: float, attempt: int = 1,
                status: RunStatus = S.QUEUED, reason: str | None = None, not_before: float | None = None,
-               runner: str | None = None, owner: str | None = None) -> Run | None:
-        """Write a slot; None when (job, slot, attempt) is already in the ledger."""
+               runner: str | None = None, owner: str | None = None, spec: Mapping[str, Any] | None = None) -> Run | None:
+        """Write a slot; None when (job, slot, attempt) is already in the ledger. `spec`: what the run runs
+        with (store.specs.job_spec), kept once per distinct content."""
         finished = now if status in FINAL else None
         trigger = Trigger(trigger)
         with self.transaction() as conn:
+            kept = specs.spec_id(conn, spec, now) if spec is not None else None
             cur = conn.execute(
                 "INSERT OR IGNORE INTO runs(job, scheduled_at, attempt, trigger, status, queued_at, not_before,"
-                " finished_at, reason, runner, owner) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (job, scheduled_at, attempt, trigger, status, now, not_before, finished, reason, runner, owner))
+                " finished_at, reason, runner, owner, spec_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (job, scheduled_at, attempt, trigger, status, now, not_before, finished, reason, runner, owner,
+                 kept))
             if not cur.rowcount:
                 return None
             run = Run(int(cur.lastrowid or 0), job, scheduled_at, attempt, trigger, status, queued_at=now,
-                      not_before=not_before, finished_at=finished, reason=reason, runner=runner, owner=owner)
+                      not_before=not_before, finished_at=finished, reason=reason, runner=runner, owner=owner,
+                      spec_id=kept)
             return self._announce(run, None)
 
     def start(self, run_id: int, now: float) -> Run | None:
@@ -222,11 +235,24 @@ class Ledger:
         with self.transaction() as conn:
             conn.execute("UPDATE runs SET owner=NULL WHERE id=?", (run_id,))
 
-    def set_ref(self, run_id: int, runner_ref: str, docker_host: str | None = None, node: str | None = None) -> None:
-        """Where the run lives (container id, service id, or pid:starttime), so a restart can find it again."""
+    def forget(self, job: str) -> int:
+        """Remove every trace of a job no config declares (its runs, their logs, its state): `panda-tui
+        forget`. The caller checks that it is not declared and not running. Returns the runs removed."""
         with self.transaction() as conn:
-            conn.execute("UPDATE runs SET runner_ref=?, docker_host=COALESCE(?, docker_host), node=COALESCE(?, node)"
-                         " WHERE id=?", (runner_ref, docker_host, node, run_id))
+            conn.execute("DELETE FROM logs WHERE run_id IN (SELECT id FROM runs WHERE job=?)", (job,))
+            removed = conn.execute("DELETE FROM runs WHERE job=?", (job,)).rowcount
+            conn.execute("DELETE FROM job_state WHERE job=?", (job,))
+            conn.execute("DELETE FROM run_totals WHERE job=? AND n <= 0", (job,))
+            conn.execute("DELETE FROM run_durations WHERE job=? AND n <= 0", (job,))
+            return removed
+
+    def set_ref(self, run_id: int, runner_ref: str, docker_host: str | None = None, node: str | None = None,
+                image_id: str | None = None) -> None:
+        """Where the run lives (container id, service id, or pid:starttime), so a restart can find it again;
+        and the image it started from, when the runner knows it."""
+        with self.transaction() as conn:
+            conn.execute("UPDATE runs SET runner_ref=?, docker_host=COALESCE(?, docker_host), node=COALESCE(?, node),"
+                         " image_id=COALESCE(?, image_id) WHERE id=?", (runner_ref, docker_host, node, image_id, run_id))
 
 
 # --- reads: any connection, read-only ones included ------------------------------------------

@@ -182,4 +182,18 @@ def _v6(db: Db) -> None:
     db.execute("ALTER TABLE runs ADD COLUMN node TEXT")
 
 
-MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6]
+def _v7(db: Db) -> None:
+    """What each run ran with: the job's effective spec, stored once per distinct content (its hash) and
+    referenced from every run that ran with it; and the image a container run started from."""
+    db.execute("""
+        CREATE TABLE run_specs (
+            id INTEGER PRIMARY KEY,
+            hash TEXT NOT NULL UNIQUE,       -- sha256 of the spec's canonical JSON
+            spec TEXT NOT NULL,              -- JSON: config fields, env names with value hashes, secret names
+            first_seen REAL NOT NULL
+        )""")
+    db.execute("ALTER TABLE runs ADD COLUMN spec_id INTEGER")  # run_specs.id; NULL for runs before v7
+    db.execute("ALTER TABLE runs ADD COLUMN image_id TEXT")  # the image's id (sha256:...) when known
+
+
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]

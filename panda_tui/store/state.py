@@ -135,3 +135,13 @@ def outside_jobs(conn: sqlite3.Connection, now: float) -> list[str]:
     """Jobs run from outside (exec) in the last OUTSIDE_KEPT seconds, declared in jobs.toml or not."""
     seen = get_meta(conn, "outside_jobs", {}) or {}
     return sorted(k for k, v in seen.items() if isinstance(v, (int, float)) and v > now - OUTSIDE_KEPT)
+
+
+def forget_outside_job(conn: sqlite3.Connection, job: str, now: float) -> bool:
+    """Stop showing a job only `exec` ran; False when it was not shown as one."""
+    seen = get_meta(conn, "outside_jobs", {}) or {}
+    if job not in seen:
+        return False
+    del seen[job]
+    put_meta(conn, "outside_jobs", seen, now)
+    return True

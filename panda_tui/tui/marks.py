@@ -19,6 +19,7 @@ ASCII_BARS = "_.-:=+*#"
 COLOUR = {
     "failing": "bold red", "missed": "bold yellow", "running": "bold cyan", "paused": "magenta",
     "disabled": "", "ok": "green", "new": "", "quiet": "dim",
+    "flapping": "bold yellow", "retrying": "yellow", "external": "",
     "failed": "bold red", "timed_out": "bold red", "killed": "bold red", "lost": "bold red",
     "skipped": "yellow", "succeeded": "green", "queued": "cyan",
     "stderr": "red", "error_word": "bold white on red", "panda": "italic cyan", "match": "reverse", "current": "bold underline",
@@ -28,6 +29,7 @@ COLOUR = {
 PLAIN = {
     "failing": "bold reverse", "missed": "bold underline", "running": "bold", "paused": "underline",
     "disabled": "", "ok": "", "new": "", "quiet": "",
+    "flapping": "bold underline", "retrying": "underline", "external": "",
     "failed": "bold reverse", "timed_out": "bold reverse", "killed": "bold reverse", "lost": "bold reverse",
     "skipped": "underline", "succeeded": "", "queued": "",
     "stderr": "bold", "error_word": "bold reverse", "panda": "italic", "match": "reverse underline", "current": "bold underline",

@@ -14,6 +14,7 @@ from typing import overload
 from aiohttp import web
 
 from panda_tui import fields
+from panda_tui.readmodel import run_diff
 from panda_tui.readmodel.status import read_status, run_json, status_json
 from panda_tui.store import control, ledger, logs
 from panda_tui.store.control import ANSWER_WAIT, ControlKind, Reply
@@ -91,6 +92,8 @@ class Api:
             web.get("/api/jobs/{job}/runs", self.runs),
             web.get("/api/runs/{id:\\d+}", self.run),
             web.get("/api/runs/{id:\\d+}/log", self.log),
+            web.get("/api/jobs/{job}/diff", self.diff),
+            web.get("/api/jobs/{job}/runs/{id:\\d+}/diff", self.diff),
             web.post("/api/jobs/{job}/{kind:trigger|pause|resume}", self.act_on_job),
             web.post("/api/runs/{id:\\d+}/kill", self.kill_run),
         ]
@@ -122,6 +125,33 @@ class Api:
     async def run(self, request: web.Request) -> web.Response:
         run = await self._run_or_none(_run_id(request))
         return web.json_response(run_json(run)) if run else error(404, f"no run {request.match_info['id'][:40]}")
+
+    async def diff(self, request: web.Request) -> web.Response:
+        """What changed since the job's last good run: for run {id}, or the job's last failed run; against
+        ?against=RUN, or the last successful run before it (`good_run` null when there is none)."""
+        job = request.match_info["job"]
+        against = _int(request, "against", None, 1, MAX_ID)
+        wanted = _run_id(request) if "id" in request.match_info else None
+        if "id" in request.match_info and wanted is None:
+            return error(404, f"no run {request.match_info['id'][:40]} of job {job!r}")
+
+        def read(conn: sqlite3.Connection):
+            run = ledger.get(conn, wanted) if wanted is not None else run_diff.default_run(conn, job)
+            if run is None or run.job != job:
+                return None
+            try:
+                return run_diff.diff_for_run(conn, run.id, against)
+            except run_diff.NoSuchRun as exc:
+                return str(exc)
+
+        found = await self.backend.read(read)
+        if found is None:
+            return error(404, f"no run {wanted} of job {job!r}" if wanted is not None
+                         else f"job {job!r} has no finished run")
+        if isinstance(found, str):
+            return error(404, found)
+        return web.json_response({"job": job, **found.as_dict(), "summary": found.summary(),
+                                  "lines": run_diff.describe(found)})
 
     async def _run_or_none(self, run_id: int | None) -> ledger.Run | None:
         return None if run_id is None else await self.backend.read(ledger.get, run_id)

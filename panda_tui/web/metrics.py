@@ -49,6 +49,11 @@ def families(figures: Figures) -> Iterator[Metric]:
     for job in sorted(figures.next_runs.keys() | figures.paused):
         paused.add_metric([job], 1.0 if job in figures.paused else 0.0)
     yield paused
+    failing = GaugeMetricFamily("panda_job_failing", "1 while the job's newest verdict is a failure (what the "
+                                "console's header and `status` count); every job the API lists.", labels=["job"])
+    for job, bad in sorted(figures.failing.items()):
+        failing.add_metric([job], 1.0 if bad else 0.0)
+    yield failing
     yield GaugeMetricFamily("panda_scheduler_up", "1 while a scheduler holds the database's lease.",
                             value=1.0 if figures.scheduler_up else 0.0)
     engines = GaugeMetricFamily("panda_engine_up", "1 while the Docker engine answered the scheduler's last check.",

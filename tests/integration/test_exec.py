@@ -249,7 +249,7 @@ def test_cron_side_by_side_runs_show_in_status_declared_disabled_or_not_at_all(t
     assert done.returncode == 1
     rows = {line.split()[2]: line.split() for line in done.stdout.splitlines()[1:] if len(line.split()) > 3}
     assert rows["report"][1:4] == ["failing", "report", "off"]
-    assert rows["adhoc"][1] == "disabled"  # Ctrl-C killed it: a person's act, no verdict on the job
+    assert rows["adhoc"][1] == "external"  # only exec runs it; Ctrl-C killed it: a person's act, no verdict
 
 
 @pytest.mark.parametrize("name", ["a b", "../etc", "x/../y", "\x1b[31mred\x1b[0m", "x" * 65, "-flag", ".hidden",

@@ -68,3 +68,96 @@ def test_a_job_s_state_is_one_word_of_one_vocabulary_that_sorts_and_shows(ledger
     assert health(ledger).state is HealthState.FAILING
     for state in HealthState:  # every state sorts, has a glyph, and a style with colour and without
         assert state in URGENCY and state.value in GLYPHS and state.value in COLOUR and state.value in PLAIN
+
+
+def write_log(ledger: Ledger, run_id: int, lines: list[tuple[str, str]]) -> None:
+    with ledger.db.transaction() as conn:
+        conn.executemany("INSERT INTO logs(run_id, seq, ts, stream, text) VALUES (?, ?, 0, ?, ?)",
+                         [(run_id, n + 1, stream, text) for n, (stream, text) in enumerate(lines)])
+        conn.execute("UPDATE runs SET log_lines=? WHERE id=?", (len(lines), run_id))
+
+
+def last_run_id(ledger: Ledger) -> int:
+    return ledger.conn.execute("SELECT MAX(id) FROM runs").fetchone()[0]
+
+
+def test_the_last_failure_is_its_first_error_line_and_the_last_success_is_when_it_ended(ledger):
+    ran(ledger, RunStatus.SUCCEEDED, NOW - 7200, exit_code=0)
+    ran(ledger, RunStatus.FAILED, NOW - 3600, exit_code=1, reason="exit 1")
+    noise = [("err", f"2026-12-02 03:00:{n % 60:02d},000 INFO app: row {n} errors=0") for n in range(3000)]
+    write_log(ledger, last_run_id(ledger), noise + [("err", "2026-12-02 03:59:00,000 ERROR app: disk full"),
+                                                   ("err", "Traceback (most recent call last):")])
+    h = health(ledger)
+    assert h.last_failure.line == "2026-12-02 03:59:00,000 ERROR app: disk full"
+    assert (h.last_failure.from_log, h.last_failure.seq) == (True, 3001)
+    assert h.last_success_at == NOW - 7200 + 1
+    from panda_tui.readmodel.status import job_json
+    out = job_json(h)
+    assert out["last_failure_line"].endswith("ERROR app: disk full")
+    assert out["last_success_at"].startswith("2027-01-15T")
+
+
+def test_a_run_with_no_log_gives_its_reason_and_a_kill_is_no_failure(ledger):
+    lost = ledger.insert("j", NOW - 7200, trigger="schedule", now=NOW - 7200)
+    ledger.start(lost.id, NOW - 7200)
+    ledger.finish(lost.id, RunStatus.LOST, NOW - 7100, reason="container gone while no scheduler ran")
+    ran(ledger, RunStatus.KILLED, NOW - 3600, reason="killed on request")
+    h = health(ledger)
+    assert (h.last_failure.run_id, h.last_failure.line, h.last_failure.from_log) == (
+        lost.id, "container gone while no scheduler ran", False)  # the kill after it is not the failure
+    assert h.last_success_at is None
+
+
+def test_a_retry_waiting_is_not_a_failure_and_the_counts_agree(ledger):
+    from panda_tui.readmodel.health import failing_count
+    from panda_tui.readmodel.snapshot import read_snapshot
+    from panda_tui.readmodel.status import read_status, status_json
+    ran(ledger, RunStatus.FAILED, NOW - 3600, exit_code=1)
+    assert health(ledger).failing
+    ledger.insert("j", NOW - 3600, trigger="retry", now=NOW - 3590, attempt=2, not_before=NOW + 30)
+    h = health(ledger)
+    assert (h.state, h.failing) == ("retrying", False)
+    for jobs in ([h], read_snapshot(ledger.conn, config(), NOW).jobs):
+        assert failing_count(jobs) == 0
+    assert read_snapshot(ledger.conn, config(), NOW).failing == 0
+    assert status_json(read_status(ledger.conn, config(), NOW), NOW)["failing"] == 0
+
+
+def test_three_failures_in_the_last_ten_with_the_newest_ok_is_flapping(ledger):
+    for n, status in enumerate([RunStatus.FAILED, RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.SUCCEEDED,
+                                RunStatus.SUCCEEDED]):
+        ran(ledger, status, NOW - 36000 + n * 3600, exit_code=0 if status == RunStatus.SUCCEEDED else 1)
+    assert health(ledger).state == "ok"  # 2 of 5: not yet
+    ran(ledger, RunStatus.TIMED_OUT, NOW - 14400)
+    ran(ledger, RunStatus.SUCCEEDED, NOW - 7200, exit_code=0)
+    h = health(ledger)
+    assert (h.state, h.words, h.failing) == ("flapping", "flapping 3/7 failed", False)
+
+
+def test_a_running_job_whose_runs_all_timed_out_says_so(ledger):
+    for n in range(7):
+        ran(ledger, RunStatus.TIMED_OUT, NOW - 36000 + n * 3600, reason="timed out after 30m")
+    run = ledger.insert("j", NOW - 60, trigger="schedule", now=NOW - 60)
+    ledger.start(run.id, NOW - 60)
+    h = health(ledger)
+    assert (h.state, h.words, h.failing) == ("running", "running · timed out 7/7", True)
+
+
+def test_a_job_only_exec_runs_is_external_not_disabled(ledger):
+    run = ledger.insert("cronjob", NOW - 60, trigger="external", now=NOW - 60)
+    ledger.start(run.id, NOW - 60)
+    ledger.finish(run.id, RunStatus.SUCCEEDED, NOW - 50, exit_code=0)
+    from panda_tui.store import state
+    with ledger.db.transaction() as conn:
+        state.note_outside_job(conn, "cronjob", NOW - 60)
+    states = {h.name: h.state for h in all_health(ledger.conn, config(), NOW)}
+    assert states["cronjob"] == "external"
+    disabled = build_config({"jobs": {"j": {"schedule": "0 * * * *", "command": "true", "enabled": False}}},
+                            "jobs.toml")
+    assert [h.state for h in all_health(ledger.conn, disabled, NOW) if h.name == "j"] == ["disabled"]
+
+
+def test_one_job_s_health_reads_its_paused_state_itself(ledger):
+    from panda_tui.readmodel.health import job_health
+    ran(ledger, RunStatus.SUCCEEDED, NOW - 3600, exit_code=0)
+    assert job_health(ledger.conn, config().jobs["j"], NOW).state == "ok"  # no `paused` handed in

@@ -76,3 +76,41 @@ def test_the_summary_puts_what_changed_first_then_the_first_new_line():
                    ["ERROR disk full"], ["ok"])
     assert diff.summary() == ["command: backup.sh → backup.sh --fast", "exit code: 0 → 3",
                               "new in the log: ERROR disk full"]
+
+
+# --- wired to the store: readmodel.run_diff ------------------------------------------------------------
+def test_diff_for_run_compares_with_the_last_good_run_before_it_from_the_store(tmp_path):
+    from panda_tui.config import build_config
+    from panda_tui.readmodel.run_diff import diff_for_run, summary_for_run
+    from panda_tui.store.db import Database
+    from panda_tui.store.ledger import Ledger, RunStatus
+    from panda_tui.store.specs import job_spec
+
+    def spec(timeout: str, mode: str):
+        config = build_config({"jobs": {"j": {"schedule": "@daily", "command": "true", "timeout": timeout,
+                                              "env": {"MODE": mode}}}}, "jobs.toml")
+        return job_spec(config.jobs["j"])
+
+    db = Database(str(tmp_path / "p.db"))
+    book = Ledger(db)
+    try:
+        ids = []
+        for n, (status, job_spec_, duration) in enumerate([
+                (RunStatus.SUCCEEDED, None, 10), (RunStatus.SUCCEEDED, spec("10m", "a"), 12),
+                (RunStatus.FAILED, spec("1m", "b"), 60)]):
+            run = book.insert("j", 1000.0 * (n + 1), trigger="schedule", now=1000.0 * (n + 1), spec=job_spec_)
+            book.start(run.id, run.scheduled_at)
+            book.finish(run.id, status, run.scheduled_at + duration, exit_code=0 if status == "succeeded" else 2)
+            ids.append(run.id)
+        diff = diff_for_run(db.conn, ids[2])
+        assert (diff.good.run_id, diff.config_known) == (ids[1], True)
+        lines = [c.line() for c in diff.changes]
+        assert lines == ["timeout: 600.0 → 60.0", "env MODE: value changed", "exit code: 0 → 2",
+                         "duration: median 11.0s → 60.0s (5.5× the median)"]
+        old = diff_for_run(db.conn, ids[2], against=ids[0])  # a run from before specs were recorded
+        assert old.config_known is False and [c.what for c in old.changes] == ["exit code", "duration"]
+        assert summary_for_run(db.conn, ids[2], limit=2) == lines[:2]
+        assert summary_for_run(db.conn, ids[0])[0] == "no successful run to compare with"
+        assert diff_for_run(db.conn, 999) is None and summary_for_run(db.conn, 999) == []
+    finally:
+        db.close()

@@ -1,0 +1,72 @@
+"""What each run ran with: the job's effective spec (its config fields, env names each with a hash of the
+value, secret names; never a value), stored once per distinct content and referenced from the run's row.
+
+Written in the transaction that inserts the run (ledger.insert), so a run and its spec never part: two index
+lookups when the spec was seen before, which is nearly always."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import fields
+from typing import Any
+
+from panda_tui.config import Job
+
+# Fields that do not change what a run does (how it is watched, kept or told of): left out of the spec.
+NOT_RUN = frozenset({"name", "description", "enabled", "alerts", "heartbeat", "slow_after", "fast_before",
+                     "repeat_after", "log_max_lines", "log_max_bytes", "log_keep_runs", "env", "secrets",
+                     "secrets_env", "stdin", "schedule"})
+
+
+def value_hash(value: str) -> str:
+    """A short hash that says whether a value changed, and never what it is."""
+    return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def job_spec(job: Job) -> dict[str, Any]:
+    """The job as a run runs it, as plain JSON data."""
+    out: dict[str, Any] = {}
+    for f in fields(job):
+        if f.name in NOT_RUN:
+            continue
+        value = getattr(job, f.name)
+        out[f.name] = list(value) if isinstance(value, tuple) else value
+    out["runner"] = job.runner_kind
+    out["schedule"] = job.schedule.expr
+    out["timezone"] = job.schedule.tz
+    out["env"] = {name: value_hash(value) for name, value in sorted(job.env.items())}
+    out["secrets"] = sorted(job.secrets)
+    out["secrets_env"] = sorted(job.secrets_env)
+    if job.stdin is not None:
+        out["stdin"] = value_hash(job.stdin)
+    return out
+
+
+def canonical(spec: Mapping[str, Any]) -> str:
+    return json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def spec_id(conn: sqlite3.Connection, spec: Mapping[str, Any], now: float) -> int:
+    """The row holding this spec, written on first sight. Call within the run's transaction."""
+    text = canonical(spec)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    row = conn.execute("SELECT id FROM run_specs WHERE hash=?", (digest,)).fetchone()
+    if row:
+        return int(row[0])
+    row = conn.execute("INSERT INTO run_specs(hash, spec, first_seen) VALUES (?,?,?) RETURNING id",
+                       (digest, text, now)).fetchone()
+    return int(row[0])
+
+
+def get(conn: sqlite3.Connection, spec_id_: int | None) -> dict[str, Any] | None:
+    """The spec a run ran with; None when the run predates recording it."""
+    if spec_id_ is None:
+        return None
+    row = conn.execute("SELECT spec FROM run_specs WHERE id=?", (spec_id_,)).fetchone()
+    if row is None:
+        return None
+    spec: dict[str, Any] = json.loads(row[0])
+    return spec

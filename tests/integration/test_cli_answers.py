@@ -1,0 +1,79 @@
+"""Leftovers of the 3 AM answer on the command line: `logs` headers in one time format with a zone (a run
+that never started says so), one lateness (seconds, from when the run was due) in the decision log,
+`executions` and the API, and the daemon's plain start-up line in a terminal."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pty
+import signal
+import subprocess
+import sys
+
+from panda_tui.engine.events import DecisionLog, EventLog
+from panda_tui.store.ledger import RunStatus, Trigger
+from tests.conftest import ledger_on, run_cli
+from tests.jobfiles import job, write_jobs
+
+SLOT = 1_796_000_000.0  # 2026-11-30T00:53:20Z
+
+
+def test_logs_headers_use_one_time_format_and_a_run_that_never_started_says_so(tmp_path):
+    cfg, db = write_jobs(tmp_path, job("backup"))
+    with ledger_on(db) as book:
+        ran = book.insert("backup", SLOT, trigger="schedule", now=SLOT)
+        book.start(ran.id, SLOT + 2)
+        book.finish(ran.id, RunStatus.FAILED, SLOT + 5, exit_code=1, reason="exit 1")
+        missed = book.insert("backup", SLOT + 3600, trigger="schedule", now=SLOT + 4000, status=RunStatus.MISSED,
+                             reason="scheduler down from 01:50 to 02:00")
+    out = run_cli("logs", "backup", "--run", str(ran.id), "--config", cfg, "--db", db)
+    assert out.stderr.splitlines()[0] == f"# run {ran.id} of backup · failed · started 2026-11-30T00:53:22Z"
+    out = run_cli("logs", "backup", "--run", str(missed.id), "--config", cfg, "--db", db)
+    assert out.stderr.splitlines()[0] == (f"# run {missed.id} of backup · missed · due 2026-11-30T01:53:20Z · "
+                                          "never started: scheduler down from 01:50 to 02:00")
+    assert "started 2" not in out.stderr
+
+
+def test_a_retry_s_lateness_is_one_number_in_seconds_from_when_it_was_due(tmp_path):
+    cfg, db = write_jobs(tmp_path, job("backup", retries=1))
+    lines = io.StringIO()
+    with ledger_on(db) as book:
+        book.subscribe(DecisionLog(EventLog(lines)).on_change)
+        first = book.insert("backup", SLOT, trigger="schedule", now=SLOT)
+        book.start(first.id, SLOT)
+        book.finish(first.id, RunStatus.FAILED, SLOT + 1, exit_code=1)
+        retry = book.insert("backup", SLOT, trigger=Trigger.RETRY, now=SLOT + 1, attempt=2, not_before=SLOT + 13)
+        book.start(retry.id, SLOT + 13.25)  # 12 s of backoff after the first attempt: due then, 0.25 s late
+    started = [json.loads(x) for x in lines.getvalue().splitlines() if '"started"' in x]
+    assert [e["lateness_s"] for e in started] == [0.0, 0.25]  # not 13.25: a retry is due after its backoff
+    table = run_cli("executions", "backup", "--config", cfg, "--db", db).stdout.splitlines()
+    assert table[1].split()[2] == "0.250s" and table[2].split()[2] == "0.000s"
+    runs = json.loads(run_cli("executions", "backup", "--json", "--config", cfg, "--db", db).stdout)
+    assert [r["lateness_s"] for r in runs] == [0.25, 0.0]
+
+
+def test_the_daemon_in_a_terminal_prints_one_plain_line_before_its_json(tmp_path):
+    cfg, db = write_jobs(tmp_path, job("a"), job("b", enabled=False))
+    main, side = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "panda_tui", "daemon", "--config", cfg, "--db", db],
+                            stdout=subprocess.PIPE, stderr=side, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    os.close(side)
+    try:
+        first_json = json.loads(proc.stdout.readline())
+        plain = io.TextIOWrapper(io.FileIO(main, "rb"), encoding="utf-8").readline().rstrip("\r\n")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+    assert plain == (f"panda-tui daemon: config {cfg} · db {os.path.realpath(db)} · 2 jobs (1 scheduled) · "
+                     "lease free: taking it; decisions follow as JSON lines on stdout")
+    assert first_json["event"] == "lease_acquired"
+    piped = subprocess.Popen([sys.executable, "-m", "panda_tui", "daemon", "--config", cfg, "--db", db],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert json.loads(piped.stdout.readline())["event"] == "lease_acquired"
+    finally:
+        piped.send_signal(signal.SIGTERM)
+        _out, err = piped.communicate(timeout=30)
+    assert b"panda-tui daemon: config" not in err  # not a terminal (a service's journal): JSON only
