@@ -1,8 +1,9 @@
 """The one admission rule: may this run start now? Pure, so every policy is tested alone.
 
-Used wherever the scheduler could start a run (engine/flight.py): a slot that comes due, a manual trigger,
-a catch-up slot, a retry that comes due, and the head of a job's queue when a run ends. The run is already
-a row in the ledger when it is admitted: the answer starts it, queues it, or records it skipped.
+Used wherever a run could start: in the scheduler (engine/flight.py) a slot that comes due, a manual
+trigger, a catch-up slot, a retry that comes due, and the head of a job's queue when a run ends; and
+`panda-tui run` and `exec` in their own process (engine/foreground_admission.py). The run is already a row
+in the ledger when it is admitted: the answer starts it, queues it, or records it skipped.
 """
 
 from __future__ import annotations
