@@ -1,4 +1,5 @@
-"""Deliver the outbox over HTTP (httpx), off the dispatch path: retries with backoff, each attempt recorded."""
+"""Deliver the outbox over HTTP (httpx) or Apprise, off the dispatch path: retries with backoff, each attempt
+recorded."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
-from panda_tui.alerts import formats
+from panda_tui.alerts import channels, formats
 from panda_tui.clock import Clock
 from panda_tui.config import AlertTarget, Config
 from panda_tui.secrets import SECRET_REF, Redactor, SecretError, available
@@ -44,6 +45,10 @@ def resolve_headers(config: Config, headers: dict[str, str]) -> tuple[dict[str, 
 
 async def send(client: httpx.AsyncClient, config: Config, target: AlertTarget, event: dict[str, Any]
                ) -> tuple[int | None, str | None]:
+    """(HTTP status, None) when it went through (status None for Apprise, which has no HTTP answer of its own),
+    else (status or None, why not: masked)."""
+    if target.apprise:
+        return await asyncio.to_thread(send_apprise, config, target, event)
     import httpx
     mask = Redactor(())
     try:
@@ -57,6 +62,23 @@ async def send(client: httpx.AsyncClient, config: Config, target: AlertTarget, e
     except Exception as exc:  # httpx's own, or a header it refuses: its words may quote the header
         return None, mask(f"{type(exc).__name__}: {exc}")[:300]
     return response.status_code, None if response.is_success else mask(response.text)[:200]
+
+
+def send_apprise(config: Config, target: AlertTarget, event: dict[str, Any]) -> tuple[int | None, str | None]:
+    """One message through Apprise (blocking: it runs in a worker thread), bounded by the target's timeout."""
+    mask = Redactor(())
+    try:
+        pool = available(config) if SECRET_REF.search(target.url) else {}
+        url, mask = channels.expand(target.url, pool)
+        url = channels.with_dedup(url, event.get("job"), event.get("event", ""))
+        text = formats.full(event) if channels.scheme(url) in channels.FULL_TEXT else formats.short(event)
+        error = channels.send(url, formats.headline(event), text or formats.headline(event),
+                              formats.failure(event), target.timeout)
+    except SecretError as exc:
+        return None, str(exc)
+    except Exception as exc:  # a plugin's own trouble: its words may quote the URL
+        return None, mask(f"{type(exc).__name__}: {exc}")[:300]
+    return None, None if error is None else mask(error)
 
 
 async def ping(client: httpx.AsyncClient, url: str, params: dict | None = None) -> tuple[int | None, str | None]:
@@ -167,7 +189,7 @@ class Deliverer:
             self._trouble(f"cannot record an alert's delivery: {exc}")
             return False
         self.report("alert", item.job, item.run_id, alert=item.event, target=item.target, status=status, error=error)
-        return status is not None and 200 <= status < 300
+        return outbox.went_through(status, error)
 
     async def _scheduler_heartbeat(self, url: str) -> None:
         status, error = await ping(self.client, url)

@@ -36,7 +36,8 @@ def alerts(ctx: click.Context, config_path: str, db_path: str | None, as_json: b
         return
     for r in rows:
         if r["delivered_at"]:
-            state = f"delivered (HTTP {r['last_status']}, attempt {r['attempts']})"
+            answer = f"HTTP {r['last_status']}, " if r["last_status"] is not None else ""
+            state = f"delivered ({answer}attempt {r['attempts']})"
         elif r["given_up_at"]:
             state = f"GAVE UP after {r['attempts']} attempts: {r['last_error'] or r['last_status']}"
         elif r["attempts"]:
@@ -67,8 +68,8 @@ def test_target(config_path: str, db_path: str | None, target: str) -> None:
     started = time.monotonic()
     status, error = asyncio.run(go())
     took = time.monotonic() - started
-    if status is not None and 200 <= status < 300:
-        click.echo(f"{target}: HTTP {status} in {took:.2f}s")
+    if outbox.went_through(status, error):
+        click.echo(f"{target}: " + (f"HTTP {status}" if status is not None else "sent") + f" in {took:.2f}s")
         return
     click.echo(f"{target}: failed after {took:.2f}s: " + (f"HTTP {status} " if status else "") + safe(error or ""),
                err=True)

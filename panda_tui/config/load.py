@@ -13,6 +13,7 @@ from panda_tui.files import FileRefused, read_regular
 from panda_tui.config.model import (AlertFormat, AlertTarget, Catchup, Concurrency, Config, Job, Pull,
                                     RunnerKind, SchedulerSettings, choices)
 from panda_tui.config.runner_rules import check_runner
+from panda_tui.config.windows import load_serve, load_windows
 from panda_tui.schedule import parse_schedule
 
 Parser = Callable[[Any], Any]
@@ -57,19 +58,22 @@ JOB_FIELDS: dict[str, Parser] = {
     "slow_after": f.slow_after,
     "fast_before": f.duration,
     "repeat_after": f.duration,
+    "after": f.int_range(1, 1000),
+    "runbook": f.url,
 }
 DEFAULTS_ONLY: dict[str, Parser] = {"secrets_file": f.non_empty_text}
 ALERT_FIELDS: dict[str, Parser] = {
-    "url": f.url,
+    "url": f.non_empty_text,  # an http(s) webhook, or any Apprise URL: checked below
     "format": f.choice(*choices(AlertFormat)),
     "headers": f.str_map,
     "on": f.str_list,
     "timeout": f.timeout,
+    "group_wait": f.duration,
 }
 ALERT_EVENTS = ("started", "succeeded", "failed", "timed_out", "missed", "lost",
-                "recovered", "slow", "fast", "killed", "skipped")
+                "recovered", "slow", "fast", "killed", "skipped", "flapping")
 SCHEDULER_FIELDS: dict[str, Parser] = {"heartbeat": f.url, "heartbeat_every": f.duration}
-TOP_LEVEL = ("defaults", "jobs", "alerts", "scheduler")
+TOP_LEVEL = ("defaults", "jobs", "alerts", "scheduler", "maintenance", "serve")
 MAX_BYTES = 10 * 1024 * 1024  # jobs.toml
 MAX_JOBS = 10_000
 
@@ -129,13 +133,15 @@ def build_config(data: dict[str, Any], path: str, secrets_file: str | None = Non
         job = _load_job(name, raw, default_values, set(alerts), label, errors)
         if job is not None:
             jobs[name] = job
+    maintenance = load_windows(data.get("maintenance"), label, set(jobs_table), errors)
+    public_url = load_serve(data.get("serve"), label, errors)
     if errors:
         raise ConfigError(errors)
     sfile = secrets_file or default_values.get("secrets_file")
     if sfile and not os.path.isabs(sfile):
         sfile = os.path.join(os.path.dirname(os.path.abspath(path)), sfile)
     return Config(path=path, jobs=jobs, alerts=alerts, scheduler=scheduler,
-                  secrets_file=sfile, warnings=tuple(warnings), data=data,
+                  secrets_file=sfile, maintenance=maintenance, public_url=public_url, warnings=tuple(warnings), data=data,
                   defaults={k: v for k, v in default_values.items() if k in JOB_FIELDS})
 
 
@@ -230,7 +236,8 @@ def _load_alerts(raw: dict[str, Any], label: str, errors: list[str]) -> dict[str
         start = len(errors)
         values = _check_fields(spec, ALERT_FIELDS, where, errors)
         if "url" not in values and "url" not in spec:
-            errors.append(f"{where}: url: missing (expected an http:// or https:// URL)")
+            errors.append(f"{where}: url: missing (expected an http(s):// webhook or an Apprise URL)")
+        _check_url(values, spec, where, errors)
         for event in values.get("on", ()):
             if event not in ALERT_EVENTS:
                 errors.append(f"{where}: on: unknown event {event!r}{_did_you_mean(event, ALERT_EVENTS)} "
@@ -238,6 +245,27 @@ def _load_alerts(raw: dict[str, Any], label: str, errors: list[str]) -> dict[str
         if len(errors) == start:
             targets[name] = AlertTarget(name=name, **values)
     return targets
+
+
+def _check_url(values: dict[str, Any], spec: dict[str, Any], where: str, errors: list[str]) -> None:
+    """An http(s) URL is our webhook (format json|slack); any other is an Apprise channel, checked here."""
+    url = values.get("url")
+    if url is None:
+        return
+    if url.lower().startswith(("http://", "https://")):
+        try:
+            f.url(url)
+        except ValueError as exc:
+            errors.append(f"{where}: url: {exc}")
+        return
+    from panda_tui.config.channel_check import check_url  # Apprise loads only for a config that uses it
+    problem = check_url(url)
+    if problem:
+        errors.append(f"{where}: url: {problem}")
+    for key in ("format", "headers"):
+        if key in spec:
+            errors.append(f"{where}: {key}: only for an http(s) webhook (Apprise's {url.split('://')[0]}:// "
+                          "formats its own messages)")
 
 
 def _load_scheduler(raw: dict[str, Any], label: str, errors: list[str]) -> SchedulerSettings:

@@ -42,13 +42,18 @@ def due(conn: sqlite3.Connection, now: float, limit: int = 20, run_id: int | Non
     return [Item(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6]) for r in rows]
 
 
+def went_through(status: int | None, error: str | None) -> bool:
+    """A 2xx, or no error and no status (an Apprise channel has no HTTP answer of its own)."""
+    return error is None if status is None else 200 <= status < 300
+
+
 def record(conn: sqlite3.Connection, item: Item, now: float, status: int | None, error: str | None,
            elapsed: float) -> None:
-    """Write one attempt's outcome; a 2xx delivers, anything else backs off (and gives up eventually)."""
+    """Write one attempt's outcome; one that went through delivers, anything else backs off (and gives up)."""
     conn.execute("INSERT INTO alert_attempts(outbox_id, at, status, error, elapsed_s) VALUES (?,?,?,?,?)",
                  (item.id, now, status, error, elapsed))
     attempts = item.attempts + 1
-    if status is not None and 200 <= status < 300:
+    if went_through(status, error):
         conn.execute("UPDATE outbox SET attempts=?, delivered_at=?, last_status=?, last_error=NULL WHERE id=?",
                      (attempts, now, status, item.id))
         return
