@@ -92,6 +92,17 @@ async def ping(client: httpx.AsyncClient, url: str, params: dict | None = None) 
     return response.status_code, None if response.is_success else response.text[:200]
 
 
+GROUP = "group"
+
+
+def stream_key(item: outbox.Item, target: AlertTarget | None) -> tuple:
+    """One job's events to one target go out in order, one by one; a group_wait target's, and those a
+    maintenance window held, go out together."""
+    if item.target != "ping" and (item.payload.get("held") or (target is not None and target.group_wait)):
+        return (GROUP, item.target)
+    return (item.job, item.target)
+
+
 class Deliverer:
     """Sends what the outbox holds. Its needs are handed in: the store, the running config, a clock, an
     HTTP client, where to report, and what to do on each pass (the alerter's slow check)."""
@@ -131,12 +142,14 @@ class Deliverer:
             self.on_pass()
         now = self.clock.now()
         streams: dict[tuple, list[outbox.Item]] = {}
+        targets = self.config().alerts
         for item in outbox.due(self.db.conn, now, run_id=self.run_id):
-            streams.setdefault((item.job, item.target), []).append(item)
+            streams.setdefault(stream_key(item, targets.get(item.target)), []).append(item)
         for key, items in streams.items():
             if key not in self._inflight:
                 self._inflight.add(key)
-                self._spawn(self._deliver_stream(key, sorted(items, key=lambda i: i.id)))
+                items = sorted(items, key=lambda i: i.id)
+                self._spawn(self._deliver_group(key, items) if key[0] == GROUP else self._deliver_stream(key, items))
         settings = self.config().scheduler
         if self.run_id is None and settings.heartbeat and time.monotonic() - self._last_heartbeat >= settings.heartbeat_every:
             self._last_heartbeat = time.monotonic()
@@ -169,7 +182,17 @@ class Deliverer:
         finally:
             self._inflight.discard(key)
 
-    async def _deliver(self, item: outbox.Item) -> bool:
+    async def _deliver_group(self, key: tuple, items: list[outbox.Item]) -> None:
+        """Events released together (group_wait, or a maintenance window's end) go out as one message."""
+        try:
+            held = next((i.payload["held"] for i in items if i.payload.get("held")), None)
+            event = {"event": "group", "alerts": [i.payload for i in items], "window": held}
+            await self._deliver(items[0], event, items)
+        finally:
+            self._inflight.discard(key)
+
+    async def _deliver(self, item: outbox.Item, event: dict | None = None,
+                       items: list[outbox.Item] | None = None) -> bool:
         async with self._gate:
             started = time.monotonic()
             if item.target == "ping":
@@ -180,11 +203,12 @@ class Deliverer:
                 if target is None:
                     status, error = None, f"alert target {item.target!r} is no longer in jobs.toml"
                 else:
-                    status, error = await send(self.client, config, target, item.payload)
+                    status, error = await send(self.client, config, target, event or item.payload)
             elapsed = time.monotonic() - started
         try:
             with self.db.transaction() as conn:
-                outbox.record(conn, item, self.clock.now(), status, error, elapsed)
+                for one in items or [item]:
+                    outbox.record(conn, one, self.clock.now(), status, error, elapsed)
         except sqlite3.Error as exc:  # it stays due, and is sent again once the store can record it
             self._trouble(f"cannot record an alert's delivery: {exc}")
             return False

@@ -25,14 +25,16 @@ class Item:
 
 
 def enqueue(conn: sqlite3.Connection, event: str, target: str, payload: dict, now: float,
-            job: str | None = None, run_id: int | None = None) -> int:
+            job: str | None = None, run_id: int | None = None, release: float | None = None) -> int:
+    """One row to send at `release` (now unless held: group_wait, a maintenance window)."""
     cur = conn.execute(
         "INSERT INTO outbox(event, job, run_id, target, payload, created_at, next_attempt_at)"
-        " VALUES (?,?,?,?,?,?,?)", (event, job, run_id, target, json.dumps(payload, default=str), now, now))
+        " VALUES (?,?,?,?,?,?,?)", (event, job, run_id, target, json.dumps(payload, default=str), now,
+                                    now if release is None else release))
     return cur.lastrowid
 
 
-def due(conn: sqlite3.Connection, now: float, limit: int = 20, run_id: int | None = None) -> list[Item]:
+def due(conn: sqlite3.Connection, now: float, limit: int = 200, run_id: int | None = None) -> list[Item]:
     """Items to send now, oldest first; of one run only when `run_id` is given."""
     only = " AND run_id = ?" if run_id is not None else ""
     rows = conn.execute(
@@ -77,7 +79,19 @@ def undelivered(conn: sqlite3.Connection) -> int:
 
 
 def last_failure_alert(conn: sqlite3.Connection, job: str, since: float) -> float | None:
+    return last_alert(conn, job, TROUBLE, since)
+
+
+def last_alert(conn: sqlite3.Connection, job: str, events: tuple[str, ...], since: float) -> float | None:
+    """When one of `events` last alerted for `job` (queued at or after `since`), or None."""
     row = conn.execute(
         "SELECT MAX(created_at) FROM outbox WHERE job=? AND target != 'ping' AND created_at >= ?"
-        f" AND event IN {sql_in(TROUBLE)}", (job, since)).fetchone()
+        f" AND event IN {sql_in(events)}", (job, since)).fetchone()
+    return row[0]
+
+
+def open_release(conn: sqlite3.Connection, target: str, now: float) -> float | None:
+    """When the group waiting for `target` goes out (group_wait), if one is waiting."""
+    row = conn.execute("SELECT MAX(next_attempt_at) FROM outbox WHERE target=? AND attempts=0 AND"
+                       " delivered_at IS NULL AND given_up_at IS NULL AND next_attempt_at > ?", (target, now)).fetchone()
     return row[0]
