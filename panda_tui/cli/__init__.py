@@ -23,7 +23,7 @@ COMMANDS = {  # name -> "module:attribute", in the order --help lists them
     "executions": "read_cmds:executions", "status": "read_cmds:status", "logs": "read_cmds:logs_cmd",
     "alerts": "alert_cmds:alerts", "init": "setup_cmds:init", "systemd-unit": "setup_cmds:systemd_unit",
     "export": "setup_cmds:export", "serve": "serve_cmd:serve", "import": "migrate_cmds:import_group",
-    "exec": "migrate_cmds:exec_cmd",
+    "exec": "migrate_cmds:exec_cmd", "ack": "ack_cmds:ack", "unack": "ack_cmds:unack",
 }
 
 

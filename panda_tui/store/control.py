@@ -22,6 +22,8 @@ class ControlKind(StrEnum):
     RESUME = "resume"
     KILL = "kill"
     RELOAD = "reload"
+    ACK = "ack"  # args: by (user@host), for (seconds, optional), note
+    UNACK = "unack"
 
 
 class Reply(StrEnum):

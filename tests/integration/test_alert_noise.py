@@ -123,3 +123,32 @@ def test_a_drop_window_sends_nothing(tmp_path, server):
         """)
     w.run_job("j", "failed")
     assert w.events_of() == []
+
+
+def test_an_ack_silences_reminders_until_recovery_which_is_still_said(tmp_path, server):
+    from panda_tui.alerts.acking import acknowledge
+    w = world(tmp_path, server.url, job='repeat_after = "10m"')
+    w.run_job("j", "failed")
+    with w.db.transaction() as conn:
+        answer = acknowledge(conn, "j", {"by": "ana@box", "note": "on it"}, w.clock.now())
+    assert answer == 'acknowledged "j" by ana@box until it recovers: on it'
+    w.clock.advance(3600)
+    w.run_job("j", "failed")  # a reminder was due: silenced
+    assert w.events_of() == [("j", "failed")]
+    w.run_job("j", "succeeded")
+    w.run_job("j", "failed")  # a new streak: the ack was for the last one
+    assert w.events_of() == [("j", "failed"), ("j", "recovered"), ("j", "failed")]
+
+
+def test_an_ack_for_a_while_runs_out(tmp_path, server):
+    from panda_tui.alerts.acking import acknowledge
+    w = world(tmp_path, server.url, job='repeat_after = "10m"')
+    w.run_job("j", "failed")
+    with w.db.transaction() as conn:
+        acknowledge(conn, "j", {"by": "ana@box", "for": 1800}, w.clock.now())
+    w.clock.advance(1200)
+    w.run_job("j", "failed")
+    assert w.events_of() == [("j", "failed")]
+    w.clock.advance(1200)
+    w.run_job("j", "failed")
+    assert w.events_of() == [("j", "failed"), ("j", "failed")]
