@@ -11,6 +11,7 @@ from collections.abc import Callable
 from panda_tui.config import Config, Job
 from panda_tui.clock import Clock
 from panda_tui.alerts import rules
+from panda_tui.alerts.answer import answer
 from panda_tui.store import acks, ledger, logs, outbox
 from panda_tui.store.db import Database
 from panda_tui.store.ledger import TROUBLE, Run, RunChanged, RunStatus
@@ -20,7 +21,10 @@ PING_SUFFIX = {"started": "/start", "succeeded": "", "failed": "/fail", "timed_o
                "killed": "/fail"}
 
 
-def event_payload(run: Run, event: str, conn: sqlite3.Connection) -> dict:
+def event_payload(run: Run, event: str, conn: sqlite3.Connection, job: Job | None = None,
+                  config: Config | None = None, now: float | None = None) -> dict:
+    """The run's facts, and with its job and config the answer inside the alert (alerts/answer.py)."""
+    extra = answer(conn, run, job, config, event, now or time.time()) if config is not None else {}
     return {
         "event": event, "job": run.job, "run_id": run.id, "status": str(run.status),
         "scheduled_at": iso(run.scheduled_at), "started_at": iso(run.started_at) if run.started_at else None,
@@ -28,6 +32,7 @@ def event_payload(run: Run, event: str, conn: sqlite3.Connection) -> dict:
         "exit_code": run.exit_code, "reason": run.reason, "attempt": run.attempt, "trigger": run.trigger,
         "host": socket.gethostname(),
         "log_tail": [line.text for line in logs.tail(conn, run.id, 20)],  # stored lines: already masked
+        **extra,
     }
 
 
@@ -97,7 +102,7 @@ class Alerter:
             for name in job.alerts:
                 target = targets.get(name)
                 if target is not None and event in target.on:
-                    payload = payload or event_payload(run, event, conn)
+                    payload = payload or event_payload(run, event, conn, job, self.config(), now)
                     release, item = now, payload
                     if hold is not None:
                         release, item = hold.end, {**payload, "held": hold.window.name}

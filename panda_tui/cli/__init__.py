@@ -27,6 +27,22 @@ COMMANDS = {  # name -> "module:attribute", in the order --help lists them
 }
 
 
+def wire_changes() -> None:
+    """Alerts carry "what changed since the last good run": readmodel.run_diff sits above alerts in the
+    layers, so it is handed in here (imported only when a bad run alerts)."""
+    from panda_tui.alerts import answer
+
+    def changes(conn, run) -> list[str]:
+        try:
+            from panda_tui.readmodel.run_diff import diff_for_run  # type: ignore[import-not-found]
+        except ImportError:  # a build without the diff: alerts go out without the summary
+            return []
+        diff = diff_for_run(conn, run.id)
+        return diff.summary() if diff is not None else []
+
+    answer.changes_source = changes
+
+
 class LazyGroup(click.Group):
     """A group whose commands are imported on first use."""
 
@@ -55,6 +71,8 @@ class LazyGroup(click.Group):
 def main(ctx: click.Context, config_path: str, db_path: str | None, read_only: bool, attach: bool,
          read_only_reason: str | None, ascii_only: bool) -> None:
     """Run and watch scheduled jobs. With no command, opens the console."""
+    if ctx.invoked_subcommand in (None, "daemon", "run", "exec"):  # what may run a scheduler, and alert
+        wire_changes()
     if ctx.invoked_subcommand is None:
         from panda_tui.cli.console_cmd import open_console
         open_console(config_path, db_path, read_only, attach, read_only_reason, ascii_only)

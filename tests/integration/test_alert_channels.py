@@ -114,3 +114,40 @@ def test_pagerduty_trigger_and_resolve_share_one_dedup_key_per_job():
     assert (raised.action, resolved.action) == ("trigger", "resolve")
     assert raised.dedup == resolved.dedup == "panda-tui-nightly-db"
     assert channels.with_dedup("slack://a/b/c", "nightly db", "failed") == "slack://a/b/c"
+
+
+async def test_the_alert_carries_the_answer_and_mail_gets_it_whole(tmp_path, mailbox, monkeypatch):
+    from panda_tui.alerts import answer, formats
+    from panda_tui.alerts.delivery import send_apprise
+    from tests.integration.helpers import Bench
+    monkeypatch.setenv("DB_PASSWORD", "hunter2-very-secret")
+    monkeypatch.setattr(answer, "changes_source", lambda conn, run: ["env DB_HOST: db1 → db2"])
+    flag = tmp_path / "broken"
+    b = Bench(tmp_path, targets(mailbox.url(), job=f'''runbook = "https://wiki.example.com/nightly"
+        secrets = ["DB_PASSWORD"]
+        command = "echo starting; if [ -f {flag} ]; then echo 'ERROR: db refused password '$DB_PASSWORD >&2; exit 3; fi"
+        [serve]
+        public_url = "https://panda.example.com/"
+        ''').replace('command = "true"\n', ""))
+    await b.run("j")
+    flag.write_text("")
+    run = await b.run("j")
+    (item,) = [i for i in outbox.due(b.sched.conn, 1e12) if i.target == "ops"]
+    event = item.payload
+    assert (event["job"], event["status"], event["run_id"], event["attempt"]) == ("j", "failed", run.id, 1)
+    assert event["error_lines"] == ["ERROR: db refused password ***"]
+    assert event["last_success"].endswith(" ago)") and event["last_success_at"].endswith("Z")
+    assert event["changes"] == ["env DB_HOST: db1 → db2"]
+    assert event["runbook"] == "https://wiki.example.com/nightly"
+    assert event["logs_command"] == f"panda-tui logs j --run {run.id}"
+    assert event["link"] == f"https://panda.example.com/api/runs/{run.id}/log"
+    push = formats.short(event)
+    assert len(push) <= formats.SHORT_CHARS and "ERROR: db refused password ***" in push and event["link"] in push
+    assert send_apprise(b.sched.config, b.sched.config.alerts["ops"], event) == (None, None)
+    ((subject, body),) = mailbox.texts()
+    assert subject.startswith(f"✗ j: failed · run {run.id}")
+    for part in ("ERROR: db refused password ***", "last succeeded: ", "env DB_HOST: db1 → db2",
+                 "runbook: https://wiki.example.com/nightly", f"logs: panda-tui logs j --run {run.id}"):
+        assert part in body
+    assert "hunter2" not in body
+    await b.close()
