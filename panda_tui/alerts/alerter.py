@@ -70,7 +70,8 @@ class Alerter:
     def _noise_control(self, job: Job, run: Run, events: list[str], now: float, conn: sqlite3.Connection
                        ) -> tuple[list[str], rules.Open | None]:
         """The events that alert (after, repeat_after, flapping, ack, maintenance), and the window holding them."""
-        bad = [o.status in TROUBLE for o in ledger.recent_outcomes(conn, job.name, rules.FLAP_WINDOW + 10)]
+        previous = ledger.recent_outcomes(conn, job.name, rules.FLAP_WINDOW + 10, before_id=run.id)
+        bad = [run.status in TROUBLE] + [o.status in TROUBLE for o in previous]  # this run counts, even unstarted
         opened = rules.window_at(self.config().maintenance, job.name, now)
         if opened is not None and run.status == RunStatus.MISSED:
             return [], None  # a slot missed during maintenance is not an alarm
