@@ -12,7 +12,7 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
-from panda_tui.alerts import channels, formats
+from panda_tui.alerts import answer, channels, formats
 from panda_tui.clock import Clock
 from panda_tui.config import AlertTarget, Config
 from panda_tui.secrets import SECRET_REF, Redactor, SecretError, available
@@ -203,7 +203,8 @@ class Deliverer:
                 if target is None:
                     status, error = None, f"alert target {item.target!r} is no longer in jobs.toml"
                 else:
-                    status, error = await send(self.client, config, target, event or item.payload)
+                    whole = await asyncio.to_thread(answer.complete, self.db.path, event or item.payload)
+                    status, error = await send(self.client, config, target, whole)
             elapsed = time.monotonic() - started
         try:
             with self.db.transaction() as conn:
