@@ -19,11 +19,13 @@ def acknowledge(conn: sqlite3.Connection, job: str, args: dict, now: float) -> s
     last = ledger.recent_outcomes(conn, job, 1)
     if not last or last[0].status not in TROUBLE:
         raise AckRefused(f'job "{job}" is not failing: there is no streak to acknowledge')
-    seconds = args.get("for")
+    seconds = None if args.get("for") is None else float(args["for"])
     ack = acks.Ack(job=job, by=str(args.get("by") or "someone"), at=now,
-                   until=None if seconds is None else now + float(seconds), note=str(args.get("note") or ""))
+                   until=None if seconds is None else now + seconds, note=str(args.get("note") or ""))
     acks.put(conn, ack)
-    until = f"for {human_duration(float(seconds))} (until {iso(ack.until)})" if ack.until else "until it recovers"
+    until = "until it recovers"
+    if seconds is not None and ack.until is not None:
+        until = f"for {human_duration(seconds)} (until {iso(ack.until)})"
     return f'acknowledged "{job}" by {ack.by} {until}' + (f": {ack.note}" if ack.note else "")
 
 

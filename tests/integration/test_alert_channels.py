@@ -152,3 +152,15 @@ async def test_the_alert_carries_the_answer_and_mail_gets_it_whole(tmp_path, mai
         assert part in body
     assert "hunter2" not in body
     await b.close()
+
+
+async def test_a_hanging_channel_times_out_and_stays_due(tmp_path, server):
+    server.mode = "hang"
+    w = World(tmp_path, targets(f"ntfy://{server.url.removeprefix('http://')}/topic").replace('"3s"', '"1s"'))
+    w.run("failed")
+    deliverer = w.deliverer()
+    await deliver_all(deliverer)
+    await deliverer.close()
+    (item,) = outbox.listing(w.conn)
+    assert item["last_error"] == "no answer within 1s" and item["delivered_at"] is None
+    assert item["next_attempt_at"] > w.clock.now()
