@@ -43,6 +43,8 @@ def alerts(ctx: click.Context, config_path: str, db_path: str | None, as_json: b
         elif r["attempts"]:
             state = (f"retrying ({r['attempts']} attempts, last: {r['last_error'] or 'HTTP ' + str(r['last_status'])}),"
                      f" next {iso(r['next_attempt_at'])}")
+        elif r["next_attempt_at"] > time.time():
+            state = f"held until {iso(r['next_attempt_at'])} (group_wait or a maintenance window)"
         else:
             state = "pending"
         click.echo(f"{r['id']:>6} {iso(r['created_at'])} {safe(r['job'] or '-'):18} {r['event']:10} "
