@@ -133,6 +133,8 @@ def build_config(data: dict[str, Any], path: str, secrets_file: str | None = Non
         job = _load_job(name, raw, default_values, set(alerts), label, errors)
         if job is not None:
             jobs[name] = job
+    warnings += [f'{label}: alert "{_printable(t.name)}": url: holds a password; put it in the secrets file and '
+                 "write ${secret:NAME} in its place" for t in alerts.values() if _literal_password(t.url)]
     maintenance = load_windows(data.get("maintenance"), label, set(jobs_table), errors)
     public_url = load_serve(data.get("serve"), label, errors)
     if errors:
@@ -266,6 +268,15 @@ def _check_url(values: dict[str, Any], spec: dict[str, Any], where: str, errors:
         if key in spec:
             errors.append(f"{where}: {key}: only for an http(s) webhook (Apprise's {url.split('://')[0]}:// "
                           "formats its own messages)")
+
+
+def _literal_password(url: str) -> bool:
+    from urllib.parse import urlsplit
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return False
+    return bool(password) and "${secret:" not in password
 
 
 def _load_scheduler(raw: dict[str, Any], label: str, errors: list[str]) -> SchedulerSettings:

@@ -96,3 +96,14 @@ def test_bad_noise_settings_name_file_window_and_field():
         'jobs.toml: [[maintenance]] "maintenance 2": end: missing (a window needs both)',
         'jobs.toml: [[maintenance]] "maintenance 2": jobs: no job named "nope"',
     ]
+
+
+def test_a_password_written_into_an_alert_url_is_warned_about():
+    from panda_tui.config import build_config
+    job = {"schedule": "@daily", "command": "true", "alerts": ["mail", "safe"]}
+    config = build_config({"jobs": {"a": job}, "alerts": {
+        "mail": {"url": "mailtos://ops:hunter22@smtp.example.com?to=oncall@example.com"},
+        "safe": {"url": "mailtos://ops:${secret:SMTP_PASSWORD}@smtp.example.com?to=oncall@example.com"}}},
+        "/x/jobs.toml")
+    assert config.warnings == ('jobs.toml: alert "mail": url: holds a password; put it in the secrets file and '
+                               "write ${secret:NAME} in its place",)
