@@ -86,10 +86,12 @@ class ConfigError(Exception):
         self.errors = errors
 
 
-def load_config(path: str, secrets_file: str | None = None) -> Config:
+def load_config(path: str, secrets_file: str | None = None, *, channels: bool = True) -> Config:
+    """`channels=False`: Apprise URLs are not checked by Apprise (readers that only show the jobs do not
+    load it; the scheduler and `validate` do)."""
     label = os.path.basename(path) or path
     data = _read_toml(path, label)
-    return build_config(data, path, secrets_file)
+    return build_config(data, path, secrets_file, channels=channels)
 
 
 def _read_toml(path: str, label: str) -> dict[str, Any]:
@@ -111,7 +113,8 @@ def _read_toml(path: str, label: str) -> dict[str, Any]:
         raise ConfigError([f"{label}: TOML nested too deeply"]) from None
 
 
-def build_config(data: dict[str, Any], path: str, secrets_file: str | None = None) -> Config:
+def build_config(data: dict[str, Any], path: str, secrets_file: str | None = None, *,
+                 channels: bool = True) -> Config:
     label = os.path.basename(path) or path
     errors: list[str] = []
     for key in data:
@@ -119,7 +122,7 @@ def build_config(data: dict[str, Any], path: str, secrets_file: str | None = Non
             errors.append(f"{label}: {_printable(key)}: unknown section{_did_you_mean(key, TOP_LEVEL)} "
                           f"(expected {', '.join('[' + t + ']' for t in TOP_LEVEL)})")
     defaults = _table(data, "defaults", label, errors)
-    alerts = _load_alerts(_table(data, "alerts", label, errors), label, errors)
+    alerts = _load_alerts(_table(data, "alerts", label, errors), label, errors, channels)
     scheduler = _load_scheduler(_table(data, "scheduler", label, errors), label, errors)
     default_values = _check_fields(defaults, {**JOB_FIELDS, **DEFAULTS_ONLY}, f"{label}: [defaults]", errors)
     jobs_table = _table(data, "jobs", label, errors)
@@ -228,7 +231,8 @@ def _load_job(name: str, raw: Any, defaults: dict[str, Any], alert_names: set[st
     return Job(name=name, **{k: v for k, v in values.items() if k in known})
 
 
-def _load_alerts(raw: dict[str, Any], label: str, errors: list[str]) -> dict[str, AlertTarget]:
+def _load_alerts(raw: dict[str, Any], label: str, errors: list[str], channels: bool = True
+                 ) -> dict[str, AlertTarget]:
     targets: dict[str, AlertTarget] = {}
     for name, spec in raw.items():
         where = f'{label}: alert "{_printable(name)}"'
@@ -239,7 +243,7 @@ def _load_alerts(raw: dict[str, Any], label: str, errors: list[str]) -> dict[str
         values = _check_fields(spec, ALERT_FIELDS, where, errors)
         if "url" not in values and "url" not in spec:
             errors.append(f"{where}: url: missing (expected an http(s):// webhook or an Apprise URL)")
-        _check_url(values, spec, where, errors)
+        _check_url(values, spec, where, errors, channels)
         for event in values.get("on", ()):
             if event not in ALERT_EVENTS:
                 errors.append(f"{where}: on: unknown event {event!r}{_did_you_mean(event, ALERT_EVENTS)} "
@@ -249,7 +253,8 @@ def _load_alerts(raw: dict[str, Any], label: str, errors: list[str]) -> dict[str
     return targets
 
 
-def _check_url(values: dict[str, Any], spec: dict[str, Any], where: str, errors: list[str]) -> None:
+def _check_url(values: dict[str, Any], spec: dict[str, Any], where: str, errors: list[str],
+               channels: bool = True) -> None:
     """An http(s) URL is our webhook (format json|slack); any other is an Apprise channel, checked here."""
     url = values.get("url")
     if url is None:
@@ -261,7 +266,7 @@ def _check_url(values: dict[str, Any], spec: dict[str, Any], where: str, errors:
             errors.append(f"{where}: url: {exc}")
         return
     from panda_tui.config.channel_check import check_url  # Apprise loads only for a config that uses it
-    problem = check_url(url)
+    problem = check_url(url, with_apprise=channels)
     if problem:
         errors.append(f"{where}: url: {problem}")
     for key in ("format", "headers"):

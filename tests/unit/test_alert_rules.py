@@ -107,3 +107,16 @@ def test_a_password_written_into_an_alert_url_is_warned_about():
         "/x/jobs.toml")
     assert config.warnings == ('jobs.toml: alert "mail": url: holds a password; put it in the secrets file and '
                                "write ${secret:NAME} in its place",)
+
+
+def test_readers_of_a_config_with_an_apprise_target_do_not_load_apprise(tmp_path):
+    import subprocess
+    import sys
+    path = tmp_path / "jobs.toml"
+    path.write_text('[alerts.m]\nurl = "ntfy://127.0.0.1/topic"\n'
+                    '[jobs.a]\nschedule = "@daily"\ncommand = "true"\nalerts = ["m"]\n')
+    code = ("import sys; from panda_tui.config import load_config;"
+            f"c = load_config({str(path)!r}, channels=False); assert c.alerts['m'].apprise;"
+            "print('apprise' in sys.modules); load_config(" + repr(str(path)) + "); print('apprise' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "True"]  # the console and status show it; the scheduler and validate check it
