@@ -82,6 +82,7 @@ DROPPED = {
     "retry_delay": (30.0, "Kubernetes backs off by itself"), "alerts": ((), "no alerting"),
     "heartbeat": (None, "no heartbeat pings"), "slow_after": (None, "no slow alert"),
     "fast_before": (None, "no fast alert"), "repeat_after": (3600.0, "no alerting"),
+    "after": (1, "no alerting"), "runbook": (None, "no alerting"),
     "log_max_lines": (50_000, "the cluster keeps the logs"), "log_max_bytes": (20 * 1024 * 1024, "the cluster keeps the logs"),
     "log_keep_runs": (200, "use successfulJobsHistoryLimit / failedJobsHistoryLimit"),
     "queue_max": (10, "no queue"),

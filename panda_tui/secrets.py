@@ -17,7 +17,7 @@ from panda_tui.text import char_boundary
 MIN_MASKED = 4
 MASK = "***"
 MAX_SECRETS_BYTES = 1024 * 1024
-SECRET_REF = re.compile(r"\$\{secret:([A-Za-z_][A-Za-z0-9_]*)\}")  # in alert headers
+SECRET_REF = re.compile(r"\$\{secret:([A-Za-z_][A-Za-z0-9_]*)\}")  # in alert URLs and headers
 
 
 class SecretError(Exception):
@@ -85,7 +85,7 @@ def reachable_mask(config: Config, environ: Mapping[str, str] | None = None) -> 
     except SecretError:
         pool = dict(environ if environ is not None else os.environ)
     names = {name for job in config.jobs.values() for name in job.secrets}
-    names |= {ref for target in config.alerts.values() for value in target.headers.values()
+    names |= {ref for target in config.alerts.values() for value in (target.url, *target.headers.values())
               for ref in SECRET_REF.findall(value)}
     return Redactor(pool[name] for name in names if name in pool)
 

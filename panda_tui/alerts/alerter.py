@@ -10,7 +10,9 @@ from collections.abc import Callable
 
 from panda_tui.config import Config, Job
 from panda_tui.clock import Clock
-from panda_tui.store import ledger, logs, outbox
+from panda_tui.alerts import rules
+from panda_tui.alerts.answer import answer
+from panda_tui.store import acks, ledger, logs, outbox
 from panda_tui.store.db import Database
 from panda_tui.store.ledger import TROUBLE, Run, RunChanged, RunStatus
 from panda_tui.text import iso
@@ -19,7 +21,10 @@ PING_SUFFIX = {"started": "/start", "succeeded": "", "failed": "/fail", "timed_o
                "killed": "/fail"}
 
 
-def event_payload(run: Run, event: str, conn: sqlite3.Connection) -> dict:
+def event_payload(run: Run, event: str, conn: sqlite3.Connection, job: Job | None = None,
+                  config: Config | None = None, now: float | None = None) -> dict:
+    """The run's facts, and with its job and config the answer inside the alert (alerts/answer.py)."""
+    extra = answer(conn, run, job, config, event, now or time.time()) if config is not None else {}
     return {
         "event": event, "job": run.job, "run_id": run.id, "status": str(run.status),
         "scheduled_at": iso(run.scheduled_at), "started_at": iso(run.started_at) if run.started_at else None,
@@ -27,6 +32,7 @@ def event_payload(run: Run, event: str, conn: sqlite3.Connection) -> dict:
         "exit_code": run.exit_code, "reason": run.reason, "attempt": run.attempt, "trigger": run.trigger,
         "host": socket.gethostname(),
         "log_tail": [line.text for line in logs.tail(conn, run.id, 20)],  # stored lines: already masked
+        **extra,
     }
 
 
@@ -42,16 +48,13 @@ class Alerter:
         job = self.config().jobs.get(run.job)
         if job is None or (not job.alerts and not job.heartbeat):
             return  # the common case: decided without touching the store
+        now = self.clock.now()
         if run.status == RunStatus.RUNNING:
-            events = ["started"]
+            self._enqueue(conn, job, run, ["started"], ["started"], now)
         elif run.status in ledger.FINAL:
             events = self._events(job, run, conn)
-        else:
-            return
-        now = self.clock.now()
-        if any(e in TROUBLE for e in events) and self._suppressed(job, run, now, conn):
-            events = [e for e in events if e not in TROUBLE]
-        self._enqueue(conn, job, run, events, now)
+            alerts, hold = self._noise_control(job, run, events, now, conn) if job.alerts else ([], None)
+            self._enqueue(conn, job, run, alerts, events, now, hold)
 
     def _events(self, job: Job, run: Run, conn: sqlite3.Connection) -> list[str]:
         if run.status != RunStatus.SUCCEEDED:
@@ -64,20 +67,50 @@ class Alerter:
             events.append("fast")
         return events
 
-    def _suppressed(self, job: Job, run: Run, now: float, conn: sqlite3.Connection) -> bool:
-        """The same failure streak alerts again only after repeat_after."""
-        last = outbox.last_failure_alert(conn, job.name, ledger.last_success_finished(conn, job.name, run.id) or 0.0)
-        return last is not None and now - last < job.repeat_after
+    def _noise_control(self, job: Job, run: Run, events: list[str], now: float, conn: sqlite3.Connection
+                       ) -> tuple[list[str], rules.Open | None]:
+        """The events that alert (after, repeat_after, flapping, ack, maintenance), and the window holding them."""
+        previous = ledger.recent_outcomes(conn, job.name, rules.FLAP_WINDOW + 10, before_id=run.id)
+        bad = [run.status in TROUBLE] + [o.status in TROUBLE for o in previous]  # this run counts, even unstarted
+        opened = rules.window_at(self.config().maintenance, job.name, now)
+        if opened is not None and run.status == RunStatus.MISSED:
+            return [], None  # a slot missed during maintenance is not an alarm
+        if opened is not None and opened.window.during == "drop":
+            return [], None
+        since = ledger.last_success_finished(conn, job.name, run.id) or 0.0
+        out = []
+        if rules.flapping(bad) and any(e in TROUBLE or e == "recovered" for e in events):
+            last = outbox.last_alert(conn, job.name, ("flapping",), now - job.repeat_after)
+            out = ["flapping"] if last is None else []
+            return out + [e for e in events if e not in TROUBLE and e != "recovered"], opened
+        for event in events:
+            if event in TROUBLE:
+                last = outbox.last_alert(conn, job.name, TROUBLE, since)
+                if not rules.trouble_alerts(rules.streak(bad), job.after, last, now, job.repeat_after):
+                    continue
+                if last is not None and rules.ack_silences(acks.get(conn, job.name), now, since or None):
+                    continue  # acknowledged: its first alert went out, its reminders do not
+            elif event == "recovered" and not rules.recovery_alerts(rules.streak(bad[1:]), job.after):
+                continue
+            out.append(event)
+        return out, opened
 
-    def _enqueue(self, conn: sqlite3.Connection, job: Job, run: Run, events: list[str], now: float) -> None:
+    def _enqueue(self, conn: sqlite3.Connection, job: Job, run: Run, events: list[str], pings: list[str],
+                 now: float, hold: rules.Open | None = None) -> None:
         targets = self.config().alerts
         for event in events:
             payload = None
             for name in job.alerts:
                 target = targets.get(name)
                 if target is not None and event in target.on:
-                    payload = payload or event_payload(run, event, conn)
-                    outbox.enqueue(conn, event, name, payload, now, job.name, run.id)
+                    payload = payload or event_payload(run, event, conn, job, self.config(), now)
+                    release, item = now, payload
+                    if hold is not None:
+                        release, item = hold.end, {**payload, "held": hold.window.name}
+                    elif target.group_wait:
+                        release = rules.release_at(outbox.open_release(conn, name, now), now, target.group_wait)
+                    outbox.enqueue(conn, event, name, item, now, job.name, run.id, release)
+        for event in pings:
             if job.heartbeat and event in PING_SUFFIX:
                 url = job.heartbeat.rstrip("/") + PING_SUFFIX[event]
                 outbox.enqueue(conn, event, "ping", {"url": url, "rid": str(run.id)}, now, job.name, run.id)
@@ -97,7 +130,7 @@ class Alerter:
             if limit is not None and now - run.started_at > limit:
                 self.slow_sent.add(run.id)
                 with db.transaction() as conn:
-                    self._enqueue(conn, job, run, ["slow"], now)
+                    self._enqueue(conn, job, run, ["slow"], [], now)
 
     def _threshold(self, job: Job, conn: sqlite3.Connection) -> float | None:
         if isinstance(job.slow_after, float):

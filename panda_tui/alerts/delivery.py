@@ -1,4 +1,5 @@
-"""Deliver the outbox over HTTP (httpx), off the dispatch path: retries with backoff, each attempt recorded."""
+"""Deliver the outbox over HTTP (httpx) or Apprise, off the dispatch path: retries with backoff, each attempt
+recorded."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
 from panda_tui import decisions as d
-from panda_tui.alerts import formats
+from panda_tui.alerts import answer, channels, formats
 from panda_tui.clock import Clock
 from panda_tui.config import AlertTarget, Config
 from panda_tui.secrets import SECRET_REF, Redactor, SecretError, available
@@ -45,6 +46,10 @@ def resolve_headers(config: Config, headers: dict[str, str]) -> tuple[dict[str, 
 
 async def send(client: httpx.AsyncClient, config: Config, target: AlertTarget, event: dict[str, Any]
                ) -> tuple[int | None, str | None]:
+    """(HTTP status, None) when it went through (status None for Apprise, which has no HTTP answer of its own),
+    else (status or None, why not: masked)."""
+    if target.apprise:
+        return await asyncio.to_thread(send_apprise, config, target, event)
     import httpx
     mask = Redactor(())
     try:
@@ -60,6 +65,23 @@ async def send(client: httpx.AsyncClient, config: Config, target: AlertTarget, e
     return response.status_code, None if response.is_success else mask(response.text)[:200]
 
 
+def send_apprise(config: Config, target: AlertTarget, event: dict[str, Any]) -> tuple[int | None, str | None]:
+    """One message through Apprise (blocking: it runs in a worker thread), bounded by the target's timeout."""
+    mask = Redactor(())
+    try:
+        pool = available(config) if SECRET_REF.search(target.url) else {}
+        url, mask = channels.expand(target.url, pool)
+        url = channels.with_dedup(url, event.get("job"), event.get("event", ""))
+        text = formats.full(event) if channels.scheme(url) in channels.FULL_TEXT else formats.short(event)
+        error = channels.send(url, formats.headline(event), text or formats.headline(event),
+                              formats.failure(event), target.timeout)
+    except SecretError as exc:
+        return None, str(exc)
+    except Exception as exc:  # a plugin's own trouble: its words may quote the URL
+        return None, mask(f"{type(exc).__name__}: {exc}")[:300]
+    return None, None if error is None else mask(error)
+
+
 async def ping(client: httpx.AsyncClient, url: str, params: dict | None = None) -> tuple[int | None, str | None]:
     import httpx
     try:
@@ -69,6 +91,17 @@ async def ping(client: httpx.AsyncClient, url: str, params: dict | None = None) 
     except Exception as exc:
         return None, f"{type(exc).__name__}: {exc}"[:300]
     return response.status_code, None if response.is_success else response.text[:200]
+
+
+GROUP = "group"
+
+
+def stream_key(item: outbox.Item, target: AlertTarget | None) -> tuple:
+    """One job's events to one target go out in order, one by one; a group_wait target's, and those a
+    maintenance window held, go out together."""
+    if item.target != "ping" and (item.payload.get("held") or (target is not None and target.group_wait)):
+        return (GROUP, item.target)
+    return (item.job, item.target)
 
 
 class Deliverer:
@@ -110,12 +143,14 @@ class Deliverer:
             self.on_pass()
         now = self.clock.now()
         streams: dict[tuple, list[outbox.Item]] = {}
+        targets = self.config().alerts
         for item in outbox.due(self.db.conn, now, run_id=self.run_id):
-            streams.setdefault((item.job, item.target), []).append(item)
+            streams.setdefault(stream_key(item, targets.get(item.target)), []).append(item)
         for key, items in streams.items():
             if key not in self._inflight:
                 self._inflight.add(key)
-                self._spawn(self._deliver_stream(key, sorted(items, key=lambda i: i.id)))
+                items = sorted(items, key=lambda i: i.id)
+                self._spawn(self._deliver_group(key, items) if key[0] == GROUP else self._deliver_stream(key, items))
         settings = self.config().scheduler
         if self.run_id is None and settings.heartbeat and time.monotonic() - self._last_heartbeat >= settings.heartbeat_every:
             self._last_heartbeat = time.monotonic()
@@ -148,7 +183,17 @@ class Deliverer:
         finally:
             self._inflight.discard(key)
 
-    async def _deliver(self, item: outbox.Item) -> bool:
+    async def _deliver_group(self, key: tuple, items: list[outbox.Item]) -> None:
+        """Events released together (group_wait, or a maintenance window's end) go out as one message."""
+        try:
+            held = next((i.payload["held"] for i in items if i.payload.get("held")), None)
+            event = {"event": "group", "alerts": [i.payload for i in items], "window": held}
+            await self._deliver(items[0], event, items)
+        finally:
+            self._inflight.discard(key)
+
+    async def _deliver(self, item: outbox.Item, event: dict | None = None,
+                       items: list[outbox.Item] | None = None) -> bool:
         async with self._gate:
             started = time.monotonic()
             if item.target == "ping":
@@ -159,16 +204,18 @@ class Deliverer:
                 if target is None:
                     status, error = None, f"alert target {item.target!r} is no longer in jobs.toml"
                 else:
-                    status, error = await send(self.client, config, target, item.payload)
+                    whole = await asyncio.to_thread(answer.complete, self.db.path, event or item.payload)
+                    status, error = await send(self.client, config, target, whole)
             elapsed = time.monotonic() - started
         try:
             with self.db.transaction() as conn:
-                outbox.record(conn, item, self.clock.now(), status, error, elapsed)
+                for one in items or [item]:
+                    outbox.record(conn, one, self.clock.now(), status, error, elapsed)
         except sqlite3.Error as exc:  # it stays due, and is sent again once the store can record it
             self._trouble(f"cannot record an alert's delivery: {exc}")
             return False
         self.report(d.AlertSent(item.job, item.run_id, item.event, item.target, status, error))
-        return status is not None and 200 <= status < 300
+        return outbox.went_through(status, error)
 
     async def _scheduler_heartbeat(self, url: str) -> None:
         status, error = await ping(self.client, url)

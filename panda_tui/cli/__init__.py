@@ -10,11 +10,16 @@ console does not pay for the alert, web and import commands' libraries."""
 from __future__ import annotations
 
 import importlib
+import sqlite3
+from typing import TYPE_CHECKING
 
 import click
 
 from panda_tui import __version__
 from panda_tui.cli.common import group_options
+
+if TYPE_CHECKING:
+    from panda_tui.store.ledger import Run
 
 COMMANDS = {  # name -> "module:attribute", in the order --help lists them
     "validate": "config_cmds:validate", "next": "config_cmds:next_cmd",
@@ -25,8 +30,20 @@ COMMANDS = {  # name -> "module:attribute", in the order --help lists them
     "diff": "diff_cmd:diff_cmd",
     "alerts": "alert_cmds:alerts", "init": "setup_cmds:init", "systemd-unit": "setup_cmds:systemd_unit",
     "export": "setup_cmds:export", "serve": "serve_cmd:serve", "import": "migrate_cmds:import_group",
-    "exec": "migrate_cmds:exec_cmd",
+    "exec": "migrate_cmds:exec_cmd", "ack": "ack_cmds:ack", "unack": "ack_cmds:unack",
 }
+
+
+def wire_changes() -> None:
+    """Alerts carry "what changed since the last good run": readmodel.run_diff sits above alerts in the
+    layers, so it is handed in here (imported only when a bad run alerts)."""
+    from panda_tui.alerts import answer
+
+    def changes(conn: sqlite3.Connection, run: Run) -> list[str]:
+        from panda_tui.readmodel.run_diff import summary_for_run
+        return summary_for_run(conn, run.id)
+
+    answer.changes_source = changes
 
 
 class LazyGroup(click.Group):
@@ -59,6 +76,8 @@ class LazyGroup(click.Group):
 def main(ctx: click.Context, config_path: str, db_path: str | None, read_only: bool, attach: bool, embed: bool,
          read_only_reason: str | None, ascii_only: bool) -> None:
     """Run and watch scheduled jobs. With no command, opens the console."""
+    if ctx.invoked_subcommand in (None, "daemon", "run", "exec"):  # what may run a scheduler, and alert
+        wire_changes()
     if ctx.invoked_subcommand is None:
         from panda_tui.cli.console_cmd import open_console
         open_console(config_path, db_path, read_only, attach, read_only_reason, ascii_only, embed=embed)

@@ -36,12 +36,15 @@ def alerts(ctx: click.Context, config_path: str, db_path: str | None, as_json: b
         return
     for r in rows:
         if r["delivered_at"]:
-            state = f"delivered (HTTP {r['last_status']}, attempt {r['attempts']})"
+            answer = f"HTTP {r['last_status']}, " if r["last_status"] is not None else ""
+            state = f"delivered ({answer}attempt {r['attempts']})"
         elif r["given_up_at"]:
             state = f"GAVE UP after {r['attempts']} attempts: {r['last_error'] or r['last_status']}"
         elif r["attempts"]:
             state = (f"retrying ({r['attempts']} attempts, last: {r['last_error'] or 'HTTP ' + str(r['last_status'])}),"
                      f" next {iso(r['next_attempt_at'])}")
+        elif r["next_attempt_at"] > time.time():
+            state = f"held until {iso(r['next_attempt_at'])} (group_wait or a maintenance window)"
         else:
             state = "pending"
         click.echo(f"{r['id']:>6} {iso(r['created_at'])} {safe(r['job'] or '-'):18} {r['event']:10} "
@@ -67,8 +70,8 @@ def test_target(config_path: str, db_path: str | None, target: str) -> None:
     started = time.monotonic()
     status, error = asyncio.run(go())
     took = time.monotonic() - started
-    if status is not None and 200 <= status < 300:
-        click.echo(f"{target}: HTTP {status} in {took:.2f}s")
+    if outbox.went_through(status, error):
+        click.echo(f"{target}: " + (f"HTTP {status}" if status is not None else "sent") + f" in {took:.2f}s")
         return
     click.echo(f"{target}: failed after {took:.2f}s: " + (f"HTTP {status} " if status else "") + safe(error or ""),
                err=True)

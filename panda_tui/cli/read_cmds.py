@@ -12,6 +12,8 @@ import click
 
 from panda_tui.cli.common import common, fail, known_job, resolve_db, running_jobs, safe
 from panda_tui.readmodel.health import HealthState, failing_count, next_word
+from panda_tui.readmodel.acks import ack_json, ack_line, current_acks
+from panda_tui.readmodel.health import next_word
 from panda_tui.readmodel.status import describe_holder, read_status, run_json, status_json
 from panda_tui.store import StoreError, connect, lease, ledger, logs
 from panda_tui.store.ledger import HAS_LOGS, RunStatus, lateness_s
@@ -64,10 +66,13 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
         if source.config is None:
             fail("; ".join(source.refused) or "no jobs to show", CANNOT_READ)
         current = read_status(conn, source.config, now)
+        acked = current_acks(conn, now)
     except StoreError as exc:
         fail(str(exc), CANNOT_READ)
     if as_json:
-        click.echo(json.dumps(status_json(current, now, source.refused), indent=1))
+        document = status_json(current, now, source.refused)
+        document["acks"] = {job: ack_json(ack) for job, ack in acked.items()}
+        click.echo(json.dumps(document, indent=1))
         sys.exit(1 if current.trouble else 0)
     if current.lease:
         who = describe_holder(current.lease, now)
@@ -98,6 +103,8 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
             f = h.last_failure
             when = f", {coarse_ago(now - f.at)} ago" if f.at else ""
             click.echo(f"{safe(h.name)}: run {f.run_id} {f.status}{when}: {safe(f.line)}")
+    for job, ack in acked.items():
+        click.echo(safe(ack_line(job, ack)))
     sys.exit(1 if current.trouble else 0)
 
 

@@ -13,6 +13,7 @@ from panda_tui.files import FileRefused, read_regular
 from panda_tui.config.model import (AlertFormat, AlertTarget, Catchup, Concurrency, Config, Job, Pull,
                                     RunnerKind, SchedulerSettings, choices)
 from panda_tui.config.runner_rules import check_runner
+from panda_tui.config.windows import load_serve, load_windows
 from panda_tui.schedule import parse_schedule
 
 Parser = Callable[[Any], Any]
@@ -57,19 +58,22 @@ JOB_FIELDS: dict[str, Parser] = {
     "slow_after": f.slow_after,
     "fast_before": f.duration,
     "repeat_after": f.duration,
+    "after": f.int_range(1, 1000),
+    "runbook": f.url,
 }
 DEFAULTS_ONLY: dict[str, Parser] = {"secrets_file": f.non_empty_text}
 ALERT_FIELDS: dict[str, Parser] = {
-    "url": f.url,
+    "url": f.non_empty_text,  # an http(s) webhook, or any Apprise URL: checked below
     "format": f.choice(*choices(AlertFormat)),
     "headers": f.str_map,
     "on": f.str_list,
     "timeout": f.timeout,
+    "group_wait": f.duration,
 }
 ALERT_EVENTS = ("started", "succeeded", "failed", "timed_out", "missed", "lost",
-                "recovered", "slow", "fast", "killed", "skipped")
+                "recovered", "slow", "fast", "killed", "skipped", "flapping")
 SCHEDULER_FIELDS: dict[str, Parser] = {"heartbeat": f.url, "heartbeat_every": f.duration}
-TOP_LEVEL = ("defaults", "jobs", "alerts", "scheduler")
+TOP_LEVEL = ("defaults", "jobs", "alerts", "scheduler", "maintenance", "serve")
 MAX_BYTES = 10 * 1024 * 1024  # jobs.toml
 MAX_JOBS = 10_000
 
@@ -82,10 +86,12 @@ class ConfigError(Exception):
         self.errors = errors
 
 
-def load_config(path: str, secrets_file: str | None = None) -> Config:
+def load_config(path: str, secrets_file: str | None = None, *, channels: bool = True) -> Config:
+    """`channels=False`: Apprise URLs are not checked by Apprise (readers that only show the jobs do not
+    load it; the scheduler and `validate` do)."""
     label = os.path.basename(path) or path
     data = _read_toml(path, label)
-    return build_config(data, path, secrets_file)
+    return build_config(data, path, secrets_file, channels=channels)
 
 
 def _read_toml(path: str, label: str) -> dict[str, Any]:
@@ -107,7 +113,8 @@ def _read_toml(path: str, label: str) -> dict[str, Any]:
         raise ConfigError([f"{label}: TOML nested too deeply"]) from None
 
 
-def build_config(data: dict[str, Any], path: str, secrets_file: str | None = None) -> Config:
+def build_config(data: dict[str, Any], path: str, secrets_file: str | None = None, *,
+                 channels: bool = True) -> Config:
     label = os.path.basename(path) or path
     errors: list[str] = []
     for key in data:
@@ -115,7 +122,7 @@ def build_config(data: dict[str, Any], path: str, secrets_file: str | None = Non
             errors.append(f"{label}: {_printable(key)}: unknown section{_did_you_mean(key, TOP_LEVEL)} "
                           f"(expected {', '.join('[' + t + ']' for t in TOP_LEVEL)})")
     defaults = _table(data, "defaults", label, errors)
-    alerts = _load_alerts(_table(data, "alerts", label, errors), label, errors)
+    alerts = _load_alerts(_table(data, "alerts", label, errors), label, errors, channels)
     scheduler = _load_scheduler(_table(data, "scheduler", label, errors), label, errors)
     default_values = _check_fields(defaults, {**JOB_FIELDS, **DEFAULTS_ONLY}, f"{label}: [defaults]", errors)
     jobs_table = _table(data, "jobs", label, errors)
@@ -129,13 +136,17 @@ def build_config(data: dict[str, Any], path: str, secrets_file: str | None = Non
         job = _load_job(name, raw, default_values, set(alerts), label, errors)
         if job is not None:
             jobs[name] = job
+    warnings += [f'{label}: alert "{_printable(t.name)}": url: holds a password; put it in the secrets file and '
+                 "write ${secret:NAME} in its place" for t in alerts.values() if _literal_password(t.url)]
+    maintenance = load_windows(data.get("maintenance"), label, set(jobs_table), errors)
+    public_url = load_serve(data.get("serve"), label, errors)
     if errors:
         raise ConfigError(errors)
     sfile = secrets_file or default_values.get("secrets_file")
     if sfile and not os.path.isabs(sfile):
         sfile = os.path.join(os.path.dirname(os.path.abspath(path)), sfile)
     return Config(path=path, jobs=jobs, alerts=alerts, scheduler=scheduler,
-                  secrets_file=sfile, warnings=tuple(warnings), data=data,
+                  secrets_file=sfile, maintenance=maintenance, public_url=public_url, warnings=tuple(warnings), data=data,
                   defaults={k: v for k, v in default_values.items() if k in JOB_FIELDS})
 
 
@@ -220,7 +231,8 @@ def _load_job(name: str, raw: Any, defaults: dict[str, Any], alert_names: set[st
     return Job(name=name, **{k: v for k, v in values.items() if k in known})
 
 
-def _load_alerts(raw: dict[str, Any], label: str, errors: list[str]) -> dict[str, AlertTarget]:
+def _load_alerts(raw: dict[str, Any], label: str, errors: list[str], channels: bool = True
+                 ) -> dict[str, AlertTarget]:
     targets: dict[str, AlertTarget] = {}
     for name, spec in raw.items():
         where = f'{label}: alert "{_printable(name)}"'
@@ -230,7 +242,8 @@ def _load_alerts(raw: dict[str, Any], label: str, errors: list[str]) -> dict[str
         start = len(errors)
         values = _check_fields(spec, ALERT_FIELDS, where, errors)
         if "url" not in values and "url" not in spec:
-            errors.append(f"{where}: url: missing (expected an http:// or https:// URL)")
+            errors.append(f"{where}: url: missing (expected an http(s):// webhook or an Apprise URL)")
+        _check_url(values, spec, where, errors, channels)
         for event in values.get("on", ()):
             if event not in ALERT_EVENTS:
                 errors.append(f"{where}: on: unknown event {event!r}{_did_you_mean(event, ALERT_EVENTS)} "
@@ -238,6 +251,37 @@ def _load_alerts(raw: dict[str, Any], label: str, errors: list[str]) -> dict[str
         if len(errors) == start:
             targets[name] = AlertTarget(name=name, **values)
     return targets
+
+
+def _check_url(values: dict[str, Any], spec: dict[str, Any], where: str, errors: list[str],
+               channels: bool = True) -> None:
+    """An http(s) URL is our webhook (format json|slack); any other is an Apprise channel, checked here."""
+    url = values.get("url")
+    if url is None:
+        return
+    if url.lower().startswith(("http://", "https://")):
+        try:
+            f.url(url)
+        except ValueError as exc:
+            errors.append(f"{where}: url: {exc}")
+        return
+    from panda_tui.config.channel_check import check_url  # Apprise loads only for a config that uses it
+    problem = check_url(url, with_apprise=channels)
+    if problem:
+        errors.append(f"{where}: url: {problem}")
+    for key in ("format", "headers"):
+        if key in spec:
+            errors.append(f"{where}: {key}: only for an http(s) webhook (Apprise's {url.split('://')[0]}:// "
+                          "formats its own messages)")
+
+
+def _literal_password(url: str) -> bool:
+    from urllib.parse import urlsplit
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return False
+    return password is not None and password != "" and "${secret:" not in password
 
 
 def _load_scheduler(raw: dict[str, Any], label: str, errors: list[str]) -> SchedulerSettings:

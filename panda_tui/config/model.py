@@ -61,6 +61,8 @@ class Job:
     slow_after: float | TimesP95 | None = None  # a duration, or N times the p95 of recent successes
     fast_before: float | None = None
     repeat_after: float = 3600.0
+    after: int = 1  # the first alert comes at the Nth bad run in a row
+    runbook: str | None = None  # a link every alert of this job carries
 
     @property
     def runner_kind(self) -> str:
@@ -77,8 +79,29 @@ class AlertTarget:
     url: str
     format: AlertFormat = "json"  # slack: one line of text; json: the whole event
     headers: dict[str, str] = field(default_factory=dict)
-    on: tuple[str, ...] = ("failed", "timed_out", "missed", "lost", "recovered")
+    on: tuple[str, ...] = ("failed", "timed_out", "missed", "lost", "recovered", "flapping")
     timeout: float = 10.0
+    group_wait: float = 0.0  # events within this window go out as one message naming every job
+
+    @property
+    def apprise(self) -> bool:
+        """Any URL but http(s) is an Apprise channel (mailto://, slack://, ntfy://, pagerduty://, ...)."""
+        return not self.url.lower().startswith(("http://", "https://"))
+
+
+During = Literal["hold", "drop"]
+
+
+@dataclass(frozen=True)
+class Maintenance:
+    """A [[maintenance]] window: a schedule plus a duration, or a start and an end; for some jobs or all."""
+    name: str  # "maintenance 1", or its `name`
+    schedule: Schedule | None = None
+    duration: float = 0.0
+    start: float | None = None
+    end: float | None = None
+    jobs: tuple[str, ...] = ()  # empty: every job
+    during: During = "hold"  # hold: one summary when the window ends; drop: nothing
 
 
 @dataclass(frozen=True)
@@ -94,6 +117,8 @@ class Config:
     alerts: dict[str, AlertTarget] = field(default_factory=dict)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     secrets_file: str | None = None
+    maintenance: tuple[Maintenance, ...] = ()
+    public_url: str | None = None  # [serve] public_url: alerts link to the run there
     warnings: tuple[str, ...] = ()
     defaults: dict[str, object] = field(default_factory=dict)  # [defaults], parsed: for jobs made up later
     data: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # the parsed TOML it came from

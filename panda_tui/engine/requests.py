@@ -1,4 +1,4 @@
-"""Carry out control requests from consoles and the CLI: trigger, pause, resume, kill, reload, forget.
+"""Carry out control requests from consoles and the CLI: trigger, pause, resume, kill, reload, forget, ack, unack.
 
 The verbs of the runs in flight and a way to reload are all this needs; it never reaches into state."""
 
@@ -10,11 +10,12 @@ from typing import Protocol
 
 from panda_tui import fields
 from panda_tui import decisions as d
+from panda_tui.alerts.acking import AckRefused, acknowledge, unacknowledge
 from panda_tui.clock import Clock
 from panda_tui.engine.events import EventLog
 from panda_tui.engine.store_health import NOT_WRITTEN, StoreHealth
 from panda_tui.store import control
-from panda_tui.store.control import Request
+from panda_tui.store.control import ControlKind, Request
 from panda_tui.store.ledger import Ledger
 
 
@@ -76,8 +77,11 @@ class ControlDesk:
         self._data_version = version
         for req in pending:
             try:
-                outcome, error = await handle(req, commands, reload), None
-            except RequestError as exc:
+                if req.kind in (ControlKind.ACK, ControlKind.UNACK):
+                    outcome, error = self._acknowledge(req, commands), None
+                else:
+                    outcome, error = await handle(req, commands, reload), None
+            except (RequestError, AckRefused) as exc:
                 outcome, error = None, str(exc)
             except sqlite3.Error as exc:
                 self.store.failed(f"carry out a {req.kind} request", exc)
@@ -86,6 +90,15 @@ class ControlDesk:
                 outcome, error = None, f"internal error: {type(exc).__name__}: {str(exc)[:200]}"
             self.store.attempt("answer a control request", lambda: self._complete(req.id, outcome, error))
             self.events.emit(d.Control(req.job, req.run_id, str(req.kind), outcome, error))
+
+    def _acknowledge(self, req: Request, commands: RunCommands) -> str:
+        """ack / unack: recorded in the store, where the alerter reads it."""
+        if not commands.knows(req.job or ""):
+            raise RequestError(f'no job named "{req.job}" in the running config')
+        with self.ledger.transaction() as conn:
+            if req.kind == ControlKind.ACK:
+                return acknowledge(conn, req.job or "", req.args, self.clock.now())
+            return unacknowledge(conn, req.job or "")
 
     def _take_pending(self) -> list[Request]:
         with self.ledger.transaction() as conn:

@@ -53,7 +53,7 @@ class RunningConfig:
         if not self._local_read or stamp is None or stamp != self._local_stamp:
             self._local_stamp, self._local_read = stamp, True
             try:
-                self._local = load_config(self.local_path)
+                self._local = load_config(self.local_path, channels=False)  # shown, not sent to
             except ConfigError as exc:
                 self._local = exc.errors
         return self._local
@@ -78,7 +78,7 @@ def _rebuild(stored: dict | None) -> Config | None:
     if not stored or not isinstance(stored.get("data"), dict):
         return None
     try:
-        return build_config(stored["data"], stored.get("path") or "jobs.toml")
+        return build_config(stored["data"], stored.get("path") or "jobs.toml", channels=False)
     except ConfigError:  # written by another version of panda-tui that knew other fields
         return None
 

@@ -25,6 +25,8 @@ class ControlKind(StrEnum):
     KILL = "kill"
     RELOAD = "reload"
     FORGET = "forget"  # remove a job no config declares (its runs and logs)
+    ACK = "ack"  # args: by (user@host), for (seconds, optional), note
+    UNACK = "unack"
 
 
 class Reply(StrEnum):

@@ -26,14 +26,16 @@ class Item:
 
 
 def enqueue(conn: sqlite3.Connection, event: str, target: str, payload: dict[str, Any], now: float,
-            job: str | None = None, run_id: int | None = None) -> int:
+            job: str | None = None, run_id: int | None = None, release: float | None = None) -> int:
+    """One row to send at `release` (now unless held: group_wait, a maintenance window)."""
     cur = conn.execute(
         "INSERT INTO outbox(event, job, run_id, target, payload, created_at, next_attempt_at)"
-        " VALUES (?,?,?,?,?,?,?)", (event, job, run_id, target, json.dumps(payload, default=str), now, now))
+        " VALUES (?,?,?,?,?,?,?)", (event, job, run_id, target, json.dumps(payload, default=str), now,
+                                    now if release is None else release))
     return int(cur.lastrowid or 0)
 
 
-def due(conn: sqlite3.Connection, now: float, limit: int = 20, run_id: int | None = None) -> list[Item]:
+def due(conn: sqlite3.Connection, now: float, limit: int = 200, run_id: int | None = None) -> list[Item]:
     """Items to send now, oldest first; of one run only when `run_id` is given."""
     only = " AND run_id = ?" if run_id is not None else ""
     rows = conn.execute(
@@ -43,13 +45,18 @@ def due(conn: sqlite3.Connection, now: float, limit: int = 20, run_id: int | Non
     return [Item(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6]) for r in rows]
 
 
+def went_through(status: int | None, error: str | None) -> bool:
+    """A 2xx, or no error and no status (an Apprise channel has no HTTP answer of its own)."""
+    return error is None if status is None else 200 <= status < 300
+
+
 def record(conn: sqlite3.Connection, item: Item, now: float, status: int | None, error: str | None,
            elapsed: float) -> None:
-    """Write one attempt's outcome; a 2xx delivers, anything else backs off (and gives up eventually)."""
+    """Write one attempt's outcome; one that went through delivers, anything else backs off (and gives up)."""
     conn.execute("INSERT INTO alert_attempts(outbox_id, at, status, error, elapsed_s) VALUES (?,?,?,?,?)",
                  (item.id, now, status, error, elapsed))
     attempts = item.attempts + 1
-    if status is not None and 200 <= status < 300:
+    if went_through(status, error):
         conn.execute("UPDATE outbox SET attempts=?, delivered_at=?, last_status=?, last_error=NULL WHERE id=?",
                      (attempts, now, status, item.id))
         return
@@ -73,7 +80,19 @@ def undelivered(conn: sqlite3.Connection) -> int:
 
 
 def last_failure_alert(conn: sqlite3.Connection, job: str, since: float) -> float | None:
+    return last_alert(conn, job, TROUBLE, since)
+
+
+def last_alert(conn: sqlite3.Connection, job: str, events: tuple[str, ...], since: float) -> float | None:
+    """When one of `events` last alerted for `job` (queued at or after `since`), or None."""
     row = conn.execute(
         "SELECT MAX(created_at) FROM outbox WHERE job=? AND target != 'ping' AND created_at >= ?"
-        f" AND event IN {sql_in(TROUBLE)}", (job, since)).fetchone()
+        f" AND event IN {sql_in(events)}", (job, since)).fetchone()
+    return None if row[0] is None else float(row[0])
+
+
+def open_release(conn: sqlite3.Connection, target: str, now: float) -> float | None:
+    """When the group waiting for `target` goes out (group_wait), if one is waiting."""
+    row = conn.execute("SELECT MAX(next_attempt_at) FROM outbox WHERE target=? AND attempts=0 AND"
+                       " delivered_at IS NULL AND given_up_at IS NULL AND next_attempt_at > ?", (target, now)).fetchone()
     return None if row[0] is None else float(row[0])

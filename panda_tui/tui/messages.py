@@ -20,6 +20,7 @@ class Refreshed(Message):
     job: str | None
     history: list[Run]
     trend: Trend | None
+    ack: str | None = None  # who acknowledged the selected job's streak (one line), if someone did
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, Refreshed)

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from panda_tui import fields
 from panda_tui.readmodel import run_diff
+from panda_tui.readmodel.acks import acks_json
 from panda_tui.readmodel.status import read_status, run_json, status_json
 from panda_tui.store import control, ledger, logs
 from panda_tui.store.control import ANSWER_WAIT, ControlKind, Reply
@@ -108,7 +109,9 @@ class Api:
     # --- reading --------------------------------------------------------------------------
     async def jobs(self, request: web.Request) -> web.Response:
         config = self.backend.config
-        document = await self.backend.read(lambda conn: status_json(read_status(conn, config, time.time())))
+        now = time.time()
+        document = await self.backend.read(
+            lambda conn: {**status_json(read_status(conn, config, now)), "acks": acks_json(conn, now)})
         if self.backend.config_error:
             document["config_error"] = self.backend.config_error
         return web.json_response(document)
@@ -236,6 +239,8 @@ class Api:
             args["at"] = _instant(body["at"])
         if kind == "resume":
             args["catchup"] = bool(body.get("catchup"))
+        if kind == "ack":
+            args = _ack_args(body, request)
         return await self._ask(ControlKind(kind), job=job, args=args)
 
     async def kill_run(self, request: web.Request) -> web.Response:
@@ -260,6 +265,18 @@ class Api:
         if answer.reply == Reply.REFUSED:
             return error(409, answer.text, request_id=answer.request_id)
         return web.json_response({"ok": True, "outcome": answer.text, "request_id": answer.request_id})
+
+
+def _ack_args(body: dict, request: web.Request) -> dict:
+    """An ack from the API: {"by": "ana", "for": "2h", "note": "..."}; who defaults to the caller's address."""
+    args: dict = {"by": str(body.get("by") or f"api@{request.remote or 'unknown'}")[:100],
+                  "note": str(body.get("note") or "")[:500]}
+    if body.get("for") is not None:
+        try:
+            args["for"] = fields.duration(body["for"])
+        except ValueError as exc:
+            raise _Bad(f"for: {exc}") from None
+    return args
 
 
 async def _body(request: web.Request) -> dict:

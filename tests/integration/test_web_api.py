@@ -14,7 +14,7 @@ from tests.jobfiles import job, write_jobs
 
 JOBS = (job("greet", command="echo one; sleep 1; echo two >&2; echo three"),
         job("sleeper", command="echo sleeping; sleep 60", kill_grace="1s"),
-        job("quiet", schedule="@hourly"))
+        job("quiet", schedule="@hourly"), job("broken", schedule="@yearly", command="echo no >&2; exit 3"))
 
 
 @pytest.fixture
@@ -90,9 +90,27 @@ def test_pause_resume_and_kill_through_control_requests(control):
         assert again.status_code == 409 and "not running" in again.json()["error"]
 
 
+def test_ack_and_unack_through_the_api_show_in_api_jobs(control):
+    with httpx.Client(base_url=control.url, headers=control.auth, timeout=30) as http:
+        refused = http.post("/api/jobs/quiet/ack")
+        assert refused.status_code == 409 and "is not failing" in refused.json()["error"]
+        assert http.post("/api/jobs/broken/trigger").status_code == 200
+        wait_until(lambda: ledger(control.db, "broken") and ledger(control.db, "broken")[-1].status == "failed", 15,
+                   what="broken failed")
+        bad = http.post("/api/jobs/broken/ack", json={"for": "soon"})
+        assert bad.status_code == 400 and bad.json()["error"].startswith("for: expected a duration")
+        acked = http.post("/api/jobs/broken/ack", json={"by": "ana", "for": "2h", "note": "on it"})
+        assert acked.status_code == 200, acked.text
+        ack = http.get("/api/jobs").json()["acks"]["broken"]
+        assert (ack["by"], ack["note"]) == ("ana", "on it") and ack["until"].endswith("Z")
+        assert http.post("/api/jobs/broken/unack").status_code == 200
+        assert http.get("/api/jobs").json()["acks"] == {}
+
+
 def test_a_read_only_server_answers_403_to_every_post_and_acts_on_nothing(read_only):
     with httpx.Client(base_url=read_only.url, headers=read_only.auth) as http:
-        for path in ("/api/jobs/greet/trigger", "/api/jobs/greet/pause", "/api/jobs/greet/resume", "/api/runs/1/kill"):
+        for path in ("/api/jobs/greet/trigger", "/api/jobs/greet/pause", "/api/jobs/greet/resume", "/api/runs/1/kill",
+                     "/api/jobs/greet/ack"):
             answer = http.post(path)
             assert answer.status_code == 403, path
             assert "--allow-control" in answer.json()["error"]

@@ -381,3 +381,22 @@ async def test_work_deferred_until_the_first_screen_starts_once_the_job_list_is_
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: started, what="the deferred work")
     assert started == [True]  # once, with the job list on screen
+
+
+async def test_a_acknowledges_the_failing_job_and_shows_who_then_a_again_takes_it_back(world):
+    from panda_tui.store import acks
+    w = world(ALPHA, ZETA)
+    app = w.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+        select(app, "alpha")
+        await pilot.press("t")
+        await until(pilot, lambda: ledger(w.db, "alpha") and ledger(w.db, "alpha")[-1].status == "failed")
+        await pilot.press("a")
+        await until(pilot, lambda: acks.get(connect(w.db), "alpha") is not None)
+        await until(pilot, lambda: any('acknowledged "alpha" by ' in n for n in app.notices.messages))
+        history = app.main.query_one("#history")
+        await until(pilot, lambda: "alpha: acknowledged by " in str(history.border_subtitle))
+        await pilot.press("a")
+        await until(pilot, lambda: acks.get(connect(w.db), "alpha") is None)
+        await until(pilot, lambda: not str(history.border_subtitle))

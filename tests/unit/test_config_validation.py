@@ -54,9 +54,9 @@ def errors_for(write_toml, text: str) -> list[str]:
     ('[jobs.a]\nschedule = "* * * * *"\ncommand = "true"\nalerts = ["opz"]\n[alerts.ops]\nurl = "http://127.0.0.1:1/x"\n',
      'jobs.toml: job "a": alerts: unknown target \'opz\' (did you mean "ops"?) (define it as [alerts.opz])'),
     ('[alerts.ops]\nurl = "not a url"\n[jobs.a]\nschedule = "@daily"\ncommand = "true"\n',
-     'jobs.toml: alert "ops": url: expected an http:// or https:// URL, got \'not a url\''),
+     'jobs.toml: alert "ops": url: expected an http(s):// webhook or an Apprise URL such as mailto://, slack://, ntfy://, got \'not a url\''),
     ('[job.a]\nschedule = "@daily"\ncommand = "true"\n',
-     'jobs.toml: job: unknown section (did you mean "jobs"?) (expected [defaults], [jobs], [alerts], [scheduler])'),
+     'jobs.toml: job: unknown section (did you mean "jobs"?) (expected [defaults], [jobs], [alerts], [scheduler], [maintenance], [serve])'),
 ])
 def test_each_bad_input_gets_its_line(write_toml, body, expected):
     assert expected in errors_for(write_toml, body)

@@ -20,7 +20,8 @@ DOMAIN = ["panda_tui.config", "panda_tui.schedule", "panda_tui.secrets", "panda_
           "panda_tui.readmodel.snapshot", "panda_tui.store.db", "panda_tui.store.ledger", "panda_tui.store.logs",
           "panda_tui.store.control", "panda_tui.engine.wiring", "panda_tui.engine.daemon",
           "panda_tui.engine.foreground", "panda_tui.engine.reconcile", "panda_tui.runners.local",
-          "panda_tui.runners.docker", "panda_tui.alerts.delivery"]
+          "panda_tui.runners.docker", "panda_tui.alerts.delivery",
+          "panda_tui.alerts.rules", "panda_tui.alerts.answer", "panda_tui.alerts.acking"]
 
 # one module per contract, each with an import that contract forbids (file in the package copy -> its text)
 UPWARD = {

@@ -1,4 +1,4 @@
-"""The keys that act: trigger, pause / resume, kill (asked first) and reload. Each writes a control request
+"""The keys that act: trigger, pause / resume, kill (asked first), reload and ack / unack. Each writes a control request
 that the one scheduler answers; the answer, and a kill's end, come back in the notice line. A screen with a
 selection (the main screen) says what they act on."""
 
@@ -11,13 +11,25 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Input
 
+from panda_tui.readmodel.acks import current_acks
 from panda_tui.readmodel.health import JobHealth
+from panda_tui.store import connect
 from panda_tui.store.control import ControlKind
 from panda_tui.store.ledger import Run
 from panda_tui.tui.screens.confirm import ConfirmScreen
 from panda_tui.tui.services import Services
 
-ACTING = {"trigger": "t", "pause": "p", "kill": "k", "reload": "r"}  # action: key
+
+def who() -> str:
+    """user@host of the person at this console."""
+    import getpass
+    import socket
+    try:
+        return f"{getpass.getuser()}@{socket.gethostname()}"
+    except (KeyError, OSError):
+        return f"unknown@{socket.gethostname()}"
+
+ACTING = {"trigger": "t", "pause": "p", "kill": "k", "reload": "r", "ack": "a"}  # action: key
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,7 @@ class ActingScreen(Screen):
         Binding("p", "pause", "pause/resume"),
         Binding("k", "kill", "kill"),
         Binding("r", "reload", "reload"),
+        Binding("a", "ack", "ack", show=False),  # in help and the palette; the 80-column footer is full
     ]
 
     def __init__(self, services: Services) -> None:
@@ -89,6 +102,24 @@ class ActingScreen(Screen):
     def action_reload(self) -> None:
         """The scheduler re-reads its own jobs.toml; a refused file comes back as the answer."""
         self._ask(ControlKind.RELOAD)
+
+    def action_ack(self) -> None:
+        """"I'm on it": silence the selected job's reminders until it recovers; again: take it back."""
+        if chosen := self._chosen_or_say():
+            self._toggle_ack(chosen.job)
+
+    @work(thread=True, exclusive=False, exit_on_error=False, group="act")
+    def _toggle_ack(self, job: str) -> None:
+        conn = connect(self.services.db_path, readonly=True)
+        try:
+            acked = job in current_acks(conn, self.services.clock())
+        finally:
+            conn.close()
+        kind = ControlKind.UNACK if acked else ControlKind.ACK
+        answer = self.services.controls.request(kind, job=job, args=None if acked else {"by": who()})
+        self.app.call_from_thread(self.notify, answer.text, severity="information" if answer.ok else "error",
+                                  markup=False)
+        self.wake()
 
     def _chosen_or_say(self) -> Chosen | None:
         chosen = self.acting_on()

@@ -18,6 +18,7 @@ ACTING = [
     ("p", "pause / resume the selected job"),
     ("k", "kill its running run (or the selected run in history), after a confirm"),
     ("r", "ask the scheduler to reload its jobs.toml (a broken one is refused; the last good one runs on)"),
+    ("a", "acknowledge the failing job: its reminders stop until it recovers (again: take it back)"),
 ]
 KEYS = [
     ("Jobs and history", [

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 
+from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer, Input
@@ -134,6 +135,7 @@ class MainScreen(ActingScreen):
             self.query_one(TrendBar).show(message.job, self.shown.about(message.job), message.trend)
             history = self.query_one(HistoryTable)
             history.show(message.history, set(message.trend.slow) if message.trend else None)
+            history.border_subtitle = Text(message.ack) if message.ack else ""
             if history.has_focus and history.selected is not None:
                 self.selected_run = history.selected  # in the history pane, the log shows the run under the cursor
             self._follow_newest(message.history)

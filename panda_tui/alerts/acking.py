@@ -1,0 +1,47 @@
+"""What the scheduler does with an `ack` or `unack` request: record who, when, until when and why."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from panda_tui.alerts import rules
+from panda_tui.schedule import human_duration
+from panda_tui.store import acks, ledger
+from panda_tui.store.ledger import TROUBLE
+from panda_tui.text import iso
+
+
+class AckRefused(Exception):
+    """The message says why (no streak to acknowledge, nothing acknowledged)."""
+
+
+def acknowledge(conn: sqlite3.Connection, job: str, args: dict, now: float) -> str:
+    last = ledger.recent_outcomes(conn, job, 1)
+    if not last or last[0].status not in TROUBLE:
+        raise AckRefused(f'job "{job}" is not failing: there is no streak to acknowledge')
+    seconds = None if args.get("for") is None else float(args["for"])
+    ack = acks.Ack(job=job, by=str(args.get("by") or "someone"), at=now,
+                   until=None if seconds is None else now + seconds, note=str(args.get("note") or ""))
+    acks.put(conn, ack)
+    until = "until it recovers"
+    if seconds is not None and ack.until is not None:
+        until = f"for {human_duration(seconds)} (until {iso(ack.until)})"
+    return f'acknowledged "{job}" by {ack.by} {until}' + (f": {ack.note}" if ack.note else "")
+
+
+def unacknowledge(conn: sqlite3.Connection, job: str) -> str:
+    if not acks.clear(conn, job):
+        raise AckRefused(f'job "{job}" is not acknowledged')
+    return f'"{job}" is no longer acknowledged: its reminders go out again'
+
+
+def current(conn: sqlite3.Connection, job: str, now: float) -> acks.Ack | None:
+    """The ack that still silences `job`'s reminders, or None (recovered since, or run out)."""
+    ack = acks.get(conn, job)
+    success = ledger.latest(conn, job, ("succeeded",))
+    finished = success.finished_at if success is not None else None
+    return ack if rules.ack_silences(ack, now, finished) else None
+
+
+def all_current(conn: sqlite3.Connection, now: float) -> dict[str, acks.Ack]:
+    return {job: ack for job, ack in acks.every(conn).items() if current(conn, job, now) is not None}

@@ -1,0 +1,49 @@
+"""ack and unack: "I'm on it" for a failing job, asked of the scheduler like pause and resume."""
+
+from __future__ import annotations
+
+import getpass
+import socket
+
+import click
+
+from panda_tui import fields
+from panda_tui.cli.common import common, fail
+from panda_tui.cli.run_cmds import _request
+from panda_tui.store import control
+
+
+def who() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+@click.command()
+@click.argument("job")
+@click.option("--for", "for_", default=None, metavar="DURATION", help='Silence for this long ("2h"); '
+              "without it, until the job recovers.")
+@click.option("--note", default="", help="What you are doing about it (shown with the ack).")
+@common
+def ack(config_path: str, db_path: str | None, job: str, for_: str | None, note: str) -> None:
+    """Acknowledge JOB's failure streak: its reminders stop until it recovers (or --for runs out).
+    Its recovery is still announced."""
+    args: dict = {"by": who(), "note": note}
+    if for_ is not None:
+        try:
+            args["for"] = fields.duration(for_)
+        except ValueError as exc:
+            fail(f"--for: {exc}", 2)
+        if args["for"] <= 0:
+            fail("--for: expected a duration above zero", 2)
+    _request(db_path, control.ControlKind.ACK, job=job, args=args, config_path=config_path)
+
+
+@click.command()
+@click.argument("job")
+@common
+def unack(config_path: str, db_path: str | None, job: str) -> None:
+    """Take back an acknowledgement: JOB's reminders go out again."""
+    _request(db_path, control.ControlKind.UNACK, job=job, config_path=config_path)

@@ -1,0 +1,154 @@
+"""Noise control through the real ledger, outbox and HTTP delivery, on a fake clock: after, flapping,
+group_wait, maintenance windows."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from panda_tui.store import outbox
+from panda_tui.store.ledger import RunStatus
+from tests.integration.http_server import Recorder
+from tests.integration.test_alerts import T0, World, deliver_all
+
+
+@pytest.fixture
+def server():
+    recorder = Recorder()
+    yield recorder
+    recorder.close()
+
+
+class Jobs(World):
+    """World with several jobs, each failing or passing on demand."""
+
+    def run_job(self, job: str, status: str, duration: float = 1.0) -> int:
+        now = self.clock.now()
+        rid = self.book.insert(job, now, trigger="schedule", now=now).id
+        if status != "missed":
+            self.book.start(rid, now)
+        self.clock.advance(duration)
+        self.book.finish(rid, RunStatus(status), self.clock.now(), exit_code=0 if status == "succeeded" else 1,
+                         reason=None if status == "succeeded" else f"{job} {status}")
+        return rid
+
+    def events_of(self, target: str = "ops") -> list[tuple[str, str]]:
+        return [(i["job"], i["event"]) for i in reversed(outbox.listing(self.conn, 1000)) if i["target"] == target]
+
+    async def deliver(self) -> None:
+        deliverer = self.deliverer()
+        await deliver_all(deliverer)
+        await deliverer.close()
+
+
+def world(tmp_path, url: str, target: str = "", jobs: tuple[str, ...] = ("j",), job: str = "", top: str = "") -> Jobs:
+    tables = "".join(f'\n[jobs.{name}]\nschedule = "@daily"\ncommand = "true"\nalerts = ["ops"]\n{job}\n'
+                     for name in jobs)
+    text = textwrap.dedent(f"""
+        [alerts.ops]
+        url = "{url}/hook"
+        on = ["failed", "missed", "recovered", "flapping"]
+        {target}
+        """) + tables + textwrap.dedent(top)
+    return Jobs(tmp_path, text)
+
+
+def test_after_3_alerts_at_the_third_failure_and_recovery_once(tmp_path, server):
+    w = world(tmp_path, server.url, job="after = 3")
+    w.run_job("j", "failed")
+    w.run_job("j", "failed")
+    assert w.events_of() == []
+    w.run_job("j", "failed")
+    assert w.events_of() == [("j", "failed")]
+    w.run_job("j", "succeeded")
+    assert w.events_of() == [("j", "failed"), ("j", "recovered")]
+    w.run_job("j", "failed")
+    w.run_job("j", "succeeded")  # a streak too short to alert does not recover either
+    assert w.events_of() == [("j", "failed"), ("j", "recovered")]
+
+
+def test_a_flapping_job_raises_one_flapping_alert(tmp_path, server):
+    w = world(tmp_path, server.url)
+    for _ in range(6):
+        w.run_job("j", "failed")
+        w.run_job("j", "succeeded")
+    assert w.events_of() == [("j", "failed"), ("j", "recovered"), ("j", "failed"), ("j", "recovered"),
+                             ("j", "flapping")]  # four flips: then one alert, not a stream
+
+
+async def test_group_wait_sends_five_failures_of_one_slot_as_one_message(tmp_path, server):
+    names = ("a", "b", "c", "d", "e")
+    w = world(tmp_path, server.url, target='group_wait = "30s"', jobs=names)
+    for name in names:
+        w.run_job(name, "failed")
+    await w.deliver()
+    assert server.requests == []  # the group waits
+    w.clock.advance(30)
+    await w.deliver()
+    (message,) = server.requests
+    assert message["json"]["event"] == "group"
+    assert [a["job"] for a in message["json"]["alerts"]] == list(names)
+    assert all(i["delivered_at"] for i in outbox.listing(w.conn))
+
+
+async def test_a_maintenance_window_holds_alerts_then_sends_one_summary(tmp_path, server):
+    start = T0 + 60
+    w = world(tmp_path, server.url, jobs=("db", "web"), top=f"""
+        [[maintenance]]
+        name = "db upgrade"
+        start = {start}
+        end = {start + 3600}
+        jobs = ["db"]
+        """)
+    w.clock.set(start)
+    w.run_job("db", "failed")
+    w.run_job("db", "missed")  # a slot missed in the window is not an alarm
+    w.run_job("web", "failed")  # not in the window: alerts now
+    await w.deliver()
+    assert [r["json"]["job"] for r in server.requests] == ["web"]
+    w.clock.set(start + 3600)
+    await w.deliver()
+    summary = server.requests[-1]["json"]
+    assert summary["event"] == "group" and summary["window"] == "db upgrade"
+    assert [(a["job"], a["event"]) for a in summary["alerts"]] == [("db", "failed")]
+
+
+def test_a_drop_window_sends_nothing(tmp_path, server):
+    w = world(tmp_path, server.url, top=f"""
+        [[maintenance]]
+        schedule = "* * * * *"
+        duration = "1m"
+        during = "drop"
+        """)
+    w.run_job("j", "failed")
+    assert w.events_of() == []
+
+
+def test_an_ack_silences_reminders_until_recovery_which_is_still_said(tmp_path, server):
+    from panda_tui.alerts.acking import acknowledge
+    w = world(tmp_path, server.url, job='repeat_after = "10m"')
+    w.run_job("j", "failed")
+    with w.db.transaction() as conn:
+        answer = acknowledge(conn, "j", {"by": "ana@box", "note": "on it"}, w.clock.now())
+    assert answer == 'acknowledged "j" by ana@box until it recovers: on it'
+    w.clock.advance(3600)
+    w.run_job("j", "failed")  # a reminder was due: silenced
+    assert w.events_of() == [("j", "failed")]
+    w.run_job("j", "succeeded")
+    w.run_job("j", "failed")  # a new streak: the ack was for the last one
+    assert w.events_of() == [("j", "failed"), ("j", "recovered"), ("j", "failed")]
+
+
+def test_an_ack_for_a_while_runs_out(tmp_path, server):
+    from panda_tui.alerts.acking import acknowledge
+    w = world(tmp_path, server.url, job='repeat_after = "10m"')
+    w.run_job("j", "failed")
+    with w.db.transaction() as conn:
+        acknowledge(conn, "j", {"by": "ana@box", "for": 1800}, w.clock.now())
+    w.clock.advance(1200)
+    w.run_job("j", "failed")
+    assert w.events_of() == [("j", "failed")]
+    w.clock.advance(1200)
+    w.run_job("j", "failed")
+    assert w.events_of() == [("j", "failed"), ("j", "failed")]
