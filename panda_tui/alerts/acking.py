@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 
-from panda_tui.alerts import rules
 from panda_tui.schedule import human_duration
 from panda_tui.store import acks, ledger
 from panda_tui.store.ledger import TROUBLE
@@ -35,13 +34,5 @@ def unacknowledge(conn: sqlite3.Connection, job: str) -> str:
     return f'"{job}" is no longer acknowledged: its reminders go out again'
 
 
-def current(conn: sqlite3.Connection, job: str, now: float) -> acks.Ack | None:
-    """The ack that still silences `job`'s reminders, or None (recovered since, or run out)."""
-    ack = acks.get(conn, job)
-    success = ledger.latest(conn, job, ("succeeded",))
-    finished = success.finished_at if success is not None else None
-    return ack if rules.ack_silences(ack, now, finished) else None
-
-
-def all_current(conn: sqlite3.Connection, now: float) -> dict[str, acks.Ack]:
-    return {job: ack for job, ack in acks.every(conn).items() if current(conn, job, now) is not None}
+current = acks.current
+all_current = acks.all_current

@@ -84,8 +84,4 @@ def _open_until(window: Maintenance, now: float) -> float | None:
 
 def ack_silences(ack: Ack | None, now: float, last_success_at: float | None) -> bool:
     """An ack silences the reminders of its streak: until the job succeeds after it, or its time runs out."""
-    if ack is None:
-        return False
-    if last_success_at is not None and last_success_at >= ack.at:
-        return False
-    return ack.until is None or now < ack.until
+    return ack is not None and ack.silences(now, last_success_at)

@@ -154,7 +154,7 @@ def exec_cmd(ctx: click.Context, job: str, command: tuple[str, ...], secrets_fil
     If panda-tui cannot record the run (an invalid jobs.toml, an unusable database), it says so on stderr
     and runs COMMAND anyway, as cron would have."""
     from panda_tui.fields import job_name
-    from panda_tui.migrate.external import exit_code, job_for, run_external
+    from panda_tui.migrate.external import exit_code, job_for
     try:
         job_name(job)  # the rule jobs.toml's names follow: the run is recorded under this name
     except ValueError as exc:

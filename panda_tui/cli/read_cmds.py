@@ -13,7 +13,6 @@ import click
 from panda_tui.cli.common import common, fail, known_job, resolve_db, running_jobs, safe
 from panda_tui.readmodel.health import HealthState, failing_count, next_word
 from panda_tui.readmodel.acks import ack_json, ack_line, current_acks
-from panda_tui.readmodel.health import next_word
 from panda_tui.readmodel.status import describe_holder, read_status, run_json, status_json
 from panda_tui.store import StoreError, connect, lease, ledger, logs
 from panda_tui.store.ledger import HAS_LOGS, RunStatus, lateness_s

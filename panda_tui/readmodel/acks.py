@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from panda_tui.alerts.acking import all_current
-from panda_tui.store.acks import Ack
+from panda_tui.store.acks import Ack, all_current
 from panda_tui.text import iso
 
 

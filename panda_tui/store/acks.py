@@ -22,6 +22,12 @@ class Ack:
     until: float | None = None  # None: until the job recovers
     note: str = ""
 
+    def silences(self, now: float, last_success_at: float | None) -> bool:
+        """It silences the reminders of its streak: until the job succeeds after it, or its time runs out."""
+        if last_success_at is not None and last_success_at >= self.at:
+            return False
+        return self.until is None or now < self.until
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -65,3 +71,17 @@ def _ack(value: object) -> Ack | None:
                    until=None if value.get("until") is None else float(value["until"]), note=str(value.get("note") or ""))
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def current(conn: sqlite3.Connection, job: str, now: float) -> Ack | None:
+    """The ack that still silences `job`'s reminders, or None (recovered since, or run out)."""
+    from panda_tui.store.ledger import latest
+    ack = get(conn, job)
+    if ack is None:
+        return None
+    success = latest(conn, job, ("succeeded",))
+    return ack if ack.silences(now, success.finished_at if success is not None else None) else None
+
+
+def all_current(conn: sqlite3.Connection, now: float) -> dict[str, Ack]:
+    return {job: ack for job in every(conn) if (ack := current(conn, job, now)) is not None}

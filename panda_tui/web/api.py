@@ -95,7 +95,7 @@ class Api:
             web.get("/api/runs/{id:\\d+}/log", self.log),
             web.get("/api/jobs/{job}/diff", self.diff),
             web.get("/api/jobs/{job}/runs/{id:\\d+}/diff", self.diff),
-            web.post("/api/jobs/{job}/{kind:trigger|pause|resume}", self.act_on_job),
+            web.post("/api/jobs/{job}/{kind:trigger|pause|resume|ack|unack}", self.act_on_job),
             web.post("/api/runs/{id:\\d+}/kill", self.kill_run),
         ]
 
