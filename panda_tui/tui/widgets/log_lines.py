@@ -62,6 +62,11 @@ class LogLines(Log):
         """The lines on screen now, as text (for tests and probes)."""
         return [str(line) for line in self.lines]
 
+    @property
+    def shown_text(self) -> list[str]:
+        """The window's lines as one string each, however they wrap on screen (for tests and probes)."""
+        return [render(line, self.raw, self.stamps) for line in self.window]
+
     def on_resize(self) -> None:
         if self.wrap and self.window:
             self.redraw()  # wrapped to the new width
