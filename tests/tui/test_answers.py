@@ -39,3 +39,55 @@ async def test_a_missed_run_shows_its_whole_reason_in_the_pane_and_when_opened(d
         full = app.screen.query_one(LogView)
         await until(pilot, lambda: any(reason in line for line in full.log_widget.shown_text), what="reason opened")
         assert any("missed: no log" in line for line in full.log_widget.shown_text)
+
+
+async def test_without_colour_the_focused_pane_shows_by_its_border_and_title(demo_db, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = demo_app(demo_db, marks=Marks(colour=False))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        jobs, history = app.main.query_one("#jobs"), app.main.query_one("#history")
+        title = app.main.query_one("#logpane .log-title")
+        assert jobs.styles.border_top[0] == "double" and history.styles.border_top[0] != "double"
+        await pilot.press("tab")
+        assert history.styles.border_top[0] == "double" and jobs.styles.border_top[0] != "double"
+        assert "reverse" not in str(title.styles.text_style)
+        await pilot.press("tab")
+        await until(pilot, lambda: "reverse" in str(title.styles.text_style), what="the log pane.s title reversed")
+
+
+def test_the_linux_console_shows_failures_as_without_colour(monkeypatch):
+    from panda_tui.tui.marks import detect
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "linux")
+    marks = detect()
+    assert not marks.colour and "reverse" in marks.style("failing") and "bold" in marks.style("stderr")
+    monkeypatch.setenv("TERM", "xterm-256color")
+    assert detect().colour
+
+
+async def test_help_opened_in_a_log_starts_with_the_log_keys(demo_db):
+    from panda_tui.tui.screens.help import HelpScreen
+    app = demo_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen) and not app.screen.section_titles[0].startswith("Logs")
+        await pilot.press("escape", "enter")  # db-backup, failing: its failed run's log
+        await until(pilot, lambda: isinstance(app.screen, LogScreen))
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen) and app.screen.section_titles[0].startswith("Logs")
+
+
+async def test_at_60x20_the_log_keeps_3_lines_and_a_wrapped_stderr_line_keeps_its_mark(demo_db):
+    app = demo_app(demo_db)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await settle(pilot)
+        pane = app.main.query_one("#logpane", LogView)
+        assert pane.log_widget.content_region.height >= 3, pane.log_widget.content_region
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, LogScreen))
+        view = app.screen.query_one(LogView)
+        await until(pilot, lambda: any("pg_dump" in line for line in view.shown))
+        start = next(i for i, line in enumerate(view.shown) if "pg_dump" in line)
+        assert view.shown[start + 1].startswith("! ") and "timeout" in view.shown[start + 1], view.shown

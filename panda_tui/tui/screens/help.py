@@ -51,25 +51,39 @@ KEYS = [
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "close")]
 
-    def __init__(self, marks: Marks, read_only: bool = False, alarms: list[str] | None = None) -> None:
+    def __init__(self, marks: Marks, read_only: bool = False, alarms: list[str] | None = None,
+                 logs_first: bool = False) -> None:
+        """`logs_first`: opened from a log, so the log's keys come first, in view at once."""
         super().__init__()
         self.marks = marks
         self.read_only = read_only
         self.alarms = alarms or []
+        self.logs_first = logs_first
+
+    @property
+    def section_titles(self) -> list[str]:
+        """The sections top to bottom (for tests and probes)."""
+        return [title for title, _ in self._sections()]
+
+    def _sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        acting = [] if self.read_only else [("Acting on the selected job", ACTING)]
+        now = [("Now (the header's alarms, whole)", [("!", line) for line in self.alarms])] if self.alarms else []
+        if self.logs_first:
+            return [KEYS[1]] + now + acting + [KEYS[0], *KEYS[2:]]
+        return now + acting + KEYS
 
     def compose(self) -> ComposeResult:
-        acting = [] if self.read_only else [("Acting on the selected job", ACTING)]
         marks = self.marks
         with Vertical(id="help-box"):
             with VerticalScroll(id="help-keys"):
-                if self.alarms:
-                    now = Table(title="Now (the header's alarms, whole)", title_justify="left", show_header=False,
-                                box=None, expand=True)
-                    now.add_column()
-                    for line in self.alarms:
-                        now.add_row(Text("! " + safe(line), style="bold"))
-                    yield Static(now)
-                for title, rows in acting + KEYS:
+                for title, rows in self._sections():
+                    if title.startswith("Now"):
+                        now = Table(title=title, title_justify="left", show_header=False, box=None, expand=True)
+                        now.add_column()
+                        for _, line in rows:
+                            now.add_row(Text("! " + safe(line), style="bold"))
+                        yield Static(now)
+                        continue
                     table = Table(title=title, title_justify="left", show_header=False, box=None, expand=True)
                     table.add_column(style="bold", no_wrap=True)
                     table.add_column()

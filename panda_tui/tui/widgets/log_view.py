@@ -68,6 +68,12 @@ class LogView(Vertical, can_focus=False):
         would move the log instead (Textual already keeps the box's printable keys from bindings)."""
         return not isinstance(self.screen.focused, Input)
 
+    def on_descendant_focus(self) -> None:
+        self.query_one(".log-title", Static).set_class(True, "-focused")
+
+    def on_descendant_blur(self) -> None:
+        self.query_one(".log-title", Static).set_class(False, "-focused")
+
     def on_resize(self) -> None:
         self._title()  # also the first: a pane comes with no run ("logs: no run selected")
 
