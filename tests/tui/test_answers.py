@@ -91,3 +91,48 @@ async def test_at_60x20_the_log_keeps_3_lines_and_a_wrapped_stderr_line_keeps_it
         await until(pilot, lambda: any("pg_dump" in line for line in view.shown))
         start = next(i for i, line in enumerate(view.shown) if "pg_dump" in line)
         assert view.shown[start + 1].startswith("! ") and "timeout" in view.shown[start + 1], view.shown
+
+
+def fail_then_run_again(db_path: str, job: str) -> None:
+    """`job` fails, then runs again: its row says running, and it still counts as failing."""
+    from panda_tui.store.db import Database
+    from panda_tui.store.ledger import Ledger, RunStatus
+    db = Database(db_path)
+    try:
+        book = Ledger(db)
+        failed = book.insert(job, NOW - 120, trigger="manual", now=NOW - 120)
+        book.start(failed.id, NOW - 119)
+        book.finish(failed.id, RunStatus.FAILED, NOW - 100, exit_code=2, reason="exit 2")
+        again = book.insert(job, NOW - 60, trigger="manual", now=NOW - 60)
+        book.start(again.id, NOW - 59)
+    finally:
+        db.close()
+
+
+async def test_the_header_counts_the_rows_marked_failing(tmp_path):
+    from panda_tui.tui.demo import fill
+    db = str(tmp_path / "demo.db")
+    fill(db)
+    fail_then_run_again(db, "cache-warm")
+    app = demo_app(db)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        jobs = app.main.jobs
+        marked = [jobs.get_row_at(i)[0].plain for i in range(jobs.row_count)]
+        failing = [cell for cell in marked if cell.startswith("✗")]
+        assert len(failing) == 2 and any("running" in cell for cell in failing), marked
+        assert "✗ 2 failing" in app.main.query_one("#header").words
+
+
+async def test_the_detail_line_says_the_last_error_line_and_when_it_last_succeeded(demo_db):
+    app = demo_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        detail = app.main.query_one("#trend")
+        await until(pilot, lambda: "last ok" in detail.words, what="the detail line")
+        first, error, *_ = detail.words.splitlines()
+        assert first.startswith("db-backup · last ok 29m ago · ")  # the name never runs into the schedule
+        assert error.startswith("✗ run 40 line 3: pg_dump: error: connection to server")
+        await select_job(pilot, "cache-warm")
+        await until(pilot, lambda: detail.words.startswith("cache-warm · last ok"), what="another job's")
+        assert "✗" not in detail.words.splitlines()[1]  # no trouble: no error line

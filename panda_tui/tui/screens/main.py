@@ -131,7 +131,8 @@ class MainScreen(ActingScreen):
         if message.snapshot.holder is not None:
             self.query_one("#notices", NoticeBar).withdraw(NO_SCHEDULER)
         if message.job is not None and message.job == self.selected_job:
-            self.query_one(TrendBar).show(message.job, self.shown.about(message.job), message.trend)
+            self.query_one(TrendBar).show(message.job, self.shown.about(message.job), message.trend,
+                                          self.jobs.health(message.job), now)
             history = self.query_one(HistoryTable)
             history.show(message.history, set(message.trend.slow) if message.trend else None)
             if history.has_focus and history.selected is not None:

@@ -12,6 +12,7 @@ from panda_tui.tui.widgets.row_table import RowTable
 from panda_tui.tui.widgets.sparkline_text import sparkline
 
 ALL_COLUMNS = {"STATUS": 10, "JOB": 16, "SCHEDULE": 14, "NEXT": 7, "LAST": 12, "OK%": 4, "MEDIAN": 6, "TREND": None}
+STATUS_MAX = 26  # the longest state's words: `running · timed out 10/10`
 NARROW = 100  # below this width the schedule moves to the detail line
 GIVE_WAY = ("TREND", "MEDIAN", "OK%", "NEXT")  # what narrower screens drop, first to last
 LAST_WORD = {RunStatus.SUCCEEDED: "ok", RunStatus.TIMED_OUT: "timeout"}
@@ -37,6 +38,7 @@ class JobTable(RowTable):
         self.follow_top = True  # until the user moves: the cursor stays on the most urgent job
         self._placed = 0  # where show() last left the cursor
         self._title_shown = "jobs"
+        self._status_built = 0  # the STATUS column's width when the columns were last built
 
     @property
     def selected(self) -> str | None:
@@ -59,7 +61,8 @@ class JobTable(RowTable):
         visible = [h for h in healths if self.filter_text.lower() in h.name.lower()]
         names = [h.name for h in visible]
         columns = self.shown_columns
-        if self.columns_for is None or len(names) != self.row_count or self.size.width != self.columns_for:
+        if (self.columns_for is None or len(names) != self.row_count or self.size.width != self.columns_for
+                or self.status_width != self._status_built):
             self._layout()
             for i, h in enumerate(visible):
                 self.add_drawn_row(str(i), columns, self._cells(h, now, schedules))
@@ -108,29 +111,38 @@ class JobTable(RowTable):
         width = self.size.width or 80
         shown = [c for c in ALL_COLUMNS if not (width < NARROW and c == "SCHEDULE")]
         for column in GIVE_WAY:
-            if _needed(shown) <= width:
+            if _needed(shown, self.status_width) <= width:
                 break
             shown.remove(column)
         return shown
 
     @property
+    def status_width(self) -> int:
+        """Room for the longest state shown (`running · timed out 7/7`), at least the column's own."""
+        return max([ALL_COLUMNS["STATUS"]] + [min(STATUS_MAX, len(h.words) + 2) for h in self._all])
+
+    @property
     def spark_width(self) -> int:
-        used = sum(ALL_COLUMNS[c] or 0 for c in self.shown_columns) + 2 * len(self.shown_columns) + 2
+        used = self.status_width - ALL_COLUMNS["STATUS"] + sum(ALL_COLUMNS[c] or 0 for c in self.shown_columns) + 2 * len(self.shown_columns) + 2
         return max(5, min(30, (self.size.width or 80) - used))
 
     def _layout(self) -> None:
         """(Re)build the columns for the current width."""
         self.clear_rows(columns=True)
         shown = self.shown_columns
-        short_by = max(0, _needed(shown) - (self.size.width or 80))  # the job's name gives the rest (to 8)
+        short_by = max(0, _needed(shown, self.status_width) - (self.size.width or 80))  # the job's name gives the rest (to 8)
         for column in shown:
             width = ALL_COLUMNS[column] or self.spark_width
+            if column == "STATUS":
+                width = self.status_width
             self.add_column(column, key=column, width=max(8, width - short_by) if column == "JOB" else width)
         self.columns_for = self.size.width
+        self._status_built = self.status_width
 
     def _cells(self, h: JobHealth, now: float, schedules: dict[str, str]) -> tuple:
         m = self.marks
-        status = Text(f"{m.glyph(h.state)} {h.state}", style=m.style(h.state))
+        mark = HealthState.FAILING if h.failing else h.state  # the rows marked failing are the header's count
+        status = Text(f"{m.glyph(mark)} {h.words}", style=m.style(mark))
         word = next_word(h, now, self.scheduled, none=m.none)
         nxt = Text(word, style=m.style(HealthState.MISSED)) if word == "stopped" else word
         if h.last is None:
@@ -147,6 +159,7 @@ class JobTable(RowTable):
         return tuple(cells[c] for c in self.shown_columns)
 
 
-def _needed(columns: list[str]) -> int:
+def _needed(columns: list[str], status: int = ALL_COLUMNS["STATUS"] or 10) -> int:
     """Cells a row of these columns takes (a trend at least 5 wide), with padding and the cursor's margin."""
-    return sum(ALL_COLUMNS[c] or 5 for c in columns) + 2 * len(columns) + 2
+    return (sum(ALL_COLUMNS[c] or 5 for c in columns) + 2 * len(columns) + 2
+            + (status - (ALL_COLUMNS["STATUS"] or 10) if "STATUS" in columns else 0))
