@@ -44,14 +44,17 @@ class PandaApp(App[None]):
     def __init__(self, jobs: JobReader | Config, db_path: str, mode: ConsoleMode | str = ConsoleMode.EMBEDDED,
                  clock: Callable[[], float] = time.time, read_only_reason: str | None = None,
                  marks: Marks | None = None, after_first_screen: Callable[[], None] | None = None,
-                 scheduler: OwnScheduler | None = None):
-        """`scheduler`: the one this console runs (embedded), watched for its loop dying.
+                 scheduler: OwnScheduler | None = None,
+                 starter: Callable[[], OwnScheduler | None] | None = None):
+        """`scheduler`: the one this console runs (embedded), watched for its loop dying. `starter`: starts
+        one here on a key, while none runs (a daemon held the store last, so the console did not by itself).
         `after_first_screen`: work that can wait for the first paint (the embedded scheduler's loop)."""
         super().__init__()
         self.services = Services(
             db_path=db_path, clock=clock, marks=marks or detect(), mode=ConsoleMode(mode),
             read_only_reason=read_only_reason or "opened with --read-only", controls=Controls(db_path),
-            jobs=FixedJobs(jobs) if isinstance(jobs, Config) else jobs, notices=Notices(), scheduler=scheduler)
+            jobs=FixedJobs(jobs) if isinstance(jobs, Config) else jobs, notices=Notices(), scheduler=scheduler,
+            starter=starter)
         self._main = MainScreen(self.services, jobs if isinstance(jobs, Config) else None)
         self._after_first_screen = after_first_screen
         self._scrollbars: type[ScrollBarRender] | None = None

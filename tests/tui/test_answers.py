@@ -136,3 +136,40 @@ async def test_the_detail_line_says_the_last_error_line_and_when_it_last_succeed
         await select_job(pilot, "cache-warm")
         await until(pilot, lambda: detail.words.startswith("cache-warm · last ok"), what="another job's")
         assert "✗" not in detail.words.splitlines()[1]  # no trouble: no error line
+
+
+async def test_a_daemon_gone_leaves_the_console_attached_saying_so_and_s_starts_one_here(tmp_path):
+    from panda_tui.cli.console_cmd import decide_mode
+    from panda_tui.config import load_config
+    from panda_tui.readmodel.running import RunningConfig
+    from panda_tui.store import connect, lease
+    from panda_tui.tui.mode import ConsoleMode
+    from tests.jobfiles import job, write_jobs
+    cfg, db = write_jobs(tmp_path, job("a"))
+    conn = connect(db)
+    lease.record(conn, "elsewhere:4242:0.000:daemon", NOW - 3600, __import__("time").time() - 240, 10.0)
+    conn.commit()
+    conn.close()
+    config = load_config(cfg)
+    mode, _, embedded = decide_mode(config, db, read_only=False, launch=False)
+    assert mode is ConsoleMode.ATTACHED and embedded is None  # not by itself
+    started = []
+
+    def starter():
+        started.append(decide_mode(config, db, read_only=False, embed=True)[2])
+        return started[-1]
+
+    app = PandaApp(RunningConfig(cfg), db, mode=mode, starter=starter)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+            header = app.main.query_one("#header")
+            await until(pilot, lambda: "no scheduler! daemon last seen 4m ago" in header.words, what=header.words)
+            await pilot.press("S")
+            await until(pilot, lambda: "embedded" in header.words and "no scheduler" not in header.words, 15,
+                        what="a scheduler started here")
+            assert app.services.scheduler is started[0] is not None
+    finally:
+        for scheduler in started:
+            if scheduler is not None:
+                scheduler.stop()

@@ -9,6 +9,7 @@ import time
 
 from textual import events, on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input
 from textual.worker import get_current_worker
 
@@ -38,6 +39,8 @@ NO_LOGS = (RunStatus.MISSED, RunStatus.SKIPPED, RunStatus.QUEUED)
 
 
 class MainScreen(ActingScreen):
+    BINDINGS = [Binding("S", "start_scheduler", "start scheduler")]
+
     def __init__(self, services: Services, config: Config | None = None) -> None:
         super().__init__(services)
         self.shown = ShownJobs(config)
@@ -45,6 +48,7 @@ class MainScreen(ActingScreen):
         self.selected_run: int | None = None
         self._wake = threading.Event()
         self._shown_once = False
+        self._could_start = False
 
     def compose(self) -> ComposeResult:
         marks = self.services.marks
@@ -92,6 +96,42 @@ class MainScreen(ActingScreen):
     def wake(self) -> None:
         self._wake.set()
 
+    # --- no scheduler: S starts one in this console ----------------------------------------
+    def can_start_scheduler(self) -> bool:
+        """A daemon held the store last and none runs now: this console did not embed one by itself."""
+        snap = self.services.latest.snapshot
+        return (self.services.starter is not None and self.services.mode is ConsoleMode.ATTACHED
+                and snap is not None and snap.holder is None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "start_scheduler":
+            return self.can_start_scheduler() and self.app.screen is self
+        return super().check_action(action, parameters)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="start-scheduler")
+    def action_start_scheduler(self) -> None:
+        starter = self.services.starter
+        if starter is None or not self.can_start_scheduler():
+            return
+        try:
+            scheduler = starter()
+        except Exception as exc:  # a config this console cannot run (run_as), a store it cannot write
+            self.app.call_from_thread(self.notify, f"could not start a scheduler here: {_describe(exc)}",
+                                      severity="error", markup=False)
+            return
+        self.app.call_from_thread(self._started, scheduler)
+
+    def _started(self, scheduler) -> None:
+        if scheduler is None:
+            self.notify("another scheduler took the store first: this console stays attached", markup=False)
+            return
+        self.services.scheduler, self.services.mode = scheduler, ConsoleMode.EMBEDDED
+        self.query_one(StatusHeader).mode = ConsoleMode.EMBEDDED
+        self._watch_scheduler()
+        self.refresh_bindings()
+        self.notify("this console runs the scheduler now; quitting stops it", markup=False)
+        self.wake()
+
     # --- reading ------------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
     def _poll(self) -> None:
@@ -130,6 +170,12 @@ class MainScreen(ActingScreen):
         self._sync_selection()
         if message.snapshot.holder is not None:
             self.query_one("#notices", NoticeBar).withdraw(NO_SCHEDULER)
+        if self.can_start_scheduler() != self._could_start:  # S (start one here) comes and goes with the lease
+            self._could_start = not self._could_start
+            self.refresh_bindings()
+            if self._could_start:
+                self.notify("no scheduler runs: nothing runs on time. S starts one in this console (quitting "
+                            "stops it), or start `panda-tui daemon`", severity="warning", markup=False)
         if message.job is not None and message.job == self.selected_job:
             self.query_one(TrendBar).show(message.job, self.shown.about(message.job), message.trend,
                                           self.jobs.health(message.job), now)
