@@ -19,7 +19,11 @@ def demo_app(db: str, **kwargs) -> PandaApp:
 
 async def select_job(pilot, name: str) -> None:
     app = pilot.app
-    while app.main.jobs.selected != name:
+    app.main.jobs.focus()
+    await pilot.pause()
+    for _ in range(len(app.main.jobs.rows_shown)):
+        if app.main.jobs.selected == name:
+            break
         await pilot.press("down")
     await until(pilot, lambda: app.main.query_one(HistoryTable).runs
                 and next(iter(app.main.query_one(HistoryTable).runs.values())).job == name)
@@ -83,8 +87,11 @@ async def test_at_60x20_the_log_keeps_3_lines_and_a_wrapped_stderr_line_keeps_it
     app = demo_app(demo_db)
     async with app.run_test(size=(60, 20)) as pilot:
         await settle(pilot)
+        await until(pilot, lambda: "✗ run 40" in app.main.query_one("#trend").words, what="the error line")
+        await pilot.pause()
         pane = app.main.query_one("#logpane", LogView)
-        assert pane.log_widget.content_region.height >= 3, pane.log_widget.content_region
+        lines, footer = pane.log_widget.region, app.main.query_one("Footer").region
+        assert lines.height >= 3 and lines.bottom <= footer.y, (lines, footer)  # on screen, above the footer
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, LogScreen))
         view = app.screen.query_one(LogView)
@@ -173,3 +180,40 @@ async def test_a_daemon_gone_leaves_the_console_attached_saying_so_and_s_starts_
         for scheduler in started:
             if scheduler is not None:
                 scheduler.stop()
+
+
+async def test_d_on_a_run_shows_what_changed_since_the_last_good_run(demo_db):
+    from panda_tui.tui.screens.diff import DiffScreen
+    app = demo_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("tab", "d")  # the history's newest run: db-backup's failed run 40
+        await until(pilot, lambda: isinstance(app.screen, DiffScreen) and app.screen.lines, what="the diff")
+        said = "\n".join(app.screen.lines)
+        assert said.startswith("run 40 (failed) against run 39"), said
+        for change in ("env PGHOST: value changed", "image: 41d0be7f5a98 → 9c1f4e2ab7d3", "exit code: 0 → 1",
+                       'pg_dump: error: connection to server at "db"'):
+            assert change in said, said
+        await pilot.press("escape", "down")  # run 39 succeeded: there is a good run before it, nothing failed
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, DiffScreen) and app.screen.lines)
+        assert app.screen.lines[0].startswith("run 39 (succeeded) against run 38")
+        await pilot.press("escape")
+        await select_job(pilot, "orders-sync")
+        await pilot.press("tab", "G", "d")  # its oldest run: no good run before it
+        await until(pilot, lambda: isinstance(app.screen, DiffScreen) and app.screen.lines)
+        assert "no successful run to compare with" in app.screen.lines[0]
+
+
+async def test_d_in_a_log_opens_the_diff_of_that_run(demo_db):
+    from panda_tui.tui.screens.diff import DiffScreen
+    app = demo_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, LogScreen))
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, DiffScreen) and app.screen.lines)
+        assert app.screen.lines[0].startswith("run 40 (failed)")
+        await pilot.press("escape")
+        assert isinstance(app.screen, LogScreen)

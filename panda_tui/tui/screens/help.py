@@ -22,6 +22,7 @@ ACTING = [
 KEYS = [
     ("Jobs and history", [
         ("enter", "open a run's logs (a failing job: its last failed run, errors only)"),
+        ("d", "what changed since the job's last good run: config, env names, image, host, exit, new log lines"),
         ("tab / shift+tab", "cycle panes: jobs, history, logs"),
         ("↑ ↓  g G  home end", "move; first / last row"),
         ("/", "filter jobs by name (esc clears it; the selected job stays selected)"),
@@ -37,6 +38,7 @@ KEYS = [
         ("[ / ]", "older lines / back to the newest"),
         ("f  w  j  T", "follow the tail · wrap · raw JSON · stored timestamps"),
         ("s", "save the whole run's log to a file (as stored: secrets masked)"),
+        ("d", "what changed since the job's last good run"),
         ("esc", "back"),
     ]),
     ("Marks", [

@@ -22,6 +22,7 @@ from panda_tui.tui.messages import FirstScreenShown, Refreshed, SchedulerDied
 from panda_tui.tui.reading import FULL_READ_EVERY, Pace, read_screen
 from panda_tui.tui.screens.acting import ActingScreen, Chosen
 from panda_tui.tui.mode import ConsoleMode
+from panda_tui.tui.screens.diff import DiffScreen
 from panda_tui.tui.screens.logs import LogScreen
 from panda_tui.tui.services import Services
 from panda_tui.tui.shown_jobs import ShownJobs
@@ -39,7 +40,8 @@ NO_LOGS = (RunStatus.MISSED, RunStatus.SKIPPED, RunStatus.QUEUED)
 
 
 class MainScreen(ActingScreen):
-    BINDINGS = [Binding("S", "start_scheduler", "start scheduler")]
+    BINDINGS = [Binding("d", "diff", "diff"),
+                Binding("S", "start_scheduler", "start scheduler")]
 
     def __init__(self, services: Services, config: Config | None = None) -> None:
         super().__init__(services)
@@ -95,6 +97,15 @@ class MainScreen(ActingScreen):
 
     def wake(self) -> None:
         self._wake.set()
+
+    # --- d: what changed since the last good run, for the run under the cursor (or in the log pane) --
+    def action_diff(self) -> None:
+        history = self.query_one(HistoryTable)
+        run_id = history.selected if history.has_focus else self.query_one(LogView).run_id
+        if run_id is None:
+            self.notify("no run selected: d compares a run with the job's last good one", markup=False)
+            return
+        self.app.push_screen(DiffScreen(self.services.db_path, run_id, marks=self.services.marks))
 
     # --- no scheduler: S starts one in this console ----------------------------------------
     def can_start_scheduler(self) -> bool:
@@ -212,6 +223,11 @@ class MainScreen(ActingScreen):
         if self.query(StatusHeader):
             self.query_one(StatusHeader).died = message.error
         self.notify(f"the scheduler this console runs died: {message.error}", severity="error", markup=False)
+
+    def on_resize(self) -> None:
+        """A shorter or taller terminal: the job list gives rows to the log pane, or takes them back."""
+        if self.jobs.rows_shown:
+            self.jobs.styles.height = self.jobs.height_for(len(self.jobs.rows_shown))
 
     def _arm_tick(self) -> None:
         """The next tick just after the clock's next whole second: the seconds shown turn with the wall

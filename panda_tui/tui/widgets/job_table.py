@@ -12,6 +12,7 @@ from panda_tui.tui.widgets.row_table import RowTable
 from panda_tui.tui.widgets.sparkline_text import sparkline
 
 ALL_COLUMNS = {"STATUS": 10, "JOB": 16, "SCHEDULE": 14, "NEXT": 7, "LAST": 12, "OK%": 4, "MEDIAN": 6, "TREND": None}
+OTHERS_NEED = 14  # rows the rest of the main screen needs: header 1, detail 3, history 4, log 1 + 3, footer 1, notices 1
 STATUS_MAX = 26  # the longest state's words: `running · timed out 10/10`
 NARROW = 100  # below this width the schedule moves to the detail line
 GIVE_WAY = ("TREND", "MEDIAN", "OK%", "NEXT")  # what narrower screens drop, first to last
@@ -66,7 +67,7 @@ class JobTable(RowTable):
             self._layout()
             for i, h in enumerate(visible):
                 self.add_drawn_row(str(i), columns, self._cells(h, now, schedules))
-            self.styles.height = min(len(names), 12) + 2
+            self.styles.height = self.height_for(len(names))
             rebuilt = True
         else:
             for i, h in enumerate(visible):
@@ -79,6 +80,13 @@ class JobTable(RowTable):
             self.move_cursor(row=names.index(current), animate=False)  # the same job, wherever it went
         self._placed = self.cursor_row
         self._title()
+
+    def height_for(self, rows: int) -> int:
+        """Up to 12 rows, fewer on a short screen: what else the screen holds (header, detail, history and a
+        log pane of at least 3 lines, footer) keeps its room, and the list scrolls instead."""
+        screen = self.screen.size.height if self.is_attached and self.screen.size.height else 0
+        room = screen - OTHERS_NEED if screen else 12
+        return max(3, min(rows, 12, room - 2)) + 2
 
     def refilter(self, text: str, now: float, schedules: dict[str, str]) -> None:
         current = self.selected
