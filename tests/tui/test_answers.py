@@ -21,6 +21,7 @@ async def select_job(pilot, name: str) -> None:
     app = pilot.app
     app.main.jobs.focus()
     await pilot.pause()
+    await pilot.press("g")
     for _ in range(len(app.main.jobs.rows_shown)):
         if app.main.jobs.selected == name:
             break
@@ -217,3 +218,42 @@ async def test_d_in_a_log_opens_the_diff_of_that_run(demo_db):
         assert app.screen.lines[0].startswith("run 40 (failed)")
         await pilot.press("escape")
         assert isinstance(app.screen, LogScreen)
+
+
+async def test_at_80_columns_the_history_shows_try_when_a_retry_exists_and_seconds_under_a_minute(tmp_path):
+    import copy
+
+    from panda_tui.config import build_config
+    from panda_tui.store.db import Database
+    from panda_tui.store.ledger import Ledger, RunStatus
+    from panda_tui.tui.demo import JOBS_TOML, fill
+    db = str(tmp_path / "demo.db")
+    fill(db)
+    table = copy.deepcopy(JOBS_TOML)
+    table["jobs"]["0-fast"] = {"schedule": "@every 30s", "command": "true", "retries": 1}
+    store = Database(db)
+    try:
+        book = Ledger(store)
+        for n, slot in enumerate((NOW - 60, NOW - 30)):
+            first = book.insert("0-fast", slot, trigger="schedule", now=slot)
+            book.start(first.id, slot + 0.1)
+            book.finish(first.id, RunStatus.FAILED if n else RunStatus.SUCCEEDED, slot + 1, exit_code=n)
+        retry = book.insert("0-fast", NOW - 30, trigger="retry", now=NOW - 25, attempt=2)
+        book.start(retry.id, NOW - 25)
+        book.finish(retry.id, RunStatus.SUCCEEDED, NOW - 24, exit_code=0)
+    finally:
+        store.close()
+    app = PandaApp(build_config(table, "jobs.toml"), db, mode="attached", clock=lambda: NOW, marks=Marks())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await select_job(pilot, "0-fast")
+        history = app.main.query_one(HistoryTable)
+        await until(pilot, lambda: "TRY" in history.columns_shown[:6], what="TRY beside EXIT")
+        scheduled = [history.get_row_at(i)[1] for i in range(history.row_count)]
+        assert scheduled[0].count(":") == 2, scheduled  # 30 s apart: the seconds tell the slots apart
+        try_at = history.columns_shown.index("TRY")
+        offsets = [column.get_render_width(history) for column in history.ordered_columns]
+        assert sum(offsets[:try_at + 1]) <= 78  # on screen at 80 columns
+        assert [history.get_row_at(i)[try_at] for i in range(history.row_count)][0] == "2"
+        await select_job(pilot, "db-backup")  # no retry: the order of every day
+        await until(pilot, lambda: history.columns_shown.index("TRY") > history.columns_shown.index("REASON"))

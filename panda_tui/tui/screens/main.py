@@ -191,7 +191,8 @@ class MainScreen(ActingScreen):
             self.query_one(TrendBar).show(message.job, self.shown.about(message.job), message.trend,
                                           self.jobs.health(message.job), now)
             history = self.query_one(HistoryTable)
-            history.show(message.history, set(message.trend.slow) if message.trend else None)
+            history.show(message.history, set(message.trend.slow) if message.trend else None,
+                         message.trend.expected_every if message.trend else None)
             if history.has_focus and history.selected is not None:
                 self.selected_run = history.selected  # in the history pane, the log shows the run under the cursor
             self._follow_newest(message.history)
