@@ -257,3 +257,17 @@ async def test_at_80_columns_the_history_shows_try_when_a_retry_exists_and_secon
         assert [history.get_row_at(i)[try_at] for i in range(history.row_count)][0] == "2"
         await select_job(pilot, "db-backup")  # no retry: the order of every day
         await until(pilot, lambda: history.columns_shown.index("TRY") > history.columns_shown.index("REASON"))
+
+
+async def test_tab_into_the_history_shows_the_run_under_its_cursor_at_once(demo_db):
+    """The read of the store that would otherwise bring it comes every 5 s when nothing changes: the pane
+    must not wait for it (the clock here never moves, so that read says nothing new)."""
+    app = demo_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await select_job(pilot, "report-mail")
+        pane = app.main.query_one("#logpane", LogView)
+        await until(pilot, lambda: pane.run is not None and pane.run.job == "report-mail")
+        await pilot.press("tab")
+        await until(pilot, lambda: pane.run_id == app.main.query_one(HistoryTable).selected, 1.0,
+                    what="the missed run in the pane within a second")

@@ -266,6 +266,14 @@ class MainScreen(ActingScreen):
         self.selected_run = run_id
         self.query_one(LogView).open_run(self.selected_run)
 
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Into the history: the log pane shows the run under its cursor at once (a missed slot's reason),
+        not at the next read of the store."""
+        history = self.query_one(HistoryTable)
+        if event.widget is history and history.selected is not None:
+            self.selected_run = history.selected
+            self.query_one(LogView).open_run(self.selected_run)
+
     @on(DataTable.RowSelected, "#jobs")
     def _job_selected(self, event: DataTable.RowSelected) -> None:
         name = self.jobs.name_at(event.cursor_row)
