@@ -18,6 +18,7 @@ ACTING = [
     ("p", "pause / resume the selected job"),
     ("k", "kill its running run (or the selected run in history), after a confirm"),
     ("r", "ask the scheduler to reload its jobs.toml (a broken one is refused; the last good one runs on)"),
+    ("S", "start a scheduler in this console (offered while none runs; quitting the console stops it)"),
 ]
 KEYS = [
     ("Jobs and history", [
