@@ -13,6 +13,7 @@ from panda_tui.tui.widgets.sparkline_text import sparkline
 
 ALL_COLUMNS = {"STATUS": 10, "JOB": 16, "SCHEDULE": 14, "NEXT": 7, "LAST": 12, "OK%": 4, "MEDIAN": 6, "TREND": None}
 OTHERS_NEED = 14  # rows the rest of the main screen needs: header 1, detail 3, history 4, log 1 + 3, footer 1, notices 1
+STATUS_MIN = 10  # ALL_COLUMNS["STATUS"]: the column's width when every state is one word
 STATUS_MAX = 26  # the longest state's words: `running · timed out 10/10`
 NARROW = 100  # below this width the schedule moves to the detail line
 GIVE_WAY = ("TREND", "MEDIAN", "OK%", "NEXT")  # what narrower screens drop, first to last
@@ -127,11 +128,11 @@ class JobTable(RowTable):
     @property
     def status_width(self) -> int:
         """Room for the longest state shown (`running · timed out 7/7`), at least the column's own."""
-        return max([ALL_COLUMNS["STATUS"]] + [min(STATUS_MAX, len(h.words) + 2) for h in self._all])
+        return max([STATUS_MIN] + [min(STATUS_MAX, len(h.words) + 2) for h in self._all])
 
     @property
     def spark_width(self) -> int:
-        used = self.status_width - ALL_COLUMNS["STATUS"] + sum(ALL_COLUMNS[c] or 0 for c in self.shown_columns) + 2 * len(self.shown_columns) + 2
+        used = self.status_width - STATUS_MIN + sum(ALL_COLUMNS[c] or 0 for c in self.shown_columns) + 2 * len(self.shown_columns) + 2
         return max(5, min(30, (self.size.width or 80) - used))
 
     def _layout(self) -> None:
@@ -167,7 +168,7 @@ class JobTable(RowTable):
         return tuple(cells[c] for c in self.shown_columns)
 
 
-def _needed(columns: list[str], status: int = ALL_COLUMNS["STATUS"] or 10) -> int:
+def _needed(columns: list[str], status: int = 10) -> int:
     """Cells a row of these columns takes (a trend at least 5 wide), with padding and the cursor's margin."""
     return (sum(ALL_COLUMNS[c] or 5 for c in columns) + 2 * len(columns) + 2
-            + (status - (ALL_COLUMNS["STATUS"] or 10) if "STATUS" in columns else 0))
+            + (status - STATUS_MIN if "STATUS" in columns else 0))
