@@ -32,6 +32,8 @@ SHOTS = [
     ("main-80x24", (80, 24), [], "demo", True),
     ("main-80x24-no-color", (80, 24), [], "demo", False),
     ("alarms-80x24", (80, 24), [], "alarms", True),
+    ("diff-80x24", (80, 24), ["tab", "d"], "demo", True),  # `d` on db-backup's failed run
+    ("main-60x20", (60, 20), [], "demo", True),
 ]
 
 
@@ -47,8 +49,9 @@ async def shoot(db: str, name: str, size: tuple[int, int], keys: list[str], colo
         await until(pilot, lambda: app.main.query_one("#logpane").log_widget.window)
         for key in keys:
             await pilot.press(key)
-            await until(pilot, lambda: app.screen is not app.main)
-            await pilot.pause(0.5)  # the pushed screen's first read
+            if key != "tab":  # tab moves between panes; the other keys open a screen
+                await until(pilot, lambda: app.screen is not app.main)
+                await pilot.pause(0.5)  # the pushed screen's first read
         await pilot.pause()
         out = ROOT / "screenshots" / f"{name}.svg"
         app.save_screenshot(str(out))

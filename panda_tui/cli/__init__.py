@@ -68,7 +68,7 @@ class LazyGroup(click.Group):
 @click.option("--attach", is_flag=True, help="Never run a scheduler in the console: keys that act ask the "
               "daemon, and say so when none runs (the browser console of `serve` opens this way).")
 @click.option("--embed", is_flag=True, help="Run a scheduler in the console when none runs, even when a daemon "
-              "held the database last (by default the console then says the daemon is down and only watches).")
+              "held the database last (by default the console then says the daemon is down, and S starts one).")
 @click.option("--read-only-reason", default=None, hidden=True)  # what the header says instead of --read-only
 @click.option("--ascii", "ascii_only", is_flag=True, help="ASCII marks and sparklines instead of glyphs "
               "(also PANDA_ASCII=1, and on by itself when the locale is not UTF-8).")

@@ -41,6 +41,12 @@ def decide_mode(config: Config | None, path: str, read_only: bool, attach: bool 
         conn.close()
     if holder is not None or attach or config is None or gone is not None:
         return ConsoleMode.ATTACHED, None, None
+    return embedded_mode(config, path, launch)
+
+
+def embedded_mode(config: Config, path: str, launch: bool = True
+                  ) -> tuple[ConsoleMode, str | None, EmbeddedScheduler | None]:
+    """Run the scheduler in this console, if the lease is free (else attached)."""
     from panda_tui.config.runas import require_runnable
     from panda_tui.engine.daemon import EmbeddedScheduler
     from panda_tui.engine.ownership import LeaseHeld
@@ -83,12 +89,19 @@ def open_console(config_path: str, db_path: str | None, read_only: bool, attach:
     from panda_tui.tui.marks import detect
     if read_only and read_only_reason:
         reason = read_only_reason
+    starter = None
+    if mode is ConsoleMode.ATTACHED and config is not None and not attach:
+        def starter() -> EmbeddedScheduler | None:  # the console's key for "start one here"
+            return embedded_mode(config, path)[2]
     app = PandaApp(RunningConfig(config_path), path, mode=mode, read_only_reason=reason,
                    marks=detect(ascii_only), after_first_screen=embedded.launch if embedded else None,
-                   scheduler=embedded)
+                   scheduler=embedded, starter=starter)
     try:
         app.run()
     finally:
+        from panda_tui.engine.daemon import EmbeddedScheduler
+        if embedded is None and isinstance(app.services.scheduler, EmbeddedScheduler):
+            embedded = app.services.scheduler  # one started with the key (S)
         if embedded is not None:
             running = embedded.running
             click.echo("panda-tui: stopping the embedded scheduler"

@@ -23,9 +23,11 @@ from panda_tui.tui.marks import AsciiScrollBarRender, Marks, detect
 from panda_tui.tui.messages import FirstScreenShown
 from panda_tui.tui.screens.confirm import ConfirmScreen
 from panda_tui.tui.screens.help import HelpScreen
+from panda_tui.tui.screens.logs import LogScreen
 from panda_tui.tui.screens.main import MainScreen
 from panda_tui.tui.mode import ConsoleMode
 from panda_tui.tui.services import JobReader, OwnScheduler, Services
+from panda_tui.tui.widgets.log_view import LogView
 from panda_tui.tui.widgets.notice_bar import NoticeBar, Notices
 
 FIRST_SCREEN_WAIT = 2.0  # seconds: deferred work starts by then even if the first screen is slow to come
@@ -42,14 +44,17 @@ class PandaApp(App[None]):
     def __init__(self, jobs: JobReader | Config, db_path: str, mode: ConsoleMode | str = ConsoleMode.EMBEDDED,
                  clock: Callable[[], float] = time.time, read_only_reason: str | None = None,
                  marks: Marks | None = None, after_first_screen: Callable[[], None] | None = None,
-                 scheduler: OwnScheduler | None = None):
-        """`scheduler`: the one this console runs (embedded), watched for its loop dying.
+                 scheduler: OwnScheduler | None = None,
+                 starter: Callable[[], OwnScheduler | None] | None = None):
+        """`scheduler`: the one this console runs (embedded), watched for its loop dying. `starter`: starts
+        one here on a key, while none runs (a daemon held the store last, so the console did not by itself).
         `after_first_screen`: work that can wait for the first paint (the embedded scheduler's loop)."""
         super().__init__()
         self.services = Services(
             db_path=db_path, clock=clock, marks=marks or detect(), mode=ConsoleMode(mode),
             read_only_reason=read_only_reason or "opened with --read-only", controls=Controls(db_path),
-            jobs=FixedJobs(jobs) if isinstance(jobs, Config) else jobs, notices=Notices(), scheduler=scheduler)
+            jobs=FixedJobs(jobs) if isinstance(jobs, Config) else jobs, notices=Notices(), scheduler=scheduler,
+            starter=starter)
         self._main = MainScreen(self.services, jobs if isinstance(jobs, Config) else None)
         self._after_first_screen = after_first_screen
         self._scrollbars: type[ScrollBarRender] | None = None
@@ -67,6 +72,8 @@ class PandaApp(App[None]):
         return self._main
 
     def on_mount(self) -> None:
+        if not self.services.marks.colour:
+            self.add_class("-plain")  # the focused pane shows by its border and title, not by colour
         if self.services.marks.ascii:
             self.add_class("-ascii")
             # ScrollBar.renderer is Textual's documented way to draw scroll bars otherwise. Set on one bar it
@@ -108,8 +115,11 @@ class PandaApp(App[None]):
 
     def action_help(self) -> None:
         latest = self.services.latest
+        focused = self.screen.focused
+        in_log = isinstance(self.screen, LogScreen) or (focused is not None and any(
+            isinstance(node, LogView) for node in focused.ancestors_with_self))
         self.push_screen(HelpScreen(self.services.marks, read_only=self.services.read_only,
-                                    alarms=alarm_lines(latest.snapshot, latest.scheduler_error)))
+                                    alarms=alarm_lines(latest.snapshot, latest.scheduler_error), logs_first=in_log))
 
     async def action_quit(self) -> None:
         """An embedded console runs the scheduler: quitting stops its runs, so it asks first."""

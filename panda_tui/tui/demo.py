@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from panda_tui.config import Config, build_config
-from panda_tui.store import lease, logs, outbox, state
+from panda_tui.store import lease, logs, outbox, specs, state
 from panda_tui.store.db import Database
 from panda_tui.store.ledger import Ledger, RunStatus
 
@@ -36,13 +36,21 @@ def fill(db_path: str, now: float = NOW) -> None:
     book = Ledger(db)
     writer = logs.LogWriter(db_path, lock=db.lock)
     rnd = random.Random(7)
+    ran_with = {name: specs.job_spec(job) for name, job in demo_config().jobs.items()}
+    # db-backup's last run ran with another database host and a new image: what `d` shows
+    good_backup = dict(ran_with["db-backup"], env={"PGHOST": specs.value_hash("10.0.0.4")})
+    ran_with["db-backup"] = dict(ran_with["db-backup"], env={"PGHOST": specs.value_hash("db")})
     try:
         _series(book, writer, rnd, "db-backup", now, every=900, count=40, base=42.0,
-                fail_at={39: ("exit 1", 1)}, error_log=True)
-        _series(book, writer, rnd, "orders-sync", now, every=60, count=60, base=3.2, running_last=True)
-        _series(book, writer, rnd, "report-mail", now, every=86400, count=12, base=8.0, missed_at={10, 11})
-        _series(book, writer, rnd, "cache-warm", now, every=300, count=30, base=1.1, slow_at={27})
-        _series(book, writer, rnd, "tmp-cleanup", now, every=3600, count=24, base=0.4, skipped_from=21)
+                fail_at={39: ("exit 1", 1)}, error_log=True, spec=good_backup, changed=ran_with["db-backup"])
+        _series(book, writer, rnd, "orders-sync", now, every=60, count=60, base=3.2, running_last=True,
+                spec=ran_with["orders-sync"])
+        _series(book, writer, rnd, "report-mail", now, every=86400, count=12, base=8.0, missed_at={10, 11},
+                spec=ran_with["report-mail"])
+        _series(book, writer, rnd, "cache-warm", now, every=300, count=30, base=1.1, slow_at={27},
+                spec=ran_with["cache-warm"])
+        _series(book, writer, rnd, "tmp-cleanup", now, every=3600, count=24, base=0.4, skipped_from=21,
+                spec=ran_with["tmp-cleanup"])
         state.set_paused(conn, "tmp-cleanup", True, now - 7200)
         lease.record(conn, "server1:4242:0:daemon", now - 86400, now, 3e9)
         state.put_meta(conn, "engines", {"local": {"up": False, "error":
@@ -54,7 +62,9 @@ def fill(db_path: str, now: float = NOW) -> None:
 
 def _series(book: Ledger, writer, rnd, job: str, now: float, *, every: float, count: int, base: float,
             fail_at: dict | None = None, missed_at: set | None = None, slow_at: set | None = None,
-            skipped_from: int | None = None, running_last: bool = False, error_log: bool = False) -> None:
+            skipped_from: int | None = None, running_last: bool = False, error_log: bool = False,
+            spec: dict | None = None, changed: dict | None = None) -> None:
+    """`spec`: what the runs ran with; `changed`: what the failing ones ran with instead (and another image)."""
     start = now - every * count
     for i in range(count):
         slot = start + i * every
@@ -65,12 +75,14 @@ def _series(book: Ledger, writer, rnd, job: str, now: float, *, every: float, co
         if skipped_from is not None and i >= skipped_from:
             book.insert(job, slot, trigger="schedule", now=slot, status=RunStatus.SKIPPED, reason="paused")
             continue
-        run = book.insert(job, slot, trigger="schedule", now=slot)
+        failing = bool(fail_at and i in fail_at)
+        run = book.insert(job, slot, trigger="schedule", now=slot, spec=changed if failing and changed else spec)
         assert run is not None  # a fresh store: no slot is handled twice
         run_id = run.id
         late = rnd.uniform(0.001, 0.009)
         book.start(run_id, slot + late)
-        book.set_ref(run_id, f"{1000 + i}:1")
+        image = ("sha256:9c1f4e2ab7d3" if failing else "sha256:41d0be7f5a98") if changed else None
+        book.set_ref(run_id, f"{1000 + i}:1", image_id=image)
         sink = logs.RunLog(writer, run_id)
         sink.line("out", f'{{"level": "info", "msg": "{job} started", "slot": {i}}}', slot + late)
         if running_last and i == count - 1:

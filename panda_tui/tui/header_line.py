@@ -61,7 +61,8 @@ def _alarms(snap: Snapshot, now: float, marks: Marks, style: str) -> list[Part]:
     if not snap.holder:
         seen = f" (last seen {ago(now - snap.heartbeat_at)} ago)" if snap.heartbeat_at else ""
         short = f" {ago(now - snap.heartbeat_at)}" if snap.heartbeat_at else ""
-        out.append(Part(f"no scheduler!{seen}", f"no sched!{short}", style, alarm=True))
+        long = snap.daemon_gone.words(now) if snap.daemon_gone is not None else f"no scheduler!{seen}"
+        out.append(Part(long, f"no sched!{short}", style, alarm=True))
     down = sorted(host for host, info in snap.docker_hosts.items() if not info.get("up"))
     if down and snap.holder:
         names = ", ".join("docker" if h == "local" else f"docker {safe(h)}" for h in down)

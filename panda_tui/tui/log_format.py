@@ -8,6 +8,7 @@ from datetime import datetime
 from panda_tui.store import log_queries
 from panda_tui.store.log_queries import LEVEL_KEYS as _LEVEL_KEYS
 from panda_tui.store.log_queries import parse_json
+from panda_tui.store.ledger import Run, RunStatus
 from panda_tui.store.logs import LogLine
 from panda_tui.text import safe
 
@@ -24,6 +25,21 @@ def render(line: LogLine, raw: bool = False, stamps: bool = False) -> str:
             text = _structured(record)
     stamp = datetime.fromtimestamp(line.ts).astimezone().strftime("%H:%M:%S.%f")[:-3] + " " if stamps else ""
     return MARK.get(line.stream, "  ") + stamp + safe(text)
+
+
+NO_LOG_WHY = {RunStatus.MISSED: "it never started", RunStatus.SKIPPED: "it never started",
+              RunStatus.QUEUED: "it has not started yet", RunStatus.LOST: "its output was lost with it"}
+
+
+def no_log_note(run: Run) -> list[LogLine]:
+    """What the pane shows for a run with no line (missed, skipped, lost, queued): its whole reason, as
+    panda-tui's own note, so that opening such a run answers why instead of showing nothing."""
+    why = NO_LOG_WHY.get(run.status, "it wrote nothing")
+    lines = [f"[panda] run {run.id} {run.status}: no log ({why})"]
+    if run.reason:
+        lines.append(f"[panda] reason: {run.reason}")
+    return [LogLine(run.id, -i, run.finished_at or run.queued_at or run.scheduled_at, "sys", text)
+            for i, text in enumerate(lines)]
 
 
 def _structured(record: dict) -> str:

@@ -77,9 +77,10 @@ class Marks:
 
 
 def detect(ascii_flag: bool = False) -> Marks:
-    """NO_COLOR (any value) turns colour off; --ascii, PANDA_ASCII=1 or a locale that is not UTF-8 turn the
-    glyphs into ASCII."""
-    colour = "NO_COLOR" not in os.environ
+    """NO_COLOR (any value) turns colour off, and so does the 16-colour Linux console (TERM=linux), where
+    red on black barely shows: failures then stand out in reverse video, errors in bold (README). --ascii,
+    PANDA_ASCII=1 or a locale that is not UTF-8 turn the glyphs into ASCII."""
+    colour = "NO_COLOR" not in os.environ and os.environ.get("TERM") != "linux"
     return Marks(colour=colour, ascii=ascii_flag or os.environ.get("PANDA_ASCII") == "1" or not utf8_locale())
 
 

@@ -24,7 +24,8 @@ class JobReader(Protocol):
 
 class OwnScheduler(Protocol):
     """The scheduler an embedded console runs (engine.daemon.EmbeddedScheduler), as far as the console
-    looks at it: whether its loop died, and a hook called (on its thread) when it does."""
+    looks at it: whether its loop died, and a hook called (on its thread) when it does. `mode` and
+    `scheduler` of Services change once, when the console starts one (S)."""
 
     error: BaseException | None
     on_error: Callable[[BaseException], None] | None
@@ -38,7 +39,7 @@ class Latest:
     scheduler_error: str | None = None  # the embedded scheduler's loop died of this (whole)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Services:
     db_path: str
     clock: Callable[[], float]
@@ -49,6 +50,7 @@ class Services:
     jobs: JobReader
     notices: Notices  # what the notice line said, newest last
     scheduler: OwnScheduler | None = None  # the one this console runs (embedded), else None
+    starter: Callable[[], OwnScheduler | None] | None = None  # starts one here (blocking; None: the lease was taken)
     latest: Latest = field(default_factory=Latest)
 
     @property

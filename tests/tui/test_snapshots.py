@@ -80,3 +80,18 @@ async def settle(pilot) -> None:
     await until(pilot, lambda: app.main is not None and app.main.jobs.rows_shown)
     await until(pilot, lambda: app.main.query_one("#logpane", LogView).log_widget.window)
     await pilot.pause()  # until the messages of that read are handled
+
+
+def test_the_diff_of_a_failed_run_at_80x24(snap_compare, demo_db):
+    async def opened(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("tab", "d")
+        await until(pilot, lambda: getattr(pilot.app.screen, "lines", None))
+        await pilot.pause()
+    assert snap_compare(app(demo_db), terminal_size=(80, 24), run_before=opened)
+
+
+def test_the_detail_line_of_a_failing_job_at_60x20(snap_compare, demo_db):
+    """The detail line (name · last ok · schedule; the error line; the trend) on a small screen, where the
+    log pane still keeps its lines."""
+    assert snap_compare(app(demo_db), terminal_size=(60, 20), run_before=settle)

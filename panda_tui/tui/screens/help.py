@@ -19,10 +19,12 @@ ACTING = [
     ("k", "kill its running run (or the selected run in history), after a confirm"),
     ("r", "ask the scheduler to reload its jobs.toml (a broken one is refused; the last good one runs on)"),
     ("a", "acknowledge the failing job: its reminders stop until it recovers (again: take it back)"),
+    ("S", "start a scheduler in this console (offered while none runs; quitting the console stops it)"),
 ]
 KEYS = [
     ("Jobs and history", [
         ("enter", "open a run's logs (a failing job: its last failed run, errors only)"),
+        ("d", "what changed since the job's last good run: config, env names, image, host, exit, new log lines"),
         ("tab / shift+tab", "cycle panes: jobs, history, logs"),
         ("↑ ↓  g G  home end", "move; first / last row"),
         ("/", "filter jobs by name (esc clears it; the selected job stays selected)"),
@@ -38,6 +40,7 @@ KEYS = [
         ("[ / ]", "older lines / back to the newest"),
         ("f  w  j  T", "follow the tail · wrap · raw JSON · stored timestamps"),
         ("s", "save the whole run's log to a file (as stored: secrets masked)"),
+        ("d", "what changed since the job's last good run"),
         ("esc", "back"),
     ]),
     ("Marks", [
@@ -52,25 +55,39 @@ KEYS = [
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "close")]
 
-    def __init__(self, marks: Marks, read_only: bool = False, alarms: list[str] | None = None) -> None:
+    def __init__(self, marks: Marks, read_only: bool = False, alarms: list[str] | None = None,
+                 logs_first: bool = False) -> None:
+        """`logs_first`: opened from a log, so the log's keys come first, in view at once."""
         super().__init__()
         self.marks = marks
         self.read_only = read_only
         self.alarms = alarms or []
+        self.logs_first = logs_first
+
+    @property
+    def section_titles(self) -> list[str]:
+        """The sections top to bottom (for tests and probes)."""
+        return [title for title, _ in self._sections()]
+
+    def _sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        acting = [] if self.read_only else [("Acting on the selected job", ACTING)]
+        now = [("Now (the header's alarms, whole)", [("!", line) for line in self.alarms])] if self.alarms else []
+        if self.logs_first:
+            return [KEYS[1]] + now + acting + [KEYS[0], *KEYS[2:]]
+        return now + acting + KEYS
 
     def compose(self) -> ComposeResult:
-        acting = [] if self.read_only else [("Acting on the selected job", ACTING)]
         marks = self.marks
         with Vertical(id="help-box"):
             with VerticalScroll(id="help-keys"):
-                if self.alarms:
-                    now = Table(title="Now (the header's alarms, whole)", title_justify="left", show_header=False,
-                                box=None, expand=True)
-                    now.add_column()
-                    for line in self.alarms:
-                        now.add_row(Text("! " + safe(line), style="bold"))
-                    yield Static(now)
-                for title, rows in acting + KEYS:
+                for title, rows in self._sections():
+                    if title.startswith("Now"):
+                        now = Table(title=title, title_justify="left", show_header=False, box=None, expand=True)
+                        now.add_column()
+                        for _, line in rows:
+                            now.add_row(Text("! " + safe(line), style="bold"))
+                        yield Static(now)
+                        continue
                     table = Table(title=title, title_justify="left", show_header=False, box=None, expand=True)
                     table.add_column(style="bold", no_wrap=True)
                     table.add_column()

@@ -8,12 +8,14 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from panda_tui.tui.marks import Marks
+from panda_tui.tui.screens.diff import DiffScreen
 from panda_tui.tui.widgets.log_view import LogView
 from panda_tui.tui.widgets.notice_bar import NoticeBar
 
 
 class LogScreen(Screen):
-    BINDINGS = [Binding("escape", "app.pop_screen", "back"), Binding("q", "app.pop_screen", "back", show=False)]
+    BINDINGS = [Binding("escape", "app.pop_screen", "back"), Binding("q", "app.pop_screen", "back", show=False),
+                Binding("d", "diff", "diff")]
 
     def __init__(self, db_path: str, run_id: int, errors_only: bool = False, marks: Marks | None = None) -> None:
         super().__init__()
@@ -26,6 +28,10 @@ class LogScreen(Screen):
         yield LogView(self.db_path, self.marks, id="log-full")
         yield NoticeBar(self.marks, id="log-notices")
         yield Footer(compact=True, show_command_palette=False)  # ^p still opens the palette; 80 columns hold the keys
+
+    def action_diff(self) -> None:
+        """What changed since the job's last good run (screens/diff.py)."""
+        self.app.push_screen(DiffScreen(self.db_path, self.run_id, marks=self.marks))
 
     def on_mount(self) -> None:
         view = self.query_one(LogView)

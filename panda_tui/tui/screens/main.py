@@ -10,6 +10,7 @@ import time
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input
 from textual.worker import get_current_worker
 
@@ -22,6 +23,7 @@ from panda_tui.tui.messages import FirstScreenShown, Refreshed, SchedulerDied
 from panda_tui.tui.reading import FULL_READ_EVERY, Pace, read_screen
 from panda_tui.tui.screens.acting import ActingScreen, Chosen
 from panda_tui.tui.mode import ConsoleMode
+from panda_tui.tui.screens.diff import DiffScreen
 from panda_tui.tui.screens.logs import LogScreen
 from panda_tui.tui.services import Services
 from panda_tui.tui.shown_jobs import ShownJobs
@@ -39,6 +41,9 @@ NO_LOGS = (RunStatus.MISSED, RunStatus.SKIPPED, RunStatus.QUEUED)
 
 
 class MainScreen(ActingScreen):
+    BINDINGS = [Binding("d", "diff", "diff"),
+                Binding("S", "start_scheduler", "start scheduler")]
+
     def __init__(self, services: Services, config: Config | None = None) -> None:
         super().__init__(services)
         self.shown = ShownJobs(config)
@@ -46,6 +51,7 @@ class MainScreen(ActingScreen):
         self.selected_run: int | None = None
         self._wake = threading.Event()
         self._shown_once = False
+        self._could_start = False
 
     def compose(self) -> ComposeResult:
         marks = self.services.marks
@@ -93,6 +99,51 @@ class MainScreen(ActingScreen):
     def wake(self) -> None:
         self._wake.set()
 
+    # --- d: what changed since the last good run, for the run under the cursor (or in the log pane) --
+    def action_diff(self) -> None:
+        history = self.query_one(HistoryTable)
+        run_id = history.selected if history.has_focus else self.query_one(LogView).run_id
+        if run_id is None:
+            self.notify("no run selected: d compares a run with the job's last good one", markup=False)
+            return
+        self.app.push_screen(DiffScreen(self.services.db_path, run_id, marks=self.services.marks))
+
+    # --- no scheduler: S starts one in this console ----------------------------------------
+    def can_start_scheduler(self) -> bool:
+        """A daemon held the store last and none runs now: this console did not embed one by itself."""
+        snap = self.services.latest.snapshot
+        return (self.services.starter is not None and self.services.mode is ConsoleMode.ATTACHED
+                and snap is not None and snap.holder is None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "start_scheduler":
+            return self.can_start_scheduler() and self.app.screen is self
+        return super().check_action(action, parameters)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="start-scheduler")
+    def action_start_scheduler(self) -> None:
+        starter = self.services.starter
+        if starter is None or not self.can_start_scheduler():
+            return
+        try:
+            scheduler = starter()
+        except Exception as exc:  # a config this console cannot run (run_as), a store it cannot write
+            self.app.call_from_thread(self.notify, f"could not start a scheduler here: {_describe(exc)}",
+                                      severity="error", markup=False)
+            return
+        self.app.call_from_thread(self._started, scheduler)
+
+    def _started(self, scheduler) -> None:
+        if scheduler is None:
+            self.notify("another scheduler took the store first: this console stays attached", markup=False)
+            return
+        self.services.scheduler, self.services.mode = scheduler, ConsoleMode.EMBEDDED
+        self.query_one(StatusHeader).mode = ConsoleMode.EMBEDDED
+        self._watch_scheduler()
+        self.refresh_bindings()
+        self.notify("this console runs the scheduler now; quitting stops it", markup=False)
+        self.wake()
+
     # --- reading ------------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
     def _poll(self) -> None:
@@ -131,10 +182,18 @@ class MainScreen(ActingScreen):
         self._sync_selection()
         if message.snapshot.holder is not None:
             self.query_one("#notices", NoticeBar).withdraw(NO_SCHEDULER)
+        if self.can_start_scheduler() != self._could_start:  # S (start one here) comes and goes with the lease
+            self._could_start = not self._could_start
+            self.refresh_bindings()
+            if self._could_start:
+                self.notify("no scheduler runs: nothing runs on time. S starts one in this console (quitting "
+                            "stops it), or start `panda-tui daemon`", severity="warning", markup=False)
         if message.job is not None and message.job == self.selected_job:
-            self.query_one(TrendBar).show(message.job, self.shown.about(message.job), message.trend)
+            self.query_one(TrendBar).show(message.job, self.shown.about(message.job), message.trend,
+                                          self.jobs.health(message.job), now)
             history = self.query_one(HistoryTable)
-            history.show(message.history, set(message.trend.slow) if message.trend else None)
+            history.show(message.history, set(message.trend.slow) if message.trend else None,
+                         message.trend.expected_every if message.trend else None)
             history.border_subtitle = Text(message.ack) if message.ack else ""
             if history.has_focus and history.selected is not None:
                 self.selected_run = history.selected  # in the history pane, the log shows the run under the cursor
@@ -167,6 +226,11 @@ class MainScreen(ActingScreen):
         if self.query(StatusHeader):
             self.query_one(StatusHeader).died = message.error
         self.notify(f"the scheduler this console runs died: {message.error}", severity="error", markup=False)
+
+    def on_resize(self) -> None:
+        """A shorter or taller terminal: the job list gives rows to the log pane, or takes them back."""
+        if self.jobs.rows_shown:
+            self.jobs.styles.height = self.jobs.height_for(len(self.jobs.rows_shown))
 
     def _arm_tick(self) -> None:
         """The next tick just after the clock's next whole second: the seconds shown turn with the wall
@@ -203,6 +267,14 @@ class MainScreen(ActingScreen):
             return
         self.selected_run = run_id
         self.query_one(LogView).open_run(self.selected_run)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Into the history: the log pane shows the run under its cursor at once (a missed slot's reason),
+        not at the next read of the store."""
+        history = self.query_one(HistoryTable)
+        if event.widget is history and history.selected is not None:
+            self.selected_run = history.selected
+            self.query_one(LogView).open_run(self.selected_run)
 
     @on(DataTable.RowSelected, "#jobs")
     def _job_selected(self, event: DataTable.RowSelected) -> None:

@@ -17,13 +17,29 @@ COLUMNS = ["RUN", "SCHEDULED", "STATUS", "EXIT", "DURATION", "REASON", "LATE", "
 WIDTHS = (5, 11, 11, 4, 8, 21, 5, 3, 8, 8, 12)
 
 
-def clock(ts: float | None, with_date: bool = False) -> str:
+REASON_MAX = 60  # REASON grows to its longest text up to this (past 80 columns it scrolls in; no-log runs
+# show theirs whole in the log pane)
+
+
+def clock(ts: float | None, with_date: bool = False, seconds: bool = False) -> str:
+    """`seconds`: the job fires more than once a minute, so the minute alone would not tell its slots apart."""
     if ts is None:
         return ""
     moment = datetime.fromtimestamp(ts).astimezone()
     if with_date and moment.year != datetime.now().astimezone().year:
         return moment.strftime("%Y-%m-%d")  # another year: the date says more than the time
+    if with_date and seconds:
+        return moment.strftime("%d %H:%M:%S")
     return moment.strftime("%m-%d %H:%M" if with_date else "%H:%M:%S")
+
+
+def columns_for(rows: list[Run]) -> list[str]:
+    """The columns in order: TRY moves up beside EXIT when any run shown is a retry, so that 80 columns
+    show it; REASON follows."""
+    if not any(r.attempt > 1 for r in rows):
+        return COLUMNS
+    rest = [c for c in COLUMNS if c != "TRY"]
+    return rest[:rest.index("EXIT") + 1] + ["TRY"] + rest[rest.index("EXIT") + 1:]
 
 
 class HistoryTable(RowTable):
@@ -33,8 +49,9 @@ class HistoryTable(RowTable):
 
     def on_mount(self) -> None:
         super().on_mount()
-        for column, width in zip(COLUMNS, WIDTHS):
-            self.add_column(column, key=column, width=width)
+        self.columns_shown: list[str] = []
+        self._layout(COLUMNS, WIDTHS[COLUMNS.index("REASON")])
+        self.seconds = False  # SCHEDULED with seconds (a job that fires more than once a minute)
         self.ids: list[int] = []  # run ids, top (newest) to bottom
         self.runs: dict[int, Run] = {}
         self._slow: set[int] = set()
@@ -50,23 +67,38 @@ class HistoryTable(RowTable):
         """The run as last read (its status may be a poll behind)."""
         return self.runs.get(run_id)
 
-    def show(self, rows: list[Run], slow: set[int] | None = None) -> None:
+    def _layout(self, columns: list[str], reason_width: int) -> None:
+        self.clear_rows(columns=True)
+        widths = dict(zip(COLUMNS, WIDTHS), REASON=reason_width)
+        for column in columns:
+            self.add_column(column, key=column, width=widths[column])
+        self.columns_shown = list(columns)
+        self._reason_width = reason_width
+
+    def show(self, rows: list[Run], slow: set[int] | None = None, every: float | None = None) -> None:
         """Rows are keyed by position: a new run shifts the text of the rows below it (every cell changes,
-        which is the truth), but the table is not rebuilt, and nothing outside the rows is repainted."""
+        which is the truth), but the table is not rebuilt, and nothing outside the rows is repainted.
+        `every`: seconds between the job's slots (under a minute: SCHEDULED shows seconds)."""
         current, at_top = self.selected, self.cursor_row <= 0
         self._slow = slow or set()
+        self.seconds = every is not None and every < 60
         self.runs = {r.id: r for r in rows}
         ids = [r.id for r in rows]
+        columns = columns_for(rows)
+        reason = max([WIDTHS[COLUMNS.index("REASON")]] + [min(REASON_MAX, len(r.reason or "")) for r in rows])
+        if columns != self.columns_shown or reason != self._reason_width:
+            self._layout(columns, reason)
+            self.ids = []
         if len(ids) < self.row_count or not self.ids:
             self.clear_rows()
             for i, run in enumerate(rows):
-                self.add_drawn_row(str(i), COLUMNS, self._cells(run))
+                self.add_drawn_row(str(i), columns, self._cells(run))
         else:
             for i, run in enumerate(rows):
                 if i < self.row_count:
-                    self.write_cells(str(i), COLUMNS, self._cells(run))
+                    self.write_cells(str(i), columns, self._cells(run))
                 else:
-                    self.add_drawn_row(str(i), COLUMNS, self._cells(run))
+                    self.add_drawn_row(str(i), columns, self._cells(run))
         moved = ids != self.ids
         self.ids = ids
         if not moved:
@@ -84,7 +116,9 @@ class HistoryTable(RowTable):
         duration: str | Text = m.none if r.duration_s is None else short_duration(r.duration_s)
         if r.id in self._slow:
             duration = Text(f"{duration} slow", style=m.style("slow"))
-        return (str(r.id), clock(r.scheduled_at, True) or m.none, status,
-                m.none if r.exit_code is None else str(r.exit_code), duration,
-                Text(safe(r.reason or ""), no_wrap=True, overflow="ellipsis"), late, str(r.attempt), r.trigger,
-                clock(r.started_at) or m.none, Text(safe(r.node), no_wrap=True, overflow="ellipsis") if r.node else "")
+        cells = {"RUN": str(r.id), "SCHEDULED": clock(r.scheduled_at, True, self.seconds) or m.none,
+                 "STATUS": status, "EXIT": m.none if r.exit_code is None else str(r.exit_code),
+                 "DURATION": duration, "REASON": Text(safe(r.reason or ""), no_wrap=True, overflow="ellipsis"),
+                 "LATE": late, "TRY": str(r.attempt), "TRIGGER": r.trigger, "STARTED": clock(r.started_at) or m.none,
+                 "NODE": Text(safe(r.node), no_wrap=True, overflow="ellipsis") if r.node else ""}
+        return tuple(cells[c] for c in self.columns_shown)

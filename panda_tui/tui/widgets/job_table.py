@@ -12,6 +12,9 @@ from panda_tui.tui.widgets.row_table import RowTable
 from panda_tui.tui.widgets.sparkline_text import sparkline
 
 ALL_COLUMNS = {"STATUS": 10, "JOB": 16, "SCHEDULE": 14, "NEXT": 7, "LAST": 12, "OK%": 4, "MEDIAN": 6, "TREND": None}
+OTHERS_NEED = 14  # rows the rest of the main screen needs: header 1, detail 3, history 4, log 1 + 3, footer 1, notices 1
+STATUS_MIN = 10  # ALL_COLUMNS["STATUS"]: the column's width when every state is one word
+STATUS_MAX = 26  # the longest state's words: `running · timed out 10/10`
 NARROW = 100  # below this width the schedule moves to the detail line
 GIVE_WAY = ("TREND", "MEDIAN", "OK%", "NEXT")  # what narrower screens drop, first to last
 LAST_WORD = {RunStatus.SUCCEEDED: "ok", RunStatus.TIMED_OUT: "timeout"}
@@ -37,6 +40,7 @@ class JobTable(RowTable):
         self.follow_top = True  # until the user moves: the cursor stays on the most urgent job
         self._placed = 0  # where show() last left the cursor
         self._title_shown = "jobs"
+        self._status_built = 0  # the STATUS column's width when the columns were last built
 
     @property
     def selected(self) -> str | None:
@@ -59,11 +63,12 @@ class JobTable(RowTable):
         visible = [h for h in healths if self.filter_text.lower() in h.name.lower()]
         names = [h.name for h in visible]
         columns = self.shown_columns
-        if self.columns_for is None or len(names) != self.row_count or self.size.width != self.columns_for:
+        if (self.columns_for is None or len(names) != self.row_count or self.size.width != self.columns_for
+                or self.status_width != self._status_built):
             self._layout()
             for i, h in enumerate(visible):
                 self.add_drawn_row(str(i), columns, self._cells(h, now, schedules))
-            self.styles.height = min(len(names), 12) + 2
+            self.styles.height = self.height_for(len(names))
             rebuilt = True
         else:
             for i, h in enumerate(visible):
@@ -76,6 +81,13 @@ class JobTable(RowTable):
             self.move_cursor(row=names.index(current), animate=False)  # the same job, wherever it went
         self._placed = self.cursor_row
         self._title()
+
+    def height_for(self, rows: int) -> int:
+        """Up to 12 rows, fewer on a short screen: what else the screen holds (header, detail, history and a
+        log pane of at least 3 lines, footer) keeps its room, and the list scrolls instead."""
+        screen = self.screen.size.height if self.is_attached and self.screen.size.height else 0
+        room = screen - OTHERS_NEED if screen else 12
+        return max(3, min(rows, 12, room - 2)) + 2
 
     def refilter(self, text: str, now: float, schedules: dict[str, str]) -> None:
         current = self.selected
@@ -108,29 +120,38 @@ class JobTable(RowTable):
         width = self.size.width or 80
         shown = [c for c in ALL_COLUMNS if not (width < NARROW and c == "SCHEDULE")]
         for column in GIVE_WAY:
-            if _needed(shown) <= width:
+            if _needed(shown, self.status_width) <= width:
                 break
             shown.remove(column)
         return shown
 
     @property
+    def status_width(self) -> int:
+        """Room for the longest state shown (`running · timed out 7/7`), at least the column's own."""
+        return max([STATUS_MIN] + [min(STATUS_MAX, len(h.words) + 2) for h in self._all])
+
+    @property
     def spark_width(self) -> int:
-        used = sum(ALL_COLUMNS[c] or 0 for c in self.shown_columns) + 2 * len(self.shown_columns) + 2
+        used = self.status_width - STATUS_MIN + sum(ALL_COLUMNS[c] or 0 for c in self.shown_columns) + 2 * len(self.shown_columns) + 2
         return max(5, min(30, (self.size.width or 80) - used))
 
     def _layout(self) -> None:
         """(Re)build the columns for the current width."""
         self.clear_rows(columns=True)
         shown = self.shown_columns
-        short_by = max(0, _needed(shown) - (self.size.width or 80))  # the job's name gives the rest (to 8)
+        short_by = max(0, _needed(shown, self.status_width) - (self.size.width or 80))  # the job's name gives the rest (to 8)
         for column in shown:
             width = ALL_COLUMNS[column] or self.spark_width
+            if column == "STATUS":
+                width = self.status_width
             self.add_column(column, key=column, width=max(8, width - short_by) if column == "JOB" else width)
         self.columns_for = self.size.width
+        self._status_built = self.status_width
 
     def _cells(self, h: JobHealth, now: float, schedules: dict[str, str]) -> tuple:
         m = self.marks
-        status = Text(f"{m.glyph(h.state)} {h.state}", style=m.style(h.state))
+        mark = HealthState.FAILING if h.failing else h.state  # the rows marked failing are the header's count
+        status = Text(f"{m.glyph(mark)} {h.words}", style=m.style(mark))
         word = next_word(h, now, self.scheduled, none=m.none)
         nxt = Text(word, style=m.style(HealthState.MISSED)) if word == "stopped" else word
         if h.last is None:
@@ -147,6 +168,7 @@ class JobTable(RowTable):
         return tuple(cells[c] for c in self.shown_columns)
 
 
-def _needed(columns: list[str]) -> int:
+def _needed(columns: list[str], status: int = 10) -> int:
     """Cells a row of these columns takes (a trend at least 5 wide), with padding and the cursor's margin."""
-    return sum(ALL_COLUMNS[c] or 5 for c in columns) + 2 * len(columns) + 2
+    return (sum(ALL_COLUMNS[c] or 5 for c in columns) + 2 * len(columns) + 2
+            + (status - STATUS_MIN if "STATUS" in columns else 0))

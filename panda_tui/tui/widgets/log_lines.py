@@ -62,6 +62,11 @@ class LogLines(Log):
         """The lines on screen now, as text (for tests and probes)."""
         return [str(line) for line in self.lines]
 
+    @property
+    def shown_text(self) -> list[str]:
+        """The window's lines as one string each, however they wrap on screen (for tests and probes)."""
+        return [render(line, self.raw, self.stamps) for line in self.window]
+
     def on_resize(self) -> None:
         if self.wrap and self.window:
             self.redraw()  # wrapped to the new width
@@ -101,5 +106,15 @@ class LogLines(Log):
                    for line, text in zip(lines, out)]
         width = self.size.width - 2
         if self.wrap and width > 10:
-            return [text[i:i + width] for text in out for i in range(0, max(1, len(text)), width)]
+            return [piece for text in out for piece in _wrapped(text, width)]
         return out
+
+
+def _wrapped(text: str, width: int) -> list[str]:
+    """A line cut to the width; each continuation keeps the line's stream mark (`! ` for stderr, `# ` for
+    panda-tui's notes), so a wrapped stderr line does not read as stdout from its second row on."""
+    if len(text) <= width:
+        return [text]
+    mark, body = text[:1] + " ", text[2:]  # the stream's mark, not the current match's
+    room = width - 2
+    return [text[:2] + body[:room]] + [mark + body[i:i + room] for i in range(room, len(body), room)]

@@ -13,11 +13,12 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from panda_tui.store import connect
-from panda_tui.store.ledger import Run
+from panda_tui.store.ledger import Run, RunStatus
 from panda_tui.store.logs import LogLine
 from panda_tui.text import safe
 from panda_tui.tui import log_tail
 from panda_tui.tui.header_line import Part, fit
+from panda_tui.tui.log_format import no_log_note
 from panda_tui.tui.log_save import save
 from panda_tui.tui.log_tail import Tail, TailLines, TailWindow
 from panda_tui.tui.log_window import Place, Where
@@ -66,6 +67,12 @@ class LogView(Vertical, can_focus=False):
         """While the search box is open, every key goes into it: home and end are priority keys here, and
         would move the log instead (Textual already keeps the box's printable keys from bindings)."""
         return not isinstance(self.screen.focused, Input)
+
+    def on_descendant_focus(self) -> None:
+        self.query_one(".log-title", Static).set_class(True, "-focused")
+
+    def on_descendant_blur(self) -> None:
+        self.query_one(".log-title", Static).set_class(False, "-focused")
 
     def on_resize(self) -> None:
         self._title()  # also the first: a pane comes with no run ("logs: no run selected")
@@ -120,7 +127,11 @@ class LogView(Vertical, can_focus=False):
         if not self.query("#log-lines") or message.tail is not self._tail:
             return  # a load since replaced, or the pane is being torn down while the tail still posts
         self.run, self.older = message.run, message.older
-        self.log_widget.set_window(message.lines, message.focus)
+        lines = message.lines
+        if (not lines and message.run is not None and not self.errors_only and not message.run.log_lines
+                and message.run.status is not RunStatus.RUNNING):
+            lines = no_log_note(message.run)  # missed, skipped, lost: why, in full, instead of nothing
+        self.log_widget.set_window(lines, message.focus)
         self._title()
 
     def on_tail_lines(self, message: TailLines) -> None:

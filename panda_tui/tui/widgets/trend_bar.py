@@ -1,4 +1,5 @@
-"""Duration trend of the selected job: its schedule in words, a sparkline of the last runs, median, p95,
+"""The detail of the selected job: its name, when it last succeeded and its schedule in words; the first
+error line of its last failed run when it is in trouble; a sparkline of the last runs with median, p95,
 failures, gaps. Figures that do not fit are left out whole, never cut mid-word."""
 
 from __future__ import annotations
@@ -6,14 +7,16 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from panda_tui.readmodel.health import HealthState, JobHealth
 from panda_tui.readmodel.snapshot import Trend
-from panda_tui.text import safe, short_duration
+from panda_tui.text import ago, safe, short_duration
 from panda_tui.tui.header_line import Part, fit
 from panda_tui.tui.marks import Marks
 from panda_tui.tui.widgets.row_table import cell_key
 from panda_tui.tui.widgets.sparkline_text import sparkline
 
 SPARK_MAX = 60
+TROUBLE = (HealthState.FAILING, HealthState.FLAPPING, HealthState.RETRYING)  # states that show the error line
 
 
 class TrendBar(Static):
@@ -21,14 +24,20 @@ class TrendBar(Static):
         super().__init__(**kwargs)
         self.marks = marks or Marks()
         self._shown: tuple | None = None
+        self.lines = 2
 
-    def show(self, job: str, explain: str, trend: Trend | None) -> None:
+    def show(self, job: str, explain: str, trend: Trend | None, health: JobHealth | None = None,
+             now: float | None = None) -> None:
         width = self.size.width - 2 if self.size.width else 78
-        title = fit([Part(safe(job), safe(job)), Part(explain, explain.split(" (")[0], drop=1)], width)
-        text = Text(no_wrap=True, overflow="crop")
-        text.append(title[0][0], style="bold")
-        if len(title) > 1:
-            text.append(f"  {title[1][0]}")  # the human reading of the schedule
+        text = self._head(job, explain, health, now, width)
+        error = self.error_line(health)
+        if error:
+            error.truncate(width, overflow="ellipsis")  # one line: the whole of it is one key away (enter)
+            text.append("\n")
+            text.append_text(error)
+        if self.lines != (3 if error else 2):
+            self.lines = 3 if error else 2
+            self.styles.height = self.lines  # a layout pass, only when the error line comes or goes
         text.append("\n")
         if trend is None or not trend.durations:
             self._put(text.append("no finished runs yet"))
@@ -42,6 +51,42 @@ class TrendBar(Static):
             text.append(self.marks.sep, style="dim")
             text.append(words, style=style)
         self._put(text)
+
+    def _head(self, job: str, explain: str, health: JobHealth | None, now: float | None, width: int) -> Text:
+        """`db-backup · last ok 3h ago · Every 15th minute of every hour (UTC)`: the schedule gives way
+        first. Each separator ends the part before it, so no part starts with a blank (an SVG of the screen
+        drew `db-backupEvery`)."""
+        parts = [Part(safe(job), safe(job), "bold")]
+        if health is not None and now is not None:
+            ok = health.last_success_at
+            words = f"last ok {ago(now - ok)} ago" if ok is not None else "never succeeded"
+            style = "" if ok is not None and health.state not in TROUBLE else self.marks.style("failing")
+            parts.append(Part(words, words.replace(" ago", ""), style))
+        parts.append(Part(explain, explain.split(" (")[0], drop=1))
+        text = Text(no_wrap=True, overflow="ellipsis")
+        fitted = fit(parts, width)
+        for i, (words, style) in enumerate(fitted):
+            text.append(words + (self.marks.sep if i < len(fitted) - 1 else ""), style=style)
+        text.truncate(width, overflow="ellipsis")
+        return text
+
+    def error_line(self, health: JobHealth | None) -> Text | None:
+        """The first error line of the last failed run, for a job in trouble: the answer to "why", without
+        a key (enter opens that run at its errors)."""
+        failure = health.last_failure if health is not None else None
+        if failure is None or health is None or not (health.failing or health.state in TROUBLE):
+            return None
+        m = self.marks
+        text = Text(no_wrap=True, overflow="ellipsis")
+        where = f"run {failure.run_id}" + (f" line {failure.seq:,}" if failure.seq else "")
+        text.append(f"{m.glyph('failed')} {where}: ", style=m.style("failed"))
+        text.append(safe(failure.line), style=m.style("stderr") if failure.from_log else "")
+        return text
+
+    @property
+    def words(self) -> str:
+        """What the detail says now, as plain text (for tests and probes)."""
+        return self._shown[0] if self._shown else ""
 
     def _put(self, text: Text) -> None:
         """Repaint only when the words or their styles changed (every read of the store comes here)."""
