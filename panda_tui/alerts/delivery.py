@@ -26,22 +26,23 @@ if TYPE_CHECKING:  # imported when something is sent: it costs 85 ms and pulls i
 POLL_EVERY = 1.0
 CONCURRENCY = 8
 PING_TIMEOUT = 10.0
-def resolve_headers(config: Config, headers: dict[str, str]) -> tuple[dict[str, str], Redactor]:
-    """Expand ${secret:NAME} (the values live only in memory, for the request), and a Redactor for them:
-    an error or an answer that quotes a header must not carry its value anywhere."""
-    if not any(SECRET_REF.search(v) for v in headers.values()):
-        return dict(headers), Redactor(())
+def resolve_request(config: Config, url: str, headers: dict[str, str]
+                    ) -> tuple[str, dict[str, str], Redactor]:
+    """Expand ${secret:NAME} in the URL and the headers (the values live only in memory, for the request),
+    and a Redactor for them: an error or an answer that quotes either must not carry a value anywhere."""
+    if not SECRET_REF.search(url) and not any(SECRET_REF.search(v) for v in headers.values()):
+        return url, dict(headers), Redactor(())
     pool = available(config)
     used: list[str] = []
 
     def expand(match: re.Match) -> str:
         if match.group(1) not in pool:
-            raise SecretError(f"header secret {match.group(1)} is not set")
+            raise SecretError(f"alert secret {match.group(1)} is not set")
         used.append(pool[match.group(1)])
         return pool[match.group(1)]
 
     expanded = {k: SECRET_REF.sub(expand, v) for k, v in headers.items()}
-    return expanded, Redactor(used)
+    return SECRET_REF.sub(expand, url), expanded, Redactor(used)
 
 
 async def send(client: httpx.AsyncClient, config: Config, target: AlertTarget, event: dict[str, Any]
@@ -53,8 +54,8 @@ async def send(client: httpx.AsyncClient, config: Config, target: AlertTarget, e
     import httpx
     mask = Redactor(())
     try:
-        headers, mask = await asyncio.to_thread(resolve_headers, config, target.headers)
-        response = await client.post(target.url, json=formats.body(target.format, event), headers=headers,
+        url, headers, mask = await asyncio.to_thread(resolve_request, config, target.url, target.headers)
+        response = await client.post(url, json=formats.body(target.format, event), headers=headers,
                                      timeout=target.timeout)
     except SecretError as exc:
         return None, str(exc)

@@ -71,6 +71,19 @@ async def test_ntfy_with_a_secret_in_its_url_that_never_reaches_the_store(tmp_pa
     assert b"tk_secret_value_42" not in open(w.db.path, "rb").read()
 
 
+async def test_a_webhook_with_a_secret_in_its_url_gets_the_value_which_never_reaches_the_store(
+        tmp_path, server, monkeypatch):
+    monkeypatch.setenv("HOOK_TOKEN", "hook_secret_value_7")
+    w = World(tmp_path, targets(f"{server.url}/hook?token=${{secret:HOOK_TOKEN}}", extra='format = "json"'))
+    w.run("failed")
+    deliverer = w.deliverer()
+    await deliver_all(deliverer)
+    await deliverer.close()
+    (request,) = server.requests
+    assert (request["path"], request["query"]) == ("/hook", {"token": ["hook_secret_value_7"]})
+    assert b"hook_secret_value_7" not in open(w.db.path, "rb").read()
+
+
 async def test_a_refused_channel_is_retried_and_its_error_is_masked(tmp_path, monkeypatch):
     monkeypatch.setenv("MAIL_PASSWORD", "pw-very-secret-1")
     url = "mailtos://ops:${secret:MAIL_PASSWORD}@127.0.0.1:9?from=panda@example.com&to=ops@example.com"
