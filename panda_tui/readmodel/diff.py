@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from panda_tui.schedule import human_duration
+
 MAX_NEW_LINES = 20  # the first new lines are the answer; the rest is in the log
 MAX_KNOWN = 200_000  # distinct normalised lines kept from the good run (memory stays bounded)
 HIDDEN = {"env", "secrets"}  # compared by name, below
@@ -96,13 +98,14 @@ def compare(failed: RunFacts, good: RunFacts | None, median_s: float | None,
         if failed.where != good.where:
             diff.changes.append(Change("ran on", good.where or "this machine", failed.where or "this machine"))
     diff.changes += _ending(failed, good, median_s)
-    diff.new_lines, diff.more_new_lines = new_lines(failed_log, good_log if good is not None else ())
+    if good is not None:  # with nothing to compare with, every line would be "new": none is said
+        diff.new_lines, diff.more_new_lines = new_lines(failed_log, good_log)
     return diff
 
 
 def spec_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Change]:
     """Config fields that differ; env by name (a value shown only as changed), secrets by name only."""
-    out = [Change(key, _text(before.get(key)), _text(after.get(key)))
+    out = [Change(key, _value(key, before.get(key)), _value(key, after.get(key)))
            for key in sorted((set(before) | set(after)) - HIDDEN) if before.get(key) != after.get(key)]
     env_before, env_after = dict(before.get("env") or {}), dict(after.get("env") or {})
     for name in sorted(set(env_before) | set(env_after)):
@@ -120,11 +123,12 @@ def spec_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Ch
 
 def _ending(failed: RunFacts, good: RunFacts | None, median_s: float | None) -> list[Change]:
     out = []
-    good_code = good.exit_code if good is not None else 0
-    if failed.exit_code != good_code:
-        out.append(Change("exit code", _text(good_code), _text(failed.exit_code) if failed.exit_code is not None
-                          else f"none ({failed.status})"))
-    if failed.duration_s is not None and median_s:
+    code = _text(failed.exit_code) if failed.exit_code is not None else f"none ({failed.status})"
+    if good is None:  # nothing to compare with: how it ended, as a fact
+        out.append(Change("exit code", None, None, note=code))
+    elif failed.exit_code != good.exit_code:
+        out.append(Change("exit code", _text(good.exit_code), code))
+    if failed.duration_s is not None and median_s and abs(failed.duration_s - median_s) >= MIN_DURATION_GAP:
         ratio = failed.duration_s / median_s
         if ratio >= 2 or ratio <= 0.5:
             out.append(Change("duration", f"median {_seconds(median_s)}",
@@ -153,6 +157,18 @@ def new_lines(failed_log: Iterable[str], good_log: Iterable[str],
         else:
             more += 1
     return shown, more
+
+
+MIN_DURATION_GAP = 1.0  # seconds: a 57 ms run against a 28 ms median is noise, not a change
+DURATION_FIELDS = frozenset({"timeout", "kill_grace", "retry_delay", "starting_deadline", "jitter",
+                             "fast_before", "repeat_after"})
+
+
+def _value(key: str, value: Any) -> str | None:
+    """A config value as a person reads it: durations in words (3600.0 -> 1h), the rest as written."""
+    if key in DURATION_FIELDS and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return human_duration(float(value))
+    return _text(value)
 
 
 def _text(value: Any) -> str | None:

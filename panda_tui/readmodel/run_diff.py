@@ -58,7 +58,8 @@ def diff_for_run(conn: sqlite3.Connection, run_id: int, against: int | None = No
 
 
 def _texts(conn: sqlite3.Connection, run_id: int) -> Iterator[str]:
-    return (line.text for line in log_queries.each_line(conn, run_id))
+    """What the command wrote (panda-tui's own notes, stream "sys", are not the job's lines)."""
+    return (line.text for line in log_queries.each_line(conn, run_id) if line.stream != "sys")
 
 
 def describe(diff: RunDiff) -> list[str]:

@@ -51,7 +51,7 @@ def test_diff_tells_config_env_exit_code_and_new_log_lines(store):
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0] == "run 3 (failed) against run 1 (succeeded, the last good one)"
-    assert "  timeout: 3600.0 → 300.0" in lines and "  env MODE: value changed" in lines
+    assert "  timeout: 1h → 5m" in lines and "  env MODE: value changed" in lines
     assert "  env EXTRA: added" in lines and "  env OLD: removed" in lines and "  exit code: 0 → 3" in lines
     assert lines[lines.index("new in the log:") + 1] == "  connection refused to 10.0.0.5"
     assert "took" not in out.stdout.split("new in the log:")[1]  # 9.1s vs 1.2s: the same line, normalised

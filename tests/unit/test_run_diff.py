@@ -17,7 +17,7 @@ def test_config_fields_env_names_and_secrets_that_differ():
                    "secrets": ["DB_URL", "TOKEN"]}
     diff = compare(facts(spec=failed_spec), facts(1, "succeeded", 0, spec=GOOD_SPEC), 10.0, [], [])
     lines = [c.line() for c in diff.changes]
-    assert "timeout: 600.0 → 60.0" in lines
+    assert "timeout: 10m → 1m" in lines
     assert "env MODE: value changed" in lines  # the value itself is never shown
     assert "env REGION: added" in lines and "env TARGET: removed" in lines
     assert "secret TOKEN: added" in lines
@@ -67,7 +67,7 @@ def test_new_lines_are_capped_and_counted():
 
 def test_a_job_that_never_succeeded_is_compared_with_nothing():
     diff = compare(facts(spec=GOOD_SPEC), None, None, ["boom"], [])
-    assert diff.good is None and diff.new_lines == ["boom"] and diff.as_dict()["good_run"] is None
+    assert diff.good is None and diff.new_lines == [] and diff.changes[-1].line() == "exit code: 3" and diff.as_dict()["good_run"] is None
 
 
 def test_the_summary_puts_what_changed_first_then_the_first_new_line():
@@ -105,7 +105,7 @@ def test_diff_for_run_compares_with_the_last_good_run_before_it_from_the_store(t
         diff = diff_for_run(db.conn, ids[2])
         assert (diff.good.run_id, diff.config_known) == (ids[1], True)
         lines = [c.line() for c in diff.changes]
-        assert lines == ["timeout: 600.0 → 60.0", "env MODE: value changed", "exit code: 0 → 2",
+        assert lines == ["timeout: 10m → 1m", "env MODE: value changed", "exit code: 0 → 2",
                          "duration: median 11.0s → 60.0s (5.5× the median)"]
         old = diff_for_run(db.conn, ids[2], against=ids[0])  # a run from before specs were recorded
         assert old.config_known is False and [c.what for c in old.changes] == ["exit code", "duration"]
