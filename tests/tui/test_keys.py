@@ -173,15 +173,18 @@ async def test_a_read_only_console_sees_the_scheduler_die(world):
         assert next_cell() == "stopped"  # no time that nothing is there to keep
 
 
-async def test_live_tail_shows_new_lines_while_the_run_goes_on(world):
-    w = world(job("talk", command="for i in 1 2 3 4 5 6; do echo line $i; sleep 0.3; done"))
+async def test_live_tail_shows_new_lines_while_the_run_goes_on(world, tmp_path):
+    gate = tmp_path / "gate"  # the job goes on until the test has seen its lines: no race with a slow machine
+    w = world(job("talk", command=f"echo line 1; echo line 2; while [ ! -e {gate} ]; do sleep 0.05; done; echo end"))
     app = w.app()
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
         await pilot.press("t")
         view = app.main.query_one("#logpane", LogView)
-        await until(pilot, lambda: any("line 2" in line for line in view.shown), 5)
+        await until(pilot, lambda: any("line 2" in line for line in view.shown))
         assert ledger(w.db, "talk")[-1].status == "running"  # line 2 reached the pane while the job ran
+        gate.touch()
+        await until(pilot, lambda: any("end" in line for line in view.shown))
 
 
 async def test_quitting_an_embedded_console_with_runs_going_asks_first(world):
