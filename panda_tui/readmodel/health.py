@@ -21,7 +21,8 @@ DAY = 86400.0
 NOT_A_VERDICT = (RunStatus.MISSED, RunStatus.KILLED)
 SHOWN_AS_LAST = (*FINAL, RunStatus.RUNNING)  # a run queued for later is the job's next, not its last
 FLAP_WINDOW = 10  # `flapping`: FLAP_FAILURES or more of the last FLAP_WINDOW finished runs failed...
-FLAP_FAILURES = 3  # ...while the newest one succeeded
+FLAP_FAILURES = 3  # ...while the newest one succeeded...
+FLAP_FLIPS = 3  # ...and it went between failing and passing this often (one streak then a success is a recovery)
 
 
 class HealthState(StrEnum):
@@ -121,11 +122,12 @@ def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] 
     retrying = any(r.trigger == Trigger.RETRY for r in active)  # the failure before it is not final yet
     window = done[:FLAP_WINDOW]
     failed = sum(1 for r in window if r.status in FAILURES)
+    flips = sum(1 for a, b in zip(window, window[1:]) if (a.status in FAILURES) != (b.status in FAILURES))
     timed_out = sum(1 for r in window if r.status == RunStatus.TIMED_OUT)
     last_bad = settled is not None and settled.status in BAD and not retrying
     external = not declared or (latest is not None and latest.trigger == Trigger.EXTERNAL)
     word = _state(job, job.name in paused, running, settled, latest, ran=bool(recent), retrying=retrying,
-                  flapping=failed >= FLAP_FAILURES, external=external)
+                  flapping=failed >= FLAP_FAILURES and flips >= FLAP_FLIPS, external=external)
     return JobHealth(
         name=job.name, state=word, paused=job.name in paused, next_at=_next_at(job, now, active), last=latest,
         success_rate=ok / len(done) if done else None,

@@ -134,6 +134,13 @@ def test_three_failures_in_the_last_ten_with_the_newest_ok_is_flapping(ledger):
     assert (h.state, h.words, h.failing) == ("flapping", "flapping 3/7 failed", False)
 
 
+def test_one_streak_of_failures_then_a_success_is_a_recovery_not_flapping(ledger):
+    for n in range(9):
+        ran(ledger, RunStatus.FAILED, NOW - 36000 + n * 3600, exit_code=1)
+    ran(ledger, RunStatus.SUCCEEDED, NOW - 1800, exit_code=0)
+    assert health(ledger).state == "ok"
+
+
 def test_a_running_job_whose_runs_all_timed_out_says_so(ledger):
     for n in range(7):
         ran(ledger, RunStatus.TIMED_OUT, NOW - 36000 + n * 3600, reason="timed out after 30m")
