@@ -390,7 +390,7 @@ async def test_a_acknowledges_the_failing_job_and_shows_who_then_a_again_takes_i
     from panda_tui.store import acks
     w = world(ALPHA, ZETA)
     app = w.app()
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
         select(app, "alpha")
         await pilot.press("t")
@@ -400,6 +400,9 @@ async def test_a_acknowledges_the_failing_job_and_shows_who_then_a_again_takes_i
         await until(pilot, lambda: any('acknowledged "alpha" by ' in n for n in app.notices.messages))
         history = app.main.query_one("#history")
         await until(pilot, lambda: "alpha: acknowledged by " in str(history.border_subtitle))
+        detail = app.main.query_one("#trend")  # at 80 columns too: the detail line says who is on it
+        await until(pilot, lambda: "acked by " in detail.words.splitlines()[0], what="the ack in the detail line")
         await pilot.press("a")
         await until(pilot, lambda: acks.get(connect(w.db), "alpha") is None)
         await until(pilot, lambda: not str(history.border_subtitle))
+        await until(pilot, lambda: "acked by " not in detail.words, what="the ack gone from the detail line")

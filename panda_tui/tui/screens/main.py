@@ -190,7 +190,8 @@ class MainScreen(ActingScreen):
                             "stops it), or start `panda-tui daemon`", severity="warning", markup=False)
         if message.job is not None and message.job == self.selected_job:
             self.query_one(TrendBar).show(message.job, self.shown.about(message.job), message.trend,
-                                          self.jobs.health(message.job), now)
+                                          self.jobs.health(message.job), now,
+                                          message.ack.split(": ", 1)[-1] if message.ack else None)
             history = self.query_one(HistoryTable)
             history.show(message.history, set(message.trend.slow) if message.trend else None,
                          message.trend.expected_every if message.trend else None)

@@ -27,9 +27,10 @@ class TrendBar(Static):
         self.lines = 2
 
     def show(self, job: str, explain: str, trend: Trend | None, health: JobHealth | None = None,
-             now: float | None = None) -> None:
+             now: float | None = None, ack: str | None = None) -> None:
+        """`ack`: who acknowledged the job's streak, one line (`acknowledged by ann@db1 until …: note`)."""
         width = self.size.width - 2 if self.size.width else 78
-        text = self._head(job, explain, health, now, width)
+        text = self._head(job, explain, health, now, width, ack)
         error = self.error_line(health)
         if error:
             error.truncate(width, overflow="ellipsis")  # one line: the whole of it is one key away (enter)
@@ -52,7 +53,8 @@ class TrendBar(Static):
             text.append(words, style=style)
         self._put(text)
 
-    def _head(self, job: str, explain: str, health: JobHealth | None, now: float | None, width: int) -> Text:
+    def _head(self, job: str, explain: str, health: JobHealth | None, now: float | None, width: int,
+              ack: str | None = None) -> Text:
         """`db-backup · last ok 3h ago · Every 15th minute of every hour (UTC)`: the schedule gives way
         first. Each separator ends the part before it, so no part starts with a blank (an SVG of the screen
         drew `db-backupEvery`)."""
@@ -62,6 +64,9 @@ class TrendBar(Static):
             words = f"last ok {ago(now - ok)} ago" if ok is not None else "never succeeded"
             style = "" if ok is not None and health.state not in TROUBLE else self.marks.style("failing")
             parts.append(Part(words, words.replace(" ago", ""), style))
+        if ack:  # shown before the schedule: someone is on it
+            who = ack.removeprefix("acknowledged by ").split(" ")[0]
+            parts.append(Part(safe(ack), safe(f"acked by {who}"), "bold"))
         parts.append(Part(explain, explain.split(" (")[0], drop=1))
         text = Text(no_wrap=True, overflow="ellipsis")
         fitted = fit(parts, width)
