@@ -229,8 +229,13 @@ class Database:
         self._busy = seconds
 
     @contextmanager
-    def unit(self) -> Iterator[Unit]:
+    def unit(self, join: bool = False) -> Iterator[Unit]:
+        """A unit of work; `join`: inside an open unit, be part of it rather than a SAVEPOINT of its own
+        (one statement, as most ledger verbs are, gains nothing from a savepoint and costs two more)."""
         if self._units and self._holder == threading.get_ident():
+            if join:
+                yield self._units[-1]
+                return
             with self._savepoint() as unit:
                 yield unit
             return
