@@ -39,7 +39,7 @@ SIGNALS = {signal.SIGINT: "interrupted (SIGINT)", signal.SIGTERM: "stopped by SI
 DELIVERY_BUDGET = 15.0
 SETTLE_BUDGET = 20.0  # seconds after the command's end to get its end into a busy store
 SETTLE_BUSY = 1.0  # each write's wait on a busy store then: a signal is heard between two tries
-SIGNAL_GRACE = 2.0  # after the command's end, what a record gets before a signal ends the wait
+SIGNAL_GRACE = 2.0  # after the command's end, what its record gets before a signal ends the wait
 
 
 class Unrecorded(Exception):
@@ -116,7 +116,7 @@ async def _carry_out(ctx: RunContext, run: Run, job: Job, passthrough: Passthrou
                     ctx.ledger.db.busy_timeout = SETTLE_BUSY
                 give_up = ended + SETTLE_BUDGET
                 if signalled:  # a signal once the command is over: stop waiting for the store soon
-                    give_up = min(give_up, max(signalled[0], ended) + SIGNAL_GRACE)
+                    give_up = min(give_up, max(signalled[0], ended + SIGNAL_GRACE))
                 if now >= give_up:
                     return None, execution
                 if not said and now >= ended + SIGNAL_GRACE:
