@@ -65,9 +65,9 @@ async def run_in_foreground(config: Config, db_path: str, job: Job, *, tee: Tee 
         parts = run_context(lambda: config, db_path, exits, tee=tee)
         ctx = parts.ctx
         scheduler_up = lease.live_holder(ctx.ledger.conn) is not None
-        if not scheduler_up:  # nobody else settles what a dead `exec` of this job left running
-            await settle_orphans(ctx, job, exits)
         try:
+            if not scheduler_up:  # nobody else settles what a dead `exec` of this job left running
+                await settle_orphans(ctx, job, exits)
             run = admit_here(ctx.ledger, job, trigger, ctx.clock.now(), owners.this_process(), force=force)
         except sqlite3.Error as exc:  # nothing has run: the caller may run the command unrecorded
             raise StoreError(f"cannot record the run: {explain(db_path, exc)}") from None
