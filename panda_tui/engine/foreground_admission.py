@@ -51,15 +51,22 @@ def admit_here(ledger: Ledger, job: Job, trigger: Trigger, now: float, owner: st
 
 
 async def settle_orphans(ctx: RunContext, job: Job, exits: AsyncExitStack) -> None:
-    """Runs of `job` whose `run`/`exec` process died (or could not record the end) while no scheduler was
-    up: recorded from what their keeper left, so they do not block admission for ever. A command that
-    still runs stays `running` (admission then sees it), handed to the next scheduler."""
+    """Runs of `job` left `running` by a process that died (an `exec` killed, or one that could not record
+    the end; a scheduler), called while no scheduler is up: recorded from what their runner left, so they
+    do not block admission for ever. A command that still runs stays `running` (admission then sees it),
+    for the next scheduler, `run` or `exec` to settle."""
     ledger = ctx.ledger
-    found = [r for r in active(ledger.conn, job.name)
-             if r.status == RunStatus.RUNNING and r.owner and not owners.alive(r.owner)]
+    found = [r for r in active(ledger.conn, job.name)  # no owner: a dead scheduler's, or released earlier
+             if r.status == RunStatus.RUNNING and not owners.alive(r.owner)]
     tasks = []
+
+    def quiet_sink(*args):  # its lines are its own, not this process's terminal's
+        sink = ctx.open_sink(*args)
+        sink.tee = None
+        return sink
+
     for run in found:
-        adopted = await settle(ledger, ctx.runners, job, ctx.clock, ctx.open_sink, run)
+        adopted = await settle(ledger, ctx.runners, job, ctx.clock, quiet_sink, run)
         if isinstance(adopted, Adopted):
             execution = Execution(ctx, adopted.run, adopted.job, lambda _e, _r: None)
             tasks.append(asyncio.ensure_future(execution.resume(adopted.handle)))
