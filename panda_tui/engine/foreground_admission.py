@@ -56,8 +56,10 @@ async def settle_orphans(ctx: RunContext, job: Job, exits: AsyncExitStack) -> No
     do not block admission for ever. A command that still runs stays `running` (admission then sees it),
     for the next scheduler, `run` or `exec` to settle."""
     ledger = ctx.ledger
-    found = [r for r in active(ledger.conn, job.name)  # no owner: a dead scheduler's, or released earlier
-             if r.status == RunStatus.RUNNING and not owners.alive(r.owner)]
+    # A run with no owner was released by an earlier `exec`, or left by a dead scheduler: a local one is
+    # settled from its keeper; a container is left to the next scheduler.
+    found = [r for r in active(ledger.conn, job.name)
+             if r.status == RunStatus.RUNNING and not owners.alive(r.owner) and (r.owner or r.runner == "local")]
     tasks = []
 
     def quiet_sink(*args):  # its lines are its own, not this process's terminal's
