@@ -71,11 +71,13 @@ async def run_in_foreground(config: Config, db_path: str, job: Job, *, tee: Tee 
             run = admit_here(ctx.ledger, job, trigger, ctx.clock.now(), owners.this_process(), force=force)
         except sqlite3.Error as exc:  # nothing has run: the caller may run the command unrecorded
             raise StoreError(f"cannot record the run: {explain(db_path, exc)}") from None
-        if run.status != RunStatus.RUNNING:
-            return run
         delivery = None if scheduler_up else _Delivery(parts, lambda: config, run.id)
         if delivery is not None:
             exits.push_async_callback(delivery.close)
+        if run.status != RunStatus.RUNNING:  # skipped: an alert that asks for skips is sent all the same
+            if delivery is not None:
+                await delivery.finish(DELIVERY_BUDGET)
+            return run
         final, execution = await _carry_out(ctx, run, job, passthrough, say or (lambda _text: None))
         if final is None:
             exits.pop_all()  # closing would wait on the busy store: the caller exits at once instead
@@ -91,6 +93,7 @@ async def _carry_out(ctx: RunContext, run: Run, job: Job, passthrough: Passthrou
     """Start and follow the run; its final row, or None when its end could not be recorded in time."""
     loop = asyncio.get_running_loop()
     finished: asyncio.Future[Run | None] = loop.create_future()
+
     def done(_execution: Execution, final: Run | None) -> None:
         if not finished.done():
             finished.set_result(final)
