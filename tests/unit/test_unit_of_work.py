@@ -111,8 +111,10 @@ def test_a_ledger_verb_in_a_bare_unit_is_announced_after_commit_and_never_when_u
                 ledger.insert("c", 1.0, trigger="manual", now=1.0)
                 raise Boom
         ledger.insert("d", 1.0, trigger="manual", now=1.0)
-    assert announced == [("a", RunStatus.QUEUED), ("d", RunStatus.QUEUED)]
-    assert [r[0] for r in db.conn.execute("SELECT job FROM runs ORDER BY id")] == ["a", "d"]
+    with db.transaction():  # the connection-only form is the same unit
+        ledger.insert("e", 1.0, trigger="manual", now=1.0)
+    assert announced == [("a", RunStatus.QUEUED), ("d", RunStatus.QUEUED), ("e", RunStatus.QUEUED)]
+    assert [r[0] for r in db.conn.execute("SELECT job FROM runs ORDER BY id")] == ["a", "d", "e"]
 
 
 def test_rows_an_in_transaction_subscriber_writes_go_with_the_change(db):
