@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import AsyncExitStack
+from typing import Any
 
 from panda_tui.config import Job
 from panda_tui.engine import owners
@@ -16,7 +17,9 @@ from panda_tui.engine.admission import Action, admit
 from panda_tui.engine.execution import Execution, RunContext
 from panda_tui.engine.reconcile import Adopted, settle
 from panda_tui.store import state
+from panda_tui.secrets import Redactor
 from panda_tui.store.ledger import Ledger, Run, RunStatus, Trigger, active
+from panda_tui.store.logs import RunLog
 from panda_tui.store.specs import job_spec
 
 ORPHAN_LOOK = 1.0  # seconds to let an orphan whose command already ended be recorded before admission
@@ -62,9 +65,9 @@ async def settle_orphans(ctx: RunContext, job: Job, exits: AsyncExitStack) -> No
              if r.status == RunStatus.RUNNING and not owners.alive(r.owner) and (r.owner or r.runner == "local")]
     tasks = []
 
-    def quiet_sink(*args):  # its lines are its own, not this process's terminal's
-        sink = ctx.open_sink(*args)
-        sink.tee = None
+    def quiet_sink(run: Run, job: Job, redact: Redactor, resume: dict[str, Any] | None) -> RunLog:
+        sink = ctx.open_sink(run, job, redact, resume)
+        sink.tee = None  # its lines are its own, not this process's terminal's
         return sink
 
     for run in found:
