@@ -25,10 +25,36 @@ from panda_tui.store.db import Unit
 from panda_tui.store.specs import job_spec
 from panda_tui.store import logs, state
 from panda_tui.store.db import data_version
-from panda_tui.store.ledger import Run, RunChanged, RunStatus, Trigger, get
+from panda_tui.store.ledger import Ledger, Run, RunChanged, RunStatus, Trigger, get
 from panda_tui.store.ledger import active as ledger_active
 
 RETRYABLE = (RunStatus.FAILED, RunStatus.TIMED_OUT)
+
+
+class ForeignRuns:
+    """Running runs that name an owner process (`run`, `exec`), by job: read again only after another
+    connection committed (PRAGMA data_version) or a change of ours touched such a run, so dispatch stays
+    cheap."""
+
+    def __init__(self, ledger: Ledger):
+        self.ledger = ledger
+        self._runs: dict[str, list[int]] = {}
+        self._version: int | None = None
+        ledger.subscribe(self._on_change)
+
+    def of(self, job: str) -> list[int]:
+        version = data_version(self.ledger.conn)
+        if version != self._version:
+            found: dict[str, list[int]] = defaultdict(list)
+            for run in ledger_active(self.ledger.conn):
+                if run.owner and run.status == RunStatus.RUNNING:
+                    found[run.job].append(run.id)
+            self._runs, self._version = found, version
+        return self._runs.get(job, [])
+
+    def _on_change(self, change: RunChanged) -> None:
+        if change.run.owner is not None or change.previous == RunStatus.RUNNING:
+            self._version = None  # our own commits do not move data_version
 
 
 class Flight:
@@ -44,9 +70,7 @@ class Flight:
         self.paused: set[str] = set()
         self.active: dict[str, dict[int, Execution]] = defaultdict(dict)
         self.queues: dict[str, deque[Run]] = defaultdict(deque)
-        self._foreign_runs: dict[str, list[int]] = {}
-        self._foreign_version: int | None = None
-        ctx.ledger.subscribe(self._on_change)
+        self._foreign = ForeignRuns(ctx.ledger)
 
     def executions(self, job: str | None = None) -> list[Execution]:
         """The runs in progress, of one job or of all."""
@@ -114,24 +138,8 @@ class Flight:
         ours = self.active[job.name]
         if job.concurrency not in ("forbid", "allow"):
             return list(ours)
-        theirs = [run_id for run_id in self._foreign().get(job.name, ()) if run_id not in ours]
+        theirs = [run_id for run_id in self._foreign.of(job.name) if run_id not in ours]
         return sorted([*ours, *theirs])
-
-    def _foreign(self) -> dict[str, list[int]]:
-        """Running runs that name an owner process, by job: read again only after another connection
-        committed (PRAGMA data_version) or a change of ours touched such a run, so dispatch stays cheap."""
-        version = data_version(self.ledger.conn)
-        if version != self._foreign_version:
-            found: dict[str, list[int]] = defaultdict(list)
-            for run in ledger_active(self.ledger.conn):
-                if run.owner and run.status == RunStatus.RUNNING:
-                    found[run.job].append(run.id)
-            self._foreign_runs, self._foreign_version = found, version
-        return self._foreign_runs
-
-    def _on_change(self, change: RunChanged) -> None:
-        if change.run.owner is not None or change.previous == RunStatus.RUNNING:
-            self._foreign_version = None  # our own commits do not move data_version
 
     def _apply(self, job: Job, run: Run, admission: Admission, now: float) -> str:
         if admission.action == Action.START:
