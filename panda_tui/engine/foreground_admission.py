@@ -16,8 +16,8 @@ from panda_tui.engine import owners
 from panda_tui.engine.admission import Action, admit
 from panda_tui.engine.execution import Execution, RunContext
 from panda_tui.engine.reconcile import Adopted, settle
-from panda_tui.store import state
 from panda_tui.secrets import Redactor
+from panda_tui.store import state
 from panda_tui.store.ledger import Ledger, Run, RunStatus, Trigger, active
 from panda_tui.store.logs import RunLog
 from panda_tui.store.specs import job_spec
