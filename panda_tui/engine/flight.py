@@ -24,10 +24,37 @@ from panda_tui.runners.base import Handle
 from panda_tui.store.db import Unit
 from panda_tui.store.specs import job_spec
 from panda_tui.store import logs, state
-from panda_tui.store.ledger import Run, RunStatus, Trigger, get
+from panda_tui.store.db import data_version
+from panda_tui.store.ledger import Ledger, Run, RunChanged, RunStatus, Trigger, get
 from panda_tui.store.ledger import active as ledger_active
 
 RETRYABLE = (RunStatus.FAILED, RunStatus.TIMED_OUT)
+
+
+class ForeignRuns:
+    """Running runs that name an owner process (`run`, `exec`), by job: read again only after another
+    connection committed (PRAGMA data_version) or a change of ours touched such a run, so dispatch stays
+    cheap."""
+
+    def __init__(self, ledger: Ledger):
+        self.ledger = ledger
+        self._runs: dict[str, list[int]] = {}
+        self._version: int | None = None
+        ledger.subscribe(self._on_change)
+
+    def of(self, job: str) -> list[int]:
+        version = data_version(self.ledger.conn)
+        if version != self._version:
+            found: dict[str, list[int]] = defaultdict(list)
+            for run in ledger_active(self.ledger.conn):
+                if run.owner and run.status == RunStatus.RUNNING:
+                    found[run.job].append(run.id)
+            self._runs, self._version = found, version
+        return self._runs.get(job, [])
+
+    def _on_change(self, change: RunChanged) -> None:
+        if change.run.owner is not None or change.previous == RunStatus.RUNNING:
+            self._version = None  # our own commits do not move data_version
 
 
 class Flight:
@@ -43,6 +70,7 @@ class Flight:
         self.paused: set[str] = set()
         self.active: dict[str, dict[int, Execution]] = defaultdict(dict)
         self.queues: dict[str, deque[Run]] = defaultdict(deque)
+        self._foreign = ForeignRuns(ctx.ledger)
 
     def executions(self, job: str | None = None) -> list[Execution]:
         """The runs in progress, of one job or of all."""
@@ -53,7 +81,7 @@ class Flight:
     def batch(self) -> AbstractContextManager[Unit]:
         """One unit of work for many decisions: runs start only once it has committed; if it fails, the
         in-memory queues and active sets are put back as they were (its on_rollback actions)."""
-        return self.ledger.unit()
+        return self.ledger.db.unit(join=True)
 
     def _later(self, do: Callable[[], Any] | None, undo: Callable[[], Any] | None = None) -> None:
         if undo is not None:
@@ -110,9 +138,7 @@ class Flight:
         ours = self.active[job.name]
         if job.concurrency not in ("forbid", "allow"):
             return list(ours)
-        name = job.name
-        theirs = [r.id for r in ledger_active(self.ledger.conn, name)
-                  if r.owner and r.status == RunStatus.RUNNING and r.id not in ours]
+        theirs = [run_id for run_id in self._foreign.of(job.name) if run_id not in ours]
         return sorted([*ours, *theirs])
 
     def _apply(self, job: Job, run: Run, admission: Admission, now: float) -> str:

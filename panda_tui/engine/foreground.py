@@ -39,7 +39,7 @@ SIGNALS = {signal.SIGINT: "interrupted (SIGINT)", signal.SIGTERM: "stopped by SI
 DELIVERY_BUDGET = 15.0
 SETTLE_BUDGET = 20.0  # seconds after the command's end to get its end into a busy store
 SETTLE_BUSY = 1.0  # each write's wait on a busy store then: a signal is heard between two tries
-SIGNAL_GRACE = 2.0  # after the command's end, what a record gets before a signal ends the wait
+SIGNAL_GRACE = 2.0  # after the command's end, what its record gets before a signal ends the wait
 
 
 class Unrecorded(Exception):
@@ -65,17 +65,19 @@ async def run_in_foreground(config: Config, db_path: str, job: Job, *, tee: Tee 
         parts = run_context(lambda: config, db_path, exits, tee=tee)
         ctx = parts.ctx
         scheduler_up = lease.live_holder(ctx.ledger.conn) is not None
-        if not scheduler_up:  # nobody else settles what a dead `exec` of this job left running
-            await settle_orphans(ctx, job, exits)
         try:
+            if not scheduler_up:  # nobody else settles what a dead `exec` of this job left running
+                await settle_orphans(ctx, job, exits)
             run = admit_here(ctx.ledger, job, trigger, ctx.clock.now(), owners.this_process(), force=force)
         except sqlite3.Error as exc:  # nothing has run: the caller may run the command unrecorded
             raise StoreError(f"cannot record the run: {explain(db_path, exc)}") from None
-        if run.status != RunStatus.RUNNING:
-            return run
         delivery = None if scheduler_up else _Delivery(parts, lambda: config, run.id)
         if delivery is not None:
             exits.push_async_callback(delivery.close)
+        if run.status != RunStatus.RUNNING:  # skipped: an alert that asks for skips is sent all the same
+            if delivery is not None:
+                await delivery.finish(DELIVERY_BUDGET)
+            return run
         final, execution = await _carry_out(ctx, run, job, passthrough, say or (lambda _text: None))
         if final is None:
             exits.pop_all()  # closing would wait on the busy store: the caller exits at once instead
@@ -91,6 +93,7 @@ async def _carry_out(ctx: RunContext, run: Run, job: Job, passthrough: Passthrou
     """Start and follow the run; its final row, or None when its end could not be recorded in time."""
     loop = asyncio.get_running_loop()
     finished: asyncio.Future[Run | None] = loop.create_future()
+
     def done(_execution: Execution, final: Run | None) -> None:
         if not finished.done():
             finished.set_result(final)
@@ -116,7 +119,7 @@ async def _carry_out(ctx: RunContext, run: Run, job: Job, passthrough: Passthrou
                     ctx.ledger.db.busy_timeout = SETTLE_BUSY
                 give_up = ended + SETTLE_BUDGET
                 if signalled:  # a signal once the command is over: stop waiting for the store soon
-                    give_up = min(give_up, max(signalled[0], ended) + SIGNAL_GRACE)
+                    give_up = min(give_up, max(signalled[0], ended + SIGNAL_GRACE))
                 if now >= give_up:
                     return None, execution
                 if not said and now >= ended + SIGNAL_GRACE:

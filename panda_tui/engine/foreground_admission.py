@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import AsyncExitStack
+from typing import Any
 
 from panda_tui.config import Job
 from panda_tui.engine import owners
 from panda_tui.engine.admission import Action, admit
 from panda_tui.engine.execution import Execution, RunContext
 from panda_tui.engine.reconcile import Adopted, settle
+from panda_tui.secrets import Redactor
 from panda_tui.store import state
 from panda_tui.store.ledger import Ledger, Run, RunStatus, Trigger, active
+from panda_tui.store.logs import RunLog
 from panda_tui.store.specs import job_spec
 
 ORPHAN_LOOK = 1.0  # seconds to let an orphan whose command already ended be recorded before admission
@@ -51,15 +54,24 @@ def admit_here(ledger: Ledger, job: Job, trigger: Trigger, now: float, owner: st
 
 
 async def settle_orphans(ctx: RunContext, job: Job, exits: AsyncExitStack) -> None:
-    """Runs of `job` whose `run`/`exec` process died (or could not record the end) while no scheduler was
-    up: recorded from what their keeper left, so they do not block admission for ever. A command that
-    still runs stays `running` (admission then sees it), handed to the next scheduler."""
+    """Runs of `job` left `running` by a process that died (an `exec` killed, or one that could not record
+    the end; a scheduler), called while no scheduler is up: recorded from what their runner left, so they
+    do not block admission for ever. A command that still runs stays `running` (admission then sees it),
+    for the next scheduler, `run` or `exec` to settle."""
     ledger = ctx.ledger
+    # A run with no owner was released by an earlier `exec`, or left by a dead scheduler: a local one is
+    # settled from its keeper; a container is left to the next scheduler.
     found = [r for r in active(ledger.conn, job.name)
-             if r.status == RunStatus.RUNNING and r.owner and not owners.alive(r.owner)]
+             if r.status == RunStatus.RUNNING and not owners.alive(r.owner) and (r.owner or r.runner == "local")]
     tasks = []
+
+    def quiet_sink(run: Run, job: Job, redact: Redactor, resume: dict[str, Any] | None) -> RunLog:
+        sink = ctx.open_sink(run, job, redact, resume)
+        sink.tee = None  # its lines are its own, not this process's terminal's
+        return sink
+
     for run in found:
-        adopted = await settle(ledger, ctx.runners, job, ctx.clock, ctx.open_sink, run)
+        adopted = await settle(ledger, ctx.runners, job, ctx.clock, quiet_sink, run)
         if isinstance(adopted, Adopted):
             execution = Execution(ctx, adopted.run, adopted.job, lambda _e, _r: None)
             tasks.append(asyncio.ensure_future(execution.resume(adopted.handle)))

@@ -7,7 +7,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from panda_tui.store.errors import Trouble, classify, explain
@@ -229,8 +229,13 @@ class Database:
         self._busy = seconds
 
     @contextmanager
-    def unit(self) -> Iterator[Unit]:
+    def unit(self, join: bool = False) -> Iterator[Unit]:
+        """A unit of work; `join`: inside an open unit, be part of it rather than a SAVEPOINT of its own
+        (one statement, as most ledger verbs are, gains nothing from a savepoint and costs two more)."""
         if self._units and self._holder == threading.get_ident():
+            if join:
+                yield self._units[-1]
+                return
             with self._savepoint() as unit:
                 yield unit
             return
@@ -251,12 +256,10 @@ class Database:
                 self._units, self._holder = [], None
         except BaseException:
             self.lock.release()
-            for action in reversed(unit.rollback_actions):
-                action()
+            _run_all(reversed(unit.rollback_actions))
             raise
         self.lock.release()
-        for action in unit.commit_actions:
-            action()
+        _run_all(unit.commit_actions)
 
     @contextmanager
     def _savepoint(self) -> Iterator[Unit]:
@@ -271,8 +274,7 @@ class Database:
             if self.conn.in_transaction:
                 self.conn.execute(f"ROLLBACK TO {name}")
                 self.conn.execute(f"RELEASE {name}")
-            for action in reversed(unit.rollback_actions):
-                action()
+            _run_all(reversed(unit.rollback_actions))
             raise
         self._units.pop()
         self.conn.execute(f"RELEASE {name}")
@@ -299,6 +301,18 @@ class Database:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def _run_all(actions: Iterable[Callable[[], object]]) -> None:
+    """Every action runs, whatever one of them raises; the first error is raised after the last."""
+    error: BaseException | None = None
+    for action in list(actions):
+        try:
+            action()
+        except BaseException as exc:  # noqa: BLE001 - raised below, once the others have run
+            error = error or exc
+    if error is not None:
+        raise error
 
 
 def migrate(conn: sqlite3.Connection, path: str = "") -> int:

@@ -159,8 +159,9 @@ class Ledger:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A unit, for callers that only need its connection."""
-        with self.db.unit() as unit:
+        """A step of the open unit (no SAVEPOINT: most steps, as the verbs, are one statement), or a unit of
+        its own; for callers that only need its connection."""
+        with self.db.unit(join=True) as unit:
             yield unit.conn
 
     def _call(self, fn: Callable[..., None], *args: Any) -> None:

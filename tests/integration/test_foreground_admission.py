@@ -15,7 +15,7 @@ import time
 import pytest
 
 from tests.conftest import run_cli
-from tests.integration.helpers import ledger
+from tests.integration.helpers import ledger, wait_until
 from tests.jobfiles import job, write_jobs
 
 SKIPPED = 75
@@ -132,3 +132,26 @@ def test_with_the_store_locked_when_the_command_ends_sigterm_ends_exec_and_the_n
     assert after.returncode == 0, after.stderr  # the dead exec's run no longer blocks the forbid job
     first, second = ledger(db, "backup")
     assert (first.status, first.exit_code, second.status) == ("failed", 3, "succeeded")
+
+
+def test_after_a_kill_9_of_exec_with_no_scheduler_the_next_exec_waits_for_its_command_then_settles_it(
+        files, tmp_path):
+    cfg, db = files
+    go = tmp_path / "go"
+    dead = start_exec(cfg, db, "backup", f"echo up; while [ ! -e {go} ]; do sleep 0.05; done; echo bye; exit 4")
+    dead.kill()  # the command goes on under its keeper
+    dead.wait(60)
+    second = exec_cli(cfg, db, "backup", "echo", "second")
+    assert second.returncode == SKIPPED, second.stderr
+    assert second.stderr == "panda-tui exec: run 2 skipped, COMMAND not run: overlap: run 1 still running\n"
+    go.touch()
+    wait_until(lambda: _keeper_left_a_code(db, 1), 60, what="the command's end")
+    third = exec_cli(cfg, db, "backup", "echo", "third")
+    assert (third.returncode, third.stdout) == (0, "third\n"), third.stderr
+    first = ledger(db, "backup")[0]
+    assert (first.status, first.exit_code) == ("failed", 4)
+
+
+def _keeper_left_a_code(db: str, run_id: int) -> bool:
+    from panda_tui.runners import keeper
+    return keeper.left_behind(keeper.run_dir(keeper.runs_dir(db), run_id))[0] is not None

@@ -127,6 +127,15 @@ async def test_forbid_skips_a_slot_while_an_exec_of_the_job_is_running(harness):
     assert [(r.status, r.reason) for r in h.rows()] == [("running", None),
                                                         ("skipped", f"overlap: run {queued.id} still running")]
     assert not h.runners.fake.handles
+    from panda_tui.store.db import Database
+    from panda_tui.store.ledger import Ledger
+    other = Database(h.db)  # the exec process records its end on a connection of its own
+    try:
+        Ledger(other).finish(queued.id, ledger.RunStatus.SUCCEEDED, T0 + 90)
+    finally:
+        other.close()
+    await h.at(120)
+    assert [r.status for r in h.rows()] == ["succeeded", "skipped", "running"]
 
 
 async def test_allow_runs_up_to_max_concurrent(harness):

@@ -62,6 +62,20 @@ def test_on_commit_runs_once_after_the_outermost_commit_and_never_after_a_rollba
     assert seen[-1] == "no unit: at once"
 
 
+def test_an_action_that_fails_does_not_keep_the_others_from_running(db):
+    seen: list[str] = []
+
+    def broken() -> None:
+        raise Boom
+
+    with pytest.raises(Boom):
+        with db.unit() as unit:
+            unit.on_commit(broken)
+            unit.on_commit(lambda: seen.append("after the broken one"))
+    assert seen == ["after the broken one"]
+    assert not db.conn.in_transaction
+
+
 def test_on_rollback_undoes_what_went_with_the_work_newest_first(db):
     undone: list[str] = []
     with pytest.raises(Boom):
@@ -97,8 +111,10 @@ def test_a_ledger_verb_in_a_bare_unit_is_announced_after_commit_and_never_when_u
                 ledger.insert("c", 1.0, trigger="manual", now=1.0)
                 raise Boom
         ledger.insert("d", 1.0, trigger="manual", now=1.0)
-    assert announced == [("a", RunStatus.QUEUED), ("d", RunStatus.QUEUED)]
-    assert [r[0] for r in db.conn.execute("SELECT job FROM runs ORDER BY id")] == ["a", "d"]
+    with db.transaction():  # the connection-only form is the same unit
+        ledger.insert("e", 1.0, trigger="manual", now=1.0)
+    assert announced == [("a", RunStatus.QUEUED), ("d", RunStatus.QUEUED), ("e", RunStatus.QUEUED)]
+    assert [r[0] for r in db.conn.execute("SELECT job FROM runs ORDER BY id")] == ["a", "d", "e"]
 
 
 def test_rows_an_in_transaction_subscriber_writes_go_with_the_change(db):
