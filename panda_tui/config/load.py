@@ -122,7 +122,8 @@ def build_config(data: dict[str, Any], path: str, secrets_file: str | None = Non
             errors.append(f"{label}: {_printable(key)}: unknown section{_did_you_mean(key, TOP_LEVEL)} "
                           f"(expected {', '.join('[' + t + ']' for t in TOP_LEVEL)})")
     defaults = _table(data, "defaults", label, errors)
-    alerts = _load_alerts(_table(data, "alerts", label, errors), label, errors, channels)
+    alerts_table = _table(data, "alerts", label, errors)
+    alerts = _load_alerts(alerts_table, label, errors, channels)
     scheduler = _load_scheduler(_table(data, "scheduler", label, errors), label, errors)
     default_values = _check_fields(defaults, {**JOB_FIELDS, **DEFAULTS_ONLY}, f"{label}: [defaults]", errors)
     jobs_table = _table(data, "jobs", label, errors)
@@ -133,7 +134,8 @@ def build_config(data: dict[str, Any], path: str, secrets_file: str | None = Non
     jobs: dict[str, Job] = {}
     warnings: list[str] = []
     for name, raw in jobs_table.items():
-        job = _load_job(name, raw, default_values, set(alerts), label, errors)
+        # a target declared with an error is named by that error once, not again by each job using it
+        job = _load_job(name, raw, default_values, set(alerts_table), label, errors)
         if job is not None:
             jobs[name] = job
     warnings += [f'{label}: alert "{_printable(t.name)}": url: holds a password; put it in the secrets file and '

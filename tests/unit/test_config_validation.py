@@ -62,6 +62,14 @@ def test_each_bad_input_gets_its_line(write_toml, body, expected):
     assert expected in errors_for(write_toml, body)
 
 
+def test_a_target_with_a_bad_url_is_named_once_not_again_by_the_job_using_it(write_toml):
+    path = write_toml('[alerts.a]\nurl = "http//127.0.0.1:1/x"\n[jobs.j]\nschedule = "@daily"\ncommand = "true"\n'
+                      'alerts = ["a"]\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert len(info.value.errors) == 1 and info.value.errors[0].startswith('jobs.toml: alert "a": url: ')
+
+
 def test_all_errors_are_collected_not_just_the_first(write_toml):
     errors = errors_for(write_toml, """
         [jobs.a]
