@@ -21,6 +21,7 @@ from panda_tui.store.ledger import BAD, HAS_LOGS, Run, RunStatus
 from panda_tui.tui.controls import NO_SCHEDULER
 from panda_tui.tui.messages import FirstScreenShown, Refreshed, SchedulerDied
 from panda_tui.tui.reading import FULL_READ_EVERY, Pace, read_screen
+from panda_tui.tui.scheduler_here import describe, may_start_here, watch
 from panda_tui.tui.screens.acting import ActingScreen, Chosen
 from panda_tui.tui.mode import ConsoleMode
 from panda_tui.tui.screens.diff import DiffScreen
@@ -75,7 +76,7 @@ class MainScreen(ActingScreen):
         self.jobs.focus()
         self._arm_tick()
         self._poll()
-        self._watch_scheduler()
+        watch(self.services, lambda error: self.post_message(SchedulerDied(error)))  # thread-safe post
         if self.services.read_only:
             self.notify(f"read-only: {self.services.read_only_reason}; keys that act are off", severity="warning",
                         markup=False)
@@ -109,37 +110,32 @@ class MainScreen(ActingScreen):
         self.app.push_screen(DiffScreen(self.services.db_path, run_id, marks=self.services.marks))
 
     # --- no scheduler: S starts one in this console ----------------------------------------
-    def can_start_scheduler(self) -> bool:
-        """A daemon held the store last and none runs now: this console did not embed one by itself."""
-        snap = self.services.latest.snapshot
-        return (self.services.starter is not None and self.services.mode is ConsoleMode.ATTACHED
-                and snap is not None and snap.holder is None)
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "start_scheduler":
-            return self.can_start_scheduler() and self.app.screen is self
+            return may_start_here(self.services) and self.app.screen is self
         return super().check_action(action, parameters)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="start-scheduler")
     def action_start_scheduler(self) -> None:
         starter = self.services.starter
-        if starter is None or not self.can_start_scheduler():
+        if starter is None or not may_start_here(self.services):
             return
         try:
             scheduler = starter()
         except Exception as exc:  # a config this console cannot run (run_as), a store it cannot write
-            self.app.call_from_thread(self.notify, f"could not start a scheduler here: {_describe(exc)}",
+            self.app.call_from_thread(self.notify, f"could not start a scheduler here: {describe(exc)}",
                                       severity="error", markup=False)
             return
-        self.app.call_from_thread(self._started, scheduler)
-
-    def _started(self, scheduler) -> None:
         if scheduler is None:
-            self.notify("another scheduler took the store first: this console stays attached", markup=False)
+            self.app.call_from_thread(self.notify, "another scheduler took the store first: this console stays "
+                                      "attached", markup=False)
             return
         self.services.scheduler, self.services.mode = scheduler, ConsoleMode.EMBEDDED
+        self.app.call_from_thread(self._now_embedded)
+
+    def _now_embedded(self) -> None:
         self.query_one(StatusHeader).mode = ConsoleMode.EMBEDDED
-        self._watch_scheduler()
+        watch(self.services, lambda error: self.post_message(SchedulerDied(error)))
         self.refresh_bindings()
         self.notify("this console runs the scheduler now; quitting stops it", markup=False)
         self.wake()
@@ -182,7 +178,7 @@ class MainScreen(ActingScreen):
         self._sync_selection()
         if message.snapshot.holder is not None:
             self.query_one("#notices", NoticeBar).withdraw(NO_SCHEDULER)
-        if self.can_start_scheduler() != self._could_start:  # S (start one here) comes and goes with the lease
+        if may_start_here(self.services) != self._could_start:  # S (start one here) comes and goes with the lease
             self._could_start = not self._could_start
             self.refresh_bindings()
             if self._could_start:
@@ -198,29 +194,7 @@ class MainScreen(ActingScreen):
             history.border_subtitle = Text(message.ack) if message.ack else ""
             if history.has_focus and history.selected is not None:
                 self.selected_run = history.selected  # in the history pane, the log shows the run under the cursor
-            self._follow_newest(message.history)
-
-    def _follow_newest(self, history: list[Run]) -> None:
-        """The log pane shows the selected run, or else the job's newest run that has output."""
-        run_id = self.selected_run
-        if run_id is None or run_id not in {r.id for r in history}:
-            newest = next((r for r in history if r.status not in NO_LOGS), None)
-            run_id = newest.id if newest else None
-        self.query_one(LogView).open_run(run_id)
-
-    def _watch_scheduler(self) -> None:
-        """The scheduler this console runs says at once when its loop dies (its lease would take 10 s to
-        lapse, and nothing would run meanwhile)."""
-        scheduler = self.services.scheduler
-        if scheduler is None:
-            return
-
-        def died(error: BaseException) -> None:  # on the scheduler's thread: post_message is thread-safe
-            self.post_message(SchedulerDied(_describe(error)))
-
-        scheduler.on_error = died
-        if scheduler.error is not None:  # died before the hook was set
-            died(scheduler.error)
+            self.query_one(LogView).open_run(run_to_show(self.selected_run, message.history))
 
     def on_scheduler_died(self, message: SchedulerDied) -> None:
         self.services.latest.scheduler_error = message.error
@@ -325,5 +299,9 @@ class MainScreen(ActingScreen):
             event.stop()
 
 
-def _describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+def run_to_show(selected: int | None, history: list[Run]) -> int | None:
+    """The log pane shows the selected run, or else the job's newest run that has output."""
+    if selected is not None and selected in {r.id for r in history}:
+        return selected
+    newest = next((r for r in history if r.status not in NO_LOGS), None)
+    return newest.id if newest else None

@@ -5,7 +5,7 @@ the whole run, through queries on the store, not over the window (widgets/log_se
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -68,11 +68,11 @@ class LogView(Vertical, can_focus=False):
         would move the log instead (Textual already keeps the box's printable keys from bindings)."""
         return not isinstance(self.screen.focused, Input)
 
-    def on_descendant_focus(self) -> None:
-        self.query_one(".log-title", Static).set_class(True, "-focused")
-
-    def on_descendant_blur(self) -> None:
-        self.query_one(".log-title", Static).set_class(False, "-focused")
+    @on(events.DescendantFocus)
+    @on(events.DescendantBlur)
+    def _focus_moved(self, event: events.DescendantFocus | events.DescendantBlur) -> None:
+        """The title marks the focused pane (Textual does not restyle a :focus-within widget's children)."""
+        self.query_one(".log-title", Static).set_class(isinstance(event, events.DescendantFocus), "-focused")
 
     def on_resize(self) -> None:
         self._title()  # also the first: a pane comes with no run ("logs: no run selected")

@@ -1,0 +1,34 @@
+"""The scheduler this console runs, or may start (S) while none runs: when it may, and hearing it die."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from panda_tui.tui.mode import ConsoleMode
+from panda_tui.tui.services import Services
+
+
+def describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+def may_start_here(services: Services) -> bool:
+    """A daemon held the store last and none runs now: this console did not embed one by itself."""
+    snap = services.latest.snapshot
+    return (services.starter is not None and services.mode is ConsoleMode.ATTACHED
+            and snap is not None and snap.holder is None)
+
+
+def watch(services: Services, said: Callable[[str], object]) -> None:
+    """The scheduler this console runs says at once when its loop dies (its lease would take 10 s to lapse,
+    and nothing would run meanwhile). `said` runs on the scheduler's thread: it must be thread-safe."""
+    scheduler = services.scheduler
+    if scheduler is None:
+        return
+
+    def died(error: BaseException) -> None:
+        said(describe(error))
+
+    scheduler.on_error = died
+    if scheduler.error is not None:  # died before the hook was set
+        died(scheduler.error)
