@@ -223,18 +223,16 @@ class MainScreen(ActingScreen):
             self.jobs.show(snap.jobs, now, self.shown.schedules(), snap.holder is not None)
             self._sync_selection()
 
-    def _sync_selection(self) -> None:
+    @on(DataTable.RowHighlighted, "#jobs")
+    def _sync_selection(self, _event: DataTable.RowHighlighted | None = None) -> None:
         """The panes below belong to the highlighted row: after a highlight event, and also when another job
-        took the cursor's row (the list re-sorted under a cursor that follows the top job) and none came."""
+        took the cursor's row (the list re-sorted under a cursor that follows the top job) and none came.
+        By the cursor as it is now, not the event's row (a rebuild may have left one)."""
         if self.jobs.selected is not None and self.jobs.selected != self.selected_job:
             self.selected_job, self.selected_run = self.jobs.selected, None
             self.wake()
 
     # --- selection ----------------------------------------------------------------------
-    @on(DataTable.RowHighlighted, "#jobs")
-    def _job_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._sync_selection()  # by the cursor as it is now, not the event's row (a rebuild may have left one)
-
     @on(DataTable.RowHighlighted, "#history")
     def _run_highlighted(self, event: DataTable.RowHighlighted) -> None:
         run_id = self.query_one(HistoryTable).id_at(event.cursor_row)
