@@ -119,7 +119,7 @@ def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] 
     ok_durations = [r.duration_s for r in last20 if r.duration_s is not None]
     latest = ledger.latest(conn, job.name, SHOWN_AS_LAST)
     settled = next((r for r in recent if r.status not in NOT_A_VERDICT), None)
-    retrying = any(r.trigger == Trigger.RETRY for r in active)  # the failure before it is not final yet
+    retrying = _retrying(active, recent)
     window = done[:FLAP_WINDOW]
     failed = sum(1 for r in window if r.status in FAILURES)
     flips = sum(1 for a, b in zip(window, window[1:]) if (a.status in FAILURES) != (b.status in FAILURES))
@@ -138,6 +138,16 @@ def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] 
         last_failure=last_failure(conn, job.name),
         last_success_at=last_success_at(conn, job.name), failed_recent=(failed, len(window)),
         timed_out_recent=(timed_out, len(window)) if settled and settled.status == RunStatus.TIMED_OUT else None)
+
+
+def _retrying(active: list[Run], recent: list[Run]) -> bool:
+    """A retry waits or runs, so the failure before it is not final yet; unless the slot before this one
+    failed for good too (a job failing every slot would otherwise say `retrying` for ever)."""
+    slot = next((r.scheduled_at for r in active if r.trigger == Trigger.RETRY), None)
+    if slot is None:
+        return False
+    before = next((r for r in recent if r.scheduled_at != slot and r.status not in NOT_A_VERDICT), None)
+    return before is None or before.status not in BAD
 
 
 def _state(job: Job, paused: bool, running: list[int], settled: Run | None, latest: Run | None,

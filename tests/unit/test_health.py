@@ -108,6 +108,14 @@ def test_a_run_with_no_log_gives_its_reason_and_a_kill_is_no_failure(ledger):
     assert h.last_success_at is None
 
 
+def test_a_job_whose_slots_all_fail_is_failing_even_while_a_retry_waits(ledger):
+    ran(ledger, RunStatus.FAILED, NOW - 7200, exit_code=127)  # the slot before: failed for good
+    ran(ledger, RunStatus.FAILED, NOW - 3600, exit_code=127)
+    ledger.insert("j", NOW - 3600, trigger="retry", now=NOW - 3590, attempt=2, not_before=NOW + 30)
+    h = health(ledger)
+    assert (h.state, h.failing) == ("failing", True)
+
+
 def test_a_retry_waiting_is_not_a_failure_and_the_counts_agree(ledger):
     from panda_tui.readmodel.health import failing_count
     from panda_tui.readmodel.snapshot import read_snapshot
