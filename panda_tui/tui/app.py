@@ -52,7 +52,7 @@ class PandaApp(App[None]):
         super().__init__()
         self.services = Services(
             db_path=db_path, clock=clock, marks=marks or detect(), mode=ConsoleMode(mode),
-            read_only_reason=read_only_reason or "opened with --read-only", controls=Controls(db_path),
+            read_only_reason=read_only_reason or "opened with --read-only", controls=Controls(db_path, can_start_here=starter is not None),
             jobs=FixedJobs(jobs) if isinstance(jobs, Config) else jobs, notices=Notices(), scheduler=scheduler,
             starter=starter)
         self._main = MainScreen(self.services, jobs if isinstance(jobs, Config) else None)

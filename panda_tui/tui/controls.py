@@ -10,16 +10,18 @@ NO_SCHEDULER = "no scheduler is running"
 
 
 class Controls:
-    def __init__(self, db_path: str):
+    def __init__(self, db_path: str, can_start_here: bool = False):
+        """`can_start_here`: this console offers S (start a scheduler in it) while none runs."""
         self.db_path = db_path
+        self.can_start_here = can_start_here
 
     def request(self, kind: ControlKind, job: str | None = None, run_id: int | None = None,
                 args: dict | None = None) -> Answer:
         """Blocking (call from a worker)."""
         answer = ask(self.db_path, kind, job=job, run_id=run_id, args=args)
         if answer.reply == Reply.NO_SCHEDULER:
-            return Answer(Reply.NO_SCHEDULER,
-                          f"{NO_SCHEDULER}: start `panda-tui daemon`, or restart the console to embed one")
+            here = "S runs one in this console" if self.can_start_here else "restart the console to embed one"
+            return Answer(Reply.NO_SCHEDULER, f"{NO_SCHEDULER}: start `panda-tui daemon`, or {here}")
         return answer
 
     def settled(self, run_id: int, timeout: float = 40.0) -> Run | None:

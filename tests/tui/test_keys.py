@@ -406,3 +406,14 @@ async def test_a_acknowledges_the_failing_job_and_shows_who_then_a_again_takes_i
         await until(pilot, lambda: acks.get(connect(w.db), "alpha") is None)
         await until(pilot, lambda: not str(history.border_subtitle))
         await until(pilot, lambda: "acked by " not in detail.words, what="the ack gone from the detail line")
+
+
+@pytest.mark.parametrize("offered, advice", [(True, "S runs one in this console"),
+                                             (False, "restart the console to embed one")])
+def test_a_key_that_acts_with_no_scheduler_advises_what_this_console_offers(tmp_path, offered, advice):
+    from panda_tui.store.control import ControlKind, Reply
+    from panda_tui.tui.controls import Controls
+    db = str(tmp_path / "p.db")
+    connect(db).close()
+    answer = Controls(db, can_start_here=offered).request(ControlKind.PAUSE, job="alpha")
+    assert answer.reply == Reply.NO_SCHEDULER and answer.text.endswith(advice)
