@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from panda_tui.store import budget
 from panda_tui.store import db as store_db
 from panda_tui.text import char_boundary
 
@@ -44,7 +45,22 @@ class LogWriter:
         self.error: str | None = None  # the last write error, while writes fail
         self.backlog = 0  # lines handed over and not yet committed (approximate: read without a lock)
         self.lock = lock or threading.Lock()  # shared with the scheduler's Database: see db.Database
+        self.budget: tuple[int | float | None, int | float | None] = (None, None)  # [store] max_size, keep_free
+        self.budget_of: Callable[[], tuple] | None = None  # gives the budget as configured now (over `budget`)
+        self.shedding: set[int] = set()  # runs whose output no longer fits the budget: the rest is dropped
+        self._shed: dict[int, int] = {}  # run_id -> lines this writer dropped for the budget
+        self._full = False  # as last recorded in the store (budget.FACT)
+        self._tuned = -1
         self._thread.start()
+
+    def set_budget(self, max_size: int | float | None, keep_free: int | float | None) -> None:
+        """The [store] budget (None: the defaults); takes effect at the next commit."""
+        self.budget = (max_size, keep_free)
+
+    def take_shed(self, run_id: int) -> int:
+        """Lines of the run the writer dropped for the budget (once its lines are committed), and forget them."""
+        with self._cv:
+            return self._shed.pop(run_id, 0)
 
     def put(self, item: tuple[Any, ...]) -> None:
         """item: (run_id, seq, ts, stream, text, out_n, err_n, lines, bytes, dropped)."""
@@ -70,6 +86,10 @@ class LogWriter:
     def forget(self, run_id: int) -> None:
         with self._cv:
             self._committed.pop(run_id, None)
+            self._shed.pop(run_id, None)
+        if run_id in self.shedding:
+            self.shedding.discard(run_id)
+            self._q.put(("flush",))  # records that the store is no longer full, if no run sheds now
 
     def close(self, timeout: float = 10.0) -> None:
         self._stopping = True
@@ -106,6 +126,8 @@ class LogWriter:
                 self._commit(conn, batch)
                 batch = []
                 last_commit = time.monotonic()
+            elif self._full and not self.shedding:
+                self._commit(conn, [])
             else:
                 with self._cv:
                     self._cv.notify_all()
@@ -118,12 +140,12 @@ class LogWriter:
         last: dict[int, tuple[Any, ...]] = {}
         for item in batch:
             last[item[0]] = item
-        rows = [i[:5] for i in batch]
         counters = [(i[5], i[6], i[7], i[8], i[9], i[0]) for i in last.values()]
         attempt = 0
         while True:  # a full disk empties again: lines wait for it (bounded: see RunLog), never vanish
             try:
                 with store_db.transaction(conn, self.lock):
+                    rows = self._fit(conn, batch)
                     conn.executemany("INSERT OR IGNORE INTO logs(run_id, seq, ts, stream, text) VALUES (?,?,?,?,?)",
                                      rows)
                     conn.executemany("UPDATE runs SET out_lines=?, err_lines=?, log_lines=?, log_bytes=?, "
@@ -141,6 +163,32 @@ class LogWriter:
             for run_id, item in last.items():
                 self._committed[run_id] = max(self._committed.get(run_id, 0), item[1])
             self._cv.notify_all()
+
+    def _fit(self, conn: sqlite3.Connection, batch: list[tuple]) -> list[tuple]:
+        """The rows of `batch` the budget has room for, after pruning the oldest logs if need be; the rest of
+        a run's lines (not panda-tui's own) are dropped, counted, and the run sheds from then on."""
+        usage = budget.measure(conn, self.path, *(self.budget_of() if self.budget_of else self.budget))
+        if usage.limit != self._tuned:
+            budget.tune(conn, usage)
+            self._tuned = usage.limit
+        need = sum(len(i[4]) for i in batch) + budget.ROW_OVERHEAD * len(batch)
+        room = usage.log_room
+        if need > room:
+            room += budget.prune_oldest(conn, need - room, set(self._committed) | {i[0] for i in batch})
+        rows: list[tuple] = []
+        for item in batch:
+            size = len(item[4]) + budget.ROW_OVERHEAD
+            if item[3] == "sys" or (size <= room and item[0] not in self.shedding):
+                rows.append(item[:5])
+                room -= size
+            else:
+                self.shedding.add(item[0])
+                self._shed[item[0]] = self._shed.get(item[0], 0) + 1
+        full = bool(self.shedding)
+        if full != self._full:
+            budget.record(conn, full, usage)
+            self._full = full
+        return rows
 
 
 class RunLog:
@@ -165,6 +213,7 @@ class RunLog:
         self.over_cap = 0  # of `dropped`, the lines past the log cap
         self.capped = stored_lines >= max_lines or stored_bytes >= max_bytes
         self.lost = 0  # lines not stored while the store could not keep up (a full disk), not yet told
+        self.shed = 0  # lines dropped here because the store is at its size limit (see budget)
         self.tee = tee  # sees each stored line (redacted), e.g. to stream `panda-tui run` to the terminal
         self._lock = threading.Lock()  # the reader thread and the scheduler loop may both write
 
@@ -209,6 +258,10 @@ class RunLog:
             return
         if self.lost:
             self._tell_lost(ts, out)
+        if self.run_id in self.writer.shedding:  # the store is at its size limit (see budget)
+            self.dropped += 1
+            self.shed += 1
+            return
         if self.capped:
             self.dropped += 1
             self.over_cap += 1
@@ -261,6 +314,11 @@ class RunLog:
             self.system(f"[panda] {self.over_cap} lines ({self.dropped_bytes / 1024 / 1024:.1f} MiB) "
                         "dropped after the log cap")
         ok = self.writer.flush_run(self.run_id, self.seq, timeout) if self.seq else True
+        shed = self.shed + self.writer.take_shed(self.run_id)
+        if shed:
+            self.shed = 0
+            self.system(budget.dropped_marker(shed))
+            ok = self.writer.flush_run(self.run_id, self.seq, timeout) and ok
         self.writer.forget(self.run_id)
         return ok
 
