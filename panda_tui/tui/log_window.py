@@ -44,15 +44,16 @@ def _window(conn: sqlite3.Connection, run_id: int, place: Place) -> list[LogLine
 
 
 def _error_window(conn: sqlite3.Connection, run_id: int, place: Place) -> tuple[list[LogLine], bool]:
-    seqs = log_queries.error_seqs(conn, run_id)
+    """The error lines around the place, read only as far as the window reaches (not the whole run)."""
     if place.kind == "tail":
-        start = max(0, len(seqs) - PAGE)
+        seqs, older = log_queries.errors_near(conn, run_id, 1 << 62, PAGE, 0)
     elif place.kind == "head":
-        start = 0
+        seqs, older = log_queries.errors_near(conn, run_id, 0, 0, PAGE)
+    elif place.kind == "before":
+        seqs, older = log_queries.errors_near(conn, run_id, place.seq, PAGE, 0)
     else:
-        index = next((i for i, s in enumerate(seqs) if s >= place.seq), len(seqs))
-        start = max(0, index - PAGE) if place.kind == "before" else max(0, index - PAGE // 2)
-    return log_queries.lines_at(conn, run_id, seqs[start:start + PAGE]), start > 0
+        seqs, older = log_queries.errors_near(conn, run_id, place.seq, PAGE // 2, PAGE // 2)
+    return log_queries.lines_at(conn, run_id, seqs), older
 
 
 def keep_errors(lines: list[LogLine], errors_only: bool) -> list[LogLine]:
