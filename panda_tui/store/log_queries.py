@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from panda_tui.store.levels import Level, level_of
-from panda_tui.store.logs import LogLine
+from panda_tui.store.logs import LogLine, columns
 
 LEVEL_KEYS = ("level", "severity", "lvl", "levelname")  # JSON fields that name a line's level (for display)
 MAX_FOUND = 100_000  # matches kept per query; a counter says when there are more
@@ -143,22 +143,24 @@ def match_seqs(conn: sqlite3.Connection, run_id: int, query: str, errors_only: b
     return [seq for seqs in match_chunks(conn, run_id, query, errors_only, limit) for seq in seqs]
 
 
-def lines_at(conn: sqlite3.Connection, run_id: int, seqs: list[int]) -> list[LogLine]:
-    """The lines with these sequence numbers, in order."""
+def lines_at(conn: sqlite3.Connection, run_id: int, seqs: list[int], cap: int | None = None) -> list[LogLine]:
+    """The lines with these sequence numbers, in order (each cut at `cap` characters, see logs.columns)."""
     out: list[LogLine] = []
     for start in range(0, len(seqs), 500):
         chunk = seqs[start:start + 500]
         marks = ",".join("?" * len(chunk))
         out += [LogLine(*r) for r in conn.execute(
-            f"SELECT {_COLS} FROM logs WHERE run_id=? AND seq IN ({marks}) ORDER BY seq", (run_id, *chunk))]
+            f"SELECT {columns(cap)} FROM logs WHERE run_id=? AND seq IN ({marks}) ORDER BY seq", (run_id, *chunk))]
     return out
 
 
-def around(conn: sqlite3.Connection, run_id: int, seq: int, before: int, after: int) -> list[LogLine]:
+def around(conn: sqlite3.Connection, run_id: int, seq: int, before: int, after: int,
+           cap: int | None = None) -> list[LogLine]:
     """Up to `before` lines before `seq`, the line itself, and up to `after` lines after it."""
-    head = conn.execute(f"SELECT {_COLS} FROM logs WHERE run_id=? AND seq<? ORDER BY seq DESC LIMIT ?",
+    cols = columns(cap)
+    head = conn.execute(f"SELECT {cols} FROM logs WHERE run_id=? AND seq<? ORDER BY seq DESC LIMIT ?",
                         (run_id, seq, before)).fetchall()
-    rest = conn.execute(f"SELECT {_COLS} FROM logs WHERE run_id=? AND seq>=? ORDER BY seq LIMIT ?",
+    rest = conn.execute(f"SELECT {cols} FROM logs WHERE run_id=? AND seq>=? ORDER BY seq LIMIT ?",
                         (run_id, seq, after + 1)).fetchall()
     return [LogLine(*r) for r in reversed(head)] + [LogLine(*r) for r in rest]
 

@@ -19,6 +19,9 @@ MAX_BACKLOG = 200_000  # lines waiting for a store that cannot be written (a ful
 # a writer that is merely behind (a flood into a healthy store) is waited for, as before
 
 
+DISPLAY_CAP = 2000  # characters of a line a console or the API reads; the rest is counted (`more`), not read
+
+
 @dataclass(frozen=True)
 class LogLine:
     run_id: int
@@ -26,6 +29,17 @@ class LogLine:
     ts: float
     stream: str
     text: str
+    more: int = 0  # bytes of the stored line not read (a read capped at DISPLAY_CAP): 0, the line is whole
+
+
+def columns(cap: int | None) -> str:
+    """The columns of a LogLine; with `cap`, the text's first `cap` characters and the bytes left out, so a
+    20 MB line costs a reader 2 KB (SQL cuts it; `more` comes from the stored length)."""
+    if cap is None:
+        return "run_id, seq, ts, stream, text"
+    cap = int(cap)
+    return (f"run_id, seq, ts, stream, substr(text, 1, {cap}), "
+            f"length(CAST(text AS BLOB)) - length(CAST(substr(text, 1, {cap}) AS BLOB))")
 
 
 class LogWriter:
@@ -333,21 +347,23 @@ def resume_state(conn: sqlite3.Connection, run_id: int) -> dict[str, Any]:
             "stored_bytes": size, "dropped": dropped}
 
 
-def read(conn: sqlite3.Connection, run_id: int, after_seq: int = 0, limit: int = 1000) -> list[LogLine]:
-    rows = conn.execute("SELECT run_id, seq, ts, stream, text FROM logs WHERE run_id=? AND seq>? ORDER BY seq LIMIT ?",
+def read(conn: sqlite3.Connection, run_id: int, after_seq: int = 0, limit: int = 1000,
+         cap: int | None = None) -> list[LogLine]:
+    rows = conn.execute(f"SELECT {columns(cap)} FROM logs WHERE run_id=? AND seq>? ORDER BY seq LIMIT ?",
                         (run_id, after_seq, limit))
     return [LogLine(*r) for r in rows]
 
 
-def read_before(conn: sqlite3.Connection, run_id: int, before_seq: int, limit: int = 1000) -> list[LogLine]:
+def read_before(conn: sqlite3.Connection, run_id: int, before_seq: int, limit: int = 1000,
+                cap: int | None = None) -> list[LogLine]:
     """The `limit` lines before `before_seq`, in order."""
-    rows = conn.execute("SELECT run_id, seq, ts, stream, text FROM logs WHERE run_id=? AND seq<?"
+    rows = conn.execute(f"SELECT {columns(cap)} FROM logs WHERE run_id=? AND seq<?"
                         " ORDER BY seq DESC LIMIT ?", (run_id, before_seq, limit)).fetchall()
     return [LogLine(*r) for r in reversed(rows)]
 
 
-def tail(conn: sqlite3.Connection, run_id: int, limit: int = 20) -> list[LogLine]:
-    return read_before(conn, run_id, 1 << 62, limit)
+def tail(conn: sqlite3.Connection, run_id: int, limit: int = 20, cap: int | None = None) -> list[LogLine]:
+    return read_before(conn, run_id, 1 << 62, limit, cap)
 
 
 def prune(conn: sqlite3.Connection, job: str, keep_runs: int) -> int:

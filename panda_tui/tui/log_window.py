@@ -13,6 +13,7 @@ from panda_tui.tui.log_format import is_error
 
 PAGE = 2000  # lines loaded at once around a place; the pane holds at most WINDOW
 WINDOW = 5000
+CAP = logs.DISPLAY_CAP  # characters of a line read for the pane: a 20 MB line costs it 2 KB
 
 
 Where = Literal["tail", "head", "at", "before"]  # the newest lines, the first ones, around a line, before it
@@ -35,12 +36,12 @@ def load(conn: sqlite3.Connection, run_id: int, place: Place, errors_only: bool)
 
 def _window(conn: sqlite3.Connection, run_id: int, place: Place) -> list[LogLine]:
     if place.kind == "tail":
-        return logs.tail(conn, run_id, PAGE)
+        return logs.tail(conn, run_id, PAGE, CAP)
     if place.kind == "head":
-        return logs.read(conn, run_id, 0, PAGE)
+        return logs.read(conn, run_id, 0, PAGE, CAP)
     if place.kind == "before":
-        return logs.read_before(conn, run_id, place.seq, PAGE)
-    return log_queries.around(conn, run_id, place.seq, PAGE // 2, PAGE // 2)
+        return logs.read_before(conn, run_id, place.seq, PAGE, CAP)
+    return log_queries.around(conn, run_id, place.seq, PAGE // 2, PAGE // 2, CAP)
 
 
 def _error_window(conn: sqlite3.Connection, run_id: int, place: Place) -> tuple[list[LogLine], bool]:
@@ -53,7 +54,7 @@ def _error_window(conn: sqlite3.Connection, run_id: int, place: Place) -> tuple[
         seqs, older = log_queries.errors_near(conn, run_id, place.seq, PAGE, 0)
     else:
         seqs, older = log_queries.errors_near(conn, run_id, place.seq, PAGE // 2, PAGE // 2)
-    return log_queries.lines_at(conn, run_id, seqs), older
+    return log_queries.lines_at(conn, run_id, seqs, CAP), older
 
 
 def keep_errors(lines: list[LogLine], errors_only: bool) -> list[LogLine]:
