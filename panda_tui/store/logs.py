@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import queue
 import sqlite3
 import threading
 import time
@@ -10,11 +9,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from panda_tui.store import budget
-from panda_tui.store import db as store_db
+from panda_tui.store.log_writer import FLUSH_INTERVAL, MAX_BATCH, LogWriter  # noqa: F401 (their home was here)
 from panda_tui.text import char_boundary
 
-FLUSH_INTERVAL = 0.03  # under a steady flow, one commit per this long at most; after a pause, at once
-MAX_BATCH = 5000
 MAX_BACKLOG = 200_000  # lines waiting for a store that cannot be written (a full disk): past this, dropped;
 # a writer that is merely behind (a flood into a healthy store) is waited for, as before
 
@@ -40,169 +37,6 @@ def columns(cap: int | None) -> str:
     cap = int(cap)
     return (f"run_id, seq, ts, stream, substr(text, 1, {cap}), "
             f"length(CAST(text AS BLOB)) - length(CAST(substr(text, 1, {cap}) AS BLOB))")
-
-
-class LogWriter:
-    """The one writer of log lines. put() never blocks on SQLite; a thread commits in batches."""
-
-    def __init__(self, path: str, interval: float = FLUSH_INTERVAL, max_batch: int = MAX_BATCH,
-                 lock: threading.Lock | None = None):
-        self.path = path
-        self.interval = interval
-        self.max_batch = max_batch
-        self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._loop, name="panda-log-writer", daemon=True)
-        self._committed: dict[int, int] = {}  # run_id -> last committed seq
-        self._cv = threading.Condition()
-        self._stopped = False
-        self._stopping = False
-        self.error: str | None = None  # the last write error, while writes fail
-        self.backlog = 0  # lines handed over and not yet committed (approximate: read without a lock)
-        self.lock = lock or threading.Lock()  # shared with the scheduler's Database: see db.Database
-        self.budget: tuple[int | float | None, int | float | None] = (None, None)  # [store] max_size, keep_free
-        self.budget_of: Callable[[], tuple] | None = None  # gives the budget as configured now (over `budget`)
-        self.shedding: set[int] = set()  # runs whose output no longer fits the budget: the rest is dropped
-        self._shed: dict[int, int] = {}  # run_id -> lines this writer dropped for the budget
-        self._full = False  # as last recorded in the store (budget.FACT)
-        self._tuned = -1
-        self._thread.start()
-
-    def set_budget(self, max_size: int | float | None, keep_free: int | float | None) -> None:
-        """The [store] budget (None: the defaults); takes effect at the next commit."""
-        self.budget = (max_size, keep_free)
-
-    def take_shed(self, run_id: int) -> int:
-        """Lines of the run the writer dropped for the budget (once its lines are committed), and forget them."""
-        with self._cv:
-            return self._shed.pop(run_id, 0)
-
-    def put(self, item: tuple[Any, ...]) -> None:
-        """item: (run_id, seq, ts, stream, text, out_n, err_n, lines, bytes, dropped)."""
-        self.backlog += 1
-        self._q.put(item)
-
-    def put_many(self, items: list[tuple[Any, ...]]) -> None:
-        self.backlog += len(items)
-        self._q.put(items)
-
-    def flush_run(self, run_id: int, seq: int, timeout: float = 30.0) -> bool:
-        """Block until the run's lines up to `seq` are committed."""
-        self._q.put(("flush",))
-        deadline = time.monotonic() + timeout
-        with self._cv:
-            while self._committed.get(run_id, 0) < seq and not self._stopped:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cv.wait(left)
-        return True
-
-    def forget(self, run_id: int) -> None:
-        with self._cv:
-            self._committed.pop(run_id, None)
-            self._shed.pop(run_id, None)
-        if run_id in self.shedding:
-            self.shedding.discard(run_id)
-            self._q.put(("flush",))  # records that the store is no longer full, if no run sheds now
-
-    def close(self, timeout: float = 10.0) -> None:
-        self._stopping = True
-        self._q.put(("stop",))
-        self._thread.join(timeout)
-
-    def _loop(self) -> None:
-        """Group commit: the first lines after a pause are committed at once (a live tail shows them
-        without waiting), and while lines keep coming a batch gathers until FLUSH_INTERVAL after the last
-        commit (or MAX_BATCH lines), so a flood costs few, large transactions."""
-        conn = store_db.connect(self.path)
-        batch: list[tuple[Any, ...]] = []
-        stop = False
-        last_commit = 0.0
-        while not stop:
-            item = self._q.get()
-            gather_until = max(time.monotonic(), last_commit + self.interval)
-            while True:
-                if isinstance(item, list):
-                    batch.extend(item)
-                elif len(item) == 1:
-                    stop = item[0] == "stop"
-                    break  # flush now
-                else:
-                    batch.append(item)
-                if len(batch) >= self.max_batch:
-                    break
-                try:
-                    wait = gather_until - time.monotonic()
-                    item = self._q.get(timeout=wait) if wait > 0 else self._q.get_nowait()
-                except queue.Empty:
-                    break
-            if batch:
-                self._commit(conn, batch)
-                batch = []
-                last_commit = time.monotonic()
-            elif self._full and not self.shedding:
-                self._commit(conn, [])
-            else:
-                with self._cv:
-                    self._cv.notify_all()
-        conn.close()
-        with self._cv:
-            self._stopped = True
-            self._cv.notify_all()
-
-    def _commit(self, conn: sqlite3.Connection, batch: list[tuple[Any, ...]]) -> None:
-        last: dict[int, tuple[Any, ...]] = {}
-        for item in batch:
-            last[item[0]] = item
-        counters = [(i[5], i[6], i[7], i[8], i[9], i[0]) for i in last.values()]
-        attempt = 0
-        while True:  # a full disk empties again: lines wait for it (bounded: see RunLog), never vanish
-            try:
-                with store_db.transaction(conn, self.lock):
-                    rows = self._fit(conn, batch)
-                    conn.executemany("INSERT OR IGNORE INTO logs(run_id, seq, ts, stream, text) VALUES (?,?,?,?,?)",
-                                     rows)
-                    conn.executemany("UPDATE runs SET out_lines=?, err_lines=?, log_lines=?, log_bytes=?, "
-                                     "log_dropped=? WHERE id=?", counters)
-                self.error = None
-                break
-            except sqlite3.Error as exc:
-                self.error = str(exc)
-                attempt += 1
-                if self._stopping and attempt > 20:
-                    break  # shutting down on a store that stays unwritable: the restart reads what is left
-                time.sleep(min(0.05 * 2 ** min(attempt, 6), 2.0))
-        self.backlog -= len(batch)
-        with self._cv:
-            for run_id, item in last.items():
-                self._committed[run_id] = max(self._committed.get(run_id, 0), item[1])
-            self._cv.notify_all()
-
-    def _fit(self, conn: sqlite3.Connection, batch: list[tuple]) -> list[tuple]:
-        """The rows of `batch` the budget has room for, after pruning the oldest logs if need be; the rest of
-        a run's lines (not panda-tui's own) are dropped, counted, and the run sheds from then on."""
-        usage = budget.measure(conn, self.path, *(self.budget_of() if self.budget_of else self.budget))
-        if usage.limit != self._tuned:
-            budget.tune(conn, usage)
-            self._tuned = usage.limit
-        need = sum(len(i[4]) for i in batch) + budget.ROW_OVERHEAD * len(batch)
-        room = usage.log_room
-        if need > room:
-            room += budget.prune_oldest(conn, need - room, set(self._committed) | {i[0] for i in batch})
-        rows: list[tuple] = []
-        for item in batch:
-            size = len(item[4]) + budget.ROW_OVERHEAD
-            if item[3] == "sys" or (size <= room and item[0] not in self.shedding):
-                rows.append(item[:5])
-                room -= size
-            else:
-                self.shedding.add(item[0])
-                self._shed[item[0]] = self._shed.get(item[0], 0) + 1
-        full = bool(self.shedding)
-        if full != self._full:
-            budget.record(conn, full, usage)
-            self._full = full
-        return rows
 
 
 class RunLog:
@@ -256,13 +90,41 @@ class RunLog:
         ts = ts or time.time()
         with self._lock:
             out: list[tuple[Any, ...]] = []
-            for text in texts:
-                self._line(stream, text, ts, out)
+            if not self._all_of(stream, texts, ts, out):
+                for text in texts:
+                    self._line(stream, text, ts, out)
             if out:
                 if self.tee is not None:
                     for item in out:
                         self.tee(item[3], item[4])
-                self.writer.put_many(out)
+                self._hand(out)
+
+    def _all_of(self, stream: str, texts: list[str], ts: float, out: list[tuple]) -> bool:
+        """The common case in one pass, without a call per line: nothing to mask, capped, shed or lost. The
+        lines go to the writer as one span."""
+        if (self.redact is not None or self.capped or self.lost or self.run_id in self.writer.shedding
+                or (self.writer.backlog > MAX_BACKLOG and self.writer.error)):
+            return False
+        joined = "".join(texts)
+        size = len(joined) if joined.isascii() else sum(len(t.encode("utf-8", "replace")) for t in texts)
+        if self.lines + len(texts) > self.max_lines or self.bytes + size > self.max_bytes:
+            return False
+        first = self.seq + 1
+        self.counts[stream] += len(texts)
+        self.seq += len(texts)
+        self.lines += len(texts)
+        self.bytes += size
+        if self.tee is not None:
+            for text in texts:
+                self.tee(stream, text)
+        self.writer.put_span(self.run_id, first, ts, stream, texts, self._counters())
+        return True
+
+    def _counters(self) -> tuple:
+        return self.counts["out"], self.counts["err"], self.lines, self.bytes, self.dropped
+
+    def _hand(self, rows: list[tuple]) -> None:
+        self.writer.put_many(rows, self.run_id, self._counters())
 
     def _line(self, stream: str, text: str, ts: float, out: list[tuple[Any, ...]]) -> None:
         self.counts[stream] += 1
@@ -290,9 +152,9 @@ class RunLog:
             self.over_cap += 1
             self.dropped_bytes += size
             self._emit("sys", f"[panda] log cap reached ({self.max_lines} lines or "
-                        f"{self.max_bytes // 1024 // 1024} MiB): further output is not stored", 0, ts)
+                        f"{self.max_bytes // 1024 // 1024} MiB): further output is not stored", 0, ts, out)
             return
-        self._emit(stream, text, size, ts)
+        self._emit(stream, text, size, ts, out)
 
     def _tell_lost(self, ts: float, out: list[tuple[Any, ...]] | None = None) -> None:
         self._emit("sys", f"[panda] {self.lost} lines were not stored: the store could not be written "
@@ -310,14 +172,13 @@ class RunLog:
         if stream != "sys":
             self.lines += 1
             self.bytes += size
-        item = (self.run_id, self.seq, ts or time.time(), stream, text,
-                self.counts["out"], self.counts["err"], self.lines, self.bytes, self.dropped)
+        item = (self.run_id, self.seq, ts or time.time(), stream, text)
         if out is not None:
             out.append(item)
             return
         if self.tee is not None:
             self.tee(stream, text)
-        self.writer.put(item)
+        self._hand([item])
 
     def close(self, timeout: float = 30.0) -> bool:
         """Add the cap marker if lines were dropped, then wait until everything is committed."""
