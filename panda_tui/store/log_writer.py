@@ -181,10 +181,16 @@ class LogWriter:
         if rows:
             conn.executemany(INSERT, rows)
 
+    def _budget(self) -> tuple:
+        try:
+            return self.budget_of() if self.budget_of else self.budget
+        except Exception:  # noqa: BLE001 - a config that cannot say now: the last budget set stands
+            return self.budget
+
     def _fit(self, conn: sqlite3.Connection, batch: list[tuple]) -> list[tuple]:
         """The rows of `batch` the budget has room for, after pruning the oldest logs if need be; the rest of
         a run's lines (not panda-tui's own) are dropped, counted, and the run sheds from then on."""
-        usage = budget.measure(conn, self.path, *(self.budget_of() if self.budget_of else self.budget))
+        usage = budget.measure(conn, self.path, *self._budget())
         if usage.limit != self._tuned:
             budget.tune(conn, usage)
             self._tuned = usage.limit
