@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from panda_tui.store.db import StoreError, connect
 from panda_tui.store.levels import Level, level_of
 from panda_tui.store.logs import LogLine, columns
 
@@ -124,17 +126,45 @@ def _match_sql(query: str, errors_only: bool) -> tuple[str, str]:
 def match_chunks(conn: sqlite3.Connection, run_id: int, query: str, errors_only: bool = False,
                  limit: int = MAX_FOUND, chunk: int = CHUNK) -> Iterator[list[int]]:
     """match_seqs a stretch of CHUNK lines at a time, oldest first, so a console shows the first match
-    without waiting for the whole run to be read (and says how far it has looked)."""
+    without waiting for the whole run to be read (and says how far it has looked). Two stretches are read at
+    once, the second on a second connection in a thread (SQLite's scan runs without Python's lock)."""
     sql, pattern = _match_sql(query, errors_only)
+    sql += " AND seq>? AND seq<=? ORDER BY seq LIMIT ?"
     _with_function(conn)
     last = conn.execute("SELECT MAX(seq) FROM logs WHERE run_id=?", (run_id,)).fetchone()[0] or 0
-    lo, left = 0, limit
-    while lo < last and left > 0:
-        seqs = [r[0] for r in conn.execute(sql + " AND seq>? AND seq<=? ORDER BY seq LIMIT ?",
-                                           (run_id, pattern, lo, lo + chunk, left))]
-        left -= len(seqs)
-        lo += chunk
-        yield seqs
+
+    def scan(on: sqlite3.Connection, lo: int, left: int) -> list[int]:
+        return [r[0] for r in on.execute(sql, (run_id, pattern, lo, lo + chunk, left))]
+
+    helper = _second_reader(conn) if last > chunk else None
+    pool = ThreadPoolExecutor(1, thread_name_prefix="panda-search") if helper is not None else None
+    try:
+        lo, left = 0, limit
+        while lo < last and left > 0:
+            ahead = pool.submit(scan, helper, lo + chunk, left) if pool and lo + chunk < last else None
+            for seqs in (scan(conn, lo, left), ahead.result() if ahead else None):
+                if seqs is None or left <= 0:
+                    continue
+                seqs = seqs[:left]
+                left -= len(seqs)
+                yield seqs
+            lo += 2 * chunk if ahead else chunk
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
+        if helper is not None:
+            helper.close()
+
+
+def _second_reader(conn: sqlite3.Connection) -> sqlite3.Connection | None:
+    """A read-only connection to the same file, or None (a store in memory, or one that cannot be opened)."""
+    path = conn.execute("PRAGMA database_list").fetchone()[2]
+    if not path:
+        return None
+    try:
+        return _with_function(connect(path, readonly=True))
+    except (StoreError, sqlite3.Error):
+        return None
 
 
 def match_seqs(conn: sqlite3.Connection, run_id: int, query: str, errors_only: bool = False,

@@ -73,3 +73,12 @@ def test_errors_near_agrees_with_the_whole_run_read_at_once(tmp_path, monkeypatc
                 want = (older[max(0, len(older) - before):] if before else []) + [s for s in every if s >= seq][:after]
                 assert log_queries.errors_near(db.conn, 1, seq, before, after) == (want, len(older) > before)
     db.close()
+
+
+def test_a_search_read_in_stretches_two_at_a_time_finds_what_one_read_finds(run_log):
+    for chunk in (1, 2, 3):  # stretches read in pairs, the second on a second connection
+        found = [seq for seqs in log_queries.match_chunks(run_log, 1, "o", chunk=chunk) for seq in seqs]
+        assert found == [1, 2, 3, 4]
+        limited = [seq for seqs in log_queries.match_chunks(run_log, 1, "o", limit=3, chunk=chunk) for seq in seqs]
+        assert limited == [1, 2, 3]
+    assert log_queries.match_seqs(run_log, 1, "o") == [1, 2, 3, 4]
