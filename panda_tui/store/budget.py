@@ -9,6 +9,7 @@ import os
 import sqlite3
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from panda_tui.store import state
 
@@ -104,7 +105,7 @@ def record(conn: sqlite3.Connection, full: bool, usage: Usage, now: float | None
     state.put_meta(conn, FACT, fact, now)
 
 
-def fact(conn: sqlite3.Connection) -> dict | None:
+def fact(conn: sqlite3.Connection) -> dict[str, Any] | None:
     value = state.get_meta(conn, FACT)
     return value if isinstance(value, dict) else None
 

@@ -141,7 +141,7 @@ def match_chunks(conn: sqlite3.Connection, run_id: int, query: str, errors_only:
     try:
         lo, left = 0, limit
         while lo < last and left > 0:
-            ahead = pool.submit(scan, helper, lo + chunk, left) if pool and lo + chunk < last else None
+            ahead = pool.submit(scan, helper, lo + chunk, left) if pool and helper and lo + chunk < last else None
             for seqs in (scan(conn, lo, left), ahead.result() if ahead else None):
                 if seqs is None or left <= 0:
                     continue

@@ -8,6 +8,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from panda_tui.store import budget
 from panda_tui.store import db as store_db
@@ -29,7 +30,7 @@ class LogWriter:
         self.path = path
         self.interval = interval
         self.max_batch = max_batch
-        self._q: queue.SimpleQueue = queue.SimpleQueue()
+        self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._loop, name="panda-log-writer", daemon=True)
         self._committed: dict[int, int] = {}  # run_id -> last committed seq
         self._cv = threading.Condition()
@@ -39,7 +40,7 @@ class LogWriter:
         self.backlog = 0  # lines handed over and not yet committed (approximate: read without a lock)
         self.lock = lock or threading.Lock()  # shared with the scheduler's Database: see db.Database
         self.budget: tuple[int | float | None, int | float | None] = (None, None)  # [store] max_size, keep_free
-        self.budget_of: Callable[[], tuple] | None = None  # gives the budget as configured now (over `budget`)
+        self.budget_of: Callable[[], tuple[Any, ...]] | None = None  # gives the budget as configured now (over `budget`)
         self.shedding: set[int] = set()  # runs whose output no longer fits the budget: the rest is dropped
         self._shed: dict[int, int] = {}  # run_id -> lines this writer dropped for the budget
         self._full = False  # as last recorded in the store (budget.FACT)
@@ -55,14 +56,14 @@ class LogWriter:
         with self._cv:
             return self._shed.pop(run_id, 0)
 
-    def put_many(self, rows: list[tuple], run_id: int, counters: tuple) -> None:
+    def put_many(self, rows: list[tuple[Any, ...]], run_id: int, counters: tuple[Any, ...]) -> None:
         """rows: (run_id, seq, ts, stream, text) of one run, in order; counters: the run's (out_lines,
         err_lines, log_lines, log_bytes, log_dropped) once they are stored, committed with them."""
         self.backlog += len(rows)
         self._q.put((rows, run_id, counters))
 
     def put_span(self, run_id: int, first_seq: int, ts: float, stream: str, texts: list[str],
-                 counters: tuple) -> None:
+                 counters: tuple[Any, ...]) -> None:
         """Lines of one stream numbered first_seq, first_seq + 1, …: stored as put_many would, faster."""
         self.backlog += len(texts)
         self._q.put(((run_id, first_seq, ts, stream, texts), run_id, counters, "span"))
@@ -97,8 +98,8 @@ class LogWriter:
         without waiting), and while lines keep coming a batch gathers until FLUSH_INTERVAL after the last
         commit (or MAX_BATCH lines), so a flood costs few, large transactions."""
         conn = store_db.connect(self.path)
-        batch: list[tuple] = []  # rows, and spans: (run_id, first_seq, ts, stream, [text, …])
-        counters: dict[int, tuple] = {}  # run_id -> its counters with the last rows of the batch
+        batch: list[tuple[Any, ...]] = []  # rows, and spans: (run_id, first_seq, ts, stream, [text, …])
+        counters: dict[int, tuple[Any, ...]] = {}  # run_id -> its counters with the last rows of the batch
         stop = False
         lines = 0
         last_commit = 0.0
@@ -137,7 +138,7 @@ class LogWriter:
             self._stopped = True
             self._cv.notify_all()
 
-    def _commit(self, conn: sqlite3.Connection, batch: list[tuple], runs: dict[int, tuple], lines: int) -> None:
+    def _commit(self, conn: sqlite3.Connection, batch: list[tuple[Any, ...]], runs: dict[int, tuple[Any, ...]], lines: int) -> None:
         last: dict[int, int] = {}
         for item in batch:  # rows and spans come in order per run: the last one holds the highest seq
             last[item[0]] = item[1] + len(item[4]) - 1 if isinstance(item[4], list) else item[1]
@@ -164,8 +165,8 @@ class LogWriter:
             self._cv.notify_all()
 
     @staticmethod
-    def _insert(conn: sqlite3.Connection, batch: list[tuple]) -> None:
-        rows: list[tuple] = []
+    def _insert(conn: sqlite3.Connection, batch: list[tuple[Any, ...]]) -> None:
+        rows: list[tuple[Any, ...]] = []
         for item in batch:
             if not isinstance(item[4], list):
                 rows.append(item)
@@ -181,13 +182,13 @@ class LogWriter:
         if rows:
             conn.executemany(INSERT, rows)
 
-    def _budget(self) -> tuple:
+    def _budget(self) -> tuple[Any, ...]:
         try:
             return self.budget_of() if self.budget_of else self.budget
         except Exception:  # noqa: BLE001 - a config that cannot say now: the last budget set stands
             return self.budget
 
-    def _fit(self, conn: sqlite3.Connection, batch: list[tuple]) -> list[tuple]:
+    def _fit(self, conn: sqlite3.Connection, batch: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """The rows of `batch` the budget has room for, after pruning the oldest logs if need be; the rest of
         a run's lines (not panda-tui's own) are dropped, counted, and the run sheds from then on."""
         usage = budget.measure(conn, self.path, *self._budget())
@@ -204,7 +205,7 @@ class LogWriter:
         batch = [row for item in batch for row in _rows(item)]
         if need > room:
             room += budget.prune_oldest(conn, need - room, set(self._committed) | {i[0] for i in batch})
-        rows: list[tuple] = []
+        rows: list[tuple[Any, ...]] = []
         for item in batch:
             size = len(item[4]) + budget.ROW_OVERHEAD
             if item[3] == "sys" or (size <= room and item[0] not in self.shedding):
@@ -220,7 +221,7 @@ class LogWriter:
         return rows
 
 
-def _rows(item: tuple) -> list[tuple]:
+def _rows(item: tuple[Any, ...]) -> list[tuple[Any, ...]]:
     """A row as it is; a span as its rows."""
     if not isinstance(item[4], list):
         return [item]
@@ -228,7 +229,7 @@ def _rows(item: tuple) -> list[tuple]:
     return [(run_id, first + n, ts, stream, text) for n, text in enumerate(texts)]
 
 
-def _size(item: tuple) -> int:
+def _size(item: tuple[Any, ...]) -> int:
     """Bytes a row or span takes in the store, about (its text in characters, and the row's own)."""
     if isinstance(item[4], list):
         return sum(map(len, item[4])) + budget.ROW_OVERHEAD * len(item[4])

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from panda_tui.store import budget
-from panda_tui.store.log_writer import FLUSH_INTERVAL, MAX_BATCH, LogWriter  # noqa: F401 (their home was here)
+from panda_tui.store.log_writer import FLUSH_INTERVAL as FLUSH_INTERVAL  # their home was here
+from panda_tui.store.log_writer import MAX_BATCH as MAX_BATCH
+from panda_tui.store.log_writer import LogWriter as LogWriter
 from panda_tui.text import char_boundary
 
 MAX_BACKLOG = 200_000  # lines waiting for a store that cannot be written (a full disk): past this, dropped;
@@ -99,7 +101,7 @@ class RunLog:
                         self.tee(item[3], item[4])
                 self._hand(out)
 
-    def _all_of(self, stream: str, texts: list[str], ts: float, out: list[tuple]) -> bool:
+    def _all_of(self, stream: str, texts: list[str], ts: float, out: list[tuple[Any, ...]]) -> bool:
         """The common case in one pass, without a call per line: nothing to mask, capped, shed or lost. The
         lines go to the writer as one span."""
         if (self.redact is not None or self.capped or self.lost or self.run_id in self.writer.shedding
@@ -120,10 +122,10 @@ class RunLog:
         self.writer.put_span(self.run_id, first, ts, stream, texts, self._counters())
         return True
 
-    def _counters(self) -> tuple:
+    def _counters(self) -> tuple[Any, ...]:
         return self.counts["out"], self.counts["err"], self.lines, self.bytes, self.dropped
 
-    def _hand(self, rows: list[tuple]) -> None:
+    def _hand(self, rows: list[tuple[Any, ...]]) -> None:
         self.writer.put_many(rows, self.run_id, self._counters())
 
     def _line(self, stream: str, text: str, ts: float, out: list[tuple[Any, ...]]) -> None:
