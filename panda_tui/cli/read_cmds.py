@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
 import time
+from typing import Any
 from collections.abc import Collection, Sequence
 
 import click
