@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import Any
 from collections.abc import Collection, Sequence
+from typing import Any
 
 import click
 
