@@ -1,5 +1,6 @@
 """Log ingestion: a container prints 1,000,000 numbered lines; time until all are in the store, each once.
-Peer: reading the same container's output with `docker logs` into /dev/null.
+Peer: reading the same container's output with `docker logs` into /dev/null. The two take turns (--rounds);
+the figures are medians.
 
     python bench/ingest.py [--lines 1000000]
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import subprocess
 import tempfile
 import time
@@ -53,16 +55,24 @@ def docker_logs(lines: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=3, help="turns of panda-tui then docker logs; medians")
     args = parser.parse_args()
     ensure_image()
-    elapsed, stored, lost, check = asyncio.run(panda(args.lines))
-    peer = docker_logs(args.lines)
-    figures = {"lines": args.lines, "panda_s": elapsed, "panda_lines_per_s": args.lines / elapsed,
+    ours: list[float] = []
+    peers: list[float] = []
+    stored, lost, check = 0, 0, ""
+    for _ in range(args.rounds):  # taking turns: a machine that gets busier slows both sides alike
+        elapsed, stored, lost, check = asyncio.run(panda(args.lines))
+        ours.append(elapsed)
+        peers.append(docker_logs(args.lines))
+    mine, peer = statistics.median(ours), statistics.median(peers)
+    figures = {"lines": args.lines, "rounds": args.rounds, "panda_s": mine, "panda_lines_per_s": args.lines / mine,
                "stored": stored, "lost_or_duplicated": lost, "check": check,
-               "docker_logs_s": peer, "docker_logs_lines_per_s": args.lines / peer}
+               "docker_logs_s": peer, "docker_logs_lines_per_s": args.lines / peer,
+               "ratio_per_round": " ".join(f"{p / o:.2f}" for o, p in zip(ours, peers))}
     figures["ratio_to_peer"] = figures["panda_lines_per_s"] / figures["docker_logs_lines_per_s"]
     report("ingest", figures, {">= 100k lines/s": figures["panda_lines_per_s"] >= 100_000,
-                               ">= 0.8 x docker logs": figures["ratio_to_peer"] >= 0.8,
+                               ">= 1.5 x docker logs": figures["ratio_to_peer"] >= 1.5,
                                "0 lost": lost == 0 and stored == args.lines})
 
 

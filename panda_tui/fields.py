@@ -182,6 +182,23 @@ def byte_size(value: Any) -> int:
     raise ValueError(f'expected a size like "20MiB", "512k" or a number of bytes, got {value!r}')
 
 
+def size_or_share(value: Any) -> int | float:
+    """Bytes as byte_size takes them, or a share of a file system: "10%" gives 0.1."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            share = float(value.strip()[:-1])
+        except ValueError:
+            share = -1.0
+        if 0 < share <= 100:
+            return share / 100
+        raise ValueError(f'expected a share of the file system from "1%" to "100%", got {value!r}')
+    try:
+        return byte_size(value)
+    except ValueError:
+        raise ValueError(f'expected a size like "500MiB", "2g", a number of bytes, or a share like "10%", '
+                         f"got {value!r}") from None
+
+
 def cpus(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1024:
         raise ValueError(f"expected a number of CPUs like 0.5 or 2, got {value!r}")

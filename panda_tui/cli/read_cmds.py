@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from collections.abc import Collection, Sequence
+from typing import Any
 
 import click
 
@@ -87,6 +88,9 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
     stale = "" if current.lease else " (stale: no scheduler is checking it)"
     for host, info in current.docker_hosts.items():
         click.echo(f"docker {safe(host)}: {'up' if info.get('up') else 'DOWN: ' + safe(info.get('error'))}{stale}")
+    budget_words = budget_line(current.store_budget, now)
+    if budget_words:
+        click.echo(budget_words)
     table = [("", "STATE", "JOB", "NEXT", "LAST", "LAST OK", "FAILED", "MISSED 24H")]
     for h in current.jobs:
         nxt = next_word(h, now, scheduled=current.lease is not None)
@@ -114,6 +118,20 @@ def _counts(jobs: list) -> dict[str, int]:
         if h.state in (HealthState.FLAPPING, HealthState.RETRYING, HealthState.MISSED, HealthState.RUNNING):
             out[str(h.state)] = out.get(str(h.state), 0) + 1
     return out
+
+
+def budget_line(fact: dict[str, Any] | None, now: float) -> str | None:
+    """The store's size limit, when it is hit now or was in the last day."""
+    if not fact:
+        return None
+    size = f"{(fact.get('used') or 0) / 1024 / 1024:.1f} of {(fact.get('limit') or 0) / 1024 / 1024:.1f} MiB"
+    if fact.get("full"):
+        return (f"store: AT ITS SIZE LIMIT ({size}) since {coarse_ago(now - (fact.get('since') or now))} ago: "
+                "runs' further output is dropped ([store] max_size, keep_free)")
+    until = fact.get("until") or 0
+    if now - until < 86400:
+        return f"store: was at its size limit until {coarse_ago(now - until)} ago (logs were dropped)"
+    return None
 
 
 def _print_table(rows: Sequence[Sequence[str]], right: Collection[int] = frozenset()) -> None:

@@ -11,7 +11,7 @@ from typing import Any, Callable
 from panda_tui import fields as f
 from panda_tui.files import FileRefused, read_regular
 from panda_tui.config.model import (AlertFormat, AlertTarget, Catchup, Concurrency, Config, Job, Pull,
-                                    RunnerKind, SchedulerSettings, choices)
+                                    RunnerKind, SchedulerSettings, StoreSettings, choices)
 from panda_tui.config.runner_rules import check_runner
 from panda_tui.config.windows import load_serve, load_windows
 from panda_tui.schedule import parse_schedule
@@ -73,7 +73,8 @@ ALERT_FIELDS: dict[str, Parser] = {
 ALERT_EVENTS = ("started", "succeeded", "failed", "timed_out", "missed", "lost",
                 "recovered", "slow", "fast", "killed", "skipped", "flapping")
 SCHEDULER_FIELDS: dict[str, Parser] = {"heartbeat": f.url, "heartbeat_every": f.duration}
-TOP_LEVEL = ("defaults", "jobs", "alerts", "scheduler", "maintenance", "serve")
+STORE_FIELDS: dict[str, Parser] = {"max_size": f.size_or_share, "keep_free": f.size_or_share}
+TOP_LEVEL = ("defaults", "jobs", "alerts", "scheduler", "maintenance", "serve", "store")
 MAX_BYTES = 10 * 1024 * 1024  # jobs.toml
 MAX_JOBS = 10_000
 
@@ -125,6 +126,8 @@ def build_config(data: dict[str, Any], path: str, secrets_file: str | None = Non
     alerts_table = _table(data, "alerts", label, errors)
     alerts = _load_alerts(alerts_table, label, errors, channels)
     scheduler = _load_scheduler(_table(data, "scheduler", label, errors), label, errors)
+    store = StoreSettings(**_check_fields(_table(data, "store", label, errors), STORE_FIELDS,
+                                          f"{label}: [store]", errors))
     default_values = _check_fields(defaults, {**JOB_FIELDS, **DEFAULTS_ONLY}, f"{label}: [defaults]", errors)
     jobs_table = _table(data, "jobs", label, errors)
     if len(jobs_table) > MAX_JOBS:
@@ -147,7 +150,7 @@ def build_config(data: dict[str, Any], path: str, secrets_file: str | None = Non
     sfile = secrets_file or default_values.get("secrets_file")
     if sfile and not os.path.isabs(sfile):
         sfile = os.path.join(os.path.dirname(os.path.abspath(path)), sfile)
-    return Config(path=path, jobs=jobs, alerts=alerts, scheduler=scheduler,
+    return Config(path=path, jobs=jobs, alerts=alerts, scheduler=scheduler, store=store,
                   secrets_file=sfile, maintenance=maintenance, public_url=public_url, warnings=tuple(warnings), data=data,
                   defaults={k: v for k, v in default_values.items() if k in JOB_FIELDS})
 

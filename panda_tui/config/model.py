@@ -111,11 +111,20 @@ class SchedulerSettings:
 
 
 @dataclass(frozen=True)
+class StoreSettings:
+    """The store's disk budget, as journald's SystemMaxUse= / SystemKeepFree=. A size is bytes (int) or a share
+    of the store's file system (float, 0.1 = 10 %); None: the default (see store.budget)."""
+    max_size: int | float | None = None
+    keep_free: int | float | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     path: str
     jobs: dict[str, Job]
     alerts: dict[str, AlertTarget] = field(default_factory=dict)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
     secrets_file: str | None = None
     maintenance: tuple[Maintenance, ...] = ()
     public_url: str | None = None  # [serve] public_url: alerts link to the run there

@@ -4,6 +4,7 @@ alike: each part is handed what it needs, and its cleanup is registered on the s
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from panda_tui.engine.supervision import Standing, Systemd, stall_from_environ
 from panda_tui.runners import keeper
 from panda_tui.runners.registry import Runners
 from panda_tui.secrets import Redactor, available, reachable_mask, resolve
+from panda_tui.store import budget
 from panda_tui.store.db import Database, db_id
 from panda_tui.store.ledger import Ledger, Run
 from panda_tui.store.logs import LogWriter, RunLog
@@ -51,6 +53,7 @@ def run_context(config: Callable[[], Config], db_path: str, exits: AsyncExitStac
     exits.callback(db.close)
     ident = db_id(db.conn)
     writer = LogWriter(db_path, lock=db.lock)
+    writer.budget_of = lambda: (config().store.max_size, config().store.keep_free)  # [store], as reloaded
     exits.push_async_callback(asyncio.to_thread, writer.close)
     ledger = Ledger(db, on_error=lambda who, exc: events.emit(
         d.SubscriberError(who, f"{type(exc).__name__}: {exc}")))
@@ -84,9 +87,20 @@ def build(config: Config, db_path: str, *, role: str = "daemon", clock: Clock | 
                       DockerWatch(db, ctx.runners, clock, events.emit))
     sched.exits = exits
     sched.on_config.append(lambda cfg: setattr(events, "redact", reachable_mask(cfg)))
+    _tune_wal(config, db)
+    sched.on_config.append(lambda cfg: _tune_wal(cfg, db))
     sched.exits.callback(ownership.release)
     sched.on_start.append(lambda exits: _start_delivery(db, sched, clock, events, parts.alerter, exits))
     return sched
+
+
+def _tune_wal(config: Config, db: Database) -> None:
+    """The ledger's connection checkpoints its -wal in time for the [store] budget (the log writer keeps to
+    the budget itself)."""
+    try:
+        budget.tune(db.conn, budget.measure(db.conn, db.path, config.store.max_size, config.store.keep_free))
+    except sqlite3.Error:
+        pass  # a store that cannot be read now: the writer measures again at its next commit
 
 
 def supervise(sched: Scheduler, notifier: Notifier, events: EventLog) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from panda_tui.store import outbox
 from panda_tui.config import Config
 from panda_tui.readmodel.health import DAY, NOT_A_VERDICT, JobHealth, all_health, failing_count
 from panda_tui.readmodel.scheduler_health import DaemonGone, daemon_gone
-from panda_tui.store import lease, ledger, state
+from panda_tui.store import budget, lease, ledger, state
 from panda_tui.store.ledger import BAD, Run
 
 
@@ -42,6 +43,7 @@ class Snapshot:
     missed_24h: int
     undelivered_alerts: int = 0
     daemon_gone: DaemonGone | None = None  # no scheduler runs, and the last one was a daemon: say so
+    store_full: dict[str, Any] | None = None  # the store is at its size limit: logs are being dropped (store.budget)
 
 
 def read_snapshot(conn: sqlite3.Connection, config: Config | None, now: float | None = None) -> Snapshot:
@@ -57,7 +59,13 @@ def read_snapshot(conn: sqlite3.Connection, config: Config | None, now: float | 
         jobs=healths, running=sum(1 for h in healths if h.running),
         failing=failing_count(healths),  # the rows marked failing, and `status`'s count
         missed_24h=ledger.missed_since(conn, now - DAY), undelivered_alerts=outbox.undelivered(conn),
-        daemon_gone=None if holder else daemon_gone(conn, now))
+        daemon_gone=None if holder else daemon_gone(conn, now),
+        store_full=_store_full(conn))
+
+
+def _store_full(conn: sqlite3.Connection) -> dict[str, Any] | None:
+    fact = budget.fact(conn)
+    return fact if fact and fact.get("full") else None
 
 
 def read_trend(conn: sqlite3.Connection, config: Config, job_name: str, now: float) -> Trend:

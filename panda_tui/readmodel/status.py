@@ -4,12 +4,13 @@ print, from one place so they can never disagree."""
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 from dataclasses import dataclass
 
 from panda_tui.config import Config
 from panda_tui.readmodel.health import JobHealth, all_health, failing_count
 from panda_tui.readmodel.scheduler_health import DaemonGone, daemon_gone
-from panda_tui.store import lease, state
+from panda_tui.store import budget, lease, state
 from panda_tui.store.ledger import GONE, Run, lateness_s
 from panda_tui.text import iso
 
@@ -21,6 +22,7 @@ class Status:
     jobs: list[JobHealth]  # most urgent first
     lease: lease.Holder | None = None  # the live holder, whole: host, pid, since, last heartbeat
     daemon_gone: DaemonGone | None = None  # none holds it, and the last one was a daemon
+    store_budget: dict[str, Any] | None = None  # the store at (or, until when, last at) its size limit: store.budget
 
     @property
     def trouble(self) -> bool:
@@ -34,7 +36,8 @@ def read_status(conn: sqlite3.Connection, config: Config, now: float) -> Status:
     healths = all_health(conn, config, now)
     holder = lease.live_holder(conn, now)
     return Status(holder=holder.owner if holder else None, docker_hosts=state.get_meta(conn, "engines", {}) or {},
-                  jobs=healths, lease=holder, daemon_gone=None if holder else daemon_gone(conn, now))
+                  jobs=healths, lease=holder, daemon_gone=None if holder else daemon_gone(conn, now),
+                  store_budget=budget.fact(conn))
 
 
 def describe_holder(holder: lease.Holder, now: float) -> dict:
@@ -55,6 +58,7 @@ def status_json(status: Status, now: float | None = None, refused: list[str] | N
             "words": status.daemon_gone.words(now)},
         "jobs_toml_refused": refused or [],
         "engines": status.docker_hosts,
+        "store_budget": status.store_budget,
         "failing": failing_count(status.jobs),
         "jobs": [job_json(h) for h in status.jobs],
         "trouble": status.trouble}

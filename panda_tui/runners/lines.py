@@ -40,9 +40,8 @@ class LineAssembler:
             self._buf += chunk
             return
         data = bytes(self._buf) + chunk if self._buf else chunk
-        parts = data.split(b"\n")
-        rest = parts.pop()
-        lines = [_text(p) for p in parts]
+        whole, newline, rest = data.rpartition(b"\n")
+        lines = _texts(whole) if newline else []
         while len(rest) >= self._cut_at:
             cut = self._cut(rest, self.max_line)
             if cut <= 0:
@@ -58,6 +57,16 @@ class LineAssembler:
         if self._buf:
             self._emit([_text(bytes(self._buf))])
             self._buf = bytearray()
+
+
+def _texts(whole: bytes) -> list[str]:
+    """Whole lines (without their newlines) decoded at once, not one call per line: a newline byte never
+    belongs to a multi-byte character, so this reads each line as _text would."""
+    text = whole.decode("utf-8", "replace")
+    lines = text.split("\n")
+    if "\r" in text:
+        lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    return lines
 
 
 def _text(raw: bytes) -> str:

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import queue
 import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from panda_tui.store import db as store_db
+from panda_tui.store import budget
+from panda_tui.store.log_writer import FLUSH_INTERVAL as FLUSH_INTERVAL  # their home was here
+from panda_tui.store.log_writer import MAX_BATCH as MAX_BATCH
+from panda_tui.store.log_writer import LogWriter as LogWriter
 from panda_tui.text import char_boundary
 
-FLUSH_INTERVAL = 0.03  # under a steady flow, one commit per this long at most; after a pause, at once
-MAX_BATCH = 5000
 MAX_BACKLOG = 200_000  # lines waiting for a store that cannot be written (a full disk): past this, dropped;
 # a writer that is merely behind (a flood into a healthy store) is waited for, as before
+
+
+DISPLAY_CAP = 2000  # characters of a line a console or the API reads; the rest is counted (`more`), not read
 
 
 @dataclass(frozen=True)
@@ -25,122 +28,17 @@ class LogLine:
     ts: float
     stream: str
     text: str
+    more: int = 0  # bytes of the stored line not read (a read capped at DISPLAY_CAP): 0, the line is whole
 
 
-class LogWriter:
-    """The one writer of log lines. put() never blocks on SQLite; a thread commits in batches."""
-
-    def __init__(self, path: str, interval: float = FLUSH_INTERVAL, max_batch: int = MAX_BATCH,
-                 lock: threading.Lock | None = None):
-        self.path = path
-        self.interval = interval
-        self.max_batch = max_batch
-        self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._loop, name="panda-log-writer", daemon=True)
-        self._committed: dict[int, int] = {}  # run_id -> last committed seq
-        self._cv = threading.Condition()
-        self._stopped = False
-        self._stopping = False
-        self.error: str | None = None  # the last write error, while writes fail
-        self.backlog = 0  # lines handed over and not yet committed (approximate: read without a lock)
-        self.lock = lock or threading.Lock()  # shared with the scheduler's Database: see db.Database
-        self._thread.start()
-
-    def put(self, item: tuple[Any, ...]) -> None:
-        """item: (run_id, seq, ts, stream, text, out_n, err_n, lines, bytes, dropped)."""
-        self.backlog += 1
-        self._q.put(item)
-
-    def put_many(self, items: list[tuple[Any, ...]]) -> None:
-        self.backlog += len(items)
-        self._q.put(items)
-
-    def flush_run(self, run_id: int, seq: int, timeout: float = 30.0) -> bool:
-        """Block until the run's lines up to `seq` are committed."""
-        self._q.put(("flush",))
-        deadline = time.monotonic() + timeout
-        with self._cv:
-            while self._committed.get(run_id, 0) < seq and not self._stopped:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cv.wait(left)
-        return True
-
-    def forget(self, run_id: int) -> None:
-        with self._cv:
-            self._committed.pop(run_id, None)
-
-    def close(self, timeout: float = 10.0) -> None:
-        self._stopping = True
-        self._q.put(("stop",))
-        self._thread.join(timeout)
-
-    def _loop(self) -> None:
-        """Group commit: the first lines after a pause are committed at once (a live tail shows them
-        without waiting), and while lines keep coming a batch gathers until FLUSH_INTERVAL after the last
-        commit (or MAX_BATCH lines), so a flood costs few, large transactions."""
-        conn = store_db.connect(self.path)
-        batch: list[tuple[Any, ...]] = []
-        stop = False
-        last_commit = 0.0
-        while not stop:
-            item = self._q.get()
-            gather_until = max(time.monotonic(), last_commit + self.interval)
-            while True:
-                if isinstance(item, list):
-                    batch.extend(item)
-                elif len(item) == 1:
-                    stop = item[0] == "stop"
-                    break  # flush now
-                else:
-                    batch.append(item)
-                if len(batch) >= self.max_batch:
-                    break
-                try:
-                    wait = gather_until - time.monotonic()
-                    item = self._q.get(timeout=wait) if wait > 0 else self._q.get_nowait()
-                except queue.Empty:
-                    break
-            if batch:
-                self._commit(conn, batch)
-                batch = []
-                last_commit = time.monotonic()
-            else:
-                with self._cv:
-                    self._cv.notify_all()
-        conn.close()
-        with self._cv:
-            self._stopped = True
-            self._cv.notify_all()
-
-    def _commit(self, conn: sqlite3.Connection, batch: list[tuple[Any, ...]]) -> None:
-        last: dict[int, tuple[Any, ...]] = {}
-        for item in batch:
-            last[item[0]] = item
-        rows = [i[:5] for i in batch]
-        counters = [(i[5], i[6], i[7], i[8], i[9], i[0]) for i in last.values()]
-        attempt = 0
-        while True:  # a full disk empties again: lines wait for it (bounded: see RunLog), never vanish
-            try:
-                with store_db.transaction(conn, self.lock):
-                    conn.executemany("INSERT OR IGNORE INTO logs(run_id, seq, ts, stream, text) VALUES (?,?,?,?,?)",
-                                     rows)
-                    conn.executemany("UPDATE runs SET out_lines=?, err_lines=?, log_lines=?, log_bytes=?, "
-                                     "log_dropped=? WHERE id=?", counters)
-                self.error = None
-                break
-            except sqlite3.Error as exc:
-                self.error = str(exc)
-                attempt += 1
-                if self._stopping and attempt > 20:
-                    break  # shutting down on a store that stays unwritable: the restart reads what is left
-                time.sleep(min(0.05 * 2 ** min(attempt, 6), 2.0))
-        self.backlog -= len(batch)
-        with self._cv:
-            for run_id, item in last.items():
-                self._committed[run_id] = max(self._committed.get(run_id, 0), item[1])
-            self._cv.notify_all()
+def columns(cap: int | None) -> str:
+    """The columns of a LogLine; with `cap`, the text's first `cap` characters and the bytes left out, so a
+    20 MB line costs a reader 2 KB (SQL cuts it; `more` comes from the stored length)."""
+    if cap is None:
+        return "run_id, seq, ts, stream, text"
+    cap = int(cap)
+    return (f"run_id, seq, ts, stream, substr(text, 1, {cap}), "
+            f"length(CAST(text AS BLOB)) - length(CAST(substr(text, 1, {cap}) AS BLOB))")
 
 
 class RunLog:
@@ -165,6 +63,7 @@ class RunLog:
         self.over_cap = 0  # of `dropped`, the lines past the log cap
         self.capped = stored_lines >= max_lines or stored_bytes >= max_bytes
         self.lost = 0  # lines not stored while the store could not keep up (a full disk), not yet told
+        self.shed = 0  # lines dropped here because the store is at its size limit (see budget)
         self.tee = tee  # sees each stored line (redacted), e.g. to stream `panda-tui run` to the terminal
         self._lock = threading.Lock()  # the reader thread and the scheduler loop may both write
 
@@ -193,13 +92,41 @@ class RunLog:
         ts = ts or time.time()
         with self._lock:
             out: list[tuple[Any, ...]] = []
-            for text in texts:
-                self._line(stream, text, ts, out)
+            if not self._all_of(stream, texts, ts, out):
+                for text in texts:
+                    self._line(stream, text, ts, out)
             if out:
                 if self.tee is not None:
                     for item in out:
                         self.tee(item[3], item[4])
-                self.writer.put_many(out)
+                self._hand(out)
+
+    def _all_of(self, stream: str, texts: list[str], ts: float, out: list[tuple[Any, ...]]) -> bool:
+        """The common case in one pass, without a call per line: nothing to mask, capped, shed or lost. The
+        lines go to the writer as one span."""
+        if (self.redact is not None or self.capped or self.lost or self.run_id in self.writer.shedding
+                or (self.writer.backlog > MAX_BACKLOG and self.writer.error)):
+            return False
+        joined = "".join(texts)
+        size = len(joined) if joined.isascii() else sum(len(t.encode("utf-8", "replace")) for t in texts)
+        if self.lines + len(texts) > self.max_lines or self.bytes + size > self.max_bytes:
+            return False
+        first = self.seq + 1
+        self.counts[stream] += len(texts)
+        self.seq += len(texts)
+        self.lines += len(texts)
+        self.bytes += size
+        if self.tee is not None:
+            for text in texts:
+                self.tee(stream, text)
+        self.writer.put_span(self.run_id, first, ts, stream, texts, self._counters())
+        return True
+
+    def _counters(self) -> tuple[Any, ...]:
+        return self.counts["out"], self.counts["err"], self.lines, self.bytes, self.dropped
+
+    def _hand(self, rows: list[tuple[Any, ...]]) -> None:
+        self.writer.put_many(rows, self.run_id, self._counters())
 
     def _line(self, stream: str, text: str, ts: float, out: list[tuple[Any, ...]]) -> None:
         self.counts[stream] += 1
@@ -209,6 +136,10 @@ class RunLog:
             return
         if self.lost:
             self._tell_lost(ts, out)
+        if self.run_id in self.writer.shedding:  # the store is at its size limit (see budget)
+            self.dropped += 1
+            self.shed += 1
+            return
         if self.capped:
             self.dropped += 1
             self.over_cap += 1
@@ -223,9 +154,9 @@ class RunLog:
             self.over_cap += 1
             self.dropped_bytes += size
             self._emit("sys", f"[panda] log cap reached ({self.max_lines} lines or "
-                        f"{self.max_bytes // 1024 // 1024} MiB): further output is not stored", 0, ts)
+                        f"{self.max_bytes // 1024 // 1024} MiB): further output is not stored", 0, ts, out)
             return
-        self._emit(stream, text, size, ts)
+        self._emit(stream, text, size, ts, out)
 
     def _tell_lost(self, ts: float, out: list[tuple[Any, ...]] | None = None) -> None:
         self._emit("sys", f"[panda] {self.lost} lines were not stored: the store could not be written "
@@ -243,14 +174,13 @@ class RunLog:
         if stream != "sys":
             self.lines += 1
             self.bytes += size
-        item = (self.run_id, self.seq, ts or time.time(), stream, text,
-                self.counts["out"], self.counts["err"], self.lines, self.bytes, self.dropped)
+        item = (self.run_id, self.seq, ts or time.time(), stream, text)
         if out is not None:
             out.append(item)
             return
         if self.tee is not None:
             self.tee(stream, text)
-        self.writer.put(item)
+        self._hand([item])
 
     def close(self, timeout: float = 30.0) -> bool:
         """Add the cap marker if lines were dropped, then wait until everything is committed."""
@@ -261,6 +191,11 @@ class RunLog:
             self.system(f"[panda] {self.over_cap} lines ({self.dropped_bytes / 1024 / 1024:.1f} MiB) "
                         "dropped after the log cap")
         ok = self.writer.flush_run(self.run_id, self.seq, timeout) if self.seq else True
+        shed = self.shed + self.writer.take_shed(self.run_id)
+        if shed:
+            self.shed = 0
+            self.system(budget.dropped_marker(shed))
+            ok = self.writer.flush_run(self.run_id, self.seq, timeout) and ok
         self.writer.forget(self.run_id)
         return ok
 
@@ -275,21 +210,23 @@ def resume_state(conn: sqlite3.Connection, run_id: int) -> dict[str, Any]:
             "stored_bytes": size, "dropped": dropped}
 
 
-def read(conn: sqlite3.Connection, run_id: int, after_seq: int = 0, limit: int = 1000) -> list[LogLine]:
-    rows = conn.execute("SELECT run_id, seq, ts, stream, text FROM logs WHERE run_id=? AND seq>? ORDER BY seq LIMIT ?",
+def read(conn: sqlite3.Connection, run_id: int, after_seq: int = 0, limit: int = 1000,
+         cap: int | None = None) -> list[LogLine]:
+    rows = conn.execute(f"SELECT {columns(cap)} FROM logs WHERE run_id=? AND seq>? ORDER BY seq LIMIT ?",
                         (run_id, after_seq, limit))
     return [LogLine(*r) for r in rows]
 
 
-def read_before(conn: sqlite3.Connection, run_id: int, before_seq: int, limit: int = 1000) -> list[LogLine]:
+def read_before(conn: sqlite3.Connection, run_id: int, before_seq: int, limit: int = 1000,
+                cap: int | None = None) -> list[LogLine]:
     """The `limit` lines before `before_seq`, in order."""
-    rows = conn.execute("SELECT run_id, seq, ts, stream, text FROM logs WHERE run_id=? AND seq<?"
+    rows = conn.execute(f"SELECT {columns(cap)} FROM logs WHERE run_id=? AND seq<?"
                         " ORDER BY seq DESC LIMIT ?", (run_id, before_seq, limit)).fetchall()
     return [LogLine(*r) for r in reversed(rows)]
 
 
-def tail(conn: sqlite3.Connection, run_id: int, limit: int = 20) -> list[LogLine]:
-    return read_before(conn, run_id, 1 << 62, limit)
+def tail(conn: sqlite3.Connection, run_id: int, limit: int = 20, cap: int | None = None) -> list[LogLine]:
+    return read_before(conn, run_id, 1 << 62, limit, cap)
 
 
 def prune(conn: sqlite3.Connection, job: str, keep_runs: int) -> int:

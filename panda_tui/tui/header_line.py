@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from panda_tui.readmodel.health import HealthState
 from panda_tui.readmodel.snapshot import Snapshot
-from panda_tui.text import ago, safe
+from panda_tui.text import ago, iso, safe
 from panda_tui.tui.marks import Marks
 
 SEP = " · "
@@ -51,6 +51,9 @@ def alarm_lines(snap: Snapshot | None, died: str | None = None) -> list[str]:
     out += [f"docker {host}: {info.get('error') or 'down'}" for host, info in sorted(snap.docker_hosts.items())
             if not info.get("up")]
     out += [f"jobs.toml refused: {line}" for line in snap.config_errors]
+    if snap.store_full:
+        out.append(f"the store is at its size limit ([store] max_size, keep_free): runs' further output is "
+                   f"dropped, the oldest logs pruned (since {iso(snap.store_full.get('since') or 0)})")
     if snap.undelivered_alerts:
         out.append(f"{snap.undelivered_alerts} alerts not delivered yet: `panda-tui alerts` lists them")
     return out
@@ -71,6 +74,8 @@ def _alarms(snap: Snapshot, now: float, marks: Marks, style: str) -> list[Part]:
                         style, alarm=True))
     if snap.config_errors:
         out.append(Part("jobs.toml refused", f"toml {marks.glyph('failed')}", style, alarm=True))
+    if snap.store_full:
+        out.append(Part("store full: logs dropped", "store full!", style, alarm=True))
     if snap.undelivered_alerts:
         n = snap.undelivered_alerts
         out.append(Part(f"{n} alert{'s' if n != 1 else ''} undelivered", f"{n} undeliv.", style, alarm=True))

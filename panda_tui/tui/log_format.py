@@ -24,7 +24,17 @@ def render(line: LogLine, raw: bool = False, stamps: bool = False) -> str:
         if record is not None:
             text = _structured(record)
     stamp = datetime.fromtimestamp(line.ts).astimezone().strftime("%H:%M:%S.%f")[:-3] + " " if stamps else ""
-    return MARK.get(line.stream, "  ") + stamp + safe(text)
+    cut = f" … {size_words(line.more)} more; s saves the whole line" if line.more else ""
+    return MARK.get(line.stream, "  ") + stamp + safe(text) + cut
+
+
+def size_words(n: int) -> str:
+    """19_900_000 → "19.9 MB", 12_300 → "12.3 kB", 950 → "950 bytes"."""
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.1f} MB"
+    if n >= 1000:
+        return f"{n / 1000:.1f} kB"
+    return f"{n} bytes"
 
 
 NO_LOG_WHY = {RunStatus.MISSED: "it never started", RunStatus.SKIPPED: "it never started",

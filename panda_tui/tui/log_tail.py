@@ -14,7 +14,7 @@ from textual.message import Message
 
 from panda_tui.store import data_version, ledger, log_queries
 from panda_tui.store.ledger import Run
-from panda_tui.store.logs import LogLine
+from panda_tui.store.logs import DISPLAY_CAP, LogLine
 from panda_tui.tui.log_window import Place, keep_errors, load
 
 TAIL_EVERY = 0.02  # while a run goes on: PRAGMA data_version is cheap; a line waits at most this long
@@ -90,7 +90,7 @@ def follow(conn: sqlite3.Connection, tail: Tail, run: Run, last: int, post: Call
         if current == version:
             continue
         version = current
-        batch = log_queries.around(conn, tail.run_id, last + 1, 0, BATCH)
+        batch = log_queries.around(conn, tail.run_id, last + 1, 0, BATCH, DISPLAY_CAP)
         now = ledger.get(conn, tail.run_id)
         if now is None:  # pruned under us
             return

@@ -13,6 +13,7 @@ from panda_tui.tui.log_format import is_error
 
 PAGE = 2000  # lines loaded at once around a place; the pane holds at most WINDOW
 WINDOW = 5000
+CAP = logs.DISPLAY_CAP  # characters of a line read for the pane: a 20 MB line costs it 2 KB
 
 
 Where = Literal["tail", "head", "at", "before"]  # the newest lines, the first ones, around a line, before it
@@ -35,24 +36,25 @@ def load(conn: sqlite3.Connection, run_id: int, place: Place, errors_only: bool)
 
 def _window(conn: sqlite3.Connection, run_id: int, place: Place) -> list[LogLine]:
     if place.kind == "tail":
-        return logs.tail(conn, run_id, PAGE)
+        return logs.tail(conn, run_id, PAGE, CAP)
     if place.kind == "head":
-        return logs.read(conn, run_id, 0, PAGE)
+        return logs.read(conn, run_id, 0, PAGE, CAP)
     if place.kind == "before":
-        return logs.read_before(conn, run_id, place.seq, PAGE)
-    return log_queries.around(conn, run_id, place.seq, PAGE // 2, PAGE // 2)
+        return logs.read_before(conn, run_id, place.seq, PAGE, CAP)
+    return log_queries.around(conn, run_id, place.seq, PAGE // 2, PAGE // 2, CAP)
 
 
 def _error_window(conn: sqlite3.Connection, run_id: int, place: Place) -> tuple[list[LogLine], bool]:
-    seqs = log_queries.error_seqs(conn, run_id)
+    """The error lines around the place, read only as far as the window reaches (not the whole run)."""
     if place.kind == "tail":
-        start = max(0, len(seqs) - PAGE)
+        seqs, older = log_queries.errors_near(conn, run_id, 1 << 62, PAGE, 0)
     elif place.kind == "head":
-        start = 0
+        seqs, older = log_queries.errors_near(conn, run_id, 0, 0, PAGE)
+    elif place.kind == "before":
+        seqs, older = log_queries.errors_near(conn, run_id, place.seq, PAGE, 0)
     else:
-        index = next((i for i, s in enumerate(seqs) if s >= place.seq), len(seqs))
-        start = max(0, index - PAGE) if place.kind == "before" else max(0, index - PAGE // 2)
-    return log_queries.lines_at(conn, run_id, seqs[start:start + PAGE]), start > 0
+        seqs, older = log_queries.errors_near(conn, run_id, place.seq, PAGE // 2, PAGE // 2)
+    return log_queries.lines_at(conn, run_id, seqs, CAP), older
 
 
 def keep_errors(lines: list[LogLine], errors_only: bool) -> list[LogLine]:

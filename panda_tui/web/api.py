@@ -54,7 +54,7 @@ class _Bad(Exception):
 
 
 def _line(line: logs.LogLine) -> dict:
-    return {"seq": line.seq, "ts": line.ts, "stream": line.stream, "text": line.text}
+    return {"seq": line.seq, "ts": line.ts, "stream": line.stream, "text": line.text, "more": line.more}
 
 
 def _run_id(request: web.Request) -> int | None:
@@ -168,7 +168,7 @@ class Api:
         if request.query.get("follow") in ("1", "true", "yes"):
             return await self._follow(request, run_id, _resume_from(request, after))
         limit = _int(request, "limit", 1000, 1, 10_000)
-        lines = await self.backend.read(logs.read, run_id, after, limit + 1)
+        lines = await self.backend.read(logs.read, run_id, after, limit + 1, logs.DISPLAY_CAP)
         more = len(lines) > limit
         lines = lines[:limit]
         return web.json_response({"run": run_json(run), "lines": [_line(x) for x in lines],
@@ -201,7 +201,7 @@ class Api:
                             changed: asyncio.Event) -> None:
         def step(conn: sqlite3.Connection, seq: int):
             run = ledger.get(conn, run_id)  # status first: lines committed before the end are then seen
-            return run, logs.read(conn, run_id, seq, 1000)
+            return run, logs.read(conn, run_id, seq, 1000, logs.DISPLAY_CAP)
 
         quiet_since = time.monotonic()
         while not self.closing.is_set():

@@ -56,7 +56,15 @@ def errors_for(write_toml, text: str) -> list[str]:
     ('[alerts.ops]\nurl = "not a url"\n[jobs.a]\nschedule = "@daily"\ncommand = "true"\n',
      'jobs.toml: alert "ops": url: expected an http(s):// webhook or an Apprise URL such as mailto://, slack://, ntfy://, got \'not a url\''),
     ('[job.a]\nschedule = "@daily"\ncommand = "true"\n',
-     'jobs.toml: job: unknown section (did you mean "jobs"?) (expected [defaults], [jobs], [alerts], [scheduler], [maintenance], [serve])'),
+     'jobs.toml: job: unknown section (did you mean "jobs"?) (expected [defaults], [jobs], [alerts], [scheduler], '
+     '[maintenance], [serve], [store])'),
+    ('[store]\nmax_size = "lots"\n[jobs.a]\nschedule = "@daily"\ncommand = "true"\n',
+     'jobs.toml: [store]: max_size: expected a size like "500MiB", "2g", a number of bytes, or a share like '
+     '"10%", got \'lots\''),
+    ('[store]\nkeep_free = "150%"\n[jobs.a]\nschedule = "@daily"\ncommand = "true"\n',
+     'jobs.toml: [store]: keep_free: expected a share of the file system from "1%" to "100%", got \'150%\''),
+    ('[store]\nmax_sise = "1g"\n[jobs.a]\nschedule = "@daily"\ncommand = "true"\n',
+     'jobs.toml: [store]: max_sise: unknown field (did you mean "max_size"?)'),
 ])
 def test_each_bad_input_gets_its_line(write_toml, body, expected):
     assert expected in errors_for(write_toml, body)
@@ -227,3 +235,9 @@ def test_swarm_defaults_reach_image_jobs_only(write_toml):
     assert [j.runner_kind for j in (local, here, there)] == ["local", "docker", "swarm"]
     assert (local.constraints, here.constraints, there.constraints) == ((), (), ("node.role==worker",))
     assert (there.secrets_env, there.memory) == (("A", "B"), 1024 ** 3)
+
+
+def test_the_store_budget_takes_sizes_and_shares(write_toml):
+    config = load_config(write_toml('[store]\nmax_size = "2g"\nkeep_free = "20%"\n' + GOOD))
+    assert (config.store.max_size, config.store.keep_free) == (2 * 1024 ** 3, 0.2)
+    assert load_config(write_toml(GOOD)).store.max_size is None  # the default: 10 % of the file system

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from textual import events, work
 from textual.message import Message
+from textual.worker import get_current_worker
 
 from panda_tui.store import connect, log_queries
 from panda_tui.text import safe
@@ -25,6 +26,7 @@ class LogSearch(SearchBox):
         run_id: int
         pattern: str
         seqs: list[int]
+        done: bool = True  # False: the first matches, while the rest of the run is still being read
 
     def __init__(self, db_path: str, **kwargs) -> None:
         super().__init__(placeholder="search the whole run (enter: find, esc: close)", **kwargs)
@@ -32,6 +34,7 @@ class LogSearch(SearchBox):
         self.pattern = ""
         self.matches: list[int] = []  # seqs of the whole run's matches
         self.match_index = -1
+        self.scanning = False  # the matches so far; the rest of the run is still being read
         self._run_id: int | None = None
 
     def on_key(self, event: events.Key) -> None:
@@ -47,23 +50,36 @@ class LogSearch(SearchBox):
     def start(self, run_id: int | None, pattern: str, errors_only: bool) -> None:
         """Look for `pattern` in the run (in its error lines only, with `errors_only`); "" clears the search."""
         self.pattern, self.matches, self.match_index, self._run_id = pattern, [], -1, run_id
+        self.scanning = bool(pattern and run_id is not None)
         if pattern and run_id is not None:
             self._find(run_id, pattern, errors_only)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="log-search")
     def _find(self, run_id: int, pattern: str, errors_only: bool) -> None:
+        """The run a stretch at a time: the first match is shown at once, the count follows."""
+        worker = get_current_worker()
         conn = connect(self.db_path, readonly=True)
+        found: list[int] = []
         try:
-            self.post_message(self.Found(run_id, pattern, log_queries.match_seqs(conn, run_id, pattern, errors_only)))
+            for seqs in log_queries.match_chunks(conn, run_id, pattern, errors_only):
+                if worker.is_cancelled:
+                    return
+                if seqs and not found:
+                    self.post_message(self.Found(run_id, pattern, list(seqs), done=False))
+                found += seqs
+            self.post_message(self.Found(run_id, pattern, found))
         finally:
             conn.close()
 
     def on_log_search_found(self, message: Found) -> None:
         if message.run_id != self._run_id or message.pattern != self.pattern:
             return  # a search since replaced this one
-        self.matches = message.seqs
-        if self.matches:
+        first = not self.matches
+        self.matches, self.scanning = message.seqs, not message.done
+        if self.matches and first:
             self.jump(1)
+        elif self.matches or not message.done:
+            self.post_message(self.Moved(None))  # the count grew
         else:
             self.notify(f"no match for {self.pattern!r} in the whole run", markup=False)
             self.post_message(self.Moved(None))
@@ -91,8 +107,10 @@ class LogSearch(SearchBox):
         """For the pane's title: `matching line 3/17`, short `3/17`."""
         if not self.pattern:
             return ""
+        if not self.matches and self.scanning:
+            return "searching…" if short else f"searching the whole run for {safe(self.pattern)!r}…"
         if not self.matches:
             return "no match" if short else f"no match for {safe(self.pattern)!r}"
-        more = "+" if len(self.matches) >= log_queries.MAX_FOUND else ""
+        more = "+" if len(self.matches) >= log_queries.MAX_FOUND else "…" if self.scanning else ""
         at = f"{self.match_index + 1}/{len(self.matches)}{more}" if self.match_index >= 0 else f"{len(self.matches)}{more}"
         return at if short else f"matching line {at}"
