@@ -25,15 +25,21 @@ def scheme(url: str) -> str:
 
 def expand(url: str, pool: Mapping[str, str]) -> tuple[str, Redactor]:
     """${secret:NAME} replaced by its value (in memory only), and a Redactor for those values."""
+    (expanded,), mask = expand_all([url], pool)
+    return expanded, mask
+
+
+def expand_all(texts: list[str], pool: Mapping[str, str]) -> tuple[list[str], Redactor]:
+    """expand() over several texts (a webhook's URL and its headers), with one Redactor for them all."""
     used: list[str] = []
 
-    def one(match: re.Match) -> str:
+    def one(match: re.Match[str]) -> str:
         if match.group(1) not in pool:
-            raise SecretError(f"url secret {match.group(1)} is not set")
+            raise SecretError(f"alert secret {match.group(1)} is not set")
         used.append(pool[match.group(1)])
         return pool[match.group(1)]
 
-    return SECRET_REF.sub(one, url), Redactor(used)
+    return [SECRET_REF.sub(one, text) for text in texts], Redactor(used)
 
 
 def with_dedup(url: str, job: str | None, event: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import sqlite3
 import time
 from collections.abc import Callable
@@ -32,17 +31,8 @@ def resolve_request(config: Config, url: str, headers: dict[str, str]
     and a Redactor for them: an error or an answer that quotes either must not carry a value anywhere."""
     if not SECRET_REF.search(url) and not any(SECRET_REF.search(v) for v in headers.values()):
         return url, dict(headers), Redactor(())
-    pool = available(config)
-    used: list[str] = []
-
-    def expand(match: re.Match) -> str:
-        if match.group(1) not in pool:
-            raise SecretError(f"alert secret {match.group(1)} is not set")
-        used.append(pool[match.group(1)])
-        return pool[match.group(1)]
-
-    expanded = {k: SECRET_REF.sub(expand, v) for k, v in headers.items()}
-    return SECRET_REF.sub(expand, url), expanded, Redactor(used)
+    texts, mask = channels.expand_all([url, *headers.values()], available(config))
+    return texts[0], dict(zip(headers, texts[1:])), mask
 
 
 async def send(client: httpx.AsyncClient, config: Config, target: AlertTarget, event: dict[str, Any]
