@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from panda_tui.readmodel.diff import RunDiff, RunFacts, compare
 from panda_tui.readmodel.facts import last_failed_run, last_success_run
 from panda_tui.store import ledger, log_queries, specs
-from panda_tui.store.ledger import Run, RunStatus
+from panda_tui.store.ledger import HAS_LOGS, Run, RunStatus
 
 MEDIAN_OF = 20  # successful runs before the failed one whose durations make the job's median
 
@@ -73,7 +73,8 @@ def describe(diff: RunDiff) -> list[str]:
                  if diff.good.status == RunStatus.SUCCEEDED else f"{head} against run {diff.good.run_id} "
                  f"({diff.good.status})"]
         if not diff.config_known:
-            lines.append("config: not recorded for a run this old (recorded from this version on)")
+            lines.append("config: not recorded for one of the two runs (a slot that never started, or a run "
+                         "from before this version)")
     lines += [f"  {change.line()}" for change in diff.changes]
     if diff.good is not None and not diff.changes and diff.config_known:
         lines.append("  nothing differs in config, image, host, exit code or duration")
@@ -83,7 +84,8 @@ def describe(diff: RunDiff) -> list[str]:
         if diff.more_new_lines:
             lines.append(f"  … and {diff.more_new_lines} more")
     elif diff.good is not None:
-        lines.append("no line in the log is new")
+        lines.append("it never started: it has no log" if failed.status not in HAS_LOGS
+                     else "no line in the log is new")
     return lines
 
 

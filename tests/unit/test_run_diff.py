@@ -114,3 +114,22 @@ def test_diff_for_run_compares_with_the_last_good_run_before_it_from_the_store(t
         assert diff_for_run(db.conn, 999) is None and summary_for_run(db.conn, 999) == []
     finally:
         db.close()
+
+
+def test_a_slot_that_never_started_says_so_not_that_no_line_is_new(tmp_path):
+    from panda_tui.readmodel.run_diff import describe, diff_for_run
+    from panda_tui.store.db import Database
+    from panda_tui.store.ledger import Ledger, RunStatus
+
+    db = Database(str(tmp_path / "p.db"))
+    book = Ledger(db)
+    try:
+        good = book.insert("j", 1000.0, trigger="schedule", now=1000.0)
+        book.start(good.id, 1000.0)
+        book.finish(good.id, RunStatus.SUCCEEDED, 1001.0, exit_code=0)
+        missed = book.insert("j", 2000.0, trigger="schedule", now=2600.0, status=RunStatus.MISSED,
+                             reason="scheduler down")
+        lines = describe(diff_for_run(db.conn, missed.id))
+        assert "it never started: it has no log" in lines and "no line in the log is new" not in lines
+    finally:
+        db.close()
