@@ -95,3 +95,18 @@ def test_status_fits_80_columns_with_a_long_name_a_long_error_and_an_ack(tmp_pat
     said = " ".join(line.strip() for line in lines)
     assert "reserved for non-replication superuser connections" in said  # wrapped, not cut
     assert "back by 04:00" in said
+
+
+def test_alerts_json_gives_times_in_iso_8601_as_status_and_executions_do(tmp_path):
+    from panda_tui.store import outbox
+    cfg, db = write_jobs(tmp_path, job("backup"))
+    runs(db, "backup", "F", 1_796_000_000.0)
+    database = Database(db)
+    with database.transaction() as conn:
+        outbox.enqueue(conn, "failed", "ops", {"job": "backup"}, 1_796_000_000.0, "backup", 1)
+    database.close()
+    alert = json.loads(run_cli("alerts", "--json", "--config", cfg, "--db", db).stdout)[0]
+    ran = json.loads(run_cli("executions", "backup", "--json", "--config", cfg, "--db", db).stdout)[0]
+    assert ran["scheduled_at"] == "2026-11-30T00:43:20Z"
+    assert alert["created_at"] == alert["next_attempt_at"] == "2026-11-30T00:53:20Z"
+    assert alert["delivered_at"] is None and alert["given_up_at"] is None
