@@ -79,7 +79,7 @@ class HelpScreen(ModalScreen[None]):
 
     def _sections(self, now: bool) -> list[tuple[str, list[tuple[str, str]]]]:
         acting = [] if self.read_only else [("Acting on the selected job", ACTING)]
-        alarms = [(NOW, [])] if now else []
+        alarms: list[tuple[str, list[tuple[str, str]]]] = [(NOW, [])] if now else []
         if self.logs_first:
             return [KEYS[1]] + alarms + acting + [KEYS[0], *KEYS[2:]]
         return alarms + acting + KEYS
