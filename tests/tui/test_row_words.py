@@ -75,3 +75,18 @@ async def test_help_shows_the_alarms_of_now_while_it_is_open(demo_db, tmp_path):
                     what="help's alarms read again")
         assert any(line.startswith("docker local:") and "stale: " in line for line in help_screen.alarms)
         assert help_screen.query_one("#help-now").display
+
+
+async def test_at_80_columns_the_history_s_reason_ends_at_the_pane_s_edge_not_past_it(demo_db):
+    from panda_tui.tui.widgets.history_table import HistoryTable
+    from tests.tui.test_answers import select_job
+    app = demo_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        await select_job(pilot, "report-mail")  # its newest slots were missed, with a 50-character reason
+        history = app.main.query_one(HistoryTable)
+        columns = list(history.columns.values())
+        names = [str(c.label) for c in columns]
+        end = sum(c.width + 2 for c in columns[:names.index("REASON") + 1])
+        assert 28 <= columns[names.index("REASON")].width and end <= history.size.width - 1, (end, names)
+        assert str(history.get_row_at(0)[names.index("STATUS")]) == "! missed"
