@@ -18,6 +18,9 @@ from panda_tui.text import iso
 from panda_tui.store import connect
 
 
+TIMES = ("created_at", "delivered_at", "given_up_at", "next_attempt_at")
+
+
 @click.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--limit", "-n", default=30, show_default=True, type=click.IntRange(1, 10_000))
@@ -28,8 +31,9 @@ def alerts(ctx: click.Context, config_path: str, db_path: str | None, as_json: b
     if ctx.invoked_subcommand is not None:
         return
     rows = outbox.listing(connect(resolve_db(db_path), readonly=True), limit)
-    if as_json:
-        click.echo(json.dumps(rows, indent=1))
+    if as_json:  # times in ISO 8601 UTC, as `status --json` and `executions --json` give them
+        click.echo(json.dumps([{**r, **{k: iso(r[k]) if r[k] is not None else None for k in TIMES}} for r in rows],
+                              indent=1))
         return
     if not rows:
         click.echo("no alerts yet")

@@ -3,8 +3,11 @@ scheduler runs (as it stored them) when one holds the database, else the local j
 
 from __future__ import annotations
 
+import functools
 import json
+import shutil
 import sys
+import textwrap
 import time
 from collections.abc import Collection, Sequence
 from typing import Any
@@ -12,7 +15,7 @@ from typing import Any
 import click
 
 from panda_tui.cli.common import common, fail, known_job, resolve_db, running_jobs, safe
-from panda_tui.readmodel.health import HealthState, failing_count, next_word
+from panda_tui.readmodel.health import HealthState, JobHealth, failing_count, missed_count, next_word, row_words
 from panda_tui.readmodel.acks import ack_json, ack_line, current_acks
 from panda_tui.readmodel.status import describe_holder, read_status, run_json, status_json
 from panda_tui.store import StoreError, connect, lease, ledger, logs
@@ -57,8 +60,9 @@ def executions(config_path: str, db_path: str | None, job: str, limit: int, as_j
 @click.option("--json", "as_json", is_flag=True)
 @common
 def status(config_path: str, db_path: str | None, as_json: bool) -> None:
-    """Every job's health. Exit 0 when healthy, 1 when a job's last run failed or a run went missing in
-    24 h, 2 when the store or the jobs cannot be read."""
+    """Every job's health. Exit 0 when healthy; 1 when something needs a person: no scheduler runs, a job is
+    failing, missed or flapping, or a run went missing in 24 h; 2 when the store or the jobs cannot be
+    read. Lines fit the terminal's width (80 columns when it has none)."""
     now = time.time()
     try:
         conn = _conn(db_path)
@@ -74,50 +78,59 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
         document["acks"] = {job: ack_json(ack) for job, ack in acked.items()}
         click.echo(json.dumps(document, indent=1))
         sys.exit(1 if current.trouble else 0)
+    width = max(40, shutil.get_terminal_size((80, 24)).columns)
+    say = functools.partial(_say, width=width)
     if current.lease:
         who = describe_holder(current.lease, now)
-        click.echo(f"scheduler: {safe(who['host'])}, pid {who['pid']}, since {who['since']} "
-                   f"(heartbeat {who['heartbeat_s_ago']:.0f}s ago)")
+        say(f"scheduler: {safe(who['host'])}, pid {who['pid']}, since {who['since']} "
+            f"(heartbeat {who['heartbeat_s_ago']:.0f}s ago)")
     else:
         seen = lease.last_seen(conn)
         seen_as = "daemon last seen" if current.daemon_gone else "last seen"
-        click.echo("scheduler: NOT RUNNING" + (f" ({seen_as} {coarse_ago(now - seen)} ago)" if seen else "")
-                   + ": no job runs on time until one starts")
+        say("scheduler: NOT RUNNING" + (f" ({seen_as} {coarse_ago(now - seen)} ago)" if seen else "")
+            + ": no job runs on time until one starts")
     for line in source.refused:
-        click.echo(f"jobs.toml refused: {safe(line)}")
+        say(f"jobs.toml refused: {safe(line)}")
     stale = "" if current.lease else " (stale: no scheduler is checking it)"
     for host, info in current.docker_hosts.items():
-        click.echo(f"docker {safe(host)}: {'up' if info.get('up') else 'DOWN: ' + safe(info.get('error'))}{stale}")
+        say(f"docker {safe(host)}: {'up' if info.get('up') else 'DOWN: ' + safe(info.get('error'))}{stale}")
     budget_words = budget_line(current.store_budget, now)
     if budget_words:
-        click.echo(budget_words)
-    table = [("", "STATE", "JOB", "NEXT", "LAST", "LAST OK", "FAILED", "MISSED 24H")]
+        say(budget_words)
+    table = [("", "STATE", "JOB", "NEXT", "LAST", "LAST OK", "FAIL", "MISSED/24H")]
     for h in current.jobs:
         nxt = next_word(h, now, scheduled=current.lease is not None)
         last = str(h.last.status) if h.last else "never ran"
         ok = "never" if h.last_success_at is None else f"{coarse_ago(now - h.last_success_at)} ago"
         rate = "-" if h.failure_rate is None else f"{h.failure_rate:.0%}"
-        table.append((h.glyph, h.words, safe(h.name), nxt, last, ok, rate, str(h.missed_24h)))
-    _print_table(table, right={6, 7})
-    failing = failing_count(current.jobs)
-    click.echo(f"{failing} failing" + "".join(f", {n} {w}" for w, n in _counts(current.jobs).items()))
+        table.append((h.glyph, row_words(h), safe(h.name), nxt, last, ok, rate, str(h.missed_24h)))
+    _print_table(table, right={6, 7}, width=width, give=(2, 1))
+    say(summary(current.jobs))
     for h in current.jobs:
         if h.last_failure is not None and (h.failing or h.state in (HealthState.FLAPPING, HealthState.RETRYING)):
             f = h.last_failure
             when = f", {coarse_ago(now - f.at)} ago" if f.at else ""
-            click.echo(f"{safe(h.name)}: run {f.run_id} {f.status}{when}: {safe(f.line)}")
+            say(f"{safe(h.name)}: run {f.run_id} {f.status}{when}: {safe(f.line)}")
     for job, ack in acked.items():
-        click.echo(safe(ack_line(job, ack)))
+        say(safe(ack_line(job, ack)))
     sys.exit(1 if current.trouble else 0)
 
 
-def _counts(jobs: list) -> dict[str, int]:
-    """Jobs per word that needs a look besides failing (flapping, running, missed...), in urgency order."""
-    out: dict[str, int] = {}
-    for h in jobs:
-        if h.state in (HealthState.FLAPPING, HealthState.RETRYING, HealthState.MISSED, HealthState.RUNNING):
-            out[str(h.state)] = out.get(str(h.state), 0) + 1
-    return out
+def summary(jobs: list[JobHealth]) -> str:
+    """`2 failing, 1 running, 3 missed/24h, 1 flapping`: the console header's counts, in its words and order
+    (the same count of missed runs, over the same 24 h), then the other words that need a look."""
+    out = [f"{failing_count(jobs)} failing", f"{sum(1 for h in jobs if h.running)} running",
+           f"{missed_count(jobs)} missed/24h"]
+    for word in (HealthState.FLAPPING, HealthState.RETRYING, HealthState.MISSED):
+        n = sum(1 for h in jobs if h.state is word)
+        if n:
+            out.append(f"{n} {'job' if n == 1 else 'jobs'} {word}" if word is HealthState.MISSED else f"{n} {word}")
+    return ", ".join(out)
+
+
+def _say(line: str, width: int) -> None:
+    """A line of free text (an error, a reason) wrapped to the terminal, its continuation indented."""
+    click.echo("\n".join(textwrap.wrap(line, width, subsequent_indent="    ", break_on_hyphens=False)) or line)
 
 
 def budget_line(fact: dict[str, Any] | None, now: float) -> str | None:
@@ -134,12 +147,26 @@ def budget_line(fact: dict[str, Any] | None, now: float) -> str | None:
     return None
 
 
-def _print_table(rows: Sequence[Sequence[str]], right: Collection[int] = frozenset()) -> None:
-    """Columns as wide as their longest cell, so a long duration or name never shifts the others."""
+def _print_table(rows: Sequence[Sequence[str]], right: Collection[int] = frozenset(), width: int | None = None,
+                 give: Sequence[int] = ()) -> None:
+    """Columns as wide as their longest cell, so a long duration or name never shifts the others. `width`:
+    the columns in `give` (in that order) give way, down to 8, cut with `…`, until the rows fit it."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    over = 0 if width is None else sum(widths) + 2 * (len(widths) - 1) - width
+    for column in give:
+        if over <= 0:
+            break
+        cut = min(over, max(0, widths[column] - 8))
+        widths[column] -= cut
+        over -= cut
+    rows = [[_cut(cell, w) for cell, w in zip(row, widths)] for row in rows]
     for row in rows:
         cells = [cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))]
         click.echo("  ".join(cells).rstrip())
+
+
+def _cut(cell: str, width: int) -> str:
+    return cell if len(cell) <= width else cell[:width - 1] + "…"
 
 
 @click.command(name="logs")

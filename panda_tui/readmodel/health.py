@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from panda_tui.config import Config, Job, job_from_defaults
 from panda_tui.readmodel.facts import FAILURES, Failure, last_failure, last_success_at
-from panda_tui.store import ledger, state
+from panda_tui.store import acks, ledger, state
 from panda_tui.store.ledger import BAD, FINAL, GONE, Run, RunStatus, Trigger
 from panda_tui.text import coarse_ago, glyph
 
@@ -40,6 +40,10 @@ class HealthState(StrEnum):
     EXTERNAL = "external"  # only `panda-tui exec` runs it (cron's job, watched side by side)
 
 
+# The states that need a person: `status` exits 1 on any of them (a retry waiting, a run going on do not).
+NEEDS_A_HUMAN = (HealthState.FAILING, HealthState.MISSED, HealthState.FLAPPING)
+RATE_WINDOW = 20  # the failure rate (`fail 5%`) is of the last 20 finished runs, in the console and `status`
+
 URGENCY = {HealthState.FAILING: 0, HealthState.MISSED: 1, HealthState.FLAPPING: 1, HealthState.RETRYING: 2,
            HealthState.RUNNING: 2, HealthState.OK: 3, HealthState.EXTERNAL: 3, HealthState.KILLED: 3,
            HealthState.NEW: 3, HealthState.PAUSED: 4, HealthState.DISABLED: 5}
@@ -52,8 +56,8 @@ class JobHealth:
     paused: bool
     next_at: float | None
     last: Run | None
-    success_rate: float | None  # of the last 20 finished runs
-    failure_rate: float | None
+    success_rate: float | None  # of the last RATE_WINDOW finished runs
+    failure_rate: float | None  # of the same runs: the one rate shown (`fail 5%`)
     median_s: float | None
     durations: list[tuple[float, bool]] = field(default_factory=list)  # oldest first: (seconds, failed)
     missed_24h: int = 0
@@ -65,6 +69,7 @@ class JobHealth:
     last_success_at: float | None = None  # when it last succeeded
     failed_recent: tuple[int, int] = (0, 0)  # (failed, finished) of its last FLAP_WINDOW finished runs
     timed_out_recent: tuple[int, int] | None = None  # (timed out, finished) of those, when the newest timed out
+    acked_by: str | None = None  # who acknowledged its failing streak (user@host), while that silences it
 
     @property
     def glyph(self) -> str:
@@ -88,8 +93,25 @@ class JobHealth:
         return str(self.state)
 
 
+    @property
+    def needs_a_human(self) -> bool:
+        """Failing, missed or flapping (or failing while it runs again): `status` exits 1."""
+        return self.failing or self.state in NEEDS_A_HUMAN
+
+
+def row_words(h: JobHealth) -> str:
+    """The words of a job's row (the console's STATUS, `status`'s STATE): its words, and `ack` when someone
+    acknowledged its failing streak (the detail line and `status` name who)."""
+    return f"{h.words}, ack" if h.acked_by else h.words
+
+
 def failing_count(jobs: list[JobHealth]) -> int:
     return sum(1 for h in jobs if h.failing)
+
+
+def missed_count(jobs: list[JobHealth]) -> int:
+    """Runs missed or lost in the last 24 h, over the jobs shown: the header's `missed/24h` and `status`'s."""
+    return sum(h.missed_24h for h in jobs)
 
 
 def all_health(conn: sqlite3.Connection, config: Config | None, now: float) -> list[JobHealth]:
@@ -101,15 +123,18 @@ def all_health(conn: sqlite3.Connection, config: Config | None, now: float) -> l
     for name in state.outside_jobs(conn, now):
         if name not in jobs and config is not None:
             jobs[name] = dataclasses.replace(job_from_defaults(config, name), enabled=False)
-    healths = (job_health(conn, job, now, paused, declared=job.name in declared) for job in jobs.values())
+    acked = acks.all_current(conn, now)
+    healths = [job_health(conn, job, now, paused, declared=job.name in declared) for job in jobs.values()]
+    for h in healths:
+        h.acked_by = acked[h.name].by if h.name in acked else None
     return sorted(healths, key=sort_key)
 
 
 def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] | None = None,
                spark: int = 30, declared: bool = True) -> JobHealth:
     paused = state.paused_jobs(conn) if paused is None else paused
-    recent = ledger.recent_outcomes(conn, job.name, max(20, spark))
-    last20 = recent[:20]
+    recent = ledger.recent_outcomes(conn, job.name, max(RATE_WINDOW, spark))
+    last20 = recent[:RATE_WINDOW]
     active = ledger.active(conn, job.name)
     running = [r.id for r in active if r.status == RunStatus.RUNNING]
     missed = ledger.missed_since(conn, now - DAY, job.name)

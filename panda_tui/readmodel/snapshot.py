@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from panda_tui.store import outbox
 from panda_tui.config import Config
-from panda_tui.readmodel.health import DAY, NOT_A_VERDICT, JobHealth, all_health, failing_count
+from panda_tui.readmodel.health import DAY, NOT_A_VERDICT, RATE_WINDOW, JobHealth, all_health, failing_count, missed_count
 from panda_tui.readmodel.scheduler_health import DaemonGone, daemon_gone
 from panda_tui.store import budget, lease, ledger, state
 from panda_tui.store.ledger import BAD, Run
@@ -22,7 +22,7 @@ class Trend:
     failed: list[bool]
     median: float | None
     p95: float | None
-    failure_rate: float | None
+    failure_rate: float | None  # of the last RATE_WINDOW finished runs, as the job list and `status` give it
     missed: int
     expected_every: float | None  # seconds between slots, from the schedule
     actual_every: float | None  # median seconds between actual starts
@@ -58,7 +58,7 @@ def read_snapshot(conn: sqlite3.Connection, config: Config | None, now: float | 
         config_errors=state.config_errors(conn),
         jobs=healths, running=sum(1 for h in healths if h.running),
         failing=failing_count(healths),  # the rows marked failing, and `status`'s count
-        missed_24h=ledger.missed_since(conn, now - DAY), undelivered_alerts=outbox.undelivered(conn),
+        missed_24h=missed_count(healths), undelivered_alerts=outbox.undelivered(conn),
         daemon_gone=None if holder else daemon_gone(conn, now),
         store_full=_store_full(conn))
 
@@ -80,7 +80,7 @@ def read_trend(conn: sqlite3.Connection, config: Config, job_name: str, now: flo
         from datetime import datetime, timezone
         fires = job.schedule.next_after(datetime.fromtimestamp(now, timezone.utc), 2)
         expected = (fires[1] - fires[0]).total_seconds()
-    outcomes = [r for r in ledger.recent_outcomes(conn, job_name, 100) if r.status not in NOT_A_VERDICT]
+    outcomes = [r for r in ledger.recent_outcomes(conn, job_name, RATE_WINDOW) if r.status not in NOT_A_VERDICT]
     return Trend(
         durations=durations, failed=[r.status in BAD for r in finished],
         median=statistics.median(durations) if durations else None, p95=p95,

@@ -8,7 +8,7 @@ from typing import Any
 from dataclasses import dataclass
 
 from panda_tui.config import Config
-from panda_tui.readmodel.health import JobHealth, all_health, failing_count
+from panda_tui.readmodel.health import JobHealth, all_health, failing_count, missed_count
 from panda_tui.readmodel.scheduler_health import DaemonGone, daemon_gone
 from panda_tui.store import budget, lease, state
 from panda_tui.store.ledger import GONE, Run, lateness_s
@@ -26,9 +26,9 @@ class Status:
 
     @property
     def trouble(self) -> bool:
-        """No scheduler runs (every slot goes missing), a job's last run failed or went missing, or a run went
-        missing in 24 h: `status` exits 1."""
-        return self.lease is None or any(h.last_bad or (h.last and h.last.status in GONE) or h.missed_24h
+        """No scheduler runs (every slot goes missing), a job needs a person (failing, missed, flapping), its
+        last run went missing, or a run went missing in 24 h: `status` exits 1."""
+        return self.lease is None or any(h.needs_a_human or (h.last and h.last.status in GONE) or h.missed_24h
                                          for h in self.jobs)
 
 
@@ -60,6 +60,7 @@ def status_json(status: Status, now: float | None = None, refused: list[str] | N
         "engines": status.docker_hosts,
         "store_budget": status.store_budget,
         "failing": failing_count(status.jobs),
+        "missed_24h": missed_count(status.jobs),
         "jobs": [job_json(h) for h in status.jobs],
         "trouble": status.trouble}
 
@@ -76,7 +77,7 @@ def job_json(h: JobHealth) -> dict:
             "last_failure_line": failure.line if failure else None,
             "failure_rate_20": h.failure_rate, "failed_10": list(h.failed_recent),
             "timed_out_10": list(h.timed_out_recent) if h.timed_out_recent else None,
-            "missed_24h": h.missed_24h, "running": h.running}
+            "missed_24h": h.missed_24h, "running": h.running, "acked_by": h.acked_by}
 
 
 def run_json(run: Run) -> dict:

@@ -119,7 +119,8 @@ class PandaApp(App[None]):
         in_log = isinstance(self.screen, LogScreen) or (focused is not None and any(
             isinstance(node, LogView) for node in focused.ancestors_with_self))
         self.push_screen(HelpScreen(self.services.marks, read_only=self.services.read_only,
-                                    alarms=alarm_lines(latest.snapshot, latest.scheduler_error), logs_first=in_log))
+                                    alarms=lambda: alarm_lines(latest.snapshot, latest.scheduler_error),
+                                    logs_first=in_log))
 
     async def action_quit(self) -> None:
         """An embedded console runs the scheduler: quitting stops its runs, so it asks first."""

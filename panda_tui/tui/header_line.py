@@ -48,8 +48,14 @@ def alarm_lines(snap: Snapshot | None, died: str | None = None) -> list[str]:
         return out
     if not snap.holder:
         out.append("no scheduler is running: nothing runs on time until one starts")
-    out += [f"docker {host}: {info.get('error') or 'down'}" for host, info in sorted(snap.docker_hosts.items())
-            if not info.get("up")]
+    for host, info in sorted(snap.docker_hosts.items()):
+        if info.get("up"):
+            continue
+        stale = ""
+        if not snap.holder:  # nobody checks the engine now: say how old the word is
+            age = f"checked {ago(snap.taken_at - info['checked_at'])} ago, " if info.get("checked_at") else ""
+            stale = f" (stale: {age}no scheduler is checking it)"
+        out.append(f"docker {host}: {info.get('error') or 'down'}{stale}")
     out += [f"jobs.toml refused: {line}" for line in snap.config_errors]
     if snap.store_full:
         out.append(f"the store is at its size limit ([store] max_size, keep_free): runs' further output is "

@@ -69,3 +69,14 @@ async def until(pilot, cond, timeout: float = 30.0, what: str = "condition") -> 
             return
         await pilot.pause(0.05)
     raise AssertionError(f"{what} not reached on screen")
+
+
+async def started(app, pilot, rows: list[str] | None = None, count: int | None = None) -> None:
+    """The console is up and its job list shows rows: any (the default), exactly `rows` top to bottom, or
+    `count` of them. The set-up every console test begins with."""
+    def shown() -> bool:
+        names = app.main.jobs.rows_shown if app.main is not None else []
+        if rows is not None:
+            return names == rows
+        return len(names) == count if count is not None else bool(names)
+    await until(pilot, shown, what=f"job list {rows or count or 'with rows'}")

@@ -8,7 +8,7 @@ from panda_tui.tui.marks import Marks
 from panda_tui.tui.screens.logs import LogScreen
 from panda_tui.tui.widgets.history_table import HistoryTable
 from panda_tui.tui.widgets.log_view import LogView
-from tests.tui.conftest import until
+from tests.tui.conftest import started, until
 from tests.tui.test_snapshots import settle
 
 
@@ -161,24 +161,24 @@ async def test_a_daemon_gone_leaves_the_console_attached_saying_so_and_s_starts_
     config = load_config(cfg)
     mode, _, embedded = decide_mode(config, db, read_only=False, launch=False)
     assert mode is ConsoleMode.ATTACHED and embedded is None  # not by itself
-    started = []
+    schedulers = []
 
     def starter():
-        started.append(decide_mode(config, db, read_only=False, embed=True)[2])
-        return started[-1]
+        schedulers.append(decide_mode(config, db, read_only=False, embed=True)[2])
+        return schedulers[-1]
 
     app = PandaApp(RunningConfig(cfg), db, mode=mode, starter=starter)
     try:
         async with app.run_test(size=(80, 24)) as pilot:
-            await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+            await started(app, pilot)
             header = app.main.query_one("#header")
             await until(pilot, lambda: "no scheduler! daemon last seen 4m ago" in header.words, what=header.words)
             await pilot.press("S")
             await until(pilot, lambda: "embedded" in header.words and "no scheduler" not in header.words, 15,
                         what="a scheduler started here")
-            assert app.services.scheduler is started[0] is not None
+            assert app.services.scheduler is schedulers[0] is not None
     finally:
-        for scheduler in started:
+        for scheduler in schedulers:
             if scheduler is not None:
                 scheduler.stop()
 

@@ -7,7 +7,7 @@ from panda_tui.tui.screens.help import HelpScreen
 from panda_tui.tui.screens.logs import LogScreen
 from panda_tui.tui.widgets.log_view import LogView
 from tests.jobfiles import job
-from tests.tui.conftest import until
+from tests.tui.conftest import started, until
 
 HUGE = job("huge", command="head -c 20000000 /dev/zero | tr '\\0' x; echo; echo done")
 
@@ -16,7 +16,7 @@ async def test_a_20_mb_line_is_shown_cut_with_its_size_and_help_still_opens(worl
     w = world(HUGE)
     app = w.app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+        await started(app, pilot)
         await pilot.press("t")
         await until(pilot, lambda: app.main.jobs.health("huge") and app.main.jobs.health("huge").state == "ok",
                     timeout=60, what="the run over")

@@ -15,7 +15,7 @@ from panda_tui.tui.screens.help import HelpScreen
 from panda_tui.tui.screens.logs import LogScreen
 from panda_tui.tui.widgets.log_view import LogView
 from tests.jobfiles import job
-from tests.tui.conftest import until
+from tests.tui.conftest import started, until
 
 ALPHA = job("alpha", command="""echo alpha says hi; echo '{"level": "error", "msg": "boom"}'; exit 2""")
 SLEEPER = job("sleeper", command="echo sleeping; sleep 30", kill_grace="1s")
@@ -39,7 +39,7 @@ async def test_trigger_pause_resume_and_enter_on_a_failing_job(world):
     w = world(ALPHA, SLEEPER, ZETA)
     app = w.app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+        await started(app, pilot)
         select(app, "alpha")
         await pilot.press("t")
         await until(pilot, lambda: ledger(w.db, "alpha") and ledger(w.db, "alpha")[-1].status == "failed")
@@ -72,7 +72,7 @@ async def test_kill_asks_first_then_kills(world):
     w = world(SLEEPER)
     app = w.app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+        await started(app, pilot)
         await pilot.press("k")
         assert app.notices.messages[-1] == "sleeper has no running run to kill"
         await pilot.press("t")
@@ -94,7 +94,7 @@ async def test_tab_filter_help_and_palette(world):
     w = world(ALPHA, SLEEPER, ZETA)
     app = w.app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+        await started(app, pilot)
         assert app.focused.id == "jobs"
         await pilot.press("tab")
         assert app.focused.id == "history"
@@ -145,7 +145,7 @@ async def test_a_read_only_console_advertises_no_acting_key_and_answers_each(wor
     w = world(ALPHA)
     app = w.app(mode="read-only")
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+        await started(app, pilot)
         footer = " ".join(binding.description for (_, binding, enabled, _) in app.active_bindings.values()
                           if binding.show and enabled)
         assert "quit" in footer and not {"trigger", "kill", "reload", "pause/resume"} & set(footer.split())
@@ -163,7 +163,7 @@ async def test_a_read_only_console_sees_the_scheduler_die(world):
     w = world(ZETA)
     app = w.app(mode="read-only")
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+        await started(app, pilot)
         table = app.main.jobs
         next_cell = lambda: str(table.get_row_at(0)[table.shown_columns.index("NEXT")])  # noqa: E731
         assert "no scheduler" not in app.main.query_one("#header").words
@@ -178,7 +178,7 @@ async def test_live_tail_shows_new_lines_while_the_run_goes_on(world, tmp_path):
     w = world(job("talk", command=f"echo line 1; echo line 2; while [ ! -e {gate} ]; do sleep 0.05; done; echo end"))
     app = w.app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+        await started(app, pilot)
         await pilot.press("t")
         view = app.main.query_one("#logpane", LogView)
         await until(pilot, lambda: any("line 2" in line for line in view.shown))
@@ -191,7 +191,7 @@ async def test_quitting_an_embedded_console_with_runs_going_asks_first(world):
     w = world(SLEEPER)
     app = w.app(mode="embedded")
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+        await started(app, pilot)
         await pilot.press("t")
         await until(pilot, lambda: app.services.latest.snapshot and app.services.latest.snapshot.running)
         await pilot.press("q")
@@ -236,7 +236,7 @@ async def test_a_clock_tick_or_a_late_read_during_teardown_is_harmless(world):
     w = world(ZETA)
     app = w.app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+        await started(app, pilot)
         main = app.main
         await main.query_one("#header").remove()
         main.tick()
@@ -276,7 +276,7 @@ async def test_no_scheduler_is_said_until_one_is_back(world):
     w = world(ZETA)
     app = w.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+        await started(app, pilot)
         bar = app.main.query_one("#notices")
         w.scheduler.stop()
         await until(pilot, lambda: "no scheduler!" in app.main.query_one("#header").words, 15)
@@ -301,7 +301,7 @@ async def test_a_word_typed_right_after_slash_goes_into_the_filter_not_to_the_ke
     w = world(job("tick"), ZETA)
     app = w.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: app.main and len(app.main.jobs.rows_shown) == 2)
+        await started(app, pilot, count=2)
         burst(app, "/tick")  # t would trigger, k would ask to kill
         await until(pilot, lambda: app.main.jobs.rows_shown == ["tick"], what="the filter holding 'tick'")
         assert app.main.query_one("#job-filter").value == "tick"
@@ -315,7 +315,7 @@ async def test_a_word_typed_right_after_slash_in_a_log_goes_into_the_search(worl
     w = world(job("talk", command="echo hello; echo xskg"))
     app = w.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+        await started(app, pilot)
         await pilot.press("t")
         view = app.main.query_one("#logpane", LogView)
         await until(pilot, lambda: "  xskg" in view.shown)
@@ -335,7 +335,7 @@ async def test_the_palette_acts_on_the_screen_it_was_opened_from(world):
     w = world(ZETA)
     app = w.app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+        await started(app, pilot)
         await pilot.press("ctrl+p")
         await until(pilot, lambda: type(app.screen).__name__ == "CommandPalette")
         await pilot.press(*"Trigger selected", "enter")
@@ -358,7 +358,7 @@ async def test_an_embedded_scheduler_that_dies_says_so_at_once_in_the_header_and
     app = w.app(mode="embedded", scheduler=dying, after_first_screen=dying.launch)
     try:
         async with app.run_test(size=(80, 24)) as pilot:
-            await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+            await started(app, pilot)
             header = app.main.query_one("#header")
             await until(pilot, lambda: "sched died!" in header.words, 5, what="the alarm")
             assert lease.live_holder(connect(w.db)) is not None  # said at once, not when the lease lapses
@@ -379,11 +379,11 @@ async def test_work_deferred_until_the_first_screen_starts_once_the_job_list_is_
     import panda_tui.tui.app as app_module
     monkeypatch.setattr(app_module, "FIRST_SCREEN_WAIT", 3600.0)
     w = world(ZETA)
-    started: list[bool] = []
-    app = w.app(after_first_screen=lambda: started.append(bool(app.main and app.main.jobs.rows_shown)))
+    deferred: list[bool] = []
+    app = w.app(after_first_screen=lambda: deferred.append(bool(app.main and app.main.jobs.rows_shown)))
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: started, what="the deferred work")
-    assert started == [True]  # once, with the job list on screen
+        await until(pilot, lambda: deferred, what="the deferred work")
+    assert deferred == [True]  # once, with the job list on screen
 
 
 async def test_a_acknowledges_the_failing_job_and_shows_who_then_a_again_takes_it_back(world):
@@ -391,7 +391,7 @@ async def test_a_acknowledges_the_failing_job_and_shows_who_then_a_again_takes_i
     w = world(ALPHA, ZETA)
     app = w.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+        await started(app, pilot)
         select(app, "alpha")
         await pilot.press("t")
         await until(pilot, lambda: ledger(w.db, "alpha") and ledger(w.db, "alpha")[-1].status == "failed")

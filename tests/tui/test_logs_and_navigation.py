@@ -9,7 +9,7 @@ from panda_tui.tui.screens.logs import LogScreen
 from panda_tui.tui.widgets.history_table import HistoryTable
 from panda_tui.tui.widgets.log_view import LogView
 from tests.jobfiles import job
-from tests.tui.conftest import until
+from tests.tui.conftest import started, until
 
 # stdout and stderr are two pipes: written within a millisecond, their order is not kept (README). The job
 # pauses after its error line so that line 100 is line 100 in the store too.
@@ -50,7 +50,7 @@ async def test_errors_search_first_error_times_and_save_cover_the_whole_run(worl
     w = world(long_job(gate))
     app = w.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+        await started(app, pilot)
         await pilot.press("t")
         await open_gates(pilot, w.db, gate)
         await until(pilot, lambda: app.main.jobs.health("long") and app.main.jobs.health("long").state == "ok")
@@ -85,7 +85,7 @@ async def test_the_cursor_stays_on_its_job_when_the_list_resorts(world):
     w = world(job("a-fails", command="exit 1"), job("b"), job("c"))
     app = w.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: app.main and app.main.jobs.rows_shown == ["a-fails", "b", "c"])
+        await started(app, pilot, rows=["a-fails", "b", "c"])
         app.main.jobs.move_cursor(row=2)
         await until(pilot, lambda: app.main.selected_job == "c")
         ask(w.db, "trigger", "a-fails")
@@ -102,7 +102,7 @@ async def test_history_follows_the_newest_run_unless_the_user_moved_in_it(world)
     w = world(job("n", command="true"))
     app = w.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+        await started(app, pilot)
         history = app.main.query_one(HistoryTable)
         for expected in (1, 2):
             ask(w.db, "trigger", "n")
@@ -124,7 +124,7 @@ async def test_long_log_lines_scroll_in_with_the_arrow_keys_without_a_bar(world)
     w = world(job("wide", command="echo start-$(printf 'x%.0s' $(seq 1 150))-end"))
     app = w.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: app.main and app.main.jobs.rows_shown)
+        await started(app, pilot)
         ask(w.db, "trigger", "wide")
         pane = app.main.query_one(LogView)
         await until(pilot, lambda: any(line.endswith("-end") and len(line) < 80 for line in pane.shown),
@@ -145,7 +145,7 @@ async def test_a_phone_wide_console_drops_columns_not_jobs(world):
     w = world(job("alpha"), job("beta"))
     app = w.app()
     async with app.run_test(size=(44, 24)) as pilot:
-        await until(pilot, lambda: app.main and len(app.main.jobs.rows_shown) == 2)
+        await started(app, pilot, count=2)
         table = app.main.jobs
         assert table.shown_columns == ["STATUS", "JOB", "LAST"]
         assert sum(column.get_render_width(table) for column in table.columns.values()) <= 44 - 2
@@ -156,7 +156,7 @@ async def test_until_the_user_moves_the_cursor_follows_the_most_urgent_job(world
     w = world(job("alpha"), job("zulu", command="sh -c 'echo no; exit 3'"))
     app = w.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: app.main and app.main.jobs.rows_shown == ["alpha", "zulu"])
+        await started(app, pilot, rows=["alpha", "zulu"])
         assert app.main.jobs.selected == "alpha"
         ask(w.db, "trigger", "zulu")
         await until(pilot, lambda: app.main.jobs.rows_shown[0] == "zulu", what="zulu failing, on top")
@@ -176,7 +176,7 @@ async def test_a_job_chosen_through_the_filter_stays_chosen_when_the_filter_is_c
     w = world(job("alpha"), job("beta"), job("zulu"))
     app = w.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: app.main and app.main.jobs.rows_shown == ["alpha", "beta", "zulu"])
+        await started(app, pilot, rows=["alpha", "beta", "zulu"])
         await pilot.press("slash", *"zu", "enter")  # no cursor key: the filter alone chose zulu
         await until(pilot, lambda: app.main.jobs.selected == "zulu")
         await pilot.press("escape")

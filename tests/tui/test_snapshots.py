@@ -9,7 +9,7 @@ from panda_tui.tui.app import PandaApp
 from panda_tui.tui.demo import NOW, demo_config, fill_alarms
 from panda_tui.tui.marks import Marks
 from panda_tui.tui.widgets.log_view import LogView
-from tests.tui.conftest import until
+from tests.tui.conftest import started, until
 
 
 def app(db: str, colour: bool = True, ascii_only: bool = False) -> PandaApp:
@@ -77,7 +77,7 @@ def test_help_at_80x24_keeps_its_close_key_in_view(snap_compare, demo_db):
 async def settle(pilot) -> None:
     """Until the first read is on screen: the job list, and the selected run's log in the pane."""
     app = pilot.app
-    await until(pilot, lambda: app.main is not None and app.main.jobs.rows_shown)
+    await started(app, pilot)
     await until(pilot, lambda: app.main.query_one("#logpane", LogView).log_widget.window)
     await pilot.pause()  # until the messages of that read are handled
 

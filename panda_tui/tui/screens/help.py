@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -13,6 +15,7 @@ from textual.widgets import Static
 from panda_tui.text import safe
 from panda_tui.tui.marks import Marks
 
+NOW = "Now (the header's alarms, whole)"
 ACTING = [
     ("t", "trigger the selected job now"),
     ("p", "pause / resume the selected job"),
@@ -53,40 +56,43 @@ KEYS = [
 
 
 class HelpScreen(ModalScreen[None]):
+    """The header's alarms come first, whole, and stay current while the help is open: they are read again
+    each second from the console's latest read of the store (an engine nobody checks says it is stale)."""
+
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "close")]
 
-    def __init__(self, marks: Marks, read_only: bool = False, alarms: list[str] | None = None,
-                 logs_first: bool = False) -> None:
-        """`logs_first`: opened from a log, so the log's keys come first, in view at once."""
+    def __init__(self, marks: Marks, read_only: bool = False,
+                 alarms: Callable[[], list[str]] | list[str] | None = None, logs_first: bool = False) -> None:
+        """`alarms`: the header's alarms whole, or how to read them now. `logs_first`: opened from a log, so
+        the log's keys come first, in view at once."""
         super().__init__()
         self.marks = marks
         self.read_only = read_only
-        self.alarms = alarms or []
+        self._read_alarms = alarms if callable(alarms) else (lambda: list(alarms or []))
+        self.alarms = self._read_alarms()
         self.logs_first = logs_first
 
     @property
     def section_titles(self) -> list[str]:
         """The sections top to bottom (for tests and probes)."""
-        return [title for title, _ in self._sections()]
+        return [title for title, _ in self._sections(bool(self.alarms))]
 
-    def _sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
+    def _sections(self, now: bool) -> list[tuple[str, list[tuple[str, str]]]]:
         acting = [] if self.read_only else [("Acting on the selected job", ACTING)]
-        now = [("Now (the header's alarms, whole)", [("!", line) for line in self.alarms])] if self.alarms else []
+        alarms: list[tuple[str, list[tuple[str, str]]]] = [(NOW, [])] if now else []
         if self.logs_first:
-            return [KEYS[1]] + now + acting + [KEYS[0], *KEYS[2:]]
-        return now + acting + KEYS
+            return [KEYS[1]] + alarms + acting + [KEYS[0], *KEYS[2:]]
+        return alarms + acting + KEYS
 
     def compose(self) -> ComposeResult:
         marks = self.marks
         with Vertical(id="help-box"):
             with VerticalScroll(id="help-keys"):
-                for title, rows in self._sections():
-                    if title.startswith("Now"):
-                        now = Table(title=title, title_justify="left", show_header=False, box=None, expand=True)
-                        now.add_column()
-                        for _, line in rows:
-                            now.add_row(Text("! " + safe(line), style="bold"))
-                        yield Static(now)
+                for title, rows in self._sections(now=True):  # the alarms' place, even while there are none
+                    if title == NOW:
+                        shown = Static(self._now_table(), id="help-now")
+                        shown.display = bool(self.alarms)
+                        yield shown
                         continue
                     table = Table(title=title, title_justify="left", show_header=False, box=None, expand=True)
                     table.add_column(style="bold", no_wrap=True)
@@ -95,3 +101,23 @@ class HelpScreen(ModalScreen[None]):
                         table.add_row(marks.text(key), marks.text(what))
                     yield Static(table)
             yield Static(marks.text("esc / ? : close   ↑ ↓ : scroll"), id="help-close")
+
+    def _now_table(self) -> Table:
+        now = Table(title=NOW, title_justify="left", show_header=False, box=None, expand=True)
+        now.add_column()
+        for line in self.alarms:
+            now.add_row(Text("! " + safe(line), style="bold"))
+        return now
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.refresh_alarms)
+
+    def refresh_alarms(self) -> None:
+        """The alarms as they are now: one that cleared goes, one that came shows."""
+        alarms = self._read_alarms()
+        if alarms == self.alarms or not self.query("#help-now"):
+            return
+        self.alarms = alarms
+        shown = self.query_one("#help-now", Static)
+        shown.update(self._now_table())
+        shown.display = bool(alarms)

@@ -14,11 +14,12 @@ from panda_tui.tui.widgets.row_table import RowTable
 
 # What a half-awake reader needs first comes first; the rest scrolls into view at 80 columns.
 COLUMNS = ["RUN", "SCHEDULED", "STATUS", "EXIT", "DURATION", "REASON", "LATE", "TRY", "TRIGGER", "STARTED", "NODE"]
-WIDTHS = (5, 11, 11, 4, 8, 21, 5, 3, 8, 8, 12)
+WIDTHS = (5, 11, 9, 4, 8, 21, 5, 3, 8, 8, 12)
+STATUS_WORD = {"succeeded": "ok", "timed_out": "timeout"}  # short, as the job list's LAST says them
 
 
-REASON_MAX = 60  # REASON grows to its longest text up to this (past 80 columns it scrolls in; no-log runs
-# show theirs whole in the log pane)
+REASON_MAX = 60  # REASON grows to its longest text up to this, or to the pane's edge when that is wider;
+# a longer one ends in `…` at the edge, and is whole in the log pane (tab into the history) and on enter
 
 
 def clock(ts: float | None, with_date: bool = False, seconds: bool = False) -> str:
@@ -85,7 +86,7 @@ class HistoryTable(RowTable):
         self.runs = {r.id: r for r in rows}
         ids = [r.id for r in rows]
         columns = columns_for(rows)
-        reason = max([WIDTHS[COLUMNS.index("REASON")]] + [min(REASON_MAX, len(r.reason or "")) for r in rows])
+        reason = self._reason_width_for(columns, rows)
         if columns != self.columns_shown or reason != self._reason_width:
             self._layout(columns, reason)
             self.ids = []
@@ -109,10 +110,19 @@ class HistoryTable(RowTable):
         elif self.cursor_row != 0:
             self.move_cursor(row=0, animate=False)  # another job's runs, or that run is gone: the newest
 
+    def _reason_width_for(self, columns: list[str], rows: list[Run]) -> int:
+        """The longest reason (up to REASON_MAX), and never past the pane's right edge when it fits there:
+        the reason is read, not scrolled to, and what is cut ends in `…`."""
+        longest = max([WIDTHS[COLUMNS.index("REASON")]] + [min(REASON_MAX, len(r.reason or "")) for r in rows])
+        widths = dict(zip(COLUMNS, WIDTHS))
+        before = sum(widths[c] + 2 for c in columns[:columns.index("REASON")])
+        room = (self.size.width or 80) - before - 2 - 1  # its own padding, and the scrollbar's column
+        return max(WIDTHS[COLUMNS.index("REASON")], min(longest, room))
+
     def _cells(self, r: Run) -> tuple:
         m = self.marks
         late = m.none if r.lateness is None else short_duration(max(0.0, r.lateness))
-        status = Text(f"{m.glyph(r.status)} {r.status}", style=m.style(r.status))
+        status = Text(f"{m.glyph(r.status)} {STATUS_WORD.get(r.status, r.status)}", style=m.style(r.status))
         duration: str | Text = m.none if r.duration_s is None else short_duration(r.duration_s)
         if r.id in self._slow:
             duration = Text(f"{duration} slow", style=m.style("slow"))

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from panda_tui.readmodel.health import HealthState, JobHealth, next_word
+from panda_tui.readmodel.health import HealthState, JobHealth, next_word, row_words
 from panda_tui.store.ledger import RunStatus
 from panda_tui.text import coarse_ago, safe, short_duration
 from panda_tui.tui.marks import Marks
 from panda_tui.tui.widgets.row_table import RowTable
 from panda_tui.tui.widgets.sparkline_text import sparkline
 
-ALL_COLUMNS = {"STATUS": 10, "JOB": 16, "SCHEDULE": 14, "NEXT": 7, "LAST": 12, "OK%": 4, "MEDIAN": 6, "TREND": None}
+ALL_COLUMNS = {"STATUS": 10, "JOB": 16, "SCHEDULE": 14, "NEXT": 7, "LAST": 12, "FAIL": 4, "MEDIAN": 6, "TREND": None}
 OTHERS_NEED = 14  # rows the rest of the main screen needs: header 1, detail 3, history 4, log 1 + 3, footer 1, notices 1
 STATUS_MIN = 10  # ALL_COLUMNS["STATUS"]: the column's width when every state is one word
 STATUS_MAX = 26  # the longest state's words: `running · timed out 10/10`
 NARROW = 100  # below this width the schedule moves to the detail line
-GIVE_WAY = ("TREND", "MEDIAN", "OK%", "NEXT")  # what narrower screens drop, first to last
+GIVE_WAY = ("TREND", "MEDIAN", "FAIL", "NEXT")  # what narrower screens drop, first to last
 LAST_WORD = {RunStatus.SUCCEEDED: "ok", RunStatus.TIMED_OUT: "timeout"}
 LAST_STATE = {RunStatus.SUCCEEDED: HealthState.OK, RunStatus.RUNNING: HealthState.RUNNING,  # the style of LAST
               RunStatus.QUEUED: HealthState.RUNNING, RunStatus.SKIPPED: HealthState.PAUSED,
@@ -116,7 +116,7 @@ class JobTable(RowTable):
     @property
     def shown_columns(self) -> list[str]:
         """Every column that fits: below NARROW the schedule moves to the detail line; narrower still (a phone
-        in a browser) the trend, median, OK% and next go, in that order; status, job and last stay."""
+        in a browser) the trend, median, failure rate and next go, in that order; status, job and last stay."""
         width = self.size.width or 80
         shown = [c for c in ALL_COLUMNS if not (width < NARROW and c == "SCHEDULE")]
         for column in GIVE_WAY:
@@ -128,7 +128,7 @@ class JobTable(RowTable):
     @property
     def status_width(self) -> int:
         """Room for the longest state shown (`running · timed out 7/7`), at least the column's own."""
-        return max([STATUS_MIN] + [min(STATUS_MAX, len(h.words) + 2) for h in self._all])
+        return max([STATUS_MIN] + [min(STATUS_MAX, len(row_words(h)) + 2) for h in self._all])
 
     @property
     def spark_width(self) -> int:
@@ -151,7 +151,7 @@ class JobTable(RowTable):
     def _cells(self, h: JobHealth, now: float, schedules: dict[str, str]) -> tuple:
         m = self.marks
         mark = HealthState.FAILING if h.failing else h.state  # the rows marked failing are the header's count
-        status = Text(f"{m.glyph(mark)} {h.words}", style=m.style(mark))
+        status = Text(f"{m.glyph(mark)} {row_words(h)}", style=m.style(mark))
         word = next_word(h, now, self.scheduled, none=m.none)
         nxt = Text(word, style=m.style(HealthState.MISSED)) if word == "stopped" else word
         if h.last is None:
@@ -160,10 +160,10 @@ class JobTable(RowTable):
             age = coarse_ago(now - (h.last.finished_at or h.last.started_at or h.last.queued_at or now))
             word = LAST_WORD.get(h.last.status, str(h.last.status))
             last = Text(f"{word} {age}", style=m.style(LAST_STATE.get(h.last.status, HealthState.FAILING)))
-        rate = m.none if h.success_rate is None else f"{h.success_rate * 100:.0f}%"
+        rate = m.none if h.failure_rate is None else f"{h.failure_rate * 100:.0f}%"  # as `fail 5%` below
         cells = {"STATUS": status, "JOB": Text(safe(h.name), no_wrap=True, overflow="ellipsis"),
                  "SCHEDULE": Text(safe(schedules.get(h.name, "exec only")), no_wrap=True, overflow="ellipsis"),
-                 "NEXT": nxt, "LAST": last, "OK%": rate, "MEDIAN": m.none if h.median_s is None else short_duration(h.median_s),
+                 "NEXT": nxt, "LAST": last, "FAIL": rate, "MEDIAN": m.none if h.median_s is None else short_duration(h.median_s),
                  "TREND": sparkline(h.durations, self.spark_width, marks=m)}
         return tuple(cells[c] for c in self.shown_columns)
 

@@ -1,0 +1,112 @@
+"""`status` as a person and a monitor read it: its exit code for every state that needs a person (flapping
+too), its counts in the console header's words, and lines that fit an 80-column terminal."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from panda_tui.config import load_config
+from panda_tui.readmodel.snapshot import read_snapshot
+from panda_tui.store import acks, connect, lease
+from panda_tui.store.db import Database
+from panda_tui.store.ledger import RunStatus
+from tests.conftest import ledger_on, run_cli
+from tests.jobfiles import job, write_jobs
+
+LONG = "nightly-warehouse-reconciliation-of-every-regional-ledger"
+ERROR = "psql: error: connection to server at \"warehouse-primary.internal\" (10.20.30.40), port 5432 failed: " \
+        "FATAL: remaining connection slots are reserved for non-replication superuser connections"
+
+
+def runs(db: str, name: str, outcomes: str, now: float, reason: str | None = None) -> None:
+    """One finished run per letter, oldest first: F failed, S succeeded, M missed."""
+    with ledger_on(db) as book:
+        for i, what in enumerate(outcomes):
+            slot = now - (len(outcomes) - i) * 600
+            if what == "M":
+                book.insert(name, slot, trigger="schedule", now=slot, status=RunStatus.MISSED,
+                            reason="scheduler down from 02:10 to 09:40; catchup = none")
+                continue
+            run = book.insert(name, slot, trigger="schedule", now=slot)
+            book.start(run.id, slot + 1)
+            failed = what == "F"
+            book.finish(run.id, RunStatus.FAILED if failed else RunStatus.SUCCEEDED, slot + 5,
+                        exit_code=1 if failed else 0, reason=(reason or "exit 1") if failed else None)
+
+
+def scheduler_alive(db: str) -> None:
+    """A daemon elsewhere holds the lease (a live heartbeat): no alarm for the scheduler itself."""
+    database = Database(db)
+    try:
+        with database.transaction() as conn:
+            now = time.time()
+            lease.record(conn, "elsewhere:4242:0:daemon", now, now, 3600.0)
+    finally:
+        database.close()
+
+
+def status(cfg: str, db: str, *more: str):
+    return run_cli("status", "--config", cfg, "--db", db, *more, env={"COLUMNS": "80"})
+
+
+def test_a_flapping_job_makes_status_exit_1_as_a_failing_one_does(tmp_path):
+    cfg, db = write_jobs(tmp_path, job("sync"), job("steady"))
+    now = time.time()
+    runs(db, "steady", "SSSSSS", now)
+    scheduler_alive(db)
+    assert status(cfg, db).returncode == 0  # healthy: the control case
+    runs(db, "sync", "FSFSFS", now)
+    out = status(cfg, db)
+    assert "flapping 3/6 failed" in out.stdout
+    assert out.returncode == 1, out.stdout
+    assert status(cfg, db, "--json").returncode == 1
+    assert "flapping" in run_cli("status", "--help").stdout
+
+
+def test_status_counts_missed_runs_as_the_console_header_does(tmp_path):
+    cfg, db = write_jobs(tmp_path, job("report"), job("backup"))
+    now = time.time()
+    runs(db, "report", "SMSMM", now)
+    runs(db, "backup", "SSF", now)
+    scheduler_alive(db)
+    out = status(cfg, db)
+    conn = connect(db, readonly=True)
+    header = read_snapshot(conn, load_config(cfg), time.time())
+    assert header.missed_24h == 3
+    assert "1 failing, 0 running, 3 missed/24h, 1 job missed" in out.stdout.splitlines()
+    assert json.loads(status(cfg, db, "--json").stdout)["missed_24h"] == 3
+
+
+def test_status_fits_80_columns_with_a_long_name_a_long_error_and_an_ack(tmp_path):
+    cfg, db = write_jobs(tmp_path, job(LONG), job("backup"))
+    now = time.time()
+    runs(db, LONG, "SSF", now, reason=ERROR)
+    runs(db, "backup", "SS", now)
+    scheduler_alive(db)
+    database = Database(db)
+    with database.transaction() as conn:
+        acks.put(conn, acks.Ack(LONG, "ann@db1", now, note="on it: the replica is being rebuilt, back by 04:00"))
+    database.close()
+    lines = status(cfg, db).stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, "\n".join(lines)
+    row = next(line for line in lines if line.startswith("✗"))
+    assert "failing, ack" in row and "nightly-" in row and "…" in row
+    said = " ".join(line.strip() for line in lines)
+    assert "reserved for non-replication superuser connections" in said  # wrapped, not cut
+    assert "back by 04:00" in said
+
+
+def test_alerts_json_gives_times_in_iso_8601_as_status_and_executions_do(tmp_path):
+    from panda_tui.store import outbox
+    cfg, db = write_jobs(tmp_path, job("backup"))
+    runs(db, "backup", "F", 1_796_000_000.0)
+    database = Database(db)
+    with database.transaction() as conn:
+        outbox.enqueue(conn, "failed", "ops", {"job": "backup"}, 1_796_000_000.0, "backup", 1)
+    database.close()
+    alert = json.loads(run_cli("alerts", "--json", "--config", cfg, "--db", db).stdout)[0]
+    ran = json.loads(run_cli("executions", "backup", "--json", "--config", cfg, "--db", db).stdout)[0]
+    assert ran["scheduled_at"] == "2026-11-30T00:43:20Z"
+    assert alert["created_at"] == alert["next_attempt_at"] == "2026-11-30T00:53:20Z"
+    assert alert["delivered_at"] is None and alert["given_up_at"] is None

@@ -1,0 +1,92 @@
+"""What the new-user tests of issues 21 and 22 found left: an acked job's row says so, the job list and the
+detail line give one failure rate, and the help's alarms are the ones now, not those of when it opened."""
+
+from __future__ import annotations
+
+import glob
+import shutil
+
+from panda_tui.store import acks, lease
+from panda_tui.store.db import Database
+from panda_tui.tui.demo import NOW
+from panda_tui.tui.screens.help import HelpScreen
+from panda_tui.tui.widgets.trend_bar import TrendBar
+from tests.tui.conftest import started, until
+from tests.tui.test_answers import demo_app
+
+
+def own_copy(demo_db: str, tmp_path) -> str:
+    """The session's demo store, copied: these tests write to it."""
+    for path in glob.glob(demo_db + "*"):
+        shutil.copy(path, tmp_path / path.rsplit("/", 1)[-1])
+    return str(tmp_path / demo_db.rsplit("/", 1)[-1])
+
+
+def write(db: str, change) -> None:
+    database = Database(db)
+    try:
+        with database.transaction() as conn:
+            change(conn)
+    finally:
+        database.close()
+
+
+def cell(app, job: str, column: str) -> str:
+    jobs = app.main.jobs
+    row = jobs.get_row_at(jobs.rows_shown.index(job))
+    return str(row[jobs.shown_columns.index(column)])
+
+
+async def test_an_acknowledged_failing_job_says_so_in_its_row(demo_db, tmp_path):
+    db = own_copy(demo_db, tmp_path)
+    write(db, lambda conn: acks.put(conn, acks.Ack("db-backup", "ann@db1", NOW - 60, note="on it")))
+    app = demo_app(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        assert cell(app, "db-backup", "STATUS") == "✗ failing, ack"
+        assert "TREND" in app.main.jobs.shown_columns  # the mark costs no column at 80
+        assert "acked by ann@db1" in app.main.query_one(TrendBar).words
+
+
+async def test_the_job_list_and_the_detail_line_give_one_failure_rate(demo_db):
+    app = demo_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        assert "FAIL" in app.main.jobs.shown_columns and "OK%" not in app.main.jobs.shown_columns
+        rate = cell(app, "db-backup", "FAIL")
+        assert rate != "0%"
+        detail = app.main.query_one(TrendBar)
+        await until(pilot, lambda: detail.words.startswith("db-backup"), what="db-backup's detail")
+        assert f"fail {rate}" in detail.words, (rate, detail.words)
+
+
+async def test_help_shows_the_alarms_of_now_while_it_is_open(demo_db, tmp_path):
+    db = own_copy(demo_db, tmp_path)
+    app = demo_app(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        help_screen = app.screen
+        assert not any("no scheduler" in line for line in help_screen.alarms)
+        assert any(line.startswith("docker local:") and "stale" not in line for line in help_screen.alarms)
+        write(db, lambda conn: lease.record(conn, "server1:4242:0:daemon", NOW - 86400, NOW - 7200, 10.0))
+        await until(pilot, lambda: any("no scheduler" in line for line in help_screen.alarms),
+                    what="help's alarms read again")
+        assert any(line.startswith("docker local:") and "stale: " in line for line in help_screen.alarms)
+        assert help_screen.query_one("#help-now").display
+
+
+async def test_at_80_columns_the_history_s_reason_ends_at_the_pane_s_edge_not_past_it(demo_db):
+    from panda_tui.tui.widgets.history_table import HistoryTable
+    from tests.tui.test_answers import select_job
+    app = demo_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        await select_job(pilot, "report-mail")  # its newest slots were missed, with a 50-character reason
+        history = app.main.query_one(HistoryTable)
+        columns = list(history.columns.values())
+        names = [str(c.label) for c in columns]
+        end = sum(c.width + 2 for c in columns[:names.index("REASON") + 1])
+        assert 28 <= columns[names.index("REASON")].width and end <= history.size.width - 1, (end, names)
+        assert str(history.get_row_at(0)[names.index("STATUS")]) == "! missed"
