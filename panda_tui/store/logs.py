@@ -29,6 +29,7 @@ class LogLine:
     stream: str
     text: str
     more: int = 0  # bytes of the stored line not read (a read capped at DISPLAY_CAP): 0, the line is whole
+    upto: int = 0  # the seq of the line's last piece, when it stands for a long line's pieces (store.pieces)
 
 
 def columns(cap: int | None) -> str:
