@@ -83,3 +83,20 @@ def test_a_followed_run_shows_a_long_line_once_when_its_last_piece_comes(db, mon
     follower.join(30)
     conn.close()
     assert [(line.seq, line.upto, line.more) for line in posted] == [(1, 0, 0), (2, 4, 2 * FULL + 5 - 2000), (5, 0, 0)]
+
+
+def test_saving_a_long_line_reads_its_pieces_a_bounded_page_at_a_time(db, monkeypatch):
+    """`s` and `panda-tui logs` page by lines and by size: 5,000 pieces of 64 KiB would be 320 MB at once."""
+    import tracemalloc
+
+    from panda_tui.store import log_queries
+    put(db, [("out", "x" * FULL)] * 100 + [("out", "done")])  # 6.5 MB in 101 rows
+    monkeypatch.setattr(log_queries, "PAGE_CHARS", 1_000_000, raising=False)
+    tracemalloc.start()
+    try:
+        count = sum(len(line.text) for line in log_queries.each_line(db.conn, 1))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert count == 100 * FULL + 4
+    assert peak < 3_000_000
