@@ -31,9 +31,20 @@ def event_payload(run: Run, event: str, conn: sqlite3.Connection, job: Job | Non
         "finished_at": iso(run.finished_at) if run.finished_at else None, "duration_s": run.duration_s,
         "exit_code": run.exit_code, "reason": run.reason, "attempt": run.attempt, "trigger": run.trigger,
         "host": socket.gethostname(),
-        "log_tail": [line.text for line in logs.tail(conn, run.id, 20)],  # stored lines: already masked
+        "log_tail": log_tail(conn, run.id),
         **extra,
     }
+
+
+TAIL_LINES = 20
+TAIL_CHARS = 2000  # of each tail line: a 20 MB line (stored in 64 KiB pieces) costs an alert 2 KB a piece
+
+
+def log_tail(conn: sqlite3.Connection, run_id: int) -> list[str]:
+    """The run's last lines (stored: already masked), each cut in SQL at TAIL_CHARS with what was left out,
+    so an alert's payload (kept in the outbox) and the memory it takes stay bounded however long a line is."""
+    return [line.text + (f" … {line.more} bytes more" if line.more else "")
+            for line in logs.tail(conn, run_id, TAIL_LINES, TAIL_CHARS)]
 
 
 class Alerter:

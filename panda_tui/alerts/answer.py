@@ -22,6 +22,7 @@ from panda_tui.text import coarse_ago, iso
 ERROR_LINES = 5
 LINE_CHARS = 200
 SCAN_LINES = 20_000  # a run's first lines read for its error lines: bounded, as this runs in the ledger's write
+SCAN_CHARS = 8192  # of each line read for its level (SQL cuts it): a flood of 64 KiB pieces costs 8 KB a line
 
 # What changed since the last good run, as a few lines. readmodel.run_diff (the diff built in this wave) sits
 # above alerts in the layers, so the command line hands it in (cli/__init__.py: wire_changes); alone, none.
@@ -51,7 +52,8 @@ def error_lines(conn: sqlite3.Connection, run_id: int) -> list[str]:
     reader = LevelReader()
     own: list[str] = []
     notes: list[str] = []
-    rows = conn.execute("SELECT stream, text FROM logs WHERE run_id=? ORDER BY seq LIMIT ?", (run_id, SCAN_LINES))
+    rows = conn.execute("SELECT stream, substr(text, 1, ?) FROM logs WHERE run_id=? ORDER BY seq LIMIT ?",
+                        (SCAN_CHARS, run_id, SCAN_LINES))
     for stream, text in rows:
         if stream == "out" and not _CANDIDATE.search(text):
             continue

@@ -190,7 +190,7 @@ def logs_cmd(config_path: str, db_path: str | None, job: str, which: str, run_id
     click.echo(log_header(run), err=True)
     seq = 0
     while True:
-        batch = logs.read(conn, run.id, seq, 5000)
+        batch = logs.read(conn, run.id, seq, 5000, max_chars=logs.PAGE_CHARS)  # 5,000 lines, or 8 MB of them
         for line in batch:
             mark = {"err": "! ", "sys": "# "}.get(line.stream, "  ")
             click.echo(mark + safe(line.text))

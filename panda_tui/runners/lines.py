@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 from typing import Callable, Protocol
 
+from panda_tui.store.pieces import PIECE_BYTES
 from panda_tui.text import char_boundary
 
-MAX_LINE = 64 * 1024  # a line that grows longer while it waits for its newline is stored in pieces
+MAX_LINE = PIECE_BYTES  # a line that grows longer while it waits for its newline is stored in pieces
 
 Cut = Callable[[bytes, int], int]
 

@@ -11,13 +11,12 @@ from typing import Any
 
 from panda_tui.store.db import StoreError, connect
 from panda_tui.store.levels import Level, level_of
-from panda_tui.store.logs import LogLine, columns
+from panda_tui.store.logs import PAGE_CHARS, LogLine, columns, read
 
 LEVEL_KEYS = ("level", "severity", "lvl", "levelname")  # JSON fields that name a line's level (for display)
 MAX_FOUND = 100_000  # matches kept per query; a counter says when there are more
 CHUNK = 50_000  # lines a search reads per step: the first matches are shown before the whole run is read
 MMAP = 256 * 1024 * 1024  # a scan reads pages mapped, not copied: a third faster over a long run
-_COLS = "run_id, seq, ts, stream, text"
 # Every line is_error() can call an error says one of these words (any case), starts with one of these
 # characters (JSON, syslog, glog, Ruby), or came on stderr or from panda-tui: SQL tries these cheap tests
 # first, so the Python level reader sees a few lines, not the whole run. Keep in step with store.levels.
@@ -196,12 +195,12 @@ def around(conn: sqlite3.Connection, run_id: int, seq: int, before: int, after: 
 
 
 def each_line(conn: sqlite3.Connection, run_id: int, page: int = 5000) -> Iterator[LogLine]:
-    """Every line of the run, in pages (to save a whole log without holding it)."""
+    """Every line of the run, in pages of at most `page` lines or logs.PAGE_CHARS of text (to save a whole log
+    without holding it)."""
     seq = 0
     while True:
-        rows = conn.execute(f"SELECT {_COLS} FROM logs WHERE run_id=? AND seq>? ORDER BY seq LIMIT ?",
-                            (run_id, seq, page)).fetchall()
+        rows = read(conn, run_id, seq, page, max_chars=PAGE_CHARS)
         if not rows:
             return
-        yield from (LogLine(*r) for r in rows)
-        seq = rows[-1][1]
+        yield from rows
+        seq = rows[-1].seq

@@ -29,6 +29,7 @@ class LogLine:
     stream: str
     text: str
     more: int = 0  # bytes of the stored line not read (a read capped at DISPLAY_CAP): 0, the line is whole
+    upto: int = 0  # the seq of the line's last piece, when it stands for a long line's pieces (store.pieces)
 
 
 def columns(cap: int | None) -> str:
@@ -210,11 +211,23 @@ def resume_state(conn: sqlite3.Connection, run_id: int) -> dict[str, Any]:
             "stored_bytes": size, "dropped": dropped}
 
 
+PAGE_CHARS = 8_000_000  # a page of whole lines holds about this much text: 5,000 pieces of a long line would be 320 MB
+
+
 def read(conn: sqlite3.Connection, run_id: int, after_seq: int = 0, limit: int = 1000,
-         cap: int | None = None) -> list[LogLine]:
+         cap: int | None = None, max_chars: int | None = None) -> list[LogLine]:
+    """Up to `limit` lines after `after_seq`; with `max_chars`, fewer once their text holds that many."""
     rows = conn.execute(f"SELECT {columns(cap)} FROM logs WHERE run_id=? AND seq>? ORDER BY seq LIMIT ?",
                         (run_id, after_seq, limit))
-    return [LogLine(*r) for r in rows]
+    out: list[LogLine] = []
+    size = 0
+    for r in rows:
+        out.append(LogLine(*r))
+        size += len(r[4])
+        if max_chars is not None and size >= max_chars:
+            break
+    rows.close()
+    return out
 
 
 def read_before(conn: sqlite3.Connection, run_id: int, before_seq: int, limit: int = 1000,

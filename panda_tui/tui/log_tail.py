@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from panda_tui.store import data_version, ledger, log_queries
+from panda_tui.store import data_version, ledger, log_queries, pieces
 from panda_tui.store.ledger import Run
 from panda_tui.store.logs import DISPLAY_CAP, LogLine
 from panda_tui.tui.log_window import Place, keep_errors, load
 
 TAIL_EVERY = 0.02  # while a run goes on: PRAGMA data_version is cheap; a line waits at most this long
 BATCH = 20_000  # lines read at once while following
+HOLD = 1.0  # seconds a long line whose pieces keep coming waits to be shown whole
 
 
 class Tail:
@@ -77,17 +78,21 @@ def read(conn: sqlite3.Connection, tail: Tail, place: Place, focus: int | None,
         return
     post(TailWindow(tail, lines, run, focus, older))
     if place.kind == "tail":
-        follow(conn, tail, run, lines[-1].seq if lines else 0, post, cancelled)
+        follow(conn, tail, run, pieces.last_seq(lines[-1]) if lines else 0, post, cancelled)
 
 
 def follow(conn: sqlite3.Connection, tail: Tail, run: Run, last: int, post: Callable[[Message], object],
            cancelled: Callable[[], bool]) -> None:
-    """While the run is active: look every TAIL_EVERY whether the store changed, and read what came."""
+    """While the run is active: look every TAIL_EVERY whether the store changed, and read what came. A long
+    line's pieces that keep coming are held back and shown as one line (store.pieces) once its last piece
+    is in, or after HOLD (then the pieces after it follow as lines of their own)."""
     version = -1
+    held: list[LogLine] = []  # a long line whose pieces are still coming
+    since = 0.0
     while run.active and not cancelled():
         time.sleep(TAIL_EVERY)
         current = data_version(conn)
-        if current == version:
+        if current == version and not held:
             continue
         version = current
         batch = log_queries.around(conn, tail.run_id, last + 1, 0, BATCH, DISPLAY_CAP)
@@ -95,7 +100,12 @@ def follow(conn: sqlite3.Connection, tail: Tail, run: Run, last: int, post: Call
         if now is None:  # pruned under us
             return
         run = now
-        if batch or not run.active:
+        if batch or held or not run.active:
             last = batch[-1].seq if batch else last
-            tail.add(keep_errors(batch, tail.errors_only), run)
-            post(TailLines(tail))
+            lines, going_on = pieces.fold(batch, held[0] if held else None)
+            since = since if held else time.monotonic()
+            held = lines[-1:] if going_on and run.active and time.monotonic() - since < HOLD else []
+            lines = lines[:-1] if held else lines
+            if lines or not run.active:
+                tail.add(keep_errors(lines, tail.errors_only), run)
+                post(TailLines(tail))

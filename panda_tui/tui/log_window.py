@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Literal
 
-from panda_tui.store import log_queries, logs
+from panda_tui.store import log_queries, logs, pieces
 from panda_tui.store.logs import LogLine
 from panda_tui.tui.log_format import is_error
 
@@ -27,11 +27,17 @@ class Place:
 
 
 def load(conn: sqlite3.Connection, run_id: int, place: Place, errors_only: bool) -> tuple[list[LogLine], bool]:
-    """The lines, and whether the run has older ones (of this view) before them."""
+    """The lines (a long line's pieces as one, see store.pieces), and whether the run has older ones (of this
+    view) before them."""
     if errors_only:
-        return _error_window(conn, run_id, place)
-    lines = _window(conn, run_id, place)
-    return lines, bool(lines) and lines[0].seq > 1
+        lines, older = _error_window(conn, run_id, place)
+    else:
+        lines = _window(conn, run_id, place)
+        older = bool(lines) and lines[0].seq > 1
+    lines, going_on = pieces.fold(lines)
+    if going_on and not errors_only:  # the window ends inside a long line: its size counts the rest
+        lines[-1] = pieces.rest(conn, lines[-1])
+    return lines, older
 
 
 def _window(conn: sqlite3.Connection, run_id: int, place: Place) -> list[LogLine]:

@@ -253,3 +253,24 @@ def test_alerts_test_command(tmp_path, server):
     missing = run_cli("alerts", "test", "nope", "--config", str(cfg))
     assert missing.returncode == 2 and 'no alert target "nope"' in missing.stderr
 
+
+
+def test_a_huge_line_reaches_an_alert_cut_with_its_size(tmp_path, server):
+    """A failed run whose output was one 20 MB line (stored in 64 KiB pieces, as the runner stores it): the
+    alert's log tail and its error lines read a bounded prefix of each piece, not the pieces whole."""
+    from panda_tui.alerts.answer import complete
+    from panda_tui.runners.lines import MAX_LINE
+    w = World(tmp_path, config_text(server.url, on='["failed"]'))
+    rid = w.book.insert("j", T0, trigger="manual", now=T0).id
+    w.book.start(rid, T0)
+    pieces = 20_000_000 // MAX_LINE
+    with w.db.transaction() as conn:
+        conn.executemany("INSERT INTO logs(run_id, seq, ts, stream, text) VALUES (?,?,?,?,?)",
+                         [(rid, n, T0, "err", "E" * MAX_LINE) for n in range(1, pieces + 1)])
+    w.book.finish(rid, RunStatus.FAILED, T0 + 10, exit_code=1, reason="failed for a test")
+    (item,) = [i for i in outbox.due(w.conn, T0 + 1e6) if i.event == "failed" and i.target == "ops"]
+    tail = item.payload["log_tail"]
+    assert len(tail) == 20 and all(len(line) < 2100 for line in tail)
+    assert tail[-1] == "E" * 2000 + f" … {MAX_LINE - 2000} bytes more"
+    done = complete(w.db.path, item.payload)
+    assert done["error_lines"] and all(len(line) <= 200 for line in done["error_lines"])

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.widgets import Log
 
 from panda_tui.store.log_queries import smart_case
+from panda_tui.store import pieces
 from panda_tui.store.logs import LogLine
 from panda_tui.tui.log_format import render
 from panda_tui.tui.log_window import WINDOW
@@ -90,19 +91,19 @@ class LogLines(Log):
         self.auto_scroll = self.follow and focus is None
         self.write_lines(self._format(self.window))
         if focus is not None:
-            before = self._format([line for line in self.window if line.seq < focus])
+            before = self._format([line for line in self.window if pieces.last_seq(line) < focus])
             self.scroll_to(y=max(0, len(before) - 2), animate=False)
         elif self.follow:
             self.scroll_end(animate=False)
 
     def holds(self, seq: int) -> bool:
-        return any(line.seq == seq for line in self.window)
+        return any(pieces.holds(line, seq) for line in self.window)
 
     def _format(self, lines: list[LogLine]) -> list[str]:
         """Lines as shown; the current match marked in its second column (the stream mark's blank)."""
         out = [render(line, self.raw, self.stamps) for line in lines]
         if self.current is not None:
-            out = [text[:1] + self.marks.current + text[2:] if line.seq == self.current else text
+            out = [text[:1] + self.marks.current + text[2:] if pieces.holds(line, self.current) else text
                    for line, text in zip(lines, out)]
         width = self.size.width - 2
         if self.wrap and width > 10:
