@@ -33,15 +33,20 @@ RETRYABLE = (RunStatus.FAILED, RunStatus.TIMED_OUT)
 class ForeignRuns:
     """Running runs that name an owner process (`run`, `exec`), by job: read again only after another
     connection committed (PRAGMA data_version) or a change of ours touched such a run, so dispatch stays
-    cheap."""
+    cheap. Within one unit of work (which holds the write lock) the version is asked once."""
 
     def __init__(self, ledger: Ledger):
         self.ledger = ledger
         self._runs: dict[str, list[int]] = {}
         self._version: int | None = None
+        self._asked_in: Unit | None = None  # the unit the version was last asked in
         ledger.subscribe(self._on_change)
 
     def of(self, job: str) -> list[int]:
+        unit = self.ledger.db.outermost
+        if unit is not None and unit is self._asked_in and self._version is not None:
+            return self._runs.get(job, [])
+        self._asked_in = unit
         version = data_version(self.ledger.conn)
         if version != self._version:
             found: dict[str, list[int]] = defaultdict(list)
