@@ -41,7 +41,7 @@ def main() -> None:
     parser.add_argument("--consoles", type=int, default=3)
     parser.add_argument("--no-cli", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
         cfg, db = f"{tmp}/jobs.toml", f"{tmp}/panda.db"
         with open(cfg, "w") as fh:
             for n in range(50):
