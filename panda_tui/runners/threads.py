@@ -1,5 +1,5 @@
 """Blocking calls off the loop: engine calls on threads of their own (an engine may hang), and quick local
-calls (spawning a run's keeper, closing its pipes) on a few threads kept warm."""
+calls (spawning a run's keeper, closing its pipes) on a pool of threads kept warm."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Any, Callable
 
 # Starting a thread makes the caller wait until the new thread holds Python's lock: on a busy machine that
 # is a switch interval (5 ms) or more, paid on the loop twice per local run (spawn, close) when each call
-# had a thread of its own. Local calls never wait on anything remote, so a small warm pool cannot starve.
-LOCAL_THREADS = 4
+# had a thread of its own. Local calls never wait on anything remote, so a warm pool cannot starve; it is
+# wide enough that fifty runs' spawns and closes in the same second do not queue behind a few threads.
+LOCAL_THREADS = 16
 _local: ThreadPoolExecutor | None = None
 
 
