@@ -181,9 +181,9 @@ class Scheduler:
                                                      f"{iso(slots[0])} to {iso(now)}")
                 done.append((job, slots[-1], None))
             state.set_last_slots(self.conn, [(job.name, last) for job, last, _ in done], now)
-            for job, last, after in done:
+            for job, last, known in done:
                 self.timeline.last_slot[job.name] = last
-                self.timeline.plan(job, last, after)
+                self.timeline.plan(job, last, known)
 
     def _catch_up(self, now: float) -> None:
         stored = state.last_slots(self.conn)
