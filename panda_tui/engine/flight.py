@@ -22,7 +22,6 @@ from panda_tui.engine.events import EventLog
 from panda_tui.engine.execution import Execution, RunContext
 from panda_tui.runners.base import Handle
 from panda_tui.store.db import Unit
-from panda_tui.store.specs import job_spec
 from panda_tui.store import logs, state
 from panda_tui.store.db import data_version
 from panda_tui.store.ledger import Ledger, Run, RunChanged, RunStatus, Trigger, get
@@ -34,15 +33,20 @@ RETRYABLE = (RunStatus.FAILED, RunStatus.TIMED_OUT)
 class ForeignRuns:
     """Running runs that name an owner process (`run`, `exec`), by job: read again only after another
     connection committed (PRAGMA data_version) or a change of ours touched such a run, so dispatch stays
-    cheap."""
+    cheap. Within one unit of work (which holds the write lock) the version is asked once."""
 
     def __init__(self, ledger: Ledger):
         self.ledger = ledger
         self._runs: dict[str, list[int]] = {}
         self._version: int | None = None
+        self._asked_in: Unit | None = None  # the unit the version was last asked in
         ledger.subscribe(self._on_change)
 
     def of(self, job: str) -> list[int]:
+        unit = self.ledger.db.outermost
+        if unit is not None and unit is self._asked_in and self._version is not None:
+            return self._runs.get(job, [])
+        self._asked_in = unit
         version = data_version(self.ledger.conn)
         if version != self._version:
             found: dict[str, list[int]] = defaultdict(list)
@@ -91,26 +95,37 @@ class Flight:
 
     # --- admission ----------------------------------------------------------------------
     def dispatch(self, job: Job, scheduled_at: float, trigger: Trigger, *, slot: float | None = None,
-                 attempt: int = 1, check_deadline: bool = True, in_order: bool = False) -> str:
-        """Write a new run as a ledger row, then admit it. Returns what happened, for control answers."""
+                 attempt: int = 1, check_deadline: bool = True, in_order: bool = False, last_slot: bool = True) -> str:
+        """Write a new run as a ledger row, then admit it. Returns what happened, for control answers.
+        `slot`: the scheduled slot it is, recorded as the job's last one unless the caller does (`last_slot`)."""
         now = self.clock.now()
         with self.batch():
-            if slot is not None:
-                state.set_last_slot(self.ledger.conn, job.name, slot, now)
+            conn = self.ledger.conn
+            late = check_deadline and trigger != Trigger.MANUAL and now - scheduled_at > job.starting_deadline
+            # admitted before the row is written (the rule reads nothing of it), so a run that starts is
+            # written running at once: a batch of slots stamps each run after fewer writes before it
+            admission = None if late else self._admit(job, trigger, in_order=in_order)
+            starts = admission is not None and admission.action == Action.START
             run = self.ledger.insert(job.name, scheduled_at, trigger=trigger, now=now, attempt=attempt,
-                                     runner=job.runner_kind, spec=job_spec(job))
+                                     runner=job.runner_kind, spec_id=self.ledger.specs.of(conn, job, now),
+                                     started=starts)
+            if slot is not None and last_slot:
+                state.set_last_slot(conn, job.name, slot, now)
             if run is None:
                 return "already in the ledger"
-            if check_deadline and trigger != Trigger.MANUAL and now - scheduled_at > job.starting_deadline:
+            if admission is None:
                 reason = f"started too late: {int(now - scheduled_at)}s after its slot (starting_deadline)"
                 self.ledger.finish(run.id, RunStatus.MISSED, now, reason=reason)
                 return f"run {run.id} missed: {reason}"
-            return self._apply(job, run, self._admit(job, run, in_order=in_order), now)
+            if starts:
+                self._track(job, run)
+                return f"run {run.id} started"
+            return self._apply(job, run, admission, now)
 
     def readmit(self, job: Job, run: Run) -> str:
         """A queued run accepted earlier: a retry that came due, or one a previous scheduler left."""
         with self.batch():
-            return self._apply(job, run, self._admit(job, run, accepted=True), self.clock.now())
+            return self._apply(job, run, self._admit(job, run.trigger, accepted=True), self.clock.now())
 
     def readmit_id(self, run_id: int) -> None:
         run = get(self.ledger.conn, run_id)
@@ -128,9 +143,9 @@ class Flight:
         self.active[job.name][run.id] = execution
         self._go(execution, execution.resume(handle))
 
-    def _admit(self, job: Job, run: Run, **how: Any) -> Admission:
+    def _admit(self, job: Job, trigger: Trigger, **how: Any) -> Admission:
         return admit(job, active=self._running(job), queued=len(self.queues[job.name]),
-                     paused=job.name in self.paused, trigger=run.trigger, **how)
+                     paused=job.name in self.paused, trigger=trigger, **how)
 
     def _running(self, job: Job) -> list[int]:
         """The job's runs in progress: ours, and, where the policy skips an overlap, those a `run` or `exec`
@@ -165,12 +180,15 @@ class Flight:
 
     def _start(self, job: Job, run: Run, now: float) -> None:
         started = self.ledger.start(run.id, now)  # in the batch's transaction: running before the runner acts
-        if started is None:
-            return
+        if started is not None:
+            self._track(job, started)
+
+    def _track(self, job: Job, started: Run) -> None:
+        """A run written running in the open unit: its runner is started once the unit has committed."""
         execution = Execution(self.ctx, started, job, self._finished)
-        self.active[job.name][run.id] = execution
+        self.active[job.name][started.id] = execution
         self._later(lambda: self._go(execution, execution.start_new()),
-                    lambda: self.active[job.name].pop(run.id, None))
+                    lambda: self.active[job.name].pop(started.id, None))
 
     def _go(self, execution: Execution, coro: Coroutine[Any, Any, None]) -> None:
         execution.task = asyncio.ensure_future(self._guard(execution, coro))
@@ -207,7 +225,7 @@ class Flight:
         due = now + job.retry_delay * (2 ** (run.attempt - 1)) * random.uniform(1.0, 1.25)
         retry = self.ledger.insert(job.name, run.scheduled_at, trigger=Trigger.RETRY, now=now,
                                    attempt=run.attempt + 1, not_before=due, runner=job.runner_kind,
-                                   spec=job_spec(job))
+                                   spec_id=self.ledger.specs.of(self.ledger.conn, job, now))
         if retry is not None:
             self._later(lambda: self.add_retry(due, retry.id))
 
@@ -215,7 +233,7 @@ class Flight:
         queue = self.queues[job.name]
         while queue:
             head = queue[0]
-            if self._admit(job, head, head=True).action != Action.START:
+            if self._admit(job, head.trigger, head=True).action != Action.START:
                 return
             queue.popleft()
             self._later(None, functools.partial(queue.appendleft, head))

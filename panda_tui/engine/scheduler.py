@@ -22,7 +22,7 @@ from panda_tui.engine.reconcile import Adopted, orphans, reconcile, settle
 from panda_tui.engine.store_health import NOT_WRITTEN
 from panda_tui.engine.requests import ControlDesk
 from panda_tui.engine.supervision import Supervision
-from panda_tui.engine.timeline import Timeline, offset, slots_until
+from panda_tui.engine.timeline import Timeline, following, offset, slots_until
 from panda_tui.store import lease, state
 from panda_tui.store.ledger import RunStatus, Trigger
 from panda_tui.text import iso
@@ -162,20 +162,28 @@ class Scheduler:
             self.timeline.restore(saved)
 
     def _fire_each(self, now: float) -> None:
+        """Each run's row is written (and stamped) right after the rows before it: what the batch also has to
+        do (each job's last slot, its next slot planned) waits until every run of the batch is written."""
+        done: list[tuple[Job, float, float | None]] = []  # (job, its last slot handled, the slot after it)
         with self.flight.batch():
             while (due := self.timeline.pop_due(now)) is not None:
                 name, slot = due
                 job = self.config.jobs.get(name)
                 if job is None:
                     continue
-                slots = [slot] + slots_until(job, slot, now)
-                self.timeline.last_slot[name] = slots[-1]
-                if len(slots) == 1:
-                    self.flight.dispatch(job, slot + offset(job), Trigger.SCHEDULE, slot=slot)
-                else:  # the loop stalled or the wall clock jumped: the catch-up policy decides
-                    self._apply_catchup(job, slots, now, f"scheduler was not running on time from "
-                                                         f"{iso(slots[0])} to {iso(now)}")
-                self.timeline.plan(job, slots[-1])
+                after = following(job, slot)
+                if after + offset(job) > now:  # the common case, without scanning for missed slots
+                    self.flight.dispatch(job, slot + offset(job), Trigger.SCHEDULE, slot=slot, last_slot=False)
+                    done.append((job, slot, after))
+                    continue
+                slots = [slot] + slots_until(job, slot, now)  # the loop stalled or the wall clock jumped
+                self._apply_catchup(job, slots, now, f"scheduler was not running on time from "
+                                                     f"{iso(slots[0])} to {iso(now)}")
+                done.append((job, slots[-1], None))
+            state.set_last_slots(self.conn, [(job.name, last) for job, last, _ in done], now)
+            for job, last, known in done:
+                self.timeline.last_slot[job.name] = last
+                self.timeline.plan(job, last, known)
 
     def _catch_up(self, now: float) -> None:
         stored = state.last_slots(self.conn)

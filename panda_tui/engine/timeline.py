@@ -35,6 +35,11 @@ def slots_until(job: Job, after: float, now: float) -> list[float]:
     return slots
 
 
+def following(job: Job, after: float) -> float:
+    """The job's first slot after `after` (unjittered)."""
+    return job.schedule.next_after(_dt(after))[0].timestamp()
+
+
 class Timeline:
     def __init__(self) -> None:
         self._heap: list[tuple[float, str, int, float]] = []  # (fire instant, job, generation, slot)
@@ -42,11 +47,12 @@ class Timeline:
         self._retries: list[tuple[float, int]] = []  # (due, run id)
         self.last_slot: dict[str, float] = {}  # the newest slot handled per job, this process
 
-    def plan(self, job: Job, after: float) -> None:
-        """Queue the job's first slot after `after` (nothing for a disabled job)."""
+    def plan(self, job: Job, after: float, slot: float | None = None) -> None:
+        """Queue the job's first slot after `after` (nothing for a disabled job); `slot`: that slot, when the
+        caller knows it already."""
         if not job.enabled:
             return
-        slot = job.schedule.next_after(_dt(after))[0].timestamp()
+        slot = following(job, after) if slot is None else slot
         heapq.heappush(self._heap, (slot + offset(job), job.name, self._gen[job.name], slot))
 
     def replan(self, name: str, job: Job | None, now: float) -> None:

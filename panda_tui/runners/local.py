@@ -18,7 +18,7 @@ from panda_tui.config.runas import problem_for
 from panda_tui.runners import keeper
 from panda_tui.runners.base import Attempt, Lost, OpenSink, Outcome, RunnerError
 from panda_tui.runners.lines import LineAssembler
-from panda_tui.runners.threads import in_thread
+from panda_tui.runners.threads import in_thread, local_call
 from panda_tui.store.ledger import Run
 from panda_tui.store.logs import RunLog
 
@@ -81,7 +81,7 @@ class LocalHandle:
 
     async def cleanup(self) -> None:
         _signal_group(self.pgid, signal.SIGKILL)  # nothing of the run may linger
-        await in_thread(self.pipes.close)
+        await local_call(self.pipes.close)
 
 
 async def _read(fd: int, name: str, sink: RunLog, echo: Callable[[str, bytes], None] | None = None) -> None:
@@ -151,7 +151,7 @@ class LocalRunner:
         stdin: int | str | None = through.stdin if through else job.stdin
         directory = keeper.run_dir(self.runs_dir, attempt.run_id)
         # making pipes and forking take a while and hold their thread: keep them off the scheduler's loop
-        pipes, pid, reap = await in_thread(lambda: _spawn(directory, command, env, workdir, stdin))
+        pipes, pid, reap = await local_call(lambda: _spawn(directory, command, env, workdir, stdin))
         return LocalHandle(pid, _exit_future(pid, reap), pipes, sink, through.echo if through else None)
 
 

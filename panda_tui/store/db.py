@@ -287,6 +287,11 @@ class Database:
         with self.unit() as unit:
             yield unit.conn
 
+    @property
+    def outermost(self) -> Unit | None:
+        """The unit open on this thread (its outermost), if any: while it is open no other connection commits."""
+        return self._units[0] if self._units and self._holder == threading.get_ident() else None
+
     def on_commit(self, action: Callable[[], object]) -> None:
         """After the open unit commits; at once when none is open on this thread."""
         if self._units and self._holder == threading.get_ident():

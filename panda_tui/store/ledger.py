@@ -146,6 +146,7 @@ class Ledger:
         self.on_error = on_error  # a subscriber that fails is reported, and never undoes the change
         self._within: list[InTransaction] = []
         self._after: list[AfterCommit] = []
+        self.specs = specs.SpecIds(db.on_commit)  # each job's spec row, for insert(spec_id=…)
 
     def subscribe(self, fn: AfterCommit) -> None:
         self._after.append(fn)
@@ -188,24 +189,34 @@ class Ledger:
     # --- verbs: each runs in the caller's transaction, or in one of its own -------------------
     def insert(self, job: str, scheduled_at: float, *, trigger: Trigger | str, now: float, attempt: int = 1,
                status: RunStatus = S.QUEUED, reason: str | None = None, not_before: float | None = None,
-               runner: str | None = None, owner: str | None = None, spec: Mapping[str, Any] | None = None) -> Run | None:
+               runner: str | None = None, owner: str | None = None, spec: Mapping[str, Any] | None = None,
+               spec_id: int | None = None, started: bool = False) -> Run | None:
         """Write a slot; None when (job, slot, attempt) is already in the ledger. `spec`: what the run runs
-        with (store.specs.job_spec), kept once per distinct content."""
+        with (store.specs.job_spec), kept once per distinct content; or `spec_id`, its row (store.specs.SpecIds).
+        `started`: a queued run admitted at once, written running in the same statement (one write where
+        insert then start take two, which a batch of slots pays per run); announced as insert then start
+        would announce it."""
         finished = now if status in FINAL else None
         trigger = Trigger(trigger)
         with self.transaction() as conn:
-            kept = specs.spec_id(conn, spec, now) if spec is not None else None
+            kept = specs.spec_id(conn, spec, now) if spec is not None else spec_id
             cur = conn.execute(
                 "INSERT OR IGNORE INTO runs(job, scheduled_at, attempt, trigger, status, queued_at, not_before,"
-                " finished_at, reason, runner, owner, spec_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (job, scheduled_at, attempt, trigger, status, now, not_before, finished, reason, runner, owner,
-                 kept))
+                " finished_at, reason, runner, owner, spec_id, started_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (job, scheduled_at, attempt, trigger, S.RUNNING if started else status, now, not_before, finished,
+                 reason, runner, owner, kept, now if started else None))
             if not cur.rowcount:
                 return None
             run = Run(int(cur.lastrowid or 0), job, scheduled_at, attempt, trigger, status, queued_at=now,
                       not_before=not_before, finished_at=finished, reason=reason, runner=runner, owner=owner,
                       spec_id=kept)
-            return self._announce(run, None)
+            self._announce(run, None)
+            if started:
+                assert status == S.QUEUED, status
+                return self._announce(Run(run.id, job, scheduled_at, attempt, trigger, S.RUNNING, queued_at=now,
+                                          not_before=not_before, started_at=now, reason=reason, runner=runner,
+                                          owner=owner, spec_id=kept), S.QUEUED)
+            return run
 
     def start(self, run_id: int, now: float) -> Run | None:
         """queued → running; None if the run was not queued."""

@@ -146,8 +146,9 @@ class LogWriter:
         attempt = 0
         while True:  # a full disk empties again: lines wait for it (bounded: see RunLog), never vanish
             try:
+                usage = self._measure(conn)  # before the lock the scheduler's loop shares: ~1 ms of system calls
                 with store_db.transaction(conn, self.lock):
-                    self._insert(conn, self._fit(conn, batch))
+                    self._insert(conn, self._fit(conn, batch, usage))
                     conn.executemany("UPDATE runs SET out_lines=?, err_lines=?, log_lines=?, log_bytes=?, "
                                      "log_dropped=? WHERE id=?", counters)
                 self.error = None
@@ -188,13 +189,18 @@ class LogWriter:
         except Exception:  # noqa: BLE001 - a config that cannot say now: the last budget set stands
             return self.budget
 
-    def _fit(self, conn: sqlite3.Connection, batch: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        """The rows of `batch` the budget has room for, after pruning the oldest logs if need be; the rest of
-        a run's lines (not panda-tui's own) are dropped, counted, and the run sheds from then on."""
+    def _measure(self, conn: sqlite3.Connection) -> budget.Usage:
+        """The store's usage and limit now (read outside the transaction: a few KB the ledger writes meanwhile
+        are what the reserve is for), and the -wal's checkpointing kept in step with the limit."""
         usage = budget.measure(conn, self.path, *self._budget())
         if usage.limit != self._tuned:
             budget.tune(conn, usage)
             self._tuned = usage.limit
+        return usage
+
+    def _fit(self, conn: sqlite3.Connection, batch: list[tuple[Any, ...]], usage: budget.Usage) -> list[tuple[Any, ...]]:
+        """The rows of `batch` the budget has room for, after pruning the oldest logs if need be; the rest of
+        a run's lines (not panda-tui's own) are dropped, counted, and the run sheds from then on."""
         need = sum(_size(i) for i in batch)
         room = usage.log_room
         if need <= room and not self.shedding:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import fields
 from typing import Any
 
@@ -59,6 +59,31 @@ def spec_id(conn: sqlite3.Connection, spec: Mapping[str, Any], now: float) -> in
     row = conn.execute("INSERT INTO run_specs(hash, spec, first_seen) VALUES (?,?,?) RETURNING id",
                        (digest, text, now)).fetchone()
     return int(row[0])
+
+
+class SpecIds:
+    """Each job's spec row, remembered per Job once its transaction committed (a spec row is never removed),
+    so a slot that comes due costs no hashing and no lookup: a batch of fifty slots pays that fifty times."""
+
+    LIMIT = 4096  # jobs remembered; a reload brings new Job objects, the old ones are let go past this
+
+    def __init__(self, on_commit: Callable[[Callable[[], object]], None]):
+        self._on_commit = on_commit  # store.db.Database.on_commit
+        self._known: dict[int, tuple[Job, int]] = {}  # id(job) -> (job, its spec id); the job kept alive
+
+    def of(self, conn: sqlite3.Connection, job: Job, now: float) -> int:
+        """The job's spec id; call within the run's transaction."""
+        known = self._known.get(id(job))
+        if known is not None and known[0] is job:
+            return known[1]
+        found = spec_id(conn, job_spec(job), now)
+        self._on_commit(lambda: self._remember(job, found))
+        return found
+
+    def _remember(self, job: Job, found: int) -> None:
+        if len(self._known) >= self.LIMIT:
+            self._known.clear()
+        self._known[id(job)] = (job, found)
 
 
 def get(conn: sqlite3.Connection, spec_id_: int | None) -> dict[str, Any] | None:

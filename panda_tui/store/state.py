@@ -35,11 +35,18 @@ def last_slots(conn: sqlite3.Connection) -> dict[str, float]:
     return {r[0]: r[1] for r in conn.execute("SELECT job, last_slot FROM job_state WHERE last_slot IS NOT NULL")}
 
 
+SET_LAST_SLOT = ("INSERT INTO job_state(job, last_slot, updated_at) VALUES (?,?,?)"
+                 " ON CONFLICT(job) DO UPDATE SET last_slot=MAX(COALESCE(last_slot, 0), excluded.last_slot),"
+                 " updated_at=excluded.updated_at")
+
+
 def set_last_slot(conn: sqlite3.Connection, job: str, slot: float, now: float) -> None:
-    conn.execute(
-        "INSERT INTO job_state(job, last_slot, updated_at) VALUES (?,?,?)"
-        " ON CONFLICT(job) DO UPDATE SET last_slot=MAX(COALESCE(last_slot, 0), excluded.last_slot),"
-        " updated_at=excluded.updated_at", (job, slot, now))
+    conn.execute(SET_LAST_SLOT, (job, slot, now))
+
+
+def set_last_slots(conn: sqlite3.Connection, slots: list[tuple[str, float]], now: float) -> None:
+    """set_last_slot for many jobs, in one statement."""
+    conn.executemany(SET_LAST_SLOT, [(job, slot, now) for job, slot in slots])
 
 
 def put_meta(conn: sqlite3.Connection, key: str, value: Any, now: float) -> None:

@@ -11,6 +11,7 @@ import pytest
 from panda_tui.store.db import Database
 from panda_tui.store.errors import Trouble, classify, is_fatal
 from panda_tui.store.ledger import Ledger, RunStatus
+from panda_tui.store.ledger import get as ledger_get
 
 
 class Boom(Exception):
@@ -128,6 +129,46 @@ def test_rows_an_in_transaction_subscriber_writes_go_with_the_change(db):
                 ledger.insert("b", 1.0, trigger="manual", now=1.0)
                 raise Boom
     assert values(db) == [kept.id]
+
+
+def test_a_run_started_at_insert_is_one_row_announced_as_insert_then_start(db):
+    ledger = Ledger(db)
+    within: list[tuple[RunStatus | None, RunStatus, float | None]] = []
+    after: list[tuple[RunStatus | None, RunStatus]] = []
+    ledger.subscribe_in_transaction(lambda c, conn: within.append((c.previous, c.run.status, c.run.started_at)))
+    ledger.subscribe(lambda c: after.append((c.previous, c.run.status)))
+    with db.unit():
+        run = ledger.insert("a", 1.0, trigger="schedule", now=2.5, started=True)
+        assert after == []
+    assert run is not None and run.status == RunStatus.RUNNING and run.started_at == 2.5
+    assert within == [(None, RunStatus.QUEUED, None), (RunStatus.QUEUED, RunStatus.RUNNING, 2.5)]
+    assert after == [(None, RunStatus.QUEUED), (RunStatus.QUEUED, RunStatus.RUNNING)]
+    assert ledger_get(db.conn, run.id) == run  # the row is what was announced
+    assert db.conn.execute("SELECT n FROM run_totals WHERE job='a' AND status='running'").fetchone() == (1,)
+    assert ledger.insert("a", 1.0, trigger="schedule", now=3.0, started=True) is None  # the slot is taken
+    assert len(after) == 2
+
+
+def test_a_jobs_spec_id_is_remembered_only_once_its_row_is_committed(tmp_path, db):
+    from panda_tui.config import build_config
+    from panda_tui.store import specs
+
+    config = build_config({"jobs": {"a": {"schedule": "@daily", "command": "true"},
+                                    "b": {"schedule": "@daily", "command": "false"}}}, "jobs.toml")
+    a, b = config.jobs["a"], config.jobs["b"]
+    ledger = Ledger(db)
+    with pytest.raises(Boom):
+        with db.unit() as unit:
+            ledger.specs.of(unit.conn, a, 1.0)
+            raise Boom
+    with db.unit() as unit:
+        taken = ledger.specs.of(unit.conn, b, 1.0)  # may take the id a's undone row had
+    with db.unit() as unit:
+        found = ledger.specs.of(unit.conn, a, 1.0)
+    assert found != taken and specs.get(db.conn, found) == specs.job_spec(a)
+    with db.unit() as unit:
+        unit.conn.execute("DELETE FROM run_specs")  # never done by panda-tui: shows the id is remembered
+        assert ledger.specs.of(unit.conn, a, 2.0) == found
 
 
 def test_another_thread_waits_for_the_unit_instead_of_joining_it(db):
