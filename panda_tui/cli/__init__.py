@@ -76,8 +76,8 @@ class LazyGroup(click.Group):
 def main(ctx: click.Context, config_path: str, db_path: str | None, read_only: bool, attach: bool, embed: bool,
          read_only_reason: str | None, ascii_only: bool) -> None:
     """Run and watch scheduled jobs. With no command, opens the console."""
-    if ctx.invoked_subcommand in (None, "daemon", "run", "exec"):  # what may run a scheduler, and alert
-        wire_changes()
+    if ctx.invoked_subcommand in ("daemon", "run", "exec"):  # what runs a scheduler, and alerts (a console's
+        wire_changes()  # embedded one wires it when it is built: cli/embedding.py)
     if ctx.invoked_subcommand is None:
         from panda_tui.cli.console_cmd import open_console
         open_console(config_path, db_path, read_only, attach, read_only_reason, ascii_only, embed=embed)
