@@ -81,6 +81,9 @@ def open_console(config_path: str, db_path: str | None, read_only: bool, attach:
         click.echo(safe("\n".join(exc.errors)), err=True)
         sys.exit(2)
     from panda_tui.readmodel.running import RunningConfig
+    from panda_tui.tui.reading import read_first
+    jobs = RunningConfig(config_path)
+    first = read_first(path, jobs, time.time())  # the first frame shows the jobs, not an empty list
     from panda_tui.tui.app import PandaApp
     from panda_tui.tui.marks import detect
     if read_only and read_only_reason:
@@ -89,9 +92,14 @@ def open_console(config_path: str, db_path: str | None, read_only: bool, attach:
     if mode is ConsoleMode.ATTACHED and config is not None and not attach:
         def starter() -> LateScheduler | None:  # the console's key for "start one here"
             return embedded_mode(config, path)[2]
-    app = PandaApp(RunningConfig(config_path), path, mode=mode, read_only_reason=reason,
-                   marks=detect(ascii_only), after_first_screen=embedded.launch if embedded else None,
-                   scheduler=embedded, starter=starter)
+
+    def after_first_screen() -> None:
+        from panda_tui.cli import resume_gc
+        resume_gc()
+        if embedded is not None:
+            embedded.launch()
+    app = PandaApp(jobs, path, mode=mode, read_only_reason=reason, marks=detect(ascii_only),
+                   after_first_screen=after_first_screen, scheduler=embedded, starter=starter, first=first)
     try:
         app.run()
     finally:
