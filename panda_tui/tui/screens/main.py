@@ -153,6 +153,9 @@ class MainScreen(ActingScreen):
         worker = get_current_worker()
         conn = connect(self.services.db_path, readonly=True)
         seen, last_full, last_job = -1, 0.0, object()
+        if self._first is not None:  # the first frame showed it: read again once the store changes (or
+            # FULL_READ_EVERY from now: what changed between the two reads is no staler than that)
+            seen, last_full, last_job = data_version(conn), time.monotonic(), self._first.job
         pace = Pace()
         try:
             while not worker.is_cancelled:
