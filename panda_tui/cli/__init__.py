@@ -48,11 +48,8 @@ def wire_changes() -> None:
 
 
 def resume_gc() -> None:
-    """Collect garbage again, if `python -m panda_tui` held it off for the start-up; what the start-up made
-    is frozen (left out of every later collection: it lives as long as the process)."""
-    if not gc.isenabled():
-        gc.freeze()
-        gc.enable()
+    """Collect garbage again, if `python -m panda_tui` held it off for the start-up (panda_tui/__main__.py)."""
+    gc.enable()
 
 
 class LazyGroup(click.Group):
