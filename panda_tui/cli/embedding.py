@@ -84,7 +84,9 @@ class LateScheduler:
         conn = connect(self.db_path)
         try:
             with transaction(conn):  # as engine.ownership releases it: the console held it last
-                lease.release(conn, self.claim.owner)
-                state.put_last_scheduler(conn, self.claim.owner, time.time())
+                current = lease.holder(conn)
+                if current is not None and current.owner == self.claim.owner:
+                    lease.release(conn, self.claim.owner)
+                    state.put_last_scheduler(conn, self.claim.owner, time.time())
         finally:
             conn.close()

@@ -72,3 +72,25 @@ def test_the_first_screen_shows_every_job_before_the_write_side_is_imported(tmp_
         assert state.get_meta(conn, "last_scheduler")["owner"].endswith(":console")
     finally:
         conn.close()
+
+
+def test_the_scheduler_built_on_the_consoles_claim_knows_the_heartbeat_from_before_it(tmp_path):
+    """Catch-up counts the slots missed since the previous scheduler's last heartbeat, not since the claim."""
+    from panda_tui.cli.embedding import LateScheduler
+    from panda_tui.config import load_config
+    from panda_tui.engine.daemon import EmbeddedScheduler
+    cfg, db = write_jobs(tmp_path, job("a"))
+    conn = connect(db)
+    lease.record(conn, "elsewhere:4242:0.000:daemon", 100.0, 200.0, 10.0)  # lapsed long ago
+    conn.commit()
+    conn.close()
+    late = LateScheduler.take(load_config(cfg), db)
+    assert late is not None and late.claim.previous_heartbeat == 200.0
+    assert LateScheduler.take(load_config(cfg), db) is None  # held from the claim on
+    built = EmbeddedScheduler(load_config(cfg), db, claim=late.claim)
+    try:
+        built.acquire()
+        assert built.sched.ownership.owner == late.claim.owner
+        assert built.sched.ownership.previous_heartbeat == 200.0
+    finally:
+        built.stop()
