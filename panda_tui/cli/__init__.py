@@ -9,6 +9,7 @@ console does not pay for the alert, web and import commands' libraries."""
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sqlite3
 from typing import TYPE_CHECKING
@@ -46,6 +47,11 @@ def wire_changes() -> None:
     answer.changes_source = changes
 
 
+def resume_gc() -> None:
+    """Collect garbage again, if `python -m panda_tui` held it off for the start-up (panda_tui/__main__.py)."""
+    gc.enable()
+
+
 class LazyGroup(click.Group):
     """A group whose commands are imported on first use."""
 
@@ -76,8 +82,10 @@ class LazyGroup(click.Group):
 def main(ctx: click.Context, config_path: str, db_path: str | None, read_only: bool, attach: bool, embed: bool,
          read_only_reason: str | None, ascii_only: bool) -> None:
     """Run and watch scheduled jobs. With no command, opens the console."""
-    if ctx.invoked_subcommand in (None, "daemon", "run", "exec"):  # what may run a scheduler, and alert
-        wire_changes()
-    if ctx.invoked_subcommand is None:
+    if ctx.invoked_subcommand in ("daemon", "run", "exec"):  # what runs a scheduler, and alerts (a console's
+        wire_changes()  # embedded one wires it when it is built: cli/embedding.py)
+    if ctx.invoked_subcommand is not None:
+        resume_gc()  # the console does after its first screen
+    else:
         from panda_tui.cli.console_cmd import open_console
         open_console(config_path, db_path, read_only, attach, read_only_reason, ascii_only, embed=embed)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from panda_tui.cli.common import fail, get_config, resolve_db, safe
+from panda_tui.cli.embedding import LateScheduler
 from panda_tui.config import ConfigError
 from panda_tui.readmodel.scheduler_health import daemon_gone
 from panda_tui.store import StoreError, connect, lease, state
@@ -18,15 +19,14 @@ from panda_tui.tui.mode import ConsoleMode
 
 if TYPE_CHECKING:
     from panda_tui.config import Config
-    from panda_tui.engine.daemon import EmbeddedScheduler
 
 
 def decide_mode(config: Config | None, path: str, read_only: bool, attach: bool = False,
-                launch: bool = True, embed: bool = False) -> tuple[ConsoleMode, str | None, EmbeddedScheduler | None]:
+                launch: bool = True, embed: bool = False) -> tuple[ConsoleMode, str | None, LateScheduler | None]:
     """(mode, why read-only, embedded scheduler or None). Embeds only when no scheduler holds the lease,
     never with `attach`, and not by itself when a daemon held it last (the daemon is down: the console says
-    so, and `embed` starts one all the same). Without `launch` the embedded scheduler holds the lease but its
-    loop is the caller's to launch (the console does after its first screen)."""
+    so, and `embed` starts one all the same). Without `launch` the embedded scheduler holds the lease but is
+    the caller's to build and launch (the console does after its first screen: cli/embedding.py)."""
     if read_only:
         connect(path, readonly=True).close()
         return ConsoleMode.READ_ONLY, "opened with --read-only", None
@@ -45,16 +45,12 @@ def decide_mode(config: Config | None, path: str, read_only: bool, attach: bool 
 
 
 def embedded_mode(config: Config, path: str, launch: bool = True
-                  ) -> tuple[ConsoleMode, str | None, EmbeddedScheduler | None]:
+                  ) -> tuple[ConsoleMode, str | None, LateScheduler | None]:
     """Run the scheduler in this console, if the lease is free (else attached)."""
     from panda_tui.config.runas import require_runnable
-    from panda_tui.engine.daemon import EmbeddedScheduler
-    from panda_tui.engine.ownership import LeaseHeld
     require_runnable(config)  # this console would run the jobs: the same rule as the daemon's
-    embedded = EmbeddedScheduler(config, path)
-    try:
-        embedded.acquire()
-    except LeaseHeld:
+    embedded = LateScheduler.take(config, path)
+    if embedded is None:
         return ConsoleMode.ATTACHED, None, None
     if launch:
         embedded.launch()
@@ -85,22 +81,29 @@ def open_console(config_path: str, db_path: str | None, read_only: bool, attach:
         click.echo(safe("\n".join(exc.errors)), err=True)
         sys.exit(2)
     from panda_tui.readmodel.running import RunningConfig
+    from panda_tui.tui.reading import read_first
+    jobs = RunningConfig(config_path)
+    first = read_first(path, jobs, time.time())  # the first frame shows the jobs, not an empty list
     from panda_tui.tui.app import PandaApp
     from panda_tui.tui.marks import detect
     if read_only and read_only_reason:
         reason = read_only_reason
     starter = None
     if mode is ConsoleMode.ATTACHED and config is not None and not attach:
-        def starter() -> EmbeddedScheduler | None:  # the console's key for "start one here"
+        def starter() -> LateScheduler | None:  # the console's key for "start one here"
             return embedded_mode(config, path)[2]
-    app = PandaApp(RunningConfig(config_path), path, mode=mode, read_only_reason=reason,
-                   marks=detect(ascii_only), after_first_screen=embedded.launch if embedded else None,
-                   scheduler=embedded, starter=starter)
+
+    def after_first_screen() -> None:
+        from panda_tui.cli import resume_gc
+        resume_gc()
+        if embedded is not None:
+            embedded.launch()
+    app = PandaApp(jobs, path, mode=mode, read_only_reason=reason, marks=detect(ascii_only),
+                   after_first_screen=after_first_screen, scheduler=embedded, starter=starter, first=first)
     try:
         app.run()
     finally:
-        from panda_tui.engine.daemon import EmbeddedScheduler
-        if embedded is None and isinstance(app.services.scheduler, EmbeddedScheduler):
+        if embedded is None and isinstance(app.services.scheduler, LateScheduler):
             embedded = app.services.scheduler  # one started with the key (S)
         if embedded is not None:
             running = embedded.running

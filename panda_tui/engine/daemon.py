@@ -20,6 +20,7 @@ from panda_tui.engine.scheduler import Scheduler
 from panda_tui.engine.notify import Notifier
 from panda_tui.engine.store_health import StoreFailed
 from panda_tui.engine.wiring import build, supervise
+from panda_tui.store import lease
 
 STORE_FAILED = 4  # the exit code when the store can no longer be written
 
@@ -88,9 +89,12 @@ async def _wait_for_lease(sched: Scheduler, stop: asyncio.Event, events: EventLo
 class EmbeddedScheduler:
     """The very same scheduler on a background thread, for a console that found no daemon."""
 
-    def __init__(self, config: Config, db_path: str):
+    def __init__(self, config: Config, db_path: str, claim: lease.Claim | None = None):
+        """`claim`: the lease this console took before building its scheduler (acquire() holds on to it)."""
         self.events = EventLog(None)
         self.sched = build(config, db_path, events=self.events, role="console")
+        if claim is not None:
+            self.sched.ownership.adopt(claim)
         self._loop = asyncio.new_event_loop()
         _prepare_loop(self._loop)
         self._stop: asyncio.Event | None = None

@@ -30,8 +30,13 @@ class Ownership:
         holder = lease.try_acquire(self.db.conn, self.owner, self.clock.now(), self.ttl)
         if holder is not None:
             raise LeaseHeld(holder)
-        self.previous_heartbeat = old.heartbeat_at if old else None
+        if old is None or old.owner != self.owner:  # an adopted claim keeps the heartbeat from before it
+            self.previous_heartbeat = old.heartbeat_at if old else None
         self.held = True
+
+    def adopt(self, claim: lease.Claim) -> None:
+        """Hold a lease this process claimed before its scheduler was built; acquire() then renews it."""
+        self.owner, self.previous_heartbeat = claim.owner, claim.previous_heartbeat
 
     def renew(self) -> bool:
         """False: someone else holds the lease now."""

@@ -73,6 +73,24 @@ def try_acquire(conn: sqlite3.Connection, owner: str, now: float, ttl: float = T
         return None
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A lease taken before the scheduler that will hold it is built (a console takes it at once and builds
+    its scheduler after its first screen; engine.ownership adopts it): who holds it, and the heartbeat of the
+    holder before it."""
+    owner: str
+    previous_heartbeat: float | None
+
+
+def claim(conn: sqlite3.Connection, role: str, now: float, ttl: float = TTL) -> Claim | None:
+    """Take the lease if free or expired, as a new owner of `role`; None while a live holder has it."""
+    old = holder(conn)
+    owner = make_owner(role)
+    if try_acquire(conn, owner, now, ttl) is not None:
+        return None
+    return Claim(owner, old.heartbeat_at if old else None)
+
+
 def record(conn: sqlite3.Connection, owner: str, acquired_at: float, heartbeat_at: float, ttl: float) -> None:
     """Write the holder outright (acquire decides whether it may)."""
     conn.execute("INSERT OR REPLACE INTO lease(id, owner, acquired_at, heartbeat_at, ttl) VALUES (1,?,?,?,?)",

@@ -20,10 +20,8 @@ from panda_tui.readmodel.running import FixedJobs
 from panda_tui.tui.controls import Controls
 from panda_tui.tui.header_line import alarm_lines
 from panda_tui.tui.marks import AsciiScrollBarRender, Marks, detect
-from panda_tui.tui.messages import FirstScreenShown
+from panda_tui.tui.messages import FirstScreenShown, Refreshed
 from panda_tui.tui.screens.confirm import ConfirmScreen
-from panda_tui.tui.screens.help import HelpScreen
-from panda_tui.tui.screens.logs import LogScreen
 from panda_tui.tui.screens.main import MainScreen
 from panda_tui.tui.mode import ConsoleMode
 from panda_tui.tui.services import JobReader, OwnScheduler, Services
@@ -45,17 +43,18 @@ class PandaApp(App[None]):
                  clock: Callable[[], float] = time.time, read_only_reason: str | None = None,
                  marks: Marks | None = None, after_first_screen: Callable[[], None] | None = None,
                  scheduler: OwnScheduler | None = None,
-                 starter: Callable[[], OwnScheduler | None] | None = None):
+                 starter: Callable[[], OwnScheduler | None] | None = None, first: Refreshed | None = None):
         """`scheduler`: the one this console runs (embedded), watched for its loop dying. `starter`: starts
         one here on a key, while none runs (a daemon held the store last, so the console did not by itself).
-        `after_first_screen`: work that can wait for the first paint (the embedded scheduler's loop)."""
+        `after_first_screen`: work that can wait for the first paint (building the embedded scheduler and
+        starting its loop). `first`: the store as read before the app ran (tui.reading.read_first)."""
         super().__init__()
         self.services = Services(
             db_path=db_path, clock=clock, marks=marks or detect(), mode=ConsoleMode(mode),
             read_only_reason=read_only_reason or "opened with --read-only", controls=Controls(db_path, can_start_here=starter is not None),
             jobs=FixedJobs(jobs) if isinstance(jobs, Config) else jobs, notices=Notices(), scheduler=scheduler,
             starter=starter)
-        self._main = MainScreen(self.services, jobs if isinstance(jobs, Config) else None)
+        self._main = MainScreen(self.services, jobs if isinstance(jobs, Config) else None, first)
         self._after_first_screen = after_first_screen
         self._scrollbars: type[ScrollBarRender] | None = None
 
@@ -114,6 +113,8 @@ class PandaApp(App[None]):
             super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def action_help(self) -> None:
+        from panda_tui.tui.screens.help import HelpScreen  # the screens the first one does not show load later
+        from panda_tui.tui.screens.logs import LogScreen
         latest = self.services.latest
         focused = self.screen.focused
         in_log = isinstance(self.screen, LogScreen) or (focused is not None and any(

@@ -9,6 +9,7 @@ import time
 
 from panda_tui.readmodel.acks import ack_line, current_acks
 from panda_tui.readmodel.snapshot import read_history, read_snapshot, read_trend
+from panda_tui.store import StoreError, connect
 from panda_tui.tui.messages import Refreshed
 from panda_tui.tui.services import JobReader
 
@@ -30,6 +31,22 @@ def read_screen(conn: sqlite3.Connection, jobs: JobReader, now: float, job: str 
     trend = read_trend(conn, source.config, job, now) if job and source.config else None
     ack = current_acks(conn, now).get(job) if job else None
     return Refreshed(snap, source, job, history, trend, ack_line(job, ack) if job and ack else None)
+
+
+def read_first(db_path: str, jobs: JobReader, now: float) -> Refreshed | None:
+    """The main screen's first read, done before the app runs (cli/console_cmd.py), so that the first frame
+    already shows the jobs rather than waiting for the worker's read. None when the store cannot be read now:
+    the worker's reads say why."""
+    try:
+        conn = connect(db_path, readonly=True)
+    except (StoreError, sqlite3.Error):
+        return None
+    try:
+        return read_screen(conn, jobs, now, None)
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
 
 
 class Pace:

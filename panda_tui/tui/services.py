@@ -27,8 +27,10 @@ class OwnScheduler(Protocol):
     looks at it: whether its loop died, and a hook called (on its thread) when it does. `mode` and
     `scheduler` of Services change once, when the console starts one (S)."""
 
-    error: BaseException | None
     on_error: Callable[[BaseException], None] | None
+
+    @property
+    def error(self) -> BaseException | None: ...
 
 
 @dataclass

@@ -24,8 +24,6 @@ from panda_tui.tui.reading import FULL_READ_EVERY, Pace, read_screen
 from panda_tui.tui.scheduler_here import describe, may_start_here, watch
 from panda_tui.tui.screens.acting import ActingScreen, Chosen
 from panda_tui.tui.mode import ConsoleMode
-from panda_tui.tui.screens.diff import DiffScreen
-from panda_tui.tui.screens.logs import LogScreen
 from panda_tui.tui.services import Services
 from panda_tui.tui.shown_jobs import ShownJobs
 from panda_tui.tui.widgets.history_table import HistoryTable
@@ -45,8 +43,12 @@ class MainScreen(ActingScreen):
     BINDINGS = [Binding("d", "diff", "diff"),
                 Binding("S", "start_scheduler", "start scheduler")]
 
-    def __init__(self, services: Services, config: Config | None = None) -> None:
+    def __init__(self, services: Services, config: Config | None = None, first: Refreshed | None = None) -> None:
+        """`first`: the store as read before the app ran, shown in the first frame (tui.reading.read_first)."""
         super().__init__(services)
+        self._first = first
+        self._painted = False  # the first screen with the jobs is on the terminal
+        self._log_run: int | None = None  # the run the log pane opens once it is
         self.shown = ShownJobs(config)
         self.selected_job: str | None = None
         self.selected_run: int | None = None
@@ -75,6 +77,8 @@ class MainScreen(ActingScreen):
         header.mode, header.now = self.services.mode, self.services.clock()
         self.jobs.focus()
         self._arm_tick()
+        if self._first is not None:
+            self._show(self._first)
         self._poll()
         watch(self.services, lambda error: self.post_message(SchedulerDied(error)))  # thread-safe post
         if self.services.read_only:
@@ -107,6 +111,7 @@ class MainScreen(ActingScreen):
         if run_id is None:
             self.notify("no run selected: d compares a run with the job's last good one", markup=False)
             return
+        from panda_tui.tui.screens.diff import DiffScreen  # imported when first used: not on the first screen
         self.app.push_screen(DiffScreen(self.services.db_path, run_id, marks=self.services.marks))
 
     # --- no scheduler: S starts one in this console ----------------------------------------
@@ -148,6 +153,9 @@ class MainScreen(ActingScreen):
         worker = get_current_worker()
         conn = connect(self.services.db_path, readonly=True)
         seen, last_full, last_job = -1, 0.0, object()
+        if self._first is not None:  # the first frame showed it: read again once the store changes (or
+            # FULL_READ_EVERY from now: what changed between the two reads is no staler than that)
+            seen, last_full, last_job = data_version(conn), time.monotonic(), self._first.job
         pace = Pace()
         try:
             while not worker.is_cancelled:
@@ -166,6 +174,9 @@ class MainScreen(ActingScreen):
     def on_refreshed(self, message: Refreshed) -> None:
         if not self.is_mounted or not self.query(StatusHeader):
             return  # torn down while a read was on its way
+        self._show(message)
+
+    def _show(self, message: Refreshed) -> None:
         self.services.latest.snapshot = message.snapshot
         if notice := self.shown.adopt(message.source):
             self.notify(notice.text, severity=notice.severity, timeout=notice.timeout, markup=False)
@@ -174,7 +185,7 @@ class MainScreen(ActingScreen):
         self.jobs.show(message.snapshot.jobs, now, self.shown.schedules(), message.snapshot.holder is not None)
         if not self._shown_once:
             self._shown_once = True
-            self.call_after_refresh(self.post_message, FirstScreenShown())  # bubbles to the app
+            self.call_after_refresh(self._first_screen_shown)
         self._sync_selection()
         if message.snapshot.holder is not None:
             self.query_one("#notices", NoticeBar).withdraw(NO_SCHEDULER)
@@ -194,7 +205,15 @@ class MainScreen(ActingScreen):
             history.border_subtitle = Text(message.ack) if message.ack else ""
             if history.has_focus and history.selected is not None:
                 self.selected_run = history.selected  # in the history pane, the log shows the run under the cursor
-            self.query_one(LogView).open_run(run_to_show(self.selected_run, message.history))
+            self._log_run = run_to_show(self.selected_run, message.history)
+            if self._painted:  # its first read waits for the first screen
+                self.query_one(LogView).open_run(self._log_run)
+
+    def _first_screen_shown(self) -> None:
+        self._painted = True
+        if self.is_mounted and self.query(LogView):
+            self.query_one(LogView).open_run(self._log_run)
+        self.post_message(FirstScreenShown())  # bubbles to the app
 
     def on_scheduler_died(self, message: SchedulerDied) -> None:
         self.services.latest.scheduler_error = message.error
@@ -260,6 +279,7 @@ class MainScreen(ActingScreen):
 
     @on(DataTable.RowSelected, "#history")
     def _run_selected(self, event: DataTable.RowSelected) -> None:
+        from panda_tui.tui.screens.logs import LogScreen
         run_id = self.query_one(HistoryTable).id_at(event.cursor_row)
         if run_id is not None:
             self.app.push_screen(LogScreen(self.services.db_path, run_id, marks=self.services.marks))
@@ -267,6 +287,7 @@ class MainScreen(ActingScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="open")
     def _open_logs_for_job(self, name: str, failing: bool) -> None:
         """A failing job opens its last failed run with errors only; otherwise its newest run."""
+        from panda_tui.tui.screens.logs import LogScreen
         conn = connect(self.services.db_path, readonly=True)
         try:
             failed = ledger.latest(conn, name, BAD)
