@@ -24,11 +24,18 @@ class TrendBar(Static):
         super().__init__(**kwargs)
         self.marks = marks or Marks()
         self._shown: tuple | None = None
+        self._asked: tuple | None = None  # the last show()'s arguments, drawn again at the new width
         self.lines = 2
+
+    def on_resize(self) -> None:
+        """What fits depends on the width: a show() before the layout settled measured another one."""
+        if self._asked is not None:
+            self.show(*self._asked)
 
     def show(self, job: str, explain: str, trend: Trend | None, health: JobHealth | None = None,
              now: float | None = None, ack: str | None = None) -> None:
         """`ack`: who acknowledged the job's streak, one line (`acknowledged by ann@db1 until …: note`)."""
+        self._asked = (job, explain, trend, health, now, ack)
         width = self.size.width - 2 if self.size.width else 78
         text = self._head(job, explain, health, now, width, ack)
         error = self.error_line(health)
