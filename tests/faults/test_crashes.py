@@ -46,25 +46,25 @@ def test_kill9_with_ten_container_and_five_local_runs(tmp_path, docker_client, b
         for n in range(5):
             submit(db, "trigger", f"l{n}")
         wait_until(lambda: rows(db, "SELECT COUNT(*) FROM runs WHERE job != 'tick' AND status='running'"
-                                    " AND log_lines > 0")[0][0] == 15, 180, what="15 runs printing")
+                                    " AND log_lines > 0")[0][0] == 15, 60, what="15 runs printing")
         # catch-up starts from the last slot a scheduler saw: make sure "tick" has been seen once
-        wait_until(lambda: rows(db, "SELECT COUNT(*) FROM runs WHERE job='tick'")[0][0] >= 1, 60, what="a tick")
+        wait_until(lambda: rows(db, "SELECT COUNT(*) FROM runs WHERE job='tick'")[0][0] >= 1, 10, what="a tick")
     finally:
         first.kill9()
     killed_at = time.time()
     (gate / "go").touch()
     # while nobody watches: c0-c4 and l0-l2 end, and two tick slots pass
     refs = [ref for (ref,) in rows(db, "SELECT runner_ref FROM runs WHERE job IN ('c0','c1','c2','c3','c4')")]
-    wait_until(lambda: all(docker_client.containers.get(ref).status == "exited" for ref in refs), 180,
+    wait_until(lambda: all(docker_client.containers.get(ref).status == "exited" for ref in refs), 60,
                what="c0-c4 ended")
     ended = [os.path.join(keeper.run_dir(keeper.runs_dir(db), run_id), keeper.ENDED)
              for (run_id,) in rows(db, "SELECT id FROM runs WHERE job IN ('l0','l1','l2')")]
-    wait_until(lambda: all(map(os.path.exists, ended)), 180, what="l0-l2 ended (their keepers wrote the exit)")
+    wait_until(lambda: all(map(os.path.exists, ended)), 60, what="l0-l2 ended (their keepers wrote the exit)")
     wait_until(lambda: time.time() > killed_at + 4.5, 10, what="two tick slots")
     second = Daemon(str(cfg), db)
     try:
         wait_until(lambda: rows(db, "SELECT COUNT(*) FROM runs WHERE job != 'tick' AND status IN"
-                                    " ('queued','running')")[0][0] == 0, 180, what="every run settled")
+                                    " ('queued','running')")[0][0] == 0, 60, what="every run settled")
     finally:
         assert second.stop() == 0
     conn = connect(db)

@@ -183,7 +183,7 @@ def test_a_full_disk_defers_writes_and_records_everything_once_space_returns(tmp
     with busy_daemon_on_a_small_disk(tmp_path) as (daemon, cfg, db, disk):
         filler = fill(disk)
         full_at = time.time()
-        wait_until(lambda: '"store_write_failed"' in daemon.output(), 20, what="the trouble noticed")
+        wait_until(lambda: '"store_write_failed"' in daemon.output(), 40, what="the trouble noticed")
         cpu_before = cpu_seconds(daemon.proc.pid)
         time.sleep(3)  # the outage lasts: the scheduler must stay up through it, not spin or die
         spent = cpu_seconds(daemon.proc.pid) - cpu_before
@@ -215,7 +215,7 @@ def test_a_daemon_stopped_while_the_disk_is_full_exits_and_the_next_one_settles_
     systemd's stop timeout (90 s) saying why, and the next one records what the first could not."""
     with busy_daemon_on_a_small_disk(tmp_path) as (daemon, cfg, db, disk):
         filler = fill(disk)
-        wait_until(lambda: '"store_write_failed"' in daemon.output(), 20, what="the trouble noticed")
+        wait_until(lambda: '"store_write_failed"' in daemon.output(), 40, what="the trouble noticed")
         asked = time.monotonic()
         daemon.proc.terminate()
         code = daemon.proc.wait(80)

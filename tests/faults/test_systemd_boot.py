@@ -74,7 +74,7 @@ class Container:
              "--console=passive", f"--machine=panda-{uuid.uuid4().hex[:8]}", f"--bind={etc}:/etc",
              *docker, *[f"--tmpfs={top}:mode=0755" for top in tops], *[f"--bind-ro={p}:{inside}" for p, inside in sorted(binds.items())], "-b"],
             stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        self.leader = wait_until(self._init, 120, what="the container's systemd")
+        self.leader = wait_until(self._init, 30, what="the container's systemd")
 
     def _init(self) -> int | None:
         try:
@@ -156,14 +156,14 @@ def test_the_unit_under_a_real_systemd_ready_confined_watchdog_restart_and_a_run
         image = None  # no Docker Engine here: the rest still runs
     container = Container(etc_for(tmp_path, image), tmp_path / "nspawn.log")
     try:
-        wait_until(lambda: container.show().get("ActiveState") == "active", 180, what="panda-tui active")
+        wait_until(lambda: container.show().get("ActiveState") == "active", 60, what="panda-tui active")
         journal = container.journal()
         # Type=notify: systemd calls it started only once the daemon said READY=1, after it took the lease
         assert journal.index('"event": "lease_acquired"') < journal.index("Started panda-tui.service")
         assert re.fullmatch(r"\d jobs · \d running · \d failing", container.show()["StatusText"])
 
         assert container.cli("trigger", "confined").returncode == 0
-        run = wait_until(lambda: finished(container, "confined"), 120, what="the confined job")
+        run = wait_until(lambda: finished(container, "confined"), 30, what="the confined job")
         assert run["status"] == "failed"  # ProtectHome=read-only reaches local jobs too
         log = container.cli("logs", "confined", "--latest").stdout
         assert "Read-only file system" in log, log  # and it can gain nothing: no privileges, no capabilities
@@ -171,17 +171,17 @@ def test_the_unit_under_a_real_systemd_ready_confined_watchdog_restart_and_a_run
 
         if image:
             assert container.cli("trigger", "boxed").returncode == 0
-            run = wait_until(lambda: finished(container, "boxed"), 180, what="the Docker job")
+            run = wait_until(lambda: finished(container, "boxed"), 60, what="the Docker job")
             assert run["status"] == "succeeded", run  # SupplementaryGroups=docker, through a read-only /run
             assert "hello from a container" in container.cli("logs", "boxed", "--latest").stdout
 
         assert container.cli("trigger", "long").returncode == 0
-        wait_until(lambda: container.runs("long") and container.runs("long")[0]["status"] == "running", 120)
+        wait_until(lambda: container.runs("long") and container.runs("long")[0]["status"] == "running", 30)
         first_pid = container.show()["MainPID"]
         container.run("sh", "-c", "echo 600 > /var/lib/panda-tui/stall")  # the loop hangs for ten minutes
-        wait_until(lambda: int(container.show().get("NRestarts") or 0) >= 1, 20 * WATCHDOG_SEC,
+        wait_until(lambda: int(container.show().get("NRestarts") or 0) >= 1, 10 * WATCHDOG_SEC,
                    what="a watchdog restart")
-        wait_until(lambda: container.show().get("ActiveState") == "active", 180, what="active again")
+        wait_until(lambda: container.show().get("ActiveState") == "active", 60, what="active again")
         assert container.show()["MainPID"] != first_pid
         journal = container.journal()
         assert "Failed with result 'watchdog'" in journal and "status=6/ABRT" in journal
@@ -189,9 +189,9 @@ def test_the_unit_under_a_real_systemd_ready_confined_watchdog_restart_and_a_run
 
         # KillMode=process: the watchdog killed the daemon, not the run; the next daemon re-attached it, and
         # only then does the run go on to its end (a fixed sleep in the job raced a slow restart)
-        wait_until(lambda: '"event": "adopted", "job": "long"' in container.journal(), 180, what="long adopted")
+        wait_until(lambda: '"event": "adopted", "job": "long"' in container.journal(), 60, what="long adopted")
         container.run("touch", GO)
-        run = wait_until(lambda: finished(container, "long"), 180, what="the long run")
+        run = wait_until(lambda: finished(container, "long"), 60, what="the long run")
         assert run["status"] == "succeeded" and len(container.runs("long")) == 1, container.runs("long")
         log = container.cli("logs", "long", "--latest").stdout
         assert "begin" in log and "done" in log, log
@@ -220,13 +220,13 @@ def test_paths_with_spaces_percent_and_dollar_reach_the_daemon_as_written(tmp_pa
     (etc / "systemd/system/panda-tui.service").write_text(unit.stdout)
     container = Container(etc, tmp_path / "nspawn.log")
     try:
-        wait_until(lambda: container.show().get("ActiveState") == "active", 180, what="panda-tui active")
+        wait_until(lambda: container.show().get("ActiveState") == "active", 60, what="panda-tui active")
         argv = container.run("cat", f"/proc/{container.show()['MainPID']}/cmdline").stdout.split("\0")
         assert argv[-6:-1] == ["daemon", "--config", config, "--db", db], argv
         # /etc is read-only under ProtectSystem=strict but for ReadWritePaths=: the state folder, whole
         runs = lambda: container.run(sys.executable, "-m", "panda_tui", "executions", "tick", "--json",  # noqa: E731
                                      "--config", config, "--db", db)
-        wait_until(lambda: runs().returncode == 0 and json.loads(runs().stdout), 120, what="tick recorded there")
+        wait_until(lambda: runs().returncode == 0 and json.loads(runs().stdout), 30, what="tick recorded there")
         assert (folder / "state" / "panda.db").exists()
     finally:
         container.close()

@@ -83,8 +83,8 @@ def test_the_serve_unit_under_a_real_systemd_serves_read_only_with_its_token_fil
 
     container = Container(etc, tmp_path / "nspawn.log")
     try:
-        wait_until(lambda: container.show().get("ActiveState") == "active", 180, what="panda-tui active")
-        wait_until(lambda: "not shown here" in container.journal("panda-tui-serve"), 180, what="serve listening")
+        wait_until(lambda: container.show().get("ActiveState") == "active", 60, what="panda-tui active")
+        wait_until(lambda: "not shown here" in container.journal("panda-tui-serve"), 60, what="serve listening")
         probe = container.run(sys.executable, "-c", PROBE, token, timeout=120)
         assert probe.returncode == 0, probe.stderr + container.journal("panda-tui-serve")
         seen = json.loads(probe.stdout)
