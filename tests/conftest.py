@@ -267,6 +267,8 @@ def swarm_lock():
     a killed run made and left is left first."""
     with machine_lock(SWARM):
         leave_stale_swarm()
+        with machine_lock(SECOND_ENGINES):
+            remove_stale_engines()  # a worker a killed run joined to its swarm
         yield
 
 
