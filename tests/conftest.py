@@ -23,9 +23,10 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # Under pytest-xdist (pyproject: -n with --dist loadgroup), the tests of these files share one of this
 # machine's resources beyond a file or a port: they run on one worker, one after another.
+# (Across processes, and across suites, tests/machine_locks.py makes them wait for each other; the groups
+# keep a worker from idling at a lock that the other worker holds.)
 SERIAL_GROUPS = {
-    "engines": ("test_swarm.py", "test_swarm_cluster.py", "test_runner_contract.py", "test_engines.py",
-                "faults/test_engine.py"),  # the engine made a swarm for the session; second dockerds
+    "swarm": ("test_swarm.py", "test_swarm_cluster.py", "test_runner_contract.py"),  # the engine's swarm mode
     "systemd": ("test_systemd_boot.py", "test_systemd_serve_boot.py"),  # systemd as PID 1 over this /usr
 }
 
