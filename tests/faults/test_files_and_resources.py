@@ -52,11 +52,12 @@ def test_jobs_toml_swapped_for_a_fifo_a_directory_or_junk_while_the_daemon_runs(
                  ("not UTF-8", lambda p: p.write_bytes(b"[jobs.x]\nschedule = \"\xff\xfe\"\n"), "not UTF-8"),
                  ("11 MiB", lambda p: p.write_bytes(b"#" * (11 << 20)), "more than the 10.0 MiB")]
         slowest = 0.0
+        refusals = lambda: [e["errors"] for e in events(daemon.output()) if e["event"] == "reload_failed"]  # noqa: E731
         for name, make, words in swaps:
-            refused = daemon.output().count('"reload_failed"')
-            swap(path, make)
-            wait_until(lambda: daemon.output().count('"reload_failed"') > refused, 10, what=f"{name} refused")
-            line = [e for e in events(daemon.output()) if e["event"] == "reload_failed"][-1]["errors"]
+            refused = len(refusals())
+            swap(path, make)  # not atomic: the daemon may first see no file at all, and say so; then the swap
+            line = wait_until(lambda: next((e for e in refusals()[refused:] if words in e[0]), None), 10,
+                              what=f"{name} refused")
             assert len(line) == 1 and line[0].startswith((f"{cfg}: ", "jobs.toml: ")) and words in line[0], line
             slowest = max(slowest, answered_quickly(cfg, db))
             before = len(ledger(db, "tick"))
