@@ -161,7 +161,7 @@ def busy_daemon_on_a_small_disk(tmp_path: Path):
         cfg, _ = write_jobs(tmp_path, GOOD, job("flood", "@yearly", "for i in $(seq 1 40); do seq 1 2000; "
                                                                     "sleep 0.25; done"))
         db = str(disk / "panda.db")
-        daemon = Daemon(cfg, db)
+        daemon = Daemon(cfg, db, log_dir=str(tmp_path))  # its stdout on the full disk would fail it (exit 1)
         try:
             wait_until(lambda: "lease_acquired" in daemon.output(), 20)
             assert run_cli("trigger", "flood", "--config", cfg, "--db", db).returncode == 0
@@ -226,7 +226,7 @@ def test_a_daemon_stopped_while_the_disk_is_full_exits_and_the_next_one_settles_
         # the room the ledger keeps (exit 0, the run recorded); if they do not, the daemon says so (exit 4).
         assert (code == 4 and "disk is full" in daemon.output()) or (code == 0 and not ledger(db, "flood")[0].active)
         filler.unlink()
-        second = Daemon(cfg, db)
+        second = Daemon(cfg, db, log_dir=str(tmp_path))
         try:
             wait_until(lambda: not ledger(db, "flood")[0].active, 30, what="the flood run settled")
         finally:

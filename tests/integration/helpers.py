@@ -51,9 +51,13 @@ class Bench:
 class Daemon:
     """A real `panda-tui daemon` process."""
 
-    def __init__(self, cfg: str, db: str, env: dict | None = None, args: tuple[str, ...] = ()):
+    def __init__(self, cfg: str, db: str, env: dict | None = None, args: tuple[str, ...] = (),
+                 log_dir: str | None = None):
+        """Its output goes to a file beside the database, or in `log_dir` (a test that fills the store's disk
+        must not take the daemon's stdout with it)."""
         self.cfg, self.db = cfg, db
-        self.log = open(Path(db).with_suffix(f".daemon.{time.time_ns()}.log"), "w+")
+        name = Path(db).with_suffix(f".daemon.{time.time_ns()}.log")
+        self.log = open(Path(log_dir) / name.name if log_dir else name, "w+")
         self.proc = spawn([sys.executable, "-m", "panda_tui", "daemon", "--config", cfg, "--db", db, *args],
                            stdout=self.log, stderr=subprocess.STDOUT,
                                      env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
