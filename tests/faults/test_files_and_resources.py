@@ -229,6 +229,8 @@ def test_a_daemon_stopped_while_the_disk_is_full_exits_and_the_next_one_settles_
         second = Daemon(cfg, db, log_dir=str(tmp_path))
         try:
             wait_until(lambda: not ledger(db, "flood")[0].active, 30, what="the flood run settled")
+            # the first may have recorded it already: a SIGTERM before the second is up would kill it (-15)
+            wait_until(lambda: "lease_acquired" in second.output(), 20, what="the second daemon up")
         finally:
             assert second.stop() == 0
         flood = ledger(db, "flood")[0]
