@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from tests.machine_locks import SECOND_ENGINES, SWARM, held_file, machine_lock, unused
+
 REPO = Path(__file__).resolve().parent.parent
 
 # CI (and a plain `pytest`) replays the same examples, so a red build is never a coin toss; explore new
@@ -21,9 +23,10 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # Under pytest-xdist (pyproject: -n with --dist loadgroup), the tests of these files share one of this
 # machine's resources beyond a file or a port: they run on one worker, one after another.
+# (Across processes, and across suites, tests/machine_locks.py makes them wait for each other; the groups
+# keep a worker from idling at a lock that the other worker holds.)
 SERIAL_GROUPS = {
-    "engines": ("test_swarm.py", "test_swarm_cluster.py", "test_runner_contract.py", "test_engines.py",
-                "faults/test_engine.py"),  # the engine made a swarm for the session; second dockerds
+    "swarm": ("test_swarm.py", "test_swarm_cluster.py", "test_runner_contract.py"),  # the engine's swarm mode
     "systemd": ("test_systemd_boot.py", "test_systemd_serve_boot.py"),  # systemd as PID 1 over this /usr
 }
 
@@ -157,12 +160,17 @@ class SecondEngine:
 
 @contextmanager
 def engine_at(docker_client, image: str, hostname: str | None = None):
-    """A started SecondEngine holding `image`, stopped and deleted afterwards."""
+    """A started SecondEngine holding `image`, stopped and deleted afterwards. Its folder is locked while it
+    lives (a flock, which dies with this process); whatever a killed test run left is removed first."""
     import shutil
     import tempfile
     if not shutil.which("dockerd"):
         pytest.skip("dockerd is not installed")
-    root = tempfile.mkdtemp(prefix="pd2-", dir="/tmp")  # short: unix socket paths are limited
+    with machine_lock(SECOND_ENGINES):  # no other process cleans up between our mkdtemp and our lock
+        remove_stale_engines()
+        root = tempfile.mkdtemp(prefix=SECOND_ENGINE_PREFIX, dir="/tmp")  # short: unix socket paths are limited
+        owner = held_file(f"{root}/{OWNER_LOCK}")
+        owner.__enter__()
     engine = SecondEngine(root, hostname)
     try:
         engine.start()
@@ -171,7 +179,68 @@ def engine_at(docker_client, image: str, hostname: str | None = None):
     finally:
         engine.stop()
         unmount_under(root)
+        owner.__exit__(None, None, None)
         shutil.rmtree(root, ignore_errors=True)
+
+
+SECOND_ENGINE_PREFIX = "pd2-"
+OWNER_LOCK = "owner.lock"
+
+
+def remove_stale_engines() -> list[str]:
+    """Stop and delete the second dockerds of test runs that died (killed pytest, lost xdist worker): a
+    /tmp/pd2-* folder whose owner lock nobody holds and whose dockerd, if any, no living pytest started.
+    Call under the SECOND_ENGINES machine lock. Returns the folders removed."""
+    import glob
+    import shutil
+    import signal
+    import time
+    removed = []
+    for root in glob.glob(f"/tmp/{SECOND_ENGINE_PREFIX}*"):
+        if not os.path.isdir(root) or not unused(f"{root}/{OWNER_LOCK}"):
+            continue
+        pids = _processes_under(root)
+        if any(_parent_is_python(pid) for pid in pids):
+            continue  # a test run from before these locks, still alive: its engine, not ours to end
+        for pid in pids:
+            _signal(pid, signal.SIGTERM)  # dockerd stops its containerd and containers on TERM
+        deadline = time.monotonic() + 60
+        while (left := _processes_under(root)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for pid in left:
+            _signal(pid, signal.SIGKILL)
+        unmount_under(root)
+        shutil.rmtree(root, ignore_errors=True)
+        removed.append(root)
+    return removed
+
+
+def _processes_under(root: str) -> list[int]:
+    """Processes whose command line names a path under `root` (its dockerd and that dockerd's containerd)."""
+    found = []
+    needle = os.fsencode(root + "/")
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if needle in Path(f"/proc/{entry}/cmdline").read_bytes():
+                found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def _parent_is_python(pid: int) -> bool:
+    try:
+        ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        return b"python" in Path(f"/proc/{ppid}/cmdline").read_bytes()
+    except (OSError, ValueError, IndexError):
+        return False
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 def unmount_under(root: str) -> None:
@@ -189,15 +258,42 @@ def second_engine(docker_client, busybox_image):
         yield engine
 
 
-@pytest.fixture(scope="session")
-def swarm(docker_client, busybox_image):
-    """This machine's engine as a single-node swarm manager (advertised on 127.0.0.1). `swarm init` runs
-    only when the engine is in no swarm yet, and then it leaves the swarm afterwards; a swarm that was
-    there before is left as it was."""
+SWARM_MADE = "/tmp/panda-tests-swarm.made"  # the NodeID of a swarm a test run made, while it stands
+
+
+@pytest.fixture(scope="module")
+def swarm_lock():
+    """The machine lock on the engine's swarm mode and the loopback swarm ports, for a whole module: xdist
+    workers and a second suite from another clone wait here instead of fighting over one swarm. A swarm that
+    a killed run made and left is left first."""
+    with machine_lock(SWARM):
+        leave_stale_swarm()
+        with machine_lock(SECOND_ENGINES):
+            remove_stale_engines()  # a worker a killed run joined to its swarm
+        yield
+
+
+def leave_stale_swarm() -> None:
+    """Under the SWARM lock: the swarm named in SWARM_MADE was made by a run that died holding it."""
+    if not os.path.exists(SWARM_MADE):
+        return
+    made = Path(SWARM_MADE).read_text().strip()
+    client, _ = docker_client_or_reason()
+    if client is not None and (client.info().get("Swarm") or {}).get("NodeID") == made:
+        client.swarm.leave(force=True)
+    os.remove(SWARM_MADE)
+
+
+@pytest.fixture(scope="module")
+def swarm(docker_client, busybox_image, swarm_lock):
+    """This machine's engine as a single-node swarm manager (advertised on 127.0.0.1), for one module, under
+    the swarm lock. `swarm init` runs only when the engine is in no swarm yet, and then it leaves the swarm
+    afterwards; a swarm that was there before is left as it was."""
     state = docker_client.info().get("Swarm") or {}
     made = False
     if state.get("LocalNodeState") == "inactive":
         docker_client.swarm.init(advertise_addr="127.0.0.1", listen_addr="127.0.0.1:2377")
+        Path(SWARM_MADE).write_text(docker_client.info()["Swarm"]["NodeID"] + "\n")
         made = True
     elif not state.get("ControlAvailable"):
         pytest.skip(f"this engine is in a swarm ({state.get('LocalNodeState')}) but not a manager")
@@ -206,6 +302,7 @@ def swarm(docker_client, busybox_image):
     finally:
         if made:
             docker_client.swarm.leave(force=True)
+            os.remove(SWARM_MADE)
 
 
 @pytest.fixture(autouse=True)

@@ -52,11 +52,12 @@ def test_jobs_toml_swapped_for_a_fifo_a_directory_or_junk_while_the_daemon_runs(
                  ("not UTF-8", lambda p: p.write_bytes(b"[jobs.x]\nschedule = \"\xff\xfe\"\n"), "not UTF-8"),
                  ("11 MiB", lambda p: p.write_bytes(b"#" * (11 << 20)), "more than the 10.0 MiB")]
         slowest = 0.0
+        refusals = lambda: [e["errors"] for e in events(daemon.output()) if e["event"] == "reload_failed"]  # noqa: E731
         for name, make, words in swaps:
-            refused = daemon.output().count('"reload_failed"')
-            swap(path, make)
-            wait_until(lambda: daemon.output().count('"reload_failed"') > refused, 10, what=f"{name} refused")
-            line = [e for e in events(daemon.output()) if e["event"] == "reload_failed"][-1]["errors"]
+            refused = len(refusals())
+            swap(path, make)  # not atomic: the daemon may first see no file at all, and say so; then the swap
+            line = wait_until(lambda: next((e for e in refusals()[refused:] if words in e[0]), None), 10,
+                              what=f"{name} refused")
             assert len(line) == 1 and line[0].startswith((f"{cfg}: ", "jobs.toml: ")) and words in line[0], line
             slowest = max(slowest, answered_quickly(cfg, db))
             before = len(ledger(db, "tick"))
@@ -160,7 +161,7 @@ def busy_daemon_on_a_small_disk(tmp_path: Path):
         cfg, _ = write_jobs(tmp_path, GOOD, job("flood", "@yearly", "for i in $(seq 1 40); do seq 1 2000; "
                                                                     "sleep 0.25; done"))
         db = str(disk / "panda.db")
-        daemon = Daemon(cfg, db)
+        daemon = Daemon(cfg, db, log_dir=str(tmp_path))  # its stdout on the full disk would fail it (exit 1)
         try:
             wait_until(lambda: "lease_acquired" in daemon.output(), 20)
             assert run_cli("trigger", "flood", "--config", cfg, "--db", db).returncode == 0
@@ -183,7 +184,7 @@ def test_a_full_disk_defers_writes_and_records_everything_once_space_returns(tmp
     with busy_daemon_on_a_small_disk(tmp_path) as (daemon, cfg, db, disk):
         filler = fill(disk)
         full_at = time.time()
-        wait_until(lambda: '"store_write_failed"' in daemon.output(), 20, what="the trouble noticed")
+        wait_until(lambda: '"store_write_failed"' in daemon.output(), 40, what="the trouble noticed")
         cpu_before = cpu_seconds(daemon.proc.pid)
         time.sleep(3)  # the outage lasts: the scheduler must stay up through it, not spin or die
         spent = cpu_seconds(daemon.proc.pid) - cpu_before
@@ -215,7 +216,7 @@ def test_a_daemon_stopped_while_the_disk_is_full_exits_and_the_next_one_settles_
     systemd's stop timeout (90 s) saying why, and the next one records what the first could not."""
     with busy_daemon_on_a_small_disk(tmp_path) as (daemon, cfg, db, disk):
         filler = fill(disk)
-        wait_until(lambda: '"store_write_failed"' in daemon.output(), 20, what="the trouble noticed")
+        wait_until(lambda: '"store_write_failed"' in daemon.output(), 40, what="the trouble noticed")
         asked = time.monotonic()
         daemon.proc.terminate()
         code = daemon.proc.wait(80)
@@ -225,9 +226,11 @@ def test_a_daemon_stopped_while_the_disk_is_full_exits_and_the_next_one_settles_
         # the room the ledger keeps (exit 0, the run recorded); if they do not, the daemon says so (exit 4).
         assert (code == 4 and "disk is full" in daemon.output()) or (code == 0 and not ledger(db, "flood")[0].active)
         filler.unlink()
-        second = Daemon(cfg, db)
+        second = Daemon(cfg, db, log_dir=str(tmp_path))
         try:
             wait_until(lambda: not ledger(db, "flood")[0].active, 30, what="the flood run settled")
+            # the first may have recorded it already: a SIGTERM before the second is up would kill it (-15)
+            wait_until(lambda: "lease_acquired" in second.output(), 20, what="the second daemon up")
         finally:
             assert second.stop() == 0
         flood = ledger(db, "flood")[0]

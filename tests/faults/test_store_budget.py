@@ -20,7 +20,14 @@ from tests.jobfiles import job, write_jobs
 
 pytestmark = pytest.mark.slow
 MARKER = re.compile(r"^… [\d.]+[kM]? lines dropped: the store is at its size limit$")
-FLOOD = job("flood", "@yearly", "seq 1 400000; sleep 4", log_max_lines=1_000_000, log_max_bytes="1g")
+
+
+def flood_job(gate: Path) -> str:
+    """400k lines, then the run stays until `gate` exists: the store stays at its limit while the test looks."""
+    return job("flood", "@yearly", f"seq 1 400000; while [ ! -e {gate} ]; do sleep 0.1; done",
+               log_max_lines=1_000_000, log_max_bytes="1g")
+
+
 TICK = job("tick", "@every 1s")
 
 
@@ -41,7 +48,8 @@ def on_disk(db: str) -> int:
 
 def flood_beside_a_tick(tmp_path: Path, db: str, store: str = "") -> dict:
     """Run the flood beside the tick; returns what was seen. Asserts what must hold whatever the budget."""
-    cfg, _ = write_jobs(tmp_path, TICK, FLOOD, store)
+    gate = tmp_path / "flood-may-end"
+    cfg, _ = write_jobs(tmp_path, TICK, flood_job(gate), store)
     daemon = Daemon(cfg, db)
     try:
         wait_until(lambda: "lease_acquired" in daemon.output(), 20, what="the daemon up")
@@ -52,6 +60,7 @@ def flood_beside_a_tick(tmp_path: Path, db: str, store: str = "") -> dict:
                                and (r.started_at or 0) > hit["since"]) >= 2, 30, what="ticks recorded")
         status = run_cli("status", "--config", cfg, "--db", db)
         assert "store: AT ITS SIZE LIMIT" in status.stdout, status.stdout
+        gate.touch()
         wait_until(lambda: not ledger(db, "flood")[0].active, 60, what="the flood run ended")
         wait_until(lambda: not (fact(db) or {}).get("full"), 20, what="the store no longer full")
         assert daemon.stop() == 0 and "Traceback" not in daemon.output(), daemon.output()[-3000:]

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import uuid
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -21,14 +22,16 @@ from panda_tui.engine.supervision import STALL_VARIABLE
 from tests.conftest import REPO, run_cli
 from tests.integration.helpers import wait_until
 from tests.jobfiles import job
+from tests.machine_locks import SYSTEMD as BOOTS, machine_lock
 
 pytestmark = pytest.mark.slow
 NSPAWN = shutil.which("systemd-nspawn")
 SYSTEMD = "/usr/lib/systemd/systemd"
 DB = "/var/lib/panda-tui/panda.db"
 CONFIG = "/etc/panda-tui/jobs.toml"
-WATCHDOG_SEC = 4  # the drop-in shortens the unit's 30 s so that the test takes seconds
+WATCHDOG_SEC = 8  # the drop-in shortens the unit's 30 s so that the test takes seconds
 SOURCE = "/opt/panda-tui-src"  # this checkout, inside the container
+GO = "/var/lib/panda-tui/go"  # the job "long" ends once this file exists
 
 
 def hidden_by_private_tmp() -> str:
@@ -52,6 +55,15 @@ class Container:
     """A systemd booted with systemd-nspawn over this machine's /usr; commands run in it through nsenter."""
 
     def __init__(self, etc: Path, log: Path):
+        self._lock = ExitStack()  # one booted systemd at a time on this machine, across workers and suites
+        self._lock.enter_context(machine_lock(BOOTS))
+        try:
+            self._boot(etc, log)
+        except BaseException:
+            self._lock.close()
+            raise
+
+    def _boot(self, etc: Path, log: Path) -> None:
         binds = {p: p for p in (sys.prefix, sys.base_prefix) if not p.startswith("/usr/")}
         binds[str(REPO)] = SOURCE  # where it is, not under /tmp, which the unit's PrivateTmp= hides
         tops = sorted({"/" + p.split("/")[1] for p in binds.values()})  # reachable by the service user, as on a host
@@ -99,6 +111,7 @@ class Container:
                 os.kill(self.leader, signal.SIGKILL)  # the container's PID 1: its whole PID namespace ends
                 self.proc.wait(30)
         self.log.close()
+        self._lock.close()
 
 
 def etc_for(tmp_path: Path, image: str | None) -> Path:
@@ -119,7 +132,8 @@ def etc_for(tmp_path: Path, image: str | None) -> Path:
     (etc / "systemd/system/panda-tui.service.d/test.conf").write_text(
         f"[Service]\nEnvironment=PYTHONPATH={SOURCE} {STALL_VARIABLE}=/var/lib/panda-tui/stall\n"
         f"WatchdogSec={WATCHDOG_SEC}\nRestartSec=1\n{hidden_by_private_tmp()}")
-    tables = [job("tick", "@every 1s"), job("long", "@yearly", "echo begin; sleep 6; echo done"),
+    tables = [job("tick", "@every 1s"),
+              job("long", "@yearly", f"echo begin; while [ ! -e {GO} ]; do sleep 0.1; done; echo done"),
               job("confined", "@yearly", "grep -E '^(NoNewPrivs|CapEff)' /proc/self/status; touch /home/probe")]
     if image:
         tables.append(job("boxed", "@yearly", ["echo", "hello from a container"], image=image,
@@ -165,17 +179,20 @@ def test_the_unit_under_a_real_systemd_ready_confined_watchdog_restart_and_a_run
         wait_until(lambda: container.runs("long") and container.runs("long")[0]["status"] == "running", 30)
         first_pid = container.show()["MainPID"]
         container.run("sh", "-c", "echo 600 > /var/lib/panda-tui/stall")  # the loop hangs for ten minutes
-        wait_until(lambda: container.show().get("NRestarts") == "1", 10 * WATCHDOG_SEC, what="a watchdog restart")
+        wait_until(lambda: int(container.show().get("NRestarts") or 0) >= 1, 10 * WATCHDOG_SEC,
+                   what="a watchdog restart")
         wait_until(lambda: container.show().get("ActiveState") == "active", 60, what="active again")
         assert container.show()["MainPID"] != first_pid
         journal = container.journal()
         assert "Failed with result 'watchdog'" in journal and "status=6/ABRT" in journal
         assert re.search(r"supervision\.py\", line \d+ in stall", journal)  # faulthandler: where it hung
 
-        # KillMode=process: the watchdog killed the daemon, not the run; the next daemon re-attached it
+        # KillMode=process: the watchdog killed the daemon, not the run; the next daemon re-attached it, and
+        # only then does the run go on to its end (a fixed sleep in the job raced a slow restart)
+        wait_until(lambda: '"event": "adopted", "job": "long"' in container.journal(), 60, what="long adopted")
+        container.run("touch", GO)
         run = wait_until(lambda: finished(container, "long"), 60, what="the long run")
         assert run["status"] == "succeeded" and len(container.runs("long")) == 1, container.runs("long")
-        assert '"event": "adopted", "job": "long"' in container.journal()
         log = container.cli("logs", "long", "--latest").stdout
         assert "begin" in log and "done" in log, log
 

@@ -171,6 +171,7 @@ async def test_a_cut_log_stream_that_cannot_be_read_again_says_so(tmp_path, busy
     proxy.cut_attach_after, proxy.refuse_after_cut = 600, True
     b = Bench(tmp_path, toml(busybox_image, """'''for i in $(seq 1 60); do echo line$i; usleep 20000; done'''""",
                              f'docker_host = "{proxy.url}"'))
+    ident = db_id(b.sched.ledger.conn)
     try:
         run = await b.run("c")
         assert proxy.cuts == 1
@@ -181,8 +182,8 @@ async def test_a_cut_log_stream_that_cannot_be_read_again_says_so(tmp_path, busy
     finally:
         await b.close()
         proxy.close()
-        for container in docker_client.containers.list(all=True, filters={"label": "panda.job=c"}):
-            container.remove(force=True)  # the proxy refused the removal too
+        for container in docker_client.containers.list(all=True, filters={"label": f"panda.db={ident}"}):
+            container.remove(force=True)  # the proxy refused the removal too (only ours: a suite may run beside)
 
 
 def test_the_log_endpoint_keeps_stdout_and_stderr_apart_and_says_what_is_missing(docker_client, busybox_image):

@@ -49,14 +49,14 @@ async def test_exec_form_long_line_and_no_final_newline(bench):
 
 async def test_timeout_kills_the_whole_group_grandchildren_too(bench, tmp_path):
     pidfile = tmp_path / "grandchild.pid"
-    b = bench(f"""'''sh -c 'trap "" TERM; echo $$ > {pidfile}; sleep 60' & wait'''""",
+    b = bench(f"""'''sh -c 'trap "" TERM; echo $$ > {pidfile}; sleep 600' & wait'''""",
               'timeout = "1s"\nkill_grace = "1s"')
     started = time.monotonic()
     run = await b.run("l")
     assert run.status == "timed_out"
-    assert time.monotonic() - started < 1 + 1 + 2
+    assert time.monotonic() - started < 120  # not the 600 s the grandchild asked for (loose: a loaded machine)
     grandchild = int(pidfile.read_text())
-    await eventually(lambda: not alive(grandchild), 2)
+    await eventually(lambda: not alive(grandchild), 30)
 
 
 async def test_a_command_string_runs_as_under_sh_c_with_its_own_traps(bench):

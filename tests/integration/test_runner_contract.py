@@ -80,11 +80,11 @@ async def test_the_run_knows_its_job_attempt_trigger_and_env(bench):
 
 
 async def test_the_timeout_bounds_a_run_that_ignores_sigterm(bench):
-    b = bench('trap "" TERM; echo started; sleep 60', 'timeout = "2s"\nkill_grace = "1s"')
+    b = bench('trap "" TERM; echo started; sleep 600', 'timeout = "2s"\nkill_grace = "1s"')
     started = time.monotonic()
     run = await b.run("c")
     assert (run.status, run.reason) == ("timed_out", "timed out after 2s")
-    assert time.monotonic() - started < 2 + 1 + 3
+    assert time.monotonic() - started < 120  # not the 600 s the run asked for (loose: a loaded machine)
     assert b.lines(run.id, "out") == ["started"]
 
 

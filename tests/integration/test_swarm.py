@@ -16,7 +16,7 @@ from tests.faults.conftest import events, rows, submit
 from tests.integration.helpers import Daemon, ledger, wait_until
 from tests.jobfiles import job, write_jobs
 
-pytestmark = [pytest.mark.docker, pytest.mark.slow]
+pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.usefixtures("swarm_lock")]  # 127.0.0.3:2377 too
 
 SECRET = "pd-5ecret-Zq81xv"
 
