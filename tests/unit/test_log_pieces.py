@@ -100,3 +100,42 @@ def test_saving_a_long_line_reads_its_pieces_a_bounded_page_at_a_time(db, monkey
         tracemalloc.stop()
     assert count == 100 * FULL + 4
     assert peak < 3_000_000
+
+
+LONG = [("out", "x" * FULL)] * 5 + [("out", "x" * 10)]  # one line of 5 full pieces and a short last one
+
+
+def saved_lines(path: str) -> list[str]:
+    with open(path, encoding="utf-8") as fh:
+        return [line.split(" ", 1)[1] for line in fh.read().split("\n")[:-1]]  # without the stored times
+
+
+def test_s_and_logs_give_a_long_line_whole_across_pages(tmp_path, monkeypatch):
+    """`s` and `panda-tui logs` join a long line's pieces the way the pane does (pieces.joined), piece by piece
+    as their pages come: one line, the whole of it, then the next line."""
+    from panda_tui.store import log_queries
+    from panda_tui.tui import log_save
+    from tests.conftest import ledger_on, run_cli
+    from tests.jobfiles import job, write_jobs
+
+    cfg, path = write_jobs(tmp_path, job("j"))
+    with ledger_on(path) as book:
+        run_id = book.insert("j", 0, trigger="manual", now=0).id
+        book.start(run_id, 0)
+        book.finish(run_id, RunStatus.SUCCEEDED, 1, exit_code=0)
+        put(book.db, [("out", "first")] + LONG + [("out", "y" * FULL), ("err", "z"), ("out", "after")], run_id=run_id)
+    whole = "x" * (5 * FULL + 10)
+    want = ["first", whole, "y" * FULL, "z", "after"]  # a full-size line followed by another stream's: two lines
+    monkeypatch.setattr(log_queries, "PAGE_CHARS", 100_000)  # pages end inside the long line
+    monkeypatch.chdir(tmp_path)
+    conn = connect(path, readonly=True)
+    try:
+        saved, count = log_save.save(conn, run_id, "j")
+    finally:
+        conn.close()
+    assert count == 5
+    assert [line[2:] for line in saved_lines(saved)] == want
+    out = run_cli("logs", "j", "--run", str(run_id), "--config", cfg, "--db", path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n") == ["  first", "  " + whole, "  " + "y" * FULL, "! z", "  after", ""]
+
