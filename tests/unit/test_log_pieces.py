@@ -139,3 +139,33 @@ def test_s_and_logs_give_a_long_line_whole_across_pages(tmp_path, monkeypatch):
     assert out.returncode == 0, out.stderr
     assert out.stdout.split("\n") == ["  first", "  " + whole, "  " + "y" * FULL, "! z", "  after", ""]
 
+
+def test_a_long_line_followed_for_longer_than_hold_grows_in_place_to_its_whole_size(db, monkeypatch):
+    """Pieces that keep coming past HOLD: the line is posted again, grown (same first seq), never its later
+    pieces as lines of their own; its size only grows and ends at the whole line's."""
+    monkeypatch.setattr(log_tail, "HOLD", 0.0)
+    book = Ledger(db)
+    run_id = book.insert("j", 0, trigger="manual", now=0).id
+    book.start(run_id, 0)
+    put(db, [("out", "before")], run_id=run_id)
+    conn = connect(db.path, readonly=True)
+    tail = log_tail.Tail(run_id, False)
+    posted: list[LogLine] = []
+
+    def post(message) -> None:
+        posted.extend(message.tail.take()[0])
+
+    follower = threading.Thread(target=log_tail.follow,
+                                args=(conn, tail, ledger.get(conn, run_id), 0, post, lambda: False))
+    follower.start()
+    wait_until(lambda: posted, what="the first line followed")
+    for n in range(4):
+        put(db, [("out", "x" * FULL)], start=2 + n, run_id=run_id)
+        wait_until(lambda: pieces.last_seq(posted[-1]) == 2 + n, what=f"piece {n + 1} shown")
+    put(db, [("out", "x" * 5), ("out", "done")], start=6, run_id=run_id)
+    book.finish(run_id, RunStatus.SUCCEEDED, 1, exit_code=0)
+    follower.join(30)
+    conn.close()
+    assert [line.seq for line in posted] == [1, 2, 2, 2, 2, 2, 7]
+    sizes = [pieces.stored_bytes(line) for line in posted if line.seq == 2]
+    assert sizes == sorted(sizes) and sizes[-1] == 4 * FULL + 5
