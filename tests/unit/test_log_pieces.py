@@ -161,7 +161,7 @@ def test_a_long_line_followed_for_longer_than_hold_grows_in_place_to_its_whole_s
     wait_until(lambda: posted, what="the first line followed")
     for n in range(4):
         put(db, [("out", "x" * FULL)], start=2 + n, run_id=run_id)
-        wait_until(lambda: pieces.last_seq(posted[-1]) == 2 + n, what=f"piece {n + 1} shown")
+        wait_until(lambda n=n: pieces.last_seq(posted[-1]) == 2 + n, what=f"piece {n + 1} shown")
     put(db, [("out", "x" * 5), ("out", "done")], start=6, run_id=run_id)
     book.finish(run_id, RunStatus.SUCCEEDED, 1, exit_code=0)
     follower.join(30)
