@@ -169,3 +169,29 @@ def test_a_long_line_followed_for_longer_than_hold_grows_in_place_to_its_whole_s
     assert [line.seq for line in posted] == [1, 2, 2, 2, 2, 2, 7]
     sizes = [pieces.stored_bytes(line) for line in posted if line.seq == 2]
     assert sizes == sorted(sizes) and sizes[-1] == 4 * FULL + 5
+
+
+def test_a_log_opened_inside_a_growing_line_goes_on_with_that_line(db, monkeypatch):
+    """The window ends inside a long line still being written: its next pieces grow that line, not new ones."""
+    monkeypatch.setattr(log_tail, "HOLD", 0.0)
+    book = Ledger(db)
+    run_id = book.insert("j", 0, trigger="manual", now=0).id
+    book.start(run_id, 0)
+    put(db, [("out", "x" * FULL)] * 2, run_id=run_id)
+    conn = connect(db.path, readonly=True)
+    tail = log_tail.Tail(run_id, False)
+    posted: list[LogLine] = []
+
+    def post(message) -> None:
+        posted.extend(message.lines if isinstance(message, log_tail.TailWindow) else message.tail.take()[0])
+
+    reader = threading.Thread(target=log_tail.read,
+                              args=(conn, tail, Place("tail"), None, post, lambda: False))
+    reader.start()
+    wait_until(lambda: posted, what="the window")
+    put(db, [("out", "x" * FULL), ("out", "x" * 3)], start=3, run_id=run_id)
+    book.finish(run_id, RunStatus.SUCCEEDED, 1, exit_code=0)
+    reader.join(30)
+    conn.close()
+    assert {line.seq for line in posted} == {1}
+    assert pieces.stored_bytes(posted[-1]) == 3 * FULL + 3
