@@ -18,7 +18,7 @@ from panda_tui.cli.common import common, fail, known_job, resolve_db, running_jo
 from panda_tui.readmodel.health import HealthState, JobHealth, failing_count, missed_count, next_word, row_words
 from panda_tui.readmodel.acks import ack_json, ack_line, current_acks
 from panda_tui.readmodel.status import describe_holder, read_status, run_json, status_json
-from panda_tui.store import StoreError, connect, lease, ledger, logs
+from panda_tui.store import StoreError, connect, lease, ledger, logs, pieces
 from panda_tui.store.ledger import HAS_LOGS, RunStatus, lateness_s
 from panda_tui.text import coarse_ago, iso, short_duration
 
@@ -189,11 +189,15 @@ def logs_cmd(config_path: str, db_path: str | None, job: str, which: str, run_id
         fail(f"{job} has no runs with logs yet", 1)
     click.echo(log_header(run), err=True)
     seq = 0
+    joiner = pieces.Joiner()  # a long line's pieces printed as that one line, piece by piece
+    cut = False
     while True:
         batch = logs.read(conn, run.id, seq, 5000, max_chars=logs.PAGE_CHARS)  # 5,000 lines, or 8 MB of them
         for line in batch:
-            mark = {"err": "! ", "sys": "# "}.get(line.stream, "  ")
-            click.echo(mark + safe(line.text))
+            goes_on, open_line = joiner.goes_on(line), joiner.going_on
+            mark = "" if goes_on else {"err": "! ", "sys": "# "}.get(line.stream, "  ")
+            click.echo(("" if goes_on or not cut else "\n") + mark + safe(line.text), nl=not open_line)
+            cut = open_line  # a full piece: the next row may go on its line
         if batch:
             seq = batch[-1].seq
             continue
@@ -206,6 +210,8 @@ def logs_cmd(config_path: str, db_path: str | None, job: str, which: str, run_id
         if not run.active:
             break
         time.sleep(0.1)
+    if cut:
+        click.echo("")
     if run.logs_pruned:
         click.echo(f"# logs of run {run.id} were pruned by retention", err=True)
     if follow:

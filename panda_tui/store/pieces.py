@@ -4,7 +4,7 @@ its newline). A reader shows such a line once: the first piece, with `more` coun
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
 from panda_tui.store.logs import LogLine
@@ -33,13 +33,39 @@ def fold(lines: Sequence[LogLine], going: LogLine | None = None) -> tuple[list[L
     going_on = going is not None
     for line in lines:
         size = stored_bytes(line)
-        head = out[-1] if out else None
-        if going_on and head is not None and head.stream == line.stream and line.seq == last_seq(head) + 1:
-            out[-1] = replace(head, more=head.more + size, upto=line.seq)
+        if continues(out[-1] if out else None, going_on, line):
+            out[-1] = replace(out[-1], more=out[-1].more + size, upto=line.seq)
         else:
             out.append(line)
         going_on = _going_on(size)
     return out, going_on
+
+
+def continues(before: LogLine | None, going_on: bool, line: LogLine) -> bool:
+    """Whether `line` is the next piece of `before` (a row or a folded line; `going_on`: its last piece was
+    full): the one test the pane, `s` and `panda-tui logs` join pieces by."""
+    return going_on and before is not None and before.stream == line.stream and line.seq == last_seq(before) + 1
+
+
+class Joiner:
+    """Row by row, in seq order and across pages: whether each row goes on the line before it (so a writer
+    adds it without a newline, and a long line is written whole without being held)."""
+
+    def __init__(self) -> None:
+        self.before: LogLine | None = None
+        self.going_on = False
+
+    def goes_on(self, line: LogLine) -> bool:
+        joined = continues(self.before, self.going_on, line)
+        self.before, self.going_on = line, _going_on(stored_bytes(line))
+        return joined
+
+
+def joined(lines: Iterable[LogLine]) -> Iterator[tuple[LogLine, bool]]:
+    """Each row with whether it goes on the line before it (see Joiner)."""
+    joiner = Joiner()
+    for line in lines:
+        yield line, joiner.goes_on(line)
 
 
 def last_seq(line: LogLine) -> int:
@@ -65,3 +91,10 @@ def rest(conn: sqlite3.Connection, line: LogLine) -> LogLine:
         if not _going_on(size):
             break
     return replace(line, more=more, upto=upto) if upto != last_seq(line) else line
+
+
+def open_end(conn: sqlite3.Connection, line: LogLine) -> bool:
+    """Whether the line's last stored piece is full: its next piece, once stored, goes on it."""
+    row = conn.execute("SELECT length(CAST(text AS BLOB)) FROM logs WHERE run_id=? AND seq=?",
+                       (line.run_id, last_seq(line))).fetchone()
+    return row is not None and _going_on(row[0])

@@ -78,34 +78,44 @@ def read(conn: sqlite3.Connection, tail: Tail, place: Place, focus: int | None,
         return
     post(TailWindow(tail, lines, run, focus, older))
     if place.kind == "tail":
-        follow(conn, tail, run, pieces.last_seq(lines[-1]) if lines else 0, post, cancelled)
+        going = lines[-1] if lines and pieces.open_end(conn, lines[-1]) else None  # a long line still coming
+        follow(conn, tail, run, pieces.last_seq(lines[-1]) if lines else 0, post, cancelled, going)
 
 
 def follow(conn: sqlite3.Connection, tail: Tail, run: Run, last: int, post: Callable[[Message], object],
-           cancelled: Callable[[], bool]) -> None:
+           cancelled: Callable[[], bool], going: LogLine | None = None) -> None:
     """While the run is active: look every TAIL_EVERY whether the store changed, and read what came. A long
-    line's pieces that keep coming are held back and shown as one line (store.pieces) once its last piece
-    is in, or after HOLD (then the pieces after it follow as lines of their own)."""
+    line's pieces that keep coming are shown as one line (store.pieces): held back until its last piece is in,
+    and meanwhile posted again, grown, every HOLD (the pane puts a line it holds already in its place), so its
+    size only grows and ends at the whole line's. `going`: the window's last line, whose last piece was full."""
     version = -1
-    held: list[LogLine] = []  # a long line whose pieces are still coming
-    since = 0.0
-    while run.active and not cancelled():
-        time.sleep(TAIL_EVERY)
+    shown = going  # the long line as the pane shows it
+    since = time.monotonic()  # when `going` was last posted (or began)
+    full = False  # the last read filled a batch: read on at once
+    while (run.active or full) and not cancelled():
+        if not full:
+            time.sleep(TAIL_EVERY)
         current = data_version(conn)
-        if current == version and not held:
+        if not full and current == version and (going is None or time.monotonic() - since < HOLD):
             continue
         version = current
-        batch = log_queries.around(conn, tail.run_id, last + 1, 0, BATCH, DISPLAY_CAP)
-        now = ledger.get(conn, tail.run_id)
+        now = ledger.get(conn, tail.run_id)  # before the lines: a run over has all of its lines committed
         if now is None:  # pruned under us
             return
         run = now
-        if batch or held or not run.active:
-            last = batch[-1].seq if batch else last
-            lines, going_on = pieces.fold(batch, held[0] if held else None)
-            since = since if held else time.monotonic()
-            held = lines[-1:] if going_on and run.active and time.monotonic() - since < HOLD else []
-            lines = lines[:-1] if held else lines
-            if lines or not run.active:
-                tail.add(keep_errors(lines, tail.errors_only), run)
-                post(TailLines(tail))
+        batch = log_queries.around(conn, tail.run_id, last + 1, 0, BATCH, DISPLAY_CAP)
+        full = len(batch) == BATCH
+        last = batch[-1].seq if batch else last
+        lines, going_on = pieces.fold(batch, going)
+        before, going = going, lines.pop() if going_on and (run.active or full) else None
+        if going is not None and (before is None or going.seq != before.seq):
+            since = time.monotonic()  # a new long line began
+        if going is not None and time.monotonic() - since >= HOLD:
+            lines.append(going)  # shown as it is so far
+            since = time.monotonic()
+        if lines and lines[0] == shown:  # the line on screen, not grown: what came after it does not go on it
+            lines = lines[1:]
+        shown = lines[-1] if lines else shown
+        if lines or not (run.active or full):
+            tail.add(keep_errors(lines, tail.errors_only), run)
+            post(TailLines(tail))

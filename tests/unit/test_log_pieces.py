@@ -100,3 +100,98 @@ def test_saving_a_long_line_reads_its_pieces_a_bounded_page_at_a_time(db, monkey
         tracemalloc.stop()
     assert count == 100 * FULL + 4
     assert peak < 3_000_000
+
+
+LONG = [("out", "x" * FULL)] * 5 + [("out", "x" * 10)]  # one line of 5 full pieces and a short last one
+
+
+def saved_lines(path: str) -> list[str]:
+    with open(path, encoding="utf-8") as fh:
+        return [line.split(" ", 1)[1] for line in fh.read().split("\n")[:-1]]  # without the stored times
+
+
+def test_s_and_logs_give_a_long_line_whole_across_pages(tmp_path, monkeypatch):
+    """`s` and `panda-tui logs` join a long line's pieces the way the pane does (pieces.joined), piece by piece
+    as their pages come: one line, the whole of it, then the next line."""
+    from panda_tui.store import log_queries
+    from panda_tui.tui import log_save
+    from tests.conftest import ledger_on, run_cli
+    from tests.jobfiles import job, write_jobs
+
+    cfg, path = write_jobs(tmp_path, job("j"))
+    with ledger_on(path) as book:
+        run_id = book.insert("j", 0, trigger="manual", now=0).id
+        book.start(run_id, 0)
+        book.finish(run_id, RunStatus.SUCCEEDED, 1, exit_code=0)
+        put(book.db, [("out", "first")] + LONG + [("out", "y" * FULL), ("err", "z"), ("out", "after")], run_id=run_id)
+    whole = "x" * (5 * FULL + 10)
+    want = ["first", whole, "y" * FULL, "z", "after"]  # a full-size line followed by another stream's: two lines
+    monkeypatch.setattr(log_queries, "PAGE_CHARS", 100_000)  # pages end inside the long line
+    monkeypatch.chdir(tmp_path)
+    conn = connect(path, readonly=True)
+    try:
+        saved, count = log_save.save(conn, run_id, "j")
+    finally:
+        conn.close()
+    assert count == 5
+    assert [line[2:] for line in saved_lines(saved)] == want
+    out = run_cli("logs", "j", "--run", str(run_id), "--config", cfg, "--db", path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n") == ["  first", "  " + whole, "  " + "y" * FULL, "! z", "  after", ""]
+
+
+def test_a_long_line_followed_for_longer_than_hold_grows_in_place_to_its_whole_size(db, monkeypatch):
+    """Pieces that keep coming past HOLD: the line is posted again, grown (same first seq), never its later
+    pieces as lines of their own; its size only grows and ends at the whole line's."""
+    monkeypatch.setattr(log_tail, "HOLD", 0.0)
+    book = Ledger(db)
+    run_id = book.insert("j", 0, trigger="manual", now=0).id
+    book.start(run_id, 0)
+    put(db, [("out", "before")], run_id=run_id)
+    conn = connect(db.path, readonly=True)
+    tail = log_tail.Tail(run_id, False)
+    posted: list[LogLine] = []
+
+    def post(message) -> None:
+        posted.extend(message.tail.take()[0])
+
+    follower = threading.Thread(target=log_tail.follow,
+                                args=(conn, tail, ledger.get(conn, run_id), 0, post, lambda: False))
+    follower.start()
+    wait_until(lambda: posted, what="the first line followed")
+    for n in range(4):
+        put(db, [("out", "x" * FULL)], start=2 + n, run_id=run_id)
+        wait_until(lambda n=n: pieces.last_seq(posted[-1]) == 2 + n, what=f"piece {n + 1} shown")
+    put(db, [("out", "x" * 5), ("out", "done")], start=6, run_id=run_id)
+    book.finish(run_id, RunStatus.SUCCEEDED, 1, exit_code=0)
+    follower.join(30)
+    conn.close()
+    assert [line.seq for line in posted] == [1, 2, 2, 2, 2, 2, 7]
+    sizes = [pieces.stored_bytes(line) for line in posted if line.seq == 2]
+    assert sizes == sorted(sizes) and sizes[-1] == 4 * FULL + 5
+
+
+def test_a_log_opened_inside_a_growing_line_goes_on_with_that_line(db, monkeypatch):
+    """The window ends inside a long line still being written: its next pieces grow that line, not new ones."""
+    monkeypatch.setattr(log_tail, "HOLD", 0.0)
+    book = Ledger(db)
+    run_id = book.insert("j", 0, trigger="manual", now=0).id
+    book.start(run_id, 0)
+    put(db, [("out", "x" * FULL)] * 2, run_id=run_id)
+    conn = connect(db.path, readonly=True)
+    tail = log_tail.Tail(run_id, False)
+    posted: list[LogLine] = []
+
+    def post(message) -> None:
+        posted.extend(message.lines if isinstance(message, log_tail.TailWindow) else message.tail.take()[0])
+
+    reader = threading.Thread(target=log_tail.read,
+                              args=(conn, tail, Place("tail"), None, post, lambda: False))
+    reader.start()
+    wait_until(lambda: posted, what="the window")
+    put(db, [("out", "x" * FULL), ("out", "x" * 3)], start=3, run_id=run_id)
+    book.finish(run_id, RunStatus.SUCCEEDED, 1, exit_code=0)
+    reader.join(30)
+    conn.close()
+    assert {line.seq for line in posted} == {1}
+    assert pieces.stored_bytes(posted[-1]) == 3 * FULL + 3

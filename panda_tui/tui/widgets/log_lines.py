@@ -77,12 +77,22 @@ class LogLines(Log):
         self.redraw(focus)
 
     def append(self, lines: list[LogLine]) -> bool:
-        """Lines at the end of the window; True when older ones left it (the run has more than it holds)."""
-        self.window.extend(lines)
+        """Lines at the end of the window; True when older ones left it (the run has more than it holds). A
+        long line the window ends with, come again grown (see log_tail.follow), takes its own place."""
+        grown = bool(lines and self.window and lines[0].seq == self.window[-1].seq)
+        if grown:
+            self.window[-1] = lines[0]
+        self.window.extend(lines[1:] if grown else lines)
         trimmed = len(self.window) > WINDOW
         if trimmed:
             del self.window[: len(self.window) - WINDOW]
-        self.write_lines(self._format(lines))
+        if grown:
+            y = self.scroll_y
+            self.redraw()
+            if not self.follow:
+                self.scroll_to(y=y, animate=False)
+        else:
+            self.write_lines(self._format(lines))
         return trimmed
 
     def redraw(self, focus: int | None = None) -> None:
