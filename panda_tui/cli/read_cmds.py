@@ -110,7 +110,8 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
         if h.last_failure is not None and (h.failing or h.state in (HealthState.FLAPPING, HealthState.RETRYING)):
             f = h.last_failure
             when = f", {coarse_ago(now - f.at)} ago" if f.at else ""
-            say(f"{safe(h.name)}: run {f.run_id} {f.status}{when}: {safe(f.line)}")
+            flaps = f"{h.words}; " if h.state is HealthState.FLAPPING else ""  # the row says only `flapping`
+            say(f"{safe(h.name)}: {flaps}run {f.run_id} {f.status}{when}: {safe(f.line)}")
     for job, ack in acked.items():
         say(safe(ack_line(job, ack)))
     sys.exit(1 if current.trouble else 0)

@@ -100,9 +100,12 @@ class JobHealth:
 
 
 def row_words(h: JobHealth) -> str:
-    """The words of a job's row (the console's STATUS, `status`'s STATE): its words, and `ack` when someone
-    acknowledged its failing streak (the detail line and `status` name who)."""
-    return f"{h.words}, ack" if h.acked_by else h.words
+    """The words of a job's row (the console's STATUS, `status`'s STATE): short, so one job's state does not
+    narrow every name (`flapping`; its `3/10 failed` is in the detail line and `status`'s detail lines), and
+    `ack` first when someone acknowledged its failing streak, so cutting the row never drops it (the detail
+    line and `status` name who)."""
+    words = str(h.state) if h.state is HealthState.FLAPPING else h.words
+    return f"ack, {words}" if h.acked_by else words
 
 
 def failing_count(jobs: list[JobHealth]) -> int:

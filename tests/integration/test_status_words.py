@@ -64,6 +64,22 @@ def test_a_flapping_job_makes_status_exit_1_as_a_failing_one_does(tmp_path):
     assert "flapping" in run_cli("status", "--help").stdout
 
 
+def test_a_flapping_job_leaves_every_name_whole_at_80_columns(tmp_path):
+    """The row says `flapping`; how often it failed is on its detail line, not in a STATE that widens
+    until every name is cut (`slow-rep…`)."""
+    names = ["slow-report-builder", "flaky-export-nightly", "cache-warm"]
+    cfg, db = write_jobs(tmp_path, *(job(name) for name in names))
+    now = time.time()
+    runs(db, "flaky-export-nightly", "SFSFSFSFSS", now)
+    runs(db, "slow-report-builder", "SS", now)
+    runs(db, "cache-warm", "SS", now)
+    scheduler_alive(db)
+    lines = status(cfg, db).stdout.splitlines()
+    rows = [line for line in lines if line[:1] in "≈✓"]
+    assert len(rows) == 3 and all(any(f" {name} " in row for name in names) for row in rows), "\n".join(lines)
+    assert any(line.startswith("flaky-export-nightly: flapping 4/10 failed; run ") for line in lines), "\n".join(lines)
+
+
 def test_status_counts_missed_runs_as_the_console_header_does(tmp_path):
     cfg, db = write_jobs(tmp_path, job("report"), job("backup"))
     now = time.time()
@@ -91,7 +107,7 @@ def test_status_fits_80_columns_with_a_long_name_a_long_error_and_an_ack(tmp_pat
     lines = status(cfg, db).stdout.splitlines()
     assert max(len(line) for line in lines) <= 80, "\n".join(lines)
     row = next(line for line in lines if line.startswith("✗"))
-    assert "failing, ack" in row and "nightly-" in row and "…" in row
+    assert "ack, failing" in row and "nightly-" in row and "…" in row
     said = " ".join(line.strip() for line in lines)
     assert "reserved for non-replication superuser connections" in said  # wrapped, not cut
     assert "back by 04:00" in said

@@ -12,7 +12,7 @@ from panda_tui.text import safe, short_duration
 from panda_tui.tui.marks import Marks
 from panda_tui.tui.widgets.row_table import RowTable
 
-# What a half-awake reader needs first comes first; the rest scrolls into view at 80 columns.
+# What a half-awake reader needs first comes first; what follows REASON shows where it fits whole (enter: all).
 COLUMNS = ["RUN", "SCHEDULED", "STATUS", "EXIT", "DURATION", "REASON", "LATE", "TRY", "TRIGGER", "STARTED", "NODE"]
 WIDTHS = (5, 11, 9, 4, 8, 21, 5, 3, 8, 8, 12)
 STATUS_WORD = {"succeeded": "ok", "timed_out": "timeout"}  # short, as the job list's LAST says them
@@ -87,6 +87,7 @@ class HistoryTable(RowTable):
         ids = [r.id for r in rows]
         columns = columns_for(rows)
         reason = self._reason_width_for(columns, rows)
+        columns = self._whole(columns, reason)
         if columns != self.columns_shown or reason != self._reason_width:
             self._layout(columns, reason)
             self.ids = []
@@ -118,6 +119,19 @@ class HistoryTable(RowTable):
         before = sum(widths[c] + 2 for c in columns[:columns.index("REASON")])
         room = (self.size.width or 80) - before - 2 - 1  # its own padding, and the scrollbar's column
         return max(WIDTHS[COLUMNS.index("REASON")], min(longest, room))
+
+    def _whole(self, columns: list[str], reason: int) -> list[str]:
+        """The columns up to REASON, then those after it that fit whole before the pane's edge, in order: a
+        column cut by the edge misleads (`LATE` cut to `LA` showed `5ms` as `5m`)."""
+        widths = dict(zip(COLUMNS, WIDTHS), REASON=reason)
+        kept = columns[:columns.index("REASON") + 1]
+        room = (self.size.width or 80) - sum(widths[c] + 2 for c in kept) - 1  # the scrollbar's column
+        for column in columns[len(kept):]:
+            if widths[column] + 2 > room:
+                break
+            kept.append(column)
+            room -= widths[column] + 2
+        return kept
 
     def _cells(self, r: Run) -> tuple:
         m = self.marks

@@ -71,6 +71,8 @@ class TrendBar(Static):
             words = f"last ok {ago(now - ok)} ago" if ok is not None else "never succeeded"
             style = "" if ok is not None and health.state not in TROUBLE else self.marks.style("failing")
             parts.append(Part(words, words.replace(" ago", ""), style))
+            if health.state is HealthState.FLAPPING:  # the row says only `flapping`: how much, here
+                parts.append(Part(health.words, health.words.removesuffix(" failed"), self.marks.style("flapping")))
         if ack:  # shown before the schedule: someone is on it
             who = ack.removeprefix("acknowledged by ").split(" ")[0]
             parts.append(Part(safe(ack), safe(f"acked by {who}"), "bold"))
