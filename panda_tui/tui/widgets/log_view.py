@@ -155,7 +155,9 @@ class LogView(Vertical, can_focus=False):
             what = f"{safe(run.job)} run {run.id}{self.marks.sep}{run.status}" if run else f"run {self.run_id}"
             reason = f" ({safe(run.reason)})" if run is not None and run.reason else ""
             lines = self.log_widget if self.query("#log-lines") else None
-            flags = [name for name, on in (("errors only", self.errors_only), ("follow", lines is not None and lines.follow),
+            live = run is None or run.finished_at is None  # a finished run has nothing more to follow
+            flags = [name for name, on in (("errors only", self.errors_only),
+                                           ("follow", lines is not None and lines.follow and live),
                                            ("raw", lines is not None and lines.raw),
                                            ("times", lines is not None and lines.stamps),
                                            ("no wrap", lines is not None and not lines.wrap)) if on]
