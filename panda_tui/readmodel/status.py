@@ -57,12 +57,19 @@ def status_json(status: Status, now: float | None = None, refused: list[str] | N
             **status.daemon_gone.as_dict(), "last_seen": _iso(status.daemon_gone.last_seen),
             "words": status.daemon_gone.words(now)},
         "jobs_toml_refused": refused or [],
-        "engines": status.docker_hosts,
+        "engines": {host: _engine_json(info) for host, info in status.docker_hosts.items()},
         "store_budget": status.store_budget,
         "failing": failing_count(status.jobs),
         "missed_24h": missed_count(status.jobs),
         "jobs": [job_json(h) for h in status.jobs],
         "trouble": status.trouble}
+
+
+def _engine_json(info: object) -> object:
+    """An engine's last check, its time in ISO 8601 as every time `--json` prints."""
+    if not isinstance(info, dict) or not isinstance(info.get("checked_at"), (int, float)):
+        return info
+    return {**info, "checked_at": _iso(info["checked_at"])}
 
 
 def job_json(h: JobHealth) -> dict:

@@ -176,3 +176,12 @@ def test_one_job_s_health_reads_its_paused_state_itself(ledger):
     from panda_tui.readmodel.health import job_health
     ran(ledger, RunStatus.SUCCEEDED, NOW - 3600, exit_code=0)
     assert job_health(ledger.conn, config().jobs["j"], NOW).state == "ok"  # no `paused` handed in
+
+
+def test_status_json_gives_an_engines_check_time_in_iso_8601(ledger):
+    """Every time `--json` prints is ISO 8601 UTC: the engines' last check too (it printed epoch seconds)."""
+    from panda_tui.readmodel.status import read_status, status_json
+    from panda_tui.store import state
+    state.put_meta(ledger.conn, "engines", {"local": {"up": False, "error": "refused", "checked_at": NOW}}, NOW)
+    engines = status_json(read_status(ledger.conn, config(), NOW), NOW)["engines"]
+    assert engines == {"local": {"up": False, "error": "refused", "checked_at": "2027-01-15T08:00:00Z"}}, engines
