@@ -18,7 +18,7 @@ from panda_tui.cli.common import common, fail, known_job, resolve_db, running_jo
 from panda_tui.readmodel.health import HealthState, JobHealth, failing_count, missed_count, next_word, row_words
 from panda_tui.readmodel.acks import ack_json, ack_line, current_acks
 from panda_tui.readmodel.status import describe_holder, read_status, run_json, status_json
-from panda_tui.store import StoreError, connect, lease, ledger, logs, pieces
+from panda_tui.store import StoreError, connect, lease, ledger, log_queries, logs, pieces
 from panda_tui.store.ledger import HAS_LOGS, RunStatus, lateness_s
 from panda_tui.text import coarse_ago, iso, short_duration
 
@@ -111,7 +111,7 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
             f = h.last_failure
             when = f", {coarse_ago(now - f.at)} ago" if f.at else ""
             flaps = f"{h.words}; " if h.state is HealthState.FLAPPING else ""  # the row says only `flapping`
-            say(f"{safe(h.name)}: {flaps}run {f.run_id} {f.status}{when}: {safe(f.line)}")
+            say(f"{safe(h.name)}: {flaps}run {f.run_id} {f.status}{when}: {safe(log_queries.readable(f.line))}")
     for job, ack in acked.items():
         say(safe(ack_line(job, ack)))
     sys.exit(1 if current.trouble else 0)

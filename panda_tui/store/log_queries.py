@@ -36,6 +36,22 @@ def parse_json(text: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+MESSAGE_KEYS = ("msg", "message", "event")
+
+
+def readable(text: str) -> str:
+    """A JSON log line as people read it (`ERROR upstream refused  code=503`); any other line as it is."""
+    record = parse_json(text)
+    if record is None:
+        return text
+    level = next((str(record[k]) for k in LEVEL_KEYS if k in record), "")
+    message = next((str(record[k]) for k in MESSAGE_KEYS if k in record), "")
+    rest = [f"{k}={json.dumps(v) if not isinstance(v, str) else v}" for k, v in record.items()
+            if k not in LEVEL_KEYS and k not in MESSAGE_KEYS and k not in ("ts", "time", "timestamp")]
+    head = f"{level.upper():5} " if level else ""
+    return f"{head}{message}" + (f"  {' '.join(rest[:8])}" if rest else "")
+
+
 def is_error(stream: str, text: str) -> bool:
     """The line's own level is error or worse (see store.levels); a line that states none, when on stderr."""
     return level_of(stream, text) >= Level.ERROR

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from panda_tui.store import log_queries
-from panda_tui.store.log_queries import LEVEL_KEYS as _LEVEL_KEYS
-from panda_tui.store.log_queries import parse_json
 from panda_tui.store.ledger import Run, RunStatus
 from panda_tui.store.logs import LogLine
 from panda_tui.text import safe
 
 MARK = {"out": "  ", "err": "! ", "sys": "# "}
-_MESSAGE_KEYS = ("msg", "message", "event")
 
 
 def render(line: LogLine, raw: bool = False, stamps: bool = False) -> str:
     """Mark, (the stored time,) then the text: JSON lines as level, message and fields unless `raw`."""
-    text = line.text
-    if not raw:
-        record = parse_json(text)
-        if record is not None:
-            text = _structured(record)
+    text = line.text if raw else log_queries.readable(line.text)
     stamp = datetime.fromtimestamp(line.ts).astimezone().strftime("%H:%M:%S.%f")[:-3] + " " if stamps else ""
     cut = f" … {size_words(line.more)} more; s saves the whole line" if line.more else ""
     return MARK.get(line.stream, "  ") + stamp + safe(text) + cut
@@ -50,15 +42,6 @@ def no_log_note(run: Run) -> list[LogLine]:
         lines.append(f"[panda] reason: {run.reason}")
     return [LogLine(run.id, -i, run.finished_at or run.queued_at or run.scheduled_at, "sys", text)
             for i, text in enumerate(lines)]
-
-
-def _structured(record: dict) -> str:
-    level = next((str(record[k]) for k in _LEVEL_KEYS if k in record), "")
-    message = next((str(record[k]) for k in _MESSAGE_KEYS if k in record), "")
-    rest = [f"{k}={json.dumps(v) if not isinstance(v, str) else v}" for k, v in record.items()
-            if k not in _LEVEL_KEYS and k not in _MESSAGE_KEYS and k not in ("ts", "time", "timestamp")]
-    head = f"{level.upper():5} " if level else ""
-    return f"{head}{message}" + (f"  {' '.join(rest[:8])}" if rest else "")
 
 
 def is_error(line: LogLine) -> bool:

@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from panda_tui.readmodel.health import HealthState, JobHealth
 from panda_tui.readmodel.snapshot import Trend
+from panda_tui.store import log_queries
 from panda_tui.text import ago, safe, short_duration
 from panda_tui.tui.header_line import Part, fit
 from panda_tui.tui.marks import Marks
@@ -94,7 +95,7 @@ class TrendBar(Static):
         text = Text(no_wrap=True, overflow="ellipsis")
         where = f"run {failure.run_id}" + (f" line {failure.seq:,}" if failure.seq else "")
         text.append(f"{m.glyph('failed')} {where}: ", style=m.style("failed"))
-        text.append(safe(failure.line), style=m.style("stderr") if failure.from_log else "")
+        text.append(safe(log_queries.readable(failure.line)), style=m.style("stderr") if failure.from_log else "")
         return text
 
     @property
