@@ -51,15 +51,19 @@ def test_a_window_that_ends_inside_a_long_line_counts_the_pieces_after_it(db, mo
     assert pieces.holds(line, 7) and not pieces.holds(line, 11)
 
 
-def test_a_followed_run_shows_a_long_line_once_when_its_last_piece_comes(db, monkeypatch):
-    """While the run goes on, pieces already in are held back until the line is complete."""
-    monkeypatch.setattr(log_tail, "HOLD", 600.0)
+def running(db: Database, first: list[tuple[str, str]]) -> tuple[Ledger, int, object, log_tail.Tail]:
+    """A run going on with `first` in its log, a read-only connection and a tail to follow it."""
     book = Ledger(db)
     run_id = book.insert("j", 0, trigger="manual", now=0).id
     book.start(run_id, 0)
-    put(db, [("out", "before")], run_id=run_id)
-    conn = connect(db.path, readonly=True)
-    tail = log_tail.Tail(run_id, False)
+    put(db, first, run_id=run_id)
+    return book, run_id, connect(db.path, readonly=True), log_tail.Tail(run_id, False)
+
+
+def test_a_followed_run_shows_a_long_line_once_when_its_last_piece_comes(db, monkeypatch):
+    """While the run goes on, pieces already in are held back until the line is complete."""
+    monkeypatch.setattr(log_tail, "HOLD", 600.0)
+    book, run_id, conn, tail = running(db, [("out", "before")])
     polls: list[int] = []
     posted: list[LogLine] = []
 
@@ -144,12 +148,7 @@ def test_a_long_line_followed_for_longer_than_hold_grows_in_place_to_its_whole_s
     """Pieces that keep coming past HOLD: the line is posted again, grown (same first seq), never its later
     pieces as lines of their own; its size only grows and ends at the whole line's."""
     monkeypatch.setattr(log_tail, "HOLD", 0.0)
-    book = Ledger(db)
-    run_id = book.insert("j", 0, trigger="manual", now=0).id
-    book.start(run_id, 0)
-    put(db, [("out", "before")], run_id=run_id)
-    conn = connect(db.path, readonly=True)
-    tail = log_tail.Tail(run_id, False)
+    book, run_id, conn, tail = running(db, [("out", "before")])
     posted: list[LogLine] = []
 
     def post(message) -> None:
@@ -174,12 +173,7 @@ def test_a_long_line_followed_for_longer_than_hold_grows_in_place_to_its_whole_s
 def test_a_log_opened_inside_a_growing_line_goes_on_with_that_line(db, monkeypatch):
     """The window ends inside a long line still being written: its next pieces grow that line, not new ones."""
     monkeypatch.setattr(log_tail, "HOLD", 0.0)
-    book = Ledger(db)
-    run_id = book.insert("j", 0, trigger="manual", now=0).id
-    book.start(run_id, 0)
-    put(db, [("out", "x" * FULL)] * 2, run_id=run_id)
-    conn = connect(db.path, readonly=True)
-    tail = log_tail.Tail(run_id, False)
+    book, run_id, conn, tail = running(db, [("out", "x" * FULL)] * 2)
     posted: list[LogLine] = []
 
     def post(message) -> None:
