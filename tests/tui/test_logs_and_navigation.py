@@ -120,8 +120,11 @@ async def test_history_follows_the_newest_run_unless_the_user_moved_in_it(world)
         assert history.selected == history.ids[0]  # back at the top: following again
 
 
+WIDE = job("wide", command="echo start-$(printf 'x%.0s' $(seq 1 150))-end; echo short")
+
+
 async def test_long_log_lines_scroll_in_with_the_arrow_keys_without_a_bar(world):
-    w = world(job("wide", command="echo start-$(printf 'x%.0s' $(seq 1 150))-end"))
+    w = world(WIDE)
     app = w.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await started(app, pilot)
@@ -137,6 +140,29 @@ async def test_long_log_lines_scroll_in_with_the_arrow_keys_without_a_bar(world)
                     what="unwrapped")
         await pilot.press("right", "right", "right")
         assert lines.scroll_x > 0
+
+
+async def test_a_log_line_cut_at_the_edge_says_so_in_its_last_cell(world):
+    w = world(WIDE)
+    app = w.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        ask(w.db, "trigger", "wide")
+        pane = app.main.query_one(LogView)
+        lines = pane.log_widget
+        lines.focus()
+        await pilot.press("w")
+        await until(pilot, lambda: "  short" in pane.shown and any(line.endswith("-end") for line in pane.shown))
+
+        def drawn(start: str) -> str:
+            row = next(i for i, line in enumerate(pane.shown) if line.startswith(start))
+            return lines.render_line(row - round(lines.scroll_offset.y)).text
+
+        assert drawn("  start-").endswith("x…") and len(drawn("  start-")) == lines.size.width
+        assert drawn("  short").rstrip() == "  short"  # a line that fits is not marked
+        lines.scroll_to(x=lines.max_scroll_x, animate=False)
+        await until(pilot, lambda: lines.scroll_x == lines.max_scroll_x)
+        assert drawn("  start-").rstrip().endswith("-end")  # its end in view: nothing cut on the right
 
 
 async def test_a_phone_wide_console_drops_columns_not_jobs(world):
