@@ -62,8 +62,11 @@ async def test_trigger_pause_resume_and_enter_on_a_failing_job(world):
         await until(pilot, lambda: view.shown and view.shown[0] == "  alpha says hi")
         await pilot.press("j")  # raw JSON
         assert '{"level": "error", "msg": "boom"}' in [line.strip() for line in view.shown]
-        await pilot.press("f", "w")
-        assert not view.log_widget.follow and not view.log_widget.wrap  # wrap is on by default; w turns it off
+        await pilot.press("f")  # a run that ended: nothing to follow, and the notice line says why
+        await until(pilot, lambda: app.notices.messages and "has ended (failed): nothing to follow"
+                    in app.notices.messages[-1], what="why f does nothing")
+        await pilot.press("w")
+        assert not view.log_widget.wrap  # wrap is on by default; w turns it off
         await pilot.press("escape")
         assert not isinstance(app.screen, LogScreen)
 

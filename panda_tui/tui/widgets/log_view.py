@@ -15,7 +15,7 @@ from textual.worker import get_current_worker
 from panda_tui.store import connect
 from panda_tui.store.ledger import Run, RunStatus
 from panda_tui.store.logs import LogLine
-from panda_tui.text import safe
+from panda_tui.text import safe, status_word
 from panda_tui.tui import log_tail
 from panda_tui.tui.header_line import Part, fit
 from panda_tui.tui.log_format import no_log_note
@@ -217,6 +217,11 @@ class LogView(Vertical, can_focus=False):
         self._title()
 
     def action_toggle_follow(self) -> None:
+        run = self.run if self.run is not None and self.run.id == self.run_id else None
+        if run is not None and run.finished_at is not None:
+            self.notify(f"run {run.id} has ended ({status_word(run.status)}): nothing to follow; G goes to its "
+                        "last line", markup=False)
+            return
         lines = self.log_widget
         lines.follow = not lines.follow
         if lines.follow:
