@@ -200,8 +200,7 @@ class MainScreen(ActingScreen):
                                           self.jobs.health(message.job), now,
                                           message.ack.split(": ", 1)[-1] if message.ack else None)
             history = self.query_one(HistoryTable)
-            history.show(message.history, set(message.trend.slow) if message.trend else None,
-                         message.trend.expected_every if message.trend else None)
+            history.show(message.history, now, set(message.trend.slow) if message.trend else None)
             history.border_subtitle = Text(message.ack) if message.ack else ""
             if history.has_focus and history.selected is not None:
                 self.selected_run = history.selected  # in the history pane, the log shows the run under the cursor

@@ -152,7 +152,7 @@ class LogView(Vertical, can_focus=False):
             parts = [Part("logs: no run selected", "logs")]
         else:
             run = self.run if self.run is not None and self.run.id == self.run_id else None
-            what = f"{safe(run.job)} run {run.id}{self.marks.sep}{run.status}" if run else f"run {self.run_id}"
+            what = f"{safe(run.job)} run {run.id}{self.marks.sep}{status_word(run.status)}" if run else f"run {self.run_id}"
             reason = f" ({safe(run.reason)})" if run is not None and run.reason else ""
             lines = self.log_widget if self.query("#log-lines") else None
             live = run is None or run.finished_at is None  # a finished run has nothing more to follow
