@@ -105,7 +105,8 @@ class ActingScreen(Screen):
         self._ask(ControlKind.RELOAD)
 
     def action_ack(self) -> None:
-        """"I'm on it": silence the selected job's reminders until it recovers; again: take it back."""
+        """"I'm on it": silence the selected (failing or flapping) job's reminders until its next success, as
+        `panda-tui ack JOB` does; again: take it back."""
         if chosen := self._chosen_or_say():
             self._toggle_ack(chosen.job)
 
