@@ -24,7 +24,7 @@ def acknowledge(conn: sqlite3.Connection, job: str, args: dict, now: float) -> s
     ack = acks.Ack(job=job, by=str(args.get("by") or "someone"), at=now,
                    until=None if seconds is None else now + seconds, note=str(args.get("note") or ""))
     acks.put(conn, ack)
-    until = "until it recovers" if failing else "until its next success (it flaps: --for 2h holds through successes)"
+    until = "until it recovers" if failing else "until its next success (it flaps: `panda-tui ack JOB --for 2h` holds through successes)"
     if seconds is not None and ack.until is not None:
         until = f"for {human_duration(seconds)} (until {iso(ack.until)})"
     return f'acknowledged "{job}" by {ack.by} {until}' + (f": {ack.note}" if ack.note else "")
