@@ -420,3 +420,20 @@ def test_a_key_that_acts_with_no_scheduler_advises_what_this_console_offers(tmp_
     connect(db).close()
     answer = Controls(db, can_start_here=offered).request(ControlKind.PAUSE, job="alpha")
     assert answer.reply == Reply.NO_SCHEDULER and answer.text.endswith(advice)
+
+
+def test_help_lists_every_key_the_console_binds():
+    """`?` is where a key the footer has no room for is found: every binding of every screen and pane."""
+    from panda_tui.tui.screens import help as help_screen
+    from panda_tui.tui.screens.acting import ActingScreen
+    from panda_tui.tui.screens.diff import DiffScreen
+    from panda_tui.tui.screens.main import MainScreen
+    from panda_tui.tui.widgets.row_table import RowTable
+    names = {"slash": "/", "question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]",
+             "escape": "esc", "enter": "enter"}
+    listed = {token for _, rows in help_screen.KEYS for key, _ in rows for token in key.replace("/", " / ").split()}
+    listed |= {key for key, _ in help_screen.ACTING}
+    bound = {names.get(key.strip(), key.strip())
+             for cls in (PandaApp, ActingScreen, MainScreen, LogScreen, DiffScreen, LogView, RowTable)
+             for binding in cls.BINDINGS for key in binding.key.split(",")}
+    assert bound - listed == set(), f"bound but not in help: {bound - listed}"

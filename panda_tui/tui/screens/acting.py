@@ -46,8 +46,8 @@ class ActingScreen(Screen):
         Binding("t", "trigger", "trigger"),
         Binding("p", "pause", "pause/resume"),
         Binding("k", "kill", "kill"),
-        Binding("r", "reload", "reload"),
-        Binding("a", "ack", "ack", show=False),  # in help and the palette; the 80-column footer is full
+        Binding("a", "ack", "ack"),
+        Binding("r", "reload", "reload", show=False),  # help and the palette: jobs.toml reloads when it changes
     ]
 
     def __init__(self, services: Services) -> None:

@@ -41,7 +41,7 @@ NO_LOGS = (RunStatus.MISSED, RunStatus.SKIPPED, RunStatus.QUEUED)
 
 class MainScreen(ActingScreen):
     BINDINGS = [Binding("d", "diff", "diff"),
-                Binding("S", "start_scheduler", "start scheduler")]
+                Binding("S", "start_scheduler", "scheduler")]  # offered while none runs: the notice line says more
 
     def __init__(self, services: Services, config: Config | None = None, first: Refreshed | None = None) -> None:
         """`first`: the store as read before the app ran, shown in the first frame (tui.reading.read_first)."""

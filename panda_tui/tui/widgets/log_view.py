@@ -34,8 +34,8 @@ class LogView(Vertical, can_focus=False):
         Binding("slash", "search", "search", priority=True),  # see SearchBox
         Binding("n", "jump(1)", "next", show=False),
         Binding("N", "jump(-1)", "prev", show=False),
-        Binding("e", "toggle_errors", "errors only"),
-        Binding("E", "first_error", "1st error"),
+        Binding("e", "toggle_errors", "errors"),  # short: at 80 columns the footer keeps `? help` in view
+        Binding("E", "first_error", "1st error", show=False),
         Binding("f", "toggle_follow", "follow", show=False),
         Binding("w", "toggle_view('wrap')", "wrap", show=False),
         Binding("j", "toggle_view('raw')", "raw json", show=False),
