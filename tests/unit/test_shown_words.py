@@ -3,7 +3,6 @@ console's history and `executions` both use."""
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timezone
 
 import pytest
@@ -12,12 +11,8 @@ from panda_tui.text import late, status_word, when
 
 
 @pytest.fixture(autouse=True)
-def utc(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+def utc(local_zone):
+    local_zone("UTC")
 
 
 def at(text: str) -> float:
@@ -33,9 +28,8 @@ def test_a_time_reads_as_the_clock_today_as_month_and_day_before_and_with_the_ye
     assert when(at("2025-12-24T08:00:00"), now) == "Dec 24 2025"
 
 
-def test_a_time_is_read_in_the_local_zone(monkeypatch):
-    monkeypatch.setenv("TZ", "Asia/Tokyo")  # UTC+9: 16:45 UTC is 01:45 the next day there
-    time.tzset()
+def test_a_time_is_read_in_the_local_zone(local_zone):
+    local_zone("Asia/Tokyo")  # UTC+9: 16:45 UTC is 01:45 the next day there
     now = at("2026-12-02T16:50:00")
     assert when(at("2026-12-02T16:45:40"), now) == "01:45:40"
     assert when(at("2026-12-01T16:45:40"), now) == "Dec 02 01:45"
