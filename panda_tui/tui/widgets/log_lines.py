@@ -80,12 +80,12 @@ class LogLines(Log):
         """A line cut at the pane's right edge (wrap off, or scrolled with ← →) ends in a dim `…` in its last
         cell, as the console marks every cut; `→` shows the rest."""
         strip = super().render_line(y)
-        width, (scroll_x, scroll_y) = self.size.width, self.scroll_offset
-        row = scroll_y + y
-        if width < 2 or row >= len(self.lines) or cell_len(self.lines[row]) <= scroll_x + width:
+        seen = self.scrollable_content_region.width  # what the scroll bar leaves of the pane's width
+        (scroll_x, scroll_y), row = self.scroll_offset, self.scroll_offset.y + y
+        if seen < 2 or row >= len(self.lines) or cell_len(self.lines[row]) <= scroll_x + seen:
             return strip  # (a line's tabs are spaces already: text.safe)
-        cut = Style.parse(self.marks.style("quiet") or "none")
-        return Strip.join([strip.crop(0, width - 1), Strip([Segment(self.marks.cut, self.rich_style + cut)], 1)])
+        mark = Strip([Segment(self.marks.cut, self.rich_style + Style.parse(self.marks.style("quiet") or "none"))], 1)
+        return Strip.join([strip.crop(0, seen - 1), mark, strip.crop(seen, strip.cell_length)])
 
     def set_window(self, lines: list[LogLine], focus: int | None = None) -> None:
         self.window = list(lines)
