@@ -437,3 +437,13 @@ def test_help_lists_every_key_the_console_binds():
              for cls in (PandaApp, ActingScreen, MainScreen, LogScreen, DiffScreen, LogView, RowTable)
              for binding in cls.BINDINGS for key in binding.key.split(",")}
     assert bound - listed == set(), f"bound but not in help: {bound - listed}"
+
+
+def test_the_console_s_a_and_ack_help_say_the_same():
+    """`a` is `panda-tui ack JOB` without --for: both say which jobs it takes and when it ends."""
+    from panda_tui.cli.ack_cmds import ack
+    from panda_tui.tui.screens import help as help_screen
+    console = " ".join(dict(help_screen.ACTING)["a"].split())
+    cli = " ".join((ack.help or "").split())
+    for words in ("failing or flapping", "until its next success", "--for"):
+        assert words in console and words in cli, words
