@@ -35,9 +35,44 @@ def short_duration(seconds: float | None) -> str:
     return ago(seconds) + (f"{int(seconds % 60)}s" if seconds < 3600 and seconds % 60 >= 1 else "")
 
 
-def iso(ts: float) -> str:
-    """An instant as ISO 8601 UTC to the second: 2026-06-01T12:00:00Z."""
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+def late(seconds: float | None, none: str = "") -> str:
+    """How late a run started, as the console's LATE and `executions`' LATE both write it: `5ms`, `1.2s`,
+    `3m` (a start a clock step put before its due time is not early: `0ms`)."""
+    return none if seconds is None else short_duration(max(0.0, seconds))
+
+
+def iso(ts: float, ms: bool = False) -> str:
+    """An instant as ISO 8601 UTC to the second (`ms`: to the millisecond): 2026-06-01T12:00:00Z."""
+    spec = "milliseconds" if ms else "seconds"
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec=spec).replace("+00:00", "Z")
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def when(ts: float, now: float) -> str:
+    """An instant as a person reads it beside others, in local time, the one rule of the console's history
+    and `executions`' table: today `16:45:40`, another day of this year `Dec 01 16:45`, another year
+    `Dec 01 2025`. Month names are English whatever the locale, so a table's width never changes."""
+    moment, today = datetime.fromtimestamp(ts).astimezone(), datetime.fromtimestamp(now).astimezone()
+    day = f"{_MONTHS[moment.month - 1]} {moment.day:02d}"
+    if moment.date() == today.date():
+        return moment.strftime("%H:%M:%S")
+    if moment.year == today.year:
+        return f"{day} {moment:%H:%M}"
+    return f"{day} {moment.year}"
+
+
+# How a run's status reads wherever a person reads it (console, `status`, `executions`, alert texts): one
+# word each. The stored values, and so every JSON output, stay as the ledger has them (README).
+STATUS_WORDS = {"timed_out": "timeout"}
+SHORT_WORDS = {"succeeded": "ok"}  # where a column is narrow (the console's history and LAST), as a job's state
+
+
+def status_word(status: object, short: bool = False) -> str:
+    """`timed_out` -> `timeout` (`short`: also `succeeded` -> `ok`); every other status as it is."""
+    word = str(status)
+    return (short and SHORT_WORDS.get(word)) or STATUS_WORDS.get(word, word)
 
 
 # One mark per word, for run statuses, job states and alert events alike: status is always a glyph and a

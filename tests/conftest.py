@@ -52,6 +52,21 @@ def write_toml(tmp_path):
 
 
 @pytest.fixture
+def local_zone(monkeypatch):
+    """local_zone("Asia/Tokyo"): the process's local time zone for this test (what screens and tables show
+    times in); back to the machine's after it."""
+    import time
+
+    def use(name: str) -> None:
+        monkeypatch.setenv("TZ", name)
+        time.tzset()
+
+    yield use
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
 def db_path(tmp_path) -> str:
     return str(tmp_path / "panda.db")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from panda_tui.schedule import human_duration
-from panda_tui.store import acks, ledger
+from panda_tui.store import acks, ledger, verdicts
 from panda_tui.store.ledger import TROUBLE
 from panda_tui.text import iso
 
@@ -15,14 +15,16 @@ class AckRefused(Exception):
 
 
 def acknowledge(conn: sqlite3.Connection, job: str, args: dict, now: float) -> str:
-    last = ledger.recent_outcomes(conn, job, 1)
-    if not last or last[0].status not in TROUBLE:
-        raise AckRefused(f'job "{job}" is not failing: there is no streak to acknowledge')
+    """A failing job's streak, or a flapping job (store.verdicts, as the console and `status` say it)."""
+    recent = ledger.recent_outcomes(conn, job, verdicts.FLAP_READS)
+    failing = bool(recent) and recent[0].status in TROUBLE
+    if not failing and not verdicts.flaps(r.status for r in recent).flapping:
+        raise AckRefused(f'job "{job}" is neither failing nor flapping: there is nothing to acknowledge')
     seconds = None if args.get("for") is None else float(args["for"])
     ack = acks.Ack(job=job, by=str(args.get("by") or "someone"), at=now,
                    until=None if seconds is None else now + seconds, note=str(args.get("note") or ""))
     acks.put(conn, ack)
-    until = "until it recovers"
+    until = "until it recovers" if failing else "until its next success (it flaps: `panda-tui ack JOB --for 2h` holds through successes)"
     if seconds is not None and ack.until is not None:
         until = f"for {human_duration(seconds)} (until {iso(ack.until)})"
     return f'acknowledged "{job}" by {ack.by} {until}' + (f": {ack.note}" if ack.note else "")

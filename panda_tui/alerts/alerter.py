@@ -12,7 +12,7 @@ from panda_tui.config import Config, Job
 from panda_tui.clock import Clock
 from panda_tui.alerts import rules
 from panda_tui.alerts.answer import answer
-from panda_tui.store import acks, ledger, logs, outbox
+from panda_tui.store import acks, ledger, logs, outbox, verdicts
 from panda_tui.store.db import Database
 from panda_tui.store.ledger import TROUBLE, Run, RunChanged, RunStatus
 from panda_tui.text import iso
@@ -81,7 +81,7 @@ class Alerter:
     def _noise_control(self, job: Job, run: Run, events: list[str], now: float, conn: sqlite3.Connection
                        ) -> tuple[list[str], rules.Open | None]:
         """The events that alert (after, repeat_after, flapping, ack, maintenance), and the window holding them."""
-        previous = ledger.recent_outcomes(conn, job.name, rules.FLAP_WINDOW + 10, before_id=run.id)
+        previous = ledger.recent_outcomes(conn, job.name, verdicts.FLAP_READS, before_id=run.id)
         bad = [run.status in TROUBLE] + [o.status in TROUBLE for o in previous]  # this run counts, even unstarted
         opened = rules.window_at(self.config().maintenance, job.name, now)
         if opened is not None and run.status == RunStatus.MISSED:
@@ -89,18 +89,21 @@ class Alerter:
         if opened is not None and opened.window.during == "drop":
             return [], None
         since = ledger.last_success_finished(conn, job.name, run.id) or 0.0
+        ack = acks.get(conn, job.name)
         out = []
-        if rules.flapping(bad) and any(e in TROUBLE or e == "recovered" for e in events):
+        flapping = verdicts.flaps([run.status, *(o.status for o in previous)]).flapping
+        if flapping and any(e in TROUBLE or e == "recovered" for e in events):
             last = outbox.last_alert(conn, job.name, ("flapping",), now - job.repeat_after)
-            out = ["flapping"] if last is None else []
+            silenced = rules.ack_silences(ack, now, since or None)  # acked while it flaps
+            out = ["flapping"] if last is None and not silenced else []
             return out + [e for e in events if e not in TROUBLE and e != "recovered"], opened
         for event in events:
             if event in TROUBLE:
                 last = outbox.last_alert(conn, job.name, TROUBLE, since)
                 if not rules.trouble_alerts(rules.streak(bad), job.after, last, now, job.repeat_after):
                     continue
-                if last is not None and rules.ack_silences(acks.get(conn, job.name), now, since or None):
-                    continue  # acknowledged: its first alert went out, its reminders do not
+                if rules.ack_silences(ack, now, since or None, alerted=last is not None):
+                    continue  # acknowledged: its first alert went out (or the ack has a time), reminders do not
             elif event == "recovered" and not rules.recovery_alerts(rules.streak(bad[1:]), job.after):
                 continue
             out.append(event)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from panda_tui.text import glyph
+from panda_tui.text import glyph, status_word
 
 SHORT_CHARS = 300  # a phone notification shows about this much
 GOOD = ("succeeded", "recovered", "fast", "test")
@@ -16,7 +16,7 @@ def headline(event: dict[str, Any]) -> str:
     """One line: what happened to which job, which run and attempt."""
     if event.get("event") == "group":
         return group_title(event)
-    parts = [f"{glyph(event['event'])} {event.get('job') or 'panda-tui'}: {event['event']}"]
+    parts = [f"{glyph(event['event'])} {event.get('job') or 'panda-tui'}: {status_word(event['event'])}"]
     if event.get("run_id") is not None:
         run = f"run {event['run_id']}"
         if (event.get("attempt") or 1) > 1:
@@ -32,7 +32,7 @@ def headline(event: dict[str, Any]) -> str:
 def group_title(event: dict[str, Any]) -> str:
     alerts = event.get("alerts", [])
     jobs = sorted({a.get("job") or "panda-tui" for a in alerts})
-    kinds = sorted({a["event"] for a in alerts})
+    kinds = sorted({status_word(a["event"]) for a in alerts})
     what = f"{len(alerts)} alerts" if len(alerts) != 1 else "1 alert"
     where = f" held during {event['window']}" if event.get("window") else ""
     return f"{what}{where}: {', '.join(jobs)} ({', '.join(kinds)})"
@@ -61,7 +61,7 @@ def full(event: dict[str, Any]) -> str:
     for key, label in (("status", "status"), ("scheduled_at", "slot"), ("host", "host"), ("reason", "reason"),
                        ("last_success", "last succeeded")):
         if event.get(key):
-            out.append(f"{label}: {event[key]}")
+            out.append(f"{label}: {status_word(event[key]) if key == 'status' else event[key]}")
     if event.get("error_lines"):
         out += ["", "first error lines:", *("  " + line for line in event["error_lines"])]
     if event.get("changes"):

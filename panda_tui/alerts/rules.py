@@ -1,18 +1,15 @@
 """Noise control, as pure functions of outcomes and the time (Alertmanager's words where they fit):
-`after` (the Nth bad run in a row alerts first), `repeat_after`, `group_wait`, flapping, maintenance windows
-and acknowledgements. The alerter reads the store and asks these; tests ask them on a fake clock."""
+`after` (the Nth bad run in a row alerts first), `repeat_after`, `group_wait`, maintenance windows and
+acknowledgements (flapping is store.verdicts', the same definition the console and `status` use). The alerter reads the store and asks these; tests ask them on a fake clock."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from panda_tui.config.model import Maintenance
 from panda_tui.store.acks import Ack
-
-FLAP_WINDOW = 10  # the last outcomes looked at
-FLAP_FLIPS = 4  # this many changes between passing and failing among them is flapping
 
 
 def streak(bad_newest_first: Iterable[bool]) -> int:
@@ -35,12 +32,6 @@ def trouble_alerts(streak_len: int, after: int, last_alert_at: float | None, now
 def recovery_alerts(previous_streak: int, after: int) -> bool:
     """A success says "recovered" only after a streak that was long enough to alert."""
     return previous_streak >= after
-
-
-def flapping(bad_newest_first: Sequence[bool], window: int = FLAP_WINDOW, flips: int = FLAP_FLIPS) -> bool:
-    """Passing and failing in turn: at least `flips` changes among the last `window` outcomes."""
-    recent = list(bad_newest_first[:window])
-    return sum(1 for a, b in zip(recent, recent[1:]) if a != b) >= flips
 
 
 def release_at(open_group_release: float | None, now: float, group_wait: float) -> float:
@@ -82,6 +73,10 @@ def _open_until(window: Maintenance, now: float) -> float | None:
     return None
 
 
-def ack_silences(ack: Ack | None, now: float, last_success_at: float | None) -> bool:
-    """An ack silences the reminders of its streak: until the job succeeds after it, or its time runs out."""
-    return ack is not None and ack.silences(now, last_success_at)
+def ack_silences(ack: Ack | None, now: float, last_success_at: float | None, alerted: bool = True) -> bool:
+    """Whether an ack keeps a trouble or flapping alert from going out. One without a time silences the
+    reminders of the streak it was given for (`alerted`: this streak's first alert went out), until the job
+    succeeds after it; one with a time silences every such alert of the job until it runs out."""
+    if ack is None or not ack.silences(now, last_success_at):
+        return False
+    return alerted or ack.until is not None

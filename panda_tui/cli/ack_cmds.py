@@ -23,13 +23,13 @@ def who() -> str:
 
 @click.command()
 @click.argument("job")
-@click.option("--for", "for_", default=None, metavar="DURATION", help='Silence for this long ("2h"); '
-              "without it, until the job recovers.")
+@click.option("--for", "for_", default=None, metavar="DURATION", help='Silence for this long ("2h"), '
+              "successes and flapping included; without it, until the job's next success.")
 @click.option("--note", default="", help="What you are doing about it (shown with the ack).")
 @common
 def ack(config_path: str, db_path: str | None, job: str, for_: str | None, note: str) -> None:
-    """Acknowledge JOB's failure streak: its reminders stop until it recovers (or --for runs out).
-    Its recovery is still announced."""
+    """Acknowledge a failing or flapping JOB: its reminders stop until its next success, or with --for, for
+    that long. Its recovery is still announced. The console's `a` is this without --for."""
     args: dict = {"by": who(), "note": note}
     if for_ is not None:
         try:

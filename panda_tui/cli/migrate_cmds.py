@@ -15,6 +15,7 @@ from panda_tui.cli.common import config_option, db_option, fail, resolve_db, saf
 from panda_tui.config import ConfigError, empty_config, load_config
 from panda_tui.store import StoreError, connect
 from panda_tui.store.ledger import Run, RunStatus
+from panda_tui.text import status_word
 
 
 @click.group(name="import")
@@ -188,7 +189,7 @@ def exec_cmd(ctx: click.Context, job: str, command: tuple[str, ...], secrets_fil
     if run.status == RunStatus.SKIPPED:
         click.echo(f"panda-tui exec: run {run.id} skipped, COMMAND not run: {safe(run.reason or '')}", err=True)
     elif run.exit_code is None and run.reason and not noted:  # it never started: say why, for cron's mail
-        click.echo(f"panda-tui exec: run {run.id} {run.status}: {safe(run.reason)}", err=True)
+        click.echo(f"panda-tui exec: run {run.id} {status_word(run.status)}: {safe(run.reason)}", err=True)
     sys.exit(exit_code(run))
 
 

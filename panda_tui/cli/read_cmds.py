@@ -19,8 +19,8 @@ from panda_tui.readmodel.health import HealthState, JobHealth, failing_count, mi
 from panda_tui.readmodel.acks import ack_json, ack_line, current_acks
 from panda_tui.readmodel.status import describe_holder, read_status, run_json, status_json
 from panda_tui.store import StoreError, connect, lease, ledger, log_queries, logs, pieces
-from panda_tui.store.ledger import HAS_LOGS, RunStatus, lateness_s
-from panda_tui.text import coarse_ago, iso, short_duration
+from panda_tui.store.ledger import HAS_LOGS, RunStatus
+from panda_tui.text import coarse_ago, iso, late, short_duration, status_word, when
 
 CANNOT_READ = 2
 
@@ -46,11 +46,12 @@ def executions(config_path: str, db_path: str | None, job: str, limit: int, as_j
         click.echo(f"no runs of {safe(job)} yet")
         return
     nodes = any(r.node for r in rows)  # swarm jobs: the node that ran each run
+    now = time.time()
     table = [("ID", "SCHEDULED", "LATE", "DURATION", "STATUS", "EXIT", "TRY", "TRIGGER") + (("NODE",) if nodes else ())
              + ("REASON",)]
     for r in rows:
-        table.append((str(r.id), iso(r.scheduled_at), "" if r.lateness is None else f"{lateness_s(r):.3f}s",
-                      short_duration(r.duration_s) if r.duration_s is not None else "", str(r.status),
+        table.append((str(r.id), when(r.scheduled_at, now), late(r.lateness),
+                      short_duration(r.duration_s) if r.duration_s is not None else "", status_word(r.status),
                       "" if r.exit_code is None else str(r.exit_code), str(r.attempt), r.trigger)
                      + ((safe(r.node or ""),) if nodes else ()) + (safe(r.reason or ""),))
     _print_table(table, right={0, 2, 3, 5, 6})
@@ -100,7 +101,7 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
     table = [("", "STATE", "JOB", "NEXT", "LAST", "LAST OK", "FAIL", "MISSED/24H")]
     for h in current.jobs:
         nxt = next_word(h, now, scheduled=current.lease is not None)
-        last = str(h.last.status) if h.last else "never ran"
+        last = status_word(h.last.status) if h.last else "never ran"
         ok = "never" if h.last_success_at is None else f"{coarse_ago(now - h.last_success_at)} ago"
         rate = "-" if h.failure_rate is None else f"{h.failure_rate:.0%}"
         table.append((h.glyph, row_words(h), safe(h.name), nxt, last, ok, rate, str(h.missed_24h)))
@@ -109,9 +110,9 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
     for h in current.jobs:
         if h.last_failure is not None and (h.failing or h.state in (HealthState.FLAPPING, HealthState.RETRYING)):
             f = h.last_failure
-            when = f", {coarse_ago(now - f.at)} ago" if f.at else ""
+            ago = f", {coarse_ago(now - f.at)} ago" if f.at else ""
             flaps = f"{h.words}; " if h.state is HealthState.FLAPPING else ""  # the row says only `flapping`
-            say(f"{safe(h.name)}: {flaps}run {f.run_id} {f.status}{when}: {safe(log_queries.readable(f.line))}")
+            say(f"{safe(h.name)}: {flaps}run {f.run_id} {status_word(f.status)}{ago}: {safe(log_queries.readable(f.line))}")
     for job, ack in acked.items():
         say(safe(ack_line(job, ack)))
     sys.exit(1 if current.trouble else 0)
@@ -216,14 +217,14 @@ def logs_cmd(config_path: str, db_path: str | None, job: str, which: str, run_id
     if run.logs_pruned:
         click.echo(f"# logs of run {run.id} were pruned by retention", err=True)
     if follow:
-        click.echo(f"# run {run.id}: {run.status}" + (f" ({safe(run.reason)})" if run.reason else ""), err=True)
+        click.echo(f"# run {run.id}: {status_word(run.status)}" + (f" ({safe(run.reason)})" if run.reason else ""), err=True)
         sys.exit(outcome_code(run))
 
 
 def log_header(run: ledger.Run) -> str:
     """`# run 12 of backup · failed · started 2026-12-02T03:00:00Z`, in the one time format every command
     writes (ISO 8601, UTC); a run that never started says when it was due and why it did not run."""
-    head = f"# run {run.id} of {safe(run.job)} · {run.status}"
+    head = f"# run {run.id} of {safe(run.job)} · {status_word(run.status)}"
     if run.started_at is not None:
         return f"{head} · started {iso(run.started_at)}"
     return f"{head} · due {iso(run.due_at)} · never started" + (f": {safe(run.reason)}" if run.reason else "")

@@ -75,7 +75,7 @@ async def _wait_for_lease(sched: Scheduler, stop: asyncio.Event, events: EventLo
             return True
         except LeaseHeld as exc:
             if not announced:
-                events.emit(d.Standby(exc.holder.owner))
+                events.emit(d.Standby(lease.shown_owner(exc.holder.owner)))
                 sched.supervision.standby(exc.holder.owner)
                 announced = True
         sched.supervision.alive()

@@ -25,7 +25,7 @@ class EventLog:
         self.redact: Callable[[str], str] | None = None  # masks every secret the running config can reach
 
     def emit(self, decision: d.Decision) -> None:
-        record: dict[str, Any] = {"ts": round(time.time(), 3), "event": decision.name()}
+        record: dict[str, Any] = {"ts": iso(time.time(), ms=True), "event": decision.name()}
         record.update(decision.record())
         if self.redact is not None:
             record = {key: _masked(value, self.redact) for key, value in record.items()}

@@ -10,7 +10,7 @@ from panda_tui.text import iso
 
 class LeaseHeld(Exception):
     def __init__(self, holder: lease.Holder):
-        super().__init__(f"another scheduler holds this database: {holder.owner} "
+        super().__init__(f"another scheduler holds this database: {lease.shown_owner(holder.owner)} "
                          f"(last heartbeat {iso(holder.heartbeat_at)})")
         self.holder = holder
 

@@ -67,7 +67,7 @@ class Scheduler:
     # --- lifecycle ----------------------------------------------------------------------
     def acquire(self) -> None:
         self.ownership.acquire()
-        self.events.emit(d.LeaseAcquired(self.ownership.owner))
+        self.events.emit(d.LeaseAcquired(lease.shown_owner(self.ownership.owner)))
 
     async def start(self) -> None:
         """After the lease: settle what a previous scheduler left, catch up, plan every job's next slot."""
@@ -234,7 +234,8 @@ class Scheduler:
         if self.ownership.renew():
             return
         self.lease_lost = True
-        self.events.emit(d.LeaseLost(self.ownership.owner, self.ownership.holder()))
+        holder = self.ownership.holder()
+        self.events.emit(d.LeaseLost(lease.shown_owner(self.ownership.owner), holder and lease.shown_owner(holder)))
         self.flight.kill_all("scheduler lost its lease")
 
     async def reload(self, why: str) -> tuple[bool, str]:

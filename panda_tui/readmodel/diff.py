@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from panda_tui.schedule import human_duration
+from panda_tui.text import status_word
 
 MAX_NEW_LINES = 20  # the first new lines are the answer; the rest is in the log
 MAX_KNOWN = 200_000  # distinct normalised lines kept from the good run (memory stays bounded)
@@ -123,7 +124,7 @@ def spec_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Ch
 
 def _ending(failed: RunFacts, good: RunFacts | None, median_s: float | None) -> list[Change]:
     out = []
-    code = _text(failed.exit_code) if failed.exit_code is not None else f"none ({failed.status})"
+    code = _text(failed.exit_code) if failed.exit_code is not None else f"none ({status_word(failed.status)})"
     if good is None:  # nothing to compare with: how it ended, as a fact
         out.append(Change("exit code", None, None, note=code))
     elif failed.exit_code != good.exit_code:

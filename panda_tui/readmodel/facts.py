@@ -10,10 +10,8 @@ from dataclasses import dataclass
 
 from panda_tui.store import ledger, log_queries
 from panda_tui.store.ledger import Run, RunStatus, sql_in
+from panda_tui.store.verdicts import FAILURES
 
-# What counts as a failure everywhere (status, the console's header and rows, the API). `killed` is a
-# person's act, `missed` / `skipped` never ran: none of them says the job is broken.
-FAILURES = (RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.LOST)
 # The ledger's partial index `runs_bad` covers these; a query must name them exactly to use it.
 _BAD_SQL = sql_in(ledger.BAD)
 MAX_LINE = 300  # characters of an error line kept: enough to read, never a whole minified JSON blob

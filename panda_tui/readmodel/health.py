@@ -10,19 +10,14 @@ from datetime import datetime, timezone
 from enum import StrEnum
 
 from panda_tui.config import Config, Job, job_from_defaults
-from panda_tui.readmodel.facts import FAILURES, Failure, last_failure, last_success_at
+from panda_tui.readmodel.facts import Failure, last_failure, last_success_at
 from panda_tui.store import acks, ledger, state
 from panda_tui.store.ledger import BAD, FINAL, GONE, Run, RunStatus, Trigger
+from panda_tui.store.verdicts import NOT_A_VERDICT, flaps
 from panda_tui.text import coarse_ago, glyph
 
 DAY = 86400.0
-# A run killed on purpose (a kill request, a scheduler stopping, a signal to `run`/`exec`) says nothing of
-# whether the job works, no more than a missed slot does: health goes by the run before it.
-NOT_A_VERDICT = (RunStatus.MISSED, RunStatus.KILLED)
 SHOWN_AS_LAST = (*FINAL, RunStatus.RUNNING)  # a run queued for later is the job's next, not its last
-FLAP_WINDOW = 10  # `flapping`: FLAP_FAILURES or more of the last FLAP_WINDOW finished runs failed...
-FLAP_FAILURES = 3  # ...while the newest one succeeded...
-FLAP_FLIPS = 3  # ...and it went between failing and passing this often (one streak then a success is a recovery)
 
 
 class HealthState(StrEnum):
@@ -31,7 +26,7 @@ class HealthState(StrEnum):
     MISSED = "missed"  # its newest slot left no result (missed, lost)
     RUNNING = "running"
     OK = "ok"
-    FLAPPING = "flapping"  # its newest run succeeded, but 3+ of its last 10 failed: not `ok`
+    FLAPPING = "flapping"  # its newest run succeeded, but it flaps (store.verdicts): not `ok`
     RETRYING = "retrying"  # its newest attempt failed and a retry waits (or runs): no verdict yet
     KILLED = "killed"  # every run so far was killed on purpose: no verdict
     NEW = "new"  # never ran
@@ -67,7 +62,7 @@ class JobHealth:
     declared: bool = True  # in jobs.toml (False: a job only `panda-tui exec` runs)
     last_failure: Failure | None = None  # its last failed run's first error line (or reason)
     last_success_at: float | None = None  # when it last succeeded
-    failed_recent: tuple[int, int] = (0, 0)  # (failed, finished) of its last FLAP_WINDOW finished runs
+    failed_recent: tuple[int, int] = (0, 0)  # (failed, finished) of the runs flapping looks at (store.verdicts)
     timed_out_recent: tuple[int, int] | None = None  # (timed out, finished) of those, when the newest timed out
     acked_by: str | None = None  # who acknowledged its failing streak (user@host), while that silences it
 
@@ -148,14 +143,12 @@ def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] 
     latest = ledger.latest(conn, job.name, SHOWN_AS_LAST)
     settled = next((r for r in recent if r.status not in NOT_A_VERDICT), None)
     retrying = _retrying(active, recent)
-    window = done[:FLAP_WINDOW]
-    failed = sum(1 for r in window if r.status in FAILURES)
-    flips = sum(1 for a, b in zip(window, window[1:]) if (a.status in FAILURES) != (b.status in FAILURES))
-    timed_out = sum(1 for r in window if r.status == RunStatus.TIMED_OUT)
+    flap = flaps(r.status for r in recent)  # its first FLAP_READS (RATE_WINDOW: the same runs as `done`)
+    timed_out = sum(1 for r in done[:flap.finished] if r.status == RunStatus.TIMED_OUT)
     last_bad = settled is not None and settled.status in BAD and not retrying
     external = not declared or (latest is not None and latest.trigger == Trigger.EXTERNAL)
     word = _state(job, job.name in paused, running, settled, latest, ran=bool(recent), retrying=retrying,
-                  flapping=failed >= FLAP_FAILURES and flips >= FLAP_FLIPS, external=external)
+                  flapping=flap.flapping, external=external)
     return JobHealth(
         name=job.name, state=word, paused=job.name in paused, next_at=_next_at(job, now, active), last=latest,
         success_rate=ok / len(done) if done else None,
@@ -164,8 +157,8 @@ def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] 
         durations=durations, missed_24h=missed, running=running,
         last_bad=last_bad, enabled=job.enabled, declared=declared,
         last_failure=last_failure(conn, job.name),
-        last_success_at=last_success_at(conn, job.name), failed_recent=(failed, len(window)),
-        timed_out_recent=(timed_out, len(window)) if settled and settled.status == RunStatus.TIMED_OUT else None)
+        last_success_at=last_success_at(conn, job.name), failed_recent=(flap.failed, flap.finished),
+        timed_out_recent=(timed_out, flap.finished) if settled and settled.status == RunStatus.TIMED_OUT else None)
 
 
 def _retrying(active: list[Run], recent: list[Run]) -> bool:

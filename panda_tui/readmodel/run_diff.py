@@ -12,6 +12,7 @@ from panda_tui.readmodel.diff import RunDiff, RunFacts, compare
 from panda_tui.readmodel.facts import last_failed_run, last_success_run
 from panda_tui.store import ledger, log_queries, specs
 from panda_tui.store.ledger import HAS_LOGS, Run, RunStatus
+from panda_tui.text import status_word
 
 MEDIAN_OF = 20  # successful runs before the failed one whose durations make the job's median
 
@@ -65,13 +66,13 @@ def _texts(conn: sqlite3.Connection, run_id: int) -> Iterator[str]:
 def describe(diff: RunDiff) -> list[str]:
     """The diff as plain lines, for `panda-tui diff` and anything else that prints it whole."""
     failed = diff.failed
-    head = f"run {failed.run_id} ({failed.status})"
+    head = f"run {failed.run_id} ({status_word(failed.status)})"
     if diff.good is None:
         lines = [f"{head}: no successful run to compare with"]
     else:
         lines = [f"{head} against run {diff.good.run_id} ({RunStatus.SUCCEEDED}, the last good one)"
                  if diff.good.status == RunStatus.SUCCEEDED else f"{head} against run {diff.good.run_id} "
-                 f"({diff.good.status})"]
+                 f"({status_word(diff.good.status)})"]
         if not diff.config_known:
             lines.append("config: not recorded for one of the two runs (a slot that never started, or a run "
                          "from before this version)")

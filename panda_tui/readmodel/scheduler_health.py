@@ -30,7 +30,7 @@ class DaemonGone:
         return f"no scheduler! daemon{seen}"
 
     def as_dict(self) -> dict:
-        return {"owner": self.owner, "host": self.host, "last_seen": self.last_seen, "stopped": self.stopped}
+        return {"owner": lease.shown_owner(self.owner), "host": self.host, "last_seen": self.last_seen, "stopped": self.stopped}
 
 
 def role_of(owner: str) -> str:

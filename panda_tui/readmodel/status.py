@@ -51,7 +51,7 @@ def status_json(status: Status, now: float | None = None, refused: list[str] | N
     import time
     now = time.time() if now is None else now
     return {
-        "scheduler": status.holder,
+        "scheduler": None if status.holder is None else lease.shown_owner(status.holder),
         "lease": describe_holder(status.lease, now) if status.lease else None,
         "daemon_gone": None if status.daemon_gone is None else {
             **status.daemon_gone.as_dict(), "last_seen": _iso(status.daemon_gone.last_seen),

@@ -19,14 +19,15 @@ class Ack:
     job: str
     by: str  # user@host
     at: float
-    until: float | None = None  # None: until the job recovers
+    until: float | None = None  # None: until the job's next success
     note: str = ""
 
     def silences(self, now: float, last_success_at: float | None) -> bool:
-        """It silences the reminders of its streak: until the job succeeds after it, or its time runs out."""
-        if last_success_at is not None and last_success_at >= self.at:
-            return False
-        return self.until is None or now < self.until
+        """Whether it holds now. One with a time (`--for 2h`) holds for that time, successes and flapping
+        included; one without ends at the job's next success after it."""
+        if self.until is not None:
+            return now < self.until
+        return last_success_at is None or last_success_at < self.at
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

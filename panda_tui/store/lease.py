@@ -53,6 +53,13 @@ def make_owner(role: str = "daemon") -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{time.time():.3f}:{role}"
 
 
+def shown_owner(owner: str) -> str:
+    """An owner as JSON and messages name it: host:pid:role. Its start, an epoch number in the stored
+    owner (which tells a reused pid apart), is left out: when it started is `since`, in ISO 8601."""
+    parts = owner.split(":")
+    return ":".join(parts[:2] + parts[3:]) if len(parts) > 3 else owner
+
+
 def holder(conn: sqlite3.Connection) -> Holder | None:
     row = conn.execute("SELECT owner, acquired_at, heartbeat_at, ttl FROM lease WHERE id=1").fetchone()
     return Holder(*row) if row else None

@@ -7,7 +7,7 @@ from datetime import datetime
 from panda_tui.store import log_queries
 from panda_tui.store.ledger import Run, RunStatus
 from panda_tui.store.logs import LogLine
-from panda_tui.text import safe
+from panda_tui.text import safe, status_word
 
 MARK = {"out": "  ", "err": "! ", "sys": "# "}
 
@@ -37,7 +37,7 @@ def no_log_note(run: Run) -> list[LogLine]:
     """What the pane shows for a run with no line (missed, skipped, lost, queued): its whole reason, as
     panda-tui's own note, so that opening such a run answers why instead of showing nothing."""
     why = NO_LOG_WHY.get(run.status, "it wrote nothing")
-    lines = [f"[panda] run {run.id} {run.status}: no log ({why})"]
+    lines = [f"[panda] run {run.id} {status_word(run.status)}: no log ({why})"]
     if run.reason:
         lines.append(f"[panda] reason: {run.reason}")
     return [LogLine(run.id, -i, run.finished_at or run.queued_at or run.scheduled_at, "sys", text)

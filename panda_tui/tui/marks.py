@@ -71,6 +71,11 @@ class Marks:
         return " | " if self.ascii else " · "
 
     @property
+    def cut(self) -> str:
+        """Ends a line cut at a pane's edge."""
+        return ">" if self.ascii else "…"
+
+    @property
     def none(self) -> str:
         """A cell with nothing to say yet."""
         return "-" if self.ascii else "–"

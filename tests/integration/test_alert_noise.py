@@ -63,6 +63,8 @@ def test_after_3_alerts_at_the_third_failure_and_recovery_once(tmp_path, server)
     assert w.events_of() == [("j", "failed")]
     w.run_job("j", "succeeded")
     assert w.events_of() == [("j", "failed"), ("j", "recovered")]
+    for _ in range(9):  # the failures leave the last ten (else F F F S F S flaps, as the console says)
+        w.run_job("j", "succeeded")
     w.run_job("j", "failed")
     w.run_job("j", "succeeded")  # a streak too short to alert does not recover either
     assert w.events_of() == [("j", "failed"), ("j", "recovered")]
@@ -152,3 +154,36 @@ def test_an_ack_for_a_while_runs_out(tmp_path, server):
     w.clock.advance(1200)
     w.run_job("j", "failed")
     assert w.events_of() == [("j", "failed"), ("j", "failed")]
+
+
+def test_the_flapping_alert_and_the_console_s_flapping_word_come_at_the_same_run(tmp_path, server):
+    """One definition (store.verdicts): failed 3 times in a row, then passing and failing in turn."""
+    from panda_tui.readmodel.health import job_health
+    w = world(tmp_path, server.url)
+    states = []
+    for status in ("failed", "failed", "failed", "succeeded", "failed", "succeeded"):
+        w.run_job("j", status)
+        states.append(job_health(w.conn, w.config.jobs["j"], w.clock.now()).state)
+    assert states[-1] == "flapping" and "flapping" not in states[:-1]
+    assert w.events_of()[-1] == ("j", "flapping")  # at that run, not a recovery
+    assert ("j", "flapping") not in w.events_of()[:-1]
+
+
+def test_a_flapping_job_can_be_acked_and_an_ack_for_a_while_holds_through_its_successes(tmp_path, server):
+    from panda_tui.alerts.acking import acknowledge
+    w = world(tmp_path, server.url, job='repeat_after = "10m"')
+    for status in ("failed", "failed", "failed", "succeeded", "failed", "succeeded"):
+        w.run_job("j", status)
+    assert w.events_of()[-1] == ("j", "flapping")
+    with w.db.transaction() as conn:
+        answer = acknowledge(conn, "j", {"by": "ana@box", "for": 7200}, w.clock.now())
+    assert answer.startswith('acknowledged "j" by ana@box for 2h')
+    sent = len(w.events_of())
+    for _ in range(3):
+        w.clock.advance(1200)  # each past repeat_after: a reminder would be due
+        w.run_job("j", "failed")
+        w.run_job("j", "succeeded")
+    assert len(w.events_of()) == sent  # held for its time, successes included
+    w.clock.advance(7200)
+    w.run_job("j", "failed")
+    assert w.events_of()[-1] == ("j", "flapping")  # run out: it speaks again

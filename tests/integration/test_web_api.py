@@ -93,7 +93,7 @@ def test_pause_resume_and_kill_through_control_requests(control):
 def test_ack_and_unack_through_the_api_show_in_api_jobs(control):
     with httpx.Client(base_url=control.url, headers=control.auth, timeout=30) as http:
         refused = http.post("/api/jobs/quiet/ack")
-        assert refused.status_code == 409 and "is not failing" in refused.json()["error"]
+        assert refused.status_code == 409 and "is neither failing nor flapping" in refused.json()["error"]
         assert http.post("/api/jobs/broken/trigger").status_code == 200
         wait_until(lambda: ledger(control.db, "broken") and ledger(control.db, "broken")[-1].status == "failed", 15,
                    what="broken failed")

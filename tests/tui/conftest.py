@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,12 +14,9 @@ from tests.jobfiles import write_jobs
 
 
 @pytest.fixture(autouse=True)
-def utc_clock_display(monkeypatch):
+def utc_clock_display(local_zone):
     """Screens show local time: pin the zone so snapshots match everywhere."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    time.tzset()
+    local_zone("UTC")
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from panda_tui.readmodel.running import RunningConfig
 from panda_tui.tui.app import PandaApp
 from panda_tui.tui.demo import NOW, demo_config
 from panda_tui.tui.marks import Marks
@@ -271,3 +272,32 @@ async def test_tab_into_the_history_shows_the_run_under_its_cursor_at_once(demo_
         await pilot.press("tab")
         await until(pilot, lambda: pane.run_id == app.main.query_one(HistoryTable).selected, 1.0,
                     what="the missed run in the pane within a second")
+
+
+async def test_executions_and_the_history_write_a_run_s_time_lateness_and_status_alike(tmp_path):
+    """One rule each (text.when, text.late, text.status_word), not two that disagree (`02 16:45:40` and an
+    ISO time; `250ms` and `0.250s`; `timeout` and `timed_out`)."""
+    from panda_tui.store.db import Database
+    from panda_tui.store.ledger import Ledger, RunStatus
+    from tests.conftest import run_cli
+    from tests.jobfiles import job, write_jobs
+    last_year = 1_764_000_000.0  # 2025-11-24T16:00:00Z: another year than now, whenever the test runs
+    cfg, db = write_jobs(tmp_path, job("backup"))
+    store = Database(db)
+    try:
+        book = Ledger(store)
+        run = book.insert("backup", last_year, trigger="schedule", now=last_year)
+        book.start(run.id, last_year + 0.25)
+        book.finish(run.id, RunStatus.TIMED_OUT, last_year + 60, reason="timed out after 1m")
+    finally:
+        store.close()
+    table = run_cli("executions", "backup", "--config", cfg, "--db", db, env={"TZ": "UTC"}).stdout.splitlines()
+    assert table[1].split()[:5] == [str(run.id), "Nov", "24", "2025", "250ms"], table
+    assert "timeout" in table[1].split() and "timed_out" not in table[1]
+    app = PandaApp(RunningConfig(cfg), db, mode="attached", clock=lambda: NOW, marks=Marks())
+    async with app.run_test(size=(120, 24)) as pilot:
+        await started(app, pilot)
+        history = app.main.query_one(HistoryTable)
+        await until(pilot, lambda: history.row_count == 1)
+        cells = dict(zip(history.columns_shown, map(str, history.get_row_at(0))))
+    assert cells["SCHEDULED"] == "Nov 24 2025" and cells["LATE"] == "250ms" and cells["STATUS"] == "⏱ timeout"

@@ -62,8 +62,11 @@ async def test_trigger_pause_resume_and_enter_on_a_failing_job(world):
         await until(pilot, lambda: view.shown and view.shown[0] == "  alpha says hi")
         await pilot.press("j")  # raw JSON
         assert '{"level": "error", "msg": "boom"}' in [line.strip() for line in view.shown]
-        await pilot.press("f", "w")
-        assert not view.log_widget.follow and not view.log_widget.wrap  # wrap is on by default; w turns it off
+        await pilot.press("f")  # a run that ended: nothing to follow, and the notice line says why
+        await until(pilot, lambda: app.notices.messages and "has ended (failed): nothing to follow"
+                    in app.notices.messages[-1], what="why f does nothing")
+        await pilot.press("w")
+        assert not view.log_widget.wrap  # wrap is on by default; w turns it off
         await pilot.press("escape")
         assert not isinstance(app.screen, LogScreen)
 
@@ -417,3 +420,30 @@ def test_a_key_that_acts_with_no_scheduler_advises_what_this_console_offers(tmp_
     connect(db).close()
     answer = Controls(db, can_start_here=offered).request(ControlKind.PAUSE, job="alpha")
     assert answer.reply == Reply.NO_SCHEDULER and answer.text.endswith(advice)
+
+
+def test_help_lists_every_key_the_console_binds():
+    """`?` is where a key the footer has no room for is found: every binding of every screen and pane."""
+    from panda_tui.tui.screens import help as help_screen
+    from panda_tui.tui.screens.acting import ActingScreen
+    from panda_tui.tui.screens.diff import DiffScreen
+    from panda_tui.tui.screens.main import MainScreen
+    from panda_tui.tui.widgets.row_table import RowTable
+    names = {"slash": "/", "question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]",
+             "escape": "esc", "enter": "enter"}
+    listed = {token for _, rows in help_screen.KEYS for key, _ in rows for token in key.replace("/", " / ").split()}
+    listed |= {key for key, _ in help_screen.ACTING}
+    bound = {names.get(key.strip(), key.strip())
+             for cls in (PandaApp, ActingScreen, MainScreen, LogScreen, DiffScreen, LogView, RowTable)
+             for binding in cls.BINDINGS for key in binding.key.split(",")}
+    assert bound - listed == set(), f"bound but not in help: {bound - listed}"
+
+
+def test_the_console_s_a_and_ack_help_say_the_same():
+    """`a` is `panda-tui ack JOB` without --for: both say which jobs it takes and when it ends."""
+    from panda_tui.cli.ack_cmds import ack
+    from panda_tui.tui.screens import help as help_screen
+    console = " ".join(dict(help_screen.ACTING)["a"].split())
+    cli = " ".join((ack.help or "").split())
+    for words in ("failing or flapping", "until its next success", "--for"):
+        assert words in console and words in cli, words

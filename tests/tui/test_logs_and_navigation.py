@@ -120,8 +120,11 @@ async def test_history_follows_the_newest_run_unless_the_user_moved_in_it(world)
         assert history.selected == history.ids[0]  # back at the top: following again
 
 
-async def test_long_log_lines_scroll_in_with_the_arrow_keys_without_a_bar(world):
-    w = world(job("wide", command="echo start-$(printf 'x%.0s' $(seq 1 150))-end"))
+WIDE = job("wide", command="echo start-$(printf 'x%.0s' $(seq 1 150))-end; echo short")
+
+
+async def test_long_log_lines_scroll_in_with_the_arrow_keys_without_a_bar_and_a_cut_one_says_so(world):
+    w = world(WIDE)
     app = w.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await started(app, pilot)
@@ -133,10 +136,22 @@ async def test_long_log_lines_scroll_in_with_the_arrow_keys_without_a_bar(world)
         assert lines.styles.scrollbar_size_horizontal == 0  # the row is the log's, not a bar's
         lines.focus()
         await pilot.press("w")  # one line per log line: the rest is reached with the arrow keys
-        await until(pilot, lambda: any(line.startswith("  start-") and line.endswith("-end") for line in pane.shown),
+        await until(pilot, lambda: "  short" in pane.shown and any(line.startswith("  start-") and
+                                                                   line.endswith("-end") for line in pane.shown),
                     what="unwrapped")
+
+        def drawn(start: str) -> str:
+            """The row as it shows: as wide as the scroll bar leaves the pane."""
+            row = next(i for i, line in enumerate(pane.shown) if line.startswith(start))
+            return lines.render_line(row - round(lines.scroll_offset.y)).text[:lines.scrollable_content_region.width]
+
+        assert drawn("  start-").endswith("x…")
+        assert drawn("  short").rstrip() == "  short"  # a line that fits is not marked
         await pilot.press("right", "right", "right")
         assert lines.scroll_x > 0
+        lines.scroll_to(x=lines.max_scroll_x, animate=False)
+        await until(pilot, lambda: lines.scroll_x == lines.max_scroll_x)
+        assert drawn("  start-").rstrip().endswith("-end")  # its end in view: nothing cut on the right
 
 
 async def test_a_phone_wide_console_drops_columns_not_jobs(world):

@@ -35,3 +35,10 @@ def test_a_group_is_one_message_naming_every_job():
     assert formats.failure(group) and not formats.failure({"event": "recovered"})
     held = {**group, "window": "db upgrade"}
     assert formats.headline(held).startswith("3 alerts held during db upgrade: a, b, c")
+
+
+def test_a_timeout_reads_as_the_console_and_status_say_it_while_the_payload_keeps_its_value():
+    timed_out = {**EVENT, "event": "timed_out", "status": "timed_out"}
+    assert formats.headline(timed_out).startswith("⏱ backup: timeout · run 41")
+    assert "status: timeout" in formats.full(timed_out) and "timed_out" not in formats.full(timed_out)
+    assert formats.body("json", timed_out)["event"] == "timed_out"  # the JSON payload is an API: unchanged

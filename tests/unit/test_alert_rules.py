@@ -6,6 +6,7 @@ from panda_tui.alerts import rules
 from panda_tui.config.model import Maintenance
 from panda_tui.schedule import parse_schedule
 from panda_tui.store.acks import Ack
+from panda_tui.store.verdicts import Flaps, flaps
 from tests.clocks import FakeClock
 
 T0 = 1_800_000_000.0  # 2027-01-15 08:00:00 UTC
@@ -31,11 +32,15 @@ def test_recovery_is_said_only_after_a_streak_that_alerted():
     assert rules.recovery_alerts(3, after=3) and not rules.recovery_alerts(2, after=3)
 
 
-def test_flapping_is_four_flips_in_the_last_ten():
-    assert rules.flapping([B, G, B, G, B])
-    assert not rules.flapping([B, G, B, G])  # three flips
-    assert not rules.flapping([B, B, B, B, B, G, G, G, G, G])
-    assert not rules.flapping([B] * 10 + [G, B, G, B, G])  # the flips are older than the window
+def test_flapping_is_three_failures_and_three_flips_in_the_last_ten_verdicts():
+    F, S, K, M = "failed", "succeeded", "killed", "missed"
+    assert flaps([S, F, S, F, F, F]).flapping  # the console called this flapping; alerts (4 flips) did not
+    assert not flaps([S, K, S, K, S]).flapping  # alerts called kills failures; a kill is no verdict
+    assert flaps([F, S, F, S, F]).flapping
+    assert not flaps([S, F, S, F]).flapping  # two failures
+    assert not flaps([S, F, F, F, F, F]).flapping  # one streak, then a success: a recovery
+    assert not flaps([S] * 10 + [F, S, F, S, F]).flapping  # the flips are older than the window
+    assert flaps([S, M, F, M, S, F, S, "timed_out"]) == Flaps(failed=3, finished=6, flips=5)  # missed: passed over
 
 
 def test_group_wait_releases_a_whole_group_at_once():
@@ -74,6 +79,9 @@ def test_an_ack_silences_until_recovery_or_expiry():
     timed = Ack("db", "ana@host", clock.now(), until=clock.now() + 7200)
     open_ended = Ack("db", "ana@host", clock.now())
     assert rules.ack_silences(timed, clock.now(), last_success_at=T0 - 3600)
+    assert rules.ack_silences(timed, clock.now(), last_success_at=T0 + 60)  # a time holds through a success
+    assert rules.ack_silences(timed, clock.now(), T0 + 60, alerted=False)  # and a new streak's first alert
+    assert not rules.ack_silences(open_ended, clock.now(), T0 - 3600, alerted=False)  # only its streak's reminders
     clock.advance(7200)
     assert not rules.ack_silences(timed, clock.now(), last_success_at=T0 - 3600)
     assert rules.ack_silences(open_ended, clock.now(), last_success_at=T0 - 3600)

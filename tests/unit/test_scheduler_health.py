@@ -45,3 +45,16 @@ def test_a_console_that_held_it_last_is_no_daemon_gone(conn):
     lease.release(conn, owner("console"))
     state.put_meta(conn, "last_scheduler", {"owner": owner("console"), "seen_at": NOW - 60}, NOW - 60)
     assert daemon_gone(conn, NOW) is None
+
+
+def test_status_json_names_the_scheduler_without_an_epoch_time(conn):
+    """Every time `status --json` prints is ISO 8601: the owner's start (an epoch number in the store) is
+    left out of `scheduler` and `daemon_gone.owner`; when it started is `lease.since`."""
+    from panda_tui.config import build_config
+    from panda_tui.readmodel.status import read_status, status_json
+    config = build_config({"jobs": {"a": {"schedule": "@hourly", "command": "true"}}}, "jobs.toml")
+    lease.record(conn, owner("daemon"), NOW - 600, NOW - 1, lease.TTL)
+    shown = status_json(read_status(conn, config, NOW), NOW)
+    assert shown["scheduler"] == "elsewhere:4242:daemon" and shown["lease"]["since"] == "2027-01-15T07:50:00Z"
+    gone = status_json(read_status(conn, config, NOW + 300), NOW + 300)["daemon_gone"]
+    assert gone["owner"] == "elsewhere:4242:daemon" and str(int(NOW - 9000)) not in str(gone)

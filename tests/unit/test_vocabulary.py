@@ -119,3 +119,13 @@ def test_meta_has_a_typed_reader_and_writer_per_key(db_path):
         assert state.engines(db.conn) == {}
     finally:
         db.close()
+
+
+def test_a_line_s_time_is_iso_8601_utc_to_the_millisecond_like_every_other_time():
+    from datetime import datetime, timedelta
+    out = io.StringIO()
+    EventLog(out).emit(d.Stopped())
+    (line,) = lines_of(out)
+    assert isinstance(line["ts"], str) and line["ts"].endswith("Z") and len(line["ts"]) == len("2026-12-02T03:00:00.123Z")
+    at = datetime.fromisoformat(line["ts"].replace("Z", "+00:00"))
+    assert at.utcoffset() == timedelta(0) and abs(at.timestamp() - __import__("time").time()) < 3600

@@ -16,6 +16,7 @@ from panda_tui.readmodel.health import JobHealth
 from panda_tui.store import connect
 from panda_tui.store.control import ControlKind
 from panda_tui.store.ledger import Run
+from panda_tui.text import status_word
 from panda_tui.tui.screens.confirm import ConfirmScreen
 from panda_tui.tui.services import Services
 
@@ -45,8 +46,8 @@ class ActingScreen(Screen):
         Binding("t", "trigger", "trigger"),
         Binding("p", "pause", "pause/resume"),
         Binding("k", "kill", "kill"),
-        Binding("r", "reload", "reload"),
-        Binding("a", "ack", "ack", show=False),  # in help and the palette; the 80-column footer is full
+        Binding("a", "ack", "ack"),
+        Binding("r", "reload", "reload", show=False),  # help and the palette: jobs.toml reloads when it changes
     ]
 
     def __init__(self, services: Services) -> None:
@@ -89,7 +90,7 @@ class ActingScreen(Screen):
         job, run = chosen.job, chosen.run
         if run is not None:
             if not run.active:  # say so now, rather than after asking
-                self.notify(f"run {run.id} is not running ({run.status})", markup=False)
+                self.notify(f"run {run.id} is not running ({status_word(run.status)})", markup=False)
                 return
             self._confirm(f"Kill run {run.id} of {job}?", run_id=run.id, watch=(run.id,))
             return
@@ -104,7 +105,8 @@ class ActingScreen(Screen):
         self._ask(ControlKind.RELOAD)
 
     def action_ack(self) -> None:
-        """"I'm on it": silence the selected job's reminders until it recovers; again: take it back."""
+        """"I'm on it": silence the selected (failing or flapping) job's reminders until its next success, as
+        `panda-tui ack JOB` does; again: take it back."""
         if chosen := self._chosen_or_say():
             self._toggle_ack(chosen.job)
 
@@ -146,5 +148,5 @@ class ActingScreen(Screen):
         for watched in watch if answer.ok else ():
             if (run := controls.settled(watched)) is not None:
                 code = "" if run.exit_code is None else f", exit {run.exit_code}"
-                self.app.call_from_thread(self.notify, f"run {run.id} ({run.job}) {run.status}{code}",
+                self.app.call_from_thread(self.notify, f"run {run.id} ({run.job}) {status_word(run.status)}{code}",
                                           markup=False)

@@ -21,7 +21,8 @@ ACTING = [
     ("p", "pause / resume the selected job"),
     ("k", "kill its running run (or the selected run in history), after a confirm"),
     ("r", "ask the scheduler to reload its jobs.toml (a broken one is refused; the last good one runs on)"),
-    ("a", "acknowledge the failing job: its reminders stop until it recovers (again: take it back)"),
+    ("a", "acknowledge the failing or flapping job: its reminders stop until its next success (again: take "
+          "it back); `panda-tui ack JOB --for 2h` holds for a time, successes included"),
     ("S", "start a scheduler in this console (offered while none runs; quitting the console stops it)"),
 ]
 KEYS = [
@@ -32,15 +33,17 @@ KEYS = [
         ("↑ ↓  g G  home end", "move; first / last row"),
         ("/", "filter jobs by name (esc clears it; the selected job stays selected)"),
         ("ctrl+p", "command palette: every action by name"),
+        ("esc", "clear the filter; in a log or a diff: back"),
         ("?", "this help"),
         ("q", "quit (an embedded scheduler stops with the console: it asks first if runs are going)"),
     ]),
     ("Logs (over the whole run, not only what is on screen)", [
-        ("/", "search; n / N: next / previous match (the title counts them: 3/17)"),
+        ("/  n N", "search; next / previous match (the title counts them: 3/17)"),
         ("e", "errors only: stderr, error levels, error words"),
         ("E", "jump to the first error line"),
         ("g G  home end", "first line of the run / newest, following"),
         ("[ / ]", "older lines / back to the newest"),
+        ("← →", "scroll a long line sideways (one cut at the edge ends in …)"),
         ("f  w  j  T", "follow the tail · wrap · raw JSON · stored timestamps"),
         ("s", "save the whole run's log to a file (as stored: secrets masked)"),
         ("d", "what changed since the job's last good run"),

@@ -41,7 +41,7 @@ NO_LOGS = (RunStatus.MISSED, RunStatus.SKIPPED, RunStatus.QUEUED)
 
 class MainScreen(ActingScreen):
     BINDINGS = [Binding("d", "diff", "diff"),
-                Binding("S", "start_scheduler", "start scheduler")]
+                Binding("S", "start_scheduler", "scheduler")]  # offered while none runs: the notice line says more
 
     def __init__(self, services: Services, config: Config | None = None, first: Refreshed | None = None) -> None:
         """`first`: the store as read before the app ran, shown in the first frame (tui.reading.read_first)."""
@@ -200,8 +200,7 @@ class MainScreen(ActingScreen):
                                           self.jobs.health(message.job), now,
                                           message.ack.split(": ", 1)[-1] if message.ack else None)
             history = self.query_one(HistoryTable)
-            history.show(message.history, set(message.trend.slow) if message.trend else None,
-                         message.trend.expected_every if message.trend else None)
+            history.show(message.history, now, set(message.trend.slow) if message.trend else None)
             history.border_subtitle = Text(message.ack) if message.ack else ""
             if history.has_focus and history.selected is not None:
                 self.selected_run = history.selected  # in the history pane, the log shows the run under the cursor

@@ -3,35 +3,20 @@ It follows the newest run as runs come, unless the user moved down to look at an
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from rich.text import Text
 
 from panda_tui.store.ledger import Run
-from panda_tui.text import safe, short_duration
+from panda_tui.text import late, safe, short_duration, status_word, when
 from panda_tui.tui.marks import Marks
 from panda_tui.tui.widgets.row_table import RowTable
 
 # What a half-awake reader needs first comes first; what follows REASON shows where it fits whole (enter: all).
 COLUMNS = ["RUN", "SCHEDULED", "STATUS", "EXIT", "DURATION", "REASON", "LATE", "TRY", "TRIGGER", "STARTED", "NODE"]
-WIDTHS = (5, 11, 9, 4, 8, 21, 5, 3, 8, 8, 12)
-STATUS_WORD = {"succeeded": "ok", "timed_out": "timeout"}  # short, as the job list's LAST says them
+WIDTHS = (5, 12, 9, 4, 8, 21, 5, 3, 8, 12, 12)
 
 
 REASON_MAX = 60  # REASON grows to its longest text up to this, or to the pane's edge when that is wider;
 # a longer one ends in `…` at the edge, and is whole in the log pane (tab into the history) and on enter
-
-
-def clock(ts: float | None, with_date: bool = False, seconds: bool = False) -> str:
-    """`seconds`: the job fires more than once a minute, so the minute alone would not tell its slots apart."""
-    if ts is None:
-        return ""
-    moment = datetime.fromtimestamp(ts).astimezone()
-    if with_date and moment.year != datetime.now().astimezone().year:
-        return moment.strftime("%Y-%m-%d")  # another year: the date says more than the time
-    if with_date and seconds:
-        return moment.strftime("%d %H:%M:%S")
-    return moment.strftime("%m-%d %H:%M" if with_date else "%H:%M:%S")
 
 
 def columns_for(rows: list[Run]) -> list[str]:
@@ -52,7 +37,7 @@ class HistoryTable(RowTable):
         super().on_mount()
         self.columns_shown: list[str] = []
         self._layout(COLUMNS, WIDTHS[COLUMNS.index("REASON")])
-        self.seconds = False  # SCHEDULED with seconds (a job that fires more than once a minute)
+        self.now = 0.0  # what `today` is for SCHEDULED and STARTED (text.when)
         self.ids: list[int] = []  # run ids, top (newest) to bottom
         self.runs: dict[int, Run] = {}
         self._slow: set[int] = set()
@@ -76,13 +61,13 @@ class HistoryTable(RowTable):
         self.columns_shown = list(columns)
         self._reason_width = reason_width
 
-    def show(self, rows: list[Run], slow: set[int] | None = None, every: float | None = None) -> None:
+    def show(self, rows: list[Run], now: float, slow: set[int] | None = None) -> None:
         """Rows are keyed by position: a new run shifts the text of the rows below it (every cell changes,
         which is the truth), but the table is not rebuilt, and nothing outside the rows is repainted.
-        `every`: seconds between the job's slots (under a minute: SCHEDULED shows seconds)."""
+        `now`: today's runs show their time, older ones their day (text.when)."""
         current, at_top = self.selected, self.cursor_row <= 0
         self._slow = slow or set()
-        self.seconds = every is not None and every < 60
+        self.now = now
         self.runs = {r.id: r for r in rows}
         ids = [r.id for r in rows]
         columns = columns_for(rows)
@@ -135,14 +120,14 @@ class HistoryTable(RowTable):
 
     def _cells(self, r: Run) -> tuple:
         m = self.marks
-        late = m.none if r.lateness is None else short_duration(max(0.0, r.lateness))
-        status = Text(f"{m.glyph(r.status)} {STATUS_WORD.get(r.status, r.status)}", style=m.style(r.status))
+        status = Text(f"{m.glyph(r.status)} {status_word(r.status, short=True)}", style=m.style(r.status))
         duration: str | Text = m.none if r.duration_s is None else short_duration(r.duration_s)
         if r.id in self._slow:
             duration = Text(f"{duration} slow", style=m.style("slow"))
-        cells = {"RUN": str(r.id), "SCHEDULED": clock(r.scheduled_at, True, self.seconds) or m.none,
+        cells = {"RUN": str(r.id), "SCHEDULED": when(r.scheduled_at, self.now),
                  "STATUS": status, "EXIT": m.none if r.exit_code is None else str(r.exit_code),
                  "DURATION": duration, "REASON": Text(safe(r.reason or ""), no_wrap=True, overflow="ellipsis"),
-                 "LATE": late, "TRY": str(r.attempt), "TRIGGER": r.trigger, "STARTED": clock(r.started_at) or m.none,
+                 "LATE": late(r.lateness, m.none), "TRY": str(r.attempt), "TRIGGER": r.trigger,
+                 "STARTED": m.none if r.started_at is None else when(r.started_at, self.now),
                  "NODE": Text(safe(r.node), no_wrap=True, overflow="ellipsis") if r.node else ""}
         return tuple(cells[c] for c in self.columns_shown)

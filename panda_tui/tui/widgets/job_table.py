@@ -6,7 +6,7 @@ from rich.text import Text
 
 from panda_tui.readmodel.health import HealthState, JobHealth, next_word, row_words
 from panda_tui.store.ledger import RunStatus
-from panda_tui.text import coarse_ago, safe, short_duration
+from panda_tui.text import coarse_ago, safe, short_duration, status_word
 from panda_tui.tui.marks import Marks
 from panda_tui.tui.widgets.row_table import RowTable
 from panda_tui.tui.widgets.sparkline_text import sparkline
@@ -17,7 +17,6 @@ STATUS_MIN = 10  # ALL_COLUMNS["STATUS"]: the column's width when every state is
 STATUS_MAX = 26  # the longest state's words: `running · timed out 10/10`
 NARROW = 100  # below this width the schedule moves to the detail line
 GIVE_WAY = ("TREND", "MEDIAN", "FAIL", "NEXT")  # what narrower screens drop, first to last
-LAST_WORD = {RunStatus.SUCCEEDED: "ok", RunStatus.TIMED_OUT: "timeout"}
 LAST_STATE = {RunStatus.SUCCEEDED: HealthState.OK, RunStatus.RUNNING: HealthState.RUNNING,  # the style of LAST
               RunStatus.QUEUED: HealthState.RUNNING, RunStatus.SKIPPED: HealthState.PAUSED,
               RunStatus.MISSED: HealthState.MISSED}
@@ -158,7 +157,7 @@ class JobTable(RowTable):
             last = Text("never")
         else:
             age = coarse_ago(now - (h.last.finished_at or h.last.started_at or h.last.queued_at or now))
-            word = LAST_WORD.get(h.last.status, str(h.last.status))
+            word = status_word(h.last.status, short=True)
             last = Text(f"{word} {age}", style=m.style(LAST_STATE.get(h.last.status, HealthState.FAILING)))
         rate = m.none if h.failure_rate is None else f"{h.failure_rate * 100:.0f}%"  # as `fail 5%` below
         cells = {"STATUS": status, "JOB": Text(safe(h.name), no_wrap=True, overflow="ellipsis"),

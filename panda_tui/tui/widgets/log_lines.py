@@ -4,8 +4,12 @@ and the match n / N went to marked by more than colour."""
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.highlighter import Highlighter
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual.strip import Strip
 from textual.widgets import Log
 
 from panda_tui.store.log_queries import smart_case
@@ -71,6 +75,17 @@ class LogLines(Log):
     def on_resize(self) -> None:
         if self.wrap and self.window:
             self.redraw()  # wrapped to the new width
+
+    def render_line(self, y: int) -> Strip:
+        """A line cut at the pane's right edge (wrap off, or scrolled with ← →) ends in a dim `…` in its last
+        cell, as the console marks every cut; `→` shows the rest."""
+        strip = super().render_line(y)
+        seen = self.scrollable_content_region.width  # what the scroll bar leaves of the pane's width
+        (scroll_x, scroll_y), row = self.scroll_offset, self.scroll_offset.y + y
+        if seen < 2 or row >= len(self.lines) or cell_len(self.lines[row]) <= scroll_x + seen:
+            return strip  # (a line's tabs are spaces already: text.safe)
+        mark = Strip([Segment(self.marks.cut, self.rich_style + Style.parse(self.marks.style("quiet") or "none"))], 1)
+        return Strip.join([strip.crop(0, seen - 1), mark, strip.crop(seen, strip.cell_length)])
 
     def set_window(self, lines: list[LogLine], focus: int | None = None) -> None:
         self.window = list(lines)

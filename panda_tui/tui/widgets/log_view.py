@@ -15,7 +15,7 @@ from textual.worker import get_current_worker
 from panda_tui.store import connect
 from panda_tui.store.ledger import Run, RunStatus
 from panda_tui.store.logs import LogLine
-from panda_tui.text import safe
+from panda_tui.text import safe, status_word
 from panda_tui.tui import log_tail
 from panda_tui.tui.header_line import Part, fit
 from panda_tui.tui.log_format import no_log_note
@@ -34,8 +34,8 @@ class LogView(Vertical, can_focus=False):
         Binding("slash", "search", "search", priority=True),  # see SearchBox
         Binding("n", "jump(1)", "next", show=False),
         Binding("N", "jump(-1)", "prev", show=False),
-        Binding("e", "toggle_errors", "errors only"),
-        Binding("E", "first_error", "1st error"),
+        Binding("e", "toggle_errors", "errors"),  # short: at 80 columns the footer keeps `? help` in view
+        Binding("E", "first_error", "1st error", show=False),
         Binding("f", "toggle_follow", "follow", show=False),
         Binding("w", "toggle_view('wrap')", "wrap", show=False),
         Binding("j", "toggle_view('raw')", "raw json", show=False),
@@ -152,7 +152,7 @@ class LogView(Vertical, can_focus=False):
             parts = [Part("logs: no run selected", "logs")]
         else:
             run = self.run if self.run is not None and self.run.id == self.run_id else None
-            what = f"{safe(run.job)} run {run.id}{self.marks.sep}{run.status}" if run else f"run {self.run_id}"
+            what = f"{safe(run.job)} run {run.id}{self.marks.sep}{status_word(run.status)}" if run else f"run {self.run_id}"
             reason = f" ({safe(run.reason)})" if run is not None and run.reason else ""
             lines = self.log_widget if self.query("#log-lines") else None
             live = run is None or run.finished_at is None  # a finished run has nothing more to follow
@@ -217,6 +217,11 @@ class LogView(Vertical, can_focus=False):
         self._title()
 
     def action_toggle_follow(self) -> None:
+        run = self.run if self.run is not None and self.run.id == self.run_id else None
+        if run is not None and run.finished_at is not None:
+            self.notify(f"run {run.id} has ended ({status_word(run.status)}): nothing to follow; G goes to its "
+                        "last line", markup=False)
+            return
         lines = self.log_widget
         lines.follow = not lines.follow
         if lines.follow:

@@ -23,6 +23,7 @@ class RowTable(DataTable):
         Binding("g,home", "first_row", "first", show=False),
         Binding("G,end", "last_row", "last", show=False),
         Binding("slash", "screen.filter", "filter", show=False, priority=True),  # the screen's filter, if any
+        Binding("enter", "select_cursor", "logs", key_display="⏎"),  # the row's logs (the screen says which)
     ]
     _hold_refresh = False
 

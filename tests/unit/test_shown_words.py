@@ -1,0 +1,49 @@
+"""How times, lateness and statuses read wherever a person reads them: one rule each (text.py), which the
+console's history and `executions` both use."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from panda_tui.text import late, status_word, when
+
+
+@pytest.fixture(autouse=True)
+def utc(local_zone):
+    local_zone("UTC")
+
+
+def at(text: str) -> float:
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp()
+
+
+def test_a_time_reads_as_the_clock_today_as_month_and_day_before_and_with_the_year_for_another_year():
+    now = at("2026-12-02T16:50:00")
+    assert when(at("2026-12-02T16:45:40"), now) == "16:45:40"
+    assert when(at("2026-12-02T00:00:01"), now) == "00:00:01"
+    assert when(at("2026-12-01T16:45:40"), now) == "Dec 01 16:45"  # not `01 16:45:40`: a day needs its month
+    assert when(at("2026-01-31T23:59:59"), now) == "Jan 31 23:59"
+    assert when(at("2025-12-24T08:00:00"), now) == "Dec 24 2025"
+
+
+def test_a_time_is_read_in_the_local_zone(local_zone):
+    local_zone("Asia/Tokyo")  # UTC+9: 16:45 UTC is 01:45 the next day there
+    now = at("2026-12-02T16:50:00")
+    assert when(at("2026-12-02T16:45:40"), now) == "01:45:40"
+    assert when(at("2026-12-01T16:45:40"), now) == "Dec 02 01:45"
+
+
+def test_lateness_is_short_and_human_in_one_unit_rule():
+    assert [late(s) for s in (0.005, 0.25, 1.23, 42.0, 180.0, 185.0)] == ["5ms", "250ms", "1.2s", "42.0s", "3m",
+                                                                         "3m5s"]
+    assert late(-0.002) == "0ms"  # a clock step is not an early start
+    assert late(None) == "" and late(None, "–") == "–"
+
+
+def test_a_status_reads_as_one_word_and_its_stored_value_stays():
+    assert status_word("timed_out") == "timeout"
+    assert status_word("failed") == "failed"
+    assert status_word("succeeded") == "succeeded" and status_word("succeeded", short=True) == "ok"
+    assert status_word("timed_out", short=True) == "timeout"
