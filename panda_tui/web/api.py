@@ -19,6 +19,7 @@ from panda_tui.readmodel.acks import acks_json
 from panda_tui.readmodel.status import read_status, run_json, status_json
 from panda_tui.store import control, ledger, logs
 from panda_tui.store.control import ANSWER_WAIT, ControlKind, Reply
+from panda_tui.text import iso
 from panda_tui.web.backend import Backend
 from panda_tui.web.follow import StoreWatcher
 
@@ -54,7 +55,8 @@ class _Bad(Exception):
 
 
 def _line(line: logs.LogLine) -> dict:
-    return {"seq": line.seq, "ts": line.ts, "stream": line.stream, "text": line.text, "more": line.more}
+    return {"seq": line.seq, "ts": iso(line.ts, ms=True), "stream": line.stream, "text": line.text,
+            "more": line.more}
 
 
 def _run_id(request: web.Request) -> int | None:

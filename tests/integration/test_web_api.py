@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from datetime import datetime
 
 import httpx
 import pytest
@@ -69,6 +71,8 @@ def test_trigger_is_carried_out_and_its_log_follows_as_server_sent_events(contro
         assert [d["text"] for e, d in events(again.text) if e == "line"] == ["three"]
         page = http.get(f"/api/runs/{run['id']}/log?limit=2").json()
         assert [x["text"] for x in page["lines"]] == ["one", "two"] and page["more"] and page["next_after"] == 2
+        stamped = datetime.fromisoformat(page["lines"][0]["ts"].replace("Z", "+00:00"))  # ISO, as every time
+        assert abs(stamped.timestamp() - time.time()) < 3600 and page["lines"][0]["ts"].endswith("Z")
     assert ledger(control.db, "greet")[-1].status == "succeeded"
 
 
