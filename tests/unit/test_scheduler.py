@@ -109,6 +109,18 @@ async def test_a_slot_becomes_a_ledger_row_then_a_run_with_the_env_a_job_needs(h
     assert (row.status, row.scheduled_at, row.lateness) == ("succeeded", T0 + 60, 0.0)
 
 
+async def test_slots_due_together_are_all_written_before_any_is_announced(harness):
+    """Each run of a batch is stamped right after the row before it: the bookkeeping of every run (its
+    announcements, its start) comes once all of the batch's rows are written."""
+    h = await harness("".join(job().replace("[jobs.j]", f"[jobs.j{n}]") for n in range(5)))
+    rows_when_announced: list[int] = []
+    h.sched.ledger.subscribe_in_transaction(lambda change, conn: rows_when_announced.append(
+        conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]))
+    await h.at(60)
+    assert rows_when_announced == [5] * 10  # five runs, each announced queued then running
+    assert sorted(r.status for n in range(5) for r in h.rows(f"j{n}")) == ["running"] * 5
+
+
 async def test_forbid_skips_a_slot_while_a_run_is_active(harness):
     h = await harness(job())
     await h.at(60)
@@ -461,7 +473,7 @@ class PacedClock(FakeClock):
         super().__init__(start)
         self.asked: list[float] = []
 
-    async def sleep(self, seconds: float, wake: asyncio.Event | None = None) -> None:
+    async def sleep(self, seconds: float, wake: asyncio.Event | None = None, exact: bool = False) -> None:
         self.asked.append(seconds)
         until = self.monotonic() + seconds
         await asyncio.sleep(0)  # a loop that asks for no sleep at all still lets the test look
