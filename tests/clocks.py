@@ -31,7 +31,7 @@ class FakeClock:
         self._wall += seconds
         self._changed.set()
 
-    async def sleep(self, seconds: float, wake: asyncio.Event | None = None) -> None:
+    async def sleep(self, seconds: float, wake: asyncio.Event | None = None, exact: bool = False) -> None:
         target = self._mono + max(0.0, seconds)
         while self._mono < target and not (wake and wake.is_set()):
             self._changed.clear()

@@ -101,7 +101,8 @@ class Scheduler:
         while not stop.is_set() and not self.lease_lost:
             await self.tick()
             self.supervision.ticked()  # on the loop's own thread: a hung loop stops the watchdog pings
-            await self.clock.sleep(self._delay(), self._wake)
+            delay = self._delay()
+            await self.clock.sleep(delay, self._wake, exact=self._slot_next(delay))
             self._wake.clear()
         await self.shutdown()
 
@@ -132,6 +133,11 @@ class Scheduler:
             left.append(next_at - self.clock.now())
         floor = STORE_RETRY_EVERY if self.ctx.store.failing_since is not None else 0.0
         return max(floor, min(left))
+
+    def _slot_next(self, delay: float) -> bool:
+        """Whether the wait of `delay` ends at a slot, which the clock then meets exactly (Clock.sleep)."""
+        next_at = self.timeline.next_at()
+        return next_at is not None and abs(next_at - self.clock.now() - delay) < 0.001
 
     async def shutdown(self, grace: float = SHUTDOWN_GRACE) -> None:
         """Stop dispatching; give runs `grace` to finish, then stop and record them; close the store."""

@@ -110,7 +110,7 @@ class SleepyClock(FakeClock):
         super().__init__(start)
         self.sleeps: list[float] = []
 
-    async def sleep(self, seconds: float, wake: asyncio.Event | None = None) -> None:
+    async def sleep(self, seconds: float, wake: asyncio.Event | None = None, exact: bool = False) -> None:
         self.sleeps.append(seconds)
         self.advance(seconds)
         await asyncio.sleep(0)

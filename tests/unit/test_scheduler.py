@@ -121,6 +121,23 @@ async def test_slots_due_together_are_all_written_before_any_is_announced(harnes
     assert sorted(r.status for n in range(5) for r in h.rows(f"j{n}")) == ["running"] * 5
 
 
+async def test_the_loop_waits_exactly_for_a_slot_and_loosely_for_its_chores(tmp_path):
+    h = Harness(tmp_path, job())
+    h.clock = ExactClock(T0 + 30.1)
+    h.sched = h.build()
+    stop = asyncio.Event()
+    loop = asyncio.create_task(h.sched.run(stop))
+    try:
+        await eventually(lambda: h.rows())
+        ends = {exact: {round(end, 6) for _, end, e in h.clock.asked if e == exact} for exact in (True, False)}
+        assert ends[True] == {T0 + 60}  # the waits that end at the slot, and only those, are exact
+        assert T0 + 60 not in ends[False] and len(ends[False]) > 100  # the control desk's pace, 4 a second
+    finally:
+        stop.set()
+        h.sched.wake()
+        await loop
+
+
 async def test_forbid_skips_a_slot_while_a_run_is_active(harness):
     h = await harness(job())
     await h.at(60)
@@ -478,6 +495,20 @@ class PacedClock(FakeClock):
         until = self.monotonic() + seconds
         await asyncio.sleep(0)  # a loop that asks for no sleep at all still lets the test look
         await super().sleep(until - self.monotonic(), wake)
+
+
+class ExactClock(FakeClock):
+    """A FakeClock that moves on by itself as the loop sleeps, and records each wait: (seconds, when it ends,
+    whether exact)."""
+
+    def __init__(self, start: float):
+        super().__init__(start)
+        self.asked: list[tuple[float, float, bool]] = []
+
+    async def sleep(self, seconds: float, wake: asyncio.Event | None = None, exact: bool = False) -> None:
+        self.asked.append((seconds, self.now() + seconds, exact))
+        self.advance(seconds)
+        await asyncio.sleep(0)
 
 
 def fill_up(conn) -> list[str]:
