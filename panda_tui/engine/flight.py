@@ -119,8 +119,8 @@ class Flight:
         way between stamps. The jobs must differ: a job's second slot would be admitted without seeing its
         first, which only takes its place in the active runs afterwards."""
         with self.batch() as unit:
-            now = self.clock.now()
-            specs = [self.ledger.specs.of(unit.conn, job, now) for job, _ in due]
+            begun = self.clock.now()
+            specs = [self.ledger.specs.of(unit.conn, job, begun) for job, _ in due]
             answers: list[tuple[float, Admission | None]] = []  # each row's stamp, and its admission if in time
 
             def rows() -> Iterator[NewRun]:
