@@ -102,7 +102,7 @@ class Scheduler:
             await self.tick()
             self.supervision.ticked()  # on the loop's own thread: a hung loop stops the watchdog pings
             delay = self._delay()
-            await self.clock.sleep(delay, self._wake, exact=self._slot_next(delay))
+            await self.clock.sleep(delay, self._wake, on_time=self._fire_now if self._slot_next(delay) else None)
             self._wake.clear()
         await self.shutdown()
 
@@ -135,9 +135,14 @@ class Scheduler:
         return max(floor, min(left))
 
     def _slot_next(self, delay: float) -> bool:
-        """Whether the wait of `delay` ends at a slot, which the clock then meets exactly (Clock.sleep)."""
+        """Whether the wait of `delay` ends at a slot: then the clock fires it exactly (Clock.sleep's on_time)."""
         next_at = self.timeline.next_at()
         return next_at is not None and abs(next_at - self.clock.now() - delay) < 0.001
+
+    def _fire_now(self) -> None:
+        """The slots due now, fired from the clock's timer while the loop sleeps between two passes (the
+        pass that follows finds them done)."""
+        self._fire_due(self.clock.now())
 
     async def shutdown(self, grace: float = SHUTDOWN_GRACE) -> None:
         """Stop dispatching; give runs `grace` to finish, then stop and record them; close the store."""
