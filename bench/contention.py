@@ -1,7 +1,8 @@
 """Dispatch lateness under contention, as tests/faults/test_load.py sets it up: fifty local jobs due every
 second, three consoles attached (headless, moving their cursor), and a loop of CLI calls, all on the same
-cores. Lateness is read from the ledger (started_at - scheduled_at). The consoles' CPU is reported too:
-what they take is what the daemon waits for.
+cores. Lateness is read from the ledger (started_at - scheduled_at), and broken down: the first run of each
+slot's batch, the spread of the batch, and when each run's first output line reached the store. The consoles'
+CPU is reported too: what they take is what the daemon waits for.
 
     python bench/contention.py [--seconds 60] [--consoles 3] [--no-cli]
 """
@@ -33,6 +34,26 @@ def cli_loop(cfg: str, db: str, stop: threading.Event, calls: list[int]) -> None
                            capture_output=True, env=env(), timeout=60)
             calls[0] += 1
         n += 1
+
+
+def breakdown(conn: sqlite3.Connection, since: float, until: float) -> dict[str, float]:
+    """Where lateness comes from, per slot's batch of runs: the first run written (the wake-up, and the start of
+    the batch), the spread from first to last (the batch itself), and the output: when each run's first line
+    reached the store (the command had started by then; the rows only promise it)."""
+    batches: dict[float, list[float]] = {}
+    for slot, started in conn.execute(
+            "SELECT scheduled_at, started_at FROM runs WHERE trigger='schedule' AND started_at IS NOT NULL"
+            " AND scheduled_at > ? AND scheduled_at <= ? ORDER BY started_at", (since, until)):
+        batches.setdefault(slot, []).append(started - slot)
+    first = [late[0] for late in batches.values()]
+    spread = [late[-1] - late[0] for late in batches.values()]
+    output = [r[0] for r in conn.execute(
+        "SELECT MIN(l.ts) - r.scheduled_at FROM runs r JOIN logs l ON l.run_id = r.id WHERE r.trigger='schedule'"
+        " AND r.scheduled_at > ? AND r.scheduled_at <= ? GROUP BY r.id", (since, until))]
+    out = {}
+    for name, values in (("first_of_batch", first), ("batch_spread", spread), ("output", output)):
+        out[f"{name}_p50_ms"], out[f"{name}_p99_ms"] = pct(values, 50) * 1000, pct(values, 99) * 1000
+    return out
 
 
 def main() -> None:
@@ -77,6 +98,7 @@ def main() -> None:
         late = [r[0] for r in conn.execute(
             "SELECT started_at - scheduled_at FROM runs WHERE trigger='schedule' AND started_at IS NOT NULL"
             " AND scheduled_at > ? AND scheduled_at <= ?", (started + 2, stopped))]
+        parts = breakdown(conn, started + 2, stopped)
         slots = conn.execute("SELECT COUNT(*), COUNT(DISTINCT job || ' ' || scheduled_at) FROM runs"
                              " WHERE trigger='schedule' AND attempt=1 AND scheduled_at > ? AND scheduled_at <= ?",
                              (started + 2, stopped)).fetchone()
@@ -87,6 +109,7 @@ def main() -> None:
                "p50_ms": pct(late, 50) * 1000, "p99_ms": pct(late, 99) * 1000, "max_ms": max(late) * 1000,
                "console_cpu_pct_each": round(sum(console_cpu) / max(1, len(console_cpu)), 1),
                "daemon_cpu_pct": round((cpu1[-1] - cpu0[-1]) / window * 100, 1), "console_errors": len(errors)}
+    figures.update(parts)
     report("contention", figures, {"p99 <= 10 ms": figures["p99_ms"] <= 10, "no console error": not errors,
                                    "no slot run twice": not figures["slots_twice"]})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 
 class FakeClock:
@@ -31,8 +32,15 @@ class FakeClock:
         self._wall += seconds
         self._changed.set()
 
-    async def sleep(self, seconds: float, wake: asyncio.Event | None = None) -> None:
+    async def sleep(self, seconds: float, wake: asyncio.Event | None = None,
+                    on_time: Callable[[], None] | None = None) -> None:
+        """Until the clock is moved to the end of the wait, or `wake`; then `on_time`, if the wait ran out."""
         target = self._mono + max(0.0, seconds)
+        await self._until(target, wake)
+        if on_time is not None and self._mono >= target and not (wake and wake.is_set()):
+            on_time()
+
+    async def _until(self, target: float, wake: asyncio.Event | None) -> None:
         while self._mono < target and not (wake and wake.is_set()):
             self._changed.clear()
             await asyncio.sleep(0)

@@ -11,7 +11,7 @@ import asyncio
 import functools
 import random
 from collections import defaultdict, deque
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -24,7 +24,7 @@ from panda_tui.runners.base import Handle
 from panda_tui.store.db import Unit
 from panda_tui.store import logs, state
 from panda_tui.store.db import data_version
-from panda_tui.store.ledger import Ledger, Run, RunChanged, RunStatus, Trigger, get
+from panda_tui.store.ledger import Ledger, NewRun, Run, RunChanged, RunStatus, Trigger, get
 from panda_tui.store.ledger import active as ledger_active
 
 RETRYABLE = (RunStatus.FAILED, RunStatus.TIMED_OUT)
@@ -105,22 +105,48 @@ class Flight:
             # admitted before the row is written (the rule reads nothing of it), so a run that starts is
             # written running at once: a batch of slots stamps each run after fewer writes before it
             admission = None if late else self._admit(job, trigger, in_order=in_order)
-            starts = admission is not None and admission.action == Action.START
             run = self.ledger.insert(job.name, scheduled_at, trigger=trigger, now=now, attempt=attempt,
                                      runner=job.runner_kind, spec_id=self.ledger.specs.of(conn, job, now),
-                                     started=starts)
+                                     started=_starts(admission))
             if slot is not None and last_slot:
                 state.set_last_slot(conn, job.name, slot, now)
-            if run is None:
-                return "already in the ledger"
-            if admission is None:
-                reason = f"started too late: {int(now - scheduled_at)}s after its slot (starting_deadline)"
-                self.ledger.finish(run.id, RunStatus.MISSED, now, reason=reason)
-                return f"run {run.id} missed: {reason}"
-            if starts:
-                self._track(job, run)
-                return f"run {run.id} started"
-            return self._apply(job, run, admission, now)
+            return self._decided(job, run, admission, now, scheduled_at)
+
+    def dispatch_slots(self, due: list[tuple[Job, float]]) -> None:
+        """Slots of different jobs due together (the scheduler's batch), as dispatch() would take them one by
+        one, but each row is admitted, stamped and written right after the row before it: the rest (the spec
+        ids beforehand; the start, queue or skip each answer asks for, once all are written) stays out of the
+        way between stamps. The jobs must differ: a job's second slot would be admitted without seeing its
+        first, which only takes its place in the active runs afterwards."""
+        with self.batch() as unit:
+            begun = self.clock.now()
+            specs = [self.ledger.specs.of(unit.conn, job, begun) for job, _ in due]
+            answers: list[tuple[float, Admission | None]] = []  # each row's stamp, and its admission if in time
+
+            def rows() -> Iterator[NewRun]:
+                for (job, at), spec_id in zip(due, specs):
+                    admission = self._admit(job, Trigger.SCHEDULE)
+                    now = self.clock.now()
+                    answers.append((now, admission if now - at <= job.starting_deadline else None))
+                    yield NewRun(job.name, at, Trigger.SCHEDULE, now, runner=job.runner_kind, spec_id=spec_id,
+                                 started=_starts(answers[-1][1]))
+
+            runs = self.ledger.insert_each(rows())
+            for (job, at), (now, admission), run in zip(due, answers, runs):
+                self._decided(job, run, admission, now, at)
+
+    def _decided(self, job: Job, run: Run | None, admission: Admission | None, now: float, scheduled_at: float) -> str:
+        """What a new row's admission asks for (None: it came past its starting deadline)."""
+        if run is None:
+            return "already in the ledger"
+        if admission is None:
+            reason = f"started too late: {int(now - scheduled_at)}s after its slot (starting_deadline)"
+            self.ledger.finish(run.id, RunStatus.MISSED, now, reason=reason)
+            return f"run {run.id} missed: {reason}"
+        if _starts(admission):
+            self._track(job, run)
+            return f"run {run.id} started"
+        return self._apply(job, run, admission, now)
 
     def readmit(self, job: Job, run: Run) -> str:
         """A queued run accepted earlier: a retry that came due, or one a previous scheduler left."""
@@ -270,6 +296,10 @@ class Flight:
                 execution.kill("scheduler stopped")
         if still:
             await asyncio.wait(still, timeout=max(e.job.kill_grace for e in pending) + 5)
+
+
+def _starts(admission: Admission | None) -> bool:
+    return admission is not None and admission.action == Action.START
 
 
 def _kill_all(executions: list[Execution], why: str) -> None:

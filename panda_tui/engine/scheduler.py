@@ -22,7 +22,7 @@ from panda_tui.engine.reconcile import Adopted, orphans, reconcile, settle
 from panda_tui.engine.store_health import NOT_WRITTEN
 from panda_tui.engine.requests import ControlDesk
 from panda_tui.engine.supervision import Supervision
-from panda_tui.engine.timeline import Timeline, following, offset, slots_until
+from panda_tui.engine.timeline import Timeline, offset, slots_until
 from panda_tui.store import lease, state
 from panda_tui.store.ledger import RunStatus, Trigger
 from panda_tui.text import iso
@@ -101,7 +101,8 @@ class Scheduler:
         while not stop.is_set() and not self.lease_lost:
             await self.tick()
             self.supervision.ticked()  # on the loop's own thread: a hung loop stops the watchdog pings
-            await self.clock.sleep(self._delay(), self._wake)
+            delay = self._delay()
+            await self.clock.sleep(delay, self._wake, on_time=self._fire_now if self._slot_next(delay) else None)
             self._wake.clear()
         await self.shutdown()
 
@@ -133,6 +134,16 @@ class Scheduler:
         floor = STORE_RETRY_EVERY if self.ctx.store.failing_since is not None else 0.0
         return max(floor, min(left))
 
+    def _slot_next(self, delay: float) -> bool:
+        """Whether the wait of `delay` ends at a slot: then the clock fires it exactly (Clock.sleep's on_time)."""
+        next_at = self.timeline.next_at()
+        return next_at is not None and abs(next_at - self.clock.now() - delay) < 0.001
+
+    def _fire_now(self) -> None:
+        """The slots due now, fired from the clock's timer while the loop sleeps between two passes (the
+        pass that follows finds them done)."""
+        self._fire_due(self.clock.now())
+
     async def shutdown(self, grace: float = SHUTDOWN_GRACE) -> None:
         """Stop dispatching; give runs `grace` to finish, then stop and record them; close the store."""
         self.supervision.stopping()
@@ -162,28 +173,34 @@ class Scheduler:
             self.timeline.restore(saved)
 
     def _fire_each(self, now: float) -> None:
-        """Each run's row is written (and stamped) right after the rows before it: what the batch also has to
-        do (each job's last slot, its next slot planned) waits until every run of the batch is written."""
+        """The slots due are taken first (the common case: each job's next slot, known since this one was
+        planned, is after now), then written in one unit, each row stamped right before its own write
+        (Flight.dispatch_slots); what the batch also has to do (each job's last slot recorded) comes after
+        every run of it is written, and planning the next slots after the commit."""
         done: list[tuple[Job, float, float | None]] = []  # (job, its last slot handled, the slot after it)
+        batch: list[tuple[Job, float]] = []  # the common case, in the order due
+        behind: list[tuple[Job, list[float]]] = []  # jobs whose slots the loop let pass (stalled, clock jump)
+        while (due := self.timeline.pop_due(now)) is not None:
+            name, slot, after = due
+            job = self.config.jobs.get(name)
+            if job is None:
+                continue
+            if after + offset(job) > now:  # the common case, without scanning for missed slots
+                batch.append((job, slot + offset(job)))
+                done.append((job, slot, after))
+            else:
+                behind.append((job, [slot] + slots_until(job, slot, now)))
+                done.append((job, behind[-1][1][-1], None))
         with self.flight.batch():
-            while (due := self.timeline.pop_due(now)) is not None:
-                name, slot = due
-                job = self.config.jobs.get(name)
-                if job is None:
-                    continue
-                after = following(job, slot)
-                if after + offset(job) > now:  # the common case, without scanning for missed slots
-                    self.flight.dispatch(job, slot + offset(job), Trigger.SCHEDULE, slot=slot, last_slot=False)
-                    done.append((job, slot, after))
-                    continue
-                slots = [slot] + slots_until(job, slot, now)  # the loop stalled or the wall clock jumped
+            for part in _one_slot_per_job(batch):
+                self.flight.dispatch_slots(part)
+            for job, slots in behind:
                 self._apply_catchup(job, slots, now, f"scheduler was not running on time from "
                                                      f"{iso(slots[0])} to {iso(now)}")
-                done.append((job, slots[-1], None))
             state.set_last_slots(self.conn, [(job.name, last) for job, last, _ in done], now)
-            for job, last, known in done:
-                self.timeline.last_slot[job.name] = last
-                self.timeline.plan(job, last, known)
+        for job, last, known in done:
+            self.timeline.last_slot[job.name] = last
+            self.timeline.plan(job, last, known)
 
     def _catch_up(self, now: float) -> None:
         stored = state.last_slots(self.conn)
@@ -265,3 +282,17 @@ class Scheduler:
 
     def _remember_reload(self, why: str, errors: list[str], config: Config | None = None) -> None:
         remember_reload(self.ledger, self.ctx.store, self.clock.now(), why, errors, config)
+
+
+def _one_slot_per_job(batch: list[tuple[Job, float]]) -> list[list[tuple[Job, float]]]:
+    """The batch cut where a job comes again (never, unless a job was planned twice): dispatch_slots admits
+    each part's runs together, and a job's second slot must see its first."""
+    parts: list[list[tuple[Job, float]]] = [[]]
+    seen: set[str] = set()
+    for job, at in batch:
+        if job.name in seen:
+            parts.append([])
+            seen.clear()
+        seen.add(job.name)
+        parts[-1].append((job, at))
+    return parts

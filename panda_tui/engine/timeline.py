@@ -42,7 +42,9 @@ def following(job: Job, after: float) -> float:
 
 class Timeline:
     def __init__(self) -> None:
-        self._heap: list[tuple[float, str, int, float]] = []  # (fire instant, job, generation, slot)
+        # (fire instant, job, generation, slot, the slot after it): the slot after is worked out when the slot is
+        # planned, a period ahead, so a batch of slots coming due costs no schedule arithmetic
+        self._heap: list[tuple[float, str, int, float, float]] = []
         self._gen: dict[str, int] = defaultdict(int)
         self._retries: list[tuple[float, int]] = []  # (due, run id)
         self.last_slot: dict[str, float] = {}  # the newest slot handled per job, this process
@@ -53,7 +55,7 @@ class Timeline:
         if not job.enabled:
             return
         slot = following(job, after) if slot is None else slot
-        heapq.heappush(self._heap, (slot + offset(job), job.name, self._gen[job.name], slot))
+        heapq.heappush(self._heap, (slot + offset(job), job.name, self._gen[job.name], slot, following(job, slot)))
 
     def replan(self, name: str, job: Job | None, now: float) -> None:
         """The job changed or went away: forget its pending slot, plan the new one."""
@@ -61,12 +63,12 @@ class Timeline:
         if job is not None:
             self.plan(job, self.last_slot.get(name, now))
 
-    def pop_due(self, now: float) -> tuple[str, float] | None:
-        """The next (job name, slot) whose fire time has come, skipping stale entries."""
+    def pop_due(self, now: float) -> tuple[str, float, float] | None:
+        """The next (job name, slot, the job's slot after it) whose fire time has come, skipping stale entries."""
         while self._heap and self._heap[0][0] <= now:
-            _, name, gen, slot = heapq.heappop(self._heap)
+            _, name, gen, slot, after = heapq.heappop(self._heap)
             if gen == self._gen[name]:
-                return name, slot
+                return name, slot, after
         return None
 
     def add_retry(self, due: float, run_id: int) -> None:

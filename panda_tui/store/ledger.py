@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, fields
 from enum import StrEnum
@@ -112,6 +112,41 @@ def lateness_s(run: Run) -> float | None:
 
 
 COLUMNS = ", ".join(f.name for f in fields(Run))
+INSERT = ("INSERT OR IGNORE INTO runs(job, scheduled_at, attempt, trigger, status, queued_at, not_before, finished_at,"
+          " reason, runner, owner, spec_id, started_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
+
+
+@dataclass(frozen=True)
+class NewRun:
+    """A row for Ledger.insert / insert_each: a slot written at `now`; `started`: admitted at once, so written
+    running (started at `now`) in the same statement."""
+    job: str
+    scheduled_at: float
+    trigger: Trigger
+    now: float
+    attempt: int = 1
+    status: RunStatus = RunStatus.QUEUED
+    reason: str | None = None
+    not_before: float | None = None
+    runner: str | None = None
+    owner: str | None = None
+    spec_id: int | None = None
+    started: bool = False
+
+    def values(self) -> tuple[Any, ...]:
+        """The INSERT's parameters."""
+        status = RunStatus.RUNNING if self.started else self.status
+        finished = self.now if self.status in FINAL else None
+        return (self.job, self.scheduled_at, self.attempt, self.trigger, status, self.now, self.not_before, finished,
+                self.reason, self.runner, self.owner, self.spec_id, self.now if self.started else None)
+
+    def written(self, run_id: int, status: RunStatus) -> Run:
+        """The row as written, queued (or its final status), or running once started."""
+        running = status == RunStatus.RUNNING
+        return Run(run_id, self.job, self.scheduled_at, self.attempt, self.trigger, status, queued_at=self.now,
+                   not_before=self.not_before, started_at=self.now if running else None,
+                   finished_at=self.now if status in FINAL else None, reason=self.reason, runner=self.runner,
+                   owner=self.owner, spec_id=self.spec_id)
 
 
 def _run(row: Sequence[Any]) -> Run:
@@ -196,27 +231,30 @@ class Ledger:
         `started`: a queued run admitted at once, written running in the same statement (one write where
         insert then start take two, which a batch of slots pays per run); announced as insert then start
         would announce it."""
-        finished = now if status in FINAL else None
-        trigger = Trigger(trigger)
         with self.transaction() as conn:
             kept = specs.spec_id(conn, spec, now) if spec is not None else spec_id
-            cur = conn.execute(
-                "INSERT OR IGNORE INTO runs(job, scheduled_at, attempt, trigger, status, queued_at, not_before,"
-                " finished_at, reason, runner, owner, spec_id, started_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (job, scheduled_at, attempt, trigger, S.RUNNING if started else status, now, not_before, finished,
-                 reason, runner, owner, kept, now if started else None))
-            if not cur.rowcount:
-                return None
-            run = Run(int(cur.lastrowid or 0), job, scheduled_at, attempt, trigger, status, queued_at=now,
-                      not_before=not_before, finished_at=finished, reason=reason, runner=runner, owner=owner,
-                      spec_id=kept)
-            self._announce(run, None)
-            if started:
-                assert status == S.QUEUED, status
-                return self._announce(Run(run.id, job, scheduled_at, attempt, trigger, S.RUNNING, queued_at=now,
-                                          not_before=not_before, started_at=now, reason=reason, runner=runner,
-                                          owner=owner, spec_id=kept), S.QUEUED)
+            return self.insert_each([NewRun(job, scheduled_at, Trigger(trigger), now, attempt, status, reason,
+                                            not_before, runner, owner, kept, started)])[0]
+
+    def insert_each(self, rows: Iterable[NewRun]) -> list[Run | None]:
+        """Write each row the moment `rows` yields it, then announce them all, in order (as insert() would
+        one by one): a batch's rows are written back to back, so one made as it is asked for (its `now`
+        read then) is stamped right before its own write, not after the bookkeeping of the rows before it.
+        None for a row whose (job, slot, attempt) is already in the ledger."""
+        with self.transaction() as conn:
+            written: list[tuple[NewRun, int | None]] = []
+            for new in rows:
+                cur = conn.execute(INSERT, new.values())
+                written.append((new, int(cur.lastrowid or 0) if cur.rowcount else None))
+            return [None if run_id is None else self._announce_new(new, run_id) for new, run_id in written]
+
+    def _announce_new(self, new: NewRun, run_id: int) -> Run:
+        run = new.written(run_id, S.QUEUED if new.started else new.status)
+        self._announce(run, None)
+        if not new.started:
             return run
+        assert new.status == S.QUEUED, new.status
+        return self._announce(new.written(run_id, S.RUNNING), S.QUEUED)
 
     def start(self, run_id: int, now: float) -> Run | None:
         """queued → running; None if the run was not queued."""

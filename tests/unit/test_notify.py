@@ -110,9 +110,11 @@ class SleepyClock(FakeClock):
         super().__init__(start)
         self.sleeps: list[float] = []
 
-    async def sleep(self, seconds: float, wake: asyncio.Event | None = None) -> None:
+    async def sleep(self, seconds: float, wake: asyncio.Event | None = None, on_time=None) -> None:
         self.sleeps.append(seconds)
         self.advance(seconds)
+        if on_time is not None:
+            on_time()
         await asyncio.sleep(0)
 
 

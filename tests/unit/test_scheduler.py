@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from datetime import datetime, timezone
 
 import pytest
 
+from panda_tui.clock import SystemClock
 from panda_tui.config import load_config
 from panda_tui.engine.ownership import LeaseHeld
 from panda_tui.engine.scheduler import Scheduler
@@ -107,6 +109,64 @@ async def test_a_slot_becomes_a_ledger_row_then_a_run_with_the_env_a_job_needs(h
     await h.settled()
     (row,) = h.rows()
     assert (row.status, row.scheduled_at, row.lateness) == ("succeeded", T0 + 60, 0.0)
+
+
+async def test_slots_due_together_are_all_written_before_any_is_announced(harness):
+    """Each run of a batch is stamped right after the row before it: the bookkeeping of every run (its
+    announcements, its start) comes once all of the batch's rows are written."""
+    h = await harness("".join(job().replace("[jobs.j]", f"[jobs.j{n}]") for n in range(5)))
+    rows_when_announced: list[int] = []
+    h.sched.ledger.subscribe_in_transaction(lambda change, conn: rows_when_announced.append(
+        conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]))
+    await h.at(60)
+    assert rows_when_announced == [5] * 10  # five runs, each announced queued then running
+    assert sorted(r.status for n in range(5) for r in h.rows(f"j{n}")) == ["running"] * 5
+
+
+async def test_the_loop_has_the_clock_fire_a_slot_at_its_time_and_waits_plainly_for_its_chores(tmp_path):
+    h = Harness(tmp_path, job())
+    h.clock = ExactClock(T0 + 30.1)
+    h.sched = h.build()
+    stop = asyncio.Event()
+    loop = asyncio.create_task(h.sched.run(stop))
+    try:
+        await eventually(lambda: h.rows())
+        ends = {slot: {round(end, 6) for _, end, s in h.clock.asked if s == slot} for slot in (True, False)}
+        assert ends[True] == {T0 + 60}  # the waits that end at the slot, and only those, fire it at their end
+        assert T0 + 60 not in ends[False] and len(ends[False]) > 100  # the control desk's pace, 4 a second
+        assert [(r.scheduled_at, r.started_at) for r in h.rows()] == [(T0 + 60, T0 + 60)]
+    finally:
+        stop.set()
+        h.sched.wake()
+        await loop
+
+
+async def test_a_wait_for_a_slot_calls_it_from_the_loops_timer_never_early():
+    clock = SystemClock()
+    passes = 0
+
+    async def busy() -> None:  # other work the loop has ready, one pass at a time
+        nonlocal passes
+        while True:
+            passes += 1
+            await asyncio.sleep(0)
+
+    seen: list[tuple[int, float]] = []
+    other = asyncio.ensure_future(busy())
+    try:
+        start = time.monotonic()
+        await clock.sleep(0.02, on_time=lambda: seen.append((passes, time.monotonic())))
+        seen.append((passes, time.monotonic()))
+    finally:
+        other.cancel()
+    assert seen[1][0] > seen[0][0]  # called before the sleeping coroutine had its turn again
+    assert seen[0][1] - start >= 0.02  # and never before its time
+    with pytest.raises(ZeroDivisionError):  # what it raises, the sleep raises
+        await clock.sleep(0.0, on_time=lambda: 1 / 0)
+    wake, called = asyncio.Event(), []
+    asyncio.get_running_loop().call_soon(wake.set)
+    await clock.sleep(30.0, wake, on_time=lambda: called.append(1))
+    assert called == []  # a wait ended early calls nothing
 
 
 async def test_forbid_skips_a_slot_while_a_run_is_active(harness):
@@ -461,11 +521,27 @@ class PacedClock(FakeClock):
         super().__init__(start)
         self.asked: list[float] = []
 
-    async def sleep(self, seconds: float, wake: asyncio.Event | None = None) -> None:
+    async def sleep(self, seconds: float, wake: asyncio.Event | None = None, on_time=None) -> None:
         self.asked.append(seconds)
         until = self.monotonic() + seconds
         await asyncio.sleep(0)  # a loop that asks for no sleep at all still lets the test look
-        await super().sleep(until - self.monotonic(), wake)
+        await super().sleep(until - self.monotonic(), wake, on_time)
+
+
+class ExactClock(FakeClock):
+    """A FakeClock that moves on by itself as the loop sleeps, and records each wait: (seconds, when it ends,
+    whether it ends at a slot: an `on_time` to call)."""
+
+    def __init__(self, start: float):
+        super().__init__(start)
+        self.asked: list[tuple[float, float, bool]] = []
+
+    async def sleep(self, seconds: float, wake: asyncio.Event | None = None, on_time=None) -> None:
+        self.asked.append((seconds, self.now() + seconds, on_time is not None))
+        self.advance(seconds)
+        if on_time is not None:
+            on_time()
+        await asyncio.sleep(0)
 
 
 def fill_up(conn) -> list[str]:

@@ -9,7 +9,7 @@ import pytest
 from panda_tui.store import StoreError, connect
 from panda_tui.store import control, lease, ledger, logs, state
 from panda_tui.store.db import SCHEMA_VERSION, Database, transaction
-from panda_tui.store.ledger import Ledger, RunStatus
+from panda_tui.store.ledger import Ledger, NewRun, RunStatus, Trigger
 
 
 @pytest.fixture
@@ -28,6 +28,24 @@ def test_migrates_an_empty_file_with_wal_and_owner_only_mode(db_path):
     assert {"runs", "logs", "job_state", "control", "lease", "meta", "outbox"} <= tables
     conn.close()
     assert connect(db_path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION  # idempotent
+
+
+def test_insert_each_writes_each_row_as_it_is_made_then_announces_them_in_order(book):
+    written_before: list[int] = []  # rows in the ledger each time the next row is asked for
+    announced: list[tuple[int, str, int]] = []
+    book.subscribe_in_transaction(lambda change, conn: announced.append(
+        (change.run.id, change.run.status, conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0])))
+
+    def rows():
+        for n, job in enumerate(("a", "b", "a")):
+            written_before.append(book.conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+            yield NewRun(job, 1000.0, Trigger.SCHEDULE, 1000.5 + n, started=True)
+
+    runs = book.insert_each(rows())
+    assert written_before == [0, 1, 2]  # each stamped (made) right after the row before it was written
+    assert runs[2] is None  # ("a", 1000.0) again: already in the ledger
+    assert [(r.job, r.status, r.started_at) for r in runs[:2]] == [("a", "running", 1000.5), ("b", "running", 1001.5)]
+    assert announced == [(1, "queued", 2), (1, "running", 2), (2, "queued", 2), (2, "running", 2)]
 
 
 def test_slot_identity_prevents_a_second_run(book):
