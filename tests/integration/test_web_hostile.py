@@ -17,7 +17,7 @@ from tests.conftest import run_cli
 from tests.faults.conftest import submit
 from tests.integration.helpers import Daemon, wait_until
 from tests.integration.web_server import TOKEN, Served
-from tests.jobfiles import job, write_jobs
+from tests.jobfiles import QUICK_STOP, job, write_jobs
 
 BIG = str(1 << 64)
 
@@ -46,7 +46,7 @@ def live(tmp_path_factory):
     """A daemon with a run that prints one line and then stays quiet, and serve (control allowed) beside it;
     shared by the tests that only read, or are refused."""
     daemon = Daemon(*write_jobs(tmp_path_factory.mktemp("live"), job("quiet", command="echo first; sleep 600", kill_grace="1s"),
-                                job("tick", "@every 1s")))
+                                job("tick", "@every 1s"), QUICK_STOP))
     wait_until(lambda: "lease_acquired" in daemon.output(), 20, what="daemon start")
     submit(daemon.db, "trigger", "quiet")
     server = Served(daemon.cfg, daemon.db, "--allow-control")
