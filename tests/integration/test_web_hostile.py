@@ -130,13 +130,14 @@ def test_a_token_in_a_url_never_reaches_the_logs_even_in_a_bad_request(tmp_path)
     server = Served(cfg, db)
     secret = "SeCrEtToKeN0123456789"
     try:
-        for request in (f"GET /?token={secret}\x01 HTTP/1.1\r\nHost: x\r\n\r\n",
-                        f"GET /?token={secret} HTTP/9.9\r\nHost: x\r\n\r\n",
-                        f"GET /?token={secret} HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n",
-                        f"GET /?token={secret} HTTP/1.1\r\nHost: x\r\nContent-Length: x\r\n\r\n",
-                        f"GET /%3Ftoken%3D{secret} HTTP/1.1\r\nHost: x\r\n\r\n",
-                        f"GET /api/jobs?token={secret} HTTP/1.1\r\nHost: x\r\n\r\n",
-                        f"GET /?token={secret} HTTP/1.1\r\nHost: x\r\n\r\n"):
+        # each closes its connection: the answer is read to its end, not to the 5 s read timeout
+        for request in (f"GET /?token={secret}\x01 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                        f"GET /?token={secret} HTTP/9.9\r\nHost: x\r\nConnection: close\r\n\r\n",
+                        f"GET /?token={secret} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nBad Header\r\n\r\n",
+                        f"GET /?token={secret} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: x\r\n\r\n",
+                        f"GET /%3Ftoken%3D{secret} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                        f"GET /api/jobs?token={secret} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                        f"GET /?token={secret} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"):
             assert raw(server.port, request.encode()).startswith(b"HTTP/1.")
     finally:
         server.stop()
