@@ -210,6 +210,7 @@ def _open_each(paths: list[str], start, answers) -> None:
             answers.put(str(exc))
 
 
+@pytest.mark.slow  # 600 opens: 5-15 s
 def test_processes_creating_one_new_database_at_once_all_open_it(tmp_path):
     """Two daemons started together on a fresh file once met "database is locked" (a few rounds in 200):
     SQLite answers BUSY without its busy handler while the other turns the file to WAL. Three processes open
