@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from tests.machine_locks import SECOND_ENGINES, SWARM, held_file, machine_lock, unused
+from tests.machine_locks import SECOND_ENGINES, held_file, machine_lock, unused
+from tests.swarm_hold import SwarmHold
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -21,22 +22,36 @@ settings.register_profile("explore", max_examples=2000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
-# Under pytest-xdist (pyproject: -n with --dist loadgroup), the tests of these files share one of this
+# Under pytest-xdist (pyproject: -n with --dist loadgroup), the tests of these groups share one of this
 # machine's resources beyond a file or a port: they run on one worker, one after another.
 # (Across processes, and across suites, tests/machine_locks.py makes them wait for each other; the groups
 # keep a worker from idling at a lock that the other worker holds.)
-SERIAL_GROUPS = {
-    "swarm": ("test_swarm.py", "test_swarm_cluster.py", "test_runner_contract.py"),  # the engine's swarm mode
+SERIAL_FILES = {
     "systemd": ("test_systemd_boot.py", "test_systemd_serve_boot.py"),  # systemd as PID 1 over this /usr
 }
 
 
+def serial_group(item) -> str | None:
+    """The tests marked `swarm` (the engine's swarm mode, the loopback swarm ports), or of SERIAL_FILES."""
+    if item.get_closest_marker("swarm"):
+        return "swarm"
+    path = item.nodeid.split("::", 1)[0]
+    return next((group for group, files in SERIAL_FILES.items() if path.endswith(files)), None)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group marks into the node ids
 def pytest_collection_modifyitems(config, items):
+    # the longest first (those marked `slow`, in their order), so that -n 2 ends on short tests on both
+    # workers, not with one worker idle while the other runs a long test that came last
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    swarm = [item for item in items if item.get_closest_marker("swarm")]
+    if swarm:  # one after another, where the first stood: the swarm is made once and left after the last
+        first = items.index(swarm[0])
+        rest = [item for item in items if not item.get_closest_marker("swarm")]
+        items[:] = rest[:first] + swarm + rest[first:]
     for item in items:
-        path = item.nodeid.split("::", 1)[0]
-        for group, files in SERIAL_GROUPS.items():
-            if path.endswith(files):
-                item.add_marker(pytest.mark.xdist_group(group))
+        if group := serial_group(item):
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture
@@ -273,51 +288,41 @@ def second_engine(docker_client, busybox_image):
         yield engine
 
 
-SWARM_MADE = "/tmp/panda-tests-swarm.made"  # the NodeID of a swarm a test run made, while it stands
+SWARM_HOLD = SwarmHold()
 
 
-@pytest.fixture(scope="module")
-def swarm_lock():
-    """The machine lock on the engine's swarm mode and the loopback swarm ports, for a whole module: xdist
-    workers and a second suite from another clone wait here instead of fighting over one swarm. A swarm that
-    a killed run made and left is left first."""
-    with machine_lock(SWARM):
-        leave_stale_swarm()
-        with machine_lock(SECOND_ENGINES):
-            remove_stale_engines()  # a worker a killed run joined to its swarm
-        yield
+@pytest.fixture
+def swarm_lock(request):
+    """The machine lock on the engine's swarm mode and the loopback swarm ports (127.0.0.x:2377), held from the
+    first test marked `swarm` to the last (they run one after another): xdist workers and a second suite from
+    another clone wait here instead of fighting over one swarm. What a killed run left is cleaned up first."""
+    if request.node.get_closest_marker("swarm") is None:
+        pytest.fail("a test that uses the swarm must be marked `swarm` (kept together, on one worker)")
+    SWARM_HOLD.take()
 
 
-def leave_stale_swarm() -> None:
-    """Under the SWARM lock: the swarm named in SWARM_MADE was made by a run that died holding it."""
-    if not os.path.exists(SWARM_MADE):
-        return
-    made = Path(SWARM_MADE).read_text().strip()
-    client, _ = docker_client_or_reason()
-    if client is not None and (client.info().get("Swarm") or {}).get("NodeID") == made:
-        client.swarm.leave(force=True)
-    os.remove(SWARM_MADE)
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture
 def swarm(docker_client, busybox_image, swarm_lock):
-    """This machine's engine as a single-node swarm manager (advertised on 127.0.0.1), for one module, under
-    the swarm lock. `swarm init` runs only when the engine is in no swarm yet, and then it leaves the swarm
-    afterwards; a swarm that was there before is left as it was."""
-    state = docker_client.info().get("Swarm") or {}
-    made = False
-    if state.get("LocalNodeState") == "inactive":
-        docker_client.swarm.init(advertise_addr="127.0.0.1", listen_addr="127.0.0.1:2377")
-        Path(SWARM_MADE).write_text(docker_client.info()["Swarm"]["NodeID"] + "\n")
-        made = True
-    elif not state.get("ControlAvailable"):
+    """This machine's engine as a single-node swarm manager (advertised on 127.0.0.1). The swarm is made once for
+    the tests marked `swarm` and left after the last of them; a swarm the user made is used and left as it was
+    (tests/swarm_hold.py says how the two are told apart)."""
+    client = SWARM_HOLD.manager()
+    if client is None:
+        state = docker_client.info().get("Swarm") or {}
         pytest.skip(f"this engine is in a swarm ({state.get('LocalNodeState')}) but not a manager")
-    try:
-        yield docker_client
-    finally:
-        if made:
-            docker_client.swarm.leave(force=True)
-            os.remove(SWARM_MADE)
+    return client
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After the last test marked `swarm` (and its fixtures) in a row: leave the swarm, free the lock."""
+    yield
+    if SWARM_HOLD.held and (nextitem is None or nextitem.get_closest_marker("swarm") is None):
+        SWARM_HOLD.release()
+
+
+def pytest_sessionfinish(session):
+    SWARM_HOLD.release()
 
 
 @pytest.fixture(autouse=True)

@@ -18,6 +18,11 @@ def value(v) -> str:
     return json.dumps(v)
 
 
+# For a fixture that stops its scheduler with runs still going when the test is done: what the test proves is
+# not the stop grace (10 s by default; tests/integration/test_daemon_e2e.py proves it), so it is not waited out.
+QUICK_STOP = '[scheduler]\nstop_grace = "1s"\n'
+
+
 def job(name: str = "j", schedule: str = "@daily", command=None, **fields) -> str:
     """One [jobs.NAME] table; `command` defaults to "true" unless an image is given."""
     if command is None and "image" not in fields:

@@ -108,6 +108,7 @@ class Maintenance:
 class SchedulerSettings:
     heartbeat: str | None = None
     heartbeat_every: float = 60.0
+    stop_grace: float = 10.0  # a stopping scheduler gives runs this long to end, then stops them (killed)
 
 
 @dataclass(frozen=True)

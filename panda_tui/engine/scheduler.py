@@ -30,7 +30,6 @@ from panda_tui.text import iso
 CONTROL_EVERY = 0.25
 WATCH_EVERY = 1.0
 ENGINE_CHECK_EVERY = 5.0
-SHUTDOWN_GRACE = 10.0
 STORE_RETRY_EVERY = 0.5  # while the store cannot be written (a full disk): due slots wait, the loop does not spin
 
 
@@ -144,10 +143,11 @@ class Scheduler:
         pass that follows finds them done)."""
         self._fire_due(self.clock.now())
 
-    async def shutdown(self, grace: float = SHUTDOWN_GRACE) -> None:
-        """Stop dispatching; give runs `grace` to finish, then stop and record them; close the store."""
+    async def shutdown(self, grace: float | None = None) -> None:
+        """Stop dispatching; give runs `grace` ([scheduler] stop_grace by default) to finish, then stop and
+        record them; close the store."""
         self.supervision.stopping()
-        await self.flight.stop_runs(grace)
+        await self.flight.stop_runs(self.config.scheduler.stop_grace if grace is None else grace)
         await self.exits.aclose()
         self.events.emit(d.Stopped())
 

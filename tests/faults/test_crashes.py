@@ -129,7 +129,8 @@ def test_two_daemons_at_once_ten_times_one_lease_and_a_takeover(tmp_path, figure
         killed = time.monotonic()
         wait_until(lambda: "lease_acquired" in states()[1 - holders[0]], 15, what="takeover")
         takeovers.append(time.monotonic() - killed)
-        time.sleep(1.2)
+        # the taker runs a slot of its own before it is stopped (was: a fixed 1.2 s)
+        wait_until(lambda: "started" in _after_lease(states()[1 - holders[0]]), 15, what="the taker's first slot")
         other.send_signal(signal.SIGTERM)
         assert other.wait(30) == 0
     doubles = rows(db, "SELECT COUNT(*) FROM (SELECT job, scheduled_at, attempt FROM runs"
@@ -138,6 +139,10 @@ def test_two_daemons_at_once_ten_times_one_lease_and_a_takeover(tmp_path, figure
     assert max(takeovers) < 10  # within the lease TTL
     figure(f"10/10 starts: exactly one holder; takeover after kill -9 in max {max(takeovers):.2f}s "
            f"(TTL 10s); 0 slots run twice over {rows(db, 'SELECT COUNT(*) FROM runs')[0][0]} runs")
+
+
+def _after_lease(names: list[str]) -> list[str]:
+    return names[names.index("lease_acquired"):] if "lease_acquired" in names else []
 
 
 def test_wall_clock_jumps_while_the_loop_runs(tmp_path, figure):

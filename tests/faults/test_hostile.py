@@ -36,6 +36,7 @@ documents = st.fixed_dictionaries({"jobs": jobs}, optional={"defaults": st.dicti
     "bogus": values})
 
 
+@pytest.mark.slow  # 400 examples: 15-35 s
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents)
 def test_generated_configs_are_accepted_or_refused_line_by_line(doc):

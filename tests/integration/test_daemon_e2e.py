@@ -11,7 +11,7 @@ from panda_tui.store import connect
 from panda_tui.store import ledger as store_ledger
 from tests.conftest import run_cli
 from tests.integration.helpers import Daemon, ledger, wait_until
-from tests.jobfiles import job, write_jobs
+from tests.jobfiles import QUICK_STOP, job, write_jobs
 
 JOBS = """
 [jobs.tick]
@@ -27,7 +27,7 @@ kill_grace = "1s"
 
 @pytest.fixture
 def daemon(tmp_path):
-    d = Daemon(*write_jobs(tmp_path, JOBS))
+    d = Daemon(*write_jobs(tmp_path, JOBS, QUICK_STOP))
     wait_until(lambda: "lease_acquired" in d.output(), 20, what="daemon start")
     yield d
     d.stop()
@@ -116,3 +116,25 @@ def test_run_in_the_foreground_streams_and_exits_with_the_job_code(tmp_path):
     logs = run_cli("logs", "x", "--config", cfg, "--db", db)
     assert logs.stdout.splitlines() == ["  hello", "! oops", "# [panda] failed: exit 4"]
     assert logs.stderr.startswith("# run 1 of x · failed · started 20")  # which run, on stderr: pipes stay clean
+
+
+def test_a_stopping_daemon_gives_runs_the_stop_grace_of_its_config_then_stops_them(tmp_path):
+    """[scheduler] stop_grace (10 s unless set): a run still going when it has passed is stopped, recorded
+    killed; a run that ends within it is left to end."""
+    cfg, db = write_jobs(tmp_path, '[scheduler]\nstop_grace = "2s"\n',
+                         job("long", command="echo up; sleep 60", kill_grace="1s"),
+                         job("short", command="echo up; sleep 1; echo done"))
+    d = Daemon(cfg, db)
+    try:
+        wait_until(lambda: "lease_acquired" in d.output(), 20, what="daemon start")
+        for name in ("long", "short"):
+            assert run_cli("trigger", name, "--config", cfg, "--db", db).returncode == 0
+        wait_until(lambda: all(ledger(db, n) and ledger(db, n)[0].status == "running" for n in ("long", "short")),
+                   20, what="both running")
+    finally:
+        assert d.stop() == 0
+    stopping = [json.loads(line) for line in d.output().splitlines() if '"event": "stopping"' in line]
+    assert [(e["waiting"], e["grace_s"]) for e in stopping] == [(2, 2.0)]
+    long_run, short_run = ledger(db, "long")[0], ledger(db, "short")[0]
+    assert (long_run.status, long_run.reason) == ("killed", "scheduler stopped")
+    assert short_run.status == "succeeded"

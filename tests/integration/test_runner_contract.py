@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import run_cli
 from tests.integration.helpers import Bench, Daemon, ledger, wait_until
 
-KINDS = ["local", pytest.param("docker", marks=pytest.mark.docker), pytest.param("swarm", marks=pytest.mark.docker)]
+KINDS = ["local", pytest.param("docker", marks=pytest.mark.docker), pytest.param("swarm", marks=[pytest.mark.docker, pytest.mark.swarm])]
 
 
 @pytest.fixture(params=KINDS)

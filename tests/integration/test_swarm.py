@@ -15,8 +15,10 @@ from tests.conftest import engine_at, ledger_on, run_cli
 from tests.faults.conftest import events, rows, submit
 from tests.integration.helpers import Daemon, ledger, wait_until
 from tests.jobfiles import job, write_jobs
+from tests.swarm_hold import SWARM_LABEL, leave_stale_swarm
 
-pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.usefixtures("swarm_lock")]  # 127.0.0.3:2377 too
+pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.swarm,
+              pytest.mark.usefixtures("swarm_lock")]  # 127.0.0.3:2377 too
 
 SECRET = "pd-5ecret-Zq81xv"
 
@@ -191,3 +193,21 @@ def test_validate_says_plainly_when_the_engine_is_not_a_swarm_manager(tmp_path, 
         f'warning: job "elsewhere": runner: {second_engine.host} is not a swarm manager: run `docker swarm init` '
         "there (or `docker swarm join` it to your swarm as a manager), or point docker_host at a manager; every run "
         "will fail until it is"]
+
+
+def test_a_swarm_a_killed_run_left_is_left_and_one_the_user_made_is_kept(second_engine):
+    """How the suite tells its own swarm from the user's (tests/swarm_hold.py), on a second engine: one made with
+    the suite's label, as a run killed right after `swarm init` leaves it, is left by the next run; one made
+    without it stays as it is."""
+    client = second_engine.client()
+    client.swarm.init(advertise_addr="127.0.0.4", listen_addr="127.0.0.4:2377",
+                      labels={SWARM_LABEL: "another-host 4242"})
+    try:
+        assert leave_stale_swarm(client)
+        assert client.info()["Swarm"]["LocalNodeState"] == "inactive"
+        client.swarm.init(advertise_addr="127.0.0.4", listen_addr="127.0.0.4:2377")  # the user's own
+        assert not leave_stale_swarm(client)
+        assert client.info()["Swarm"]["LocalNodeState"] == "active"
+    finally:
+        if client.info()["Swarm"]["LocalNodeState"] != "inactive":
+            client.swarm.leave(force=True)

@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import run_cli
 from tests.integration.helpers import Daemon, ledger, wait_until
 from tests.integration.web_server import Served
-from tests.jobfiles import job, write_jobs
+from tests.jobfiles import QUICK_STOP, job, write_jobs
 
 JOBS = (job("greet", command="echo one; sleep 1; echo two >&2; echo three"),
         job("sleeper", command="echo sleeping; sleep 60", kill_grace="1s"),
@@ -21,7 +21,7 @@ JOBS = (job("greet", command="echo one; sleep 1; echo two >&2; echo three"),
 
 @pytest.fixture
 def daemon(tmp_path):
-    d = Daemon(*write_jobs(tmp_path, *JOBS))
+    d = Daemon(*write_jobs(tmp_path, *JOBS, QUICK_STOP))
     wait_until(lambda: "lease_acquired" in d.output(), 20, what="daemon start")
     yield d
     d.stop()

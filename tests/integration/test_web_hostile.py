@@ -17,7 +17,7 @@ from tests.conftest import run_cli
 from tests.faults.conftest import submit
 from tests.integration.helpers import Daemon, wait_until
 from tests.integration.web_server import TOKEN, Served
-from tests.jobfiles import job, write_jobs
+from tests.jobfiles import QUICK_STOP, job, write_jobs
 
 BIG = str(1 << 64)
 
@@ -46,7 +46,7 @@ def live(tmp_path_factory):
     """A daemon with a run that prints one line and then stays quiet, and serve (control allowed) beside it;
     shared by the tests that only read, or are refused."""
     daemon = Daemon(*write_jobs(tmp_path_factory.mktemp("live"), job("quiet", command="echo first; sleep 600", kill_grace="1s"),
-                                job("tick", "@every 1s")))
+                                job("tick", "@every 1s"), QUICK_STOP))
     wait_until(lambda: "lease_acquired" in daemon.output(), 20, what="daemon start")
     submit(daemon.db, "trigger", "quiet")
     server = Served(daemon.cfg, daemon.db, "--allow-control")
@@ -130,13 +130,14 @@ def test_a_token_in_a_url_never_reaches_the_logs_even_in_a_bad_request(tmp_path)
     server = Served(cfg, db)
     secret = "SeCrEtToKeN0123456789"
     try:
-        for request in (f"GET /?token={secret}\x01 HTTP/1.1\r\nHost: x\r\n\r\n",
-                        f"GET /?token={secret} HTTP/9.9\r\nHost: x\r\n\r\n",
-                        f"GET /?token={secret} HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n",
-                        f"GET /?token={secret} HTTP/1.1\r\nHost: x\r\nContent-Length: x\r\n\r\n",
-                        f"GET /%3Ftoken%3D{secret} HTTP/1.1\r\nHost: x\r\n\r\n",
-                        f"GET /api/jobs?token={secret} HTTP/1.1\r\nHost: x\r\n\r\n",
-                        f"GET /?token={secret} HTTP/1.1\r\nHost: x\r\n\r\n"):
+        # each closes its connection: the answer is read to its end, not to the 5 s read timeout
+        for request in (f"GET /?token={secret}\x01 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                        f"GET /?token={secret} HTTP/9.9\r\nHost: x\r\nConnection: close\r\n\r\n",
+                        f"GET /?token={secret} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nBad Header\r\n\r\n",
+                        f"GET /?token={secret} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: x\r\n\r\n",
+                        f"GET /%3Ftoken%3D{secret} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                        f"GET /api/jobs?token={secret} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                        f"GET /?token={secret} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"):
             assert raw(server.port, request.encode()).startswith(b"HTTP/1.")
     finally:
         server.stop()

@@ -10,7 +10,7 @@ from panda_tui.engine.daemon import EmbeddedScheduler
 from panda_tui.readmodel.running import RunningConfig
 from panda_tui.tui.app import PandaApp
 from panda_tui.tui.demo import fill
-from tests.jobfiles import write_jobs
+from tests.jobfiles import QUICK_STOP, write_jobs
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +47,7 @@ def world(tmp_path):
     started = []
 
     def make(*tables: str) -> World:
-        cfg, db = write_jobs(tmp_path, *tables)
+        cfg, db = write_jobs(tmp_path, *tables, QUICK_STOP)
         embedded = EmbeddedScheduler(load_config(cfg), db)
         embedded.start()
         started.append(embedded)

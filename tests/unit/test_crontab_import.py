@@ -401,6 +401,7 @@ COMMAND_WORDS = ["/bin/true", "echo", "%", "\\%", "\\\\", "'", '"', "a=b", "$HOM
     st.builds(lambda k, v: f"{k}={v}", st.sampled_from(["PATH", "SHELL", "MAILTO", "CRON_TZ", "TZ", "X Y", "HOME"]),
               st.text(max_size=12)),
     st.text(max_size=30)), max_size=12), st.booleans())
+@pytest.mark.slow  # 500 examples: 5-12 s
 @settings(max_examples=500, deadline=None)
 def test_any_crontab_imports_to_a_jobs_toml_that_loads_or_says_why_per_line(lines, system):
     text = "\n".join(lines)

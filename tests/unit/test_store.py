@@ -217,30 +217,33 @@ def test_migrates_forward_from_version_1(db_path):
     assert "runs_gone" in names
 
 
-def _open_once(path: str, answers) -> None:
-    try:
-        connect(path).close()
-        answers.put("ok")
-    except StoreError as exc:
-        answers.put(str(exc))
+def _open_each(paths: list[str], start, answers) -> None:
+    """Open each new file in turn, together with the other processes: all wait at `start` before each one."""
+    for path in paths:
+        start.wait()
+        try:
+            connect(path).close()
+            answers.put("ok")
+        except StoreError as exc:
+            answers.put(str(exc))
 
 
+@pytest.mark.slow  # 600 opens: 5-15 s
 def test_processes_creating_one_new_database_at_once_all_open_it(tmp_path):
     """Two daemons started together on a fresh file once met "database is locked" (a few rounds in 200):
-    SQLite answers BUSY without its busy handler while the other turns the file to WAL."""
+    SQLite answers BUSY without its busy handler while the other turns the file to WAL. Three processes open
+    200 new files, released together at a barrier for each (forked once, not once per file)."""
     import multiprocessing
     context = multiprocessing.get_context("fork")
-    answers = context.Queue()
-    failures = []
-    for round_ in range(200):
-        path = str(tmp_path / f"{round_}.db")
-        starts = [context.Process(target=_open_once, args=(path, answers)) for _ in range(3)]
-        for process in starts:
-            process.start()
-        for process in starts:
-            process.join()
-        failures += [a for a in (answers.get(timeout=10) for _ in starts) if a != "ok"]
-    assert failures == []
+    answers, start = context.Queue(), context.Barrier(3)
+    paths = [str(tmp_path / f"{round_}.db") for round_ in range(200)]
+    openers = [context.Process(target=_open_each, args=(paths, start, answers)) for _ in range(3)]
+    for process in openers:
+        process.start()
+    said = [answers.get(timeout=60) for _ in range(3 * len(paths))]
+    for process in openers:
+        process.join(60)
+    assert [s for s in said if s != "ok"] == []
 
 
 def test_waiting_for_a_run_to_end_returns_it_final_or_none_by_the_deadline(db_path, book):
