@@ -60,8 +60,8 @@ class PandaApp(App[None]):
 
     @property
     def main(self) -> MainScreen | None:
-        """The main screen, once it is mounted (for tests and probes)."""
-        return self._main if self._main.is_mounted else None
+        """The main screen, once it is mounted with all its panes (for tests and probes)."""
+        return self._main if self._main.is_mounted and self._main.ready else None
 
     @property
     def notices(self) -> Notices:
