@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual import events, on, work
@@ -31,13 +32,15 @@ from panda_tui.tui.screens.acting import ActingScreen, Chosen
 from panda_tui.tui.mode import ConsoleMode
 from panda_tui.tui.services import Services
 from panda_tui.tui.shown_jobs import ShownJobs
-from panda_tui.tui.widgets.history_table import HistoryTable
 from panda_tui.tui.widgets.job_table import JobTable
-from panda_tui.tui.widgets.log_view import LogView
 from panda_tui.tui.widgets.notice_bar import NoticeBar
-from panda_tui.tui.widgets.search_box import SearchBox
 from panda_tui.tui.widgets.status_header import StatusHeader
-from panda_tui.tui.widgets.trend_bar import TrendBar
+
+if TYPE_CHECKING:  # the panes' modules are imported with the panes, after the first frame
+    from panda_tui.tui.widgets.history_table import HistoryTable
+    from panda_tui.tui.widgets.log_view import LogView
+    from panda_tui.tui.widgets.search_box import SearchBox
+    from panda_tui.tui.widgets.trend_bar import TrendBar
 
 TICK_LAG = 0.01  # seconds after the whole second
 MIN_TICK = 0.2  # a tick that came late (or a frozen clock) waits at least this long for the next
@@ -75,6 +78,10 @@ class MainScreen(ActingScreen):
 
     def _panes(self) -> list[Widget]:
         """What the first frame goes without: mounted in its place right after it (_mount_panes)."""
+        from panda_tui.tui.widgets.history_table import HistoryTable
+        from panda_tui.tui.widgets.log_view import LogView
+        from panda_tui.tui.widgets.search_box import SearchBox
+        from panda_tui.tui.widgets.trend_bar import TrendBar
         marks = self.services.marks
         history = HistoryTable(marks, id="history")
         history.border_title = "history"
@@ -128,7 +135,15 @@ class MainScreen(ActingScreen):
 
     def _history(self) -> HistoryTable | None:
         """The history pane; None until the panes are mounted (a key pressed during the first frame)."""
-        return self.query_one(HistoryTable) if self.ready else None
+        return self.history if self.ready else None
+
+    @property
+    def history(self) -> HistoryTable:
+        return cast("HistoryTable", self.query_one("#history"))
+
+    @property
+    def log_pane(self) -> LogView:
+        return cast("LogView", self.query_one("#logpane"))
 
     def wake(self) -> None:
         self._wake.set()
@@ -136,7 +151,7 @@ class MainScreen(ActingScreen):
     # --- d: what changed since the last good run, for the run under the cursor (or in the log pane) --
     def action_diff(self) -> None:
         history = self._history()
-        run_id = None if history is None else history.selected if history.has_focus else self.query_one(LogView).run_id
+        run_id = None if history is None else history.selected if history.has_focus else self.log_pane.run_id
         if run_id is None:
             self.notify("no run selected: d compares a run with the job's last good one", markup=False)
             return
@@ -230,10 +245,10 @@ class MainScreen(ActingScreen):
     def _show_job(self, message: Refreshed, now: float) -> None:
         """The panes below the job list: the selected job's trend, history and log."""
         if message.job is not None and message.job == self.selected_job:
-            self.query_one(TrendBar).show(message.job, self.shown.about(message.job), message.trend,
-                                          self.jobs.health(message.job), now,
-                                          message.ack.split(": ", 1)[-1] if message.ack else None)
-            history = self.query_one(HistoryTable)
+            trend = cast("TrendBar", self.query_one("#trend"))
+            trend.show(message.job, self.shown.about(message.job), message.trend, self.jobs.health(message.job), now,
+                       message.ack.split(": ", 1)[-1] if message.ack else None)
+            history = self.history
             history.show(message.history, set(message.trend.slow) if message.trend else None,
                          message.trend.expected_every if message.trend else None)
             history.border_subtitle = Text(message.ack) if message.ack else ""
@@ -241,15 +256,15 @@ class MainScreen(ActingScreen):
                 self.selected_run = history.selected  # in the history pane, the log shows the run under the cursor
             self._log_run = run_to_show(self.selected_run, message.history)
             if self._painted:  # its first read waits for the first screen
-                self.query_one(LogView).open_run(self._log_run)
+                self.log_pane.open_run(self._log_run)
 
     def _first_screen_shown(self) -> None:
         """Once the jobs are on the terminal and the panes are mounted (whichever comes last)."""
         if self._painted or not self.ready:
             return
         self._painted = True
-        if self.is_mounted and self.query(LogView):
-            self.query_one(LogView).open_run(self._log_run)
+        if self.is_mounted and self.query("#logpane"):
+            self.log_pane.open_run(self._log_run)
         self.post_message(FirstScreenShown())  # bubbles to the app
 
     def on_scheduler_died(self, message: SchedulerDied) -> None:
@@ -291,11 +306,11 @@ class MainScreen(ActingScreen):
     # --- selection ----------------------------------------------------------------------
     @on(DataTable.RowHighlighted, "#history")
     def _run_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        run_id = self.query_one(HistoryTable).id_at(event.cursor_row)
+        run_id = self.history.id_at(event.cursor_row)
         if run_id is None or not event.data_table.has_focus:
             return
         self.selected_run = run_id
-        self.query_one(LogView).open_run(self.selected_run)
+        self.log_pane.open_run(self.selected_run)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """Into the history: the log pane shows the run under its cursor at once (a missed slot's reason),
@@ -303,7 +318,7 @@ class MainScreen(ActingScreen):
         history = self._history()
         if history is not None and event.widget is history and history.selected is not None:
             self.selected_run = history.selected
-            self.query_one(LogView).open_run(self.selected_run)
+            self.log_pane.open_run(self.selected_run)
 
     @on(DataTable.RowSelected, "#jobs")
     def _job_selected(self, event: DataTable.RowSelected) -> None:
@@ -317,7 +332,7 @@ class MainScreen(ActingScreen):
     @on(DataTable.RowSelected, "#history")
     def _run_selected(self, event: DataTable.RowSelected) -> None:
         from panda_tui.tui.screens.logs import LogScreen
-        run_id = self.query_one(HistoryTable).id_at(event.cursor_row)
+        run_id = self.history.id_at(event.cursor_row)
         if run_id is not None:
             self.app.push_screen(LogScreen(self.services.db_path, run_id, marks=self.services.marks))
 
@@ -346,7 +361,7 @@ class MainScreen(ActingScreen):
 
     def _filter_box(self) -> SearchBox | None:
         """The job filter; None until the panes are mounted."""
-        return self.query_one("#job-filter", SearchBox) if self.ready else None
+        return cast("SearchBox", self.query_one("#job-filter")) if self.ready else None
 
     @on(Input.Changed, "#job-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
