@@ -25,7 +25,6 @@ from panda_tui.tui.screens.confirm import ConfirmScreen
 from panda_tui.tui.screens.main import MainScreen
 from panda_tui.tui.mode import ConsoleMode
 from panda_tui.tui.services import JobReader, OwnScheduler, Services
-from panda_tui.tui.widgets.log_view import LogView
 from panda_tui.tui.widgets.notice_bar import NoticeBar, Notices
 
 FIRST_SCREEN_WAIT = 2.0  # seconds: deferred work starts by then even if the first screen is slow to come
@@ -60,8 +59,8 @@ class PandaApp(App[None]):
 
     @property
     def main(self) -> MainScreen | None:
-        """The main screen, once it is mounted (for tests and probes)."""
-        return self._main if self._main.is_mounted else None
+        """The main screen, once it is mounted with all its panes (for tests and probes)."""
+        return self._main if self._main.is_mounted and self._main.ready else None
 
     @property
     def notices(self) -> Notices:
@@ -115,6 +114,7 @@ class PandaApp(App[None]):
     def action_help(self) -> None:
         from panda_tui.tui.screens.help import HelpScreen  # the screens the first one does not show load later
         from panda_tui.tui.screens.logs import LogScreen
+        from panda_tui.tui.widgets.log_view import LogView
         latest = self.services.latest
         focused = self.screen.focused
         in_log = isinstance(self.screen, LogScreen) or (focused is not None and any(

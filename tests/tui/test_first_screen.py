@@ -17,10 +17,11 @@ from tests.jobfiles import job, write_jobs
 DRIVER = r"""
 import json, sys, time
 from panda_tui.tui.app import PandaApp  # the console needs it before its first frame in any case
+from panda_tui.tui.widgets.job_table import JobTable
 
 report = {}
 CFG, DB = sys.argv[1:3]
-run, shown = PandaApp.run, PandaApp.first_screen_shown
+run, first_shown, show = PandaApp.run, PandaApp.first_screen_shown, JobTable.show
 
 def first_screen_shown(self):
     if "modules" not in report:
@@ -28,7 +29,7 @@ def first_screen_shown(self):
         report["jobs"] = list(self.main.jobs.rows_shown) if self.main else []
         report["header"] = self.main.query_one("#header").words if self.main else ""
         self.set_interval(0.05, lambda: started(self))
-    shown(self)
+    first_shown(self)
 
 def started(self):
     if "panda_tui.engine.daemon" in sys.modules and self.services.scheduler.running == 0 and stored_start():
@@ -43,7 +44,14 @@ def stored_start():
     finally:
         conn.close()
 
+def first_rows(self, *args, **kwargs):  # the job list filled for the first frame: what is there by then
+    show(self, *args, **kwargs)
+    if "at_first_rows" not in report:
+        report["at_first_rows"] = sorted(m for m in sys.modules if m.startswith("panda_tui."))
+        report["panes_at_first_rows"] = [w.id for w in self.screen.query("#trend, #history, #logpane, #job-filter")]
+
 PandaApp.first_screen_shown = first_screen_shown
+JobTable.show = first_rows
 PandaApp.run = lambda self, **kw: run(self, headless=True, size=(100, 30))
 sys.argv = ["panda-tui", "--config", CFG, "--db", DB]
 try:
@@ -66,6 +74,10 @@ def test_the_first_screen_shows_every_job_before_the_write_side_is_imported(tmp_
     assert not [m for m in loaded if m.startswith(("panda_tui.engine", "panda_tui.runners", "panda_tui.alerts",
                                                    "docker"))], loaded
     assert report.get("started_after"), done.stderr  # and its scheduler started right after
+    # the first frame is the job list: the panes below it, and their modules, come right after it
+    assert report["panes_at_first_rows"] == [], report
+    assert not [m for m in report["at_first_rows"] if m.rsplit(".", 1)[-1] in
+                ("log_view", "log_tail", "history_table", "trend_bar", "search_box")], report["at_first_rows"]
     conn = connect(db, readonly=True)
     try:
         assert lease.live_holder(conn) is None  # quitting let the lease go

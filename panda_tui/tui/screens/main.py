@@ -1,16 +1,22 @@
 """The main screen: header, jobs, trend, history, a live log pane and the notice line. It reads the store on
 a polling worker of its own (which skips a read when the store did not change, but reads at least every few
-seconds), and owns what selection does and the keys that act on the selected job (screens/acting.py)."""
+seconds), and owns what selection does and the keys that act on the selected job (screens/acting.py).
+
+The first frame holds the header, the job list, the notice line and the footer only; the panes below the
+job list (the filter box, trend, history and log) are mounted right after it, in their place, and show the
+selected job from then on. Mounting and styling them took about as long as the rest of the first frame."""
 
 from __future__ import annotations
 
 import threading
 import time
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input
 from textual.worker import get_current_worker
 
@@ -26,13 +32,15 @@ from panda_tui.tui.screens.acting import ActingScreen, Chosen
 from panda_tui.tui.mode import ConsoleMode
 from panda_tui.tui.services import Services
 from panda_tui.tui.shown_jobs import ShownJobs
-from panda_tui.tui.widgets.history_table import HistoryTable
 from panda_tui.tui.widgets.job_table import JobTable
-from panda_tui.tui.widgets.log_view import LogView
 from panda_tui.tui.widgets.notice_bar import NoticeBar
-from panda_tui.tui.widgets.search_box import SearchBox
 from panda_tui.tui.widgets.status_header import StatusHeader
-from panda_tui.tui.widgets.trend_bar import TrendBar
+
+if TYPE_CHECKING:  # the panes' modules are imported with the panes, after the first frame
+    from panda_tui.tui.widgets.history_table import HistoryTable
+    from panda_tui.tui.widgets.log_view import LogView
+    from panda_tui.tui.widgets.search_box import SearchBox
+    from panda_tui.tui.widgets.trend_bar import TrendBar
 
 TICK_LAG = 0.01  # seconds after the whole second
 MIN_TICK = 0.2  # a tick that came late (or a frozen clock) waits at least this long for the next
@@ -55,6 +63,8 @@ class MainScreen(ActingScreen):
         self._wake = threading.Event()
         self._shown_once = False
         self._could_start = False
+        self._last: Refreshed | None = None  # the newest read shown (the panes show it once they are mounted)
+        self.ready = False  # the panes below the job list are mounted
 
     def compose(self) -> ComposeResult:
         marks = self.services.marks
@@ -62,15 +72,36 @@ class MainScreen(ActingScreen):
         jobs = JobTable(marks, id="jobs")
         jobs.border_title = "jobs"
         yield jobs
-        yield SearchBox(placeholder="filter jobs by name (enter: keep, esc: clear)", id="job-filter",
-                        classes="hidden", back_to=jobs)
-        yield TrendBar(marks, id="trend")
-        history = HistoryTable(marks, id="history")
-        history.border_title = "history"
-        yield history
-        yield LogView(self.services.db_path, marks, id="logpane")
+        yield Widget(id="panes-to-come")  # holds the panes' rows in the first frame: the notice line stays put
         yield NoticeBar(marks, id="notices")
         yield Footer(compact=True, show_command_palette=False)  # ^p still opens the palette; 80 columns hold the keys
+
+    def _panes(self) -> list[Widget]:
+        """What the first frame goes without: mounted in its place right after it (_mount_panes)."""
+        from panda_tui.tui.widgets.history_table import HistoryTable
+        from panda_tui.tui.widgets.log_view import LogView
+        from panda_tui.tui.widgets.search_box import SearchBox
+        from panda_tui.tui.widgets.trend_bar import TrendBar
+        marks = self.services.marks
+        history = HistoryTable(marks, id="history")
+        history.border_title = "history"
+        return [SearchBox(placeholder="filter jobs by name (enter: keep, esc: clear)", id="job-filter",
+                          classes="hidden", back_to=self.jobs),
+                TrendBar(marks, id="trend"), history, LogView(self.services.db_path, marks, id="logpane")]
+
+    async def _mount_panes(self) -> None:
+        place = self.query_one("#panes-to-come")
+        with self.app.batch_update():  # the panes replace the blank rows in one frame
+            await self.mount_all(self._panes(), before=place)
+            await place.remove()
+        self.call_after_refresh(self._panes_mounted)  # once laid out: the history fits its columns to its width
+
+    def _panes_mounted(self) -> None:
+        self.ready = True
+        if self._last is not None:
+            self._show_job(self._last, self.services.clock())
+        if self._shown_once:
+            self._first_screen_shown()
 
     def on_mount(self) -> None:
         header = self.query_one(StatusHeader)
@@ -79,6 +110,7 @@ class MainScreen(ActingScreen):
         self._arm_tick()
         if self._first is not None:
             self._show(self._first)
+        self.call_after_refresh(self._mount_panes)  # after the first frame (with the jobs, when read_first had them)
         self._poll()
         watch(self.services, lambda error: self.post_message(SchedulerDied(error)))  # thread-safe post
         if self.services.read_only:
@@ -97,17 +129,29 @@ class MainScreen(ActingScreen):
         if job is None:
             return None
         self.jobs.follow_top = False  # from now on the cursor stays on this job, wherever the list moves it
-        history = self.query_one(HistoryTable)
-        run = history.run(history.selected) if history.has_focus and history.selected is not None else None
+        history = self._history()
+        run = history.run(history.selected) if history and history.has_focus and history.selected is not None else None
         return Chosen(job, self.jobs.health(job), run)
+
+    def _history(self) -> HistoryTable | None:
+        """The history pane; None until the panes are mounted (a key pressed during the first frame)."""
+        return self.history if self.ready else None
+
+    @property
+    def history(self) -> HistoryTable:
+        return cast("HistoryTable", self.query_one("#history"))
+
+    @property
+    def log_pane(self) -> LogView:
+        return cast("LogView", self.query_one("#logpane"))
 
     def wake(self) -> None:
         self._wake.set()
 
     # --- d: what changed since the last good run, for the run under the cursor (or in the log pane) --
     def action_diff(self) -> None:
-        history = self.query_one(HistoryTable)
-        run_id = history.selected if history.has_focus else self.query_one(LogView).run_id
+        history = self._history()
+        run_id = None if history is None else history.selected if history.has_focus else self.log_pane.run_id
         if run_id is None:
             self.notify("no run selected: d compares a run with the job's last good one", markup=False)
             return
@@ -177,7 +221,7 @@ class MainScreen(ActingScreen):
         self._show(message)
 
     def _show(self, message: Refreshed) -> None:
-        self.services.latest.snapshot = message.snapshot
+        self.services.latest.snapshot, self._last = message.snapshot, message
         if notice := self.shown.adopt(message.source):
             self.notify(notice.text, severity=notice.severity, timeout=notice.timeout, markup=False)
         now = self.services.clock()
@@ -195,23 +239,31 @@ class MainScreen(ActingScreen):
             if self._could_start:
                 self.notify("no scheduler runs: nothing runs on time. S starts one in this console (quitting "
                             "stops it), or start `panda-tui daemon`", severity="warning", markup=False)
+        if self.ready:
+            self._show_job(message, now)
+
+    def _show_job(self, message: Refreshed, now: float) -> None:
+        """The panes below the job list: the selected job's trend, history and log."""
         if message.job is not None and message.job == self.selected_job:
-            self.query_one(TrendBar).show(message.job, self.shown.about(message.job), message.trend,
-                                          self.jobs.health(message.job), now,
-                                          message.ack.split(": ", 1)[-1] if message.ack else None)
-            history = self.query_one(HistoryTable)
+            trend = cast("TrendBar", self.query_one("#trend"))
+            trend.show(message.job, self.shown.about(message.job), message.trend, self.jobs.health(message.job), now,
+                       message.ack.split(": ", 1)[-1] if message.ack else None)
+            history = self.history
             history.show(message.history, now, set(message.trend.slow) if message.trend else None)
             history.border_subtitle = Text(message.ack) if message.ack else ""
             if history.has_focus and history.selected is not None:
                 self.selected_run = history.selected  # in the history pane, the log shows the run under the cursor
             self._log_run = run_to_show(self.selected_run, message.history)
             if self._painted:  # its first read waits for the first screen
-                self.query_one(LogView).open_run(self._log_run)
+                self.log_pane.open_run(self._log_run)
 
     def _first_screen_shown(self) -> None:
+        """Once the jobs are on the terminal and the panes are mounted (whichever comes last)."""
+        if self._painted or not self.ready:
+            return
         self._painted = True
-        if self.is_mounted and self.query(LogView):
-            self.query_one(LogView).open_run(self._log_run)
+        if self.is_mounted and self.query("#logpane"):
+            self.log_pane.open_run(self._log_run)
         self.post_message(FirstScreenShown())  # bubbles to the app
 
     def on_scheduler_died(self, message: SchedulerDied) -> None:
@@ -253,19 +305,19 @@ class MainScreen(ActingScreen):
     # --- selection ----------------------------------------------------------------------
     @on(DataTable.RowHighlighted, "#history")
     def _run_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        run_id = self.query_one(HistoryTable).id_at(event.cursor_row)
+        run_id = self.history.id_at(event.cursor_row)
         if run_id is None or not event.data_table.has_focus:
             return
         self.selected_run = run_id
-        self.query_one(LogView).open_run(self.selected_run)
+        self.log_pane.open_run(self.selected_run)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """Into the history: the log pane shows the run under its cursor at once (a missed slot's reason),
         not at the next read of the store."""
-        history = self.query_one(HistoryTable)
-        if event.widget is history and history.selected is not None:
+        history = self._history()
+        if history is not None and event.widget is history and history.selected is not None:
             self.selected_run = history.selected
-            self.query_one(LogView).open_run(self.selected_run)
+            self.log_pane.open_run(self.selected_run)
 
     @on(DataTable.RowSelected, "#jobs")
     def _job_selected(self, event: DataTable.RowSelected) -> None:
@@ -279,7 +331,7 @@ class MainScreen(ActingScreen):
     @on(DataTable.RowSelected, "#history")
     def _run_selected(self, event: DataTable.RowSelected) -> None:
         from panda_tui.tui.screens.logs import LogScreen
-        run_id = self.query_one(HistoryTable).id_at(event.cursor_row)
+        run_id = self.history.id_at(event.cursor_row)
         if run_id is not None:
             self.app.push_screen(LogScreen(self.services.db_path, run_id, marks=self.services.marks))
 
@@ -303,15 +355,20 @@ class MainScreen(ActingScreen):
 
     # --- filter: `/` in the job list and the history (widgets/row_table.py) --------------
     def action_filter(self) -> None:
-        self.query_one("#job-filter", SearchBox).open()
+        if (box := self._filter_box()) is not None:
+            box.open()
+
+    def _filter_box(self) -> SearchBox | None:
+        """The job filter; None until the panes are mounted."""
+        return cast("SearchBox", self.query_one("#job-filter")) if self.ready else None
 
     @on(Input.Changed, "#job-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.jobs.refilter(event.value, self.services.clock(), self.shown.schedules())
 
     def on_key(self, event: events.Key) -> None:
-        box = self.query_one("#job-filter", SearchBox)
-        if event.key == "escape" and (box.has_focus or box.value):
+        box = self._filter_box()
+        if box is not None and event.key == "escape" and (box.has_focus or box.value):
             box.value = ""  # clearing keeps the selected job selected (refilter moves the cursor to it)
             box.close()
             event.stop()
