@@ -21,6 +21,9 @@ def acknowledge(conn: sqlite3.Connection, job: str, args: dict, now: float) -> s
     if not failing and not verdicts.flaps(r.status for r in recent).flapping:
         raise AckRefused(f'job "{job}" is neither failing nor flapping: there is nothing to acknowledge')
     seconds = None if args.get("for") is None else float(args["for"])
+    held = acks.get(conn, job)
+    if seconds is None and held is not None and held.until is not None and now < held.until:
+        return _kept(held)
     ack = acks.Ack(job=job, by=str(args.get("by") or "someone"), at=now,
                    until=None if seconds is None else now + seconds, note=str(args.get("note") or ""))
     acks.put(conn, ack)
@@ -28,6 +31,12 @@ def acknowledge(conn: sqlite3.Connection, job: str, args: dict, now: float) -> s
     if seconds is not None and ack.until is not None:
         until = f"for {human_duration(seconds)} (until {iso(ack.until)})"
     return f'acknowledged "{job}" by {ack.by} {until}' + (f": {ack.note}" if ack.note else "")
+
+
+def _kept(held: acks.Ack) -> str:
+    """A plain ack never cuts short an ack with a time still running: it would end at the next success."""
+    return (f'"{held.job}" stays acknowledged by {held.by} until {iso(held.until or 0)} (its --for, kept: a plain '
+            f'ack would end at its next success); to replace it: `panda-tui unack {held.job}`, then ack again')
 
 
 def unacknowledge(conn: sqlite3.Connection, job: str) -> str:

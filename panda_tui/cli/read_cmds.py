@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from panda_tui.cli.common import common, fail, known_job, resolve_db, running_jobs, safe
-from panda_tui.readmodel.health import HealthState, JobHealth, failing_count, missed_count, next_word, row_words
+from panda_tui.readmodel.health import HealthState, JobHealth, failing_count, flapping_count, missed_count, next_word, row_words
 from panda_tui.readmodel.acks import ack_json, ack_line, current_acks
 from panda_tui.readmodel.status import describe_holder, read_status, run_json, status_json
 from panda_tui.store import StoreError, connect, lease, ledger, log_queries, logs, pieces
@@ -123,7 +123,9 @@ def summary(jobs: list[JobHealth]) -> str:
     (the same count of missed runs, over the same 24 h), then the other words that need a look."""
     out = [f"{failing_count(jobs)} failing", f"{sum(1 for h in jobs if h.running)} running",
            f"{missed_count(jobs)} missed/24h"]
-    for word in (HealthState.FLAPPING, HealthState.RETRYING, HealthState.MISSED):
+    if flapping := flapping_count(jobs):
+        out.append(f"{flapping} flapping")
+    for word in (HealthState.RETRYING, HealthState.MISSED):
         n = sum(1 for h in jobs if h.state is word)
         if n:
             out.append(f"{n} {'job' if n == 1 else 'jobs'} {word}" if word is HealthState.MISSED else f"{n} {word}")

@@ -16,7 +16,7 @@ from panda_tui.engine.events import EventLog
 from panda_tui.engine.store_health import NOT_WRITTEN, StoreHealth
 from panda_tui.store import control
 from panda_tui.store.control import ControlKind, Request
-from panda_tui.store.ledger import Ledger
+from panda_tui.store.ledger import Ledger, latest
 
 
 class RequestError(Exception):
@@ -33,8 +33,10 @@ class RunCommands(Protocol):
     def forget(self, job: str) -> str: ...
 
 
-async def handle(req: Request, commands: RunCommands, reload: Callable[[str], Awaitable[tuple[bool, str]]]) -> str:
-    """The answer to one request; RequestError when it cannot be carried out."""
+async def handle(req: Request, commands: RunCommands, reload: Callable[[str], Awaitable[tuple[bool, str]]],
+                 ran: Callable[[str], bool] = lambda job: False) -> str:
+    """The answer to one request; RequestError when it cannot be carried out. `ran`: whether the store holds
+    runs of a job (one only `panda-tui exec` runs has no schedule here to trigger, pause or resume)."""
     if req.kind == "reload":
         ok, message = await reload("requested")
         if not ok:
@@ -45,7 +47,7 @@ async def handle(req: Request, commands: RunCommands, reload: Callable[[str], Aw
     if req.kind == "forget":
         return commands.forget(req.job or "")
     if req.job is None or not commands.knows(req.job):
-        raise RequestError(f'no job named "{req.job}" in the running config')
+        raise unknown(req, ran)
     if req.kind == "trigger":
         at = req.args.get("at")
         try:
@@ -58,6 +60,14 @@ async def handle(req: Request, commands: RunCommands, reload: Callable[[str], Aw
     if req.kind == "resume":
         return commands.resume(req.job, bool(req.args.get("catchup")))
     raise RequestError(f"unknown request kind {req.kind!r}")
+
+
+def unknown(req: Request, ran: Callable[[str], bool]) -> RequestError:
+    """Why a job not in the running config cannot be steered: run only by `exec`, or nobody knows it."""
+    if req.job and ran(req.job):
+        what = "resume" if req.kind == ControlKind.RESUME else "trigger or pause"
+        return RequestError(f'"{req.job}" is run only by panda-tui exec: it has no schedule here to {what}')
+    return RequestError(f'no job named "{req.job}" in the running config')
 
 
 class ControlDesk:
@@ -80,7 +90,7 @@ class ControlDesk:
                 if req.kind in (ControlKind.ACK, ControlKind.UNACK):
                     outcome, error = self._acknowledge(req, commands), None
                 else:
-                    outcome, error = await handle(req, commands, reload), None
+                    outcome, error = await handle(req, commands, reload, self._ran), None
             except (RequestError, AckRefused) as exc:
                 outcome, error = None, str(exc)
             except sqlite3.Error as exc:
@@ -91,10 +101,14 @@ class ControlDesk:
             self.store.attempt("answer a control request", lambda: self._complete(req.id, outcome, error))
             self.events.emit(d.Control(req.job, req.run_id, str(req.kind), outcome, error))
 
+    def _ran(self, job: str) -> bool:
+        return latest(self.ledger.conn, job) is not None
+
     def _acknowledge(self, req: Request, commands: RunCommands) -> str:
-        """ack / unack: recorded in the store, where the alerter reads it."""
-        if not commands.knows(req.job or ""):
-            raise RequestError(f'no job named "{req.job}" in the running config')
+        """ack / unack: recorded in the store, where the alerter reads it; a job only `exec` runs (known from
+        its runs) can be acknowledged like any."""
+        if not commands.knows(req.job or "") and not self._ran(req.job or ""):
+            raise unknown(req, self._ran)
         with self.ledger.transaction() as conn:
             if req.kind == ControlKind.ACK:
                 return acknowledge(conn, req.job or "", req.args, self.clock.now())

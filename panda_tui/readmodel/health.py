@@ -112,6 +112,11 @@ def missed_count(jobs: list[JobHealth]) -> int:
     return sum(h.missed_24h for h in jobs)
 
 
+def flapping_count(jobs: list[JobHealth]) -> int:
+    """Jobs shown `≈ flapping`: the header's `flapping`, `status`'s and `status --json`'s."""
+    return sum(1 for h in jobs if h.state is HealthState.FLAPPING)
+
+
 def all_health(conn: sqlite3.Connection, config: Config | None, now: float) -> list[JobHealth]:
     """Every job to show, most urgent first: those jobs.toml declares, and those only `panda-tui exec` runs
     (cron's jobs, watched side by side)."""

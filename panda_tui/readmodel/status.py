@@ -8,7 +8,7 @@ from typing import Any
 from dataclasses import dataclass
 
 from panda_tui.config import Config
-from panda_tui.readmodel.health import JobHealth, all_health, failing_count, missed_count
+from panda_tui.readmodel.health import JobHealth, all_health, failing_count, flapping_count, missed_count
 from panda_tui.readmodel.scheduler_health import DaemonGone, daemon_gone
 from panda_tui.store import budget, lease, state
 from panda_tui.store.ledger import GONE, Run, lateness_s
@@ -61,6 +61,7 @@ def status_json(status: Status, now: float | None = None, refused: list[str] | N
         "store_budget": status.store_budget,
         "failing": failing_count(status.jobs),
         "missed_24h": missed_count(status.jobs),
+        "flapping": flapping_count(status.jobs),
         "jobs": [job_json(h) for h in status.jobs],
         "trouble": status.trouble}
 

@@ -91,7 +91,8 @@ def _alarms(snap: Snapshot, now: float, marks: Marks, style: str) -> list[Part]:
 def _counts(snap: Snapshot, marks: Marks) -> list[Part]:
     return [_count(snap.failing, HealthState.FAILING, "failing", marks),
             _count(snap.running, HealthState.RUNNING, "running", marks),
-            _count(snap.missed_24h, HealthState.MISSED, "missed/24h", marks)]
+            _count(snap.missed_24h, HealthState.MISSED, "missed/24h", marks),
+            *([_count(snap.flapping, HealthState.FLAPPING, "flapping", marks)] if snap.flapping else [])]
 
 
 def _count(n: int, state: HealthState, words: str, marks: Marks) -> Part:

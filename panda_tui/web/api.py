@@ -233,8 +233,8 @@ class Api:
         if refused := self._refuse_control():
             return refused
         job, kind = request.match_info["job"], request.match_info["kind"]
-        if job not in self.backend.config.jobs:
-            return error(404, f'no job named "{job}" in jobs.toml')
+        if job not in self.backend.config.jobs and await self.backend.read(lambda c: ledger.latest(c, job)) is None:
+            return error(404, f'no job named "{job}" in jobs.toml, and no runs of it in the store')
         body = await _body(request)
         args: dict = {}
         if kind == "trigger" and body.get("at") is not None:

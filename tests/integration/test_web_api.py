@@ -111,6 +111,19 @@ def test_ack_and_unack_through_the_api_show_in_api_jobs(control):
         assert http.get("/api/jobs").json()["acks"] == {}
 
 
+def test_a_job_only_exec_runs_is_acked_through_the_api_and_its_trigger_says_why_not(control):
+    ran = run_cli("exec", "nu-long", "--config", control.cfg, "--db", control.db, "--", "sh", "-c", "exit 3")
+    assert ran.returncode == 3, ran.stderr
+    with httpx.Client(base_url=control.url, headers=control.auth, timeout=30) as http:
+        acked = http.post("/api/jobs/nu-long/ack", json={"by": "ana"})
+        assert acked.status_code == 200, acked.text
+        assert http.get("/api/jobs").json()["acks"]["nu-long"]["by"] == "ana"
+        assert http.post("/api/jobs/nu-long/unack").status_code == 200
+        refused = http.post("/api/jobs/nu-long/trigger")
+        assert refused.status_code == 409 and "run only by panda-tui exec" in refused.json()["error"]
+        assert http.post("/api/jobs/nosuch/ack").status_code == 404
+
+
 def test_a_read_only_server_answers_403_to_every_post_and_acts_on_nothing(read_only):
     with httpx.Client(base_url=read_only.url, headers=read_only.auth) as http:
         for path in ("/api/jobs/greet/trigger", "/api/jobs/greet/pause", "/api/jobs/greet/resume", "/api/runs/1/kill",

@@ -389,7 +389,7 @@ async def test_work_deferred_until_the_first_screen_starts_once_the_job_list_is_
     assert deferred == [True]  # once, with the job list on screen
 
 
-async def test_a_acknowledges_the_failing_job_and_shows_who_then_a_again_takes_it_back(world):
+async def test_a_acknowledges_the_failing_job_and_shows_who_then_a_again_asks_before_taking_it_back(world):
     from panda_tui.store import acks
     w = world(ALPHA, ZETA)
     app = w.app()
@@ -405,7 +405,15 @@ async def test_a_acknowledges_the_failing_job_and_shows_who_then_a_again_takes_i
         await until(pilot, lambda: "alpha: acknowledged by " in str(history.border_subtitle))
         detail = app.main.query_one("#trend")  # at 80 columns too: the detail line says who is on it
         await until(pilot, lambda: "acked by " in detail.words.splitlines()[0], what="the ack in the detail line")
+        await pilot.press("a")  # an ack held is asked about first, naming who and until when, as a kill is
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question before unack")
+        assert app.screen.question.startswith('Remove the ack on "alpha" by ') and "next success" in app.screen.question
+        await pilot.press("n")
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        assert acks.get(connect(w.db), "alpha") is not None  # "no" keeps it
         await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
         await until(pilot, lambda: acks.get(connect(w.db), "alpha") is None)
         await until(pilot, lambda: not str(history.border_subtitle))
         await until(pilot, lambda: "acked by " not in detail.words, what="the ack gone from the detail line")

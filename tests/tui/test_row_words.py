@@ -90,3 +90,19 @@ async def test_at_80_columns_the_history_s_reason_ends_at_the_pane_s_edge_not_pa
         end = sum(c.width + 2 for c in columns[:names.index("REASON") + 1])
         assert 28 <= columns[names.index("REASON")].width and end <= history.size.width - 1, (end, names)
         assert str(history.get_row_at(0)[names.index("STATUS")]) == "! missed"
+
+
+async def test_at_80_columns_the_detail_line_says_what_it_says_at_140_in_the_same_words(demo_db):
+    """Only the schedule's words and whole figures give way: `last ok 15s ago`, `slow: run 142` (never
+    `last ok 15s` on one screen and `… ago` on another, nor a bare `slow: 142`)."""
+    import re
+    app = demo_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        detail, jobs = app.main.query_one(TrendBar), app.main.jobs
+        for name in ("db-backup", "cache-warm"):
+            jobs.move_cursor(row=jobs.rows_shown.index(name))
+            await until(pilot, lambda: detail.words.startswith(name), what=f"{name}'s detail")
+            words = detail.words
+            assert not re.search(r"last ok \S+(?! ago)( ·|$)", words.splitlines()[0]), words
+            assert not re.search(r"slow: \d", words), words

@@ -185,3 +185,20 @@ def test_status_json_gives_an_engines_check_time_in_iso_8601(ledger):
     state.put_meta(ledger.conn, "engines", {"local": {"up": False, "error": "refused", "checked_at": NOW}}, NOW)
     engines = status_json(read_status(ledger.conn, config(), NOW), NOW)["engines"]
     assert engines == {"local": {"up": False, "error": "refused", "checked_at": "2027-01-15T08:00:00Z"}}, engines
+
+
+def test_a_flapping_job_is_counted_alike_by_the_header_status_and_status_json(ledger):
+    from panda_tui.cli.read_cmds import summary
+    from panda_tui.readmodel.snapshot import read_snapshot
+    from panda_tui.readmodel.status import read_status, status_json
+    from panda_tui.tui.header_line import parts
+    from panda_tui.tui.marks import Marks
+    for n, status in enumerate([RunStatus.FAILED, RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.SUCCEEDED,
+                                RunStatus.TIMED_OUT, RunStatus.SUCCEEDED]):
+        ran(ledger, status, NOW - 36000 + n * 3600, exit_code=0 if status == RunStatus.SUCCEEDED else 1)
+    assert health(ledger).state == "flapping"
+    snap = read_snapshot(ledger.conn, config(), NOW)
+    header = [p.long for p in parts(snap, "embedded", NOW, "20:00:00 UTC", Marks(colour=False))]
+    assert any(text.endswith("1 flapping") for text in header), header
+    assert summary(snap.jobs).endswith("0 missed/24h, 1 flapping")
+    assert status_json(read_status(ledger.conn, config(), NOW), NOW)["flapping"] == 1

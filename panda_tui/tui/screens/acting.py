@@ -11,12 +11,12 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Input
 
-from panda_tui.readmodel.acks import current_acks
+from panda_tui.readmodel.acks import Ack, current_acks
 from panda_tui.readmodel.health import JobHealth
 from panda_tui.store import connect
 from panda_tui.store.control import ControlKind
 from panda_tui.store.ledger import Run
-from panda_tui.text import status_word
+from panda_tui.text import iso, safe, status_word
 from panda_tui.tui.screens.confirm import ConfirmScreen
 from panda_tui.tui.services import Services
 
@@ -29,6 +29,13 @@ def who() -> str:
         return f"{getpass.getuser()}@{socket.gethostname()}"
     except (KeyError, OSError):
         return f"unknown@{socket.gethostname()}"
+
+def unack_question(ack: Ack) -> str:
+    """`Remove the ack on "alpha" by ana@box (until its next success: restoring /data)?`"""
+    until = "its next success" if ack.until is None else iso(ack.until)
+    note = f": {safe(ack.note)}" if ack.note else ""
+    return f'Remove the ack on "{safe(ack.job)}" by {safe(ack.by)} (until {until}{note})?'
+
 
 ACTING = {"trigger": "t", "pause": "p", "kill": "k", "reload": "r", "ack": "a"}  # action: key
 
@@ -112,13 +119,17 @@ class ActingScreen(Screen):
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="act")
     def _toggle_ack(self, job: str) -> None:
+        """Ack at once; an ack held is asked about first (who, until, note), as a kill is: one stray `a` at
+        3 AM must not lose someone's note and time."""
         conn = connect(self.services.db_path, readonly=True)
         try:
-            acked = job in current_acks(conn, self.services.clock())
+            held = current_acks(conn, self.services.clock()).get(job)
         finally:
             conn.close()
-        kind = ControlKind.UNACK if acked else ControlKind.ACK
-        answer = self.services.controls.request(kind, job=job, args=None if acked else {"by": who()})
+        if held is not None:
+            self.app.call_from_thread(self._confirm, unack_question(held), job=job, kind=ControlKind.UNACK)
+            return
+        answer = self.services.controls.request(ControlKind.ACK, job=job, args={"by": who()})
         self.app.call_from_thread(self.notify, answer.text, severity="information" if answer.ok else "error",
                                   markup=False)
         self.wake()
@@ -130,10 +141,10 @@ class ActingScreen(Screen):
         return chosen
 
     def _confirm(self, question: str, job: str | None = None, run_id: int | None = None,
-                 watch: tuple[int, ...] = ()) -> None:
+                 watch: tuple[int, ...] = (), kind: ControlKind = ControlKind.KILL) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
-                self._ask(ControlKind.KILL, job=job, run_id=run_id, watch=watch)
+                self._ask(kind, job=job, run_id=run_id, watch=watch)
         self.app.push_screen(ConfirmScreen(question), answered)
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="act")

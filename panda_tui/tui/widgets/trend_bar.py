@@ -71,9 +71,9 @@ class TrendBar(Static):
             ok = health.last_success_at
             words = f"last ok {ago(now - ok)} ago" if ok is not None else "never succeeded"
             style = "" if ok is not None and health.state not in TROUBLE else self.marks.style("failing")
-            parts.append(Part(words, words.replace(" ago", ""), style))
+            parts.append(Part(words, words, style))  # one phrasing at every width: `last ok 15s ago`
             if health.state is HealthState.FLAPPING:  # the row says only `flapping`: how much, here
-                parts.append(Part(health.words, health.words.removesuffix(" failed"), self.marks.style("flapping")))
+                parts.append(Part(health.words, health.words, self.marks.style("flapping")))
         if ack:  # shown before the schedule: someone is on it
             who = ack.removeprefix("acknowledged by ").split(" ")[0]
             parts.append(Part(safe(ack), safe(f"acked by {who}"), "bold"))
@@ -125,5 +125,5 @@ class TrendBar(Static):
                               f"every {short_duration(trend.expected_every)}", drop=2))
         if trend.slow:
             runs = ", ".join(map(str, trend.slow[-3:]))
-            parts.append(Part(f"slow (>2{'x' if m.ascii else '×'}p95): run {runs}", f"slow: {runs}", m.style("slow")))
+            parts.append(Part(f"slow (>2{'x' if m.ascii else '×'}p95): run {runs}", f"slow: run {runs}", m.style("slow")))
         return parts

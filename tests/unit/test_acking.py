@@ -1,0 +1,101 @@
+"""What `ack` and `unack` record: who, until when, and never less than was asked before."""
+
+from __future__ import annotations
+
+import pytest
+
+from panda_tui.alerts.acking import acknowledge
+from panda_tui.store import acks
+from panda_tui.store.db import Database
+from panda_tui.store.ledger import Ledger, RunStatus
+
+NOW = 1_800_000_000.0
+
+
+@pytest.fixture
+def ledger(tmp_path):
+    db = Database(str(tmp_path / "panda.db"))
+    yield Ledger(db)
+    db.conn.close()
+
+
+def failed(ledger: Ledger, job: str, at: float) -> None:
+    run = ledger.insert(job, at, trigger="schedule", now=at)
+    ledger.start(run.id, at)
+    ledger.finish(run.id, RunStatus.FAILED, at + 1, exit_code=1)
+
+
+def test_a_plain_ack_keeps_an_ack_for_an_hour_and_says_how_to_replace_it(ledger):
+    failed(ledger, "j", NOW - 60)
+    acknowledge(ledger.conn, "j", {"by": "ana@box", "for": 3600, "note": "disk"}, NOW)
+    answer = acknowledge(ledger.conn, "j", {"by": "bob@box"}, NOW + 10)
+    kept = acks.get(ledger.conn, "j")
+    assert kept is not None and (kept.by, kept.until, kept.note) == ("ana@box", NOW + 3600, "disk")
+    assert "stays acknowledged by ana@box" in answer and "panda-tui unack j" in answer
+
+
+def test_a_plain_ack_replaces_one_whose_time_ran_out(ledger):
+    failed(ledger, "j", NOW - 60)
+    acknowledge(ledger.conn, "j", {"by": "ana@box", "for": 60}, NOW)
+    acknowledge(ledger.conn, "j", {"by": "bob@box"}, NOW + 120)
+    now_held = acks.get(ledger.conn, "j")
+    assert now_held is not None and (now_held.by, now_held.until) == ("bob@box", None)
+
+
+class Declared:
+    """The running config's verbs, for one declared job "j" (nothing runs: the desk only asks `knows`)."""
+
+    def knows(self, job: str) -> bool:
+        return job == "j"
+
+    def trigger(self, job: str, at: float) -> str:
+        return f"{job} triggered"
+
+    def pause(self, job: str) -> str:
+        return f"{job} paused"
+
+    def resume(self, job: str, catchup: bool) -> str:
+        return f"{job} resumed"
+
+    def kill_run(self, run_id: int) -> str:
+        return ""
+
+    def kill_job(self, job: str) -> str:
+        return ""
+
+    def forget(self, job: str) -> str:
+        return ""
+
+
+def desk_answers(ledger: Ledger, kind: str, job: str, args: dict | None = None) -> tuple[str | None, str | None]:
+    """Leave one request in the store, let the scheduler's desk take it, and read its answer."""
+    import asyncio
+
+    from panda_tui.engine.events import EventLog
+    from panda_tui.engine.requests import ControlDesk
+    from panda_tui.engine.store_health import StoreHealth
+    from panda_tui.store import control
+    from tests.clocks import FakeClock
+    clock = FakeClock(NOW)
+    with ledger.transaction() as conn:
+        rid = control.submit(conn, kind, job=job, args=args, now=NOW)
+
+    async def reload(why: str) -> tuple[bool, str]:
+        return True, ""
+    desk = ControlDesk(ledger, StoreHealth(clock, lambda d: None), clock, EventLog(None))
+    asyncio.run(desk.take(Declared(), reload))
+    answer = control.get(ledger.conn, rid)
+    assert answer is not None and answer.done_at is not None
+    return answer.outcome, answer.error
+
+
+def test_a_job_only_exec_runs_is_acked_and_unacked_like_any_but_not_triggered(ledger):
+    failed(ledger, "nu-long", NOW - 60)  # known from its runs only (external)
+    outcome, error = desk_answers(ledger, "ack", "nu-long", {"by": "ana@box"})
+    assert error is None and outcome is not None and outcome.startswith('acknowledged "nu-long" by ana@box')
+    assert acks.get(ledger.conn, "nu-long") is not None
+    assert desk_answers(ledger, "unack", "nu-long")[1] is None and acks.get(ledger.conn, "nu-long") is None
+    for kind in ("trigger", "pause"):
+        assert desk_answers(ledger, kind, "nu-long") == (
+            None, '"nu-long" is run only by panda-tui exec: it has no schedule here to trigger or pause')
+    assert desk_answers(ledger, "ack", "nosuch")[1] == 'no job named "nosuch" in the running config'
