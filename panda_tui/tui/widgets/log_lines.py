@@ -115,9 +115,9 @@ class LogLines(Log):
         self.clear()
         self.auto_scroll = self.follow and focus is None
         self.write_lines(self._format(self.window))
-        if focus is not None:
+        if focus is not None:  # after the refresh, as scroll_end is: else a scroll_end still pending wins
             before = self._format([line for line in self.window if pieces.last_seq(line) < focus])
-            self.scroll_to(y=max(0, len(before) - 2), animate=False)
+            self.call_after_refresh(self.scroll_to, y=max(0, len(before) - 2), animate=False)
         elif self.follow:
             self.scroll_end(animate=False)
 

@@ -1,0 +1,36 @@
+"""`/` shows the first match at once, whether or not the window already holds it (new-user test, finding 1)."""
+
+from __future__ import annotations
+
+from panda_tui.tui.widgets.log_view import LogView
+from tests.jobfiles import job
+from tests.tui.conftest import started, until
+from tests.tui.test_logs_and_navigation import ask
+
+# 60 lines of 320 characters each, ending END1 … END60: wrapped, the pane's 4 rows hold a fragment of one
+WIDE_LINES = job("wide60", command="for i in $(seq 1 60); do printf '%0316d' 0; echo END$i; done")
+
+
+async def test_slash_brings_the_first_match_into_view_when_the_window_holds_it(world):
+    w = world(WIDE_LINES)
+    app = w.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        ask(w.db, "trigger", "wide60")
+        pane = app.main.query_one(LogView)
+        lines = pane.log_widget
+        await until(pilot, lambda: pane.run is not None and pane.run.finished_at is not None
+                    and any(line.endswith("END60") for line in pane.shown), what="the finished run's last line")
+        lines.focus()
+        await pilot.press("slash", *"END4", "enter")
+        await until(pilot, lambda: "matching line 1/11" in str(pane.query_one(".log-title").render()),
+                    what="the counter")
+
+        def on_screen() -> list[str]:
+            top = round(lines.scroll_offset.y)
+            return pane.shown[top:top + lines.scrollable_content_region.height]
+
+        # the match n / N went to, marked, in view (the 4 rows hold the last of line 3 and the start of line 4)
+        await until(pilot, lambda: any(row[1:2] == "▶" for row in on_screen()), timeout=5, what="the first match")
+        await pilot.press("n", "N")  # to 2/11 and back
+        await until(pilot, lambda: any(row[1:2] == "▶" for row in on_screen()), timeout=5, what="N: the first match")
