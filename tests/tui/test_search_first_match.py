@@ -34,3 +34,33 @@ async def test_slash_brings_the_first_match_into_view_when_the_window_holds_it(w
         await until(pilot, lambda: any(row[1:2] == "▶" for row in on_screen()), timeout=5, what="the first match")
         await pilot.press("n", "N")  # to 2/11 and back
         await until(pilot, lambda: any(row[1:2] == "▶" for row in on_screen()), timeout=5, what="N: the first match")
+
+
+async def test_arrows_step_a_quarter_of_the_pane_shift_one_column_and_end_keeps_the_column(world):
+    """Unwrapped (w), `→` moves a quarter of the pane's width (a 320-char line is a few presses away, not
+    hundreds), shift+→ one column, and End goes to the newest line without losing the column."""
+    w = world(WIDE_LINES)
+    app = w.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        ask(w.db, "trigger", "wide60")
+        pane = app.main.query_one(LogView)
+        lines = pane.log_widget
+        await until(pilot, lambda: pane.run is not None and pane.run.finished_at is not None
+                    and any(line.endswith("END60") for line in pane.shown), what="the finished run's last line")
+        lines.focus()
+        await pilot.press("w")
+        await until(pilot, lambda: lines.max_scroll_x > 200, what="unwrapped")
+        quarter = lines.scrollable_content_region.width // 4
+        assert quarter >= 15
+        await pilot.press("right")
+        await until(pilot, lambda: lines.scroll_x == quarter, timeout=5, what="a quarter of the pane")
+        await pilot.press("shift+right")
+        await until(pilot, lambda: lines.scroll_x == quarter + 1, timeout=5, what="one column more")
+        await pilot.press("left")
+        await until(pilot, lambda: lines.scroll_x == 1, timeout=5, what="a quarter back")
+        await pilot.press("right", "end")
+        await until(pilot, lambda: lines.is_vertical_scroll_end and pane.shown[-1].endswith("END60"), timeout=5,
+                    what="the newest line")
+        await pilot.pause()
+        assert lines.scroll_x == quarter + 1  # still in the column the user was at
