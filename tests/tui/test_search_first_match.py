@@ -11,17 +11,23 @@ from tests.tui.test_logs_and_navigation import ask
 WIDE_LINES = job("wide60", command="for i in $(seq 1 60); do printf '%0316d' 0; echo END$i; done")
 
 
+async def finished_wide_run(app, pilot, w) -> LogView:
+    """The console up, wide60 run to its end and shown in the log pane, the pane's lines focused."""
+    await started(app, pilot)
+    ask(w.db, "trigger", "wide60")
+    pane = app.main.query_one(LogView)
+    await until(pilot, lambda: pane.run is not None and pane.run.finished_at is not None
+                and any(line.endswith("END60") for line in pane.shown), what="the finished run's last line")
+    pane.log_widget.focus()
+    return pane
+
+
 async def test_slash_brings_the_first_match_into_view_when_the_window_holds_it(world):
     w = world(WIDE_LINES)
     app = w.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await started(app, pilot)
-        ask(w.db, "trigger", "wide60")
-        pane = app.main.query_one(LogView)
+        pane = await finished_wide_run(app, pilot, w)
         lines = pane.log_widget
-        await until(pilot, lambda: pane.run is not None and pane.run.finished_at is not None
-                    and any(line.endswith("END60") for line in pane.shown), what="the finished run's last line")
-        lines.focus()
         await pilot.press("slash", *"END4", "enter")
         await until(pilot, lambda: "matching line 1/11" in str(pane.query_one(".log-title").render()),
                     what="the counter")
@@ -42,13 +48,8 @@ async def test_arrows_step_a_quarter_of_the_pane_shift_one_column_and_end_keeps_
     w = world(WIDE_LINES)
     app = w.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await started(app, pilot)
-        ask(w.db, "trigger", "wide60")
-        pane = app.main.query_one(LogView)
+        pane = await finished_wide_run(app, pilot, w)
         lines = pane.log_widget
-        await until(pilot, lambda: pane.run is not None and pane.run.finished_at is not None
-                    and any(line.endswith("END60") for line in pane.shown), what="the finished run's last line")
-        lines.focus()
         await pilot.press("w")
         await until(pilot, lambda: lines.max_scroll_x > 200, what="unwrapped")
         quarter = lines.scrollable_content_region.width // 4

@@ -46,8 +46,8 @@ async def test_a_flapping_job_keeps_its_row_short_and_its_count_in_the_detail_li
         await until(pilot, lambda: "flapping 4/10" in detail.words.splitlines()[0], what=detail.words)
 
 
-async def test_the_ack_mark_comes_first_so_cutting_a_long_state_keeps_it(demo_db, tmp_path):
-    db = own_copy(demo_db, tmp_path)
+def timed_out_running_and_acked(db: str) -> None:
+    """cache-warm: ten runs timed out, one running, acked: its state reads `ack, running · timed out 10/10`."""
     with ledger_on(db) as book:
         for i in range(10):
             slot = NOW - 280 + i * 25
@@ -56,6 +56,11 @@ async def test_the_ack_mark_comes_first_so_cutting_a_long_state_keeps_it(demo_db
             book.finish(run.id, RunStatus.TIMED_OUT, slot + 3, reason="timed out after 2s")
         book.start(book.insert("cache-warm", NOW - 10, trigger="schedule", now=NOW - 10).id, NOW - 9)
     write(db, lambda conn: acks.put(conn, acks.Ack("cache-warm", "ann@db1", NOW - 60, note="on it")))
+
+
+async def test_the_ack_mark_comes_first_so_cutting_a_long_state_keeps_it(demo_db, tmp_path):
+    db = own_copy(demo_db, tmp_path)
+    timed_out_running_and_acked(db)
     app = demo_app(db)
     async with app.run_test(size=(80, 24)) as pilot:
         await started(app, pilot)
@@ -71,14 +76,7 @@ async def test_a_long_state_is_cut_in_its_column_and_median_and_trend_stay(demo_
         await started(app, pilot)
         jobs = app.main.jobs
         columns, status = list(jobs.shown_columns), jobs.columns["STATUS"].width
-    with ledger_on(db) as book:
-        for i in range(10):
-            slot = NOW - 280 + i * 25
-            run = book.insert("cache-warm", slot, trigger="schedule", now=slot)
-            book.start(run.id, slot + 1)
-            book.finish(run.id, RunStatus.TIMED_OUT, slot + 3, reason="timed out after 2s")
-        book.start(book.insert("cache-warm", NOW - 10, trigger="schedule", now=NOW - 10).id, NOW - 9)
-    write(db, lambda conn: acks.put(conn, acks.Ack("cache-warm", "ann@db1", NOW - 60, note="on it")))
+    timed_out_running_and_acked(db)
     app = demo_app(db)
     async with app.run_test(size=(80, 24)) as pilot:
         await started(app, pilot)
