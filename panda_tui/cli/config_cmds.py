@@ -20,7 +20,7 @@ def validate(config_path: str, db_path: str | None, secrets_file: str | None) ->
     now = datetime.now(timezone.utc)
     click.echo(f"ok: {len(config.jobs)} job{'s' if len(config.jobs) != 1 else ''}")
     for job in config.jobs.values():
-        times = ", ".join(to_local(t, job.tz).isoformat() for t in job.schedule.next_after(now, 3))
+        times = ", ".join(_when(t, job.tz) for t in job.schedule.next_after(now, 3))
         state = "" if job.enabled else " (disabled)"
         click.echo(f"  {safe(job.name)}{state}: {job.schedule.explain()}; next {times}")
     try:
@@ -83,7 +83,7 @@ def next_cmd(config_path: str, db_path: str | None, job: str, count: int, after:
         for t in spec.schedule.iter_after(start):
             if shown == count:
                 return
-            click.echo(to_local(t, spec.tz).isoformat())
+            click.echo(_when(t, spec.tz))
             shown += 1
     except (OverflowError, ValueError):
         fail(f"{'no' if not shown else 'no further'} fire time of {job} after {start:%Y-%m-%dT%H:%M:%SZ}: "
@@ -104,3 +104,8 @@ def parse_instant(text: str, tz: str = "UTC") -> datetime:
     except (OverflowError, ValueError):
         fail(f"--after/--at: {text!r} is out of the calendar's range", 2)
 
+
+def _when(instant: datetime, tz: str) -> str:
+    """A fire time in the job's zone; a UTC job's with `Z`, as every other time panda-tui prints."""
+    shown = to_local(instant, tz).isoformat()
+    return shown.replace("+00:00", "Z") if tz in ("UTC", "Etc/UTC") else shown

@@ -119,7 +119,7 @@ def _request(db_path: str | None, kind: control.ControlKind, job: str | None = N
             fail(f"no run {run_id}", 2)
     answer = control.ask(path, kind, job=job, run_id=run_id, args=args)
     if answer.reply == control.Reply.NO_SCHEDULER:
-        fail(f"no scheduler is running on {path}: start one with `panda-tui daemon` or open the console"
+        fail(f"no scheduler is running on {path}: start one with `panda-tui daemon`, or with `panda-tui --embed` (a console that runs it; an open console: S)"
              + no_scheduler_hint, 1)
     if not answer.ok:
         fail(answer.text, 1)

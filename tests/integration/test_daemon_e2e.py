@@ -105,6 +105,7 @@ def test_without_a_scheduler_the_cli_says_so(tmp_path):
     result = run_cli("trigger", "tick", "--config", cfg, "--db", str(tmp_path / "x.db"))
     assert result.returncode == 1
     assert "no scheduler is running" in result.stderr and "panda-tui run tick" in result.stderr
+    assert "panda-tui --embed" in result.stderr  # a plain console attaches where a daemon ran: it needs S
 
 
 def test_run_in_the_foreground_streams_and_exits_with_the_job_code(tmp_path):

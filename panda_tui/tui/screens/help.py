@@ -43,7 +43,7 @@ KEYS = [
         ("E", "jump to the first error line"),
         ("g G  home end", "first line of the run / newest, following"),
         ("[ / ]", "older lines / back to the newest"),
-        ("← →", "scroll a long line sideways (one cut at the edge ends in …)"),
+        ("← →", "with wrap off (w): sideways a quarter of the pane; shift: one column; a cut line ends in …"),
         ("f  w  j  T", "follow the tail · wrap · raw JSON · stored timestamps"),
         ("s", "save the whole run's log to a file (as stored: secrets masked)"),
         ("d", "what changed since the job's last good run"),

@@ -126,8 +126,13 @@ class JobTable(RowTable):
 
     @property
     def status_width(self) -> int:
-        """Room for the longest state shown (`running · timed out 7/7`), at least the column's own."""
-        return max([STATUS_MIN] + [min(STATUS_MAX, len(row_words(h)) + 2) for h in self._all])
+        """A share of the screen's width, not of the words shown: a state that grows (`ack, running · timed
+        out 2/2`) is cut with `…` (the detail line has it whole) instead of pushing MEDIAN and TREND off, so
+        the table keeps its shape from one second to the next. A seventh of the width (the trend keeps room), in what the other columns
+        leave, between STATUS_MIN and STATUS_MAX."""
+        width = self.size.width or 80
+        spare = width - _needed([c for c in ALL_COLUMNS if not (width < NARROW and c == "SCHEDULE")])
+        return max(STATUS_MIN, min(STATUS_MAX, width // 7, STATUS_MIN + spare))
 
     @property
     def spark_width(self) -> int:
@@ -150,7 +155,7 @@ class JobTable(RowTable):
     def _cells(self, h: JobHealth, now: float, schedules: dict[str, str]) -> tuple:
         m = self.marks
         mark = HealthState.FAILING if h.failing else h.state  # the rows marked failing are the header's count
-        status = Text(f"{m.glyph(mark)} {row_words(h)}", style=m.style(mark))
+        status = Text(f"{m.glyph(mark)} {row_words(h)}", style=m.style(mark), no_wrap=True, overflow="ellipsis")
         word = next_word(h, now, self.scheduled, none=m.none)
         nxt = Text(word, style=m.style(HealthState.MISSED)) if word == "stopped" else word
         if h.last is None:

@@ -9,6 +9,9 @@ from rich.highlighter import Highlighter
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.actions import SkipAction
+from textual.binding import Binding
+from textual.geometry import Size
 from textual.strip import Strip
 from textual.widgets import Log
 
@@ -52,6 +55,9 @@ class LineHighlighter(Highlighter):
 
 
 class LogLines(Log):
+    BINDINGS = [Binding("shift+left", "column(-1)", "one column left", show=False),
+                Binding("shift+right", "column(1)", "one column right", show=False)]
+
     def __init__(self, marks: Marks, **kwargs) -> None:
         super().__init__(highlight=True, max_lines=WINDOW, auto_scroll=True, **kwargs)
         self.marks = marks
@@ -87,6 +93,23 @@ class LogLines(Log):
         mark = Strip([Segment(self.marks.cut, self.rich_style + Style.parse(self.marks.style("quiet") or "none"))], 1)
         return Strip.join([strip.crop(0, seen - 1), mark, strip.crop(seen, strip.cell_length)])
 
+    @property
+    def step(self) -> int:
+        """Columns `←` `→` move: a quarter of the pane, so a 320-character line is a few presses away."""
+        return max(1, self.scrollable_content_region.width // 4)
+
+    def action_scroll_left(self) -> None:
+        self.action_column(-self.step)
+
+    def action_scroll_right(self) -> None:
+        self.action_column(self.step)
+
+    def action_column(self, columns: int) -> None:
+        """Sideways by `columns` (shift+← →: one); wrapped, there is nothing to scroll."""
+        if not self.allow_horizontal_scroll:
+            raise SkipAction()
+        self.scroll_to(x=self.scroll_x + columns, animate=False)
+
     def set_window(self, lines: list[LogLine], focus: int | None = None) -> None:
         self.window = list(lines)
         self.redraw(focus)
@@ -112,14 +135,20 @@ class LogLines(Log):
 
     def redraw(self, focus: int | None = None) -> None:
         """Everything again (a view changed); `focus`: the seq to bring into view instead of the newest."""
+        column = self.scroll_x
         self.clear()
         self.auto_scroll = self.follow and focus is None
-        self.write_lines(self._format(self.window))
-        if focus is not None:
+        shown = self._format(self.window)
+        self.write_lines(shown)
+        if column and shown:  # Log learns the lines' width on a thread: till then the column would be lost
+            width = max(cell_len(line) for line in shown)
+            self.virtual_size = Size(max(width, self.virtual_size.width), self.virtual_size.height)
+            self.scroll_to(x=column, animate=False)
+        if focus is not None:  # after the refresh, as scroll_end is: else a scroll_end still pending wins
             before = self._format([line for line in self.window if pieces.last_seq(line) < focus])
-            self.scroll_to(y=max(0, len(before) - 2), animate=False)
+            self.call_after_refresh(self.scroll_to, y=max(0, len(before) - 2), animate=False)
         elif self.follow:
-            self.scroll_end(animate=False)
+            self.scroll_end(animate=False, x_axis=False)  # G / End: the newest line, in the column the user is at
 
     def holds(self, seq: int) -> bool:
         return any(pieces.holds(line, seq) for line in self.window)
