@@ -37,9 +37,8 @@ FLOOR = [sys.executable, str(ROOT / "bench" / "floor_app.py")]
 
 def compiled_env(pycache: str) -> dict:
     """env() with bytecode written and read under `pycache` (see the module's docstring)."""
-    environ = {**env(), "PYTHONPYCACHEPREFIX": pycache}
-    environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    return environ
+    # Empty, not absent: Terminal lays this over os.environ, and Python reads an empty value as unset.
+    return {**env(), "PYTHONPYCACHEPREFIX": pycache, "PYTHONDONTWRITEBYTECODE": ""}
 
 
 def first_screen(argv: list[str], environ: dict) -> tuple[float, float]:
