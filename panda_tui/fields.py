@@ -199,6 +199,13 @@ def size_or_share(value: Any) -> int | float:
                          f"got {value!r}") from None
 
 
+def room_to_keep(value: Any) -> int | float:
+    """A size or share as size_or_share takes it, or 0: keep nothing free (journald's SystemKeepFree=0)."""
+    if value == 0 and isinstance(value, int) and not isinstance(value, bool):
+        return 0
+    return size_or_share(value)
+
+
 def cpus(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1024:
         raise ValueError(f"expected a number of CPUs like 0.5 or 2, got {value!r}")

@@ -73,7 +73,7 @@ ALERT_FIELDS: dict[str, Parser] = {
 ALERT_EVENTS = ("started", "succeeded", "failed", "timed_out", "missed", "lost",
                 "recovered", "slow", "fast", "killed", "skipped", "flapping")
 SCHEDULER_FIELDS: dict[str, Parser] = {"heartbeat": f.url, "heartbeat_every": f.duration, "stop_grace": f.duration}
-STORE_FIELDS: dict[str, Parser] = {"max_size": f.size_or_share, "keep_free": f.size_or_share}
+STORE_FIELDS: dict[str, Parser] = {"max_size": f.size_or_share, "keep_free": f.room_to_keep}
 TOP_LEVEL = ("defaults", "jobs", "alerts", "scheduler", "maintenance", "serve", "store")
 MAX_BYTES = 10 * 1024 * 1024  # jobs.toml
 MAX_JOBS = 10_000

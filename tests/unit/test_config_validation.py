@@ -240,4 +240,6 @@ def test_swarm_defaults_reach_image_jobs_only(write_toml):
 def test_the_store_budget_takes_sizes_and_shares(write_toml):
     config = load_config(write_toml('[store]\nmax_size = "2g"\nkeep_free = "20%"\n' + GOOD))
     assert (config.store.max_size, config.store.keep_free) == (2 * 1024 ** 3, 0.2)
+    nothing_kept = load_config(write_toml('[store]\nkeep_free = 0\n' + GOOD, name="zero.toml"))
+    assert nothing_kept.store.keep_free == 0  # as journald's SystemKeepFree=0
     assert load_config(write_toml(GOOD)).store.max_size is None  # the default: 10 % of the file system
