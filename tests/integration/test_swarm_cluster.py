@@ -60,6 +60,10 @@ async def test_a_job_constrained_to_the_worker_runs_there_and_its_node_is_record
     app = PandaApp(RunningConfig(b.cfg), b.db, mode="attached")
     nodes = {str(there.id): WORKER, str(here.id): socket.gethostname()}
     async with app.run_test(size=(140, 40)) as pilot:
+        for _ in range(400):  # app.main is set once the panes below the job list are mounted
+            if app.main is not None:
+                break
+            await pilot.pause(0.05)
         history = app.query_one("#history")
 
         def shown() -> tuple[str, str] | None:
