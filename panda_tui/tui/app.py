@@ -4,6 +4,7 @@ that act belong to the main screen (screens/main.py, screens/acting.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable
 
@@ -17,6 +18,7 @@ from textual.scrollbar import ScrollBar, ScrollBarRender
 
 from panda_tui.config import Config
 from panda_tui.readmodel.running import FixedJobs
+from panda_tui.tui import quitting
 from panda_tui.tui.controls import Controls
 from panda_tui.tui.header_line import alarm_lines
 from panda_tui.tui.marks import AsciiScrollBarRender, Marks, detect
@@ -124,20 +126,16 @@ class PandaApp(App[None]):
                                     logs_first=in_log))
 
     async def action_quit(self) -> None:
-        """An embedded console runs the scheduler: quitting stops its runs, so it asks first."""
-        snap = self.services.latest.snapshot
-        runs = sum(len(h.running) for h in snap.jobs) if snap is not None else 0
-        if self.services.mode is not ConsoleMode.EMBEDDED or not runs:
+        """An embedded console runs the scheduler: quitting stops its runs, so it asks first (tui/quitting.py)."""
+        asking = quitting.question(*await asyncio.to_thread(quitting.going, self.services))
+        if asking is None:
             self.exit()
             return
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.exit()
-        self.push_screen(ConfirmScreen(
-            f"Quit? This console runs the scheduler: {runs} run{'s' if runs != 1 else ''} in progress will be "
-            "stopped: given up to 10 s to finish, then SIGTERM, and SIGKILL after the job's grace. "
-            "`panda-tui daemon` keeps jobs running without a console."), answered)
+        self.push_screen(ConfirmScreen(asking), answered)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

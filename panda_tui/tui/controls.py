@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from panda_tui.store import connect, ledger
+import threading
+
+from panda_tui.store import connect, control, ledger
 from panda_tui.store.control import Answer, ControlKind, Reply, ask
 from panda_tui.store.ledger import Run
 
 NO_SCHEDULER = "no scheduler is running"
+
+
+class Asked:
+    """A request a key asked for, from the key on (its row is written later, on a worker)."""
 
 
 class Controls:
@@ -14,15 +20,51 @@ class Controls:
         """`can_start_here`: this console offers S (start a scheduler in it) while none runs."""
         self.db_path = db_path
         self.can_start_here = can_start_here
+        self._triggers: set[Asked] = set()  # triggers asked for on a key and not answered yet
+        self._unanswered: set[int] = set()  # trigger requests left pending when their answer did not come
+        self._lock = threading.Lock()  # keys add on the UI thread, answers come on workers
+
+    def asked(self, kind: ControlKind) -> Asked:
+        """Count a request as not carried out from the key on (on the UI thread), until request() answers it:
+        `q` asks before quitting while a trigger is on its way."""
+        asked = Asked()
+        if kind == ControlKind.TRIGGER:
+            with self._lock:
+                self._triggers.add(asked)
+        return asked
 
     def request(self, kind: ControlKind, job: str | None = None, run_id: int | None = None,
-                args: dict | None = None) -> Answer:
-        """Blocking (call from a worker)."""
-        answer = ask(self.db_path, kind, job=job, run_id=run_id, args=args)
+                args: dict | None = None, asked: Asked | None = None) -> Answer:
+        """Blocking (call from a worker). `asked`: what the key that asked for it counted (asked())."""
+        try:
+            answer = ask(self.db_path, kind, job=job, run_id=run_id, args=args)
+        finally:
+            if asked is not None:
+                with self._lock:
+                    self._triggers.discard(asked)
+        if answer.reply == Reply.NO_ANSWER and kind == ControlKind.TRIGGER and answer.request_id is not None:
+            with self._lock:
+                self._unanswered.add(answer.request_id)  # the scheduler may still take it
         if answer.reply == Reply.NO_SCHEDULER:
             here = "S runs one in this console" if self.can_start_here else "restart the console to embed one"
             return Answer(Reply.NO_SCHEDULER, f"{NO_SCHEDULER}: start `panda-tui daemon`, or {here}")
         return answer
+
+    def triggers_pending(self) -> int:
+        """Triggers this console asked for that are not carried out yet: on their way to the store, or
+        left there unanswered. Blocking when some were left unanswered (it reads their rows)."""
+        with self._lock:
+            left = set(self._unanswered)
+        if left:
+            conn = connect(self.db_path, readonly=True)
+            try:
+                done = {i for i in left if (req := control.get(conn, i)) is None or req.done_at is not None}
+            finally:
+                conn.close()
+            with self._lock:
+                self._unanswered -= done
+        with self._lock:
+            return len(self._triggers) + len(self._unanswered)
 
     def settled(self, run_id: int, timeout: float = 40.0) -> Run | None:
         """Blocking (a worker): the run once it reached a final status, or None if it has not by `timeout`

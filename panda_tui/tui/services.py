@@ -24,13 +24,18 @@ class JobReader(Protocol):
 
 class OwnScheduler(Protocol):
     """The scheduler an embedded console runs (engine.daemon.EmbeddedScheduler), as far as the console
-    looks at it: whether its loop died, and a hook called (on its thread) when it does. `mode` and
+    looks at it: whether its loop died, a hook called (on its thread) when it does, and its runs going. `mode` and
     `scheduler` of Services change once, when the console starts one (S)."""
 
     on_error: Callable[[BaseException], None] | None
 
     @property
     def error(self) -> BaseException | None: ...
+
+    @property
+    def running(self) -> int:
+        """Runs in progress, which quitting would stop."""
+        ...
 
 
 @dataclass

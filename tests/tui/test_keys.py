@@ -206,6 +206,23 @@ async def test_quitting_an_embedded_console_with_runs_going_asks_first(world):
     assert app.return_code in (0, None)
 
 
+async def test_q_right_after_t_asks_first_though_no_read_shows_the_run_yet(world):
+    """A fast `t` `q`: q comes before the trigger's request is written, let alone read back as running."""
+    w = world(SLEEPER)
+    app = w.app(mode="embedded")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        burst(app, "tq")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question before quitting")
+        assert app.is_running and "1 run" in app.screen.question
+        await pilot.press("n")
+        await until(pilot, lambda: ledger(w.db, "sleeper") and ledger(w.db, "sleeper")[-1].status == "running")
+        await pilot.press("q")
+        assert isinstance(app.screen, ConfirmScreen) and "1 run in progress will be stopped" in app.screen.question
+        await pilot.press("y")
+    assert app.return_code in (0, None)
+
+
 def test_console_embeds_attaches_or_reads_only(tmp_path):
     from panda_tui.cli.console_cmd import decide_mode
     from panda_tui.config import load_config

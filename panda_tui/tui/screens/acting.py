@@ -17,6 +17,7 @@ from panda_tui.store import connect
 from panda_tui.store.control import ControlKind
 from panda_tui.store.ledger import Run
 from panda_tui.text import iso, safe, status_word
+from panda_tui.tui.controls import Asked
 from panda_tui.tui.screens.confirm import ConfirmScreen
 from panda_tui.tui.services import Services
 
@@ -84,7 +85,8 @@ class ActingScreen(Screen):
 
     def action_trigger(self) -> None:
         if chosen := self._chosen_or_say():
-            self._ask(ControlKind.TRIGGER, job=chosen.job)
+            # counted from the key on, not once the worker wrote it: a `q` right after must ask first
+            self._ask(ControlKind.TRIGGER, job=chosen.job, asked=self.services.controls.asked(ControlKind.TRIGGER))
 
     def action_pause(self) -> None:
         if chosen := self._chosen_or_say():
@@ -149,10 +151,11 @@ class ActingScreen(Screen):
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="act")
     def _ask(self, kind: ControlKind, job: str | None = None, run_id: int | None = None,
-             watch: tuple[int, ...] = ()) -> None:
-        """`watch`: runs whose end to say too (a kill answers at once, the run ends after its kill_grace)."""
+             watch: tuple[int, ...] = (), asked: Asked | None = None) -> None:
+        """`watch`: runs whose end to say too (a kill answers at once, the run ends after its kill_grace).
+        `asked`: what the key counted (Controls.asked)."""
         controls = self.services.controls
-        answer = controls.request(kind, job=job, run_id=run_id)
+        answer = controls.request(kind, job=job, run_id=run_id, asked=asked)
         self.app.call_from_thread(self.notify, answer.text, severity="information" if answer.ok else "error",
                                   markup=False)
         self.wake()
