@@ -26,18 +26,26 @@ class DiffScreen(Screen):
     DiffScreen #diff-body { height: 1fr; padding: 0 1; }
     """
 
-    def __init__(self, db_path: str, run_id: int, marks: Marks | None = None) -> None:
+    def __init__(self, db_path: str, run_id: int, marks: Marks | None = None, why: str | None = None) -> None:
+        """`why`: why this run of the job (`newest failure (flapping 4/10 failed)`), said in the title."""
         super().__init__()
         self.db_path = db_path
         self.run_id = run_id
+        self.why = why
         self.marks = marks or Marks()
         self.lines: list[str] = []  # what it says, as plain lines (for tests and probes)
 
     def compose(self) -> ComposeResult:
-        yield Static(f"run {self.run_id}{self.marks.sep}what changed since the last good run", id="diff-title")
+        yield Static(self._title(None), id="diff-title")
         with VerticalScroll(id="diff-body"):
             yield Static("reading both runs…", id="diff-text")
         yield Footer(compact=True, show_command_palette=False)
+
+    def _title(self, job: str | None) -> str:
+        """`db-backup run 40 · newest failure · what changed since the last good run`."""
+        run = f"{safe(job)} run {self.run_id}" if job else f"run {self.run_id}"
+        why = f"{self.marks.sep}{self.why.split(' (')[0]}" if self.why else ""
+        return f"{run}{why}{self.marks.sep}what changed since the last good run"
 
     def on_mount(self) -> None:
         self.query_one("#diff-body").focus()
@@ -60,8 +68,7 @@ class DiffScreen(Screen):
         self.lines = lines
         m = self.marks
         if job:
-            self.query_one("#diff-title", Static).update(
-                Text(f"{safe(job)} run {self.run_id}{m.sep}what changed since the last good run", style="bold"))
+            self.query_one("#diff-title", Static).update(Text(self._title(job), style="bold"))
         text, in_log = Text(), False
         for line in lines:
             if not line.startswith("  "):  # a heading: the two runs, "new in the log:", a note

@@ -27,7 +27,7 @@ ACTING = [
 ]
 KEYS = [
     ("Jobs and history", [
-        ("enter", "open a run's logs (a failing job: its last failed run, errors only)"),
+        ("enter", "open a run's logs (a job in trouble: its newest failure, errors only)"),
         ("d", "what changed since the job's last good run: config, env names, image, host, exit, new log lines"),
         ("tab / shift+tab", "cycle panes: jobs, history, logs"),
         ("↑ ↓  g G  home end", "move; first / last row"),

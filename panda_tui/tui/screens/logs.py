@@ -17,12 +17,16 @@ class LogScreen(Screen):
     BINDINGS = [Binding("escape", "app.pop_screen", "back"), Binding("q", "app.pop_screen", "back", show=False),
                 Binding("d", "diff", "diff")]
 
-    def __init__(self, db_path: str, run_id: int, errors_only: bool = False, marks: Marks | None = None) -> None:
+    def __init__(self, db_path: str, run_id: int, errors_only: bool = False, marks: Marks | None = None,
+                 why: str | None = None) -> None:
+        """`why`: why this run was opened, when it is not simply the one asked for ("newest failure (flapping
+        4/10 failed)"): said in the log's title."""
         super().__init__()
         self.db_path = db_path
         self.marks = marks or Marks()
         self.run_id = run_id
         self.errors_only = errors_only
+        self.why = why
 
     def compose(self) -> ComposeResult:
         yield LogView(self.db_path, self.marks, id="log-full")
@@ -31,9 +35,10 @@ class LogScreen(Screen):
 
     def action_diff(self) -> None:
         """What changed since the job's last good run (screens/diff.py)."""
-        self.app.push_screen(DiffScreen(self.db_path, self.run_id, marks=self.marks))
+        self.app.push_screen(DiffScreen(self.db_path, self.run_id, marks=self.marks, why=self.why))
 
     def on_mount(self) -> None:
         view = self.query_one(LogView)
+        view.why = self.why
         view.open_run(self.run_id, self.errors_only)
         view.log_widget.focus()

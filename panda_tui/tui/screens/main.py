@@ -21,9 +21,9 @@ from textual.widgets import DataTable, Footer, Input
 from textual.worker import get_current_worker
 
 from panda_tui.config import Config
-from panda_tui.readmodel.health import HealthState
-from panda_tui.store import connect, data_version, ledger
-from panda_tui.store.ledger import BAD, HAS_LOGS, Run, RunStatus
+from panda_tui.readmodel.explaining import RunToOpen, run_to_open
+from panda_tui.store import connect, data_version
+from panda_tui.store.ledger import Run, RunStatus
 from panda_tui.tui.controls import NO_SCHEDULER
 from panda_tui.tui.messages import FirstScreenShown, Refreshed, SchedulerDied
 from panda_tui.tui.reading import FULL_READ_EVERY, Pace, read_screen
@@ -148,15 +148,38 @@ class MainScreen(ActingScreen):
     def wake(self) -> None:
         self._wake.set()
 
-    # --- d: what changed since the last good run, for the run under the cursor (or in the log pane) --
+    # --- d: what changed since the last good run, for the run under the cursor (or the one enter opens) --
     def action_diff(self) -> None:
         history = self._history()
-        run_id = None if history is None else history.selected if history.has_focus else self.log_pane.run_id
-        if run_id is None:
+        if history is not None and history.has_focus and history.selected is not None:
+            self._open_diff(history.selected)
+        elif self.jobs.selected is not None:
+            self._diff_for_job(self.jobs.selected, None if history is None else self.log_pane.run_id)
+        else:
             self.notify("no run selected: d compares a run with the job's last good one", markup=False)
-            return
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="open")
+    def _diff_for_job(self, name: str, shown: int | None) -> None:
+        """A job in trouble: its run that explains it (as enter opens); else the run in the log pane."""
+        chosen = self._run_to_open(name)
+        if chosen is not None and (chosen.why or shown is None):
+            self.app.call_from_thread(self._open_diff, chosen.run.id, chosen.why)
+        elif shown is not None:
+            self.app.call_from_thread(self._open_diff, shown)
+        else:
+            self.app.call_from_thread(self.notify, f"{name} has no runs with logs yet", markup=False)
+
+    def _open_diff(self, run_id: int, why: str | None = None) -> None:
         from panda_tui.tui.screens.diff import DiffScreen  # imported when first used: not on the first screen
-        self.app.push_screen(DiffScreen(self.services.db_path, run_id, marks=self.services.marks))
+        self.app.push_screen(DiffScreen(self.services.db_path, run_id, marks=self.services.marks, why=why))
+
+    def _run_to_open(self, name: str) -> RunToOpen | None:
+        """Blocking (a worker): the run enter and d open for the job (readmodel/explaining.py)."""
+        conn = connect(self.services.db_path, readonly=True)
+        try:
+            return run_to_open(conn, name, self.jobs.health(name))
+        finally:
+            conn.close()
 
     # --- no scheduler: S starts one in this console ----------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -325,8 +348,7 @@ class MainScreen(ActingScreen):
         if name is None:
             return
         self.jobs.follow_top = False  # the user chose this job: the cursor is theirs now
-        health = self.jobs.health(name)
-        self._open_logs_for_job(name, failing=health is not None and health.state is HealthState.FAILING)
+        self._open_logs_for_job(name)
 
     @on(DataTable.RowSelected, "#history")
     def _run_selected(self, event: DataTable.RowSelected) -> None:
@@ -336,22 +358,17 @@ class MainScreen(ActingScreen):
             self.app.push_screen(LogScreen(self.services.db_path, run_id, marks=self.services.marks))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="open")
-    def _open_logs_for_job(self, name: str, failing: bool) -> None:
-        """A failing job opens its last failed run with errors only; otherwise its newest run."""
+    def _open_logs_for_job(self, name: str) -> None:
+        """A job in trouble opens the run that explains it (its newest failure, errors only), saying so in
+        the log's title; any other its newest run."""
         from panda_tui.tui.screens.logs import LogScreen
-        conn = connect(self.services.db_path, readonly=True)
-        try:
-            failed = ledger.latest(conn, name, BAD)
-            latest = ledger.latest(conn, name, HAS_LOGS)
-        finally:
-            conn.close()
-        db, marks = self.services.db_path, self.services.marks
-        if failing and failed is not None:
-            self.app.call_from_thread(self.app.push_screen, LogScreen(db, failed.id, errors_only=True, marks=marks))
-        elif latest is not None:
-            self.app.call_from_thread(self.app.push_screen, LogScreen(db, latest.id, marks=marks))
-        else:
+        chosen = self._run_to_open(name)
+        if chosen is None:
             self.app.call_from_thread(self.notify, f"{name} has no runs with logs yet", markup=False)
+            return
+        self.app.call_from_thread(self.app.push_screen, LogScreen(
+            self.services.db_path, chosen.run.id, errors_only=chosen.errors_only, marks=self.services.marks,
+            why=chosen.why))
 
     # --- filter: `/` in the job list and the history (widgets/row_table.py) --------------
     def action_filter(self) -> None:

@@ -55,6 +55,7 @@ class LogView(Vertical, can_focus=False):
         self.run: Run | None = None
         self.older = False  # the run has older lines (of this view) than the window holds
         self.errors_only = False
+        self.why: str | None = None  # why this run is the one shown, when it is not simply the one asked for
         self._tail: Tail | None = None  # the current load: messages of any other are stale
         self._title_shown: str | None = None
 
@@ -163,6 +164,8 @@ class LogView(Vertical, can_focus=False):
                                            ("no wrap", lines is not None and not lines.wrap)) if on]
             search = self.search
             parts = [Part(what + reason, what), Part(search.counter(), search.counter(short=True))]
+            if self.why:  # `newest failure (flapping 4/10 failed)`: which run of the job this is, and why
+                parts.append(Part(self.why, self.why.split(" (")[0], drop=1))
             parts += [Part(flag, flag, drop=2) for flag in flags]
             if self.older:
                 parts.append(Part("[ older lines", "[ older", drop=3))
