@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
-from panda_tui.store import connect, control, ledger
+from panda_tui.store import StoreError, connect, control, ledger
 from panda_tui.store.control import Answer, ControlKind, Reply, ask
 from panda_tui.store.ledger import Run
 
@@ -38,6 +39,8 @@ class Controls:
         """Blocking (call from a worker). `asked`: what the key that asked for it counted (asked())."""
         try:
             answer = ask(self.db_path, kind, job=job, run_id=run_id, args=args)
+        except (StoreError, sqlite3.Error) as exc:  # a store this console cannot write now: said, not dropped
+            return Answer(Reply.REFUSED, f"could not ask the scheduler to {kind}: {exc}")
         finally:
             if asked is not None:
                 with self._lock:

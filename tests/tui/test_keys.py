@@ -93,6 +93,24 @@ async def test_kill_asks_first_then_kills(world):
                     what="the kill's end said, not only its start")
 
 
+async def test_t_and_p_on_a_job_only_exec_runs_say_why_nothing_happens(world):
+    """Said by the console itself: it knows the job is not in jobs.toml, with a scheduler to ask or none."""
+    from tests.conftest import run_cli
+    w = world(ZETA)
+    assert run_cli("exec", "cronjob", "--config", str(w.cfg), "--db", w.db, "--", "sh", "-c", "exit 3").returncode == 3
+    w.scheduler.stop()
+    app = w.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot, count=2)
+        select(app, "cronjob")
+        for key, verb in (("t", "trigger"), ("p", "pause")):
+            await pilot.press(key)
+            await until(pilot, lambda: app.notices.messages[-1].startswith(
+                f'cannot {verb} "cronjob": only `panda-tui exec` runs it'), what=f"why {key} does nothing")
+    conn = connect(w.db)
+    assert conn.execute("SELECT COUNT(*) FROM control").fetchone()[0] == 0  # nothing was asked
+
+
 async def test_tab_filter_help_and_palette(world):
     w = world(ALPHA, SLEEPER, ZETA)
     app = w.app()
@@ -445,6 +463,14 @@ def test_a_key_that_acts_with_no_scheduler_advises_what_this_console_offers(tmp_
     connect(db).close()
     answer = Controls(db, can_start_here=offered).request(ControlKind.PAUSE, job="alpha")
     assert answer.reply == Reply.NO_SCHEDULER and answer.text.endswith(advice)
+
+
+def test_a_request_the_store_cannot_take_is_answered_in_words_not_dropped(tmp_path):
+    """A worker that raised would have said nothing in the notice line."""
+    from panda_tui.store.control import ControlKind, Reply
+    from panda_tui.tui.controls import Controls
+    answer = Controls(str(tmp_path / "gone" / "p.db")).request(ControlKind.TRIGGER, job="alpha")
+    assert answer.reply == Reply.REFUSED and answer.text.startswith("could not ask the scheduler to trigger: ")
 
 
 def test_help_lists_every_key_the_console_binds():

@@ -84,14 +84,23 @@ class ActingScreen(Screen):
             event.stop()
 
     def action_trigger(self) -> None:
-        if chosen := self._chosen_or_say():
+        if (chosen := self._chosen_or_say()) and self._scheduled_here(chosen, "trigger"):
             # counted from the key on, not once the worker wrote it: a `q` right after must ask first
             self._ask(ControlKind.TRIGGER, job=chosen.job, asked=self.services.controls.asked(ControlKind.TRIGGER))
 
     def action_pause(self) -> None:
-        if chosen := self._chosen_or_say():
-            paused = chosen.health is not None and chosen.health.paused
+        paused = (chosen := self._chosen_or_say()) is not None and chosen.health is not None and chosen.health.paused
+        if chosen and self._scheduled_here(chosen, "resume" if paused else "pause"):
             self._ask(ControlKind.RESUME if paused else ControlKind.PAUSE, job=chosen.job)
+
+    def _scheduled_here(self, chosen: Chosen, verb: str) -> bool:
+        """A job only `panda-tui exec` runs (not in jobs.toml) has no schedule here to trigger or pause: say so
+        at once, rather than ask (a console with no scheduler would only have said that none runs)."""
+        if chosen.health is None or chosen.health.declared:
+            return True
+        self.notify(f'cannot {verb} "{chosen.job}": only `panda-tui exec` runs it (not in jobs.toml)',
+                    severity="warning", markup=False)
+        return False
 
     def action_kill(self) -> None:
         if not (chosen := self._chosen_or_say()):
