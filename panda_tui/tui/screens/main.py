@@ -300,6 +300,12 @@ class MainScreen(ActingScreen):
         if self.jobs.rows_shown:
             self.jobs.styles.height = self.jobs.height_for(len(self.jobs.rows_shown))
 
+    def on_notice_bar_resized(self, message: NoticeBar.Resized) -> None:
+        """A notice wrapped onto more rows: the job list lends them (it scrolls), so that the screen never
+        grows past the terminal, which pushed the notice itself out of sight; and takes them back after."""
+        self.jobs.lent = message.rows - 1
+        self.on_resize()
+
     def _arm_tick(self) -> None:
         """The next tick just after the clock's next whole second: the seconds shown turn with the wall
         clock's, and change once a second, never twice."""

@@ -29,6 +29,7 @@ class JobTable(RowTable):
         super().__init__(**kwargs)
         self.marks = marks or Marks()
         self.scheduled = True
+        self.lent = 0  # rows lent to the notice line beyond its one, while a long notice wraps onto them
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -83,9 +84,10 @@ class JobTable(RowTable):
 
     def height_for(self, rows: int) -> int:
         """Up to 12 rows, fewer on a short screen: what else the screen holds (header, detail, history and a
-        log pane of at least 3 lines, footer) keeps its room, and the list scrolls instead."""
+        log pane of at least 3 lines, footer, and the rows `lent` to a long notice) keeps its room, and the
+        list scrolls instead."""
         screen = self.screen.size.height if self.is_attached and self.screen.size.height else 0
-        room = screen - OTHERS_NEED if screen else 12
+        room = screen - OTHERS_NEED - self.lent if screen else 12
         return max(3, min(rows, 12, room - 2)) + 2
 
     def refilter(self, text: str, now: float, schedules: dict[str, str]) -> None:

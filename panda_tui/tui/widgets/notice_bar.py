@@ -4,8 +4,10 @@ covers the log pane the way a toast does, and the last notices stay readable in 
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 
 from rich.text import Text
+from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Static
 
@@ -17,6 +19,11 @@ ASCII_MARK = {"information": ">", "warning": "!", "error": "X"}
 
 
 class NoticeBar(Static):
+    @dataclass
+    class Resized(Message):
+        """The line wraps onto `rows` rows now (1 to 3): the screen gives it room (to its parent)."""
+        rows: int
+
     def __init__(self, marks: Marks | None = None, **kwargs) -> None:
         super().__init__("", **kwargs)
         self.marks = marks or Marks()
@@ -49,6 +56,8 @@ class NoticeBar(Static):
         width = max(1, self.size.width or 80)
         rows = min(3, max(1, -(-text.cell_len // width)))
         self.update(text, layout=rows != self._rows)  # a layout pass only when the bar changes height
+        if rows != self._rows:
+            self.post_message(self.Resized(rows))
         self._rows = rows
 
 
