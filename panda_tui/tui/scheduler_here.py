@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from panda_tui.tui.controls import NO_SCHEDULER
 from panda_tui.tui.mode import ConsoleMode
 from panda_tui.tui.services import Services
 
@@ -17,6 +18,13 @@ def may_start_here(services: Services) -> bool:
     snap = services.latest.snapshot
     return (services.starter is not None and services.mode is ConsoleMode.ATTACHED
             and snap is not None and snap.holder is None)
+
+
+def no_scheduler_notice(services: Services) -> str:
+    """What the notice line says while an attached console sees no scheduler: S when it may start one."""
+    if may_start_here(services):
+        return f"{NO_SCHEDULER}: press S to run the scheduler here"
+    return f"{NO_SCHEDULER}: nothing runs on time until `panda-tui daemon` starts"
 
 
 def watch(services: Services, said: Callable[[str], object]) -> None:

@@ -9,7 +9,7 @@ from panda_tui.config import build_config
 from panda_tui.tui.app import PandaApp
 from panda_tui.tui.demo import JOBS_TOML, NOW
 from panda_tui.tui.marks import Marks
-from tests.tui.conftest import until
+from tests.tui.conftest import started, until
 from tests.tui.test_snapshots import settle
 
 
@@ -31,3 +31,35 @@ async def test_a_notice_that_wraps_stays_on_screen_above_the_footer(demo_db):
             assert bar.region.bottom == footer.region.y and footer.region.bottom == 24, (bar.region, footer.region)
             assert app.screen.max_scroll_y == 0
         assert jobs.region.height == rows  # the rows lent come back
+
+
+async def test_a_daemon_gone_is_said_with_s_offered_until_a_scheduler_runs_again(world):
+    from panda_tui.cli.console_cmd import decide_mode
+    from panda_tui.config import load_config
+    from tests.jobfiles import job
+    w = world(job("zeta"))
+    schedulers = []
+
+    def starter():
+        schedulers.append(decide_mode(load_config(str(w.cfg)), w.db, read_only=False, embed=True)[2])
+        return schedulers[-1]
+
+    app = w.app(starter=starter)
+    offer = "no scheduler is running: press S to run the scheduler here"
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await started(app, pilot)
+            bar = app.main.query_one("#notices")
+            w.scheduler.stop()  # the daemon goes away
+            await until(pilot, lambda: bar.message == offer, 15, what="the notice offering S")
+            app.notify("an answer to some key", timeout=0.2, markup=False)  # said over it, for its time
+            await until(pilot, lambda: bar.message == offer, what="the offer back once the answer had its time")
+            await pilot.press("S")
+            await until(pilot, lambda: "embedded" in app.main.query_one("#header").words, 15)
+            await until(pilot, lambda: not bar.message.startswith("no scheduler"), what="the offer withdrawn")
+            app.notify("another answer", timeout=0.2, markup=False)
+            await until(pilot, lambda: bar.message == "", what="nothing standing once a scheduler runs")
+    finally:
+        for scheduler in schedulers:
+            if scheduler is not None:
+                scheduler.stop()

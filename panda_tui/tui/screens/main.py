@@ -27,7 +27,7 @@ from panda_tui.store.ledger import Run, RunStatus
 from panda_tui.tui.controls import NO_SCHEDULER
 from panda_tui.tui.messages import FirstScreenShown, Refreshed, SchedulerDied
 from panda_tui.tui.reading import FULL_READ_EVERY, Pace, read_screen
-from panda_tui.tui.scheduler_here import describe, may_start_here, watch
+from panda_tui.tui.scheduler_here import describe, may_start_here, no_scheduler_notice, watch
 from panda_tui.tui.screens.acting import ActingScreen, Chosen
 from panda_tui.tui.mode import ConsoleMode
 from panda_tui.tui.services import Services
@@ -254,14 +254,14 @@ class MainScreen(ActingScreen):
             self._shown_once = True
             self.call_after_refresh(self._first_screen_shown)
         self._sync_selection()
+        bar = self.query_one("#notices", NoticeBar)
         if message.snapshot.holder is not None:
-            self.query_one("#notices", NoticeBar).withdraw(NO_SCHEDULER)
+            bar.withdraw(NO_SCHEDULER)  # what was said of no scheduler, standing or answered, passed
+        elif self.services.mode is ConsoleMode.ATTACHED and bar.stand(none := no_scheduler_notice(self.services)):
+            self.services.notices.append(("warning", none))  # lasts while none runs, offering S when it may
         if may_start_here(self.services) != self._could_start:  # S (start one here) comes and goes with the lease
             self._could_start = not self._could_start
             self.refresh_bindings()
-            if self._could_start:
-                self.notify("no scheduler runs: nothing runs on time. S starts one in this console (quitting "
-                            "stops it), or start `panda-tui daemon`", severity="warning", markup=False)
         if self.ready:
             self._show_job(message, now)
 

@@ -30,27 +30,52 @@ class NoticeBar(Static):
         self._clear_timer: Timer | None = None
         self._rows = 1
         self.message = ""  # what the bar says now ("" when it says nothing)
+        self._standing: list[tuple[str, str]] = []  # notices about states that last: (message, severity)
 
     def say(self, message: str, severity: str = "information", timeout: float = 8.0) -> None:
+        """For `timeout` seconds, then the standing notice again if any (an answer to a key, a refusal)."""
+        self._put(message, severity)
+        self._clear_timer = self.set_timer(timeout, self.clear)
+
+    def stand(self, message: str, severity: str = "warning") -> bool:
+        """A notice about a state that lasts ("no scheduler is running: press S ..."): shown until withdrawn,
+        and again once whatever was said over it meanwhile has had its time. False: it stands already."""
+        if (message, severity) in self._standing:
+            return False
+        self._standing.append((message, severity))
+        self._put(message, severity)
+        return True
+
+    def clear(self) -> None:
+        """The notice shown has had its time: the newest standing one shows again, else nothing."""
+        if self._standing:
+            self._put(*self._standing[-1])
+        else:
+            self._stop()
+            self.message = ""
+            self._show(Text(""))
+
+    def withdraw(self, prefix: str) -> None:
+        """A state passed: no notice about it stays, standing or said ("no scheduler is running" once one is).
+        A notice is about the state its first words name."""
+        self._standing = [(m, s) for m, s in self._standing if not m.startswith(prefix)]
+        if self.message.startswith(prefix):
+            self.clear()
+
+    def _put(self, message: str, severity: str) -> None:
         """One line, or up to three when the words need them (an error is read whole, never cut mid-way)."""
+        self._stop()
         first, *rest = (safe(line) for line in (str(message).splitlines() or [""]))
         extra = f"  (+{len(rest)} more: see the decision log)" if rest else ""
         self.message = str(message)
         mark = (ASCII_MARK if self.marks.ascii else MARK).get(severity, "›")
         style = {"error": self.marks.style("alarm"), "warning": "bold"}.get(severity, "")
         self._show(Text(f" {mark} {first}{extra}", style=style, overflow="ellipsis"))
+
+    def _stop(self) -> None:
         if self._clear_timer is not None:
             self._clear_timer.stop()
-        self._clear_timer = self.set_timer(timeout, self.clear)
-
-    def clear(self) -> None:
-        self.message = ""
-        self._show(Text(""))
-
-    def withdraw(self, prefix: str) -> None:
-        """Say nothing rather than what is no longer true ("no scheduler is running" once one is)."""
-        if self.message.startswith(prefix):
-            self.clear()
+            self._clear_timer = None
 
     def _show(self, text: Text) -> None:
         width = max(1, self.size.width or 80)
