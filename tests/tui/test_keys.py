@@ -111,6 +111,27 @@ async def test_t_and_p_on_a_job_only_exec_runs_say_why_nothing_happens(world):
     assert conn.execute("SELECT COUNT(*) FROM control").fetchone()[0] == 0  # nothing was asked
 
 
+async def test_a_kill_question_whose_run_ends_by_itself_says_so_and_kills_nothing(world, tmp_path):
+    gate = tmp_path / "gate"
+    w = world(job("waiter", command=f"while [ ! -e {gate} ]; do sleep 0.05; done; echo done"))
+    app = w.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        await pilot.press("t")
+        await until(pilot, lambda: (h := app.main.jobs.health("waiter")) and h.running)
+        await pilot.press("k")
+        assert isinstance(app.screen, ConfirmScreen)
+        gate.touch()  # the run ends while the question is open
+        await until(pilot, lambda: "ended by itself" in app.screen.question, what="the question overtaken")
+        run = ledger(w.db, "waiter")[-1]
+        assert app.screen.question.startswith(f"Run {run.id} of waiter ended by itself before it was killed "
+                                              "(succeeded)")
+        await pilot.press("y")  # too late to mean it: nothing is killed
+        assert not isinstance(app.screen, ConfirmScreen)
+    conn = connect(w.db)
+    assert conn.execute("SELECT COUNT(*) FROM control WHERE kind='kill'").fetchone()[0] == 0
+
+
 async def test_tab_filter_help_and_palette(world):
     w = world(ALPHA, SLEEPER, ZETA)
     app = w.app()

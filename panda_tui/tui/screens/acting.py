@@ -61,6 +61,7 @@ class ActingScreen(Screen):
     def __init__(self, services: Services) -> None:
         super().__init__()
         self.services = services
+        self._kill_asked: tuple[ConfirmScreen, str, tuple[int, ...]] | None = None  # the kill question open
 
     # --- what the keys act on: the screen with the selection says ------------------------
     def acting_on(self) -> Chosen | None:
@@ -110,13 +111,13 @@ class ActingScreen(Screen):
             if not run.active:  # say so now, rather than after asking
                 self.notify(f"run {run.id} is not running ({status_word(run.status)})", markup=False)
                 return
-            self._confirm(f"Kill run {run.id} of {job}?", run_id=run.id, watch=(run.id,))
+            self._confirm(f"Kill run {run.id} of {job}?", run_id=run.id, watch=(run.id,), runs_of=job)
             return
         if chosen.health is None or not chosen.health.running:
             self.notify(f"{job} has no running run to kill", markup=False)
             return
         running = tuple(chosen.health.running)
-        self._confirm(f"Kill run {', '.join(map(str, running))} of {job}?", job=job, watch=running)
+        self._confirm(f"Kill run {', '.join(map(str, running))} of {job}?", job=job, watch=running, runs_of=job)
 
     def action_reload(self) -> None:
         """The scheduler re-reads its own jobs.toml; a refused file comes back as the answer."""
@@ -152,11 +153,31 @@ class ActingScreen(Screen):
         return chosen
 
     def _confirm(self, question: str, job: str | None = None, run_id: int | None = None,
-                 watch: tuple[int, ...] = (), kind: ControlKind = ControlKind.KILL) -> None:
+                 watch: tuple[int, ...] = (), kind: ControlKind = ControlKind.KILL, runs_of: str | None = None) -> None:
+        """`watch`: the runs of job `runs_of` a kill asks about (the question says so once they all ended by
+        themselves)."""
+        asking = ConfirmScreen(question)
+
         def answered(yes: bool | None) -> None:
+            self._kill_asked = None
             if yes:
                 self._ask(kind, job=job, run_id=run_id, watch=watch)
-        self.app.push_screen(ConfirmScreen(question), answered)
+        if runs_of is not None:
+            self._kill_asked = (asking, runs_of, watch)
+        self.app.push_screen(asking, answered)
+
+    def runs_read(self, job: str, runs: list[Run]) -> None:
+        """The job's runs as last read: a kill question whose runs all ended meanwhile says so, instead of
+        asking to kill what no longer runs."""
+        if self._kill_asked is None or self._kill_asked[1] != job or self._kill_asked[0].overtaken:
+            return
+        asking, _, watched = self._kill_asked
+        ended = [run for run in runs if run.id in watched and not run.active]
+        if watched and len(ended) == len(watched):
+            ids = ", ".join(str(run.id) for run in ended)
+            words = ", ".join(sorted({status_word(run.status) for run in ended}))
+            asking.overtake(f"Run{'s' if len(ended) > 1 else ''} {ids} of {job} ended by itself before it was "
+                            f"killed ({words}): nothing to kill.")
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="act")
     def _ask(self, kind: ControlKind, job: str | None = None, run_id: int | None = None,

@@ -1,4 +1,5 @@
-"""Ask before acting: y confirms, anything else cancels."""
+"""Ask before acting: y confirms, anything else cancels. A question that what it asks about overtook (the run
+to kill ended by itself) says so instead, and then only closes."""
 
 from __future__ import annotations
 
@@ -17,11 +18,19 @@ class ConfirmScreen(ModalScreen[bool]):
     def __init__(self, question: str) -> None:
         super().__init__()
         self.question = question
+        self.overtaken = False  # what it asked about happened by itself: nothing to confirm any more
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
-            yield Static(Text(self.question))
-            yield Static(Text("y: yes   n / esc: no", style="bold"))
+            yield Static(Text(self.question), id="confirm-question")
+            yield Static(Text("y: yes   n / esc: no", style="bold"), id="confirm-keys")
+
+    def overtake(self, what_happened: str) -> None:
+        """Say what happened instead of asking: any of its keys closes it, and nothing is done."""
+        self.question, self.overtaken = what_happened, True
+        if self.is_mounted:
+            self.query_one("#confirm-question", Static).update(Text(what_happened))
+            self.query_one("#confirm-keys", Static).update(Text("esc: close (nothing to do)", style="bold"))
 
     def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
+        self.dismiss(yes and not self.overtaken)

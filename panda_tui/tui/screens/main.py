@@ -271,6 +271,7 @@ class MainScreen(ActingScreen):
             trend = cast("TrendBar", self.query_one("#trend"))
             trend.show(message.job, self.shown.about(message.job), message.trend, self.jobs.health(message.job), now,
                        message.ack.split(": ", 1)[-1] if message.ack else None)
+            self.runs_read(message.job, message.history)
             history = self.history
             history.show(message.history, now, set(message.trend.slow) if message.trend else None)
             history.border_subtitle = Text(message.ack) if message.ack else ""
