@@ -10,6 +10,9 @@ from panda_tui.config import Config
 from panda_tui.readmodel.running import JobSource
 
 
+REFUSED = "jobs.toml refused"  # the first words of what is said of a refused file (withdrawn once one is accepted)
+
+
 @dataclass(frozen=True)
 class Notice:
     text: str
@@ -32,7 +35,7 @@ class ShownJobs:
         if source.refused:
             first = source.refused[0].split(": ", 1)[-1]  # the file's name is in the header already
             more = f" (+{len(source.refused) - 1} more)" if len(source.refused) > 1 else ""
-            return Notice(f"jobs.toml refused (? shows every error): {first}{more}", "error", 30)
+            return Notice(f"{REFUSED} (? shows every error): {first}{more}", "error", 30)
         if (before is not None and before[0] == "scheduler" == source.origin
                 and source.config is not None and source.config != shown):
             # not a scheduler's start storing the jobs it had before: a reload

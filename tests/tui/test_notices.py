@@ -63,3 +63,20 @@ async def test_a_daemon_gone_is_said_with_s_offered_until_a_scheduler_runs_again
         for scheduler in schedulers:
             if scheduler is not None:
                 scheduler.stop()
+
+
+async def test_a_refused_jobs_toml_is_no_longer_said_once_the_file_is_accepted_again(world):
+    """The file put back as it was is no reload (the jobs are the same), so nothing else would replace the
+    error in the notice line for its 30 s."""
+    from tests.jobfiles import job
+    w = world(job("zeta"))
+    app = w.app()
+    good = w.cfg.read_text()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        bar = app.main.query_one("#notices")
+        w.cfg.write_text(good.replace('"@daily"', '"@fortnightly"', 1))
+        await until(pilot, lambda: bar.message.startswith("jobs.toml refused"), 15, what="the refusal said")
+        w.cfg.write_text(good)
+        await until(pilot, lambda: "jobs.toml refused" not in app.main.query_one("#header").words, 15)
+        assert not bar.message.startswith("jobs.toml refused")  # by the same read that cleared the header

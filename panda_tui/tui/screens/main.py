@@ -31,7 +31,7 @@ from panda_tui.tui.scheduler_here import describe, may_start_here, no_scheduler_
 from panda_tui.tui.screens.acting import ActingScreen, Chosen
 from panda_tui.tui.mode import ConsoleMode
 from panda_tui.tui.services import Services
-from panda_tui.tui.shown_jobs import ShownJobs
+from panda_tui.tui.shown_jobs import REFUSED, ShownJobs
 from panda_tui.tui.widgets.job_table import JobTable
 from panda_tui.tui.widgets.notice_bar import NoticeBar
 from panda_tui.tui.widgets.status_header import StatusHeader
@@ -254,16 +254,23 @@ class MainScreen(ActingScreen):
             self._shown_once = True
             self.call_after_refresh(self._first_screen_shown)
         self._sync_selection()
-        bar = self.query_one("#notices", NoticeBar)
-        if message.snapshot.holder is not None:
-            bar.withdraw(NO_SCHEDULER)  # what was said of no scheduler, standing or answered, passed
-        elif self.services.mode is ConsoleMode.ATTACHED and bar.stand(none := no_scheduler_notice(self.services)):
-            self.services.notices.append(("warning", none))  # lasts while none runs, offering S when it may
+        self._notices_of_states(message)
         if may_start_here(self.services) != self._could_start:  # S (start one here) comes and goes with the lease
             self._could_start = not self._could_start
             self.refresh_bindings()
         if self.ready:
             self._show_job(message, now)
+
+    def _notices_of_states(self, message: Refreshed) -> None:
+        """A notice about a state lasts while it does, and no longer: what was said of no scheduler (standing
+        or answered) goes once one runs, a refused jobs.toml's error once a file is accepted."""
+        bar = self.query_one("#notices", NoticeBar)
+        if message.snapshot.holder is not None:
+            bar.withdraw(NO_SCHEDULER)
+        elif self.services.mode is ConsoleMode.ATTACHED and bar.stand(none := no_scheduler_notice(self.services)):
+            self.services.notices.append(("warning", none))  # offering S when it may
+        if not message.source.refused:
+            bar.withdraw(REFUSED)
 
     def _show_job(self, message: Refreshed, now: float) -> None:
         """The panes below the job list: the selected job's trend, history and log."""
