@@ -40,6 +40,14 @@ def timeout(value: Any) -> float:
     return seconds
 
 
+def positive_duration(value: Any) -> float:
+    """A duration above zero: how long an ack holds (`panda-tui ack --for`, the console's `a`)."""
+    seconds = duration(value)
+    if seconds <= 0:
+        raise ValueError("expected a duration above zero")
+    return seconds
+
+
 NAME_RULE = "expected 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit"
 
 

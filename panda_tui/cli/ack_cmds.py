@@ -29,15 +29,13 @@ def who() -> str:
 @common
 def ack(config_path: str, db_path: str | None, job: str, for_: str | None, note: str) -> None:
     """Acknowledge a failing or flapping JOB: its reminders stop until its next success, or with --for, for
-    that long. Its recovery is still announced. The console's `a` is this without --for."""
+    that long. Its recovery is still announced. The console's `a` asks for the same: --for and --note."""
     args: dict = {"by": who(), "note": note}
     if for_ is not None:
         try:
-            args["for"] = fields.duration(for_)
+            args["for"] = fields.positive_duration(for_)
         except ValueError as exc:
             fail(f"--for: {exc}", 2)
-        if args["for"] <= 0:
-            fail("--for: expected a duration above zero", 2)
     _request(db_path, control.ControlKind.ACK, job=job, args=args, config_path=config_path)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from panda_tui.readmodel.acks import Ack
 from panda_tui.readmodel.running import JobSource
 from panda_tui.readmodel.snapshot import Snapshot, Trend
 from panda_tui.store.ledger import Run
@@ -20,7 +21,7 @@ class Refreshed(Message):
     job: str | None
     history: list[Run]
     trend: Trend | None
-    ack: str | None = None  # who acknowledged the selected job's streak (one line), if someone did
+    ack: Ack | None = None  # the selected job's ack (who, until when, note), if someone acknowledged it
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, Refreshed)

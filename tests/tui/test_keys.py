@@ -454,7 +454,9 @@ async def test_a_acknowledges_the_failing_job_and_shows_who_then_a_again_asks_be
         select(app, "alpha")
         await pilot.press("t")
         await until(pilot, lambda: ledger(w.db, "alpha") and ledger(w.db, "alpha")[-1].status == "failed")
-        await pilot.press("a")
+        await pilot.press("a")  # how long and a note, both optional: enter acks until its next success
+        await until(pilot, lambda: type(app.screen).__name__ == "AckScreen", what="the ack dialog")
+        await pilot.press("enter")
         await until(pilot, lambda: acks.get(connect(w.db), "alpha") is not None)
         await until(pilot, lambda: any('acknowledged "alpha" by ' in n for n in app.notices.messages))
         history = app.main.query_one("#history")

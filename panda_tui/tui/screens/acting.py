@@ -4,6 +4,7 @@ selection (the main screen) says what they act on."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 
 from textual import events, work
@@ -13,7 +14,7 @@ from textual.widgets import Input
 
 from panda_tui.readmodel.acks import Ack, current_acks
 from panda_tui.readmodel.health import JobHealth
-from panda_tui.store import connect
+from panda_tui.store import StoreError, connect
 from panda_tui.store.control import ControlKind
 from panda_tui.store.ledger import Run
 from panda_tui.text import iso, safe, status_word
@@ -124,27 +125,38 @@ class ActingScreen(Screen):
         self._ask(ControlKind.RELOAD)
 
     def action_ack(self) -> None:
-        """"I'm on it": silence the selected (failing or flapping) job's reminders until its next success, as
-        `panda-tui ack JOB` does; again: take it back."""
+        """"I'm on it": silence the selected (failing or flapping) job's reminders until its next success, or
+        for a time, with a note, as `panda-tui ack JOB --for --note` does (screens/ack.py); again: take it back."""
         if chosen := self._chosen_or_say():
             self._toggle_ack(chosen.job)
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="act")
     def _toggle_ack(self, job: str) -> None:
-        """Ack at once; an ack held is asked about first (who, until, note), as a kill is: one stray `a` at
-        3 AM must not lose someone's note and time."""
-        conn = connect(self.services.db_path, readonly=True)
+        """An ack held is asked about first (who, until, note), as a kill is: one stray `a` at 3 AM must not
+        lose someone's note and time. Else: how long, and a note."""
         try:
-            held = current_acks(conn, self.services.clock()).get(job)
-        finally:
-            conn.close()
+            conn = connect(self.services.db_path, readonly=True)
+            try:
+                held = current_acks(conn, self.services.clock()).get(job)
+            finally:
+                conn.close()
+        except (StoreError, sqlite3.Error) as exc:
+            self.app.call_from_thread(self.notify, f"could not read {job}'s ack: {exc}", severity="error",
+                                      markup=False)
+            return
         if held is not None:
             self.app.call_from_thread(self._confirm, unack_question(held), job=job, kind=ControlKind.UNACK)
-            return
-        answer = self.services.controls.request(ControlKind.ACK, job=job, args={"by": who()})
-        self.app.call_from_thread(self.notify, answer.text, severity="information" if answer.ok else "error",
-                                  markup=False)
-        self.wake()
+        else:
+            self.app.call_from_thread(self._ask_how_long, job)
+
+    def _ask_how_long(self, job: str) -> None:
+        from panda_tui.tui.screens.ack import AckAsked, AckScreen  # loaded when first asked
+
+        def answered(asked: AckAsked | None) -> None:
+            if asked is not None:
+                args = {"by": who(), "note": asked.note}
+                self._ask(ControlKind.ACK, job=job, args=args | ({"for": asked.seconds} if asked.seconds else {}))
+        self.app.push_screen(AckScreen(job, self.services.marks), answered)
 
     def _chosen_or_say(self) -> Chosen | None:
         chosen = self.acting_on()
@@ -181,11 +193,11 @@ class ActingScreen(Screen):
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="act")
     def _ask(self, kind: ControlKind, job: str | None = None, run_id: int | None = None,
-             watch: tuple[int, ...] = (), asked: Asked | None = None) -> None:
+             watch: tuple[int, ...] = (), asked: Asked | None = None, args: dict | None = None) -> None:
         """`watch`: runs whose end to say too (a kill answers at once, the run ends after its kill_grace).
         `asked`: what the key counted (Controls.asked)."""
         controls = self.services.controls
-        answer = controls.request(kind, job=job, run_id=run_id, asked=asked)
+        answer = controls.request(kind, job=job, run_id=run_id, args=args, asked=asked)
         self.app.call_from_thread(self.notify, answer.text, severity="information" if answer.ok else "error",
                                   markup=False)
         self.wake()

@@ -21,8 +21,8 @@ ACTING = [
     ("p", "pause / resume the selected job"),
     ("k", "kill its running run (or the selected run in history), after a confirm"),
     ("r", "ask the scheduler to reload its jobs.toml (a broken one is refused; the last good one runs on)"),
-    ("a", "acknowledge the failing or flapping job: its reminders stop until its next success (again: asks, "
-          "then y takes it back); `panda-tui ack JOB --for 2h` holds for a time, successes included"),
+    ("a", "acknowledge the failing or flapping job: its reminders stop until its next success, or for the time "
+          "you give (as `panda-tui ack --for`), with a note; again: asks, then y takes it back"),
     ("S", "start a scheduler in this console (offered while none runs; quitting the console stops it)"),
 ]
 KEYS = [

@@ -21,9 +21,11 @@ from textual.widgets import DataTable, Footer, Input
 from textual.worker import get_current_worker
 
 from panda_tui.config import Config
+from panda_tui.readmodel.acks import ack_line
 from panda_tui.readmodel.explaining import RunToOpen, run_to_open
 from panda_tui.store import connect, data_version
 from panda_tui.store.ledger import Run, RunStatus
+from panda_tui.text import safe
 from panda_tui.tui.controls import NO_SCHEDULER
 from panda_tui.tui.messages import FirstScreenShown, Refreshed, SchedulerDied
 from panda_tui.tui.reading import FULL_READ_EVERY, Pace, read_screen
@@ -277,11 +279,11 @@ class MainScreen(ActingScreen):
         if message.job is not None and message.job == self.selected_job:
             trend = cast("TrendBar", self.query_one("#trend"))
             trend.show(message.job, self.shown.about(message.job), message.trend, self.jobs.health(message.job), now,
-                       message.ack.split(": ", 1)[-1] if message.ack else None)
+                       message.ack)
             self.runs_read(message.job, message.history)
             history = self.history
             history.show(message.history, now, set(message.trend.slow) if message.trend else None)
-            history.border_subtitle = Text(message.ack) if message.ack else ""
+            history.border_subtitle = Text(safe(ack_line(message.job, message.ack))) if message.ack else ""
             if history.has_focus and history.selected is not None:
                 self.selected_run = history.selected  # in the history pane, the log shows the run under the cursor
             self._log_run = run_to_show(self.selected_run, message.history)

@@ -7,10 +7,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from panda_tui.readmodel.acks import Ack
 from panda_tui.readmodel.health import HealthState, JobHealth
 from panda_tui.readmodel.snapshot import Trend
 from panda_tui.store import log_queries
-from panda_tui.text import ago, safe, short_duration
+from panda_tui.text import ago, iso, safe, short_duration, when
 from panda_tui.tui.header_line import Part, fit
 from panda_tui.tui.marks import Marks
 from panda_tui.tui.widgets.row_table import cell_key
@@ -34,8 +35,8 @@ class TrendBar(Static):
             self.show(*self._asked)
 
     def show(self, job: str, explain: str, trend: Trend | None, health: JobHealth | None = None,
-             now: float | None = None, ack: str | None = None) -> None:
-        """`ack`: who acknowledged the job's streak, one line (`acknowledged by ann@db1 until …: note`)."""
+             now: float | None = None, ack: Ack | None = None) -> None:
+        """`ack`: the job's ack, if someone acknowledged it (who, until when, their note)."""
         self._asked = (job, explain, trend, health, now, ack)
         width = self.size.width - 2 if self.size.width else 78
         text = self._head(job, explain, health, now, width, ack)
@@ -62,7 +63,7 @@ class TrendBar(Static):
         self._put(text)
 
     def _head(self, job: str, explain: str, health: JobHealth | None, now: float | None, width: int,
-              ack: str | None = None) -> Text:
+              ack: Ack | None = None) -> Text:
         """`db-backup · last ok 3h ago · Every 15th minute of every hour (UTC)`: the schedule gives way
         first. Each separator ends the part before it, so no part starts with a blank (an SVG of the screen
         drew `db-backupEvery`)."""
@@ -72,12 +73,12 @@ class TrendBar(Static):
             words = f"last ok {ago(now - ok)} ago" if ok is not None else "never succeeded"
             style = "" if ok is not None and health.state not in TROUBLE else self.marks.style("failing")
             parts.append(Part(words, words, style))  # one phrasing at every width: `last ok 15s ago`
-            if health.state is HealthState.FLAPPING:  # the row says only `flapping`: how much, here
-                parts.append(Part(health.words, health.words, self.marks.style("flapping")))
-        if ack:  # shown before the schedule: someone is on it
-            who = ack.removeprefix("acknowledged by ").split(" ")[0]
-            parts.append(Part(safe(ack), safe(f"acked by {who}"), "bold"))
-        parts.append(Part(explain, explain.split(" (")[0], drop=1))
+            if health.state is HealthState.FLAPPING:  # the row says only `flapping`: how much, here (unless
+                # an ack needs the room: the row, the sparkline and `fail` still say it flaps)
+                parts.append(Part(health.words, health.words, self.marks.style("flapping"), drop=1))
+        if ack:  # shown before the schedule: someone is on it, until when, and what they said
+            parts.append(acked(ack, now))
+        parts.append(Part(explain, explain.split(" (")[0], drop=2))
         text = Text(no_wrap=True, overflow="ellipsis")
         fitted = fit(parts, width)
         for i, (words, style) in enumerate(fitted):
@@ -127,3 +128,12 @@ class TrendBar(Static):
             runs = ", ".join(map(str, trend.slow[-3:]))
             parts.append(Part(f"slow (>2{'x' if m.ascii else '×'}p95): run {runs}", f"slow: run {runs}", m.style("slow")))
         return parts
+
+
+def acked(ack: Ack, now: float | None) -> Part:
+    """`acked by root@db1 until 04:10:23: disk replaced` (its end as the history writes times; `until it
+    recovers` when it ends at the next success), shortened to the user alone when room is short."""
+    until = "it recovers" if ack.until is None else when(ack.until, now) if now is not None else iso(ack.until)
+    note = f": {ack.note}" if ack.note else ""
+    return Part(safe(f"acked by {ack.by} until {until}{note}"),
+                safe(f"acked by {ack.by.split('@')[0]} until {until}{note}"), "bold")
