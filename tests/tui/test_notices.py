@@ -51,11 +51,11 @@ async def test_a_daemon_gone_is_said_with_s_offered_until_a_scheduler_runs_again
             await started(app, pilot)
             bar = app.main.query_one("#notices")
             w.scheduler.stop()  # the daemon goes away
-            await until(pilot, lambda: bar.message == offer, 15, what="the notice offering S")
+            await until(pilot, lambda: bar.message == offer, what="the notice offering S")
             app.notify("an answer to some key", timeout=0.2, markup=False)  # said over it, for its time
             await until(pilot, lambda: bar.message == offer, what="the offer back once the answer had its time")
             await pilot.press("S")
-            await until(pilot, lambda: "embedded" in app.main.query_one("#header").words, 15)
+            await until(pilot, lambda: "embedded" in app.main.query_one("#header").words)
             await until(pilot, lambda: not bar.message.startswith("no scheduler"), what="the offer withdrawn")
             app.notify("another answer", timeout=0.2, markup=False)
             await until(pilot, lambda: bar.message == "", what="nothing standing once a scheduler runs")

@@ -22,7 +22,7 @@ from textual.worker import get_current_worker
 
 from panda_tui.config import Config
 from panda_tui.readmodel.acks import ack_line
-from panda_tui.readmodel.explaining import RunToOpen, run_to_open
+from panda_tui.readmodel.health import JobHealth
 from panda_tui.store import connect, data_version
 from panda_tui.store.ledger import Run, RunStatus
 from panda_tui.text import safe
@@ -30,7 +30,8 @@ from panda_tui.tui.controls import NO_SCHEDULER
 from panda_tui.tui.messages import FirstScreenShown, Refreshed, SchedulerDied
 from panda_tui.tui.reading import FULL_READ_EVERY, Pace, read_screen
 from panda_tui.tui.scheduler_here import describe, may_start_here, no_scheduler_notice, watch
-from panda_tui.tui.screens.acting import ActingScreen, Chosen
+from panda_tui.tui.screens.acting import Chosen
+from panda_tui.tui.screens.opening import OpeningScreen
 from panda_tui.tui.mode import ConsoleMode
 from panda_tui.tui.services import Services
 from panda_tui.tui.shown_jobs import REFUSED, ShownJobs
@@ -49,7 +50,7 @@ MIN_TICK = 0.2  # a tick that came late (or a frozen clock) waits at least this 
 NO_LOGS = (RunStatus.MISSED, RunStatus.SKIPPED, RunStatus.QUEUED)
 
 
-class MainScreen(ActingScreen):
+class MainScreen(OpeningScreen):
     BINDINGS = [Binding("d", "diff", "diff"),
                 Binding("S", "start_scheduler", "scheduler")]  # offered while none runs: the notice line says more
 
@@ -135,6 +136,9 @@ class MainScreen(ActingScreen):
         run = history.run(history.selected) if history and history.has_focus and history.selected is not None else None
         return Chosen(job, self.jobs.health(job), run)
 
+    def job_health(self, name: str) -> JobHealth | None:
+        return self.jobs.health(name)
+
     def _history(self) -> HistoryTable | None:
         """The history pane; None until the panes are mounted (a key pressed during the first frame)."""
         return self.history if self.ready else None
@@ -159,29 +163,6 @@ class MainScreen(ActingScreen):
             self._diff_for_job(self.jobs.selected, None if history is None else self.log_pane.run_id)
         else:
             self.notify("no run selected: d compares a run with the job's last good one", markup=False)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="open")
-    def _diff_for_job(self, name: str, shown: int | None) -> None:
-        """A job in trouble: its run that explains it (as enter opens); else the run in the log pane."""
-        chosen = self._run_to_open(name)
-        if chosen is not None and (chosen.why or shown is None):
-            self.app.call_from_thread(self._open_diff, chosen.run.id, chosen.why)
-        elif shown is not None:
-            self.app.call_from_thread(self._open_diff, shown)
-        else:
-            self.app.call_from_thread(self.notify, f"{name} has no runs with logs yet", markup=False)
-
-    def _open_diff(self, run_id: int, why: str | None = None) -> None:
-        from panda_tui.tui.screens.diff import DiffScreen  # imported when first used: not on the first screen
-        self.app.push_screen(DiffScreen(self.services.db_path, run_id, marks=self.services.marks, why=why))
-
-    def _run_to_open(self, name: str) -> RunToOpen | None:
-        """Blocking (a worker): the run enter and d open for the job (readmodel/explaining.py)."""
-        conn = connect(self.services.db_path, readonly=True)
-        try:
-            return run_to_open(conn, name, self.jobs.health(name))
-        finally:
-            conn.close()
 
     # --- no scheduler: S starts one in this console ----------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -372,19 +353,6 @@ class MainScreen(ActingScreen):
         run_id = self.history.id_at(event.cursor_row)
         if run_id is not None:
             self.app.push_screen(LogScreen(self.services.db_path, run_id, marks=self.services.marks))
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="open")
-    def _open_logs_for_job(self, name: str) -> None:
-        """A job in trouble opens the run that explains it (its newest failure, errors only), saying so in
-        the log's title; any other its newest run."""
-        from panda_tui.tui.screens.logs import LogScreen
-        chosen = self._run_to_open(name)
-        if chosen is None:
-            self.app.call_from_thread(self.notify, f"{name} has no runs with logs yet", markup=False)
-            return
-        self.app.call_from_thread(self.app.push_screen, LogScreen(
-            self.services.db_path, chosen.run.id, errors_only=chosen.errors_only, marks=self.services.marks,
-            why=chosen.why))
 
     # --- filter: `/` in the job list and the history (widgets/row_table.py) --------------
     def action_filter(self) -> None:

@@ -131,9 +131,8 @@ class TrendBar(Static):
 
 
 def acked(ack: Ack, now: float | None) -> Part:
-    """`acked by root@db1 until 04:10:23: disk replaced` (its end as the history writes times; `until it
-    recovers` when it ends at the next success), shortened to the user alone when room is short."""
+    """`acked by ann@db1 until 04:10:23: disk replaced` (its end as the history writes times; `until it
+    recovers` when it ends at the next success). A note too long for the line ends in `…`."""
     until = "it recovers" if ack.until is None else when(ack.until, now) if now is not None else iso(ack.until)
-    note = f": {ack.note}" if ack.note else ""
-    return Part(safe(f"acked by {ack.by} until {until}{note}"),
-                safe(f"acked by {ack.by.split('@')[0]} until {until}{note}"), "bold")
+    words = safe(f"acked by {ack.by} until {until}" + (f": {ack.note}" if ack.note else ""))
+    return Part(words, words, "bold")
