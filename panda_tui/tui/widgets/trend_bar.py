@@ -63,7 +63,7 @@ class TrendBar(Static):
 
     def _head(self, job: str, explain: str, health: JobHealth | None, now: float | None, width: int,
               ack: str | None = None) -> Text:
-        """`db-backup · last ok 3h ago · Every 15th minute of every hour (UTC)`: the schedule gives way
+        """`db-backup · last ok 3h ago · Every 15 minutes (UTC)`: the schedule gives way
         first. Each separator ends the part before it, so no part starts with a blank (an SVG of the screen
         drew `db-backupEvery`)."""
         parts = [Part(safe(job), safe(job), "bold")]
