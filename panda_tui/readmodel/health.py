@@ -67,8 +67,15 @@ class JobHealth:
     acked_by: str | None = None  # who acknowledged its failing streak (user@host), while that silences it
 
     @property
+    def mark(self) -> HealthState:
+        """The state its glyph and style show, the one rule of the console's rows and `status`'s: a job that
+        failed and runs again is still marked failing (`✗ running · last failed`), so the rows marked `✗` are
+        the header's and `status`'s failing count."""
+        return HealthState.FAILING if self.failing else self.state
+
+    @property
     def glyph(self) -> str:
-        return glyph(self.state)
+        return glyph(self.mark)
 
     @property
     def failing(self) -> bool:

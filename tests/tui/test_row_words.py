@@ -106,3 +106,27 @@ async def test_at_80_columns_the_detail_line_says_what_it_says_at_140_in_the_sam
             words = detail.words
             assert not re.search(r"last ok \S+(?! ago)( ·|$)", words.splitlines()[0]), words
             assert not re.search(r"slow: \d", words), words
+
+
+async def test_a_job_that_failed_and_runs_again_has_one_glyph_in_the_console_and_in_status(tmp_path):
+    """`status` drew it `▶` (its state) while the console drew `✗` (failing): one rule marks both."""
+    import time
+
+    from panda_tui.config import load_config
+    from panda_tui.tui.app import PandaApp
+    from tests.conftest import ledger_on
+    from tests.integration.test_status_words import runs, scheduler_alive, status
+    from tests.jobfiles import job, write_jobs
+    cfg, db = write_jobs(tmp_path, job("sync"))
+    now = time.time()
+    runs(db, "sync", "F", now)
+    with ledger_on(db) as book:
+        again = book.insert("sync", now - 5, trigger="manual", now=now - 5)
+        book.start(again.id, now - 4)
+    scheduler_alive(db)
+    row = next(line for line in status(cfg, db).stdout.splitlines() if " sync " in line)
+    app = PandaApp(load_config(cfg), db, mode="attached")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        shown = cell(app, "sync", "STATUS")
+    assert row.split()[0] == shown.split()[0] == "✗", (row, shown)
