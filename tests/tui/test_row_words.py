@@ -130,3 +130,16 @@ async def test_a_job_that_failed_and_runs_again_has_one_glyph_in_the_console_and
         await started(app, pilot)
         shown = cell(app, "sync", "STATUS")
     assert row.split()[0] == shown.split()[0] == "✗", (row, shown)
+
+
+async def test_a_narrow_detail_line_names_its_figures_in_the_job_list_s_words(demo_db):
+    """`median` (the job list's MEDIAN), never `med` on one screen and `median` on another; a figure that
+    does not fit goes whole (p95 first)."""
+    app = demo_app(demo_db)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await started(app, pilot)
+        detail = app.main.query_one(TrendBar)
+        await until(pilot, lambda: "fail 5%" in detail.words, what="db-backup's figures")
+        figures = detail.words.splitlines()[-1]
+        assert "· median 42.4s ·" in figures and "missed/24h 0" in figures, figures
+        assert " med " not in figures and " miss " not in figures, figures

@@ -113,10 +113,11 @@ class TrendBar(Static):
     def _figures(self, trend: Trend) -> list[Part]:
         m = self.marks
         rate = m.none if trend.failure_rate is None else f"{trend.failure_rate * 100:.0f}%"
-        parts = [Part(f"median {short_duration(trend.median)}", f"med {short_duration(trend.median)}"),
+        median, missed = f"median {short_duration(trend.median)}", f"missed/24h {trend.missed}"  # the job list's words
+        parts = [Part(median, median),
                  Part(f"p95 {short_duration(trend.p95)}", f"p95 {short_duration(trend.p95)}", drop=1),
                  Part(f"fail {rate}", f"fail {rate}", m.style("failed") if trend.failure_rate else ""),
-                 Part(f"missed/24h {trend.missed}", f"miss {trend.missed}", m.style("missed") if trend.missed else "")]
+                 Part(missed, missed, m.style("missed") if trend.missed else "")]
         if trend.expected_every and trend.actual_every:
             gap = trend.actual_every - trend.expected_every
             off = f", off {short_duration(abs(gap))}" if abs(gap) > 1 else ""
