@@ -101,13 +101,18 @@ class JobHealth:
         return self.failing or self.state in NEEDS_A_HUMAN
 
 
+ACKED = "acked"  # the word of a row, and of a history run, whose trouble someone acknowledged
+
+
 def row_words(h: JobHealth) -> str:
     """The words of a job's row (the console's STATUS, `status`'s STATE): short, so one job's state does not
-    narrow every name (`flapping`; its `3/10 failed` is in the detail line and `status`'s detail lines), and
-    `ack` first when someone acknowledged its failing streak, so cutting the row never drops it (the detail
-    line and `status` name who)."""
-    words = str(h.state) if h.state is HealthState.FLAPPING else h.words
-    return f"ack, {words}" if h.acked_by else words
+    narrow every name (`flapping`; its `3/10 failed` is in the detail line and `status`'s detail lines).
+    A job in trouble that someone acknowledged reads `acked`, its glyph saying which trouble (`✗ acked`,
+    `≈ acked`): whole in the narrowest STATUS, where `ack, failing` was cut to `ack, fai…` (the detail line
+    and `status` name who)."""
+    if h.acked_by and h.mark in NEEDS_A_HUMAN:
+        return ACKED
+    return str(h.state) if h.state is HealthState.FLAPPING else h.words
 
 
 def failing_count(jobs: list[JobHealth]) -> int:

@@ -107,7 +107,7 @@ def test_status_fits_80_columns_with_a_long_name_a_long_error_and_an_ack(tmp_pat
     lines = status(cfg, db).stdout.splitlines()
     assert max(len(line) for line in lines) <= 80, "\n".join(lines)
     row = next(line for line in lines if line.startswith("✗"))
-    assert "ack, failing" in row and "nightly-" in row and "…" in row
+    assert " acked " in row and "nightly-" in row and "…" in row
     said = " ".join(line.strip() for line in lines)
     assert "reserved for non-replication superuser connections" in said  # wrapped, not cut
     assert "back by 04:00" in said

@@ -126,7 +126,7 @@ class JobTable(RowTable):
 
     @property
     def status_width(self) -> int:
-        """A share of the screen's width, not of the words shown: a state that grows (`ack, running · timed
+        """A share of the screen's width, not of the words shown: a state that grows (`running · timed
         out 2/2`) is cut with `…` (the detail line has it whole) instead of pushing MEDIAN and TREND off, so
         the table keeps its shape from one second to the next. A seventh of the width (the trend keeps room), in what the other columns
         leave, between STATUS_MIN and STATUS_MAX."""
