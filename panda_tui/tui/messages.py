@@ -21,6 +21,7 @@ class Refreshed(Message):
     history: list[Run]
     trend: Trend | None
     ack: str | None = None  # who acknowledged the selected job's streak (one line), if someone did
+    acked: frozenset[int] = frozenset()  # the runs of its history that ack covers (readmodel.acks.acked_runs)
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, Refreshed)

@@ -48,6 +48,22 @@ async def test_an_acknowledged_failing_job_says_so_in_its_row(demo_db, tmp_path)
         assert "acked by ann@db1" in app.main.query_one(TrendBar).words
 
 
+async def test_the_history_marks_the_failures_an_ack_covers_as_the_job_list_does(demo_db, tmp_path):
+    """New-user test: the history pane did not show acks. The failed run the ack covers reads `✗ acked`, as
+    the job's row; the successes before it keep their words."""
+    from panda_tui.tui.widgets.history_table import HistoryTable
+    db = own_copy(demo_db, tmp_path)
+    write(db, lambda conn: acks.put(conn, acks.Ack("db-backup", "ann@db1", NOW - 60, note="on it")))
+    app = demo_app(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        history = app.main.query_one(HistoryTable)
+        await until(pilot, lambda: history.row_count > 2, what="db-backup's history")
+        status = history.columns_shown.index("STATUS")
+        assert [str(history.get_row_at(i)[status]) for i in range(3)] == ["✗ acked", "✓ ok", "✓ ok"]
+        assert cell(app, "db-backup", "STATUS") == "✗ acked"
+
+
 async def test_the_job_list_and_the_detail_line_give_one_failure_rate(demo_db):
     app = demo_app(demo_db)
     async with app.run_test(size=(80, 24)) as pilot:

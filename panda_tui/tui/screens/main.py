@@ -249,7 +249,7 @@ class MainScreen(ActingScreen):
             trend.show(message.job, self.shown.about(message.job), message.trend, self.jobs.health(message.job), now,
                        message.ack.split(": ", 1)[-1] if message.ack else None)
             history = self.history
-            history.show(message.history, now, set(message.trend.slow) if message.trend else None)
+            history.show(message.history, now, set(message.trend.slow) if message.trend else None, message.acked)
             history.border_subtitle = Text(message.ack) if message.ack else ""
             if history.has_focus and history.selected is not None:
                 self.selected_run = history.selected  # in the history pane, the log shows the run under the cursor

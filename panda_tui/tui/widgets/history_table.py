@@ -3,8 +3,11 @@ It follows the newest run as runs come, unless the user moved down to look at an
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from rich.text import Text
 
+from panda_tui.readmodel.health import ACKED
 from panda_tui.store.ledger import Run
 from panda_tui.text import late, safe, short_duration, status_word, when
 from panda_tui.tui.marks import Marks
@@ -41,6 +44,7 @@ class HistoryTable(RowTable):
         self.ids: list[int] = []  # run ids, top (newest) to bottom
         self.runs: dict[int, Run] = {}
         self._slow: set[int] = set()
+        self._acked: Collection[int] = ()
 
     @property
     def selected(self) -> int | None:
@@ -61,12 +65,14 @@ class HistoryTable(RowTable):
         self.columns_shown = list(columns)
         self._reason_width = reason_width
 
-    def show(self, rows: list[Run], now: float, slow: set[int] | None = None) -> None:
+    def show(self, rows: list[Run], now: float, slow: set[int] | None = None, acked: Collection[int] = ()) -> None:
         """Rows are keyed by position: a new run shifts the text of the rows below it (every cell changes,
         which is the truth), but the table is not rebuilt, and nothing outside the rows is repainted.
-        `now`: today's runs show their time, older ones their day (text.when)."""
+        `now`: today's runs show their time, older ones their day (text.when). `acked`: the failures someone
+        acknowledged, which read `acked` as the job's row does."""
         current, at_top = self.selected, self.cursor_row <= 0
         self._slow = slow or set()
+        self._acked = acked
         self.now = now
         self.runs = {r.id: r for r in rows}
         ids = [r.id for r in rows]
@@ -120,7 +126,8 @@ class HistoryTable(RowTable):
 
     def _cells(self, r: Run) -> tuple:
         m = self.marks
-        status = Text(f"{m.glyph(r.status)} {status_word(r.status, short=True)}", style=m.style(r.status))
+        word = ACKED if r.id in self._acked else status_word(r.status, short=True)
+        status = Text(f"{m.glyph(r.status)} {word}", style=m.style(r.status))
         duration: str | Text = m.none if r.duration_s is None else short_duration(r.duration_s)
         if r.id in self._slow:
             duration = Text(f"{duration} slow", style=m.style("slow"))
