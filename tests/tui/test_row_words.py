@@ -159,3 +159,20 @@ async def test_a_narrow_detail_line_names_its_figures_in_the_job_list_s_words(de
         figures = detail.words.splitlines()[-1]
         assert "· median 42.4s ·" in figures and "missed/24h 0" in figures, figures
         assert " med " not in figures and " miss " not in figures, figures
+
+
+async def test_a_slow_run_s_duration_says_slow_whole_in_the_history(demo_db):
+    """New-user test: DURATION showed `135ms sl`. The column is as wide as `4.4s slow` (a word is shown whole
+    or not at all)."""
+    from panda_tui.tui.widgets.history_table import HistoryTable
+    from tests.tui.test_answers import select_job
+    app = demo_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        await select_job(pilot, "cache-warm")  # its 28th run of 30 took four times its usual
+        history = app.main.query_one(HistoryTable)
+        column = history.columns_shown.index("DURATION")
+        width = history.columns["DURATION"].width
+        cells = [str(history.get_row_at(i)[column]) for i in range(history.row_count)]
+        slow = [text for text in cells if "slow" in text]
+        assert slow and all(text.endswith(" slow") and len(text) <= width for text in slow), (slow, width)

@@ -18,6 +18,8 @@ COLUMNS = ["RUN", "SCHEDULED", "STATUS", "EXIT", "DURATION", "REASON", "LATE", "
 WIDTHS = (5, 12, 9, 4, 8, 21, 5, 3, 8, 12, 12)
 
 
+SLOW = "slow"  # the detail line's word for a run slower than twice the p95
+DURATION_MAX = 11  # DURATION grows to `12m30s slow`; a slow run whose words do not fit is marked by style alone
 REASON_MAX = 60  # REASON grows to its longest text up to this, or to the pane's edge when that is wider;
 # a longer one ends in `…` at the edge, and is whole in the log pane (tab into the history) and on enter
 
@@ -39,7 +41,8 @@ class HistoryTable(RowTable):
     def on_mount(self) -> None:
         super().on_mount()
         self.columns_shown: list[str] = []
-        self._layout(COLUMNS, WIDTHS[COLUMNS.index("REASON")])
+        self._widths = dict(zip(COLUMNS, WIDTHS))
+        self._layout(COLUMNS, self._widths)
         self.now = 0.0  # what `today` is for SCHEDULED and STARTED (text.when)
         self.ids: list[int] = []  # run ids, top (newest) to bottom
         self.runs: dict[int, Run] = {}
@@ -57,13 +60,12 @@ class HistoryTable(RowTable):
         """The run as last read (its status may be a poll behind)."""
         return self.runs.get(run_id)
 
-    def _layout(self, columns: list[str], reason_width: int) -> None:
+    def _layout(self, columns: list[str], widths: dict[str, int]) -> None:
         self.clear_rows(columns=True)
-        widths = dict(zip(COLUMNS, WIDTHS), REASON=reason_width)
         for column in columns:
             self.add_column(column, key=column, width=widths[column])
         self.columns_shown = list(columns)
-        self._reason_width = reason_width
+        self._widths = widths
 
     def show(self, rows: list[Run], now: float, slow: set[int] | None = None, acked: Collection[int] = ()) -> None:
         """Rows are keyed by position: a new run shifts the text of the rows below it (every cell changes,
@@ -77,10 +79,11 @@ class HistoryTable(RowTable):
         self.runs = {r.id: r for r in rows}
         ids = [r.id for r in rows]
         columns = columns_for(rows)
-        reason = self._reason_width_for(columns, rows)
-        columns = self._whole(columns, reason)
-        if columns != self.columns_shown or reason != self._reason_width:
-            self._layout(columns, reason)
+        widths = dict(zip(COLUMNS, WIDTHS), DURATION=self._duration_width(rows))
+        widths["REASON"] = self._reason_width_for(columns, rows, widths)
+        columns = self._whole(columns, widths)
+        if columns != self.columns_shown or widths != self._widths:
+            self._layout(columns, widths)
             self.ids = []
         if len(ids) < self.row_count or not self.ids:
             self.clear_rows()
@@ -102,19 +105,26 @@ class HistoryTable(RowTable):
         elif self.cursor_row != 0:
             self.move_cursor(row=0, animate=False)  # another job's runs, or that run is gone: the newest
 
-    def _reason_width_for(self, columns: list[str], rows: list[Run]) -> int:
+    def _duration_width(self, rows: list[Run]) -> int:
+        """As wide as its words, `42.5s slow` included (up to DURATION_MAX): a word is shown whole or not at all."""
+        return max([WIDTHS[COLUMNS.index("DURATION")]] + [len(text) for text in map(self._duration, rows)
+                                                           if len(text) <= DURATION_MAX])
+
+    def _duration(self, r: Run) -> str:
+        shown = self.marks.none if r.duration_s is None else short_duration(r.duration_s)
+        return f"{shown} {SLOW}" if r.id in self._slow else shown
+
+    def _reason_width_for(self, columns: list[str], rows: list[Run], widths: dict[str, int]) -> int:
         """The longest reason (up to REASON_MAX), and never past the pane's right edge when it fits there:
         the reason is read, not scrolled to, and what is cut ends in `…`."""
         longest = max([WIDTHS[COLUMNS.index("REASON")]] + [min(REASON_MAX, len(r.reason or "")) for r in rows])
-        widths = dict(zip(COLUMNS, WIDTHS))
         before = sum(widths[c] + 2 for c in columns[:columns.index("REASON")])
         room = (self.size.width or 80) - before - 2 - 1  # its own padding, and the scrollbar's column
         return max(WIDTHS[COLUMNS.index("REASON")], min(longest, room))
 
-    def _whole(self, columns: list[str], reason: int) -> list[str]:
+    def _whole(self, columns: list[str], widths: dict[str, int]) -> list[str]:
         """The columns up to REASON, then those after it that fit whole before the pane's edge, in order: a
         column cut by the edge misleads (`LATE` cut to `LA` showed `5ms` as `5m`)."""
-        widths = dict(zip(COLUMNS, WIDTHS), REASON=reason)
         kept = columns[:columns.index("REASON") + 1]
         room = (self.size.width or 80) - sum(widths[c] + 2 for c in kept) - 1  # the scrollbar's column
         for column in columns[len(kept):]:
@@ -128,9 +138,11 @@ class HistoryTable(RowTable):
         m = self.marks
         word = ACKED if r.id in self._acked else status_word(r.status, short=True)
         status = Text(f"{m.glyph(r.status)} {word}", style=m.style(r.status))
-        duration: str | Text = m.none if r.duration_s is None else short_duration(r.duration_s)
-        if r.id in self._slow:
-            duration = Text(f"{duration} slow", style=m.style("slow"))
+        words = self._duration(r)
+        duration: str | Text = words
+        if r.id in self._slow:  # its word whole, or (when a wider one did not fit) the time in the slow style
+            fits = len(words) <= self._widths["DURATION"]
+            duration = Text(words if fits else words.removesuffix(f" {SLOW}"), style=m.style("slow"))
         cells = {"RUN": str(r.id), "SCHEDULED": when(r.scheduled_at, self.now),
                  "STATUS": status, "EXIT": m.none if r.exit_code is None else str(r.exit_code),
                  "DURATION": duration, "REASON": Text(safe(r.reason or ""), no_wrap=True, overflow="ellipsis"),
