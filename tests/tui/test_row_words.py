@@ -176,3 +176,34 @@ async def test_a_slow_run_s_duration_says_slow_whole_in_the_history(demo_db):
         cells = [str(history.get_row_at(i)[column]) for i in range(history.row_count)]
         slow = [text for text in cells if "slow" in text]
         assert slow and all(text.endswith(" slow") and len(text) <= width for text in slow), (slow, width)
+
+
+async def test_at_80_columns_the_history_says_which_run_was_not_the_schedule_s(demo_db, tmp_path):
+    """New-user test: no TRIGGER column at 80 columns. It comes before REASON while a run shown was triggered
+    by hand (or caught up, or run by `exec`); while every run is the schedule's it stays after REASON, where it
+    would say `schedule` on every row."""
+    from panda_tui.tui.widgets.history_table import HistoryTable
+    from tests.conftest import ledger_on
+    from tests.tui.test_answers import select_job
+    db = own_copy(demo_db, tmp_path)
+    app = demo_app(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        history = app.main.query_one(HistoryTable)
+        await until(pilot, lambda: history.row_count > 2, what="db-backup's history")
+        assert "TRIGGER" not in history.columns_shown[:history.columns_shown.index("REASON")]
+    with ledger_on(db) as book:
+        run = book.insert("db-backup", NOW - 100, trigger="manual", now=NOW - 100)
+        book.start(run.id, NOW - 99)
+        book.finish(run.id, "succeeded", NOW - 50, exit_code=0)
+    app = demo_app(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        await select_job(pilot, "db-backup")  # ok again: no longer the top row
+        history = app.main.query_one(HistoryTable)
+        await until(pilot, lambda: history.row_count > 2 and history.ids[0] == run.id, what="the manual run")
+        shown = history.columns_shown
+        assert shown.index("TRIGGER") < shown.index("REASON"), shown
+        assert [str(history.get_row_at(i)[shown.index("TRIGGER")]) for i in range(2)] == ["manual", "schedule"]
+        end = sum(history.columns[c].width + 2 for c in shown[:shown.index("REASON") + 1])
+        assert end <= history.size.width - 1 and history.columns["REASON"].width >= 21, (end, shown)

@@ -15,7 +15,8 @@ from panda_tui.tui.widgets.row_table import RowTable
 
 # What a half-awake reader needs first comes first; what follows REASON shows where it fits whole (enter: all).
 COLUMNS = ["RUN", "SCHEDULED", "STATUS", "EXIT", "DURATION", "REASON", "LATE", "TRY", "TRIGGER", "STARTED", "NODE"]
-WIDTHS = (5, 12, 9, 4, 8, 21, 5, 3, 8, 12, 12)
+WIDTHS = (3, 9, 9, 4, 8, 21, 5, 3, 8, 12, 12)  # RUN and SCHEDULED grow to their longest cell (`Dec 01 16:45`)
+OFF_SCHEDULE = ("manual", "catchup", "external")  # triggers worth a column at 80 (a retry has TRY)
 
 
 SLOW = "slow"  # the detail line's word for a run slower than twice the p95
@@ -25,12 +26,16 @@ REASON_MAX = 60  # REASON grows to its longest text up to this, or to the pane's
 
 
 def columns_for(rows: list[Run]) -> list[str]:
-    """The columns in order: TRY moves up beside EXIT when any run shown is a retry, so that 80 columns
-    show it; REASON follows."""
-    if not any(r.attempt > 1 for r in rows):
-        return COLUMNS
-    rest = [c for c in COLUMNS if c != "TRY"]
-    return rest[:rest.index("EXIT") + 1] + ["TRY"] + rest[rest.index("EXIT") + 1:]
+    """The columns in order: TRY moves up beside EXIT when any run shown is a retry, and TRIGGER before
+    REASON when any was run otherwise than by its schedule (manual, catch-up, `exec`), so that 80 columns show
+    them; a column that would say the same on every row stays after REASON."""
+    columns = list(COLUMNS)
+    for column, after, shown in (("TRY", "EXIT", any(r.attempt > 1 for r in rows)),
+                                 ("TRIGGER", "DURATION", any(r.trigger in OFF_SCHEDULE for r in rows))):
+        if shown:
+            columns.remove(column)
+            columns.insert(columns.index(after) + 1, column)
+    return columns
 
 
 class HistoryTable(RowTable):
@@ -80,6 +85,8 @@ class HistoryTable(RowTable):
         ids = [r.id for r in rows]
         columns = columns_for(rows)
         widths = dict(zip(COLUMNS, WIDTHS), DURATION=self._duration_width(rows))
+        widths["RUN"] = max([widths["RUN"]] + [len(str(r.id)) for r in rows])
+        widths["SCHEDULED"] = max([widths["SCHEDULED"]] + [len(when(r.scheduled_at, now)) for r in rows])
         widths["REASON"] = self._reason_width_for(columns, rows, widths)
         columns = self._whole(columns, widths)
         if columns != self.columns_shown or widths != self._widths:
