@@ -20,7 +20,7 @@ from panda_tui.readmodel.acks import ack_json, ack_line, current_acks
 from panda_tui.readmodel.status import describe_holder, read_status, run_json, status_json
 from panda_tui.store import StoreError, connect, lease, ledger, log_queries, logs, pieces
 from panda_tui.store.ledger import HAS_LOGS, RunStatus
-from panda_tui.text import coarse_ago, iso, late, short_duration, status_word, when
+from panda_tui.text import coarse_ago, iso, late, short_duration, short_spans, status_word, when
 
 CANNOT_READ = 2
 
@@ -53,7 +53,7 @@ def executions(config_path: str, db_path: str | None, job: str, limit: int, as_j
         table.append((str(r.id), when(r.scheduled_at, now), late(r.lateness),
                       short_duration(r.duration_s) if r.duration_s is not None else "", status_word(r.status),
                       "" if r.exit_code is None else str(r.exit_code), str(r.attempt), r.trigger)
-                     + ((safe(r.node or ""),) if nodes else ()) + (safe(r.reason or ""),))
+                     + ((safe(r.node or ""),) if nodes else ()) + (safe(short_spans(r.reason or "", now)),))
     _print_table(table, right={0, 2, 3, 5, 6})
 
 

@@ -207,3 +207,22 @@ async def test_at_80_columns_the_history_says_which_run_was_not_the_schedule_s(d
         assert [str(history.get_row_at(i)[shown.index("TRIGGER")]) for i in range(2)] == ["manual", "schedule"]
         end = sum(history.columns[c].width + 2 for c in shown[:shown.index("REASON") + 1])
         assert end <= history.size.width - 1 and history.columns["REASON"].width >= 21, (end, shown)
+
+
+async def test_a_missed_slot_s_reason_shows_the_reason_and_its_time_short_at_80_columns(demo_db, tmp_path):
+    from panda_tui.text import iso
+    from panda_tui.tui.widgets.history_table import HistoryTable
+    from tests.conftest import ledger_on
+    from tests.tui.test_answers import select_job
+    db = own_copy(demo_db, tmp_path)
+    with ledger_on(db) as book:
+        book.insert("report-mail", NOW - 3600, trigger="schedule", now=NOW - 600, status="missed",
+                    reason=f"scheduler down from {iso(NOW - 7200)} to {iso(NOW - 600)}; catchup = none")
+    app = demo_app(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        await select_job(pilot, "report-mail")
+        history = app.main.query_one(HistoryTable)
+        reason = str(history.get_row_at(0)[history.columns_shown.index("REASON")])
+        shown = "scheduler down 09:06–10:56;"  # NOW is 11:06:40 UTC
+        assert reason.startswith(shown) and history.columns["REASON"].width >= len(shown), reason

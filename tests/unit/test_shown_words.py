@@ -47,3 +47,16 @@ def test_a_status_reads_as_one_word_and_its_stored_value_stays():
     assert status_word("failed") == "failed"
     assert status_word("succeeded") == "succeeded" and status_word("succeeded", short=True) == "ok"
     assert status_word("timed_out", short=True) == "timeout"
+
+
+def test_a_stored_reason_s_stretch_of_time_reads_short_after_the_reason():
+    """New-user test: the history's REASON was cut in the date (`scheduler down from 2026-12-…`)."""
+    from panda_tui.text import short_spans
+    now = at("2026-12-02T16:50:00")
+    down = "scheduler down from 2026-12-02T01:10:00Z to 2026-12-02T03:00:00Z; catchup = none"
+    assert short_spans(down, now) == "scheduler down 01:10–03:00; catchup = none"
+    assert short_spans(down.replace("12-02T01", "11-30T01").replace("12-02T03", "11-30T03"), now) == \
+        "scheduler down Nov 30 01:10–03:00; catchup = none"
+    assert short_spans(down.replace("12-02T01", "12-01T23"), now) == \
+        "scheduler down Dec 01 23:10–Dec 02 03:00; catchup = none"  # across midnight: both days
+    assert short_spans("exit 3", now) == "exit 3"

@@ -9,7 +9,7 @@ from rich.text import Text
 
 from panda_tui.readmodel.health import ACKED
 from panda_tui.store.ledger import Run
-from panda_tui.text import late, safe, short_duration, status_word, when
+from panda_tui.text import late, safe, short_duration, short_spans, status_word, when
 from panda_tui.tui.marks import Marks
 from panda_tui.tui.widgets.row_table import RowTable
 
@@ -124,10 +124,14 @@ class HistoryTable(RowTable):
     def _reason_width_for(self, columns: list[str], rows: list[Run], widths: dict[str, int]) -> int:
         """The longest reason (up to REASON_MAX), and never past the pane's right edge when it fits there:
         the reason is read, not scrolled to, and what is cut ends in `…`."""
-        longest = max([WIDTHS[COLUMNS.index("REASON")]] + [min(REASON_MAX, len(r.reason or "")) for r in rows])
+        longest = max([WIDTHS[COLUMNS.index("REASON")]] + [min(REASON_MAX, len(self._reason(r))) for r in rows])
         before = sum(widths[c] + 2 for c in columns[:columns.index("REASON")])
         room = (self.size.width or 80) - before - 2 - 1  # its own padding, and the scrollbar's column
         return max(WIDTHS[COLUMNS.index("REASON")], min(longest, room))
+
+    def _reason(self, r: Run) -> str:
+        """Its time short (`scheduler down 01:10–03:00; …`), so a narrow column shows the reason and when."""
+        return safe(short_spans(r.reason or "", self.now))
 
     def _whole(self, columns: list[str], widths: dict[str, int]) -> list[str]:
         """The columns up to REASON, then those after it that fit whole before the pane's edge, in order: a
@@ -152,7 +156,7 @@ class HistoryTable(RowTable):
             duration = Text(words if fits else words.removesuffix(f" {SLOW}"), style=m.style("slow"))
         cells = {"RUN": str(r.id), "SCHEDULED": when(r.scheduled_at, self.now),
                  "STATUS": status, "EXIT": m.none if r.exit_code is None else str(r.exit_code),
-                 "DURATION": duration, "REASON": Text(safe(r.reason or ""), no_wrap=True, overflow="ellipsis"),
+                 "DURATION": duration, "REASON": Text(self._reason(r), no_wrap=True, overflow="ellipsis"),
                  "LATE": late(r.lateness, m.none), "TRY": str(r.attempt), "TRIGGER": r.trigger,
                  "STARTED": m.none if r.started_at is None else when(r.started_at, self.now),
                  "NODE": Text(safe(r.node), no_wrap=True, overflow="ellipsis") if r.node else ""}
