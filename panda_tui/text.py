@@ -107,7 +107,7 @@ def status_word(status: object, short: bool = False) -> str:
 # word, never colour alone. The ASCII marks stand in where the terminal cannot show the others.
 GLYPHS = {
     "succeeded": "✓", "ok": "✓", "recovered": "✓", "failed": "✗", "failing": "✗", "timed_out": "⏱",
-    "killed": "☠", "lost": "?", "missed": "!", "skipped": "↷", "running": "▶", "started": "▶", "queued": "…",
+    "killed": "⊘", "lost": "?", "missed": "!", "skipped": "↷", "running": "▶", "started": "▶", "queued": "…",
     "paused": "‖", "disabled": "–", "new": "·", "flapping": "≈", "retrying": "↻", "external": "⇄", "slow": "🐢", "fast": "⚡", "test": "🔔",
 }
 ASCII_GLYPHS = {

@@ -54,7 +54,7 @@ class JobHealth:
     success_rate: float | None  # of the last RATE_WINDOW finished runs
     failure_rate: float | None  # of the same runs: the one rate shown (`fail 5%`)
     median_s: float | None
-    durations: list[tuple[float, bool]] = field(default_factory=list)  # oldest first: (seconds, failed)
+    durations: list[tuple[float, str]] = field(default_factory=list)  # oldest first: (seconds, run status)
     missed_24h: int = 0
     running: list[int] = field(default_factory=list)
     last_bad: bool = False  # its newest result is a failure, even while a new run goes on (see `failing`)
@@ -155,7 +155,7 @@ def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] 
     missed = ledger.missed_since(conn, now - DAY, job.name)
     done = [r for r in last20 if r.status not in NOT_A_VERDICT]
     ok = sum(1 for r in done if r.status == RunStatus.SUCCEEDED)
-    durations = [(r.duration_s, r.status in BAD) for r in reversed(recent[:spark]) if r.duration_s is not None]
+    durations = [(r.duration_s, str(r.status)) for r in reversed(recent[:spark]) if r.duration_s is not None]
     ok_durations = [r.duration_s for r in last20 if r.duration_s is not None]
     latest = ledger.latest(conn, job.name, SHOWN_AS_LAST)
     settled = next((r for r in recent if r.status not in NOT_A_VERDICT), None)

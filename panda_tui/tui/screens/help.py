@@ -49,11 +49,12 @@ KEYS = [
         ("d", "what changed since the job's last good run"),
         ("esc", "back"),
     ]),
-    ("Marks", [
-        ("✓ ok  ✗ failing  ▶ running", "job status: a glyph and a word, never colour alone"),
-        ("! missed  ‖ paused  – disabled", "(NO_COLOR: failures in reverse, errors in bold)"),
+    ("Marks (README lists every one)", [
+        ("✓ ok  ✗ failed  ⏱ timeout", "a glyph and a word, never colour alone (NO_COLOR: failures in reverse)"),
+        ("⊘ killed  ! missed  ↷ skipped", "a kill on purpose is no failure"),
+        ("▶ running  ‖ paused  ≈ flapping", "– disabled · new ↻ retrying ⇄ run by exec"),
         ("! line", "stderr; '#' lines are panda-tui's own notes"),
-        ("× in a sparkline", "a failed run (x with --ascii)"),
+        ("✗ ⊘ in a sparkline", "a failed run, a killed one (the bars: how long each run took)"),
     ]),
 ]
 

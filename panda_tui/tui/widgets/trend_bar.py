@@ -55,7 +55,7 @@ class TrendBar(Static):
         room = width - sum(len(p.long) + 3 for p in figures)
         spark_width = max(10, min(SPARK_MAX, room, len(trend.durations)))
         slow = {i for i, run_id in enumerate(trend.ids) if run_id in set(trend.slow)}
-        text.append_text(sparkline(list(zip(trend.durations, trend.failed)), spark_width, slow, marks=self.marks))
+        text.append_text(sparkline(list(zip(trend.durations, trend.statuses)), spark_width, slow, marks=self.marks))
         for words, style in fit(figures, width - spark_width):
             text.append(self.marks.sep, style="dim")
             text.append(words, style=style)
