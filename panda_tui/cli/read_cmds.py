@@ -63,7 +63,8 @@ def executions(config_path: str, db_path: str | None, job: str, limit: int, as_j
 def status(config_path: str, db_path: str | None, as_json: bool) -> None:
     """Every job's health. Exit 0 when healthy; 1 when something needs a person: no scheduler runs, a job is
     failing, missed or flapping, or a run went missing in 24 h; 2 when the store or the jobs cannot be
-    read. Lines fit the terminal's width (80 columns when it has none)."""
+    read. Lines fit the terminal's width (80 columns when it has none): job names come whole, the other
+    columns give way first (a long state is cut with …, the lines below say it whole)."""
     now = time.time()
     try:
         conn = _conn(db_path)
@@ -105,7 +106,7 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
         ok = "never" if h.last_success_at is None else f"{coarse_ago(now - h.last_success_at)} ago"
         rate = "-" if h.failure_rate is None else f"{h.failure_rate:.0%}"
         table.append((h.glyph, row_words(h), safe(h.name), nxt, last, ok, rate, str(h.missed_24h)))
-    _print_table(table, right={6, 7}, width=width, give=(2, 1))
+    _print_table(table, right={6, 7}, width=width, give=(1, 5, 4, 3, 2))  # the names give way last
     say(summary(current.jobs))
     for h in current.jobs:
         if h.last_failure is not None and (h.failing or h.state in (HealthState.FLAPPING, HealthState.RETRYING)):
@@ -170,7 +171,7 @@ def _print_table(rows: Sequence[Sequence[str]], right: Collection[int] = frozens
 
 
 def _cut(cell: str, width: int) -> str:
-    return cell if len(cell) <= width else cell[:width - 1] + "…"
+    return cell if len(cell) <= width else cell[:width - 1].rstrip() + "…"
 
 
 @click.command(name="logs")

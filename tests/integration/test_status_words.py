@@ -126,3 +126,23 @@ def test_alerts_json_gives_times_in_iso_8601_as_status_and_executions_do(tmp_pat
     assert ran["scheduled_at"] == "2026-11-30T00:43:20Z"
     assert alert["created_at"] == alert["next_attempt_at"] == "2026-11-30T00:53:20Z"
     assert alert["delivered_at"] is None and alert["given_up_at"] is None
+
+
+def test_at_80_columns_every_name_is_whole_while_a_long_state_gives_way(tmp_path):
+    """New-user test: one job `running · timed out 3/3` widened STATE until every name was cut (`nightly…`)."""
+    names = ["slow-report-builder", "flaky-export-nightly", "nightly-backup"]
+    cfg, db = write_jobs(tmp_path, *(job(name) for name in names))
+    now = time.time()
+    for name in names:
+        runs(db, name, "SS", now)
+    with ledger_on(db) as book:
+        for i in range(3):
+            run = book.insert("slow-report-builder", now - 300 + i * 60, trigger="schedule", now=now - 300 + i * 60)
+            book.start(run.id, now - 299 + i * 60)
+            book.finish(run.id, RunStatus.TIMED_OUT, now - 290 + i * 60, reason="timed out after 5s")
+        book.start(book.insert("slow-report-builder", now - 5, trigger="schedule", now=now - 5).id, now - 4)
+    scheduler_alive(db)
+    lines = status(cfg, db).stdout.splitlines()
+    rows = [line for line in lines if any(f" {name} " in line for name in names)]
+    assert len(rows) == 3 and max(len(line) for line in lines) <= 80, "\n".join(lines)
+    assert any(" running… " in row for row in rows), "\n".join(lines)  # the state gave way
