@@ -182,7 +182,10 @@ def _cut(cell: str, width: int) -> str:
 @click.argument("job")
 @click.option("--latest", "which", flag_value="latest", default=True, help="The newest run (default).")
 @click.option("--run", "run_id", type=int, default=None, help="A run by id.")
-@click.option("--follow", "-f", is_flag=True, help="Keep printing until the run ends; exit with its outcome.")
+@click.option("--follow", "-f", is_flag=True,
+              help="Keep printing until the run ends, then exit with its outcome, as `panda-tui run` does: 0 when "
+                   "it succeeded, the job's exit code when it failed, 124 when it timed out, 75 when it was "
+                   "skipped, 1 otherwise.")
 @common
 def logs_cmd(config_path: str, db_path: str | None, job: str, which: str, run_id: int | None, follow: bool) -> None:
     """Print a run's log lines in order (stderr lines marked with "!", panda-tui's own with "#")."""
@@ -224,8 +227,10 @@ def logs_cmd(config_path: str, db_path: str | None, job: str, which: str, run_id
     if run.logs_pruned:
         click.echo(f"# logs of run {run.id} were pruned by retention", err=True)
     if follow:
-        click.echo(f"# run {run.id}: {status_word(run.status)}" + (f" ({safe(run.reason)})" if run.reason else ""), err=True)
-        sys.exit(outcome_code(run))
+        code = outcome_code(run)
+        click.echo(f"# run {run.id}: {status_word(run.status)}" + (f" ({safe(run.reason)})" if run.reason else "")
+                   + f"; panda-tui exits {code}", err=True)
+        sys.exit(code)
 
 
 def log_header(run: ledger.Run) -> str:
