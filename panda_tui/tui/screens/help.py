@@ -41,7 +41,7 @@ KEYS = [
         ("/  n N", "search; next / previous match (the title counts them: 3/17)"),
         ("e", "errors only: stderr, error levels, error words"),
         ("E", "jump to the first error line"),
-        ("g G  home end", "first line of the run / newest, following"),
+        ("g G  home end", "first line of the run / newest, following (the pane: the job's newest run)"),
         ("[ / ]", "older lines / back to the newest"),
         ("← →", "with wrap off (w): sideways a quarter of the pane; shift: one column; a cut line ends in …"),
         ("f  w  j  T", "follow the tail · wrap · raw JSON · stored timestamps"),

@@ -311,6 +311,16 @@ class MainScreen(ActingScreen):
         self.selected_run = run_id
         self.log_pane.open_run(self.selected_run)
 
+    def on_log_view_newest(self, message: LogView.Newest) -> None:
+        """G in the pane on a run that has ended: the job's newest run, followed (the pane had stayed on the run
+        that was newest when the history was passed through, its title stale as new runs came)."""
+        history = self._history()
+        newest = run_to_show(None, [run for run in map(history.run, history.ids) if run]) if history else None
+        if history is not None and newest is not None and newest != self.log_pane.run_id:
+            self.selected_run = None
+            history.move_cursor(row=0, animate=False)
+            self.log_pane.open_run(newest)
+
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """Into the history: the log pane shows the run under its cursor at once (a missed slot's reason),
         not at the next read of the store."""
