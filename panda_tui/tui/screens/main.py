@@ -85,8 +85,8 @@ class MainScreen(ActingScreen):
         marks = self.services.marks
         history = HistoryTable(marks, id="history")
         history.border_title = "history"
-        return [SearchBox(placeholder="filter jobs by name (enter: keep, esc: clear)", id="job-filter",
-                          classes="hidden", back_to=self.jobs),
+        return [SearchBox(label="filter jobs by name", placeholder="part of a name (enter: keep, esc: clear)",
+                          id="job-filter", classes="hidden", back_to=self.jobs),
                 TrendBar(marks, id="trend"), history, LogView(self.services.db_path, marks, id="logpane")]
 
     async def _mount_panes(self) -> None:
