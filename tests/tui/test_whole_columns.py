@@ -91,3 +91,22 @@ async def test_a_long_state_is_cut_in_its_column_and_median_and_trend_stay(demo_
         assert jobs.shown_columns == columns and jobs.columns["STATUS"].width == status  # the same shape
         row = next(jobs.render_line(y).text for y in range(jobs.size.height) if "cache-warm" in jobs.render_line(y).text)
         assert "…" in row.split("cache-warm")[0], row  # the state, cut where its column ends
+
+
+async def test_opening_the_filter_box_narrows_nothing(demo_db):
+    """New-user test: `/` at 80x24 made the screen taller than the terminal: it scrolled, its bar narrowed
+    every pane (the header lost its zone, TREND two bars). The job list gives the box its rows, and its own
+    scroll bar's cell is kept whether the bar shows or not."""
+    from panda_tui.tui.widgets.status_header import StatusHeader
+    app = demo_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        jobs, header = app.main.jobs, app.main.query_one(StatusHeader)
+        trend, words = jobs.columns["TREND"].width, header.words
+        await pilot.press("slash")
+        await until(pilot, lambda: jobs.show_vertical_scrollbar, what="the job list scrolling instead")
+        await pilot.pause()
+        assert not app.main.show_vertical_scrollbar and header.words == words
+        assert jobs.columns["TREND"].width == trend and len(str(jobs.get_row_at(0)[-1])) == trend
+        await pilot.press("escape")
+        await until(pilot, lambda: not jobs.show_vertical_scrollbar, what="the list's rows back")

@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # the panes' modules are imported with the panes, after the f
 TICK_LAG = 0.01  # seconds after the whole second
 MIN_TICK = 0.2  # a tick that came late (or a frozen clock) waits at least this long for the next
 NO_LOGS = (RunStatus.MISSED, RunStatus.SKIPPED, RunStatus.QUEUED)
+FILTER_ROWS = 3  # the job filter box (app.tcss #job-filter)
 
 
 class MainScreen(ActingScreen):
@@ -367,6 +368,15 @@ class MainScreen(ActingScreen):
     def action_filter(self) -> None:
         if (box := self._filter_box()) is not None:
             box.open()
+            self._fit_jobs()
+
+    @on(Input.Submitted, "#job-filter")
+    def _fit_jobs(self) -> None:
+        """The filter box opened or closed: the job list gives it its rows, or takes them back, so the screen
+        never overflows (it scrolled, narrowing every pane by its bar)."""
+        box = self._filter_box()
+        self.jobs.beside = 0 if box is None or box.has_class("hidden") else FILTER_ROWS
+        self.jobs.styles.height = self.jobs.height_for(len(self.jobs.rows_shown))
 
     def _filter_box(self) -> SearchBox | None:
         """The job filter; None until the panes are mounted."""
@@ -381,6 +391,7 @@ class MainScreen(ActingScreen):
         if box is not None and event.key == "escape" and (box.has_focus or box.value):
             box.value = ""  # clearing keeps the selected job selected (refilter moves the cursor to it)
             box.close()
+            self._fit_jobs()
             event.stop()
 
 
