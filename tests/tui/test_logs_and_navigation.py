@@ -154,6 +154,26 @@ async def test_long_log_lines_scroll_in_with_the_arrow_keys_without_a_bar_and_a_
         assert drawn("  start-").rstrip().endswith("-end")  # its end in view: nothing cut on the right
 
 
+async def test_a_line_scrolled_sideways_keeps_its_stream_mark(world):
+    """New-user test: `→` scrolled the `! ` of a stderr line out of view with the rest; it stays in its cells."""
+    w = world(job("wide-err", command="echo start-$(printf 'x%.0s' $(seq 1 150))-end >&2; echo short"))
+    app = w.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        ask(w.db, "trigger", "wide-err")
+        pane = app.main.query_one(LogView)
+        lines = pane.log_widget
+        await until(pilot, lambda: any(line.startswith("! start-") for line in pane.shown), what="the wide line")
+        lines.focus()
+        await pilot.press("w", "right")
+        await until(pilot, lambda: lines.scroll_x > 0, what="scrolled sideways")
+        row = next(i for i, line in enumerate(pane.shown) if line.startswith("! start-"))
+        drawn = lines.render_line(row - round(lines.scroll_offset.y)).text[:lines.scrollable_content_region.width]
+        assert drawn.startswith("! x") and drawn.rstrip().endswith("…"), drawn
+        short = lines.render_line(pane.shown.index("  short") - round(lines.scroll_offset.y)).text
+        assert short.strip() == "", short  # a short line scrolled past: its blank mark, nothing else
+
+
 async def test_a_phone_wide_console_drops_columns_not_jobs(world):
     """At 44 columns (a phone's browser) the list keeps status, job and last, shows every job, and scrolls
     nothing sideways."""
