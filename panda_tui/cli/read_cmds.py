@@ -52,7 +52,7 @@ def executions(config_path: str, db_path: str | None, job: str, limit: int, as_j
         table.append((str(r.id), when(r.scheduled_at, now), late(r.lateness),
                       short_duration(r.duration_s) if r.duration_s is not None else "", status_word(r.status),
                       "" if r.exit_code is None else str(r.exit_code), str(r.attempt), r.trigger)
-                     + ((safe(r.node or ""),) if nodes else ()) + (safe(short_spans(r.reason or "", now)),))
+                     + ((safe(r.node or ""),) if nodes else ()) + (safe(short_spans(r.reason or "", now, r.scheduled_at)),))
     _print_table(table, right={0, 2, 3, 5, 6}, width=terminal_width(), wrap=True)
 
 

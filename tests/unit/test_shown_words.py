@@ -60,6 +60,8 @@ def test_a_stored_reason_s_stretch_of_time_reads_short_after_the_reason():
     assert short_spans(down.replace("12-02T01", "12-01T23"), now) == \
         "scheduler down Dec 01 23:10–Dec 02 03:00; catchup = none"  # across midnight: both days
     assert short_spans("exit 3", now) == "exit 3"
+    other_day = down.replace("12-02T01", "11-30T01").replace("12-02T03", "11-30T03")
+    assert short_spans(other_day, now, known=at("2026-11-30T02:00:00")) == "scheduler down 01:10–03:00; catchup = none"
 
 
 def test_the_readme_s_legend_is_the_glyph_table_and_a_kill_is_drawn_apart_from_a_failure():

@@ -131,7 +131,7 @@ class HistoryTable(RowTable):
 
     def _reason(self, r: Run) -> str:
         """Its time short (`scheduler down 01:10–03:00; …`), so a narrow column shows the reason and when."""
-        return safe(short_spans(r.reason or "", self.now))
+        return safe(short_spans(r.reason or "", self.now, r.scheduled_at))
 
     def _whole(self, columns: list[str], widths: dict[str, int]) -> list[str]:
         """The columns up to REASON, then those after it that fit whole before the pane's edge, in order: a
