@@ -229,3 +229,20 @@ async def test_a_missed_slot_s_reason_shows_the_reason_and_its_time_short_at_80_
         for row in (0, 1):
             reason = str(history.get_row_at(row)[history.columns_shown.index("REASON")])
             assert reason.startswith(shown) and history.columns["REASON"].width >= len(shown), reason
+
+
+async def test_a_job_s_last_run_killed_on_purpose_is_not_styled_as_a_failure(demo_db, tmp_path):
+    from panda_tui.store.ledger import RunStatus
+    from panda_tui.tui.marks import Marks
+    from tests.conftest import ledger_on
+    db = own_copy(demo_db, tmp_path)
+    with ledger_on(db) as book:
+        run = book.insert("cache-warm", NOW - 30, trigger="manual", now=NOW - 30)
+        book.start(run.id, NOW - 29)
+        book.finish(run.id, RunStatus.KILLED, NOW - 20, exit_code=143, reason="killed on request")
+    app = demo_app(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        jobs = app.main.jobs
+        last = jobs.get_row_at(jobs.rows_shown.index("cache-warm"))[jobs.shown_columns.index("LAST")]
+        assert last.plain.startswith("killed ") and str(last.style) == Marks().style("killed") != Marks().style("failed")

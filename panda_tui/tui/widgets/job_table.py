@@ -19,7 +19,7 @@ NARROW = 100  # below this width the schedule moves to the detail line
 GIVE_WAY = ("TREND", "MEDIAN", "FAIL", "NEXT")  # what narrower screens drop, first to last
 LAST_STATE = {RunStatus.SUCCEEDED: HealthState.OK, RunStatus.RUNNING: HealthState.RUNNING,  # the style of LAST
               RunStatus.QUEUED: HealthState.RUNNING, RunStatus.SKIPPED: HealthState.PAUSED,
-              RunStatus.MISSED: HealthState.MISSED}
+              RunStatus.MISSED: HealthState.MISSED, RunStatus.KILLED: HealthState.KILLED}  # a kill: no failure
 
 
 class JobTable(RowTable):
