@@ -52,7 +52,7 @@ KEYS = [
     ("Marks (README lists every one)", [
         ("✓ ok  ✗ failed  ⏱ timeout", "a glyph and a word, never colour alone (NO_COLOR: failures in reverse)"),
         ("⊘ killed  ! missed  ↷ skipped", "a kill on purpose is no failure"),
-        ("▶ running  ‖ paused  ≈ flapping", "– disabled · new ↻ retrying ⇄ run by exec"),
+        ("▶ running  ‖ paused  ≈ flapping", "and – disabled, · new, ↻ retrying, ⇄ run only by exec"),
         ("! line", "stderr; '#' lines are panda-tui's own notes"),
         ("✗ ⊘ in a sparkline", "a failed run, a killed one (the bars: how long each run took)"),
     ]),
