@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -71,7 +72,7 @@ class Schedule:
         if step is not None:
             return f"Every {human_duration(step)}"
         try:
-            text = CronSim(self.cron, datetime.now(ZoneInfo(self.tz))).explain()
+            text = plain_steps(CronSim(self.cron, datetime.now(ZoneInfo(self.tz))).explain())
         except Exception:  # explain() is best effort; the expression is already valid
             text = self.cron
         return f"{text} ({self.tz})" if self.tz != "UTC" else f"{text} (UTC)"
@@ -210,6 +211,26 @@ def _cron_problem(message: str, parts: list[str]) -> str:
         return (f"{field} {parts[names.index(field)]!r} is not valid: it takes {_ACCEPTS[field]} "
                 f"(values, ranges a-b, lists a,b, steps */n)")
     return text
+
+
+_ORDINALS = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9}
+_CYCLE = {"second": ("minute", 60), "minute": ("hour", 60), "hour": ("day", 24)}
+_STEP = re.compile(r"\b([Ee])very (second|third|fourth|fifth|sixth|seventh|eighth|ninth|\d+th) (second|minute|hour)\b"
+                   r"( of every (?:minute|hour))?")
+
+
+def plain_steps(text: str) -> str:
+    """cronsim's "Every second minute of every hour" (*/2) as a person says it: "Every 2 minutes". A step that
+    does not divide its cycle keeps cronsim's words: */7 fires at :56 and then :00, not every 7 minutes."""
+    def step(match: re.Match) -> str:
+        first, nth, unit, of_every = match.groups()
+        n = _ORDINALS.get(nth) or int(nth[:-2])
+        outer, cycle = _CYCLE[unit]
+        if cycle % n:
+            return match[0]
+        rest = "" if of_every in (None, f" of every {outer}") else of_every
+        return f"{first}very {n} {unit}s{rest}"
+    return _STEP.sub(step, text)
 
 
 def human_duration(seconds: float) -> str:

@@ -63,6 +63,35 @@ def when(ts: float, now: float) -> str:
     return f"{day} {moment.year}"
 
 
+def span(start: float, end: float, now: float, known: float | None = None) -> str:
+    """A stretch of time as a table reads it, by when()'s rule but to the minute and with its day said once:
+    `01:10–03:00` today (or on the day of `known`, which its row already says), `Dec 01 22:10–23:40` another
+    day, `Dec 01 23:10–Dec 02 03:00` across midnight (today too, then)."""
+    first, last = datetime.fromtimestamp(start).astimezone(), datetime.fromtimestamp(end).astimezone()
+    today = datetime.fromtimestamp(now).astimezone().date()
+    said = datetime.fromtimestamp(now if known is None else known).astimezone().date()
+    one_day = first.date() == last.date()
+
+    def day(moment: datetime) -> str:
+        year = "" if moment.year == today.year else f" {moment.year}"
+        return "" if one_day and moment.date() == said else f"{_MONTHS[moment.month - 1]} {moment.day:02d}{year} "
+    return f"{day(first)}{first:%H:%M}–{'' if one_day else day(last)}{last:%H:%M}"
+
+
+_ISO_SPAN = re.compile(r"from (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z) to (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)")
+
+
+def short_spans(reason: str, now: float, known: float | None = None) -> str:
+    """A stored reason as a table reads it (the console's history, `executions`): its ISO 8601 stretch
+    (`scheduler down from 2026-12-02T01:10:00Z to 2026-12-02T03:00:00Z; …`) short, so the reason and its time
+    come before a narrow column's edge: `scheduler down 01:10–03:00; …`. `known`: the row's own time, whose
+    day the row says already (its SCHEDULED)."""
+    def short(match: re.Match) -> str:
+        start, end = (datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp() for t in match.groups())
+        return span(start, end, now, known)
+    return _ISO_SPAN.sub(short, reason)
+
+
 # How a run's status reads wherever a person reads it (console, `status`, `executions`, alert texts): one
 # word each. The stored values, and so every JSON output, stay as the ledger has them (README).
 STATUS_WORDS = {"timed_out": "timeout"}
@@ -79,7 +108,7 @@ def status_word(status: object, short: bool = False) -> str:
 # word, never colour alone. The ASCII marks stand in where the terminal cannot show the others.
 GLYPHS = {
     "succeeded": "✓", "ok": "✓", "recovered": "✓", "failed": "✗", "failing": "✗", "timed_out": "⏱",
-    "killed": "☠", "lost": "?", "missed": "!", "skipped": "↷", "running": "▶", "started": "▶", "queued": "…",
+    "killed": "⊘", "lost": "?", "missed": "!", "skipped": "↷", "running": "▶", "started": "▶", "queued": "…",
     "paused": "‖", "disabled": "–", "new": "·", "flapping": "≈", "retrying": "↻", "external": "⇄", "slow": "🐢", "fast": "⚡", "test": "🔔",
 }
 ASCII_GLYPHS = {

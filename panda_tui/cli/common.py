@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import sys
+import textwrap
 from typing import Callable, NoReturn
 
 import click
@@ -16,6 +18,17 @@ from panda_tui.text import safe
 def fail(message: str, code: int = 1) -> NoReturn:
     click.echo(f"error: {safe(message)}" if "\n" not in message else safe_lines(message), err=True)
     sys.exit(code)
+
+
+def terminal_width() -> int:
+    """The width lines are fitted to: the terminal's (COLUMNS when set), 80 when there is none."""
+    return max(40, shutil.get_terminal_size((80, 24)).columns)
+
+
+def say(line: str, width: int, indent: str = "    ") -> None:
+    """A line of free text (an error's words, a reason, a job's next runs) wrapped to `width`, its
+    continuation indented."""
+    click.echo("\n".join(textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False)) or line)
 
 
 def safe_lines(text: str) -> str:

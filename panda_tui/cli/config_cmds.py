@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import click
 
-from panda_tui.cli.common import common, fail, get_config, require_job, safe
+from panda_tui.cli.common import common, fail, get_config, require_job, safe, say, terminal_width
 from panda_tui.schedule import to_local
 from panda_tui.secrets import SecretError, secret_warnings
 
@@ -15,20 +15,31 @@ from panda_tui.secrets import SecretError, secret_warnings
 @click.option("--secrets-file", type=click.Path(), default=None, help="KEY=VALUE file for secrets.")
 @common
 def validate(config_path: str, db_path: str | None, secrets_file: str | None) -> None:
-    """Check jobs.toml; print each job's next 3 run times. Exit 2 on errors."""
+    """Check jobs.toml; print each job's next 3 run times (wrapped to the terminal, 80 columns when it has
+    none). Exit 2 on errors."""
     config = get_config(config_path, secrets_file, runnable=True)
     now = datetime.now(timezone.utc)
     click.echo(f"ok: {len(config.jobs)} job{'s' if len(config.jobs) != 1 else ''}")
     for job in config.jobs.values():
         times = ", ".join(_when(t, job.tz) for t in job.schedule.next_after(now, 3))
         state = "" if job.enabled else " (disabled)"
-        click.echo(f"  {safe(job.name)}{state}: {job.schedule.explain()}; next {times}")
+        _next_runs(f"  {safe(job.name)}{state}: {job.schedule.explain()}", times, terminal_width())
     try:
         warnings = secret_warnings(config)
     except SecretError as exc:
         fail(str(exc), 2)
     for warning in (*config.warnings, *warnings, *missing_images(config), *not_managers(config)):
         click.echo(f"warning: {safe(warning)}", err=True)
+
+
+def _next_runs(head: str, times: str, width: int) -> None:
+    """`  backup: At 02:30 every day (UTC); next …` on one line when it fits; else the times on the next
+    line(s), under one another's start, so no line passes the terminal's edge."""
+    if len(head) + len(times) + 7 <= width:
+        click.echo(f"{head}; next {times}")
+        return
+    say(head, width, " " * 6)
+    say(f"      next {times}", width, " " * 11)
 
 
 def missing_images(config, timeout: float = 3.0) -> list[str]:

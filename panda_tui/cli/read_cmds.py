@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import json
-import shutil
 import sys
 import textwrap
 import time
@@ -14,13 +13,13 @@ from typing import Any
 
 import click
 
-from panda_tui.cli.common import common, fail, known_job, resolve_db, running_jobs, safe
+from panda_tui.cli.common import common, fail, known_job, resolve_db, running_jobs, safe, say, terminal_width
 from panda_tui.readmodel.health import HealthState, JobHealth, failing_count, flapping_count, missed_count, next_word, row_words
 from panda_tui.readmodel.acks import ack_json, ack_line, current_acks
 from panda_tui.readmodel.status import describe_holder, read_status, run_json, status_json
 from panda_tui.store import StoreError, connect, lease, ledger, log_queries, logs, pieces
 from panda_tui.store.ledger import HAS_LOGS, RunStatus
-from panda_tui.text import coarse_ago, iso, late, short_duration, status_word, when
+from panda_tui.text import coarse_ago, iso, late, short_duration, short_spans, status_word, when
 
 CANNOT_READ = 2
 
@@ -53,8 +52,8 @@ def executions(config_path: str, db_path: str | None, job: str, limit: int, as_j
         table.append((str(r.id), when(r.scheduled_at, now), late(r.lateness),
                       short_duration(r.duration_s) if r.duration_s is not None else "", status_word(r.status),
                       "" if r.exit_code is None else str(r.exit_code), str(r.attempt), r.trigger)
-                     + ((safe(r.node or ""),) if nodes else ()) + (safe(r.reason or ""),))
-    _print_table(table, right={0, 2, 3, 5, 6})
+                     + ((safe(r.node or ""),) if nodes else ()) + (safe(short_spans(r.reason or "", now, r.scheduled_at)),))
+    _print_table(table, right={0, 2, 3, 5, 6}, width=terminal_width(), wrap=True)
 
 
 @click.command()
@@ -63,7 +62,8 @@ def executions(config_path: str, db_path: str | None, job: str, limit: int, as_j
 def status(config_path: str, db_path: str | None, as_json: bool) -> None:
     """Every job's health. Exit 0 when healthy; 1 when something needs a person: no scheduler runs, a job is
     failing, missed or flapping, or a run went missing in 24 h; 2 when the store or the jobs cannot be
-    read. Lines fit the terminal's width (80 columns when it has none)."""
+    read. Lines fit the terminal's width (80 columns when it has none): job names come whole, the other
+    columns give way first (a long state is cut with …, the lines below say it whole)."""
     now = time.time()
     try:
         conn = _conn(db_path)
@@ -79,25 +79,25 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
         document["acks"] = {job: ack_json(ack) for job, ack in acked.items()}
         click.echo(json.dumps(document, indent=1))
         sys.exit(1 if current.trouble else 0)
-    width = max(40, shutil.get_terminal_size((80, 24)).columns)
-    say = functools.partial(_say, width=width)
+    width = terminal_width()
+    tell = functools.partial(say, width=width)
     if current.lease:
         who = describe_holder(current.lease, now)
-        say(f"scheduler: {safe(who['host'])}, pid {who['pid']}, since {who['since']} "
+        tell(f"scheduler: {safe(who['host'])}, pid {who['pid']}, since {who['since']} "
             f"(heartbeat {who['heartbeat_s_ago']:.0f}s ago)")
     else:
         seen = lease.last_seen(conn)
         seen_as = "daemon last seen" if current.daemon_gone else "last seen"
-        say("scheduler: NOT RUNNING" + (f" ({seen_as} {coarse_ago(now - seen)} ago)" if seen else "")
+        tell("scheduler: NOT RUNNING" + (f" ({seen_as} {coarse_ago(now - seen)} ago)" if seen else "")
             + ": no job runs on time until one starts")
     for line in source.refused:
-        say(f"jobs.toml refused: {safe(line)}")
+        tell(f"jobs.toml refused: {safe(line)}")
     stale = "" if current.lease else " (stale: no scheduler is checking it)"
     for host, info in current.docker_hosts.items():
-        say(f"docker {safe(host)}: {'up' if info.get('up') else 'DOWN: ' + safe(info.get('error'))}{stale}")
+        tell(f"docker {safe(host)}: {'up' if info.get('up') else 'DOWN: ' + safe(info.get('error'))}{stale}")
     budget_words = budget_line(current.store_budget, now)
     if budget_words:
-        say(budget_words)
+        tell(budget_words)
     table = [("", "STATE", "JOB", "NEXT", "LAST", "LAST OK", "FAIL", "MISSED/24H")]
     for h in current.jobs:
         nxt = next_word(h, now, scheduled=current.lease is not None)
@@ -105,16 +105,16 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
         ok = "never" if h.last_success_at is None else f"{coarse_ago(now - h.last_success_at)} ago"
         rate = "-" if h.failure_rate is None else f"{h.failure_rate:.0%}"
         table.append((h.glyph, row_words(h), safe(h.name), nxt, last, ok, rate, str(h.missed_24h)))
-    _print_table(table, right={6, 7}, width=width, give=(2, 1))
-    say(summary(current.jobs))
+    _print_table(table, right={6, 7}, width=width, give=(1, 5, 4, 3, 2))  # the names give way last
+    tell(summary(current.jobs))
     for h in current.jobs:
         if h.last_failure is not None and (h.failing or h.state in (HealthState.FLAPPING, HealthState.RETRYING)):
             f = h.last_failure
             ago = f", {coarse_ago(now - f.at)} ago" if f.at else ""
             flaps = f"{h.words}; " if h.state is HealthState.FLAPPING else ""  # the row says only `flapping`
-            say(f"{safe(h.name)}: {flaps}run {f.run_id} {status_word(f.status)}{ago}: {safe(log_queries.readable(f.line))}")
+            tell(f"{safe(h.name)}: {flaps}run {f.run_id} {status_word(f.status)}{ago}: {safe(log_queries.readable(f.line))}")
     for job, ack in acked.items():
-        say(safe(ack_line(job, ack)))
+        tell(safe(ack_line(job, ack)))
     sys.exit(1 if current.trouble else 0)
 
 
@@ -132,11 +132,6 @@ def summary(jobs: list[JobHealth]) -> str:
     return ", ".join(out)
 
 
-def _say(line: str, width: int) -> None:
-    """A line of free text (an error, a reason) wrapped to the terminal, its continuation indented."""
-    click.echo("\n".join(textwrap.wrap(line, width, subsequent_indent="    ", break_on_hyphens=False)) or line)
-
-
 def budget_line(fact: dict[str, Any] | None, now: float) -> str | None:
     """The store's size limit, when it is hit now or was in the last day."""
     if not fact:
@@ -151,10 +146,14 @@ def budget_line(fact: dict[str, Any] | None, now: float) -> str | None:
     return None
 
 
+WRAP_MIN = 16  # a last column that wraps keeps at least this width, even past the terminal's edge
+
+
 def _print_table(rows: Sequence[Sequence[str]], right: Collection[int] = frozenset(), width: int | None = None,
-                 give: Sequence[int] = ()) -> None:
+                 give: Sequence[int] = (), wrap: bool = False) -> None:
     """Columns as wide as their longest cell, so a long duration or name never shifts the others. `width`:
-    the columns in `give` (in that order) give way, down to 8, cut with `…`, until the rows fit it."""
+    the columns in `give` (in that order) give way, down to 8, cut with `…`, until the rows fit it; `wrap`:
+    the last column (a reason) wraps in its own column instead, its further lines under its first."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     over = 0 if width is None else sum(widths) + 2 * (len(widths) - 1) - width
     for column in give:
@@ -163,21 +162,30 @@ def _print_table(rows: Sequence[Sequence[str]], right: Collection[int] = frozens
         cut = min(over, max(0, widths[column] - 8))
         widths[column] -= cut
         over -= cut
-    rows = [[_cut(cell, w) for cell, w in zip(row, widths)] for row in rows]
+    if wrap and over > 0:
+        widths[-1] = max(WRAP_MIN, len(rows[0][-1]), widths[-1] - over)
+    indent = sum(widths[:-1]) + 2 * (len(widths) - 1)
     for row in rows:
-        cells = [cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))]
-        click.echo("  ".join(cells).rstrip())
+        cells = [_cut(cell, w) for cell, w in zip(row[:-1] if wrap else row, widths)]
+        cells = [cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(cells, widths))]
+        last = textwrap.wrap(row[-1], widths[-1], break_on_hyphens=False) if wrap else []
+        click.echo("  ".join(cells + last[:1]).rstrip())
+        for more in last[1:]:
+            click.echo(" " * indent + more)
 
 
 def _cut(cell: str, width: int) -> str:
-    return cell if len(cell) <= width else cell[:width - 1] + "…"
+    return cell if len(cell) <= width else cell[:width - 1].rstrip() + "…"
 
 
 @click.command(name="logs")
 @click.argument("job")
 @click.option("--latest", "which", flag_value="latest", default=True, help="The newest run (default).")
 @click.option("--run", "run_id", type=int, default=None, help="A run by id.")
-@click.option("--follow", "-f", is_flag=True, help="Keep printing until the run ends; exit with its outcome.")
+@click.option("--follow", "-f", is_flag=True,
+              help="Keep printing until the run ends, then exit with its outcome, as `panda-tui run` does: 0 when "
+                   "it succeeded, the job's exit code when it failed, 124 when it timed out, 75 when it was "
+                   "skipped, 1 otherwise.")
 @common
 def logs_cmd(config_path: str, db_path: str | None, job: str, which: str, run_id: int | None, follow: bool) -> None:
     """Print a run's log lines in order (stderr lines marked with "!", panda-tui's own with "#")."""
@@ -219,8 +227,10 @@ def logs_cmd(config_path: str, db_path: str | None, job: str, which: str, run_id
     if run.logs_pruned:
         click.echo(f"# logs of run {run.id} were pruned by retention", err=True)
     if follow:
-        click.echo(f"# run {run.id}: {status_word(run.status)}" + (f" ({safe(run.reason)})" if run.reason else ""), err=True)
-        sys.exit(outcome_code(run))
+        code = outcome_code(run)
+        click.echo(f"# run {run.id}: {status_word(run.status)}" + (f" ({safe(run.reason)})" if run.reason else "")
+                   + f"; panda-tui exits {code}", err=True)
+        sys.exit(code)
 
 
 def log_header(run: ledger.Run) -> str:

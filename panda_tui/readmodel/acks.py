@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 
 from panda_tui.store.acks import Ack, all_current
+from panda_tui.store.ledger import Run, RunStatus
+from panda_tui.store.verdicts import FAILURES
 from panda_tui.text import iso
 
 
@@ -24,3 +26,14 @@ def ack_line(job: str, ack: Ack) -> str:
     """One line: who is on it, since when, until when, and their note."""
     until = f" until {iso(ack.until)}" if ack.until else " until it recovers"
     return f"{job}: acknowledged by {ack.by} at {iso(ack.at)}{until}" + (f": {ack.note}" if ack.note else "")
+
+
+def acked_runs(runs: list[Run], ack: Ack | None) -> set[int]:
+    """The failures an ack covers, among `runs` (newest first): the streak it acknowledged (those since the
+    last success before it) and those that came while it holds (a `--for` ack holds through successes)."""
+    if ack is None:
+        return set()
+    successes = [r.finished_at for r in runs if r.status == RunStatus.SUCCEEDED and r.finished_at is not None
+                 and r.finished_at <= ack.at]
+    since = max(successes, default=float("-inf"))
+    return {r.id for r in runs if r.status in FAILURES and (r.finished_at or r.queued_at or 0.0) > since}

@@ -122,11 +122,15 @@ def spec_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Ch
     return out
 
 
+NEVER_RAN = {"skipped": "none, it was skipped and never ran", "missed": "none, it was missed and never ran",
+             "queued": "none yet, it has not started"}  # no exit code to compare, which is all there is to say
+
+
 def _ending(failed: RunFacts, good: RunFacts | None, median_s: float | None) -> list[Change]:
     out = []
     code = _text(failed.exit_code) if failed.exit_code is not None else f"none ({status_word(failed.status)})"
-    if good is None:  # nothing to compare with: how it ended, as a fact
-        out.append(Change("exit code", None, None, note=code))
+    if good is None or failed.status in NEVER_RAN:  # nothing to compare with: how it ended, as a fact
+        out.append(Change("exit code", None, None, note=NEVER_RAN.get(failed.status, code)))
     elif failed.exit_code != good.exit_code:
         out.append(Change("exit code", _text(good.exit_code), code))
     if failed.duration_s is not None and median_s and abs(failed.duration_s - median_s) >= MIN_DURATION_GAP:

@@ -54,7 +54,7 @@ class JobHealth:
     success_rate: float | None  # of the last RATE_WINDOW finished runs
     failure_rate: float | None  # of the same runs: the one rate shown (`fail 5%`)
     median_s: float | None
-    durations: list[tuple[float, bool]] = field(default_factory=list)  # oldest first: (seconds, failed)
+    durations: list[tuple[float, str]] = field(default_factory=list)  # oldest first: (seconds, run status)
     missed_24h: int = 0
     running: list[int] = field(default_factory=list)
     last_bad: bool = False  # its newest result is a failure, even while a new run goes on (see `failing`)
@@ -67,8 +67,15 @@ class JobHealth:
     acked_by: str | None = None  # who acknowledged its failing streak (user@host), while that silences it
 
     @property
+    def mark(self) -> HealthState:
+        """The state its glyph and style show, the one rule of the console's rows and `status`'s: a job that
+        failed and runs again is still marked failing (`✗ running · last failed`), so the rows marked `✗` are
+        the header's and `status`'s failing count."""
+        return HealthState.FAILING if self.failing else self.state
+
+    @property
     def glyph(self) -> str:
-        return glyph(self.state)
+        return glyph(self.mark)
 
     @property
     def failing(self) -> bool:
@@ -94,13 +101,18 @@ class JobHealth:
         return self.failing or self.state in NEEDS_A_HUMAN
 
 
+ACKED = "acked"  # the word of a row, and of a history run, whose trouble someone acknowledged
+
+
 def row_words(h: JobHealth) -> str:
     """The words of a job's row (the console's STATUS, `status`'s STATE): short, so one job's state does not
-    narrow every name (`flapping`; its `3/10 failed` is in the detail line and `status`'s detail lines), and
-    `ack` first when someone acknowledged its failing streak, so cutting the row never drops it (the detail
-    line and `status` name who)."""
-    words = str(h.state) if h.state is HealthState.FLAPPING else h.words
-    return f"ack, {words}" if h.acked_by else words
+    narrow every name (`flapping`; its `3/10 failed` is in the detail line and `status`'s detail lines).
+    A job in trouble that someone acknowledged reads `acked`, its glyph saying which trouble (`✗ acked`,
+    `≈ acked`): whole in the narrowest STATUS, where `ack, failing` was cut to `ack, fai…` (the detail line
+    and `status` name who)."""
+    if h.acked_by and h.mark in NEEDS_A_HUMAN:
+        return ACKED
+    return str(h.state) if h.state is HealthState.FLAPPING else h.words
 
 
 def failing_count(jobs: list[JobHealth]) -> int:
@@ -143,7 +155,7 @@ def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] 
     missed = ledger.missed_since(conn, now - DAY, job.name)
     done = [r for r in last20 if r.status not in NOT_A_VERDICT]
     ok = sum(1 for r in done if r.status == RunStatus.SUCCEEDED)
-    durations = [(r.duration_s, r.status in BAD) for r in reversed(recent[:spark]) if r.duration_s is not None]
+    durations = [(r.duration_s, str(r.status)) for r in reversed(recent[:spark]) if r.duration_s is not None]
     ok_durations = [r.duration_s for r in last20 if r.duration_s is not None]
     latest = ledger.latest(conn, job.name, SHOWN_AS_LAST)
     settled = next((r for r in recent if r.status not in NOT_A_VERDICT), None)

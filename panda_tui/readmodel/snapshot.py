@@ -20,7 +20,7 @@ from panda_tui.store.ledger import BAD, Run
 @dataclass
 class Trend:
     durations: list[float]  # oldest first, last 100 finished runs
-    failed: list[bool]
+    statuses: list[str]  # of each duration's run
     median: float | None
     p95: float | None
     failure_rate: float | None  # of the last RATE_WINDOW finished runs, as the job list and `status` give it
@@ -84,7 +84,7 @@ def read_trend(conn: sqlite3.Connection, config: Config, job_name: str, now: flo
         expected = (fires[1] - fires[0]).total_seconds()
     outcomes = [r for r in ledger.recent_outcomes(conn, job_name, RATE_WINDOW) if r.status not in NOT_A_VERDICT]
     return Trend(
-        durations=durations, failed=[r.status in BAD for r in finished],
+        durations=durations, statuses=[str(r.status) for r in finished],
         median=statistics.median(durations) if durations else None, p95=p95,
         failure_rate=(sum(r.status in BAD for r in outcomes) / len(outcomes)) if outcomes else None,
         missed=ledger.missed_since(conn, now - DAY, job_name), expected_every=expected,

@@ -8,6 +8,7 @@ from panda_tui.config import Config, build_config
 from panda_tui.store import lease, logs, outbox, specs, state
 from panda_tui.store.db import Database
 from panda_tui.store.ledger import Ledger, RunStatus
+from panda_tui.text import iso
 
 NOW = 1_795_000_000.0  # a fixed instant, so screens are the same every time
 
@@ -60,6 +61,11 @@ def fill(db_path: str, now: float = NOW) -> None:
         db.close()
 
 
+def missed_reason(slot: float) -> str:
+    """What the scheduler stores for a slot that passed while it was down (engine/catchup.py)."""
+    return f"scheduler down from {iso(slot - 1800)} to {iso(slot + 7 * 3600)}; catchup = none"
+
+
 def _series(book: Ledger, writer, rnd, job: str, now: float, *, every: float, count: int, base: float,
             fail_at: dict | None = None, missed_at: set | None = None, slow_at: set | None = None,
             skipped_from: int | None = None, running_last: bool = False, error_log: bool = False,
@@ -70,7 +76,7 @@ def _series(book: Ledger, writer, rnd, job: str, now: float, *, every: float, co
         slot = start + i * every
         if missed_at and i in missed_at:
             book.insert(job, slot, trigger="schedule", now=slot, status=RunStatus.MISSED,
-                        reason="scheduler down from 02:10 to 09:40; catchup = none")
+                        reason=missed_reason(slot))
             continue
         if skipped_from is not None and i >= skipped_from:
             book.insert(job, slot, trigger="schedule", now=slot, status=RunStatus.SKIPPED, reason="paused")

@@ -1,5 +1,6 @@
 """The header's words: alarms first, then counts, then the mode, the clock last; fitted to the width by
-shortening words before dropping anything, and never dropping an alarm."""
+giving way in an order that keeps the meaning (RUNGS), in plain words at every width, and never dropping an
+alarm or the clock's seconds."""
 
 from __future__ import annotations
 
@@ -11,6 +12,13 @@ from panda_tui.text import ago, iso, safe
 from panda_tui.tui.marks import Marks
 
 SEP = " · "
+# The header gives way rung by rung, only as far as the width needs: the name first, engines that are up, the
+# count glyphs (the words stay: `4 failing`), the quiet zeros, the clock's zone (never its seconds), the mode;
+# then the alarms' shorter words, the running count (the rows show ▶), missed's window, the alarms' shortest.
+NAME, UP, GLYPHS, ZEROS, ZONE, MODE, ALARM_WORDS, RUNNING, WINDOW, ALARM_SHORTEST = range(10, 20)
+ONE_BY_ONE = 10  # below this rung (Part.short: 1 calm parts, 2 the clock, 3 alarms) parts shorten one at a
+# time, the rightmost first; at a rung from here on, every part that gives way there does so at once
+DROPPED = 100  # Part.drop N gives way at rung DROPPED - N, after every shortening: the highest N first
 
 
 @dataclass(frozen=True)
@@ -21,6 +29,20 @@ class Part:
     alarm: bool = False
     drop: int = 0  # 0: kept whatever the width; else dropped in this order (highest first) when short of room
     last_to_shorten: bool = False  # shortened only after every other calm part (the clock)
+    steps: tuple[tuple[int, str], ...] = ()  # (rung, words) in rising rungs, instead of short/drop: the header's
+
+    def at(self, rung: int) -> str:
+        """Its words once the fitting has climbed to `rung` ("": it gave way)."""
+        words = self.long
+        for step, text in self.steps or self._steps():
+            if step <= rung:
+                words = text
+        return words
+
+    def _steps(self) -> tuple[tuple[int, str], ...]:
+        """Calm parts shorten first, then the clock, then alarms; drops come after every shortening."""
+        shorten = ((3 if self.alarm else 2 if self.last_to_shorten else 1), self.short)
+        return (shorten, (DROPPED - self.drop, "")) if self.drop else (shorten,)
 
 
 def parts(snap: Snapshot | None, mode: str, now: float, clock: str, marks: Marks,
@@ -30,15 +52,21 @@ def parts(snap: Snapshot | None, mode: str, now: float, clock: str, marks: Marks
     alarm = marks.style("alarm")
     if died:
         first = safe(died.strip().splitlines()[0] if died.strip() else "unknown error")
-        out.append(Part(f"scheduler died: {first}", "sched died!", alarm, alarm=True))
+        out.append(_alarm(f"scheduler died: {first}", "scheduler died", style=alarm))
     if snap is not None:
         out += _alarms(snap, now, marks, alarm)
         out += _counts(snap, marks)
         out += _engines_up(snap, now, marks)
-    out.append(Part(mode, mode, "bold", drop=3))
-    out.append(Part("panda-tui", "", "bold", drop=4))
-    out.append(Part(clock, clock[:5], "bold reverse", last_to_shorten=True))
+    out.append(Part(mode, mode, "bold", steps=((MODE, ""),)))
+    out.append(Part("panda-tui", "", "bold", steps=((NAME, ""),)))
+    out.append(Part(clock, "", "bold reverse", steps=((ZONE, clock.split(" ")[0]),)))  # HH:MM:SS, whatever the width
     return out
+
+
+def _alarm(long: str, short: str, shortest: str | None = None, style: str = "") -> Part:
+    """An alarm: never dropped; its plain shorter words when the width needs them."""
+    steps = ((ALARM_WORDS, short),) + (((ALARM_SHORTEST, shortest),) if shortest else ())
+    return Part(long, short, style, alarm=True, steps=steps)
 
 
 def alarm_lines(snap: Snapshot | None, died: str | None = None) -> list[str]:
@@ -69,37 +97,40 @@ def _alarms(snap: Snapshot, now: float, marks: Marks, style: str) -> list[Part]:
     out = []
     if not snap.holder:
         seen = f" (last seen {ago(now - snap.heartbeat_at)} ago)" if snap.heartbeat_at else ""
-        short = f" {ago(now - snap.heartbeat_at)}" if snap.heartbeat_at else ""
+        short = f"no scheduler for {ago(now - snap.heartbeat_at)}" if snap.heartbeat_at else "no scheduler"
         long = snap.daemon_gone.words(now) if snap.daemon_gone is not None else f"no scheduler!{seen}"
-        out.append(Part(long, f"no sched!{short}", style, alarm=True))
+        out.append(_alarm(long, short, "no scheduler", style))
     down = sorted(host for host, info in snap.docker_hosts.items() if not info.get("up"))
     if down and snap.holder:
         names = ", ".join("docker" if h == "local" else f"docker {safe(h)}" for h in down)
-        short = "docker ✗" if len(down) == 1 else f"{len(down)} engines ✗"
-        out.append(Part(f"{names} {marks.glyph('failed')} DOWN", short.replace("✗", marks.glyph("failed")),
-                        style, alarm=True))
+        short = "docker down" if len(down) == 1 else f"{len(down)} engines down"
+        out.append(_alarm(f"{names} {marks.glyph('failed')} DOWN", short,
+                          None if len(down) == 1 else "engines down", style))
     if snap.config_errors:
-        out.append(Part("jobs.toml refused", f"toml {marks.glyph('failed')}", style, alarm=True))
+        out.append(_alarm("jobs.toml refused", "toml refused", style=style))
     if snap.store_full:
-        out.append(Part("store full: logs dropped", "store full!", style, alarm=True))
+        out.append(_alarm("store full: logs dropped", "store full", style=style))
     if snap.undelivered_alerts:
         n = snap.undelivered_alerts
-        out.append(Part(f"{n} alert{'s' if n != 1 else ''} undelivered", f"{n} undeliv.", style, alarm=True))
+        out.append(_alarm(f"{n} alert{'s' if n != 1 else ''} undelivered", f"{n} alert{'s' if n != 1 else ''} unsent",
+                          "alerts unsent", style))
     return out
 
 
 def _counts(snap: Snapshot, marks: Marks) -> list[Part]:
     return [_count(snap.failing, HealthState.FAILING, "failing", marks),
-            _count(snap.running, HealthState.RUNNING, "running", marks),
-            _count(snap.missed_24h, HealthState.MISSED, "missed/24h", marks),
+            _count(snap.running, HealthState.RUNNING, "running", marks, ((RUNNING, ""),)),
+            _count(snap.missed_24h, HealthState.MISSED, "missed/24h", marks, ((WINDOW, f"{snap.missed_24h} missed"),)),
             *([_count(snap.flapping, HealthState.FLAPPING, "flapping", marks)] if snap.flapping else [])]
 
 
-def _count(n: int, state: HealthState, words: str, marks: Marks) -> Part:
-    """A count with its state's glyph; a zero says so quietly, with no alarm glyph, and gives way first."""
+def _count(n: int, state: HealthState, words: str, marks: Marks, later: tuple[tuple[int, str], ...] = ()) -> Part:
+    """A count with its state's glyph and its word (`✗ 4 failing`); the glyph gives way before the word
+    (`4 failing`, never a bare `✗4`). A zero says so quietly, with no glyph, and gives way first."""
     if not n:
-        return Part(f"0 {words}", "", marks.style("quiet"))
-    return Part(f"{marks.glyph(state)} {n} {words}", f"{marks.glyph(state)}{n}", marks.style(state))
+        return Part(f"0 {words}", "", marks.style("quiet"), steps=((ZEROS, ""),))
+    return Part(f"{marks.glyph(state)} {n} {words}", f"{n} {words}", marks.style(state),
+                steps=((GLYPHS, f"{n} {words}"), *later))
 
 
 def _engines_up(snap: Snapshot, now: float, marks: Marks) -> list[Part]:
@@ -110,33 +141,27 @@ def _engines_up(snap: Snapshot, now: float, marks: Marks) -> list[Part]:
         if not snap.holder:
             age = f" {ago(now - info['checked_at'])} ago" if info.get("checked_at") else ""
             state = "up" if info.get("up") else "down"
-            out.append(Part(f"{label} {state}? (stale{age})", f"{label}?", marks.style("quiet"), drop=2))
+            out.append(Part(f"{label} {state}? (stale{age})", f"{label} {state}?", marks.style("quiet"),
+                            steps=((UP, f"{label} {state}?"), (MODE, ""))))
         elif info.get("up"):
-            out.append(Part(f"{label} {marks.glyph('ok')} up", f"{label} {marks.glyph('ok')}",
-                            marks.style("ok"), drop=2))
+            out.append(Part(f"{label} {marks.glyph('ok')} up", "", marks.style("ok"), steps=((UP, ""),)))
     return out
 
 
 def fit(candidates: list[Part], width: int) -> list[tuple[str, str]]:
-    """(text, style) of the parts, as long as the width allows: shorten the calm parts, then the alarms,
-    then drop what may be dropped; never an alarm."""
+    """(text, style) of the parts, as long as the width allows: climb the rungs the parts give way at, one at
+    a time, until they fit (or none is left); an alarm is never dropped."""
+    def total(texts: list[str]) -> int:
+        shown = [t for t in texts if t]
+        return sum(len(t) for t in shown) + len(SEP) * max(0, len(shown) - 1) + 2
+
+    rungs = sorted({step for p in candidates for step, _ in (p.steps or p._steps())})
     chosen = [p.long for p in candidates]
-    shown = [True] * len(candidates)
-
-    def total() -> int:
-        texts = [t for t, s in zip(chosen, shown) if s and t]
-        return sum(len(t) for t in texts) + len(SEP) * max(0, len(texts) - 1) + 2
-
-    for stage in ((False, False), (False, True), (True, False)):  # calm parts, then the clock, then alarms
-        for i in reversed(range(len(candidates))):
-            if total() <= width:
+    for rung in rungs:
+        if rung >= ONE_BY_ONE and total(chosen) > width:
+            chosen = [p.at(rung) for p in candidates]
+        for i in reversed(range(len(candidates)) if rung < ONE_BY_ONE else ()):
+            if total(chosen) <= width:
                 break
-            if (candidates[i].alarm, candidates[i].last_to_shorten) == stage:
-                chosen[i] = candidates[i].short
-    for level in sorted({p.drop for p in candidates if p.drop}, reverse=True):
-        if total() <= width:
-            break
-        for i, part in enumerate(candidates):
-            if part.drop == level:
-                shown[i] = False
-    return [(t, p.style) for t, p, s in zip(chosen, candidates, shown) if s and t]
+            chosen[i] = candidates[i].at(rung)
+    return [(t, p.style) for t, p in zip(chosen, candidates) if t]

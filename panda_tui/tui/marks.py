@@ -13,14 +13,15 @@ from panda_tui.text import glyph
 
 BARS = "▁▂▃▄▅▆▇█"
 ASCII_TEXT = str.maketrans({"↑": "up", "↓": "down", "←": "left", "→": "right", "✓": "+", "✗": "X", "▶": "*",
-                            "‖": "=", "–": "-", "·": "|", "×": "x", "›": ">"})
+                            "‖": "=", "–": "-", "·": "|", "×": "x", "›": ">", "⊘": "K", "⏱": "T", "↷": ">",
+                            "≈": "~", "↻": "R", "⇄": "e"})
 ASCII_BARS = "_.-:=+*#"
 
 COLOUR = {
     "failing": "bold red", "missed": "bold yellow", "running": "bold cyan", "paused": "magenta",
     "disabled": "", "ok": "green", "new": "", "quiet": "dim",
     "flapping": "bold yellow", "retrying": "yellow", "external": "",
-    "failed": "bold red", "timed_out": "bold red", "killed": "bold red", "lost": "bold red",
+    "failed": "bold red", "timed_out": "bold red", "killed": "yellow", "lost": "bold red",  # a kill: no failure
     "skipped": "yellow", "succeeded": "green", "queued": "cyan",
     "stderr": "red", "error_word": "bold white on red", "panda": "italic cyan", "match": "reverse", "current": "bold underline",
     "alarm": "bold white on red", "slow": "bold yellow", "spark_ok": "green", "spark_failed": "bold red",
@@ -30,7 +31,7 @@ PLAIN = {
     "failing": "bold reverse", "missed": "bold underline", "running": "bold", "paused": "underline",
     "disabled": "", "ok": "", "new": "", "quiet": "",
     "flapping": "bold underline", "retrying": "underline", "external": "",
-    "failed": "bold reverse", "timed_out": "bold reverse", "killed": "bold reverse", "lost": "bold reverse",
+    "failed": "bold reverse", "timed_out": "bold reverse", "killed": "underline", "lost": "bold reverse",
     "skipped": "underline", "succeeded": "", "queued": "",
     "stderr": "bold", "error_word": "bold reverse", "panda": "italic", "match": "reverse underline", "current": "bold underline",
     "alarm": "bold reverse", "slow": "bold underline", "spark_ok": "", "spark_failed": "bold",
@@ -51,10 +52,6 @@ class Marks:
     @property
     def bars(self) -> str:
         return ASCII_BARS if self.ascii else BARS
-
-    @property
-    def failed_bar(self) -> str:
-        return "x" if self.ascii else "×"
 
     def text(self, words: str) -> str:
         """Words written with glyphs (help, hints), as an ASCII terminal can show them."""

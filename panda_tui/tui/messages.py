@@ -22,6 +22,7 @@ class Refreshed(Message):
     history: list[Run]
     trend: Trend | None
     ack: Ack | None = None  # the selected job's ack (who, until when, note), if someone acknowledged it
+    acked: frozenset[int] = frozenset()  # the runs of its history that ack covers (readmodel.acks.acked_runs)
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, Refreshed)

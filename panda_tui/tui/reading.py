@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from panda_tui.readmodel.acks import current_acks
+from panda_tui.readmodel.acks import acked_runs, current_acks
 from panda_tui.readmodel.snapshot import read_history, read_snapshot, read_trend
 from panda_tui.store import StoreError, connect
 from panda_tui.tui.messages import Refreshed
@@ -30,7 +30,7 @@ def read_screen(conn: sqlite3.Connection, jobs: JobReader, now: float, job: str 
     history = read_history(conn, job) if job else []
     trend = read_trend(conn, source.config, job, now) if job and source.config else None
     ack = current_acks(conn, now).get(job) if job else None
-    return Refreshed(snap, source, job, history, trend, ack)
+    return Refreshed(snap, source, job, history, trend, ack, frozenset(acked_runs(history, ack)))
 
 
 def read_first(db_path: str, jobs: JobReader, now: float) -> Refreshed | None:

@@ -150,3 +150,21 @@ def test_a_failing_foreground_run_leaves_no_retry_behind(tmp_path):
     cfg, db = write_jobs(tmp_path, job("f", command="exit 5", retries=2, retry_delay="1s"))
     assert run_cli("run", "f", "--config", cfg, "--db", db).returncode == 5
     assert [(r.status, r.attempt) for r in ledger(db, "f")] == [("failed", 1)]
+
+
+def test_follow_says_how_the_run_ended_and_which_code_that_makes(tmp_path):
+    """New-user test: `logs --follow` of a run that ended exited 124, read as the follow itself timing out. It
+    is the run's outcome (it timed out), as README and `--help` now spell out, and the last line says so."""
+    cfg, db = write_jobs(tmp_path, job("slow", command="echo starting; sleep 30", timeout="1s", kill_grace="1s"))
+    d = Daemon(cfg, db)
+    try:
+        wait_until(lambda: "lease_acquired" in d.output(), 20)
+        assert cli(d, "trigger", "slow").returncode == 0
+        followed = cli(d, "logs", "slow", "--follow")
+    finally:
+        d.stop()
+    run_id = ledger(db, "slow")[0].id
+    assert followed.returncode == 124 and "starting" in followed.stdout
+    assert followed.stderr.splitlines()[-1].startswith(f"# run {run_id}: timeout (")
+    assert followed.stderr.splitlines()[-1].endswith("; panda-tui exits 124")
+    assert "124 when it timed out" in " ".join(run_cli("logs", "--help").stdout.split())

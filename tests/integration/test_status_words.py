@@ -11,6 +11,7 @@ from panda_tui.readmodel.snapshot import read_snapshot
 from panda_tui.store import acks, connect, lease
 from panda_tui.store.db import Database
 from panda_tui.store.ledger import RunStatus
+from panda_tui.text import iso
 from tests.conftest import ledger_on, run_cli
 from tests.jobfiles import job, write_jobs
 
@@ -107,7 +108,7 @@ def test_status_fits_80_columns_with_a_long_name_a_long_error_and_an_ack(tmp_pat
     lines = status(cfg, db).stdout.splitlines()
     assert max(len(line) for line in lines) <= 80, "\n".join(lines)
     row = next(line for line in lines if line.startswith("✗"))
-    assert "ack, failing" in row and "nightly-" in row and "…" in row
+    assert " acked " in row and "nightly-" in row and "…" in row
     said = " ".join(line.strip() for line in lines)
     assert "reserved for non-replication superuser connections" in said  # wrapped, not cut
     assert "back by 04:00" in said
@@ -126,3 +127,43 @@ def test_alerts_json_gives_times_in_iso_8601_as_status_and_executions_do(tmp_pat
     assert ran["scheduled_at"] == "2026-11-30T00:43:20Z"
     assert alert["created_at"] == alert["next_attempt_at"] == "2026-11-30T00:53:20Z"
     assert alert["delivered_at"] is None and alert["given_up_at"] is None
+
+
+def test_at_80_columns_every_name_is_whole_while_a_long_state_gives_way(tmp_path):
+    """New-user test: one job `running · timed out 3/3` widened STATE until every name was cut (`nightly…`)."""
+    names = ["slow-report-builder", "flaky-export-nightly", "nightly-backup"]
+    cfg, db = write_jobs(tmp_path, *(job(name) for name in names))
+    now = time.time()
+    for name in names:
+        runs(db, name, "SS", now)
+    with ledger_on(db) as book:
+        for i in range(3):
+            run = book.insert("slow-report-builder", now - 300 + i * 60, trigger="schedule", now=now - 300 + i * 60)
+            book.start(run.id, now - 299 + i * 60)
+            book.finish(run.id, RunStatus.TIMED_OUT, now - 290 + i * 60, reason="timed out after 5s")
+        book.start(book.insert("slow-report-builder", now - 5, trigger="schedule", now=now - 5).id, now - 4)
+    scheduler_alive(db)
+    lines = status(cfg, db).stdout.splitlines()
+    rows = [line for line in lines if any(f" {name} " in line for name in names)]
+    assert len(rows) == 3 and max(len(line) for line in lines) <= 80, "\n".join(lines)
+    assert any(" running… " in row for row in rows), "\n".join(lines)  # the state gave way
+
+
+def test_executions_and_validate_fit_80_columns(tmp_path):
+    """New-user test: both printed lines past 80 columns. A long reason wraps in its own column; a job's
+    next runs go to the line under it."""
+    cfg, db = write_jobs(tmp_path, job("nightly-backup", "30 2 * * *", timezone="Europe/Berlin"),
+                         job("slow-report", "*/2 * * * *"))
+    now = time.time()
+    runs(db, "slow-report", "SF", now, reason="timed out after 5s; stopping (SIGTERM, then SIGKILL after 2s)")
+    with ledger_on(db) as book:
+        book.insert("slow-report", now - 60, trigger="schedule", now=now - 30, status=RunStatus.MISSED,
+                    reason=f"scheduler down from {iso(now - 7200)} to {iso(now - 60)}; catchup = none")
+    listed = run_cli("executions", "slow-report", "--config", cfg, "--db", db, env={"COLUMNS": "80"})
+    checked = run_cli("validate", "--config", cfg, env={"COLUMNS": "80"})
+    for out in (listed, checked):
+        assert out.returncode == 0 and max(map(len, out.stdout.splitlines())) <= 80, out.stdout
+    said = " ".join(line.strip() for line in listed.stdout.splitlines())
+    assert "stopping (SIGTERM, then SIGKILL after 2s)" in said and "scheduler down " in said, listed.stdout
+    lines = checked.stdout.splitlines()
+    assert lines[1] == "  nightly-backup: At 02:30 every day (Europe/Berlin)" and lines[2].startswith("      next 20")

@@ -10,7 +10,6 @@ import pytest
 
 from panda_tui.readmodel.running import RunningConfig
 from panda_tui.tui.app import PandaApp
-from panda_tui.tui.widgets.history_table import COLUMNS
 from tests.conftest import engine_at, run_cli
 from tests.integration.helpers import Bench, wait_until
 from tests.jobfiles import job
@@ -70,7 +69,7 @@ async def test_a_job_constrained_to_the_worker_runs_there_and_its_node_is_record
             if not history.row_count:
                 return None
             row = history.get_row_at(0)
-            return str(row[COLUMNS.index("RUN")]), str(row[COLUMNS.index("NODE")])
+            return str(row[history.columns_shown.index("RUN")]), str(row[history.columns_shown.index("NODE")])
         for _ in range(200):
             if shown() and shown()[1]:
                 break

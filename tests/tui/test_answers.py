@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from panda_tui.readmodel.running import RunningConfig
 from panda_tui.tui.app import PandaApp
-from panda_tui.tui.demo import NOW, demo_config
+from panda_tui.tui.demo import NOW, demo_config, missed_reason
 from panda_tui.tui.marks import Marks
 from panda_tui.tui.screens.logs import LogScreen
 from panda_tui.tui.widgets.history_table import HistoryTable
@@ -38,7 +38,8 @@ async def test_a_missed_run_shows_its_whole_reason_in_the_pane_and_when_opened(d
         await select_job(pilot, "report-mail")
         await pilot.press("tab")  # the history: its newest row, a missed slot
         pane = app.main.query_one("#logpane", LogView)
-        reason = "scheduler down from 02:10 to 09:40; catchup = none"
+        history = app.main.query_one(HistoryTable)
+        reason = missed_reason(history.runs[history.ids[0]].scheduled_at)  # whole, in ISO 8601
         await until(pilot, lambda: any(reason in line for line in pane.log_widget.shown_text), what="the reason")
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, LogScreen))

@@ -419,7 +419,7 @@ async def test_an_embedded_scheduler_that_dies_says_so_at_once_in_the_header_and
         async with app.run_test(size=(80, 24)) as pilot:
             await started(app, pilot)
             header = app.main.query_one("#header")
-            await until(pilot, lambda: "sched died!" in header.words, 5, what="the alarm")
+            await until(pilot, lambda: "scheduler died" in header.words, 5, what="the alarm")
             assert lease.live_holder(connect(w.db)) is not None  # said at once, not when the lease lapses
             assert "no scheduler!" not in header.words
             await pilot.resize_terminal(160, 24)

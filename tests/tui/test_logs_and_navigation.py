@@ -154,6 +154,26 @@ async def test_long_log_lines_scroll_in_with_the_arrow_keys_without_a_bar_and_a_
         assert drawn("  start-").rstrip().endswith("-end")  # its end in view: nothing cut on the right
 
 
+async def test_a_line_scrolled_sideways_keeps_its_stream_mark(world):
+    """New-user test: `→` scrolled the `! ` of a stderr line out of view with the rest; it stays in its cells."""
+    w = world(job("wide-err", command="echo start-$(printf 'x%.0s' $(seq 1 150))-end >&2; echo short"))
+    app = w.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        ask(w.db, "trigger", "wide-err")
+        pane = app.main.query_one(LogView)
+        lines = pane.log_widget
+        await until(pilot, lambda: any(line.startswith("! start-") for line in pane.shown), what="the wide line")
+        lines.focus()
+        await pilot.press("w", "right")
+        await until(pilot, lambda: lines.scroll_x > 0, what="scrolled sideways")
+        row = next(i for i, line in enumerate(pane.shown) if line.startswith("! start-"))
+        drawn = lines.render_line(row - round(lines.scroll_offset.y)).text[:lines.scrollable_content_region.width]
+        assert drawn.startswith("! x") and drawn.rstrip().endswith("…"), drawn
+        short = lines.render_line(pane.shown.index("  short") - round(lines.scroll_offset.y)).text
+        assert short.strip() == "", short  # a short line scrolled past: its blank mark, nothing else
+
+
 async def test_a_phone_wide_console_drops_columns_not_jobs(world):
     """At 44 columns (a phone's browser) the list keeps status, job and last, shows every job, and scrolls
     nothing sideways."""
@@ -199,3 +219,30 @@ async def test_a_job_chosen_through_the_filter_stays_chosen_when_the_filter_is_c
         ask(w.db, "trigger", "alpha")
         await until(pilot, lambda: app.main.jobs.health("alpha").last is not None, what="a refresh after the clear")
         assert app.main.jobs.selected == "zulu" and app.main.selected_job == "zulu"
+
+
+async def test_G_in_the_pane_on_a_run_that_ended_goes_to_the_job_s_newest_run(demo_db, tmp_path):
+    """New-user test: passing through the history pinned the pane to the run newest then; new runs came and
+    the pane's title stayed on the old one, `G` included. `G` on a run that has ended shows the newest."""
+    from panda_tui.store.ledger import RunStatus
+    from panda_tui.tui.demo import NOW
+    from tests.conftest import ledger_on
+    from tests.tui.test_answers import demo_app
+    from tests.tui.test_row_words import own_copy
+    db = own_copy(demo_db, tmp_path)
+    app = demo_app(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        history, pane = app.main.query_one(HistoryTable), app.main.query_one("#logpane", LogView)
+        await until(pilot, lambda: history.row_count > 2, what="db-backup's history")
+        await pilot.press("tab", "tab")  # through the history (its newest run) into the log pane
+        shown = pane.run_id
+        with ledger_on(db) as book:
+            run = book.insert("db-backup", NOW - 30, trigger="manual", now=NOW - 30)
+            book.start(run.id, NOW - 29)
+            book.finish(run.id, RunStatus.FAILED, NOW - 20, exit_code=1, reason="exit 1")
+        await until(pilot, lambda: history.ids and history.ids[0] == run.id, what="the new run in the history")
+        assert pane.run_id == shown  # the pane stays on the run it shows...
+        await pilot.press("G")  # ...until G asks for the newest
+        await until(pilot, lambda: pane.run_id == run.id and f"run {run.id}" in pane.query_one(".log-title").render().plain,
+                    what="the newest run in the pane and its title")

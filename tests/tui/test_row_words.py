@@ -43,9 +43,25 @@ async def test_an_acknowledged_failing_job_says_so_in_its_row(demo_db, tmp_path)
     app = demo_app(db)
     async with app.run_test(size=(80, 24)) as pilot:
         await started(app, pilot)
-        assert cell(app, "db-backup", "STATUS") == "✗ ack, failing"
+        assert cell(app, "db-backup", "STATUS") == "✗ acked"  # whole: `ack, failing` was cut to `ack, fai…`
         assert "TREND" in app.main.jobs.shown_columns  # the mark costs no column at 80
         assert "acked by ann@db1" in app.main.query_one(TrendBar).words
+
+
+async def test_the_history_marks_the_failures_an_ack_covers_as_the_job_list_does(demo_db, tmp_path):
+    """New-user test: the history pane did not show acks. The failed run the ack covers reads `✗ acked`, as
+    the job's row; the successes before it keep their words."""
+    from panda_tui.tui.widgets.history_table import HistoryTable
+    db = own_copy(demo_db, tmp_path)
+    write(db, lambda conn: acks.put(conn, acks.Ack("db-backup", "ann@db1", NOW - 60, note="on it")))
+    app = demo_app(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        history = app.main.query_one(HistoryTable)
+        await until(pilot, lambda: history.row_count > 2, what="db-backup's history")
+        status = history.columns_shown.index("STATUS")
+        assert [str(history.get_row_at(i)[status]) for i in range(3)] == ["✗ acked", "✓ ok", "✓ ok"]
+        assert cell(app, "db-backup", "STATUS") == "✗ acked"
 
 
 async def test_the_job_list_and_the_detail_line_give_one_failure_rate(demo_db):
@@ -106,3 +122,127 @@ async def test_at_80_columns_the_detail_line_says_what_it_says_at_140_in_the_sam
             words = detail.words
             assert not re.search(r"last ok \S+(?! ago)( ·|$)", words.splitlines()[0]), words
             assert not re.search(r"slow: \d", words), words
+
+
+async def test_a_job_that_failed_and_runs_again_has_one_glyph_in_the_console_and_in_status(tmp_path):
+    """`status` drew it `▶` (its state) while the console drew `✗` (failing): one rule marks both."""
+    import time
+
+    from panda_tui.config import load_config
+    from panda_tui.tui.app import PandaApp
+    from tests.conftest import ledger_on
+    from tests.integration.test_status_words import runs, scheduler_alive, status
+    from tests.jobfiles import job, write_jobs
+    cfg, db = write_jobs(tmp_path, job("sync"))
+    now = time.time()
+    runs(db, "sync", "F", now)
+    with ledger_on(db) as book:
+        again = book.insert("sync", now - 5, trigger="manual", now=now - 5)
+        book.start(again.id, now - 4)
+    scheduler_alive(db)
+    row = next(line for line in status(cfg, db).stdout.splitlines() if " sync " in line)
+    app = PandaApp(load_config(cfg), db, mode="attached")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        shown = cell(app, "sync", "STATUS")
+    assert row.split()[0] == shown.split()[0] == "✗", (row, shown)
+
+
+async def test_a_narrow_detail_line_names_its_figures_in_the_job_list_s_words(demo_db):
+    """`median` (the job list's MEDIAN), never `med` on one screen and `median` on another; a figure that
+    does not fit goes whole (p95 first)."""
+    app = demo_app(demo_db)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await started(app, pilot)
+        detail = app.main.query_one(TrendBar)
+        await until(pilot, lambda: "fail 5%" in detail.words, what="db-backup's figures")
+        figures = detail.words.splitlines()[-1]
+        assert "· median 42.4s ·" in figures and "missed/24h 0" in figures, figures
+        assert " med " not in figures and " miss " not in figures, figures
+
+
+async def test_a_slow_run_s_duration_says_slow_whole_in_the_history(demo_db):
+    """New-user test: DURATION showed `135ms sl`. The column is as wide as `4.4s slow` (a word is shown whole
+    or not at all)."""
+    from panda_tui.tui.widgets.history_table import HistoryTable
+    from tests.tui.test_answers import select_job
+    app = demo_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        await select_job(pilot, "cache-warm")  # its 28th run of 30 took four times its usual
+        history = app.main.query_one(HistoryTable)
+        column = history.columns_shown.index("DURATION")
+        width = history.columns["DURATION"].width
+        cells = [str(history.get_row_at(i)[column]) for i in range(history.row_count)]
+        slow = [text for text in cells if "slow" in text]
+        assert slow and all(text.endswith(" slow") and len(text) <= width for text in slow), (slow, width)
+
+
+async def test_at_80_columns_the_history_says_which_run_was_not_the_schedule_s(demo_db, tmp_path):
+    """New-user test: no TRIGGER column at 80 columns. It comes before REASON while a run shown was triggered
+    by hand (or caught up, or run by `exec`); while every run is the schedule's it stays after REASON, where it
+    would say `schedule` on every row."""
+    from panda_tui.tui.widgets.history_table import HistoryTable
+    from tests.conftest import ledger_on
+    from tests.tui.test_answers import select_job
+    db = own_copy(demo_db, tmp_path)
+    app = demo_app(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        history = app.main.query_one(HistoryTable)
+        await until(pilot, lambda: history.row_count > 2, what="db-backup's history")
+        assert "TRIGGER" not in history.columns_shown[:history.columns_shown.index("REASON")]
+    with ledger_on(db) as book:
+        run = book.insert("db-backup", NOW - 100, trigger="manual", now=NOW - 100)
+        book.start(run.id, NOW - 99)
+        book.finish(run.id, "succeeded", NOW - 50, exit_code=0)
+    app = demo_app(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        await select_job(pilot, "db-backup")  # ok again: no longer the top row
+        history = app.main.query_one(HistoryTable)
+        await until(pilot, lambda: history.row_count > 2 and history.ids[0] == run.id, what="the manual run")
+        shown = history.columns_shown
+        assert shown.index("TRIGGER") < shown.index("REASON"), shown
+        assert [str(history.get_row_at(i)[shown.index("TRIGGER")]) for i in range(2)] == ["manual", "schedule"]
+        end = sum(history.columns[c].width + 2 for c in shown[:shown.index("REASON") + 1])
+        assert end <= history.size.width - 1 and history.columns["REASON"].width >= 21, (end, shown)
+
+
+async def test_a_missed_slot_s_reason_shows_the_reason_and_its_time_short_at_80_columns(demo_db, tmp_path):
+    from panda_tui.text import iso
+    from panda_tui.tui.widgets.history_table import HistoryTable
+    from tests.conftest import ledger_on
+    from tests.tui.test_answers import select_job
+    db = own_copy(demo_db, tmp_path)
+    with ledger_on(db) as book:
+        for before in (86400, 0):  # yesterday's, whose day its SCHEDULED says (Dec 01 10:06), and today's
+            book.insert("report-mail", NOW - before - 3600, trigger="schedule", now=NOW - before - 600,
+                        status="missed", reason=f"scheduler down from {iso(NOW - before - 7200)} to "
+                                            f"{iso(NOW - before - 600)}; catchup = none")
+    app = demo_app(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        await select_job(pilot, "report-mail")
+        history = app.main.query_one(HistoryTable)
+        shown = "scheduler down 09:06–10:56;"  # NOW is 11:06:40 UTC
+        for row in (0, 1):
+            reason = str(history.get_row_at(row)[history.columns_shown.index("REASON")])
+            assert reason.startswith(shown) and history.columns["REASON"].width >= len(shown), reason
+
+
+async def test_a_job_s_last_run_killed_on_purpose_is_not_styled_as_a_failure(demo_db, tmp_path):
+    from panda_tui.store.ledger import RunStatus
+    from panda_tui.tui.marks import Marks
+    from tests.conftest import ledger_on
+    db = own_copy(demo_db, tmp_path)
+    with ledger_on(db) as book:
+        run = book.insert("cache-warm", NOW - 30, trigger="manual", now=NOW - 30)
+        book.start(run.id, NOW - 29)
+        book.finish(run.id, RunStatus.KILLED, NOW - 20, exit_code=143, reason="killed on request")
+    app = demo_app(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        jobs = app.main.jobs
+        last = jobs.get_row_at(jobs.rows_shown.index("cache-warm"))[jobs.shown_columns.index("LAST")]
+        assert last.plain.startswith("killed ") and str(last.style) == Marks().style("killed") != Marks().style("failed")

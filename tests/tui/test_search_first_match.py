@@ -65,3 +65,18 @@ async def test_arrows_step_a_quarter_of_the_pane_shift_one_column_and_end_keeps_
                     what="the newest line")
         await pilot.pause()
         assert lines.scroll_x == quarter + 1  # still in the column the user was at
+
+
+async def test_each_search_box_says_what_it_searches_while_words_are_typed_in_it(demo_db):
+    """New-user test: the box had only a placeholder, gone with the first letter typed."""
+    from tests.tui.test_answers import demo_app
+    app = demo_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        await pilot.press("slash", "c", "a")
+        box = app.main.query_one("#job-filter")
+        assert box.value == "ca" and box.border_title == "filter jobs by name"
+        await pilot.press("enter", "tab", "tab", "slash", "e")
+        search = app.main.query_one("#logpane", LogView).search
+        await until(pilot, lambda: search.has_focus and search.value == "e", what="the log's search box")
+        assert search.border_title == "search this run's whole log"

@@ -54,8 +54,20 @@ async def test_the_header_drops_no_alarm_at_80_columns(alarm_db):
     async with shown.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         words = shown.main.query_one("#header").words
-    for alarm in ("2 engines ✗", "toml ✗", "3 undeliv.", "✗1", "▶1", "!1"):
+    for alarm in ("engines down", "toml refused", "alerts unsent", "1 failing", "1 missed"):
         assert alarm in words, words
+
+
+async def test_the_header_says_its_counts_in_words_and_keeps_the_clock_s_seconds(demo_db):
+    """New-user test: `✗1 · ▶1 · !1` and a clock cut to `11:06` at 80 columns. The glyphs give way before
+    the words (`1 failing`), the clock's zone before its seconds."""
+    for size, expected in (((80, 24), " · 1 failing · 1 running · 1 missed/24h · attached · 11:06:40 UTC"),
+                           ((60, 20), " · 1 failing · 1 missed/24h · 11:06:40")):
+        shown = app(demo_db)
+        async with shown.run_test(size=size) as pilot:
+            await settle(pilot)
+            words = shown.main.query_one("#header").words
+        assert words.endswith(expected), (size, words)
 
 
 def test_failing_job_opens_its_error_lines(snap_compare, demo_db):

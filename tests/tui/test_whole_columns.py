@@ -46,8 +46,9 @@ async def test_a_flapping_job_keeps_its_row_short_and_its_count_in_the_detail_li
         await until(pilot, lambda: "flapping 4/10" in detail.words.splitlines()[0], what=detail.words)
 
 
-def timed_out_running_and_acked(db: str) -> None:
-    """cache-warm: ten runs timed out, one running, acked: its state reads `ack, running · timed out 10/10`."""
+def timed_out_running(db: str, acked: bool = False) -> None:
+    """cache-warm: ten runs timed out, one running: its state reads `running · timed out 10/10`; `acked`:
+    someone acknowledged it."""
     with ledger_on(db) as book:
         for i in range(10):
             slot = NOW - 280 + i * 25
@@ -55,20 +56,24 @@ def timed_out_running_and_acked(db: str) -> None:
             book.start(run.id, slot + 1)
             book.finish(run.id, RunStatus.TIMED_OUT, slot + 3, reason="timed out after 2s")
         book.start(book.insert("cache-warm", NOW - 10, trigger="schedule", now=NOW - 10).id, NOW - 9)
-    write(db, lambda conn: acks.put(conn, acks.Ack("cache-warm", "ann@db1", NOW - 60, note="on it")))
+    if acked:
+        write(db, lambda conn: acks.put(conn, acks.Ack("cache-warm", "ann@db1", NOW - 60, note="on it")))
 
 
-async def test_the_ack_mark_comes_first_so_cutting_a_long_state_keeps_it(demo_db, tmp_path):
+async def test_an_acked_job_reads_acked_whole_in_the_narrowest_status(demo_db, tmp_path):
+    """New-user test: `✗ ack, running · timed out 10/10` was cut to `✗ ack, ru…` (and `ack, failing` to
+    `ack, fai…`); the glyph says which trouble, the word that someone is on it."""
     db = own_copy(demo_db, tmp_path)
-    timed_out_running_and_acked(db)
+    timed_out_running(db, acked=True)
     app = demo_app(db)
     async with app.run_test(size=(80, 24)) as pilot:
         await started(app, pilot)
-        assert cell(app, "cache-warm", "STATUS") == "✗ ack, running · timed out 10/10"  # cut at its end
+        shown = cell(app, "cache-warm", "STATUS")
+        assert shown == "✗ acked" and len(shown) <= app.main.jobs.columns["STATUS"].width
 
 
 async def test_a_long_state_is_cut_in_its_column_and_median_and_trend_stay(demo_db, tmp_path):
-    """New-user test, finding 6: `✗ ack, running · timed out` widened STATUS until MEDIAN and TREND vanished
+    """New-user test, finding 6: `✗ running · timed out 10/10` widened STATUS until MEDIAN and TREND vanished
     for every row. STATUS has a share of the width, whatever its words; a longer state ends in `…`."""
     db = own_copy(demo_db, tmp_path)
     app = demo_app(db)
@@ -76,13 +81,32 @@ async def test_a_long_state_is_cut_in_its_column_and_median_and_trend_stay(demo_
         await started(app, pilot)
         jobs = app.main.jobs
         columns, status = list(jobs.shown_columns), jobs.columns["STATUS"].width
-    timed_out_running_and_acked(db)
+    timed_out_running(db)
     app = demo_app(db)
     async with app.run_test(size=(80, 24)) as pilot:
         await started(app, pilot)
         jobs = app.main.jobs
-        assert cell(app, "cache-warm", "STATUS").startswith("✗ ack, running")
+        assert cell(app, "cache-warm", "STATUS") == "✗ running · timed out 10/10"
         assert {"MEDIAN", "TREND"} <= set(jobs.shown_columns)
         assert jobs.shown_columns == columns and jobs.columns["STATUS"].width == status  # the same shape
         row = next(jobs.render_line(y).text for y in range(jobs.size.height) if "cache-warm" in jobs.render_line(y).text)
         assert "…" in row.split("cache-warm")[0], row  # the state, cut where its column ends
+
+
+async def test_opening_the_filter_box_narrows_nothing(demo_db):
+    """New-user test: `/` at 80x24 made the screen taller than the terminal: it scrolled, its bar narrowed
+    every pane (the header lost its zone, TREND two bars). The job list gives the box its rows, and its own
+    scroll bar's cell is kept whether the bar shows or not."""
+    from panda_tui.tui.widgets.status_header import StatusHeader
+    app = demo_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        jobs, header = app.main.jobs, app.main.query_one(StatusHeader)
+        trend, words = jobs.columns["TREND"].width, header.words
+        await pilot.press("slash")
+        await until(pilot, lambda: jobs.show_vertical_scrollbar, what="the job list scrolling instead")
+        await pilot.pause()
+        assert not app.main.show_vertical_scrollbar and header.words == words
+        assert jobs.columns["TREND"].width == trend and len(str(jobs.get_row_at(0)[-1])) == trend
+        await pilot.press("escape")
+        await until(pilot, lambda: not jobs.show_vertical_scrollbar, what="the list's rows back")

@@ -99,3 +99,18 @@ def test_a_job_only_exec_runs_is_acked_and_unacked_like_any_but_not_triggered(le
         assert desk_answers(ledger, kind, "nu-long") == (
             None, '"nu-long" is run only by panda-tui exec: it has no schedule here to trigger or pause')
     assert desk_answers(ledger, "ack", "nosuch")[1] == 'no job named "nosuch" in the running config'
+
+
+def test_an_ack_covers_the_failures_since_the_last_success_before_it_and_those_while_it_holds():
+    from panda_tui.readmodel.acks import acked_runs
+    from panda_tui.store.acks import Ack
+    from panda_tui.store.ledger import Run
+
+    def run(run_id: int, status: str, at: float) -> Run:
+        return Run(id=run_id, job="j", scheduled_at=at - 5, attempt=1, status=status, trigger="schedule",
+                   queued_at=at - 5, finished_at=at)
+    history = [run(6, "failed", 600), run(5, "succeeded", 500), run(4, "timed_out", 400), run(3, "failed", 300),
+               run(2, "succeeded", 200), run(1, "failed", 100)]  # newest first
+    acked_at_450 = Ack("j", "ann@db1", 450.0, until=1000.0)
+    assert acked_runs(history, acked_at_450) == {6, 4, 3}  # not run 1: a success ended that streak
+    assert acked_runs(history, None) == set()

@@ -133,3 +133,14 @@ def test_a_slot_that_never_started_says_so_not_that_no_line_is_new(tmp_path):
         assert "it never started: it has no log" in lines and "no line in the log is new" not in lines
     finally:
         db.close()
+
+
+def test_a_skipped_or_missed_run_has_no_exit_code_and_says_so_plainly():
+    """Not `exit code: 0 → none (skipped)`, as if it had ended some other way than the good run."""
+    good = facts(run_id=1, status="succeeded", exit_code=0)
+    for status in ("skipped", "missed"):
+        diff = compare(facts(status=status, exit_code=None, duration=None), good, 10.0, [], [])
+        assert [c.line() for c in diff.changes if c.what == "exit code"] == [f"exit code: none, it was {status} "
+                                                                               "and never ran"]
+    ended = compare(facts(status="killed", exit_code=None), good, 10.0, [], [])
+    assert [c.line() for c in ended.changes if c.what == "exit code"] == ["exit code: 0 → none (killed)"]

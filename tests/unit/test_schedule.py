@@ -128,3 +128,17 @@ def test_a_wildcard_hour_line_keeps_its_fires_across_lord_howes_half_hour_change
     back = datetime(2026, 4, 5, 1, 0, tzinfo=tz).astimezone(timezone.utc)  # 02:00 becomes 01:30
     first = parse_schedule("* 2 * * *", "Australia/Lord_Howe").next_after(back, 1)[0]
     assert first.astimezone(tz).strftime("%H:%M%z") == "02:00+1030"
+
+
+@pytest.mark.parametrize("expr, words", [
+    ("*/2 * * * *", "Every 2 minutes (UTC)"),  # cronsim: "Every second minute of every hour"
+    ("*/5 * * * *", "Every 5 minutes (UTC)"),
+    ("*/15 * * * *", "Every 15 minutes (UTC)"),
+    ("0 */2 * * *", "At minute 0 past every 2 hours (UTC)"),
+    ("*/10 * * * * *", "Every 10 seconds (UTC)"),
+    ("*/2 * * * 1-5", "Every 2 minutes on Monday through Friday (UTC)"),
+    ("*/7 * * * *", "Every seventh minute of every hour (UTC)"),  # :56 then :00: not every 7 minutes
+    ("0 */5 * * *", "At minute 0 past every fifth hour (UTC)"),
+])
+def test_a_step_reads_as_a_person_says_it(expr, words):
+    assert parse_schedule(expr).explain() == words

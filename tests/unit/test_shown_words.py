@@ -47,3 +47,45 @@ def test_a_status_reads_as_one_word_and_its_stored_value_stays():
     assert status_word("failed") == "failed"
     assert status_word("succeeded") == "succeeded" and status_word("succeeded", short=True) == "ok"
     assert status_word("timed_out", short=True) == "timeout"
+
+
+def test_a_stored_reason_s_stretch_of_time_reads_short_after_the_reason():
+    """New-user test: the history's REASON was cut in the date (`scheduler down from 2026-12-…`)."""
+    from panda_tui.text import short_spans
+    now = at("2026-12-02T16:50:00")
+    down = "scheduler down from 2026-12-02T01:10:00Z to 2026-12-02T03:00:00Z; catchup = none"
+    assert short_spans(down, now) == "scheduler down 01:10–03:00; catchup = none"
+    assert short_spans(down.replace("12-02T01", "11-30T01").replace("12-02T03", "11-30T03"), now) == \
+        "scheduler down Nov 30 01:10–03:00; catchup = none"
+    assert short_spans(down.replace("12-02T01", "12-01T23"), now) == \
+        "scheduler down Dec 01 23:10–Dec 02 03:00; catchup = none"  # across midnight: both days
+    assert short_spans("exit 3", now) == "exit 3"
+    other_day = down.replace("12-02T01", "11-30T01").replace("12-02T03", "11-30T03")
+    assert short_spans(other_day, now, known=at("2026-11-30T02:00:00")) == "scheduler down 01:10–03:00; catchup = none"
+
+
+def test_the_readme_s_legend_is_the_glyph_table_and_a_kill_is_drawn_apart_from_a_failure():
+    """New-user test: a kill was drawn `×` in a sparkline, beside failures drawn `✗` everywhere else. README's
+    legend gives every run status and job state the glyph the console and `status` draw."""
+    import re
+    from pathlib import Path
+
+    from panda_tui.readmodel.health import HealthState
+    from panda_tui.store.ledger import RunStatus
+    from panda_tui.text import GLYPHS, STATUS_WORDS
+    readme = Path(__file__).resolve().parents[2].joinpath("README.md").read_text()
+    legend = readme.split("- **Marks**:", 1)[1].split("\n- ", 1)[0].split("With `--ascii`")[0]
+    pairs = dict((word, mark) for mark, word in re.findall(r"`(\S) ([a-z]+)`", legend))
+    words = ({STATUS_WORDS.get(s, s) for s in map(str, RunStatus)} | set(map(str, HealthState))) - {"succeeded"}
+    assert words <= set(pairs), words - set(pairs)
+    shown = {word: GLYPHS["timed_out" if word == "timeout" else word] for word in pairs}
+    assert pairs == shown
+    assert len({GLYPHS["failed"], GLYPHS["killed"], "×"}) == 3
+
+
+def test_a_sparkline_draws_a_failure_and_a_kill_with_their_own_glyphs():
+    from panda_tui.tui.marks import Marks
+    from panda_tui.tui.widgets.sparkline_text import sparkline
+    drawn = sparkline([(1.0, "succeeded"), (1.0, "failed"), (1.0, "killed"), (2.0, "timed_out")], marks=Marks())
+    assert drawn.plain[1:] == "✗⊘✗" and drawn.plain[0] in Marks().bars
+    assert sparkline([(1.0, "failed"), (1.0, "killed")], marks=Marks(ascii=True)).plain == "XK"

@@ -41,7 +41,7 @@ KEYS = [
         ("/  n N", "search; next / previous match (the title counts them: 3/17)"),
         ("e", "errors only: stderr, error levels, error words"),
         ("E", "jump to the first error line"),
-        ("g G  home end", "first line of the run / newest, following"),
+        ("g G  home end", "first line of the run / newest, following (the pane: the job's newest run)"),
         ("[ / ]", "older lines / back to the newest"),
         ("← →", "with wrap off (w): sideways a quarter of the pane; shift: one column; a cut line ends in …"),
         ("f  w  j  T", "follow the tail · wrap · raw JSON · stored timestamps"),
@@ -49,11 +49,12 @@ KEYS = [
         ("d", "what changed since the job's last good run"),
         ("esc", "back"),
     ]),
-    ("Marks", [
-        ("✓ ok  ✗ failing  ▶ running", "job status: a glyph and a word, never colour alone"),
-        ("! missed  ‖ paused  – disabled", "(NO_COLOR: failures in reverse, errors in bold)"),
+    ("Marks (README lists every one)", [
+        ("✓ ok  ✗ failed  ⏱ timeout", "a glyph and a word, never colour alone (NO_COLOR: failures in reverse)"),
+        ("⊘ killed  ! missed  ↷ skipped", "a kill on purpose is no failure"),
+        ("▶ running  ‖ paused  ≈ flapping", "and – disabled, · new, ↻ retrying, ⇄ run only by exec"),
         ("! line", "stderr; '#' lines are panda-tui's own notes"),
-        ("× in a sparkline", "a failed run (x with --ascii)"),
+        ("✗ ⊘ in a sparkline", "a failed run, a killed one (the bars: how long each run took)"),
     ]),
 ]
 

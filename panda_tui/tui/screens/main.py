@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # the panes' modules are imported with the panes, after the f
 TICK_LAG = 0.01  # seconds after the whole second
 MIN_TICK = 0.2  # a tick that came late (or a frozen clock) waits at least this long for the next
 NO_LOGS = (RunStatus.MISSED, RunStatus.SKIPPED, RunStatus.QUEUED)
+FILTER_ROWS = 3  # the job filter box (app.tcss #job-filter)
 
 
 class MainScreen(OpeningScreen):
@@ -88,8 +89,8 @@ class MainScreen(OpeningScreen):
         marks = self.services.marks
         history = HistoryTable(marks, id="history")
         history.border_title = "history"
-        return [SearchBox(placeholder="filter jobs by name (enter: keep, esc: clear)", id="job-filter",
-                          classes="hidden", back_to=self.jobs),
+        return [SearchBox(label="filter jobs by name", placeholder="part of a name (enter: keep, esc: clear)",
+                          id="job-filter", classes="hidden", back_to=self.jobs),
                 TrendBar(marks, id="trend"), history, LogView(self.services.db_path, marks, id="logpane")]
 
     async def _mount_panes(self) -> None:
@@ -263,7 +264,7 @@ class MainScreen(OpeningScreen):
                        message.ack)
             self.runs_read(message.job, message.history)
             history = self.history
-            history.show(message.history, now, set(message.trend.slow) if message.trend else None)
+            history.show(message.history, now, set(message.trend.slow) if message.trend else None, message.acked)
             history.border_subtitle = Text(safe(ack_line(message.job, message.ack))) if message.ack else ""
             if history.has_focus and history.selected is not None:
                 self.selected_run = history.selected  # in the history pane, the log shows the run under the cursor
@@ -331,6 +332,16 @@ class MainScreen(OpeningScreen):
         self.selected_run = run_id
         self.log_pane.open_run(self.selected_run)
 
+    def on_log_view_newest(self, message: LogView.Newest) -> None:
+        """G in the pane on a run that has ended: the job's newest run, followed (the pane had stayed on the run
+        that was newest when the history was passed through, its title stale as new runs came)."""
+        history = self._history()
+        newest = run_to_show(None, [run for run in map(history.run, history.ids) if run]) if history else None
+        if history is not None and newest is not None and newest != self.log_pane.run_id:
+            self.selected_run = None
+            history.move_cursor(row=0, animate=False)
+            self.log_pane.open_run(newest)
+
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """Into the history: the log pane shows the run under its cursor at once (a missed slot's reason),
         not at the next read of the store."""
@@ -358,6 +369,15 @@ class MainScreen(OpeningScreen):
     def action_filter(self) -> None:
         if (box := self._filter_box()) is not None:
             box.open()
+            self._fit_jobs()
+
+    @on(Input.Submitted, "#job-filter")
+    def _fit_jobs(self) -> None:
+        """The filter box opened or closed: the job list gives it its rows, or takes them back, so the screen
+        never overflows (it scrolled, narrowing every pane by its bar)."""
+        box = self._filter_box()
+        self.jobs.beside = 0 if box is None or box.has_class("hidden") else FILTER_ROWS
+        self.jobs.styles.height = self.jobs.height_for(len(self.jobs.rows_shown))
 
     def _filter_box(self) -> SearchBox | None:
         """The job filter; None until the panes are mounted."""
@@ -372,6 +392,7 @@ class MainScreen(OpeningScreen):
         if box is not None and event.key == "escape" and (box.has_focus or box.value):
             box.value = ""  # clearing keeps the selected job selected (refilter moves the cursor to it)
             box.close()
+            self._fit_jobs()
             event.stop()
 
 

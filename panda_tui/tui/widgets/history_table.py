@@ -3,29 +3,39 @@ It follows the newest run as runs come, unless the user moved down to look at an
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from rich.text import Text
 
+from panda_tui.readmodel.health import ACKED
 from panda_tui.store.ledger import Run
-from panda_tui.text import late, safe, short_duration, status_word, when
+from panda_tui.text import late, safe, short_duration, short_spans, status_word, when
 from panda_tui.tui.marks import Marks
 from panda_tui.tui.widgets.row_table import RowTable
 
 # What a half-awake reader needs first comes first; what follows REASON shows where it fits whole (enter: all).
 COLUMNS = ["RUN", "SCHEDULED", "STATUS", "EXIT", "DURATION", "REASON", "LATE", "TRY", "TRIGGER", "STARTED", "NODE"]
-WIDTHS = (5, 12, 9, 4, 8, 21, 5, 3, 8, 12, 12)
+WIDTHS = (3, 9, 9, 4, 8, 21, 5, 3, 8, 12, 12)  # RUN and SCHEDULED grow to their longest cell (`Dec 01 16:45`)
+OFF_SCHEDULE = ("manual", "catchup", "external")  # triggers worth a column at 80 (a retry has TRY)
 
 
+SLOW = "slow"  # the detail line's word for a run slower than twice the p95
+DURATION_MAX = 11  # DURATION grows to `12m30s slow`; a slow run whose words do not fit is marked by style alone
 REASON_MAX = 60  # REASON grows to its longest text up to this, or to the pane's edge when that is wider;
 # a longer one ends in `…` at the edge, and is whole in the log pane (tab into the history) and on enter
 
 
 def columns_for(rows: list[Run]) -> list[str]:
-    """The columns in order: TRY moves up beside EXIT when any run shown is a retry, so that 80 columns
-    show it; REASON follows."""
-    if not any(r.attempt > 1 for r in rows):
-        return COLUMNS
-    rest = [c for c in COLUMNS if c != "TRY"]
-    return rest[:rest.index("EXIT") + 1] + ["TRY"] + rest[rest.index("EXIT") + 1:]
+    """The columns in order: TRY moves up beside EXIT when any run shown is a retry, and TRIGGER before
+    REASON when any was run otherwise than by its schedule (manual, catch-up, `exec`), so that 80 columns show
+    them; a column that would say the same on every row stays after REASON."""
+    columns = list(COLUMNS)
+    for column, after, shown in (("TRY", "EXIT", any(r.attempt > 1 for r in rows)),
+                                 ("TRIGGER", "DURATION", any(r.trigger in OFF_SCHEDULE for r in rows))):
+        if shown:
+            columns.remove(column)
+            columns.insert(columns.index(after) + 1, column)
+    return columns
 
 
 class HistoryTable(RowTable):
@@ -36,11 +46,13 @@ class HistoryTable(RowTable):
     def on_mount(self) -> None:
         super().on_mount()
         self.columns_shown: list[str] = []
-        self._layout(COLUMNS, WIDTHS[COLUMNS.index("REASON")])
+        self._widths = dict(zip(COLUMNS, WIDTHS))
+        self._layout(COLUMNS, self._widths)
         self.now = 0.0  # what `today` is for SCHEDULED and STARTED (text.when)
         self.ids: list[int] = []  # run ids, top (newest) to bottom
         self.runs: dict[int, Run] = {}
         self._slow: set[int] = set()
+        self._acked: Collection[int] = ()
 
     @property
     def selected(self) -> int | None:
@@ -53,28 +65,32 @@ class HistoryTable(RowTable):
         """The run as last read (its status may be a poll behind)."""
         return self.runs.get(run_id)
 
-    def _layout(self, columns: list[str], reason_width: int) -> None:
+    def _layout(self, columns: list[str], widths: dict[str, int]) -> None:
         self.clear_rows(columns=True)
-        widths = dict(zip(COLUMNS, WIDTHS), REASON=reason_width)
         for column in columns:
             self.add_column(column, key=column, width=widths[column])
         self.columns_shown = list(columns)
-        self._reason_width = reason_width
+        self._widths = widths
 
-    def show(self, rows: list[Run], now: float, slow: set[int] | None = None) -> None:
+    def show(self, rows: list[Run], now: float, slow: set[int] | None = None, acked: Collection[int] = ()) -> None:
         """Rows are keyed by position: a new run shifts the text of the rows below it (every cell changes,
         which is the truth), but the table is not rebuilt, and nothing outside the rows is repainted.
-        `now`: today's runs show their time, older ones their day (text.when)."""
+        `now`: today's runs show their time, older ones their day (text.when). `acked`: the failures someone
+        acknowledged, which read `acked` as the job's row does."""
         current, at_top = self.selected, self.cursor_row <= 0
         self._slow = slow or set()
+        self._acked = acked
         self.now = now
         self.runs = {r.id: r for r in rows}
         ids = [r.id for r in rows]
         columns = columns_for(rows)
-        reason = self._reason_width_for(columns, rows)
-        columns = self._whole(columns, reason)
-        if columns != self.columns_shown or reason != self._reason_width:
-            self._layout(columns, reason)
+        widths = dict(zip(COLUMNS, WIDTHS), DURATION=self._duration_width(rows))
+        widths["RUN"] = max([widths["RUN"]] + [len(str(r.id)) for r in rows])
+        widths["SCHEDULED"] = max([widths["SCHEDULED"]] + [len(when(r.scheduled_at, now)) for r in rows])
+        widths["REASON"] = self._reason_width_for(columns, rows, widths)
+        columns = self._whole(columns, widths)
+        if columns != self.columns_shown or widths != self._widths:
+            self._layout(columns, widths)
             self.ids = []
         if len(ids) < self.row_count or not self.ids:
             self.clear_rows()
@@ -96,19 +112,30 @@ class HistoryTable(RowTable):
         elif self.cursor_row != 0:
             self.move_cursor(row=0, animate=False)  # another job's runs, or that run is gone: the newest
 
-    def _reason_width_for(self, columns: list[str], rows: list[Run]) -> int:
+    def _duration_width(self, rows: list[Run]) -> int:
+        """As wide as its words, `42.5s slow` included (up to DURATION_MAX): a word is shown whole or not at all."""
+        return max([WIDTHS[COLUMNS.index("DURATION")]] + [len(text) for text in map(self._duration, rows)
+                                                           if len(text) <= DURATION_MAX])
+
+    def _duration(self, r: Run) -> str:
+        shown = self.marks.none if r.duration_s is None else short_duration(r.duration_s)
+        return f"{shown} {SLOW}" if r.id in self._slow else shown
+
+    def _reason_width_for(self, columns: list[str], rows: list[Run], widths: dict[str, int]) -> int:
         """The longest reason (up to REASON_MAX), and never past the pane's right edge when it fits there:
         the reason is read, not scrolled to, and what is cut ends in `…`."""
-        longest = max([WIDTHS[COLUMNS.index("REASON")]] + [min(REASON_MAX, len(r.reason or "")) for r in rows])
-        widths = dict(zip(COLUMNS, WIDTHS))
+        longest = max([WIDTHS[COLUMNS.index("REASON")]] + [min(REASON_MAX, len(self._reason(r))) for r in rows])
         before = sum(widths[c] + 2 for c in columns[:columns.index("REASON")])
         room = (self.size.width or 80) - before - 2 - 1  # its own padding, and the scrollbar's column
         return max(WIDTHS[COLUMNS.index("REASON")], min(longest, room))
 
-    def _whole(self, columns: list[str], reason: int) -> list[str]:
+    def _reason(self, r: Run) -> str:
+        """Its time short (`scheduler down 01:10–03:00; …`), so a narrow column shows the reason and when."""
+        return safe(short_spans(r.reason or "", self.now, r.scheduled_at))
+
+    def _whole(self, columns: list[str], widths: dict[str, int]) -> list[str]:
         """The columns up to REASON, then those after it that fit whole before the pane's edge, in order: a
         column cut by the edge misleads (`LATE` cut to `LA` showed `5ms` as `5m`)."""
-        widths = dict(zip(COLUMNS, WIDTHS), REASON=reason)
         kept = columns[:columns.index("REASON") + 1]
         room = (self.size.width or 80) - sum(widths[c] + 2 for c in kept) - 1  # the scrollbar's column
         for column in columns[len(kept):]:
@@ -120,13 +147,16 @@ class HistoryTable(RowTable):
 
     def _cells(self, r: Run) -> tuple:
         m = self.marks
-        status = Text(f"{m.glyph(r.status)} {status_word(r.status, short=True)}", style=m.style(r.status))
-        duration: str | Text = m.none if r.duration_s is None else short_duration(r.duration_s)
-        if r.id in self._slow:
-            duration = Text(f"{duration} slow", style=m.style("slow"))
+        word = ACKED if r.id in self._acked else status_word(r.status, short=True)
+        status = Text(f"{m.glyph(r.status)} {word}", style=m.style(r.status))
+        words = self._duration(r)
+        duration: str | Text = words
+        if r.id in self._slow:  # its word whole, or (when a wider one did not fit) the time in the slow style
+            fits = len(words) <= self._widths["DURATION"]
+            duration = Text(words if fits else words.removesuffix(f" {SLOW}"), style=m.style("slow"))
         cells = {"RUN": str(r.id), "SCHEDULED": when(r.scheduled_at, self.now),
                  "STATUS": status, "EXIT": m.none if r.exit_code is None else str(r.exit_code),
-                 "DURATION": duration, "REASON": Text(safe(r.reason or ""), no_wrap=True, overflow="ellipsis"),
+                 "DURATION": duration, "REASON": Text(self._reason(r), no_wrap=True, overflow="ellipsis"),
                  "LATE": late(r.lateness, m.none), "TRY": str(r.attempt), "TRIGGER": r.trigger,
                  "STARTED": m.none if r.started_at is None else when(r.started_at, self.now),
                  "NODE": Text(safe(r.node), no_wrap=True, overflow="ellipsis") if r.node else ""}

@@ -19,7 +19,7 @@ NARROW = 100  # below this width the schedule moves to the detail line
 GIVE_WAY = ("TREND", "MEDIAN", "FAIL", "NEXT")  # what narrower screens drop, first to last
 LAST_STATE = {RunStatus.SUCCEEDED: HealthState.OK, RunStatus.RUNNING: HealthState.RUNNING,  # the style of LAST
               RunStatus.QUEUED: HealthState.RUNNING, RunStatus.SKIPPED: HealthState.PAUSED,
-              RunStatus.MISSED: HealthState.MISSED}
+              RunStatus.MISSED: HealthState.MISSED, RunStatus.KILLED: HealthState.KILLED}  # a kill: no failure
 
 
 class JobTable(RowTable):
@@ -30,6 +30,7 @@ class JobTable(RowTable):
         self.marks = marks or Marks()
         self.scheduled = True
         self.lent = 0  # rows lent to the notice line beyond its one, while a long notice wraps onto them
+        self.beside = 0  # rows the filter box takes while it is open (screens/main.py)
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -63,7 +64,7 @@ class JobTable(RowTable):
         visible = [h for h in healths if self.filter_text.lower() in h.name.lower()]
         names = [h.name for h in visible]
         columns = self.shown_columns
-        if (self.columns_for is None or len(names) != self.row_count or self.size.width != self.columns_for
+        if (self.columns_for is None or len(names) != self.row_count or self.columns_room != self.columns_for
                 or self.status_width != self._status_built):
             self._layout()
             for i, h in enumerate(visible):
@@ -82,12 +83,18 @@ class JobTable(RowTable):
         self._placed = self.cursor_row
         self._title()
 
+    @property
+    def columns_room(self) -> int:
+        """The columns' room: the width less the scroll bar's cell, kept whether the bar shows or not (app.tcss),
+        so a bar that comes does not narrow TREND."""
+        return self.scrollable_content_region.width or 80
+
     def height_for(self, rows: int) -> int:
         """Up to 12 rows, fewer on a short screen: what else the screen holds (header, detail, history and a
-        log pane of at least 3 lines, footer, and the rows `lent` to a long notice) keeps its room, and the
-        list scrolls instead."""
+        log pane of at least 3 lines, footer, the rows `lent` to a long notice, and the filter box while it is
+        open: `beside`) keeps its room, and the list scrolls instead."""
         screen = self.screen.size.height if self.is_attached and self.screen.size.height else 0
-        room = screen - OTHERS_NEED - self.lent if screen else 12
+        room = screen - OTHERS_NEED - self.lent - self.beside if screen else 12
         return max(3, min(rows, 12, room - 2)) + 2
 
     def refilter(self, text: str, now: float, schedules: dict[str, str]) -> None:
@@ -118,7 +125,7 @@ class JobTable(RowTable):
     def shown_columns(self) -> list[str]:
         """Every column that fits: below NARROW the schedule moves to the detail line; narrower still (a phone
         in a browser) the trend, median, failure rate and next go, in that order; status, job and last stay."""
-        width = self.size.width or 80
+        width = self.columns_room
         shown = [c for c in ALL_COLUMNS if not (width < NARROW and c == "SCHEDULE")]
         for column in GIVE_WAY:
             if _needed(shown, self.status_width) <= width:
@@ -128,36 +135,35 @@ class JobTable(RowTable):
 
     @property
     def status_width(self) -> int:
-        """A share of the screen's width, not of the words shown: a state that grows (`ack, running · timed
+        """A share of the screen's width, not of the words shown: a state that grows (`running · timed
         out 2/2`) is cut with `…` (the detail line has it whole) instead of pushing MEDIAN and TREND off, so
         the table keeps its shape from one second to the next. A seventh of the width (the trend keeps room), in what the other columns
         leave, between STATUS_MIN and STATUS_MAX."""
-        width = self.size.width or 80
+        width = self.columns_room
         spare = width - _needed([c for c in ALL_COLUMNS if not (width < NARROW and c == "SCHEDULE")])
         return max(STATUS_MIN, min(STATUS_MAX, width // 7, STATUS_MIN + spare))
 
     @property
     def spark_width(self) -> int:
         used = self.status_width - STATUS_MIN + sum(ALL_COLUMNS[c] or 0 for c in self.shown_columns) + 2 * len(self.shown_columns) + 2
-        return max(5, min(30, (self.size.width or 80) - used))
+        return max(5, min(30, self.columns_room - used))
 
     def _layout(self) -> None:
         """(Re)build the columns for the current width."""
         self.clear_rows(columns=True)
         shown = self.shown_columns
-        short_by = max(0, _needed(shown, self.status_width) - (self.size.width or 80))  # the job's name gives the rest (to 8)
+        short_by = max(0, _needed(shown, self.status_width) - self.columns_room)  # the job's name gives the rest (to 8)
         for column in shown:
             width = ALL_COLUMNS[column] or self.spark_width
             if column == "STATUS":
                 width = self.status_width
             self.add_column(column, key=column, width=max(8, width - short_by) if column == "JOB" else width)
-        self.columns_for = self.size.width
+        self.columns_for = self.columns_room
         self._status_built = self.status_width
 
     def _cells(self, h: JobHealth, now: float, schedules: dict[str, str]) -> tuple:
         m = self.marks
-        mark = HealthState.FAILING if h.failing else h.state  # the rows marked failing are the header's count
-        status = Text(f"{m.glyph(mark)} {row_words(h)}", style=m.style(mark), no_wrap=True, overflow="ellipsis")
+        status = Text(f"{m.glyph(h.mark)} {row_words(h)}", style=m.style(h.mark), no_wrap=True, overflow="ellipsis")
         word = next_word(h, now, self.scheduled, none=m.none)
         nxt = Text(word, style=m.style(HealthState.MISSED)) if word == "stopped" else word
         if h.last is None:

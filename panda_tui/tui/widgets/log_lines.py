@@ -84,14 +84,24 @@ class LogLines(Log):
 
     def render_line(self, y: int) -> Strip:
         """A line cut at the pane's right edge (wrap off, or scrolled with ← →) ends in a dim `…` in its last
-        cell, as the console marks every cut; `→` shows the rest."""
+        cell, as the console marks every cut; `→` shows the rest. Scrolled sideways, a line keeps its stream
+        mark (`! ` stderr, `# ` panda-tui's own) in its first two cells."""
         strip = super().render_line(y)
         seen = self.scrollable_content_region.width  # what the scroll bar leaves of the pane's width
         (scroll_x, scroll_y), row = self.scroll_offset, self.scroll_offset.y + y
+        if scroll_x and row < len(self.lines) and seen > 2:
+            strip = Strip.join([self._mark_of(row), strip.crop(2, strip.cell_length)])
         if seen < 2 or row >= len(self.lines) or cell_len(self.lines[row]) <= scroll_x + seen:
             return strip  # (a line's tabs are spaces already: text.safe)
         mark = Strip([Segment(self.marks.cut, self.rich_style + Style.parse(self.marks.style("quiet") or "none"))], 1)
         return Strip.join([strip.crop(0, seen - 1), mark, strip.crop(seen, strip.cell_length)])
+
+    def _mark_of(self, row: int) -> Strip:
+        """The first two cells of a line as they are drawn unscrolled: its stream mark, in its style."""
+        mark = Text(str(self.lines[row])[:2].ljust(2), no_wrap=True)
+        mark.stylize(self.rich_style)
+        self.highlighter.highlight(mark)
+        return Strip(list(mark.render(self.app.console)), 2)
 
     @property
     def step(self) -> int:

@@ -29,7 +29,8 @@ class LogSearch(SearchBox):
         done: bool = True  # False: the first matches, while the rest of the run is still being read
 
     def __init__(self, db_path: str, **kwargs) -> None:
-        super().__init__(placeholder="search the whole run (enter: find, esc: close)", **kwargs)
+        super().__init__(label="search this run's whole log", placeholder="words to find (a capital letter matches "
+                         "case; enter: find, esc: close)", **kwargs)
         self.db_path = db_path
         self.pattern = ""
         self.matches: list[int] = []  # seqs of the whole run's matches

@@ -9,6 +9,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
@@ -30,6 +31,10 @@ VIEWS = ("wrap", "raw", "stamps")  # what w, j and T turn on and off
 
 
 class LogView(Vertical, can_focus=False):
+    class Newest(Message):
+        """G / End on a run that has ended: its screen may show the job's newest run instead (the main
+        screen's pane does; a log opened on one run stays on it)."""
+
     BINDINGS = [
         Binding("slash", "search", "search", priority=True),  # see SearchBox
         Binding("n", "jump(1)", "next", show=False),
@@ -248,6 +253,8 @@ class LogView(Vertical, can_focus=False):
             return
         lines.follow = where == "tail"
         if where == "tail":
+            if self.run is not None and self.run.id == self.run_id and self.run.finished_at is not None:
+                self.post_message(self.Newest())
             self._load(Place("tail"))
         elif where == "head":
             self._load(Place("head"), 0)  # focus 0: the top of the window, the run's first line

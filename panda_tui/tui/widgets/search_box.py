@@ -13,8 +13,10 @@ class SearchBox(Input):
     typed right after `/` lands in the box, and none of its letters acts as a key (in the job list, `t`
     would trigger). Enter closes it; closing gives the focus to `back_to`, or back to where it was."""
 
-    def __init__(self, *, back_to: Widget | None = None, **kwargs) -> None:
+    def __init__(self, *, label: str, back_to: Widget | None = None, **kwargs) -> None:
+        """`label`: what it searches, in its top border, in view while the words typed hide the placeholder."""
         super().__init__(**kwargs)
+        self.border_title = label
         self.back_to = back_to
         self._before: Widget | None = None
 

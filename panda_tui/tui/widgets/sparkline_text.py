@@ -1,15 +1,18 @@
-"""A one-line duration sparkline as text, where failed runs stand out by glyph as well as colour."""
+"""A one-line duration sparkline as text, where failed and killed runs stand out by their glyphs (the
+history's: ✗ a failure, ⊘ a kill on purpose) as well as colour."""
 
 from __future__ import annotations
 
 from rich.text import Text
 
+from panda_tui.store.ledger import RunStatus
+from panda_tui.store.verdicts import FAILURES
 from panda_tui.tui.marks import Marks
 
 
-def sparkline(durations: list[tuple[float, bool]], width: int = 30, marked: set[int] | None = None,
+def sparkline(durations: list[tuple[float, str]], width: int = 30, marked: set[int] | None = None,
               marks: Marks | None = None) -> Text:
-    """durations: (seconds, failed) oldest first; the newest `width` are drawn.
+    """durations: (seconds, run status) oldest first; the newest `width` are drawn.
     `marked`: indices into `durations` to draw as slow."""
     m = marks or Marks()
     points = durations[-width:]
@@ -19,9 +22,11 @@ def sparkline(durations: list[tuple[float, bool]], width: int = 30, marked: set[
         return text.append(m.none)
     bars = m.bars
     top = max(d for d, _ in points) or 1.0
-    for index, (seconds, failed) in enumerate(points):
-        if failed:
-            text.append(m.failed_bar, style=m.style("spark_failed"))
+    for index, (seconds, status) in enumerate(points):
+        if status in FAILURES:
+            text.append(m.glyph("failed"), style=m.style("spark_failed"))
+        elif status == RunStatus.KILLED:
+            text.append(m.glyph("killed"), style=m.style("killed"))
         else:
             level = min(len(bars) - 1, int(seconds / top * (len(bars) - 1) + 0.5))
             slow = marked is not None and index + offset in marked

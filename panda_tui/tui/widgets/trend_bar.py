@@ -56,7 +56,7 @@ class TrendBar(Static):
         room = width - sum(len(p.long) + 3 for p in figures)
         spark_width = max(10, min(SPARK_MAX, room, len(trend.durations)))
         slow = {i for i, run_id in enumerate(trend.ids) if run_id in set(trend.slow)}
-        text.append_text(sparkline(list(zip(trend.durations, trend.failed)), spark_width, slow, marks=self.marks))
+        text.append_text(sparkline(list(zip(trend.durations, trend.statuses)), spark_width, slow, marks=self.marks))
         for words, style in fit(figures, width - spark_width):
             text.append(self.marks.sep, style="dim")
             text.append(words, style=style)
@@ -64,7 +64,7 @@ class TrendBar(Static):
 
     def _head(self, job: str, explain: str, health: JobHealth | None, now: float | None, width: int,
               ack: Ack | None = None) -> Text:
-        """`db-backup · last ok 3h ago · Every 15th minute of every hour (UTC)`: the schedule gives way
+        """`db-backup · last ok 3h ago · Every 15 minutes (UTC)`: the schedule gives way
         first. Each separator ends the part before it, so no part starts with a blank (an SVG of the screen
         drew `db-backupEvery`)."""
         parts = [Part(safe(job), safe(job), "bold")]
@@ -114,10 +114,11 @@ class TrendBar(Static):
     def _figures(self, trend: Trend) -> list[Part]:
         m = self.marks
         rate = m.none if trend.failure_rate is None else f"{trend.failure_rate * 100:.0f}%"
-        parts = [Part(f"median {short_duration(trend.median)}", f"med {short_duration(trend.median)}"),
+        median, missed = f"median {short_duration(trend.median)}", f"missed/24h {trend.missed}"  # the job list's words
+        parts = [Part(median, median),
                  Part(f"p95 {short_duration(trend.p95)}", f"p95 {short_duration(trend.p95)}", drop=1),
                  Part(f"fail {rate}", f"fail {rate}", m.style("failed") if trend.failure_rate else ""),
-                 Part(f"missed/24h {trend.missed}", f"miss {trend.missed}", m.style("missed") if trend.missed else "")]
+                 Part(missed, missed, m.style("missed") if trend.missed else "")]
         if trend.expected_every and trend.actual_every:
             gap = trend.actual_every - trend.expected_every
             off = f", off {short_duration(abs(gap))}" if abs(gap) > 1 else ""
