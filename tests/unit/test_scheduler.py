@@ -152,20 +152,26 @@ async def test_a_wait_for_a_slot_calls_it_from_the_loops_timer_never_early():
             await asyncio.sleep(0)
 
     seen: list[tuple[int, float]] = []
+
+    def on_time(until) -> None:
+        seen.append((passes, time.monotonic()))  # ahead: the slot's batch is made
+        until()
+        seen.append((passes, time.monotonic()))  # the slot: its rows are stamped
+
     other = asyncio.ensure_future(busy())
     try:
         start = time.monotonic()
-        await clock.sleep(0.02, on_time=lambda: seen.append((passes, time.monotonic())))
+        await clock.sleep(0.02, on_time=on_time)
         seen.append((passes, time.monotonic()))
     finally:
         other.cancel()
-    assert seen[1][0] > seen[0][0]  # called before the sleeping coroutine had its turn again
-    assert seen[0][1] - start >= 0.02  # and never before its time
+    assert seen[0][0] == seen[1][0] < seen[2][0]  # called before the sleeping coroutine had its turn again
+    assert seen[1][1] - start >= 0.02  # `until` returns never before its time
     with pytest.raises(ZeroDivisionError):  # what it raises, the sleep raises
-        await clock.sleep(0.0, on_time=lambda: 1 / 0)
+        await clock.sleep(0.0, on_time=lambda until: 1 / 0)
     wake, called = asyncio.Event(), []
     asyncio.get_running_loop().call_soon(wake.set)
-    await clock.sleep(30.0, wake, on_time=lambda: called.append(1))
+    await clock.sleep(30.0, wake, on_time=called.append)
     assert called == []  # a wait ended early calls nothing
 
 
@@ -540,7 +546,7 @@ class ExactClock(FakeClock):
         self.asked.append((seconds, self.now() + seconds, on_time is not None))
         self.advance(seconds)
         if on_time is not None:
-            on_time()
+            on_time(lambda: None)
         await asyncio.sleep(0)
 
 
