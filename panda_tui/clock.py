@@ -12,12 +12,8 @@ from typing import Protocol
 LAND_EARLY = 0.002
 PRECISE_BELOW = 0.003
 # A wait that ends at a slot (`on_time`) hands over this much early: what the slot needs that does not depend on
-# the time (its rows, but for their stamps) is made by then, and the rest is waited for (see SystemClock._on_time).
-AHEAD = 0.006
-# That rest is waited awake: waking up on a busy machine (a free core, then Python's lock) takes milliseconds,
-# which a slot would otherwise start late by; at most once per SPIN_GAP (6 ms of CPU in 100 ms: 6 % of a core at
-# worst), else asleep.
-SPIN_GAP = 0.1
+# the time (its rows, but for their stamps) is made by then, and the rest is slept (see SystemClock._on_time).
+AHEAD = 0.010
 Until = Callable[[], None]  # returns at the end of a wait (at once after it)
 
 
@@ -31,9 +27,6 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    def __init__(self) -> None:
-        self._spun_at = -SPIN_GAP  # when the last wait awake ended (monotonic)
-
     def now(self) -> float:
         return time.time()
 
@@ -70,15 +63,17 @@ class SystemClock:
         """Call `on_time` from a timer of the loop, not from this coroutine: a coroutine resumes only after
         whatever else the loop has ready (the output and ends of the runs before), a timer's callback in the
         pass its time comes. The timer is set AHEAD of the end: `on_time` does what it can before calling
-        `until`, which waits for the rest (awake when it may: no wake-up comes between it and the slot). What
-        `on_time` raises is raised here."""
+        `until`, which sleeps the rest on the loop's thread (no pass of the loop comes between it and the end).
+        Asleep, not awake: on a busy machine a thread that spins uses up its share of the cores and is preempted
+        more often in what comes next (the stamps); in turns, the slots came later with the wait spun than
+        slept. What `on_time` raises is raised here."""
         loop = asyncio.get_running_loop()
         end = time.monotonic() + seconds
         failed: list[BaseException] = []
 
         def arrive() -> None:
             try:
-                on_time(lambda: self._until(end))
+                on_time(lambda: _sleep_until(end))
             except BaseException as exc:  # raised by the sleeping coroutine, not lost in the loop's handler
                 failed.append(exc)
             finally:
@@ -92,21 +87,11 @@ class SystemClock:
         if failed:
             raise failed[0]
 
-    def _until(self, end: float) -> None:
-        """Return at `end` (monotonic), at once if it passed: waited awake at most once per SPIN_GAP, else asleep."""
-        if (left := end - time.monotonic()) <= 0:
-            return
-        if end - self._spun_at >= SPIN_GAP:
-            self._spun_at = _spin_until(end)
-        else:
-            time.sleep(left)
 
-
-def _spin_until(end: float) -> float:
-    """Wait without sleeping until `end` (monotonic); returns when it ended."""
-    while (now := time.monotonic()) < end:
-        pass
-    return now
+def _sleep_until(end: float) -> None:
+    """Return at `end` (monotonic), at once if it passed."""
+    if (left := end - time.monotonic()) > 0:
+        time.sleep(left)
 
 
 class Chores:
