@@ -11,10 +11,10 @@ from typing import Protocol
 
 LAND_EARLY = 0.002
 PRECISE_BELOW = 0.003
-# A wait that ends at a slot (`on_time`) sets its timer this much earlier and waits the rest awake: waking up on
-# a busy machine (a free core, then Python's lock) takes milliseconds, which a slot would otherwise start late by.
-SPIN_AHEAD = 0.006
-SPIN_GAP = 0.1  # at most one such wait per this long (SPIN_AHEAD of CPU in SPIN_GAP: 6 % of a core at worst)
+# A wait that ends at a slot (`on_time`) hands over this much early: what the slot needs that does not depend on
+# the time (its rows, but for their stamps) is made by then, and the rest is slept (see SystemClock._on_time).
+AHEAD = 0.010
+Until = Callable[[], None]  # returns at the end of a wait (at once after it)
 
 
 class Clock(Protocol):
@@ -23,13 +23,10 @@ class Clock(Protocol):
     def monotonic(self) -> float: ...
 
     async def sleep(self, seconds: float, wake: asyncio.Event | None = None,
-                    on_time: Callable[[], None] | None = None) -> None: ...
+                    on_time: Callable[[Until], None] | None = None) -> None: ...
 
 
 class SystemClock:
-    def __init__(self) -> None:
-        self._spun_at = -SPIN_GAP  # when the last wait awake ended (monotonic)
-
     def now(self) -> float:
         return time.time()
 
@@ -37,13 +34,13 @@ class SystemClock:
         return time.monotonic()
 
     async def sleep(self, seconds: float, wake: asyncio.Event | None = None,
-                    on_time: Callable[[], None] | None = None) -> None:
+                    on_time: Callable[[Until], None] | None = None) -> None:
         """Sleep on the monotonic clock; return early when `wake` is set.
 
         epoll rounds timeouts up to whole milliseconds, so a timer fires up to 1 ms late. Long sleeps
         end LAND_EARLY before the target (the caller loops), and the last stretch is a short blocking
-        sleep that lands on time. `on_time` (what a slot at the end of the wait is due for) is called at
-        the end, exactly (see _on_time), unless `wake` ends the wait first."""
+        sleep that lands on time. `on_time(until)` (what a slot at the end of the wait is due for) is called
+        AHEAD of the end, and `until` returns at the end exactly (see _on_time), unless `wake` ends the wait first."""
         seconds = max(0.0, seconds)
         if on_time is not None:
             await self._on_time(seconds, wake or asyncio.Event(), on_time)
@@ -62,30 +59,27 @@ class SystemClock:
         except TimeoutError:
             pass
 
-    async def _on_time(self, seconds: float, wake: asyncio.Event, on_time: Callable[[], None]) -> None:
+    async def _on_time(self, seconds: float, wake: asyncio.Event, on_time: Callable[[Until], None]) -> None:
         """Call `on_time` from a timer of the loop, not from this coroutine: a coroutine resumes only after
         whatever else the loop has ready (the output and ends of the runs before), a timer's callback in the
-        pass its time comes. The timer is set SPIN_AHEAD early and the rest is waited awake (at most once per
-        SPIN_GAP; else LAND_EARLY and a blocking sleep), so no wake-up comes between it and the slot. What
-        `on_time` raises is raised here."""
+        pass its time comes. The timer is set AHEAD of the end: `on_time` does what it can before calling
+        `until`, which sleeps the rest on the loop's thread (no pass of the loop comes between it and the end).
+        Asleep, not awake: on a busy machine a thread that spins uses up its share of the cores and is preempted
+        more often in what comes next (the stamps); in turns, the slots came later with the wait spun than
+        slept. What `on_time` raises is raised here."""
         loop = asyncio.get_running_loop()
         end = time.monotonic() + seconds
-        awake = end - self._spun_at >= SPIN_GAP
         failed: list[BaseException] = []
 
         def arrive() -> None:
             try:
-                if awake:
-                    self._spun_at = _spin_until(end)
-                elif (left := end - time.monotonic()) > 0:
-                    time.sleep(left)
-                on_time()
+                on_time(lambda: _sleep_until(end))
             except BaseException as exc:  # raised by the sleeping coroutine, not lost in the loop's handler
                 failed.append(exc)
             finally:
                 wake.set()
 
-        timer = loop.call_at(loop.time() + max(0.0, seconds - (SPIN_AHEAD if awake else LAND_EARLY)), arrive)
+        timer = loop.call_at(loop.time() + max(0.0, seconds - AHEAD), arrive)
         try:
             await wake.wait()
         finally:
@@ -94,11 +88,10 @@ class SystemClock:
             raise failed[0]
 
 
-def _spin_until(end: float) -> float:
-    """Wait without sleeping until `end` (monotonic); returns when it ended."""
-    while (now := time.monotonic()) < end:
-        pass
-    return now
+def _sleep_until(end: float) -> None:
+    """Return at `end` (monotonic), at once if it passed."""
+    if (left := end - time.monotonic()) > 0:
+        time.sleep(left)
 
 
 class Chores:

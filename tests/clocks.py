@@ -33,12 +33,13 @@ class FakeClock:
         self._changed.set()
 
     async def sleep(self, seconds: float, wake: asyncio.Event | None = None,
-                    on_time: Callable[[], None] | None = None) -> None:
-        """Until the clock is moved to the end of the wait, or `wake`; then `on_time`, if the wait ran out."""
+                    on_time: Callable[[Callable[[], None]], None] | None = None) -> None:
+        """Until the clock is moved to the end of the wait, or `wake`; then `on_time`, if the wait ran out (its
+        `until` returns at once: the end has come)."""
         target = self._mono + max(0.0, seconds)
         await self._until(target, wake)
         if on_time is not None and self._mono >= target and not (wake and wake.is_set()):
-            on_time()
+            on_time(lambda: None)
 
     async def _until(self, target: float, wake: asyncio.Event | None) -> None:
         while self._mono < target and not (wake and wake.is_set()):

@@ -11,7 +11,7 @@ import asyncio
 import functools
 import random
 from collections import defaultdict, deque
-from collections.abc import Callable, Coroutine, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -112,28 +112,24 @@ class Flight:
                 state.set_last_slot(conn, job.name, slot, now)
             return self._decided(job, run, admission, now, scheduled_at)
 
-    def dispatch_slots(self, due: list[tuple[Job, float]]) -> None:
+    def dispatch_slots(self, due: list[tuple[Job, float]], until: Callable[[], None] = lambda: None) -> None:
         """Slots of different jobs due together (the scheduler's batch), as dispatch() would take them one by
-        one, but each row is admitted, stamped and written right after the row before it: the rest (the spec
-        ids beforehand; the start, queue or skip each answer asks for, once all are written) stays out of the
-        way between stamps. The jobs must differ: a job's second slot would be admitted without seeing its
-        first, which only takes its place in the active runs afterwards."""
+        one, but made ahead: each is admitted and its row made but for the stamp (which alone decides whether
+        it came past its starting deadline); then, once `until` returns (at the slot), each row is stamped and
+        written right after the row before it (Ledger.insert_on_time), and what each answer asks for (the start,
+        queue or skip) comes once all are written. Admitting ahead answers as admitting at the slot would: the
+        unit is open (no other writer commits) and the loop waits for `until`. The jobs must differ: a job's
+        second slot would be admitted without seeing its first, which only takes its place in the active runs
+        afterwards."""
         with self.batch() as unit:
             begun = self.clock.now()
-            specs = [self.ledger.specs.of(unit.conn, job, begun) for job, _ in due]
-            answers: list[tuple[float, Admission | None]] = []  # each row's stamp, and its admission if in time
-
-            def rows() -> Iterator[NewRun]:
-                for (job, at), spec_id in zip(due, specs):
-                    admission = self._admit(job, Trigger.SCHEDULE)
-                    now = self.clock.now()
-                    answers.append((now, admission if now - at <= job.starting_deadline else None))
-                    yield NewRun(job.name, at, Trigger.SCHEDULE, now, runner=job.runner_kind, spec_id=spec_id,
-                                 started=_starts(answers[-1][1]))
-
-            runs = self.ledger.insert_each(rows())
-            for (job, at), (now, admission), run in zip(due, answers, runs):
-                self._decided(job, run, admission, now, at)
+            admissions = [self._admit(job, Trigger.SCHEDULE) for job, _ in due]
+            rows = [NewRun(job.name, at, Trigger.SCHEDULE, begun, runner=job.runner_kind, started=_starts(admission),
+                           spec_id=self.ledger.specs.of(unit.conn, job, begun))
+                    for (job, at), admission in zip(due, admissions)]
+            written = self.ledger.insert_on_time(rows, [job.starting_deadline for job, _ in due], self.clock.now, until)
+            for (job, at), admission, (now, run) in zip(due, admissions, written):
+                self._decided(job, run, admission if now - at <= job.starting_deadline else None, now, at)
 
     def _decided(self, job: Job, run: Run | None, admission: Admission | None, now: float, scheduled_at: float) -> str:
         """What a new row's admission asks for (None: it came past its starting deadline)."""

@@ -10,7 +10,7 @@ from contextlib import AsyncExitStack
 from panda_tui import decisions as d
 from panda_tui.config import Config, ConfigError, Job
 from panda_tui.engine import catchup
-from panda_tui.clock import Chores
+from panda_tui.clock import Chores, Until
 from panda_tui.engine.config_source import ConfigSource, remember_reload
 from panda_tui.engine.docker_watch import DockerWatch
 from panda_tui.engine.events import EventLog
@@ -30,6 +30,7 @@ from panda_tui.text import iso
 CONTROL_EVERY = 0.25
 WATCH_EVERY = 1.0
 ENGINE_CHECK_EVERY = 5.0
+AHEAD_AT_MOST = 0.05  # a slot fired from the clock's timer is made at most this long before it
 STORE_RETRY_EVERY = 0.5  # while the store cannot be written (a full disk): due slots wait, the loop does not spin
 
 
@@ -138,10 +139,12 @@ class Scheduler:
         next_at = self.timeline.next_at()
         return next_at is not None and abs(next_at - self.clock.now() - delay) < 0.001
 
-    def _fire_now(self) -> None:
-        """The slots due now, fired from the clock's timer while the loop sleeps between two passes (the
-        pass that follows finds them done)."""
-        self._fire_due(self.clock.now())
+    def _fire_now(self, until: Until) -> None:
+        """The slot the wait ends at, fired from the clock's timer while the loop sleeps between two passes (the
+        pass that follows finds it done): its batch is made ahead, and written once `until` returns, at the slot.
+        A slot not due that soon (the wall clock was set back meanwhile) is left to the loop."""
+        if (at := self.timeline.next_at()) is not None and at - self.clock.now() <= AHEAD_AT_MOST:
+            self._fire_due(at, until)
 
     async def shutdown(self, grace: float | None = None) -> None:
         """Stop dispatching; give runs `grace` ([scheduler] stop_grace by default) to finish, then stop and
@@ -163,20 +166,21 @@ class Scheduler:
                 self.flight.follow(found.job, found.run, found.handle)
 
     # --- slots --------------------------------------------------------------------------
-    def _fire_due(self, now: float) -> None:
-        """Every slot due now, written in one transaction: fifty jobs at :00 cost one commit, not fifty.
-        If it cannot be written, the slots wait, and are decided again once the store can be written."""
+    def _fire_due(self, now: float, until: Until = lambda: None) -> None:
+        """Every slot due by `now`, written in one transaction: fifty jobs at :00 cost one commit, not fifty.
+        If it cannot be written, the slots wait, and are decided again once the store can be written.
+        `until`: returns at `now`, when the slots are fired ahead of it."""
         if (next_at := self.timeline.next_at()) is None or next_at > now:
             return
         saved = self.timeline.checkpoint()
-        if self.ctx.store.attempt("record the slots due now", lambda: self._fire_each(now)) is NOT_WRITTEN:
+        if self.ctx.store.attempt("record the slots due now", lambda: self._fire_each(now, until)) is NOT_WRITTEN:
             self.timeline.restore(saved)
 
-    def _fire_each(self, now: float) -> None:
+    def _fire_each(self, now: float, until: Until) -> None:
         """The slots due are taken first (the common case: each job's next slot, known since this one was
-        planned, is after now), then written in one unit, each row stamped right before its own write
-        (Flight.dispatch_slots); what the batch also has to do (each job's last slot recorded) comes after
-        every run of it is written, and planning the next slots after the commit."""
+        planned, is after now), then written in one unit, each row made ahead and stamped right before its own
+        write once `until` returns (Flight.dispatch_slots); what the batch also has to do (each job's last slot
+        recorded) comes after every run of it is written, and planning the next slots after the commit."""
         done: list[tuple[Job, float, float | None]] = []  # (job, its last slot handled, the slot after it)
         batch: list[tuple[Job, float]] = []  # the common case, in the order due
         behind: list[tuple[Job, list[float]]] = []  # jobs whose slots the loop let pass (stalled, clock jump)
@@ -193,7 +197,8 @@ class Scheduler:
                 done.append((job, behind[-1][1][-1], None))
         with self.flight.batch():
             for part in _one_slot_per_job(batch):
-                self.flight.dispatch_slots(part)
+                self.flight.dispatch_slots(part, until)
+            until()  # the catch-up rows below are stamped `now`: never written before it
             for job, slots in behind:
                 self._apply_catchup(job, slots, now, f"scheduler was not running on time from "
                                                      f"{iso(slots[0])} to {iso(now)}")

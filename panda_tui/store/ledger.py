@@ -7,7 +7,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 from typing import Any
 
@@ -112,13 +112,14 @@ def lateness_s(run: Run) -> float | None:
 
 
 COLUMNS = ", ".join(f.name for f in fields(Run))
-INSERT = ("INSERT OR IGNORE INTO runs(job, scheduled_at, attempt, trigger, status, queued_at, not_before, finished_at,"
-          " reason, runner, owner, spec_id, started_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
+# what the stamp decides last (status, queued_at, finished_at, started_at): a row made ahead adds only those
+INSERT = ("INSERT OR IGNORE INTO runs(job, scheduled_at, attempt, trigger, not_before, reason, runner, owner, spec_id,"
+          " status, queued_at, finished_at, started_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
 
 
 @dataclass(frozen=True)
 class NewRun:
-    """A row for Ledger.insert / insert_each: a slot written at `now`; `started`: admitted at once, so written
+    """A row for Ledger.insert / insert_on_time: a slot written at `now`; `started`: admitted at once, so written
     running (started at `now`) in the same statement."""
     job: str
     scheduled_at: float
@@ -133,12 +134,16 @@ class NewRun:
     spec_id: int | None = None
     started: bool = False
 
+    def head(self) -> tuple[Any, ...]:
+        """The INSERT's parameters the stamp does not decide."""
+        return (self.job, self.scheduled_at, self.attempt, self.trigger, self.not_before, self.reason, self.runner,
+                self.owner, self.spec_id)
+
     def values(self) -> tuple[Any, ...]:
         """The INSERT's parameters."""
         status = RunStatus.RUNNING if self.started else self.status
         finished = self.now if self.status in FINAL else None
-        return (self.job, self.scheduled_at, self.attempt, self.trigger, status, self.now, self.not_before, finished,
-                self.reason, self.runner, self.owner, self.spec_id, self.now if self.started else None)
+        return self.head() + (status, self.now, finished, self.now if self.started else None)
 
     def written(self, run_id: int, status: RunStatus) -> Run:
         """The row as written, queued (or its final status), or running once started."""
@@ -233,20 +238,30 @@ class Ledger:
         would announce it."""
         with self.transaction() as conn:
             kept = specs.spec_id(conn, spec, now) if spec is not None else spec_id
-            return self.insert_each([NewRun(job, scheduled_at, Trigger(trigger), now, attempt, status, reason,
-                                            not_before, runner, owner, kept, started)])[0]
+            new = NewRun(job, scheduled_at, Trigger(trigger), now, attempt, status, reason, not_before, runner, owner,
+                         kept, started)
+            cur = conn.execute(INSERT, new.values())
+            return self._announce_new(new, int(cur.lastrowid or 0)) if cur.rowcount else None
 
-    def insert_each(self, rows: Iterable[NewRun]) -> list[Run | None]:
-        """Write each row the moment `rows` yields it, then announce them all, in order (as insert() would
-        one by one): a batch's rows are written back to back, so one made as it is asked for (its `now`
-        read then) is stamped right before its own write, not after the bookkeeping of the rows before it.
-        None for a row whose (job, slot, attempt) is already in the ledger."""
+    def insert_on_time(self, rows: Sequence[NewRun], within: Sequence[float], now: Callable[[], float],
+                       until: Callable[[], None] = lambda: None) -> list[tuple[float, Run | None]]:
+        """Queued rows made ahead of their time (their `now` unused): once `until` returns (at their slot), each
+        is stamped (`now()`) right before its own INSERT, one right after the other, with nothing else between
+        two stamps. A row admitted at once (`started`) is written running if its stamp is within `within`
+        seconds of its slot, else queued. Then all are announced, in order, as insert() announces one. Returns
+        each row's stamp, and its run (None: its (job, slot, attempt) is already in the ledger)."""
+        assert all(new.status == S.QUEUED for new in rows)
         with self.transaction() as conn:
-            written: list[tuple[NewRun, int | None]] = []
-            for new in rows:
-                cur = conn.execute(INSERT, new.values())
-                written.append((new, int(cur.lastrowid or 0) if cur.rowcount else None))
-            return [None if run_id is None else self._announce_new(new, run_id) for new, run_id in written]
+            cur, heads = conn.cursor(), [new.head() for new in rows]
+            written: list[tuple[float, bool, int | None]] = []
+            until()
+            for new, head, limit in zip(rows, heads, within):
+                at = now()
+                starts = new.started and at - new.scheduled_at <= limit
+                cur.execute(INSERT, head + (("running", at, None, at) if starts else ("queued", at, None, None)))
+                written.append((at, starts, int(cur.lastrowid or 0) if cur.rowcount else None))
+            return [(at, None if run_id is None else self._announce_new(replace(new, now=at, started=starts), run_id))
+                    for new, (at, starts, run_id) in zip(rows, written)]
 
     def _announce_new(self, new: NewRun, run_id: int) -> Run:
         run = new.written(run_id, S.QUEUED if new.started else new.status)

@@ -114,7 +114,7 @@ class SleepyClock(FakeClock):
         self.sleeps.append(seconds)
         self.advance(seconds)
         if on_time is not None:
-            on_time()
+            on_time(lambda: None)
         await asyncio.sleep(0)
 
 

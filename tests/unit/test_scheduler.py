@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from datetime import datetime, timezone
 
@@ -75,6 +78,22 @@ class Harness:
     async def close(self):
         await self.sched.shutdown(grace=0.1)
 
+    @contextlib.asynccontextmanager
+    async def looping(self, clock: FakeClock) -> AsyncIterator[None]:
+        """The scheduler's own loop, on `clock`; on the way out the runs still in flight end, and the loop stops."""
+        self.clock = clock
+        self.sched = self.build()
+        stop = asyncio.Event()
+        loop = asyncio.create_task(self.sched.run(stop))
+        try:
+            yield
+        finally:
+            for execution in self.sched.flight.executions():
+                self.finish(execution.run_id)
+            stop.set()
+            self.sched.wake()
+            await loop
+
 
 @pytest.fixture
 async def harness(tmp_path):
@@ -125,20 +144,59 @@ async def test_slots_due_together_are_all_written_before_any_is_announced(harnes
 
 async def test_the_loop_has_the_clock_fire_a_slot_at_its_time_and_waits_plainly_for_its_chores(tmp_path):
     h = Harness(tmp_path, job())
-    h.clock = ExactClock(T0 + 30.1)
-    h.sched = h.build()
-    stop = asyncio.Event()
-    loop = asyncio.create_task(h.sched.run(stop))
-    try:
+    clock = ExactClock(T0 + 30.1)
+    async with h.looping(clock):
         await eventually(lambda: h.rows())
-        ends = {slot: {round(end, 6) for _, end, s in h.clock.asked if s == slot} for slot in (True, False)}
+        ends = {slot: {round(end, 6) for _, end, s in clock.asked if s == slot} for slot in (True, False)}
         assert ends[True] == {T0 + 60}  # the waits that end at the slot, and only those, fire it at their end
         assert T0 + 60 not in ends[False] and len(ends[False]) > 100  # the control desk's pace, 4 a second
         assert [(r.scheduled_at, r.started_at) for r in h.rows()] == [(T0 + 60, T0 + 60)]
-    finally:
-        stop.set()
-        h.sched.wake()
-        await loop
+
+
+class AheadClock(FakeClock):
+    """A FakeClock that moves on by itself as the loop sleeps, and calls a wait's `on_time` ahead of its end, as
+    SystemClock does: `until` moves the clock to the end, after `probe` has looked at the store."""
+
+    def __init__(self, start: float, probe):
+        super().__init__(start)
+        self.probe = probe
+
+    async def sleep(self, seconds: float, wake: asyncio.Event | None = None, on_time=None) -> None:
+        if on_time is None:
+            self.advance(seconds)
+        else:
+            ahead, end = min(seconds, 0.01), self.monotonic() + seconds
+            self.advance(seconds - ahead)
+
+            def until() -> None:  # at once once the end has come
+                if self.monotonic() < end:
+                    self.probe()
+                    self.advance(end - self.monotonic())
+            on_time(until)
+        await asyncio.sleep(0)
+
+
+async def test_a_slots_batch_is_made_ahead_in_its_open_unit_and_each_row_stamped_at_the_slot(tmp_path):
+    h = Harness(tmp_path, "".join(job().replace("[jobs.j]", f"[jobs.j{n}]") for n in range(3)))
+    seen: list[tuple[float, int, str]] = []  # at `until`: the time, the runs written, whether the store is free
+
+    def probe() -> None:
+        other = sqlite3.connect(h.db, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            lock = "free"
+        except sqlite3.OperationalError:
+            lock = "held"
+        runs = other.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+        other.close()
+        seen.append((h.clock.now(), runs, lock))
+
+    async with h.looping(AheadClock(T0 + 30.1, probe)):
+        await eventually(lambda: all(h.rows(f"j{n}") for n in range(3)))
+        assert seen[0] == (pytest.approx(T0 + 60 - 0.01), 0, "held")  # made ahead, in the unit: nothing written
+        rows = [r for n in range(3) for r in h.rows(f"j{n}")]
+        assert [(r.status, r.started_at) for r in rows] == [("running", T0 + 60)] * 3  # stamped at the slot
 
 
 async def test_a_wait_for_a_slot_calls_it_from_the_loops_timer_never_early():
@@ -152,20 +210,26 @@ async def test_a_wait_for_a_slot_calls_it_from_the_loops_timer_never_early():
             await asyncio.sleep(0)
 
     seen: list[tuple[int, float]] = []
+
+    def on_time(until) -> None:
+        seen.append((passes, time.monotonic()))  # ahead: the slot's batch is made
+        until()
+        seen.append((passes, time.monotonic()))  # the slot: its rows are stamped
+
     other = asyncio.ensure_future(busy())
     try:
         start = time.monotonic()
-        await clock.sleep(0.02, on_time=lambda: seen.append((passes, time.monotonic())))
+        await clock.sleep(0.02, on_time=on_time)
         seen.append((passes, time.monotonic()))
     finally:
         other.cancel()
-    assert seen[1][0] > seen[0][0]  # called before the sleeping coroutine had its turn again
-    assert seen[0][1] - start >= 0.02  # and never before its time
+    assert seen[0][0] == seen[1][0] < seen[2][0]  # called before the sleeping coroutine had its turn again
+    assert seen[1][1] - start >= 0.02  # `until` returns never before its time
     with pytest.raises(ZeroDivisionError):  # what it raises, the sleep raises
-        await clock.sleep(0.0, on_time=lambda: 1 / 0)
+        await clock.sleep(0.0, on_time=lambda until: 1 / 0)
     wake, called = asyncio.Event(), []
     asyncio.get_running_loop().call_soon(wake.set)
-    await clock.sleep(30.0, wake, on_time=lambda: called.append(1))
+    await clock.sleep(30.0, wake, on_time=called.append)
     assert called == []  # a wait ended early calls nothing
 
 
@@ -540,7 +604,7 @@ class ExactClock(FakeClock):
         self.asked.append((seconds, self.now() + seconds, on_time is not None))
         self.advance(seconds)
         if on_time is not None:
-            on_time()
+            on_time(lambda: None)
         await asyncio.sleep(0)
 
 

@@ -30,22 +30,30 @@ def test_migrates_an_empty_file_with_wal_and_owner_only_mode(db_path):
     assert connect(db_path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION  # idempotent
 
 
-def test_insert_each_writes_each_row_as_it_is_made_then_announces_them_in_order(book):
-    written_before: list[int] = []  # rows in the ledger each time the next row is asked for
+def test_insert_on_time_stamps_each_row_right_before_its_write_then_announces_them_in_order(book):
+    events: list[str] = []  # what happened, in order
+    stamps = iter([1000.5, 1001.5, 1070.0, 1003.5])
     announced: list[tuple[int, str, int]] = []
     book.subscribe_in_transaction(lambda change, conn: announced.append(
         (change.run.id, change.run.status, conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0])))
 
-    def rows():
-        for n, job in enumerate(("a", "b", "a")):
-            written_before.append(book.conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
-            yield NewRun(job, 1000.0, Trigger.SCHEDULE, 1000.5 + n, started=True)
+    def now() -> float:
+        events.append(f"stamp with {book.conn.execute('SELECT COUNT(*) FROM runs').fetchone()[0]} rows")
+        return next(stamps)
 
-    runs = book.insert_each(rows())
-    assert written_before == [0, 1, 2]  # each stamped (made) right after the row before it was written
-    assert runs[2] is None  # ("a", 1000.0) again: already in the ledger
-    assert [(r.job, r.status, r.started_at) for r in runs[:2]] == [("a", "running", 1000.5), ("b", "running", 1001.5)]
-    assert announced == [(1, "queued", 2), (1, "running", 2), (2, "queued", 2), (2, "running", 2)]
+    rows = [NewRun("a", 1000.0, Trigger.SCHEDULE, 0.0, started=True), NewRun("b", 1000.0, Trigger.SCHEDULE, 0.0),
+            NewRun("c", 1000.0, Trigger.SCHEDULE, 0.0, started=True),  # stamped past its deadline (60 s)
+            NewRun("a", 1000.0, Trigger.SCHEDULE, 0.0, started=True)]  # ("a", 1000.0) again
+    written = book.insert_on_time(rows, [60.0] * 4, now, until=lambda: events.append("until"))
+    assert events == ["until"] + [f"stamp with {n} rows" for n in range(4)]  # each right after the row before
+    assert [stamp for stamp, _ in written] == [1000.5, 1001.5, 1070.0, 1003.5]
+    runs = [run for _, run in written]
+    assert runs[3] is None  # already in the ledger
+    assert [(r.job, r.status, r.queued_at, r.started_at) for r in runs[:3]] == [
+        ("a", "running", 1000.5, 1000.5), ("b", "queued", 1001.5, None), ("c", "queued", 1070.0, None)]
+    assert [(r.status, r.queued_at, r.started_at) for r in (ledger.get(book.conn, i) for i in (1, 2, 3))] == [
+        ("running", 1000.5, 1000.5), ("queued", 1001.5, None), ("queued", 1070.0, None)]
+    assert announced == [(1, "queued", 3), (1, "running", 3), (2, "queued", 3), (3, "queued", 3)]
 
 
 def test_slot_identity_prevents_a_second_run(book):
