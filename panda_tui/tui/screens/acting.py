@@ -17,7 +17,6 @@ from panda_tui.store import connect
 from panda_tui.store.control import ControlKind
 from panda_tui.store.ledger import Run
 from panda_tui.text import iso, safe, status_word
-from panda_tui.tui.screens.confirm import ConfirmScreen
 from panda_tui.tui.services import Services
 
 
@@ -142,6 +141,8 @@ class ActingScreen(Screen):
 
     def _confirm(self, question: str, job: str | None = None, run_id: int | None = None,
                  watch: tuple[int, ...] = (), kind: ControlKind = ControlKind.KILL) -> None:
+        from panda_tui.tui.screens.confirm import ConfirmScreen  # a question comes after the first screen
+
         def answered(yes: bool | None) -> None:
             if yes:
                 self._ask(kind, job=job, run_id=run_id, watch=watch)
