@@ -9,14 +9,20 @@ import sys
 import textwrap
 from typing import Callable, NoReturn
 
-import click
-
 from panda_tui.config import Config, ConfigError, load_config
 from panda_tui.store import StoreError, default_db_path
 from panda_tui.text import safe
 
+
+def echo_err(text: str) -> None:
+    """click.echo to stderr. This module imports click only where it is used: opening the console goes without
+    it (cli/console_args.py)."""
+    import click
+    click.echo(text, err=True)
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
-    click.echo(f"error: {safe(message)}" if "\n" not in message else safe_lines(message), err=True)
+    echo_err(f"error: {safe(message)}" if "\n" not in message else safe_lines(message))
     sys.exit(code)
 
 
@@ -28,6 +34,7 @@ def terminal_width() -> int:
 def say(line: str, width: int, indent: str = "    ") -> None:
     """A line of free text (an error's words, a reason, a job's next runs) wrapped to `width`, its
     continuation indented."""
+    import click
     click.echo("\n".join(textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False)) or line)
 
 
@@ -38,12 +45,14 @@ def safe_lines(text: str) -> str:
 def config_option(fn: Callable, top: bool = False) -> Callable:
     """On the group (`panda-tui --config A cmd`) or on a command (`panda-tui cmd --config A`): the
     command's own wins, then the group's, then PANDA_CONFIG, then ./jobs.toml."""
+    import click
     return click.option("--config", "config_path", envvar="PANDA_CONFIG" if top else None,
                         default="jobs.toml" if top else None, show_default=top, type=click.Path(dir_okay=True),
                         help="The jobs file (or set PANDA_CONFIG)." if top else "The jobs file.")(fn)
 
 
 def db_option(fn: Callable, top: bool = False) -> Callable:
+    import click
     return click.option("--db", "db_path", envvar="PANDA_DB" if top else None, default=None, type=click.Path(),
                         help=(f"The SQLite store (or set PANDA_DB). Default: {default_db_path()}" if top
                               else "The SQLite store."))(fn)
@@ -55,6 +64,7 @@ def group_options(fn: Callable) -> Callable:
 
 def _from_group(kwargs: dict) -> None:
     """Fill --config/--db a command was not given from the group's (which already read the environment)."""
+    import click
     root = click.get_current_context().find_root()
     for key, fallback in (("config_path", "jobs.toml"), ("db_path", None)):
         if key in kwargs and kwargs[key] is None:
@@ -70,7 +80,7 @@ def common(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except ConfigError as exc:
-            click.echo(safe_lines(str(exc)), err=True)
+            echo_err(safe_lines(str(exc)))
             sys.exit(2)
         except StoreError as exc:
             fail(str(exc), 1)

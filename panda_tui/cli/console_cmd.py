@@ -7,9 +7,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-import click
-
-from panda_tui.cli.common import fail, get_config, resolve_db, safe
+from panda_tui.cli.common import echo_err, fail, get_config, resolve_db, safe
 from panda_tui.cli.embedding import LateScheduler
 from panda_tui.config import ConfigError
 from panda_tui.readmodel.scheduler_health import daemon_gone
@@ -68,7 +66,7 @@ def open_console(config_path: str, db_path: str | None, read_only: bool, attach:
         config, errors = None, exc.errors
     try:
         if config is None and not read_only and not _has_running_config(path):
-            click.echo(safe("\n".join(errors)), err=True)
+            echo_err(safe("\n".join(errors)))
             sys.exit(2)
         if config is None:
             attach = True  # a refused file cannot be run here: watch what the store says instead
@@ -78,7 +76,7 @@ def open_console(config_path: str, db_path: str | None, read_only: bool, attach:
     except StoreError as exc:
         fail(str(exc), 1)
     except ConfigError as exc:
-        click.echo(safe("\n".join(exc.errors)), err=True)
+        echo_err(safe("\n".join(exc.errors)))
         sys.exit(2)
     from panda_tui.readmodel.running import RunningConfig
     from panda_tui.tui.reading import read_first
@@ -107,12 +105,11 @@ def open_console(config_path: str, db_path: str | None, read_only: bool, attach:
             embedded = app.services.scheduler  # one started with the key (S)
         if embedded is not None:
             running = embedded.running
-            click.echo("panda-tui: stopping the embedded scheduler"
-                       + (f" (waiting up to 10s for {running} running run(s), then killing them)" if running else ""),
-                       err=True)
+            echo_err("panda-tui: stopping the embedded scheduler"
+                     + (f" (waiting up to 10s for {running} running run(s), then killing them)" if running else ""))
             embedded.stop()
-            click.echo("panda-tui: embedded scheduler stopped; start `panda-tui daemon` to keep jobs running "
-                       "without the console", err=True)
+            echo_err("panda-tui: embedded scheduler stopped; start `panda-tui daemon` to keep jobs running "
+                     "without the console")
 
 
 def _has_running_config(path: str) -> bool:

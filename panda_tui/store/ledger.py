@@ -11,7 +11,6 @@ from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 from typing import Any
 
-from panda_tui.store import specs
 from panda_tui.store.db import Database, Unit
 
 
@@ -186,6 +185,7 @@ class Ledger:
         self.on_error = on_error  # a subscriber that fails is reported, and never undoes the change
         self._within: list[InTransaction] = []
         self._after: list[AfterCommit] = []
+        from panda_tui.store import specs  # the writers' (with hashlib): a reader, as a console, goes without
         self.specs = specs.SpecIds(db.on_commit)  # each job's spec row, for insert(spec_id=…)
 
     def subscribe(self, fn: AfterCommit) -> None:
@@ -236,6 +236,7 @@ class Ledger:
         `started`: a queued run admitted at once, written running in the same statement (one write where
         insert then start take two, which a batch of slots pays per run); announced as insert then start
         would announce it."""
+        from panda_tui.store import specs
         with self.transaction() as conn:
             kept = specs.spec_id(conn, spec, now) if spec is not None else spec_id
             new = NewRun(job, scheduled_at, Trigger(trigger), now, attempt, status, reason, not_before, runner, owner,

@@ -23,7 +23,6 @@ from panda_tui.tui.controls import Controls
 from panda_tui.tui.header_line import alarm_lines
 from panda_tui.tui.marks import AsciiScrollBarRender, Marks, detect
 from panda_tui.tui.messages import FirstScreenShown, Refreshed
-from panda_tui.tui.screens.confirm import ConfirmScreen
 from panda_tui.tui.screens.main import MainScreen
 from panda_tui.tui.mode import ConsoleMode
 from panda_tui.tui.services import JobReader, OwnScheduler, Services
@@ -131,6 +130,7 @@ class PandaApp(App[None]):
         if asking is None:
             self.exit()
             return
+        from panda_tui.tui.screens.confirm import ConfirmScreen  # a question comes after the first screen
 
         def answered(yes: bool | None) -> None:
             if yes:

@@ -1,6 +1,7 @@
 """The console's first screen comes before the write side: `python -m panda_tui` (headless, in a process of its
-own) shows every job before it imports the engine, the runners, the alerts or the Docker SDK; the embedded
-scheduler it runs is built right after, on the lease the console held from the start."""
+own) shows every job before it imports the engine, the runners, the alerts or the Docker SDK, and without click
+(cli/console_args.py reads its options); the embedded scheduler it runs is built right after, on the lease the
+console held from the start."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ run, first_shown, show = PandaApp.run, PandaApp.first_screen_shown, JobTable.sho
 
 def first_screen_shown(self):
     if "modules" not in report:
-        report["modules"] = sorted(m for m in sys.modules if m.startswith(("panda_tui.", "docker")))
+        report["modules"] = sorted(m for m in sys.modules if m.startswith(("panda_tui.", "docker", "click")))
         report["jobs"] = list(self.main.jobs.rows_shown) if self.main else []
         report["header"] = self.main.query_one("#header").words if self.main else ""
         self.set_interval(0.05, lambda: started(self))
@@ -72,12 +73,14 @@ def test_the_first_screen_shows_every_job_before_the_write_side_is_imported(tmp_
     assert "embedded" in report["header"]  # the console held the lease from the first frame
     loaded = report["modules"]
     assert not [m for m in loaded if m.startswith(("panda_tui.engine", "panda_tui.runners", "panda_tui.alerts",
-                                                   "docker"))], loaded
+                                                   "docker", "click"))], loaded
     assert report.get("started_after"), done.stderr  # and its scheduler started right after
-    # the first frame is the job list: the panes below it, and their modules, come right after it
+    # the first frame is the job list: the panes below it, and their modules, come right after it; so do the
+    # question screen and the writers' job specs (with hashlib)
     assert report["panes_at_first_rows"] == [], report
     assert not [m for m in report["at_first_rows"] if m.rsplit(".", 1)[-1] in
-                ("log_view", "log_tail", "history_table", "trend_bar", "search_box")], report["at_first_rows"]
+                ("log_view", "log_tail", "history_table", "trend_bar", "search_box", "confirm", "specs")
+                ], report["at_first_rows"]
     conn = connect(db, readonly=True)
     try:
         assert lease.live_holder(conn) is None  # quitting let the lease go

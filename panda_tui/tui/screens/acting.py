@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual import events, work
 from textual.binding import Binding
@@ -19,8 +20,10 @@ from panda_tui.store.control import ControlKind
 from panda_tui.store.ledger import Run
 from panda_tui.text import iso, safe, status_word
 from panda_tui.tui.controls import Asked
-from panda_tui.tui.screens.confirm import ConfirmScreen
 from panda_tui.tui.services import Services
+
+if TYPE_CHECKING:
+    from panda_tui.tui.screens.confirm import ConfirmScreen
 
 
 def who() -> str:
@@ -168,6 +171,8 @@ class ActingScreen(Screen):
                  watch: tuple[int, ...] = (), kind: ControlKind = ControlKind.KILL, runs_of: str | None = None) -> None:
         """`watch`: the runs of job `runs_of` a kill asks about (the question says so once they all ended by
         themselves)."""
+        from panda_tui.tui.screens.confirm import ConfirmScreen  # a question comes after the first screen
+
         asking = ConfirmScreen(question)
 
         def answered(yes: bool | None) -> None:

@@ -10,8 +10,11 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from panda_tui.tui.pane_css import PANES_CSS
+
 
 class ConfirmScreen(ModalScreen[bool]):
+    CSS_PATH = PANES_CSS
     BINDINGS = [Binding("y", "answer(True)", "yes"), Binding("n", "answer(False)", "no"),
                 Binding("escape", "answer(False)", "cancel")]
 

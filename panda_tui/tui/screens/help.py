@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from panda_tui.text import safe
 from panda_tui.tui.marks import Marks
+from panda_tui.tui.pane_css import PANES_CSS
 
 NOW = "Now (the header's alarms, whole)"
 ACTING = [
@@ -63,6 +64,7 @@ class HelpScreen(ModalScreen[None]):
     """The header's alarms come first, whole, and stay current while the help is open: they are read again
     each second from the console's latest read of the store (an engine nobody checks says it is stale)."""
 
+    CSS_PATH = PANES_CSS
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "close")]
 
     def __init__(self, marks: Marks, read_only: bool = False,

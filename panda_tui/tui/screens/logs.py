@@ -8,12 +8,14 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from panda_tui.tui.marks import Marks
+from panda_tui.tui.pane_css import PANES_CSS
 from panda_tui.tui.screens.diff import DiffScreen
 from panda_tui.tui.widgets.log_view import LogView
 from panda_tui.tui.widgets.notice_bar import NoticeBar
 
 
 class LogScreen(Screen):
+    CSS_PATH = PANES_CSS
     BINDINGS = [Binding("escape", "app.pop_screen", "back"), Binding("q", "app.pop_screen", "back", show=False),
                 Binding("d", "diff", "diff")]
 

@@ -28,6 +28,7 @@ from panda_tui.store.ledger import Run, RunStatus
 from panda_tui.text import safe
 from panda_tui.tui.controls import NO_SCHEDULER
 from panda_tui.tui.messages import FirstScreenShown, Refreshed, SchedulerDied
+from panda_tui.tui.pane_css import read_pane_css
 from panda_tui.tui.reading import FULL_READ_EVERY, Pace, read_screen
 from panda_tui.tui.scheduler_here import describe, may_start_here, no_scheduler_notice, watch
 from panda_tui.tui.screens.acting import Chosen
@@ -95,6 +96,7 @@ class MainScreen(OpeningScreen):
 
     async def _mount_panes(self) -> None:
         place = self.query_one("#panes-to-come")
+        read_pane_css(self.app)  # their rules, parsed now rather than before the first frame
         with self.app.batch_update():  # the panes replace the blank rows in one frame
             await self.mount_all(self._panes(), before=place)
             await place.remove()
