@@ -184,8 +184,8 @@ def _cut(cell: str, width: int) -> str:
 @click.option("--run", "run_id", type=int, default=None, help="A run by id.")
 @click.option("--follow", "-f", is_flag=True,
               help="Keep printing until the run ends, then exit with its outcome, as `panda-tui run` does: 0 when "
-                   "it succeeded, the job's exit code when it failed, 124 when it timed out, 75 when it was "
-                   "skipped, 1 otherwise.")
+                   "it succeeded, the job's exit code when it failed or was killed (143 after SIGTERM), 124 "
+                   "when it timed out, 75 when it was skipped, 1 otherwise.")
 @common
 def logs_cmd(config_path: str, db_path: str | None, job: str, which: str, run_id: int | None, follow: bool) -> None:
     """Print a run's log lines in order (stderr lines marked with "!", panda-tui's own with "#")."""
@@ -243,8 +243,8 @@ def log_header(run: ledger.Run) -> str:
 
 
 def outcome_code(run: ledger.Run) -> int:
-    """A run's outcome as an exit code, as `panda-tui run` gives it: 0, the job's own code, 124 for a
-    timeout, 75 (EX_TEMPFAIL) when admission skipped it, 1 for anything else."""
+    """A run's outcome as an exit code, as `panda-tui run` gives it: 0, the job's own code (a kill's too:
+    143 after SIGTERM), 124 for a timeout, 75 (EX_TEMPFAIL) when admission skipped it, 1 for anything else."""
     if run.status == RunStatus.SUCCEEDED:
         return 0
     if run.status == RunStatus.SKIPPED:

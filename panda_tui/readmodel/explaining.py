@@ -32,8 +32,8 @@ def run_to_open(conn: sqlite3.Connection, job: str, health: JobHealth | None) ->
 
 
 def _explaining(conn: sqlite3.Connection, job: str, health: JobHealth) -> RunToOpen | None:
-    if health.failing or health.state in FAILURE_STATES:
-        run = ledger.latest(conn, job, BAD)
+    if health.failing or health.state in FAILURE_STATES:  # the failure the detail line names, else a kill
+        run = last_failed_run(conn, job) or ledger.latest(conn, job, BAD)
     elif health.state is HealthState.FLAPPING or health.timed_out_recent:
         run = last_failed_run(conn, job)  # what flapping counts: a kill on purpose is no failure
     elif health.state is HealthState.MISSED:

@@ -21,7 +21,7 @@ from tests.tui.test_snapshots import settle
 FLAPS = (RunStatus.SUCCEEDED, RunStatus.FAILED) * 3 + (RunStatus.SUCCEEDED,)  # oldest first: ends on a success
 
 
-def flapping_store(db: str) -> dict[str, int]:
+def flapping_store(db: str, statuses: tuple[RunStatus, ...] = FLAPS) -> dict[str, int]:
     """The demo store with a job `0-flap` that flaps; its newest run succeeded. The ids of its newest run,
     its newest failure and the success before that failure."""
     fill(db)
@@ -29,13 +29,14 @@ def flapping_store(db: str) -> dict[str, int]:
     ids: list[int] = []
     try:
         book = Ledger(store)
-        for n, status in enumerate(FLAPS):
+        for n, status in enumerate(statuses):
             slot = NOW - 600 + 60 * n
             run = book.insert("0-flap", slot, trigger="schedule", now=slot)
             assert run is not None
             book.start(run.id, slot + 1)
-            book.finish(run.id, status, slot + 2, exit_code=0 if status == RunStatus.SUCCEEDED else 3,
-                        reason=None if status == RunStatus.SUCCEEDED else "exit 3")
+            code = {RunStatus.SUCCEEDED: 0, RunStatus.KILLED: 143}.get(status, 3)
+            book.finish(run.id, status, slot + 2, exit_code=code,
+                        reason={0: None, 143: "killed on request"}.get(code, "exit 3"))
             ids.append(run.id)
     finally:
         store.close()
@@ -70,6 +71,18 @@ async def test_enter_and_d_on_a_flapping_job_open_its_newest_failure_and_say_so(
         await until(pilot, lambda: isinstance(app.screen, DiffScreen) and app.screen.lines, what="the diff")
         assert app.screen.lines[0].startswith(f"run {runs['failure']} (failed)")
         assert "newest failure" in str(app.screen.query_one("#diff-title").render())
+
+
+async def test_enter_on_a_failing_job_whose_newest_run_was_killed_opens_the_failure_not_the_kill(tmp_path):
+    """A kill on purpose is no failure: the run `enter` opens is the one the detail line names."""
+    runs = flapping_store(str(tmp_path / "demo.db"), (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.KILLED))
+    app = flapping_app(str(tmp_path / "demo.db"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await select_job(pilot, "0-flap")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, LogScreen), what="the log")
+        assert app.screen.run_id == runs["failure"], "the failure before the kill, not the kill"
 
 
 async def test_enter_on_a_missed_job_opens_its_missed_slot_with_the_reason(demo_db):
