@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from rich.errors import MarkupError
 from rich.text import Text
@@ -14,19 +15,21 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.scrollbar import ScrollBar, ScrollBarRender
 
 from panda_tui.config import Config
 from panda_tui.readmodel.running import FixedJobs
 from panda_tui.tui import quitting
 from panda_tui.tui.controls import Controls
 from panda_tui.tui.header_line import alarm_lines
-from panda_tui.tui.marks import AsciiScrollBarRender, Marks, detect
+from panda_tui.tui.marks import Marks, detect
 from panda_tui.tui.messages import FirstScreenShown, Refreshed
 from panda_tui.tui.screens.main import MainScreen
 from panda_tui.tui.mode import ConsoleMode
 from panda_tui.tui.services import JobReader, OwnScheduler, Services
 from panda_tui.tui.widgets.notice_bar import NoticeBar, Notices
+
+if TYPE_CHECKING:
+    from textual.scrollbar import ScrollBarRender
 
 FIRST_SCREEN_WAIT = 2.0  # seconds: deferred work starts by then even if the first screen is slow to come
 
@@ -78,6 +81,9 @@ class PandaApp(App[None]):
             # ScrollBar.renderer is Textual's documented way to draw scroll bars otherwise. Set on one bar it
             # would miss those Textual's own widgets make (the palette, help); there is no per-app setting.
             # So it is set for the process while this app runs, and put back on unmount.
+            from textual.scrollbar import ScrollBar
+
+            from panda_tui.tui.ascii_scrollbar import AsciiScrollBarRender
             self._scrollbars, ScrollBar.renderer = ScrollBar.renderer, AsciiScrollBarRender
         if self._after_first_screen is not None:
             self.set_timer(FIRST_SCREEN_WAIT, self.first_screen_shown)  # should the first screen not come
@@ -94,6 +100,7 @@ class PandaApp(App[None]):
 
     def on_unmount(self) -> None:
         if self._scrollbars is not None:  # the next app in this process (a test, a served session) draws its own
+            from textual.scrollbar import ScrollBar
             ScrollBar.renderer = self._scrollbars
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",

@@ -7,8 +7,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from textual.scrollbar import ScrollBarRender
-
 from panda_tui.text import glyph
 
 BARS = "▁▂▃▄▅▆▇█"
@@ -91,9 +89,3 @@ def utf8_locale() -> bool:
     set LC_CTYPE to C.UTF-8 at start, so that one tells nothing). Neither set: assume UTF-8."""
     name = os.environ.get("LC_ALL") or os.environ.get("LANG")
     return name is None or "utf" in name.lower()
-
-
-class AsciiScrollBarRender(ScrollBarRender):
-    """Scroll bars without the eighth-block glyphs at the thumb's ends: whole cells, by background only."""
-    VERTICAL_BARS = [" "] * 8
-    HORIZONTAL_BARS = [" "] * 8
