@@ -41,8 +41,8 @@ def serial_group(item) -> str | None:
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group marks into the node ids
 def pytest_collection_modifyitems(config, items):
-    # the longest first (those marked `slow`, in their order), so that -n 2 ends on short tests on both
-    # workers, not with one worker idle while the other runs a long test that came last
+    # the longest first (those marked `slow`, in their order), so that -n 4 ends on short tests on every
+    # worker, not with workers idle while one runs a long test that came last
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     swarm = [item for item in items if item.get_closest_marker("swarm")]
     if swarm:  # one after another, where the first stood: the swarm is made once and left after the last
