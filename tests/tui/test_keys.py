@@ -132,6 +132,28 @@ async def test_a_kill_question_whose_run_ends_by_itself_says_so_and_kills_nothin
     assert conn.execute("SELECT COUNT(*) FROM control WHERE kind='kill'").fetchone()[0] == 0
 
 
+async def test_a_yes_that_comes_after_the_run_ended_says_how_it_ended(world):
+    """`k`, then `y` as the run times out, before the console read its end: how it ended, not "no running run"."""
+    import time
+    w = world(job("slowish", command="echo starting; sleep 30", timeout="2s", kill_grace="1s"))
+    app = w.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        await pilot.press("t")
+        await until(pilot, lambda: (h := app.main.jobs.health("slowish")) and h.running)
+        await pilot.press("k")
+        asking = app.screen
+        assert isinstance(asking, ConfirmScreen)
+        run_id = app.main.jobs.health("slowish").running[0]
+        # the run times out while the console's loop is held, so the console cannot have read its end yet
+        while ledger(w.db, "slowish")[-1].status == "running":
+            time.sleep(0.05)
+        assert not asking.overtaken
+        asking.action_answer(True)
+        await until(pilot, lambda: app.notices.messages[-1].startswith(f"run {run_id} already ended: timeout "
+                                                                       "(timed out after 2s"), what="how it ended")
+
+
 async def test_tab_filter_help_and_palette(world):
     w = world(ALPHA, SLEEPER, ZETA)
     app = w.app()

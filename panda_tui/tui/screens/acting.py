@@ -42,6 +42,12 @@ def unack_question(ack: Ack) -> str:
     return f'Remove the ack on "{safe(ack.job)}" by {safe(ack.by)} (until {until}{note})?'
 
 
+def already_ended(run: Run) -> str:
+    """`run 12 already ended: timeout (timed out after 30s)`"""
+    reason = f" ({safe(run.reason)})" if run.reason else ""
+    return f"run {run.id} already ended: {status_word(run.status)}{reason}"
+
+
 ACTING = {"trigger": "t", "pause": "p", "kill": "k", "reload": "r", "ack": "a"}  # action: key
 
 
@@ -196,6 +202,11 @@ class ActingScreen(Screen):
             asking.overtake(f"Run{'s' if len(ended) > 1 else ''} {ids} of {job} ended by itself before it was "
                             f"killed ({words}): nothing to kill.")
 
+    def _ended(self, watch: tuple[int, ...]) -> list[Run]:
+        """The watched runs, if every one of them has ended (blocking: a worker)."""
+        runs = [self.services.controls.settled(run_id, timeout=0) for run_id in watch]
+        return [run for run in runs if run is not None] if watch and all(runs) else []
+
     @work(thread=True, exclusive=False, exit_on_error=False, group="act")
     def _ask(self, kind: ControlKind, job: str | None = None, run_id: int | None = None,
              watch: tuple[int, ...] = (), asked: Asked | None = None, args: dict | None = None) -> None:
@@ -203,6 +214,11 @@ class ActingScreen(Screen):
         `asked`: what the key counted (Controls.asked)."""
         controls = self.services.controls
         answer = controls.request(kind, job=job, run_id=run_id, args=args, asked=asked)
+        if not answer.ok and kind == ControlKind.KILL and (ended := self._ended(watch)):
+            # `y` just as the run ended, before this console read its end: how it ended, not "no running run"
+            self.app.call_from_thread(self.notify, "; ".join(map(already_ended, ended)), markup=False)
+            self.wake()
+            return
         self.app.call_from_thread(self.notify, answer.text, severity="information" if answer.ok else "error",
                                   markup=False)
         self.wake()
