@@ -128,7 +128,7 @@ def test_a_drop_window_sends_nothing(tmp_path, server):
 
 
 def test_an_ack_silences_reminders_until_recovery_which_is_still_said(tmp_path, server):
-    from panda_tui.alerts.acking import acknowledge
+    from panda_tui.store.acking import acknowledge
     w = world(tmp_path, server.url, job='repeat_after = "10m"')
     w.run_job("j", "failed")
     with w.db.transaction() as conn:
@@ -143,7 +143,7 @@ def test_an_ack_silences_reminders_until_recovery_which_is_still_said(tmp_path, 
 
 
 def test_an_ack_for_a_while_runs_out(tmp_path, server):
-    from panda_tui.alerts.acking import acknowledge
+    from panda_tui.store.acking import acknowledge
     w = world(tmp_path, server.url, job='repeat_after = "10m"')
     w.run_job("j", "failed")
     with w.db.transaction() as conn:
@@ -170,7 +170,7 @@ def test_the_flapping_alert_and_the_console_s_flapping_word_come_at_the_same_run
 
 
 def test_a_flapping_job_can_be_acked_and_an_ack_for_a_while_holds_through_its_successes(tmp_path, server):
-    from panda_tui.alerts.acking import acknowledge
+    from panda_tui.store.acking import acknowledge
     w = world(tmp_path, server.url, job='repeat_after = "10m"')
     for status in ("failed", "failed", "failed", "succeeded", "failed", "succeeded"):
         w.run_job("j", status)
