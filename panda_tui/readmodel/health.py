@@ -97,8 +97,14 @@ class JobHealth:
 
     @property
     def needs_a_human(self) -> bool:
-        """Failing, missed or flapping (or failing while it runs again): `status` exits 1."""
+        """Failing, missed or flapping (or failing while it runs again): `status` exits 1, unless acked."""
         return self.failing or self.state in NEEDS_A_HUMAN
+
+    @property
+    def acked(self) -> bool:
+        """In trouble, and someone acknowledged it: its row reads `acked`, and it is counted `acked`, not
+        failing or flapping (the header, `status`), nor does it make `status` exit 1."""
+        return bool(self.acked_by) and self.mark in NEEDS_A_HUMAN
 
 
 ACKED = "acked"  # the word of a row, and of a history run, whose trouble someone acknowledged
@@ -110,13 +116,19 @@ def row_words(h: JobHealth) -> str:
     A job in trouble that someone acknowledged reads `acked`, its glyph saying which trouble (`✗ acked`,
     `≈ acked`): whole in the narrowest STATUS, where `ack, failing` was cut to `ack, fai…` (the detail line
     and `status` name who)."""
-    if h.acked_by and h.mark in NEEDS_A_HUMAN:
+    if h.acked:
         return ACKED
     return str(h.state) if h.state is HealthState.FLAPPING else h.words
 
 
 def failing_count(jobs: list[JobHealth]) -> int:
-    return sum(1 for h in jobs if h.failing)
+    """Failing jobs nobody acknowledged (those are acked_count's)."""
+    return sum(1 for h in jobs if h.failing and not h.acked)
+
+
+def acked_count(jobs: list[JobHealth]) -> int:
+    """Jobs in trouble that someone is on (their rows read `acked`): the header's `acked`, `status`'s."""
+    return sum(1 for h in jobs if h.acked)
 
 
 def missed_count(jobs: list[JobHealth]) -> int:
@@ -125,8 +137,8 @@ def missed_count(jobs: list[JobHealth]) -> int:
 
 
 def flapping_count(jobs: list[JobHealth]) -> int:
-    """Jobs shown `≈ flapping`: the header's `flapping`, `status`'s and `status --json`'s."""
-    return sum(1 for h in jobs if h.state is HealthState.FLAPPING)
+    """Jobs shown `≈ flapping` (not acked): the header's `flapping`, `status`'s and `status --json`'s."""
+    return sum(1 for h in jobs if h.state is HealthState.FLAPPING and not h.acked)
 
 
 def all_health(conn: sqlite3.Connection, config: Config | None, now: float) -> list[JobHealth]:
