@@ -13,7 +13,7 @@ from panda_tui.config import Config, Job, job_from_defaults
 from panda_tui.readmodel.facts import Failure, last_failure, last_success_at
 from panda_tui.store import acks, ledger, state
 from panda_tui.store.ledger import BAD, FINAL, GONE, Run, RunStatus, Trigger
-from panda_tui.store.verdicts import NOT_A_VERDICT, flaps
+from panda_tui.store.verdicts import NOT_A_VERDICT, by_slot, flaps, retry_follows
 from panda_tui.text import coarse_ago, glyph
 
 DAY = 86400.0
@@ -160,19 +160,19 @@ def all_health(conn: sqlite3.Connection, config: Config | None, now: float) -> l
 def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] | None = None,
                spark: int = 30, declared: bool = True) -> JobHealth:
     paused = state.paused_jobs(conn) if paused is None else paused
-    recent = ledger.recent_outcomes(conn, job.name, max(RATE_WINDOW, spark))
+    recent = ledger.recent_outcomes(conn, job.name, max(2 * RATE_WINDOW, spark))
     last20 = recent[:RATE_WINDOW]
     active = ledger.active(conn, job.name)
     running = [r.id for r in active if r.status == RunStatus.RUNNING]
     missed = ledger.missed_since(conn, now - DAY, job.name)
-    done = [r for r in last20 if r.status not in NOT_A_VERDICT]
+    done = rated_slots(recent, job.retries)
     ok = sum(1 for r in done if r.status == RunStatus.SUCCEEDED)
     durations = [(r.duration_s, str(r.status)) for r in reversed(recent[:spark]) if r.duration_s is not None]
     ok_durations = [r.duration_s for r in last20 if r.duration_s is not None]
     latest = ledger.latest(conn, job.name, SHOWN_AS_LAST)
     settled = next((r for r in recent if r.status not in NOT_A_VERDICT), None)
-    retrying = _retrying(active, recent)
-    flap = flaps(r.status for r in recent)  # its first FLAP_READS (RATE_WINDOW: the same runs as `done`)
+    retrying = _retrying(active, recent, job.retries)
+    flap = flaps(r.status for r in by_slot(recent, job.retries))  # its first FLAP_READS slots (`done`'s too)
     timed_out = sum(1 for r in done[:flap.finished] if r.status == RunStatus.TIMED_OUT)
     last_bad = settled is not None and settled.status in BAD and not retrying
     external = not declared or (latest is not None and latest.trigger == Trigger.EXTERNAL)
@@ -190,10 +190,20 @@ def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] 
         timed_out_recent=(timed_out, flap.finished) if settled and settled.status == RunStatus.TIMED_OUT else None)
 
 
-def _retrying(active: list[Run], recent: list[Run]) -> bool:
-    """A retry waits or runs, so the failure before it is not final yet; unless the slot before this one
-    failed for good too (a job failing every slot would otherwise say `retrying` for ever)."""
+def rated_slots(recent: list[Run], retries: int) -> list[Run]:
+    """The slots the failure rate is of (`fail 5%`: the job list, the detail line, `status`): the newest
+    RATE_WINDOW with a verdict, each by its final outcome (store.verdicts.by_slot)."""
+    return [r for r in by_slot(recent, retries) if r.status not in NOT_A_VERDICT][:RATE_WINDOW]
+
+
+def _retrying(active: list[Run], recent: list[Run], retries: int) -> bool:
+    """A retry waits or runs, or is about to be queued (the attempt just failed with attempts left), so the
+    failure before it is not final yet; unless the slot before this one failed for good too (a job failing
+    every slot would otherwise say `retrying` for ever)."""
     slot = next((r.scheduled_at for r in active if r.trigger == Trigger.RETRY), None)
+    newest = next((r for r in recent if r.status not in NOT_A_VERDICT), None)
+    if slot is None and newest is not None and retry_follows(newest, retries):
+        slot = newest.scheduled_at
     if slot is None:
         return False
     before = next((r for r in recent if r.scheduled_at != slot and r.status not in NOT_A_VERDICT), None)

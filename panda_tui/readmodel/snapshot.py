@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from panda_tui.store import outbox
 from panda_tui.config import Config
-from panda_tui.readmodel.health import (DAY, NOT_A_VERDICT, RATE_WINDOW, JobHealth, acked_count, all_health,
-                                      failing_count, flapping_count, missed_count)
+from panda_tui.readmodel.health import (DAY, RATE_WINDOW, JobHealth, acked_count, all_health,
+                                      failing_count, flapping_count, missed_count, rated_slots)
 from panda_tui.readmodel.scheduler_health import DaemonGone, daemon_gone
 from panda_tui.store import budget, lease, ledger, state
 from panda_tui.store.ledger import BAD, Run
@@ -84,7 +84,7 @@ def read_trend(conn: sqlite3.Connection, config: Config, job_name: str, now: flo
         from datetime import datetime, timezone
         fires = job.schedule.next_after(datetime.fromtimestamp(now, timezone.utc), 2)
         expected = (fires[1] - fires[0]).total_seconds()
-    outcomes = [r for r in ledger.recent_outcomes(conn, job_name, RATE_WINDOW) if r.status not in NOT_A_VERDICT]
+    outcomes = rated_slots(ledger.recent_outcomes(conn, job_name, 2 * RATE_WINDOW), job.retries if job else 0)
     return Trend(
         durations=durations, statuses=[str(r.status) for r in finished],
         median=statistics.median(durations) if durations else None, p95=p95,

@@ -21,7 +21,7 @@ def acknowledge(conn: sqlite3.Connection, job: str, args: dict[str, Any], now: f
     """A failing job's streak, or a flapping job (store.verdicts, as the console and `status` say it)."""
     recent = ledger.recent_outcomes(conn, job, verdicts.FLAP_READS)
     failing = bool(recent) and recent[0].status in TROUBLE
-    if not failing and not verdicts.flaps(r.status for r in recent).flapping:
+    if not failing and not verdicts.flaps(r.status for r in verdicts.by_slot(recent)).flapping:
         raise AckRefused(f'job "{job}" is neither failing nor flapping: there is nothing to acknowledge')
     seconds = None if args.get("for") is None else float(args["for"])
     held = acks.get(conn, job)
