@@ -65,6 +65,7 @@ class JobHealth:
     failed_recent: tuple[int, int] = (0, 0)  # (failed, finished) of the runs flapping looks at (store.verdicts)
     timed_out_recent: tuple[int, int] | None = None  # (timed out, finished) of those, when the newest timed out
     acked_by: str | None = None  # who acknowledged its failing streak (user@host), while that silences it
+    removed: bool = False  # its job left jobs.toml while a run of it goes on: listed until that run ends
 
     @property
     def mark(self) -> HealthState:
@@ -107,6 +108,7 @@ class JobHealth:
         return bool(self.acked_by) and self.mark in NEEDS_A_HUMAN
 
 
+REMOVED = "removed from jobs.toml"  # a job listed only while a run it started before the reload goes on
 ACKED = "acked"  # the word of a row, and of a history run, whose trouble someone acknowledged
 
 
@@ -142,18 +144,23 @@ def flapping_count(jobs: list[JobHealth]) -> int:
 
 
 def all_health(conn: sqlite3.Connection, config: Config | None, now: float) -> list[JobHealth]:
-    """Every job to show, most urgent first: those jobs.toml declares, and those only `panda-tui exec` runs
-    (cron's jobs, watched side by side)."""
+    """Every job to show, most urgent first: those jobs.toml declares, those only `panda-tui exec` runs
+    (cron's jobs, watched side by side), and those removed from jobs.toml while a run of theirs goes on
+    (until it ends: it can still be watched and killed)."""
     paused = state.paused_jobs(conn)
     jobs = dict(config.jobs) if config is not None else {}
     declared = set(jobs)
     for name in state.outside_jobs(conn, now):
         if name not in jobs and config is not None:
             jobs[name] = dataclasses.replace(job_from_defaults(config, name), enabled=False)
+    removed = {r.job for r in ledger.active(conn) if r.status == RunStatus.RUNNING} - set(jobs)
+    if config is not None:
+        jobs |= {name: dataclasses.replace(job_from_defaults(config, name), enabled=False) for name in sorted(removed)}
     acked = acks.all_current(conn, now)
     healths = [job_health(conn, job, now, paused, declared=job.name in declared) for job in jobs.values()]
     for h in healths:
         h.acked_by = acked[h.name].by if h.name in acked else None
+        h.removed = h.name in removed
     return sorted(healths, key=sort_key)
 
 
@@ -240,6 +247,8 @@ def _next_at(job: Job, now: float, active: list[Run]) -> float | None:
 def next_word(h: JobHealth, now: float, scheduled: bool, none: str = "-") -> str:
     """NEXT as the console and `status` write it. `scheduled`: a scheduler holds the lease; without one it
     says `stopped`, not a time nothing keeps."""
+    if h.removed:
+        return "removed"  # from jobs.toml: listed while its run goes on
     if not h.enabled:
         return "off"  # panda-tui does not fire it; a trigger or cron's `exec` may still run it
     if h.next_at is None:

@@ -88,6 +88,24 @@ def test_an_acked_job_is_counted_acked_and_does_not_make_status_exit_1(tmp_path)
     assert "acked" in run_cli("status", "--help").stdout
 
 
+def test_a_run_whose_job_left_jobs_toml_is_listed_by_status_until_it_ends(tmp_path):
+    cfg, db = write_jobs(tmp_path, job("backup"))
+    now = time.time()
+    runs(db, "backup", "S", now)
+    runs(db, "gone", "S", now)  # its history, while it stays listed
+    with ledger_on(db) as book:
+        going = book.insert("gone", now - 30, trigger="schedule", now=now - 30)
+        book.start(going.id, now - 29)
+    scheduler_alive(db)
+    lines = status(cfg, db).stdout.splitlines()
+    assert next(line for line in lines if " gone " in line).split()[:4] == ["▶", "running", "gone", "removed"]
+    assert "0 failing, 1 running, 0 missed/24h" in lines
+    assert f"gone: removed from jobs.toml; run {going.id} still going (listed until it ends;" in lines
+    with ledger_on(db) as book:
+        book.finish(going.id, RunStatus.SUCCEEDED, now, exit_code=0)
+    assert " gone " not in status(cfg, db).stdout  # ended: the job leaves the list
+
+
 def test_a_flapping_job_leaves_every_name_whole_at_80_columns(tmp_path):
     """The row says `flapping`; how often it failed is on its detail line, not in a STATE that widens
     until every name is cut (`slow-rep…`)."""

@@ -154,6 +154,31 @@ async def test_a_yes_that_comes_after_the_run_ended_says_how_it_ended(world):
                                                                        "(timed out after 2s"), what="how it ended")
 
 
+async def test_a_run_whose_job_left_jobs_toml_stays_listed_and_killable_until_it_ends(world, tmp_path):
+    """New-user test: removing a job from jobs.toml while it ran hid the run from the console (the header
+    still counted it running) and `k` could not reach it."""
+    from tests.jobfiles import QUICK_STOP, write_jobs
+    w = world(SLEEPER, ZETA)
+    app = w.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot, count=2)
+        select(app, "sleeper")
+        await pilot.press("t")
+        await until(pilot, lambda: (h := app.main.jobs.health("sleeper")) and h.running)
+        write_jobs(tmp_path, ZETA, QUICK_STOP)
+        await pilot.press("r")  # the scheduler reloads: sleeper is no longer in its jobs
+        await until(pilot, lambda: (h := app.main.jobs.health("sleeper")) is not None and h.removed,
+                    what="sleeper listed as removed")
+        row = app.main.jobs.get_row_at(app.main.jobs.rows_shown.index("sleeper"))
+        assert str(row[app.main.jobs.shown_columns.index("NEXT")]) == "removed"
+        select(app, "sleeper")
+        await pilot.press("k")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await until(pilot, lambda: ledger(w.db, "sleeper")[-1].status == "killed")
+        await until(pilot, lambda: app.main.jobs.rows_shown == ["zeta"], what="sleeper gone once its run ended")
+
+
 async def test_tab_filter_help_and_palette(world):
     w = world(ALPHA, SLEEPER, ZETA)
     app = w.app()

@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from panda_tui.readmodel.acks import Ack, current_acks
-from panda_tui.readmodel.health import JobHealth
+from panda_tui.readmodel.health import REMOVED, JobHealth
 from panda_tui.store import StoreError, connect
 from panda_tui.store.control import ControlKind
 from panda_tui.store.ledger import Run
@@ -109,8 +109,8 @@ class ActingScreen(Screen):
         at once, rather than ask (a console with no scheduler would only have said that none runs)."""
         if chosen.health is None or chosen.health.declared:
             return True
-        self.notify(f'cannot {verb} "{chosen.job}": only `panda-tui exec` runs it (not in jobs.toml)',
-                    severity="warning", markup=False)
+        why = REMOVED if chosen.health.removed else "only `panda-tui exec` runs it (not in jobs.toml)"
+        self.notify(f'cannot {verb} "{chosen.job}": {why}', severity="warning", markup=False)
         return False
 
     def action_kill(self) -> None:
