@@ -111,16 +111,22 @@ async def test_t_and_p_on_a_job_only_exec_runs_say_why_nothing_happens(world):
     assert conn.execute("SELECT COUNT(*) FROM control").fetchone()[0] == 0  # nothing was asked
 
 
+async def kill_asked(app: PandaApp, pilot, name: str) -> ConfirmScreen:
+    """The console's only job, triggered and running, and `k` asking whether to kill it: the question."""
+    await started(app, pilot)
+    await pilot.press("t")
+    await until(pilot, lambda: (h := app.main.jobs.health(name)) and h.running)
+    await pilot.press("k")
+    assert isinstance(app.screen, ConfirmScreen)
+    return app.screen
+
+
 async def test_a_kill_question_whose_run_ends_by_itself_says_so_and_kills_nothing(world, tmp_path):
     gate = tmp_path / "gate"
     w = world(job("waiter", command=f"while [ ! -e {gate} ]; do sleep 0.05; done; echo done"))
     app = w.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await started(app, pilot)
-        await pilot.press("t")
-        await until(pilot, lambda: (h := app.main.jobs.health("waiter")) and h.running)
-        await pilot.press("k")
-        assert isinstance(app.screen, ConfirmScreen)
+        await kill_asked(app, pilot, "waiter")
         gate.touch()  # the run ends while the question is open
         await until(pilot, lambda: "ended by itself" in app.screen.question, what="the question overtaken")
         run = ledger(w.db, "waiter")[-1]
@@ -138,12 +144,7 @@ async def test_a_yes_that_comes_after_the_run_ended_says_how_it_ended(world):
     w = world(job("slowish", command="echo starting; sleep 30", timeout="2s", kill_grace="1s"))
     app = w.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await started(app, pilot)
-        await pilot.press("t")
-        await until(pilot, lambda: (h := app.main.jobs.health("slowish")) and h.running)
-        await pilot.press("k")
-        asking = app.screen
-        assert isinstance(asking, ConfirmScreen)
+        asking = await kill_asked(app, pilot, "slowish")
         run_id = app.main.jobs.health("slowish").running[0]
         # the run times out while the console's loop is held, so the console cannot have read its end yet
         while ledger(w.db, "slowish")[-1].status == "running":
