@@ -91,7 +91,7 @@ class Alerter:
         since = ledger.last_success_finished(conn, job.name, run.id) or 0.0
         ack = acks.get(conn, job.name)
         out = []
-        flapping = verdicts.flaps([run.status, *(o.status for o in previous)]).flapping
+        flapping = verdicts.flaps(r.status for r in verdicts.by_slot([run, *previous], job.retries)).flapping
         if flapping and any(e in TROUBLE or e == "recovered" for e in events):
             last = outbox.last_alert(conn, job.name, ("flapping",), now - job.repeat_after)
             silenced = rules.ack_silences(ack, now, since or None)  # acked while it flaps

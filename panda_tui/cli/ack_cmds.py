@@ -1,4 +1,5 @@
-"""ack and unack: "I'm on it" for a failing job, asked of the scheduler like pause and resume."""
+"""ack and unack: "I'm on it" for a failing job, asked of the scheduler like pause and resume; a note in the
+store, so recorded even when no scheduler runs (store.control.ask)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ def who() -> str:
 @common
 def ack(config_path: str, db_path: str | None, job: str, for_: str | None, note: str) -> None:
     """Acknowledge a failing or flapping JOB: its reminders stop until its next success, or with --for, for
-    that long. Its recovery is still announced. The console's `a` asks for the same: --for and --note."""
+    that long. Its recovery is still announced. The console's `a` asks for the same: --for and --note.
+    Recorded even when no scheduler runs; the next one's alerts honour it."""
     args: dict = {"by": who(), "note": note}
     if for_ is not None:
         try:
@@ -43,5 +45,5 @@ def ack(config_path: str, db_path: str | None, job: str, for_: str | None, note:
 @click.argument("job")
 @common
 def unack(config_path: str, db_path: str | None, job: str) -> None:
-    """Take back an acknowledgement: JOB's reminders go out again."""
+    """Take back an acknowledgement: JOB's reminders go out again (also when no scheduler runs)."""
     _request(db_path, control.ControlKind.UNACK, job=job, config_path=config_path)

@@ -14,7 +14,8 @@ from typing import Any
 import click
 
 from panda_tui.cli.common import common, fail, known_job, resolve_db, running_jobs, safe, say, terminal_width
-from panda_tui.readmodel.health import HealthState, JobHealth, failing_count, flapping_count, missed_count, next_word, row_words
+from panda_tui.readmodel.health import (REMOVED, HealthState, JobHealth, acked_count, failing_count, flapping_count, missed_count,
+                                      next_word, row_words)
 from panda_tui.readmodel.acks import ack_json, ack_line, current_acks
 from panda_tui.readmodel.status import describe_holder, read_status, run_json, status_json
 from panda_tui.store import StoreError, connect, lease, ledger, log_queries, logs, pieces
@@ -61,7 +62,8 @@ def executions(config_path: str, db_path: str | None, job: str, limit: int, as_j
 @common
 def status(config_path: str, db_path: str | None, as_json: bool) -> None:
     """Every job's health. Exit 0 when healthy; 1 when something needs a person: no scheduler runs, a job is
-    failing, missed or flapping, or a run went missing in 24 h; 2 when the store or the jobs cannot be
+    failing, missed or flapping, or a run went missing in 24 h (a job someone acked does not count: its row
+    reads acked); 2 when the store or the jobs cannot be
     read. Lines fit the terminal's width (80 columns when it has none): job names come whole, the other
     columns give way first (a long state is cut with …, the lines below say it whole)."""
     now = time.time()
@@ -113,6 +115,11 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
             ago = f", {coarse_ago(now - f.at)} ago" if f.at else ""
             flaps = f"{h.words}; " if h.state is HealthState.FLAPPING else ""  # the row says only `flapping`
             tell(f"{safe(h.name)}: {flaps}run {f.run_id} {status_word(f.status)}{ago}: {safe(log_queries.readable(f.line))}")
+    for h in current.jobs:
+        if h.removed:
+            runs = ", ".join(map(str, h.running))
+            tell(f"{safe(h.name)}: {REMOVED}; run {runs} still going (listed until it ends; "
+                 f"`panda-tui kill {h.running[0]}` stops it)")
     for job, ack in acked.items():
         tell(safe(ack_line(job, ack)))
     sys.exit(1 if current.trouble else 0)
@@ -125,6 +132,8 @@ def summary(jobs: list[JobHealth]) -> str:
            f"{missed_count(jobs)} missed/24h"]
     if flapping := flapping_count(jobs):
         out.append(f"{flapping} flapping")
+    if acked := acked_count(jobs):
+        out.append(f"{acked} acked")
     for word in (HealthState.RETRYING, HealthState.MISSED):
         n = sum(1 for h in jobs if h.state is word)
         if n:

@@ -45,7 +45,8 @@ def daemon(config_path: str, db_path: str | None, secrets_file: str | None, stan
     try:
         code = asyncio.run(run_headless(config, path, events, standby, secrets_file))
     except LeaseHeld as exc:
-        fail(f"{exc}; not starting a second scheduler on {path}", 1)
+        from panda_tui.cli.lease_holder import daemon_refused
+        fail(daemon_refused(exc.holder, path), 1)
     sys.exit(code)
 
 

@@ -26,8 +26,8 @@ from panda_tui.store import logs, state
 from panda_tui.store.db import data_version
 from panda_tui.store.ledger import Ledger, NewRun, Run, RunChanged, RunStatus, Trigger, get
 from panda_tui.store.ledger import active as ledger_active
+from panda_tui.store.verdicts import retry_follows
 
-RETRYABLE = (RunStatus.FAILED, RunStatus.TIMED_OUT)
 
 
 class ForeignRuns:
@@ -235,7 +235,7 @@ class Flight:
 
         def settle() -> None:
             with self.batch():
-                if run is not None and run.status in RETRYABLE and run.attempt <= live.retries:
+                if run is not None and retry_follows(run, live.retries):
                     self._schedule_retry(live, run)
                 logs.prune(self.ledger.conn, name, live.log_keep_runs)
                 self._drain(live)

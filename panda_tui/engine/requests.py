@@ -10,7 +10,7 @@ from typing import Protocol
 
 from panda_tui import fields
 from panda_tui import decisions as d
-from panda_tui.alerts.acking import AckRefused, acknowledge, unacknowledge
+from panda_tui.store.acking import AckRefused, carry_out
 from panda_tui.clock import Clock
 from panda_tui.engine.events import EventLog
 from panda_tui.engine.store_health import NOT_WRITTEN, StoreHealth
@@ -110,9 +110,7 @@ class ControlDesk:
         if not commands.knows(req.job or "") and not self._ran(req.job or ""):
             raise unknown(req, self._ran)
         with self.ledger.transaction() as conn:
-            if req.kind == ControlKind.ACK:
-                return acknowledge(conn, req.job or "", req.args, self.clock.now())
-            return unacknowledge(conn, req.job or "")
+            return carry_out(conn, req.kind == ControlKind.ACK, req.job or "", req.args, self.clock.now())
 
     def _take_pending(self) -> list[Request]:
         with self.ledger.transaction() as conn:

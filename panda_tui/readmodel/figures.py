@@ -28,7 +28,7 @@ class Figures:
 
 def read_figures(conn: sqlite3.Connection, config: Config, now: float) -> Figures:
     """The jobs are the API's (`all_health`): jobs.toml's and those only `exec` runs. A job removed from
-    jobs.toml (or forgotten) leaves the figures as it leaves the API, though its totals stay in the store."""
+    jobs.toml (or forgotten) leaves the figures as it leaves the API (once a run of it going on ends), though its totals stay in the store."""
     engines = state.get_meta(conn, "engines", {}) or {}
     failing = {h.name: h.failing for h in all_health(conn, config, now)}
     return Figures(

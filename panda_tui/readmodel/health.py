@@ -13,7 +13,7 @@ from panda_tui.config import Config, Job, job_from_defaults
 from panda_tui.readmodel.facts import Failure, last_failure, last_success_at
 from panda_tui.store import acks, ledger, state
 from panda_tui.store.ledger import BAD, FINAL, GONE, Run, RunStatus, Trigger
-from panda_tui.store.verdicts import NOT_A_VERDICT, flaps
+from panda_tui.store.verdicts import NOT_A_VERDICT, by_slot, flaps, retry_follows
 from panda_tui.text import coarse_ago, glyph
 
 DAY = 86400.0
@@ -65,6 +65,7 @@ class JobHealth:
     failed_recent: tuple[int, int] = (0, 0)  # (failed, finished) of the runs flapping looks at (store.verdicts)
     timed_out_recent: tuple[int, int] | None = None  # (timed out, finished) of those, when the newest timed out
     acked_by: str | None = None  # who acknowledged its failing streak (user@host), while that silences it
+    removed: bool = False  # its job left jobs.toml while a run of it goes on: listed until that run ends
 
     @property
     def mark(self) -> HealthState:
@@ -97,10 +98,17 @@ class JobHealth:
 
     @property
     def needs_a_human(self) -> bool:
-        """Failing, missed or flapping (or failing while it runs again): `status` exits 1."""
+        """Failing, missed or flapping (or failing while it runs again): `status` exits 1, unless acked."""
         return self.failing or self.state in NEEDS_A_HUMAN
 
+    @property
+    def acked(self) -> bool:
+        """In trouble, and someone acknowledged it: its row reads `acked`, and it is counted `acked`, not
+        failing or flapping (the header, `status`), nor does it make `status` exit 1."""
+        return bool(self.acked_by) and self.mark in NEEDS_A_HUMAN
 
+
+REMOVED = "removed from jobs.toml"  # a job listed only while a run it started before the reload goes on
 ACKED = "acked"  # the word of a row, and of a history run, whose trouble someone acknowledged
 
 
@@ -110,13 +118,19 @@ def row_words(h: JobHealth) -> str:
     A job in trouble that someone acknowledged reads `acked`, its glyph saying which trouble (`✗ acked`,
     `≈ acked`): whole in the narrowest STATUS, where `ack, failing` was cut to `ack, fai…` (the detail line
     and `status` name who)."""
-    if h.acked_by and h.mark in NEEDS_A_HUMAN:
+    if h.acked:
         return ACKED
     return str(h.state) if h.state is HealthState.FLAPPING else h.words
 
 
 def failing_count(jobs: list[JobHealth]) -> int:
-    return sum(1 for h in jobs if h.failing)
+    """Failing jobs nobody acknowledged (those are acked_count's)."""
+    return sum(1 for h in jobs if h.failing and not h.acked)
+
+
+def acked_count(jobs: list[JobHealth]) -> int:
+    """Jobs in trouble that someone is on (their rows read `acked`): the header's `acked`, `status`'s."""
+    return sum(1 for h in jobs if h.acked)
 
 
 def missed_count(jobs: list[JobHealth]) -> int:
@@ -125,42 +139,47 @@ def missed_count(jobs: list[JobHealth]) -> int:
 
 
 def flapping_count(jobs: list[JobHealth]) -> int:
-    """Jobs shown `≈ flapping`: the header's `flapping`, `status`'s and `status --json`'s."""
-    return sum(1 for h in jobs if h.state is HealthState.FLAPPING)
+    """Jobs shown `≈ flapping` (not acked): the header's `flapping`, `status`'s and `status --json`'s."""
+    return sum(1 for h in jobs if h.state is HealthState.FLAPPING and not h.acked)
 
 
 def all_health(conn: sqlite3.Connection, config: Config | None, now: float) -> list[JobHealth]:
-    """Every job to show, most urgent first: those jobs.toml declares, and those only `panda-tui exec` runs
-    (cron's jobs, watched side by side)."""
+    """Every job to show, most urgent first: those jobs.toml declares, those only `panda-tui exec` runs
+    (cron's jobs, watched side by side), and those removed from jobs.toml while a run of theirs goes on
+    (until it ends: it can still be watched and killed)."""
     paused = state.paused_jobs(conn)
     jobs = dict(config.jobs) if config is not None else {}
     declared = set(jobs)
     for name in state.outside_jobs(conn, now):
         if name not in jobs and config is not None:
             jobs[name] = dataclasses.replace(job_from_defaults(config, name), enabled=False)
+    removed = {r.job for r in ledger.active(conn) if r.status == RunStatus.RUNNING} - set(jobs)
+    if config is not None:
+        jobs |= {name: dataclasses.replace(job_from_defaults(config, name), enabled=False) for name in sorted(removed)}
     acked = acks.all_current(conn, now)
     healths = [job_health(conn, job, now, paused, declared=job.name in declared) for job in jobs.values()]
     for h in healths:
         h.acked_by = acked[h.name].by if h.name in acked else None
+        h.removed = h.name in removed
     return sorted(healths, key=sort_key)
 
 
 def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] | None = None,
                spark: int = 30, declared: bool = True) -> JobHealth:
     paused = state.paused_jobs(conn) if paused is None else paused
-    recent = ledger.recent_outcomes(conn, job.name, max(RATE_WINDOW, spark))
+    recent = ledger.recent_outcomes(conn, job.name, max(2 * RATE_WINDOW, spark))
     last20 = recent[:RATE_WINDOW]
     active = ledger.active(conn, job.name)
     running = [r.id for r in active if r.status == RunStatus.RUNNING]
     missed = ledger.missed_since(conn, now - DAY, job.name)
-    done = [r for r in last20 if r.status not in NOT_A_VERDICT]
+    done = rated_slots(recent, job.retries)
     ok = sum(1 for r in done if r.status == RunStatus.SUCCEEDED)
     durations = [(r.duration_s, str(r.status)) for r in reversed(recent[:spark]) if r.duration_s is not None]
     ok_durations = [r.duration_s for r in last20 if r.duration_s is not None]
     latest = ledger.latest(conn, job.name, SHOWN_AS_LAST)
     settled = next((r for r in recent if r.status not in NOT_A_VERDICT), None)
-    retrying = _retrying(active, recent)
-    flap = flaps(r.status for r in recent)  # its first FLAP_READS (RATE_WINDOW: the same runs as `done`)
+    retrying = _retrying(active, recent, job.retries)
+    flap = flaps(r.status for r in by_slot(recent, job.retries))  # its first FLAP_READS slots (`done`'s too)
     timed_out = sum(1 for r in done[:flap.finished] if r.status == RunStatus.TIMED_OUT)
     last_bad = settled is not None and settled.status in BAD and not retrying
     external = not declared or (latest is not None and latest.trigger == Trigger.EXTERNAL)
@@ -178,10 +197,20 @@ def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] 
         timed_out_recent=(timed_out, flap.finished) if settled and settled.status == RunStatus.TIMED_OUT else None)
 
 
-def _retrying(active: list[Run], recent: list[Run]) -> bool:
-    """A retry waits or runs, so the failure before it is not final yet; unless the slot before this one
-    failed for good too (a job failing every slot would otherwise say `retrying` for ever)."""
+def rated_slots(recent: list[Run], retries: int) -> list[Run]:
+    """The slots the failure rate is of (`fail 5%`: the job list, the detail line, `status`): the newest
+    RATE_WINDOW with a verdict, each by its final outcome (store.verdicts.by_slot)."""
+    return [r for r in by_slot(recent, retries) if r.status not in NOT_A_VERDICT][:RATE_WINDOW]
+
+
+def _retrying(active: list[Run], recent: list[Run], retries: int) -> bool:
+    """A retry waits or runs, or is about to be queued (the attempt just failed with attempts left), so the
+    failure before it is not final yet; unless the slot before this one failed for good too (a job failing
+    every slot would otherwise say `retrying` for ever)."""
     slot = next((r.scheduled_at for r in active if r.trigger == Trigger.RETRY), None)
+    newest = next((r for r in recent if r.status not in NOT_A_VERDICT), None)
+    if slot is None and newest is not None and retry_follows(newest, retries):
+        slot = newest.scheduled_at
     if slot is None:
         return False
     before = next((r for r in recent if r.scheduled_at != slot and r.status not in NOT_A_VERDICT), None)
@@ -218,6 +247,8 @@ def _next_at(job: Job, now: float, active: list[Run]) -> float | None:
 def next_word(h: JobHealth, now: float, scheduled: bool, none: str = "-") -> str:
     """NEXT as the console and `status` write it. `scheduled`: a scheduler holds the lease; without one it
     says `stopped`, not a time nothing keeps."""
+    if h.removed:
+        return "removed"  # from jobs.toml: listed while its run goes on
     if not h.enabled:
         return "off"  # panda-tui does not fire it; a trigger or cron's `exec` may still run it
     if h.next_at is None:

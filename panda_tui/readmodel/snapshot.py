@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from panda_tui.store import outbox
 from panda_tui.config import Config
-from panda_tui.readmodel.health import (DAY, NOT_A_VERDICT, RATE_WINDOW, JobHealth, all_health, failing_count,
-                                      flapping_count, missed_count)
+from panda_tui.readmodel.health import (DAY, RATE_WINDOW, JobHealth, acked_count, all_health,
+                                      failing_count, flapping_count, missed_count, rated_slots)
 from panda_tui.readmodel.scheduler_health import DaemonGone, daemon_gone
 from panda_tui.store import budget, lease, ledger, state
 from panda_tui.store.ledger import BAD, Run
@@ -45,6 +45,7 @@ class Snapshot:
     undelivered_alerts: int = 0
     flapping: int = 0  # jobs shown `≈ flapping` (readmodel.health.flapping_count, as `status` counts them)
     daemon_gone: DaemonGone | None = None  # no scheduler runs, and the last one was a daemon: say so
+    acked: int = 0  # jobs in trouble someone acknowledged (readmodel.health.acked_count): not failing
     store_full: dict[str, Any] | None = None  # the store is at its size limit: logs are being dropped (store.budget)
 
 
@@ -60,7 +61,8 @@ def read_snapshot(conn: sqlite3.Connection, config: Config | None, now: float | 
         config_errors=state.config_errors(conn),
         jobs=healths, running=sum(1 for h in healths if h.running),
         failing=failing_count(healths),  # the rows marked failing, and `status`'s count
-        missed_24h=missed_count(healths), flapping=flapping_count(healths), undelivered_alerts=outbox.undelivered(conn),
+        missed_24h=missed_count(healths), flapping=flapping_count(healths), acked=acked_count(healths),
+        undelivered_alerts=outbox.undelivered(conn),
         daemon_gone=None if holder else daemon_gone(conn, now),
         store_full=_store_full(conn))
 
@@ -82,7 +84,7 @@ def read_trend(conn: sqlite3.Connection, config: Config, job_name: str, now: flo
         from datetime import datetime, timezone
         fires = job.schedule.next_after(datetime.fromtimestamp(now, timezone.utc), 2)
         expected = (fires[1] - fires[0]).total_seconds()
-    outcomes = [r for r in ledger.recent_outcomes(conn, job_name, RATE_WINDOW) if r.status not in NOT_A_VERDICT]
+    outcomes = rated_slots(ledger.recent_outcomes(conn, job_name, 2 * RATE_WINDOW), job.retries if job else 0)
     return Trend(
         durations=durations, statuses=[str(r.status) for r in finished],
         median=statistics.median(durations) if durations else None, p95=p95,

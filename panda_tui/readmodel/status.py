@@ -8,7 +8,8 @@ from typing import Any
 from dataclasses import dataclass
 
 from panda_tui.config import Config
-from panda_tui.readmodel.health import JobHealth, all_health, failing_count, flapping_count, missed_count
+from panda_tui.readmodel.health import (JobHealth, acked_count, all_health, failing_count, flapping_count,
+                                      missed_count)
 from panda_tui.readmodel.scheduler_health import DaemonGone, daemon_gone
 from panda_tui.store import budget, lease, state
 from panda_tui.store.ledger import GONE, Run, lateness_s
@@ -27,9 +28,10 @@ class Status:
     @property
     def trouble(self) -> bool:
         """No scheduler runs (every slot goes missing), a job needs a person (failing, missed, flapping), its
-        last run went missing, or a run went missing in 24 h: `status` exits 1."""
-        return self.lease is None or any(h.needs_a_human or (h.last and h.last.status in GONE) or h.missed_24h
-                                         for h in self.jobs)
+        last run went missing, or a run went missing in 24 h: `status` exits 1. A job someone acknowledged
+        (acked) does not: the person is on it."""
+        return self.lease is None or any(not h.acked_by and (h.needs_a_human or (h.last and h.last.status in GONE)
+                                                             or h.missed_24h) for h in self.jobs)
 
 
 def read_status(conn: sqlite3.Connection, config: Config, now: float) -> Status:
@@ -62,6 +64,7 @@ def status_json(status: Status, now: float | None = None, refused: list[str] | N
         "failing": failing_count(status.jobs),
         "missed_24h": missed_count(status.jobs),
         "flapping": flapping_count(status.jobs),
+        "acked": acked_count(status.jobs),
         "jobs": [job_json(h) for h in status.jobs],
         "trouble": status.trouble}
 

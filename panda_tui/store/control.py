@@ -69,6 +69,29 @@ def _req(row: Sequence[Any]) -> Request:
     return Request(row[0], ControlKind(row[1]), row[2], row[3], json.loads(row[4] or "{}"), *row[5:])
 
 
+NOTES = (ControlKind.ACK, ControlKind.UNACK)  # notes in the store, not actions: recorded with no scheduler too
+NOT_RUNNING = "no scheduler runs: recorded in the store; alerts honour it once one starts"
+
+
+def _note_here(conn: sqlite3.Connection, kind: ControlKind, job: str, args: dict[str, Any]) -> Answer:
+    """An ack or unack while no scheduler runs: the asker carries it out with the scheduler's own code
+    (store.acking), and its request row is answered as the scheduler would have."""
+    from panda_tui.store.acking import AckRefused, carry_out
+    from panda_tui.store.db import transaction
+    now = time.time()
+    with transaction(conn):
+        req_id = submit(conn, kind, job=job, args=args, now=now)
+        conn.execute("UPDATE control SET taken_at=? WHERE id=?", (now, req_id))
+        try:
+            outcome, error = carry_out(conn, kind == ControlKind.ACK, job, args, now), None
+        except AckRefused as exc:
+            outcome, error = None, str(exc)
+        complete(conn, req_id, now, outcome, error)
+    if error is not None:
+        return Answer(Reply.REFUSED, error, req_id)
+    return Answer(Reply.DONE, f"{outcome} ({NOT_RUNNING})", req_id)
+
+
 def submit(conn: sqlite3.Connection, kind: ControlKind | str, job: str | None = None, run_id: int | None = None,
            args: dict[str, Any] | None = None, now: float | None = None) -> int:
     kind = ControlKind(kind)
@@ -127,6 +150,8 @@ def ask(db_path: str, kind: ControlKind | str, *, job: str | None = None, run_id
     conn = connect(db_path, create=False)
     try:
         if lease.live_holder(conn) is None:
+            if ControlKind(kind) in NOTES:
+                return _note_here(conn, ControlKind(kind), job or "", args or {})
             return Answer(Reply.NO_SCHEDULER, "no scheduler is running")
         req_id = submit(conn, kind, job=job, run_id=run_id, args=args)
         done = wait_done(conn, req_id, timeout=timeout)

@@ -14,7 +14,8 @@ from panda_tui.tui.marks import Marks
 SEP = " · "
 # The header gives way rung by rung, only as far as the width needs: the name first, engines that are up, the
 # count glyphs (the words stay: `4 failing`), the quiet zeros, the clock's zone (never its seconds), the mode;
-# then the alarms' shorter words, the running count (the rows show ▶), missed's window, the alarms' shortest.
+# then the alarms' shorter words, the running and acked counts (the rows show ▶ and acked), missed's window,
+# the alarms' shortest.
 NAME, UP, GLYPHS, ZEROS, ZONE, MODE, ALARM_WORDS, RUNNING, WINDOW, ALARM_SHORTEST = range(10, 20)
 ONE_BY_ONE = 10  # below this rung (Part.short: 1 calm parts, 2 the clock, 3 alarms) parts shorten one at a
 # time, the rightmost first; at a rung from here on, every part that gives way there does so at once
@@ -121,7 +122,8 @@ def _counts(snap: Snapshot, marks: Marks) -> list[Part]:
     return [_count(snap.failing, HealthState.FAILING, "failing", marks),
             _count(snap.running, HealthState.RUNNING, "running", marks, ((RUNNING, ""),)),
             _count(snap.missed_24h, HealthState.MISSED, "missed/24h", marks, ((WINDOW, f"{snap.missed_24h} missed"),)),
-            *([_count(snap.flapping, HealthState.FLAPPING, "flapping", marks)] if snap.flapping else [])]
+            *([_count(snap.flapping, HealthState.FLAPPING, "flapping", marks)] if snap.flapping else []),
+            *([Part(f"{snap.acked} acked", "", steps=((RUNNING, ""),))] if snap.acked else [])]
 
 
 def _count(n: int, state: HealthState, words: str, marks: Marks, later: tuple[tuple[int, str], ...] = ()) -> Part:

@@ -128,7 +128,7 @@ def test_a_drop_window_sends_nothing(tmp_path, server):
 
 
 def test_an_ack_silences_reminders_until_recovery_which_is_still_said(tmp_path, server):
-    from panda_tui.alerts.acking import acknowledge
+    from panda_tui.store.acking import acknowledge
     w = world(tmp_path, server.url, job='repeat_after = "10m"')
     w.run_job("j", "failed")
     with w.db.transaction() as conn:
@@ -143,7 +143,7 @@ def test_an_ack_silences_reminders_until_recovery_which_is_still_said(tmp_path, 
 
 
 def test_an_ack_for_a_while_runs_out(tmp_path, server):
-    from panda_tui.alerts.acking import acknowledge
+    from panda_tui.store.acking import acknowledge
     w = world(tmp_path, server.url, job='repeat_after = "10m"')
     w.run_job("j", "failed")
     with w.db.transaction() as conn:
@@ -169,8 +169,30 @@ def test_the_flapping_alert_and_the_console_s_flapping_word_come_at_the_same_run
     assert ("j", "flapping") not in w.events_of()[:-1]
 
 
+def test_failed_attempts_whose_retries_succeed_do_not_make_a_job_flap(tmp_path, server):
+    """Flapping counts a slot by its final outcome, as the console and `status` do (store.verdicts.by_slot):
+    a job whose first attempts fail now and then and whose retries succeed raises no `flapping` alert."""
+    w = world(tmp_path, server.url, job="retries = 1")
+
+    def retried_slot() -> None:
+        now = w.clock.now()
+        first = w.book.insert("j", now, trigger="schedule", now=now).id
+        w.book.start(first, now)
+        w.clock.advance(1)
+        w.book.finish(first, RunStatus.FAILED, w.clock.now(), exit_code=3, reason="exit 3")
+        retry = w.book.insert("j", now, trigger="retry", now=w.clock.now(), attempt=2).id
+        w.book.start(retry, w.clock.now())
+        w.clock.advance(1)
+        w.book.finish(retry, RunStatus.SUCCEEDED, w.clock.now(), exit_code=0)
+
+    for _ in range(4):
+        retried_slot()
+        w.run_job("j", "succeeded")
+    assert ("j", "flapping") not in w.events_of()
+
+
 def test_a_flapping_job_can_be_acked_and_an_ack_for_a_while_holds_through_its_successes(tmp_path, server):
-    from panda_tui.alerts.acking import acknowledge
+    from panda_tui.store.acking import acknowledge
     w = world(tmp_path, server.url, job='repeat_after = "10m"')
     for status in ("failed", "failed", "failed", "succeeded", "failed", "succeeded"):
         w.run_job("j", status)

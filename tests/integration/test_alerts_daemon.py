@@ -94,3 +94,42 @@ def test_after_ack_recovery_and_group_wait_with_a_real_daemon(tmp_path):
         assert d.stop() == 0
         mailbox.close()
         server.close()
+
+
+def test_an_ack_is_recorded_with_no_scheduler_and_the_next_one_honours_it(tmp_path):
+    """3 AM, the daemon is down: `ack` and `unack` are notes in the store, recorded all the same (with the
+    scheduler's own code); the daemon started afterwards sends no reminder for the acked streak."""
+    server = Recorder()
+    cfg, db = write_jobs(tmp_path, textwrap.dedent(f"""
+        [alerts.hook]
+        url = "{server.url}/hook"
+        on = ["failed"]
+
+        [jobs.broken]
+        schedule = "@every 2s"
+        command = "echo 'ERROR: disk /data is full' >&2; exit 1"
+        repeat_after = "1s"
+        alerts = ["hook"]
+        """))
+    try:
+        d = Daemon(cfg, db)
+        wait_until(lambda: server.requests, 60, what="the first alert")
+        assert d.stop() == 0
+        for verb in ("ack", "unack", "ack"):
+            said = run_cli(verb, "broken", "--note", "on it", "--config", cfg, "--db", db) if verb == "ack" else \
+                run_cli(verb, "broken", "--config", cfg, "--db", db)
+            assert said.returncode == 0, said.stderr
+            assert said.stdout.endswith("(no scheduler runs: recorded in the store; alerts honour it once one "
+                                        "starts)\n")
+        with closing(connect(db)) as conn:
+            ack = acks.get(conn, "broken")
+        assert ack is not None and ack.note == "on it"
+        assert "broken: acknowledged by " in run_cli("status", "--config", cfg, "--db", db).stdout
+        sent = len(server.requests)
+        d = Daemon(cfg, db)
+        wait_until(lambda: sum(r.finished_at > ack.at + 2 for r in failures(db, "broken")) >= 2, 60,
+                   what="failures past repeat_after since the ack")
+        assert d.stop() == 0
+        assert len(server.requests) == sent  # reminders were due: the ack held them
+    finally:
+        server.close()

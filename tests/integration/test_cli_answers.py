@@ -77,3 +77,38 @@ def test_the_daemon_in_a_terminal_prints_one_plain_line_before_its_json(tmp_path
         piped.send_signal(signal.SIGTERM)
         _out, err = piped.communicate(timeout=30)
     assert b"panda-tui daemon: config" not in err  # not a terminal (a service's journal): JSON only
+
+
+HOLD_AS_CONSOLE = """
+import os, sys, time
+from panda_tui.store import connect, lease
+os.setsid()
+os.open(sys.argv[2], os.O_RDWR)  # its controlling terminal, as a console in a terminal has
+conn = connect(sys.argv[1])
+assert lease.claim(conn, "console", time.time()) is not None
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_daemon_refused_by_a_console_says_which_one_and_how_to_hand_over(tmp_path):
+    import getpass
+    cfg, db = write_jobs(tmp_path, job("a"))
+    main, side = pty.openpty()
+    pts = os.ttyname(side)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_AS_CONSOLE, db, pts], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        refused = run_cli("daemon", "--config", cfg, "--db", db)
+    finally:
+        holder.stdin.close()
+        holder.wait(30)
+        os.close(side)
+        os.close(main)
+    assert refused.returncode == 1
+    [line] = refused.stderr.splitlines()
+    assert line.startswith(f"error: a console (pid {holder.pid}, user {getpass.getuser()}, "
+                           f"tty {pts.removeprefix('/dev/')}, on ")
+    assert f"holds the scheduler of {os.path.realpath(db)}" in line
+    assert "to hand over, quit that console with q, then start the daemon" in line

@@ -65,6 +65,47 @@ def test_a_flapping_job_makes_status_exit_1_as_a_failing_one_does(tmp_path):
     assert "flapping" in run_cli("status", "--help").stdout
 
 
+def test_an_acked_job_is_counted_acked_and_does_not_make_status_exit_1(tmp_path):
+    """Someone is on it: `status` still shows it (`✗ acked`, who), counts it `acked`, not failing, and exits 0
+    for it; unacked, it is failing again and `status` exits 1."""
+    cfg, db = write_jobs(tmp_path, job("backup"), job("steady"))
+    now = time.time()
+    runs(db, "backup", "SF", now)
+    runs(db, "steady", "SS", now)
+    scheduler_alive(db)
+    assert status(cfg, db).returncode == 1  # failing: the control case
+    database = Database(db)
+    with database.transaction() as conn:
+        acks.put(conn, acks.Ack("backup", "ann@db1", now, note="on it"))
+    database.close()
+    out = status(cfg, db)
+    assert out.returncode == 0, out.stdout
+    assert "0 failing, 0 running, 0 missed/24h, 1 acked" in out.stdout
+    assert "backup: acknowledged by ann@db1" in out.stdout
+    assert next(line for line in out.stdout.splitlines() if "backup" in line).split()[:3] == ["✗", "acked", "backup"]
+    document = json.loads(status(cfg, db, "--json").stdout)
+    assert (document["failing"], document["acked"]) == (0, 1)
+    assert "acked" in run_cli("status", "--help").stdout
+
+
+def test_a_run_whose_job_left_jobs_toml_is_listed_by_status_until_it_ends(tmp_path):
+    cfg, db = write_jobs(tmp_path, job("backup"))
+    now = time.time()
+    runs(db, "backup", "S", now)
+    runs(db, "gone", "S", now)  # its history, while it stays listed
+    with ledger_on(db) as book:
+        going = book.insert("gone", now - 30, trigger="schedule", now=now - 30)
+        book.start(going.id, now - 29)
+    scheduler_alive(db)
+    lines = status(cfg, db).stdout.splitlines()
+    assert next(line for line in lines if " gone " in line).split()[:4] == ["▶", "running", "gone", "removed"]
+    assert "0 failing, 1 running, 0 missed/24h" in lines
+    assert f"gone: removed from jobs.toml; run {going.id} still going (listed until it ends;" in lines
+    with ledger_on(db) as book:
+        book.finish(going.id, RunStatus.SUCCEEDED, now, exit_code=0)
+    assert " gone " not in status(cfg, db).stdout  # ended: the job leaves the list
+
+
 def test_a_flapping_job_leaves_every_name_whole_at_80_columns(tmp_path):
     """The row says `flapping`; how often it failed is on its detail line, not in a STATE that widens
     until every name is cut (`slow-rep…`)."""

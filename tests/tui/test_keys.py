@@ -111,16 +111,22 @@ async def test_t_and_p_on_a_job_only_exec_runs_say_why_nothing_happens(world):
     assert conn.execute("SELECT COUNT(*) FROM control").fetchone()[0] == 0  # nothing was asked
 
 
+async def kill_asked(app: PandaApp, pilot, name: str) -> ConfirmScreen:
+    """The console's only job, triggered and running, and `k` asking whether to kill it: the question."""
+    await started(app, pilot)
+    await pilot.press("t")
+    await until(pilot, lambda: (h := app.main.jobs.health(name)) and h.running)
+    await pilot.press("k")
+    assert isinstance(app.screen, ConfirmScreen)
+    return app.screen
+
+
 async def test_a_kill_question_whose_run_ends_by_itself_says_so_and_kills_nothing(world, tmp_path):
     gate = tmp_path / "gate"
     w = world(job("waiter", command=f"while [ ! -e {gate} ]; do sleep 0.05; done; echo done"))
     app = w.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await started(app, pilot)
-        await pilot.press("t")
-        await until(pilot, lambda: (h := app.main.jobs.health("waiter")) and h.running)
-        await pilot.press("k")
-        assert isinstance(app.screen, ConfirmScreen)
+        await kill_asked(app, pilot, "waiter")
         gate.touch()  # the run ends while the question is open
         await until(pilot, lambda: "ended by itself" in app.screen.question, what="the question overtaken")
         run = ledger(w.db, "waiter")[-1]
@@ -130,6 +136,48 @@ async def test_a_kill_question_whose_run_ends_by_itself_says_so_and_kills_nothin
         assert not isinstance(app.screen, ConfirmScreen)
     conn = connect(w.db)
     assert conn.execute("SELECT COUNT(*) FROM control WHERE kind='kill'").fetchone()[0] == 0
+
+
+async def test_a_yes_that_comes_after_the_run_ended_says_how_it_ended(world):
+    """`k`, then `y` as the run times out, before the console read its end: how it ended, not "no running run"."""
+    import time
+    w = world(job("slowish", command="echo starting; sleep 30", timeout="2s", kill_grace="1s"))
+    app = w.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        asking = await kill_asked(app, pilot, "slowish")
+        run_id = app.main.jobs.health("slowish").running[0]
+        # the run times out while the console's loop is held, so the console cannot have read its end yet
+        while ledger(w.db, "slowish")[-1].status == "running":
+            time.sleep(0.05)
+        assert not asking.overtaken
+        asking.action_answer(True)
+        await until(pilot, lambda: app.notices.messages[-1].startswith(f"run {run_id} already ended: timeout "
+                                                                       "(timed out after 2s"), what="how it ended")
+
+
+async def test_a_run_whose_job_left_jobs_toml_stays_listed_and_killable_until_it_ends(world, tmp_path):
+    """New-user test: removing a job from jobs.toml while it ran hid the run from the console (the header
+    still counted it running) and `k` could not reach it."""
+    from tests.jobfiles import QUICK_STOP, write_jobs
+    w = world(SLEEPER, ZETA)
+    app = w.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot, count=2)
+        select(app, "sleeper")
+        await pilot.press("t")
+        await until(pilot, lambda: (h := app.main.jobs.health("sleeper")) and h.running)
+        write_jobs(tmp_path, ZETA, QUICK_STOP)
+        await pilot.press("r")  # the scheduler reloads: sleeper is no longer in its jobs
+        await until(pilot, lambda: (h := app.main.jobs.health("sleeper")) is not None and h.removed,
+                    what="sleeper listed as removed")
+        row = app.main.jobs.get_row_at(app.main.jobs.rows_shown.index("sleeper"))
+        assert str(row[app.main.jobs.shown_columns.index("NEXT")]) == "removed"
+        select(app, "sleeper")
+        await pilot.press("k")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await until(pilot, lambda: ledger(w.db, "sleeper")[-1].status == "killed")
+        await until(pilot, lambda: app.main.jobs.rows_shown == ["zeta"], what="sleeper gone once its run ended")
 
 
 async def test_tab_filter_help_and_palette(world):

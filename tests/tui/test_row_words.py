@@ -48,6 +48,25 @@ async def test_an_acknowledged_failing_job_says_so_in_its_row(demo_db, tmp_path)
         assert "acked by ann@db1" in app.main.query_one(TrendBar).words
 
 
+async def test_the_header_counts_an_acked_job_acked_not_failing(demo_db, tmp_path):
+    """New-user test: the header said `1 failing` for a job someone acked. It says `1 acked`, after the other
+    counts; the job's row still reads `✗ acked`."""
+    db = own_copy(demo_db, tmp_path)
+    app = demo_app(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        before = app.main.query_one("#header").words
+        assert "1 failing" in before and "acked" not in before  # the control case: db-backup fails
+    write(db, lambda conn: acks.put(conn, acks.Ack("db-backup", "ann@db1", NOW - 60, note="on it")))
+    app = demo_app(db)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await started(app, pilot)
+        words = app.main.query_one("#header").words
+        assert "1 failing" not in words and "0 failing" in words, words
+        assert words.index("missed/24h") < words.index("1 acked"), words
+        assert cell(app, "db-backup", "STATUS") == "✗ acked"
+
+
 async def test_the_history_marks_the_failures_an_ack_covers_as_the_job_list_does(demo_db, tmp_path):
     """New-user test: the history pane did not show acks. The failed run the ack covers reads `✗ acked`, as
     the job's row; the successes before it keep their words."""

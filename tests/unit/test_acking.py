@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from panda_tui.alerts.acking import acknowledge
+from panda_tui.store.acking import acknowledge
 from panda_tui.store import acks
 from panda_tui.store.db import Database
 from panda_tui.store.ledger import Ledger, RunStatus

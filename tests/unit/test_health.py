@@ -20,8 +20,8 @@ def ledger(tmp_path):
     db.conn.close()
 
 
-def config():
-    return build_config({"jobs": {"j": {"schedule": "0 * * * *", "command": "true"}}}, "jobs.toml")
+def config(retries: int = 0):
+    return build_config({"jobs": {"j": {"schedule": "0 * * * *", "command": "true", "retries": retries}}}, "jobs.toml")
 
 
 def ran(ledger: Ledger, status: RunStatus, at: float, **how) -> None:
@@ -30,8 +30,8 @@ def ran(ledger: Ledger, status: RunStatus, at: float, **how) -> None:
     ledger.finish(run.id, status, at + 1, **how)
 
 
-def health(ledger: Ledger):
-    [h] = all_health(ledger.conn, config(), NOW)
+def health(ledger: Ledger, retries: int = 0):
+    [h] = all_health(ledger.conn, config(retries), NOW)
     return h
 
 
@@ -129,6 +129,40 @@ def test_a_retry_waiting_is_not_a_failure_and_the_counts_agree(ledger):
         assert failing_count(jobs) == 0
     assert read_snapshot(ledger.conn, config(), NOW).failing == 0
     assert status_json(read_status(ledger.conn, config(), NOW), NOW)["failing"] == 0
+
+
+def retried(ledger: Ledger, at: float, second: RunStatus = RunStatus.SUCCEEDED) -> None:
+    """A slot whose first attempt failed and whose retry ended `second`."""
+    ran(ledger, RunStatus.FAILED, at, exit_code=3)
+    retry = ledger.insert("j", at, trigger="retry", now=at + 5, attempt=2, not_before=at + 5)
+    ledger.start(retry.id, at + 5)
+    ledger.finish(retry.id, second, at + 6, exit_code=0 if second == RunStatus.SUCCEEDED else 3)
+
+
+def test_a_slot_whose_retry_succeeded_is_a_success_not_a_flap(ledger):
+    """New-user test: flaky-export (fails one time in three, retried once) went flapping -> retrying ->
+    failing -> ok every 20 s, as each failed attempt counted. A slot counts by its final outcome."""
+    from panda_tui.readmodel.snapshot import read_trend
+    for n in range(8):
+        if n % 2:
+            retried(ledger, NOW - 36000 + n * 3600)
+        else:
+            ran(ledger, RunStatus.SUCCEEDED, NOW - 36000 + n * 3600, exit_code=0)
+    h = health(ledger, retries=1)
+    assert (h.state, h.failure_rate, h.failed_recent) == ("ok", 0.0, (0, 8))
+    assert read_trend(ledger.conn, config(1), "j", NOW).failure_rate == 0.0  # the detail line's `fail` too
+    retried(ledger, NOW - 1800, second=RunStatus.FAILED)  # a slot whose retry failed too: one failure
+    h = health(ledger, retries=1)
+    assert (h.state, h.failed_recent, h.failure_rate) == ("failing", (1, 9), 1 / 9)
+
+
+def test_a_failed_attempt_a_retry_will_follow_is_retrying_before_the_retry_is_queued(ledger):
+    """Between the attempt's end and its retry's row (two writes), the job is not failing."""
+    ran(ledger, RunStatus.SUCCEEDED, NOW - 7200, exit_code=0)
+    ran(ledger, RunStatus.FAILED, NOW - 3600, exit_code=3)
+    h = health(ledger, retries=1)
+    assert (h.state, h.failing, h.failure_rate) == ("retrying", False, 0.0)  # the slot has no outcome yet
+    assert health(ledger, retries=0).state == "failing"  # no attempt left: the control case
 
 
 def test_three_failures_in_the_last_ten_with_the_newest_ok_is_flapping(ledger):

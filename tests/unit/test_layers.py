@@ -21,7 +21,7 @@ DOMAIN = ["panda_tui.config", "panda_tui.schedule", "panda_tui.secrets", "panda_
           "panda_tui.store.control", "panda_tui.engine.wiring", "panda_tui.engine.daemon",
           "panda_tui.engine.foreground", "panda_tui.engine.reconcile", "panda_tui.runners.local",
           "panda_tui.runners.docker", "panda_tui.alerts.delivery",
-          "panda_tui.alerts.rules", "panda_tui.alerts.answer", "panda_tui.alerts.acking"]
+          "panda_tui.alerts.rules", "panda_tui.alerts.answer", "panda_tui.store.acking"]
 
 # one module per contract, each with an import that contract forbids (file in the package copy -> its text)
 UPWARD = {

@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from panda_tui.readmodel.acks import Ack, current_acks
-from panda_tui.readmodel.health import JobHealth
+from panda_tui.readmodel.health import REMOVED, JobHealth
 from panda_tui.store import StoreError, connect
 from panda_tui.store.control import ControlKind
 from panda_tui.store.ledger import Run
@@ -40,6 +40,12 @@ def unack_question(ack: Ack) -> str:
     until = "its next success" if ack.until is None else iso(ack.until)
     note = f": {safe(ack.note)}" if ack.note else ""
     return f'Remove the ack on "{safe(ack.job)}" by {safe(ack.by)} (until {until}{note})?'
+
+
+def already_ended(run: Run) -> str:
+    """`run 12 already ended: timeout (timed out after 30s)`"""
+    reason = f" ({safe(run.reason)})" if run.reason else ""
+    return f"run {run.id} already ended: {status_word(run.status)}{reason}"
 
 
 ACTING = {"trigger": "t", "pause": "p", "kill": "k", "reload": "r", "ack": "a"}  # action: key
@@ -103,8 +109,8 @@ class ActingScreen(Screen):
         at once, rather than ask (a console with no scheduler would only have said that none runs)."""
         if chosen.health is None or chosen.health.declared:
             return True
-        self.notify(f'cannot {verb} "{chosen.job}": only `panda-tui exec` runs it (not in jobs.toml)',
-                    severity="warning", markup=False)
+        why = REMOVED if chosen.health.removed else "only `panda-tui exec` runs it (not in jobs.toml)"
+        self.notify(f'cannot {verb} "{chosen.job}": {why}', severity="warning", markup=False)
         return False
 
     def action_kill(self) -> None:
@@ -196,6 +202,11 @@ class ActingScreen(Screen):
             asking.overtake(f"Run{'s' if len(ended) > 1 else ''} {ids} of {job} ended by itself before it was "
                             f"killed ({words}): nothing to kill.")
 
+    def _ended(self, watch: tuple[int, ...]) -> list[Run]:
+        """The watched runs, if every one of them has ended (blocking: a worker)."""
+        runs = [self.services.controls.settled(run_id, timeout=0) for run_id in watch]
+        return [run for run in runs if run is not None] if watch and all(runs) else []
+
     @work(thread=True, exclusive=False, exit_on_error=False, group="act")
     def _ask(self, kind: ControlKind, job: str | None = None, run_id: int | None = None,
              watch: tuple[int, ...] = (), asked: Asked | None = None, args: dict | None = None) -> None:
@@ -203,6 +214,11 @@ class ActingScreen(Screen):
         `asked`: what the key counted (Controls.asked)."""
         controls = self.services.controls
         answer = controls.request(kind, job=job, run_id=run_id, args=args, asked=asked)
+        if not answer.ok and kind == ControlKind.KILL and (ended := self._ended(watch)):
+            # `y` just as the run ended, before this console read its end: how it ended, not "no running run"
+            self.app.call_from_thread(self.notify, "; ".join(map(already_ended, ended)), markup=False)
+            self.wake()
+            return
         self.app.call_from_thread(self.notify, answer.text, severity="information" if answer.ok else "error",
                                   markup=False)
         self.wake()

@@ -22,7 +22,7 @@ from textual.worker import get_current_worker
 
 from panda_tui.config import Config
 from panda_tui.readmodel.acks import ack_line
-from panda_tui.readmodel.health import JobHealth
+from panda_tui.readmodel.health import REMOVED, JobHealth
 from panda_tui.store import connect, data_version
 from panda_tui.store.ledger import Run, RunStatus
 from panda_tui.text import safe
@@ -262,8 +262,9 @@ class MainScreen(OpeningScreen):
         """The panes below the job list: the selected job's trend, history and log."""
         if message.job is not None and message.job == self.selected_job:
             trend = cast("TrendBar", self.query_one("#trend"))
-            trend.show(message.job, self.shown.about(message.job), message.trend, self.jobs.health(message.job), now,
-                       message.ack)
+            health = self.jobs.health(message.job)
+            about = REMOVED if health and health.removed else self.shown.about(message.job)
+            trend.show(message.job, about, message.trend, health, now, message.ack)
             self.runs_read(message.job, message.history)
             history = self.history
             history.show(message.history, now, set(message.trend.slow) if message.trend else None, message.acked)

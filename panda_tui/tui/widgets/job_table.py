@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from panda_tui.readmodel.health import HealthState, JobHealth, next_word, row_words
+from panda_tui.readmodel.health import REMOVED, HealthState, JobHealth, next_word, row_words
 from panda_tui.store.ledger import RunStatus
 from panda_tui.text import coarse_ago, safe, short_duration, status_word
 from panda_tui.tui.marks import Marks
@@ -173,8 +173,10 @@ class JobTable(RowTable):
             word = status_word(h.last.status, short=True)
             last = Text(f"{word} {age}", style=m.style(LAST_STATE.get(h.last.status, HealthState.FAILING)))
         rate = m.none if h.failure_rate is None else f"{h.failure_rate * 100:.0f}%"  # as `fail 5%` below
-        cells = {"STATUS": status, "JOB": Text(safe(h.name), no_wrap=True, overflow="ellipsis"),
-                 "SCHEDULE": Text(safe(schedules.get(h.name, "exec only")), no_wrap=True, overflow="ellipsis"),
+        gone = m.style("quiet") if h.removed else ""  # listed only until its run ends
+        cells = {"STATUS": status, "JOB": Text(safe(h.name), style=gone, no_wrap=True, overflow="ellipsis"),
+                 "SCHEDULE": Text(REMOVED if h.removed else safe(schedules.get(h.name, "exec only")), style=gone,
+                                  no_wrap=True, overflow="ellipsis"),
                  "NEXT": nxt, "LAST": last, "FAIL": rate, "MEDIAN": m.none if h.median_s is None else short_duration(h.median_s),
                  "TREND": sparkline(h.durations, self.spark_width, marks=m)}
         return tuple(cells[c] for c in self.shown_columns)

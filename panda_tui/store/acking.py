@@ -1,8 +1,11 @@
-"""What the scheduler does with an `ack` or `unack` request: record who, when, until when and why."""
+"""What an `ack` or `unack` request does: record who, when, until when and why. A note in the store, not an
+action on a run: the scheduler carries it out, and when none runs the asker records it with the very same
+code (control.ask), for the alerter to honour once a scheduler starts."""
 
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from panda_tui.schedule import human_duration
 from panda_tui.store import acks, ledger, verdicts
@@ -14,11 +17,11 @@ class AckRefused(Exception):
     """The message says why (no streak to acknowledge, nothing acknowledged)."""
 
 
-def acknowledge(conn: sqlite3.Connection, job: str, args: dict, now: float) -> str:
+def acknowledge(conn: sqlite3.Connection, job: str, args: dict[str, Any], now: float) -> str:
     """A failing job's streak, or a flapping job (store.verdicts, as the console and `status` say it)."""
     recent = ledger.recent_outcomes(conn, job, verdicts.FLAP_READS)
     failing = bool(recent) and recent[0].status in TROUBLE
-    if not failing and not verdicts.flaps(r.status for r in recent).flapping:
+    if not failing and not verdicts.flaps(r.status for r in verdicts.by_slot(recent)).flapping:
         raise AckRefused(f'job "{job}" is neither failing nor flapping: there is nothing to acknowledge')
     seconds = None if args.get("for") is None else float(args["for"])
     held = acks.get(conn, job)
@@ -45,5 +48,9 @@ def unacknowledge(conn: sqlite3.Connection, job: str) -> str:
     return f'"{job}" is no longer acknowledged: its reminders go out again'
 
 
-current = acks.current
-all_current = acks.all_current
+
+def carry_out(conn: sqlite3.Connection, ack: bool, job: str, args: dict[str, Any], now: float) -> str:
+    """An ack (or unack) request on `job`, in the caller's transaction; AckRefused says why not."""
+    if ack:
+        return acknowledge(conn, job, args, now)
+    return unacknowledge(conn, job)
