@@ -7,7 +7,6 @@ from collections.abc import Collection
 
 from rich.text import Text
 
-from panda_tui.readmodel.health import ACKED
 from panda_tui.store.ledger import Run
 from panda_tui.text import late, safe, short_duration, short_spans, status_word, when
 from panda_tui.tui.marks import Marks
@@ -19,6 +18,7 @@ WIDTHS = (3, 9, 9, 4, 8, 21, 5, 3, 8, 12, 12)  # RUN and SCHEDULED grow to their
 OFF_SCHEDULE = ("manual", "catchup", "external")  # triggers worth a column at 80 (a retry has TRY)
 
 
+ACK_MARK = "(acked)"  # before the reason of a run someone acknowledged: its status stays its own (it is a fact)
 SLOW = "slow"  # the detail line's word for a run slower than twice the p95
 DURATION_MAX = 11  # DURATION grows to `12m30s slow`; a slow run whose words do not fit is marked by style alone
 REASON_MAX = 60  # REASON grows to its longest text up to this, or to the pane's edge when that is wider;
@@ -76,7 +76,7 @@ class HistoryTable(RowTable):
         """Rows are keyed by position: a new run shifts the text of the rows below it (every cell changes,
         which is the truth), but the table is not rebuilt, and nothing outside the rows is repainted.
         `now`: today's runs show their time, older ones their day (text.when). `acked`: the failures someone
-        acknowledged, which read `acked` as the job's row does."""
+        acknowledged: each keeps its own status, and its reason starts with a quiet `(acked)`."""
         current, at_top = self.selected, self.cursor_row <= 0
         self._slow = slow or set()
         self._acked = acked
@@ -130,8 +130,16 @@ class HistoryTable(RowTable):
         return max(WIDTHS[COLUMNS.index("REASON")], min(longest, room))
 
     def _reason(self, r: Run) -> str:
-        """Its time short (`scheduler down 01:10–03:00; …`), so a narrow column shows the reason and when."""
-        return safe(short_spans(r.reason or "", self.now, r.scheduled_at))
+        """Its time short (`scheduler down 01:10–03:00; …`), so a narrow column shows the reason and when;
+        after an ack's mark when someone acknowledged the run (the mark costs STATUS no width at 80)."""
+        reason = safe(short_spans(r.reason or "", self.now, r.scheduled_at))
+        return f"{ACK_MARK} {reason}".rstrip() if r.id in self._acked else reason
+
+    def _reason_cell(self, r: Run) -> Text:
+        words = Text(self._reason(r), no_wrap=True, overflow="ellipsis")
+        if r.id in self._acked:
+            words.stylize(self.marks.style("quiet"), 0, len(ACK_MARK))
+        return words
 
     def _whole(self, columns: list[str], widths: dict[str, int]) -> list[str]:
         """The columns up to REASON, then those after it that fit whole before the pane's edge, in order: a
@@ -147,8 +155,7 @@ class HistoryTable(RowTable):
 
     def _cells(self, r: Run) -> tuple:
         m = self.marks
-        word = ACKED if r.id in self._acked else status_word(r.status, short=True)
-        status = Text(f"{m.glyph(r.status)} {word}", style=m.style(r.status))
+        status = Text(f"{m.glyph(r.status)} {status_word(r.status, short=True)}", style=m.style(r.status))
         words = self._duration(r)
         duration: str | Text = words
         if r.id in self._slow:  # its word whole, or (when a wider one did not fit) the time in the slow style
@@ -156,7 +163,7 @@ class HistoryTable(RowTable):
             duration = Text(words if fits else words.removesuffix(f" {SLOW}"), style=m.style("slow"))
         cells = {"RUN": str(r.id), "SCHEDULED": when(r.scheduled_at, self.now),
                  "STATUS": status, "EXIT": m.none if r.exit_code is None else str(r.exit_code),
-                 "DURATION": duration, "REASON": Text(self._reason(r), no_wrap=True, overflow="ellipsis"),
+                 "DURATION": duration, "REASON": self._reason_cell(r),
                  "LATE": late(r.lateness, m.none), "TRY": str(r.attempt), "TRIGGER": r.trigger,
                  "STARTED": m.none if r.started_at is None else when(r.started_at, self.now),
                  "NODE": Text(safe(r.node), no_wrap=True, overflow="ellipsis") if r.node else ""}
