@@ -64,6 +64,15 @@ def test_a_stored_reason_s_stretch_of_time_reads_short_after_the_reason():
     assert short_spans(other_day, now, known=at("2026-11-30T02:00:00")) == "scheduler down 01:10–03:00; catchup = none"
 
 
+def test_a_stretch_within_one_minute_reads_to_the_second():
+    """New-user test: a 15 s missed stretch read `03:59–03:59`."""
+    from panda_tui.text import short_spans
+    down = "scheduler down from 2026-12-02T03:59:10Z to 2026-12-02T03:59:25Z; catchup = none"
+    assert short_spans(down, at("2026-12-02T16:50:00")) == "scheduler down 03:59:10–03:59:25; catchup = none"
+    assert short_spans(down.replace("03:59:25", "04:00:05"), at("2026-12-02T16:50:00")).startswith(
+        "scheduler down 03:59–04:00;")  # a minute apart: to the minute
+
+
 def test_the_readme_s_legend_is_the_glyph_table_and_a_kill_is_drawn_apart_from_a_failure():
     """New-user test: a kill was drawn `×` in a sparkline, beside failures drawn `✗` everywhere else. README's
     legend gives every run status and job state the glyph the console and `status` draw."""
