@@ -53,6 +53,8 @@ class HistoryTable(RowTable):
         self.runs: dict[int, Run] = {}
         self._slow: set[int] = set()
         self._acked: Collection[int] = ()
+        self._grown: dict[str, int] = {}  # the widest content seen, per column (steady: see _steady)
+        self._grown_at = 0  # the pane's width they were seen at
 
     @property
     def selected(self) -> int | None:
@@ -84,10 +86,11 @@ class HistoryTable(RowTable):
         self.runs = {r.id: r for r in rows}
         ids = [r.id for r in rows]
         columns = columns_for(rows)
-        widths = dict(zip(COLUMNS, WIDTHS), DURATION=self._duration_width(rows))
-        widths["RUN"] = max([widths["RUN"]] + [len(str(r.id)) for r in rows])
-        widths["SCHEDULED"] = max([widths["SCHEDULED"]] + [len(when(r.scheduled_at, now)) for r in rows])
-        widths["REASON"] = self._reason_width_for(columns, rows, widths)
+        widths = self._steady(columns, dict(zip(COLUMNS, WIDTHS), DURATION=self._duration_width(rows),
+                                            RUN=max((len(str(r.id)) for r in rows), default=0),
+                                            SCHEDULED=max((len(when(r.scheduled_at, now)) for r in rows), default=0),
+                                            REASON=max((len(self._reason(r)) for r in rows), default=0)))
+        widths["REASON"] = self._reason_width_for(columns, widths)
         columns = self._whole(columns, widths)
         if columns != self.columns_shown or widths != self._widths:
             self._layout(columns, widths)
@@ -112,6 +115,23 @@ class HistoryTable(RowTable):
         elif self.cursor_row != 0:
             self.move_cursor(row=0, animate=False)  # another job's runs, or that run is gone: the newest
 
+    def _steady(self, columns: list[str], content: dict[str, int]) -> dict[str, int]:
+        """Each column as wide as the widest content it has shown since the pane last changed width (REASON:
+        its longest text), never narrower than its own: the columns stand still as the user moves through the
+        jobs (new-user test: they moved with each job's content). Where that would leave REASON less than its
+        own width before the pane's edge, this job's runs have their own widths: the reason comes first."""
+        if self._grown_at != self.size.width:
+            self._grown, self._grown_at = {}, self.size.width
+        own = {c: max(w, WIDTHS[COLUMNS.index(c)]) for c, w in content.items()}
+        self._grown = {c: max(w, self._grown.get(c, 0)) for c, w in own.items()}
+        steady = dict(self._grown)
+        return steady if self._fits(columns, steady) else own
+
+    def _fits(self, columns: list[str], widths: dict[str, int]) -> bool:
+        """Whether the columns up to REASON, REASON at its own width, end before the pane's edge."""
+        before = sum(widths[c] + 2 for c in columns[:columns.index("REASON")])
+        return before + WIDTHS[COLUMNS.index("REASON")] + 2 + 1 <= (self.size.width or 80)
+
     def _duration_width(self, rows: list[Run]) -> int:
         """As wide as its words, `42.5s slow` included (up to DURATION_MAX): a word is shown whole or not at all."""
         return max([WIDTHS[COLUMNS.index("DURATION")]] + [len(text) for text in map(self._duration, rows)
@@ -121,10 +141,10 @@ class HistoryTable(RowTable):
         shown = self.marks.none if r.duration_s is None else short_duration(r.duration_s)
         return f"{shown} {SLOW}" if r.id in self._slow else shown
 
-    def _reason_width_for(self, columns: list[str], rows: list[Run], widths: dict[str, int]) -> int:
+    def _reason_width_for(self, columns: list[str], widths: dict[str, int]) -> int:
         """The longest reason (up to REASON_MAX), and never past the pane's right edge when it fits there:
         the reason is read, not scrolled to, and what is cut ends in `…`."""
-        longest = max([WIDTHS[COLUMNS.index("REASON")]] + [min(REASON_MAX, len(self._reason(r))) for r in rows])
+        longest = min(REASON_MAX, widths["REASON"])
         before = sum(widths[c] + 2 for c in columns[:columns.index("REASON")])
         room = (self.size.width or 80) - before - 2 - 1  # its own padding, and the scrollbar's column
         return max(WIDTHS[COLUMNS.index("REASON")], min(longest, room))
