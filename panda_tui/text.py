@@ -120,6 +120,14 @@ ASCII_GLYPHS = {
 }
 
 
+def said_once(word: str, reason: str | None) -> tuple[str, str | None]:
+    """A run's status word and its reason, the word left out where the reason begins with it: `killed on
+    request`, not `killed: killed on request`. Returns (word, reason), or (reason, None)."""
+    if reason and reason.split(" ", 1)[0] == word:
+        return reason, None
+    return word, reason or None
+
+
 def glyph(word: str, ascii_only: bool = False) -> str:
     return (ASCII_GLYPHS if ascii_only else GLYPHS).get(str(word), "*" if ascii_only else "•")
 

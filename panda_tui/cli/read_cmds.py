@@ -19,7 +19,7 @@ from panda_tui.readmodel.acks import ack_json, ack_line, current_acks
 from panda_tui.readmodel.status import describe_holder, read_status, run_json, status_json
 from panda_tui.store import StoreError, connect, lease, ledger, log_queries, logs, pieces
 from panda_tui.store.ledger import HAS_LOGS, RunStatus
-from panda_tui.text import coarse_ago, iso, late, short_duration, short_spans, status_word, when
+from panda_tui.text import coarse_ago, iso, late, said_once, short_duration, short_spans, status_word, when
 
 CANNOT_READ = 2
 
@@ -228,7 +228,8 @@ def logs_cmd(config_path: str, db_path: str | None, job: str, which: str, run_id
         click.echo(f"# logs of run {run.id} were pruned by retention", err=True)
     if follow:
         code = outcome_code(run)
-        click.echo(f"# run {run.id}: {status_word(run.status)}" + (f" ({safe(run.reason)})" if run.reason else "")
+        word, reason = said_once(status_word(run.status), run.reason)
+        click.echo(f"# run {run.id}: {safe(word)}" + (f" ({safe(reason)})" if reason else "")
                    + f"; panda-tui exits {code}", err=True)
         sys.exit(code)
 

@@ -98,3 +98,12 @@ def test_a_sparkline_draws_a_failure_and_a_kill_with_their_own_glyphs():
     drawn = sparkline([(1.0, "succeeded"), (1.0, "failed"), (1.0, "killed"), (2.0, "timed_out")], marks=Marks())
     assert drawn.plain[1:] == "✗⊘✗" and drawn.plain[0] in Marks().bars
     assert sparkline([(1.0, "failed"), (1.0, "killed")], marks=Marks(ascii=True)).plain == "XK"
+
+
+def test_a_reason_that_begins_with_its_status_word_says_it_once():
+    """New-user test: a killed run read `killed: killed on request`."""
+    from panda_tui.text import said_once
+    assert said_once("killed", "killed on request") == ("killed on request", None)
+    assert said_once("killed", "replaced by run 12") == ("killed", "replaced by run 12")
+    assert said_once("timeout", "timed out after 5s") == ("timeout", "timed out after 5s")
+    assert said_once("ok", None) == ("ok", None)
