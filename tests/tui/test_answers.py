@@ -103,6 +103,25 @@ async def test_at_60x20_the_log_keeps_3_lines_and_a_wrapped_stderr_line_keeps_it
         assert view.shown[start + 1].startswith("! ") and "timeout" in view.shown[start + 1], view.shown
 
 
+async def test_panda_tui_s_own_notes_wrap_between_words(demo_db):
+    """New-user test: a wrapped `#` note broke mid-word (`catchu` / `# p = none`). A note's rows keep its
+    mark and, joined by spaces, are the note; a program's output still wraps where the width falls."""
+    app = demo_app(demo_db)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await settle(pilot)
+        await select_job(pilot, "report-mail")
+        await pilot.press("tab")  # the history: its newest row, a missed slot
+        pane = app.main.query_one("#logpane", LogView)
+        history = app.main.query_one(HistoryTable)
+        note = f"[panda] reason: {missed_reason(history.runs[history.ids[0]].scheduled_at)}"
+        await until(pilot, lambda: any("[panda] reason:" in line for line in pane.shown), what="the note")
+        start = next(i for i, line in enumerate(pane.shown) if "[panda] reason:" in line)
+        rows = pane.shown[start:start + len(note) // 40 + 2]
+        rows = rows[:next((i for i, row in enumerate(rows[1:], 1) if not row.startswith("# ")), len(rows))]
+        assert len(rows) > 1 and all(row.startswith("# ") for row in rows), rows
+        assert " ".join(row[2:] for row in rows) == note, rows
+
+
 def fail_then_run_again(db_path: str, job: str) -> None:
     """`job` fails, then runs again: its row says running, and it still counts as failing."""
     from panda_tui.store.db import Database
