@@ -89,6 +89,17 @@ def put_last_scheduler(conn: sqlite3.Connection, owner: str, now: float) -> None
     put_meta(conn, "last_scheduler", {"owner": owner, "seen_at": now}, now)
 
 
+def put_stopping(conn: sqlite3.Connection, owner: str, runs: int, grace: float, now: float) -> None:
+    """The scheduler `owner` is stopping: it gives `runs` runs up to `grace` seconds to end (stop_grace)."""
+    put_meta(conn, "stopping", {"owner": owner, "runs": runs, "grace": grace, "since": now}, now)
+
+
+def stopping(conn: sqlite3.Connection, holder: str | None) -> dict[str, Any] | None:
+    """What put_stopping said, while the scheduler that said it still holds the lease (`holder`)."""
+    value = get_meta(conn, "stopping", None)
+    return value if isinstance(value, dict) and holder is not None and value.get("owner") == holder else None
+
+
 def put_scheduler_heartbeat(conn: sqlite3.Connection, status: int | None, error: str | None, now: float) -> None:
     """The scheduler's own heartbeat ping: its HTTP status, or why it failed."""
     put_meta(conn, "scheduler_heartbeat", {"at": now, "status": status, "error": error}, now)
