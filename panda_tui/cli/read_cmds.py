@@ -14,7 +14,8 @@ from typing import Any
 import click
 
 from panda_tui.cli.common import common, fail, known_job, resolve_db, running_jobs, safe, say, terminal_width
-from panda_tui.readmodel.health import HealthState, JobHealth, failing_count, flapping_count, missed_count, next_word, row_words
+from panda_tui.readmodel.health import (HealthState, JobHealth, failing_count, flapping_count, missed_count,
+                                         missing_image_words, next_word, row_words)
 from panda_tui.readmodel.acks import ack_json, ack_line, current_acks
 from panda_tui.readmodel.status import describe_holder, read_status, run_json, status_json
 from panda_tui.store import StoreError, connect, lease, ledger, log_queries, logs, pieces
@@ -113,6 +114,9 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
             ago = f", {coarse_ago(now - f.at)} ago" if f.at else ""
             flaps = f"{h.words}; " if h.state is HealthState.FLAPPING else ""  # the row says only `flapping`
             tell(f"{safe(h.name)}: {flaps}run {f.run_id} {status_word(f.status)}{ago}: {safe(log_queries.readable(f.line))}")
+    for h in current.jobs:
+        if h.image_missing:
+            tell(f"{safe(h.name)}: {safe(missing_image_words(h.image_missing))}")
     for job, ack in acked.items():
         tell(safe(ack_line(job, ack)))
     sys.exit(1 if current.trouble else 0)

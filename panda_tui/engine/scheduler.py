@@ -122,7 +122,7 @@ class Scheduler:
         if due("watch", mono, WATCH_EVERY) and self.source.changed():
             await self.reload("file changed")
         if due("engines", mono, ENGINE_CHECK_EVERY):
-            self.engines.poke(job.docker_host for job in self.config.jobs.values() if job.image)
+            self.engines.poke(self.config.jobs.values())
             await self._adopt_orphans()
 
     def _delay(self) -> float:

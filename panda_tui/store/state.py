@@ -17,6 +17,7 @@ class EngineState(TypedDict):
     up: bool
     error: str | None
     checked_at: NotRequired[float]
+    missing: NotRequired[list[str]]  # images of pull = "never" jobs it does not hold
 
 
 def paused_jobs(conn: sqlite3.Connection) -> set[str]:

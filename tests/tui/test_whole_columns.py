@@ -133,3 +133,35 @@ async def test_the_history_s_columns_stand_still_as_the_user_moves_through_the_j
             await select_job(pilot, name)
             await pilot.pause()
             assert starts() == seen, name
+
+
+async def test_a_job_whose_image_is_absent_says_so_in_its_detail_line(demo_db, tmp_path):
+    """New-user test: a pull = "never" job whose image the engine lacks read `new` with no hint until it failed.
+    The scheduler's engine check found it missing: the detail line says so, before any run."""
+    import copy
+
+    from panda_tui.config import build_config
+    from panda_tui.store import state
+    from panda_tui.tui.app import PandaApp
+    from panda_tui.tui.demo import JOBS_TOML
+    from panda_tui.tui.marks import Marks
+    db = own_copy(demo_db, tmp_path)
+    table = copy.deepcopy(JOBS_TOML)
+    table["jobs"]["db-backup"]["pull"] = "never"
+    write(db, lambda conn: state.put_engines(conn, {"local": {"up": True, "error": None,
+                                                              "missing": ["busybox:latest"]}}, NOW))
+    def console() -> PandaApp:
+        return PandaApp(build_config(table, "jobs.toml"), db, mode="attached", clock=lambda: NOW, marks=Marks())
+    app = console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        await select_job(pilot, "db-backup")
+        detail = app.main.query_one(TrendBar)
+        await until(pilot, lambda: "image busybox:latest missing" in detail.words.splitlines()[0], what=detail.words)
+    app = console()
+    async with app.run_test(size=(200, 24)) as pilot:
+        await started(app, pilot)
+        await select_job(pilot, "db-backup")
+        detail = app.main.query_one(TrendBar)
+        await until(pilot, lambda: "image: 'busybox:latest' is not on its engine and pull = \"never\"" in detail.words,
+                    what=detail.words)
