@@ -49,6 +49,8 @@ def missing_images(config, timeout: float = 3.0) -> list[str]:
     if not wanted:
         return []
     import docker
+
+    from panda_tui.readmodel.health import missing_image_words
     out = []
     for host in sorted({job.docker_host for job in wanted}, key=str):
         try:
@@ -59,8 +61,7 @@ def missing_images(config, timeout: float = 3.0) -> list[str]:
             continue
         for job in (j for j in wanted if j.docker_host == host and j.image not in present):
             where = host or "the local engine"
-            out.append(f'job "{job.name}": image: {job.image!r} is not on {where} and pull = "never": '
-                       "every run will fail until it is there")
+            out.append(f'job "{job.name}": {missing_image_words(job.image or "", where)}')
     return out
 
 

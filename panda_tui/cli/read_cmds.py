@@ -14,13 +14,14 @@ from typing import Any
 import click
 
 from panda_tui.cli.common import common, fail, known_job, resolve_db, running_jobs, safe, say, terminal_width
-from panda_tui.readmodel.health import (REMOVED, HealthState, JobHealth, acked_count, failing_count, flapping_count, missed_count,
-                                      next_word, row_words)
+from panda_tui.readmodel.health import (REMOVED, HealthState, JobHealth, acked_count, failing_count,
+                                        flapping_count, missed_count, missing_image_words, next_word,
+                                        row_words)
 from panda_tui.readmodel.acks import ack_json, ack_line, current_acks
 from panda_tui.readmodel.status import describe_holder, read_status, run_json, status_json
 from panda_tui.store import StoreError, connect, lease, ledger, log_queries, logs, pieces
 from panda_tui.store.ledger import HAS_LOGS, RunStatus
-from panda_tui.text import coarse_ago, iso, late, short_duration, short_spans, status_word, when
+from panda_tui.text import coarse_ago, iso, late, said_once, short_duration, short_spans, status_word, when
 
 CANNOT_READ = 2
 
@@ -120,6 +121,8 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
             runs = ", ".join(map(str, h.running))
             tell(f"{safe(h.name)}: {REMOVED}; run {runs} still going (listed until it ends; "
                  f"`panda-tui kill {h.running[0]}` stops it)")
+        if h.image_missing:
+            tell(f"{safe(h.name)}: {safe(missing_image_words(h.image_missing))}")
     for job, ack in acked.items():
         tell(safe(ack_line(job, ack)))
     sys.exit(1 if current.trouble else 0)
@@ -237,7 +240,8 @@ def logs_cmd(config_path: str, db_path: str | None, job: str, which: str, run_id
         click.echo(f"# logs of run {run.id} were pruned by retention", err=True)
     if follow:
         code = outcome_code(run)
-        click.echo(f"# run {run.id}: {status_word(run.status)}" + (f" ({safe(run.reason)})" if run.reason else "")
+        word, reason = said_once(status_word(run.status), run.reason)
+        click.echo(f"# run {run.id}: {safe(word)}" + (f" ({safe(reason)})" if reason else "")
                    + f"; panda-tui exits {code}", err=True)
         sys.exit(code)
 

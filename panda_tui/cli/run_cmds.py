@@ -14,7 +14,7 @@ from panda_tui import fields
 from panda_tui.cli.common import common, fail, get_config, known_job, require_job, resolve_db, running_jobs, safe
 from panda_tui.config import ConfigError
 from panda_tui.store import connect, control, lease, ledger
-from panda_tui.text import status_word
+from panda_tui.text import said_once, status_word
 
 
 @click.command()
@@ -103,7 +103,8 @@ async def _run_once(config, db_path: str, name: str, secrets_file: str | None, f
         click.echo(f"run {run.id}: not started: {safe(run.reason or '')}; `panda-tui run {name} --force` runs "
                    "it anyway", err=True)
         return outcome_code(run)
-    click.echo(f"run {run.id}: {status_word(run.status)}" + (f" ({safe(run.reason)})" if run.reason else "")
+    word, reason = said_once(status_word(run.status), run.reason)
+    click.echo(f"run {run.id}: {safe(word)}" + (f" ({safe(reason)})" if reason else "")
                + (f" in {run.duration_s:.2f}s" if run.duration_s is not None else ""), err=True)
     return outcome_code(run)
 

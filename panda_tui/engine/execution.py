@@ -17,7 +17,7 @@ from panda_tui.schedule import human_duration
 from panda_tui.secrets import Redactor, SecretError
 from panda_tui.store.ledger import Ledger, Run, RunStatus
 from panda_tui.store.logs import RunLog
-from panda_tui.text import iso
+from panda_tui.text import iso, said_once
 
 
 def run_env(job: Job, run: Run) -> dict[str, str]:
@@ -113,7 +113,8 @@ class Execution:
                 note = (f"timed out after {human_duration(self.job.timeout)}; stopping (SIGTERM, then "
                         f"SIGKILL after {human_duration(self.job.kill_grace)})")
             else:
-                note = f"killed: {self.kill_reason}"
+                word, reason = said_once("killed", self.kill_reason)
+                note = f"{word}: {reason}" if reason else word
             self.handle.sink.system(f"[panda] {note}")  # said once, when it happens
             self._noted = True
             await self.handle.stop(self.job.kill_grace)

@@ -122,7 +122,7 @@ class Scheduler:
         if due("watch", mono, WATCH_EVERY) and self.source.changed():
             await self.reload("file changed")
         if due("engines", mono, ENGINE_CHECK_EVERY):
-            self.engines.poke(job.docker_host for job in self.config.jobs.values() if job.image)
+            self.engines.poke(self.config.jobs.values())
             await self._adopt_orphans()
 
     def _delay(self) -> float:
@@ -150,9 +150,19 @@ class Scheduler:
         """Stop dispatching; give runs `grace` ([scheduler] stop_grace by default) to finish, then stop and
         record them; close the store."""
         self.supervision.stopping()
+        self._say_stopping(self.config.scheduler.stop_grace if grace is None else grace)
         await self.flight.stop_runs(self.config.scheduler.stop_grace if grace is None else grace)
         await self.exits.aclose()
         self.events.emit(d.Stopped())
+
+    def _say_stopping(self, grace: float) -> None:
+        """For consoles and `status`: how many runs its stop waits for, and how long at most."""
+        runs = len(self.flight.executions())
+        if runs and grace > 0:
+            def write() -> None:
+                with self.ledger.transaction() as conn:
+                    state.put_stopping(conn, self.ownership.owner, runs, grace, self.clock.now())
+            self.ctx.store.attempt("record that the scheduler is stopping", write)
 
     async def _adopt_orphans(self) -> None:
         """A `run` or `exec` process that died (kill -9) leaves its command running under its keeper:

@@ -66,6 +66,7 @@ class JobHealth:
     timed_out_recent: tuple[int, int] | None = None  # (timed out, finished) of those, when the newest timed out
     acked_by: str | None = None  # who acknowledged its failing streak (user@host), while that silences it
     removed: bool = False  # its job left jobs.toml while a run of it goes on: listed until that run ends
+    image_missing: str | None = None  # its image, which its engine lacks while pull = "never" (every run would fail)
 
     @property
     def mark(self) -> HealthState:
@@ -158,10 +159,23 @@ def all_health(conn: sqlite3.Connection, config: Config | None, now: float) -> l
         jobs |= {name: dataclasses.replace(job_from_defaults(config, name), enabled=False) for name in sorted(removed)}
     acked = acks.all_current(conn, now)
     healths = [job_health(conn, job, now, paused, declared=job.name in declared) for job in jobs.values()]
+    engines = state.engines(conn)
     for h in healths:
         h.acked_by = acked[h.name].by if h.name in acked else None
         h.removed = h.name in removed
+        h.image_missing = _image_missing(jobs[h.name], engines)
     return sorted(healths, key=sort_key)
+
+
+def _image_missing(job: Job, engines: dict) -> str | None:
+    """The job's image, when the scheduler's last check found its engine without it and pull = "never"."""
+    info = engines.get(job.docker_host or "local") if job.image and job.pull == "never" else None
+    return job.image if isinstance(info, dict) and info.get("up") and job.image in (info.get("missing") or ()) else None
+
+
+def missing_image_words(image: str, where: str = "its engine") -> str:
+    """Why every run of a pull = "never" job would fail: the words of `validate`, `status` and the console."""
+    return f'image: {image!r} is not on {where} and pull = "never": every run will fail until it is there'
 
 
 def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] | None = None,

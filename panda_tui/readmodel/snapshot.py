@@ -47,6 +47,7 @@ class Snapshot:
     daemon_gone: DaemonGone | None = None  # no scheduler runs, and the last one was a daemon: say so
     acked: int = 0  # jobs in trouble someone acknowledged (readmodel.health.acked_count): not failing
     store_full: dict[str, Any] | None = None  # the store is at its size limit: logs are being dropped (store.budget)
+    stopping: dict[str, Any] | None = None  # the scheduler is stopping: {runs, grace, since} (store.state.put_stopping)
 
 
 def read_snapshot(conn: sqlite3.Connection, config: Config | None, now: float | None = None) -> Snapshot:
@@ -64,7 +65,7 @@ def read_snapshot(conn: sqlite3.Connection, config: Config | None, now: float | 
         missed_24h=missed_count(healths), flapping=flapping_count(healths), acked=acked_count(healths),
         undelivered_alerts=outbox.undelivered(conn),
         daemon_gone=None if holder else daemon_gone(conn, now),
-        store_full=_store_full(conn))
+        store_full=_store_full(conn), stopping=state.stopping(conn, holder.owner if holder else None))
 
 
 def _store_full(conn: sqlite3.Connection) -> dict[str, Any] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -73,6 +73,28 @@ class DockerRunner:
                 except Exception as exc:
                     raise RunnerError(f"docker engine unreachable: {plain_error(exc)}") from None
             return self._client
+
+    def missing(self, images: Iterable[str]) -> list[str]:
+        """Those of `images` the engine does not hold (asked of an engine that answered a ping just now); one
+        it cannot say of is not listed: the run says so if it matters."""
+        path = docker_ping.unix_socket(self.host)
+        out = []
+        for image in sorted(set(images)):
+            try:
+                if path is not None:
+                    present = docker_ping.image_present(path, image, API_TIMEOUT)
+                else:
+                    import docker.errors
+                    try:
+                        self.client().images.get(image)
+                        present = True
+                    except docker.errors.ImageNotFound:
+                        present = False
+            except Exception:
+                continue
+            if not present:
+                out.append(image)
+        return out
 
     def ping(self) -> tuple[bool, str | None]:
         path = docker_ping.unix_socket(self.host)

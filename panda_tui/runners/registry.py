@@ -54,13 +54,18 @@ class Runners:
             self._swarm[host] = SwarmRunner(host, self.db_id, self.secrets_now)
         return self._swarm[host]
 
-    def docker_status(self, hosts: set[str | None]) -> dict[str, EngineState]:
-        """Blocking: ping each engine. Keys are the host as configured ("local" for the default). A swarm
-        manager that answers again gets what could not be removed while it was away removed."""
+    def docker_status(self, hosts: set[str | None],
+                      never: Mapping[str | None, Collection[str]] | None = None) -> dict[str, EngineState]:
+        """Blocking: ping each engine. Keys are the host as configured ("local" for the default). `never`: the
+        images of pull = "never" jobs, by host: those an engine that answers lacks are listed as `missing`
+        (every run of theirs would fail). A swarm manager that answers again gets what could not be removed
+        while it was away removed."""
         out: dict[str, EngineState] = {}
         for host in hosts:
             up, error = self.docker(host).ping()
             out[host or "local"] = {"up": up, "error": error}
+            if up and (never or {}).get(host):
+                out[host or "local"]["missing"] = self.docker(host).missing((never or {})[host])
             if up and host in self._swarm:
                 self._swarm[host].remove_leftovers()
         return out

@@ -17,6 +17,7 @@ class EngineState(TypedDict):
     up: bool
     error: str | None
     checked_at: NotRequired[float]
+    missing: NotRequired[list[str]]  # images of pull = "never" jobs it does not hold
 
 
 def paused_jobs(conn: sqlite3.Connection) -> set[str]:
@@ -87,6 +88,17 @@ def put_scheduler_started(conn: sqlite3.Connection, owner: str, now: float) -> N
 def put_last_scheduler(conn: sqlite3.Connection, owner: str, now: float) -> None:
     """The scheduler that held the lease, and when it was last seen holding it (see lease.last_seen)."""
     put_meta(conn, "last_scheduler", {"owner": owner, "seen_at": now}, now)
+
+
+def put_stopping(conn: sqlite3.Connection, owner: str, runs: int, grace: float, now: float) -> None:
+    """The scheduler `owner` is stopping: it gives `runs` runs up to `grace` seconds to end (stop_grace)."""
+    put_meta(conn, "stopping", {"owner": owner, "runs": runs, "grace": grace, "since": now}, now)
+
+
+def stopping(conn: sqlite3.Connection, holder: str | None) -> dict[str, Any] | None:
+    """What put_stopping said, while the scheduler that said it still holds the lease (`holder`)."""
+    value = get_meta(conn, "stopping", None)
+    return value if isinstance(value, dict) and holder is not None and value.get("owner") == holder else None
 
 
 def put_scheduler_heartbeat(conn: sqlite3.Connection, status: int | None, error: str | None, now: float) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from panda_tui.readmodel.health import HealthState
+from panda_tui.readmodel.scheduler_health import role_of
 from panda_tui.readmodel.snapshot import Snapshot
 from panda_tui.text import ago, iso, safe
 from panda_tui.tui.marks import Marks
@@ -77,6 +78,8 @@ def alarm_lines(snap: Snapshot | None, died: str | None = None) -> list[str]:
         return out
     if not snap.holder:
         out.append("no scheduler is running: nothing runs on time until one starts")
+    if words := stopping_words(snap, snap.taken_at):
+        out.append(f"{words}; then it stops them, and nothing runs on time until a scheduler starts")
     for host, info in sorted(snap.docker_hosts.items()):
         if info.get("up"):
             continue
@@ -94,8 +97,19 @@ def alarm_lines(snap: Snapshot | None, died: str | None = None) -> list[str]:
     return out
 
 
+def stopping_words(snap: Snapshot, now: float) -> str | None:
+    """`daemon stopping: waiting for 2 runs, up to 30s` while the scheduler gives its runs their stop_grace."""
+    if not snap.stopping or not snap.holder:
+        return None
+    runs, left = snap.stopping.get("runs", 0), snap.stopping.get("grace", 0) - (now - snap.stopping.get("since", now))
+    who = "daemon" if role_of(snap.holder) == "daemon" else "scheduler"
+    return f"{who} stopping: waiting for {runs} run{'s' if runs != 1 else ''}, up to {ago(max(0.0, left))}"
+
+
 def _alarms(snap: Snapshot, now: float, marks: Marks, style: str) -> list[Part]:
     out = []
+    if words := stopping_words(snap, now):
+        out.append(_alarm(words, words.split(":")[0], "stopping", marks.style("missed")))
     if not snap.holder:
         seen = f" (last seen {ago(now - snap.heartbeat_at)} ago)" if snap.heartbeat_at else ""
         short = f"no scheduler for {ago(now - snap.heartbeat_at)}" if snap.heartbeat_at else "no scheduler"

@@ -96,7 +96,7 @@ async def test_kill_stops_the_run_and_records_it_killed(bench):
     await execution.task
     run = b.get(execution.run_id)
     assert (run.status, run.reason) == ("killed", "killed on request")
-    assert [t for t in b.lines(run.id, "sys") if "killed" in t] == ["[panda] killed: killed on request"]
+    assert [t for t in b.lines(run.id, "sys") if "killed" in t] == ["[panda] killed on request"]  # said once
 
 
 @pytest.mark.slow

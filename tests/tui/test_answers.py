@@ -31,15 +31,21 @@ async def select_job(pilot, name: str) -> None:
                 and next(iter(app.main.query_one(HistoryTable).runs.values())).job == name)
 
 
+async def missed_slot_in_the_pane(pilot) -> tuple[LogView, str]:
+    """The console up, report-mail's history focused on its newest row, a missed slot: the log pane, and the
+    slot's whole reason (in ISO 8601)."""
+    app = pilot.app
+    await settle(pilot)
+    await select_job(pilot, "report-mail")
+    await pilot.press("tab")
+    history = app.main.query_one(HistoryTable)
+    return app.main.query_one("#logpane", LogView), missed_reason(history.runs[history.ids[0]].scheduled_at)
+
+
 async def test_a_missed_run_shows_its_whole_reason_in_the_pane_and_when_opened(demo_db):
     app = demo_app(demo_db)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await select_job(pilot, "report-mail")
-        await pilot.press("tab")  # the history: its newest row, a missed slot
-        pane = app.main.query_one("#logpane", LogView)
-        history = app.main.query_one(HistoryTable)
-        reason = missed_reason(history.runs[history.ids[0]].scheduled_at)  # whole, in ISO 8601
+        pane, reason = await missed_slot_in_the_pane(pilot)
         await until(pilot, lambda: any(reason in line for line in pane.log_widget.shown_text), what="the reason")
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, LogScreen))
@@ -101,6 +107,21 @@ async def test_at_60x20_the_log_keeps_3_lines_and_a_wrapped_stderr_line_keeps_it
         await until(pilot, lambda: any("pg_dump" in line for line in view.shown))
         start = next(i for i, line in enumerate(view.shown) if "pg_dump" in line)
         assert view.shown[start + 1].startswith("! ") and "timeout" in view.shown[start + 1], view.shown
+
+
+async def test_panda_tui_s_own_notes_wrap_between_words(demo_db):
+    """New-user test: a wrapped `#` note broke mid-word (`catchu` / `# p = none`). A note's rows keep its
+    mark and, joined by spaces, are the note; a program's output still wraps where the width falls."""
+    app = demo_app(demo_db)
+    async with app.run_test(size=(60, 20)) as pilot:
+        pane, reason = await missed_slot_in_the_pane(pilot)
+        note = f"[panda] reason: {reason}"
+        await until(pilot, lambda: any("[panda] reason:" in line for line in pane.shown), what="the note")
+        start = next(i for i, line in enumerate(pane.shown) if "[panda] reason:" in line)
+        rows = pane.shown[start:start + len(note) // 40 + 2]
+        rows = rows[:next((i for i, row in enumerate(rows[1:], 1) if not row.startswith("# ")), len(rows))]
+        assert len(rows) > 1 and all(row.startswith("# ") for row in rows), rows
+        assert " ".join(row[2:] for row in rows) == note, rows
 
 
 def fail_then_run_again(db_path: str, job: str) -> None:

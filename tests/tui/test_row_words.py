@@ -68,8 +68,9 @@ async def test_the_header_counts_an_acked_job_acked_not_failing(demo_db, tmp_pat
 
 
 async def test_the_history_marks_the_failures_an_ack_covers_as_the_job_list_does(demo_db, tmp_path):
-    """New-user test: the history pane did not show acks. The failed run the ack covers reads `✗ acked`, as
-    the job's row; the successes before it keep their words."""
+    """New-user test: the history pane did not show acks. The failed run the ack covers keeps its own word
+    (a later test read `⏱ acked` as a changed fact where `executions` said timeout) and its reason starts with
+    `(acked)`; the successes before it keep their words."""
     from panda_tui.tui.widgets.history_table import HistoryTable
     db = own_copy(demo_db, tmp_path)
     write(db, lambda conn: acks.put(conn, acks.Ack("db-backup", "ann@db1", NOW - 60, note="on it")))
@@ -79,7 +80,9 @@ async def test_the_history_marks_the_failures_an_ack_covers_as_the_job_list_does
         history = app.main.query_one(HistoryTable)
         await until(pilot, lambda: history.row_count > 2, what="db-backup's history")
         status = history.columns_shown.index("STATUS")
-        assert [str(history.get_row_at(i)[status]) for i in range(3)] == ["✗ acked", "✓ ok", "✓ ok"]
+        reason = history.columns_shown.index("REASON")
+        assert [str(history.get_row_at(i)[status]) for i in range(3)] == ["✗ failed", "✓ ok", "✓ ok"]
+        assert [str(history.get_row_at(i)[reason]).startswith("(acked)") for i in range(3)] == [True, False, False]
         assert cell(app, "db-backup", "STATUS") == "✗ acked"
 
 

@@ -80,3 +80,27 @@ async def test_each_search_box_says_what_it_searches_while_words_are_typed_in_it
         search = app.main.query_one("#logpane", LogView).search
         await until(pilot, lambda: search.has_focus and search.value == "e", what="the log's search box")
         assert search.border_title == "search this run's whole log"
+
+
+async def test_the_log_screen_s_footer_names_n_and_n_and_they_go_through_the_matches(world):
+    """New-user test: n / N were missing from the log screen's footer. The main screen's footer, with the log
+    pane focused, has no room for them at 80 columns (`?` lists them there)."""
+    from panda_tui.tui.screens.logs import LogScreen
+    w = world(WIDE_LINES)
+    app = w.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await finished_wide_run(app, pilot, w)
+
+        def footer() -> dict[str, str]:
+            return {key: b.description for key, (_, b, enabled, _) in app.screen.active_bindings.items()
+                    if b.show and enabled}
+        assert not {"n", "N"} & set(footer())
+        app.main.jobs.focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, LogScreen), what="the log screen")
+        assert footer()["n"] == "next" and footer()["N"] == "prev"
+        full = app.screen.query_one(LogView)
+        await pilot.press("slash", *"END4", "enter")
+        await until(pilot, lambda: "matching line 1/11" in str(full.query_one(".log-title").render()), what="1/11")
+        await pilot.press("n")
+        await until(pilot, lambda: "matching line 2/11" in str(full.query_one(".log-title").render()), what="2/11")

@@ -110,3 +110,58 @@ async def test_opening_the_filter_box_narrows_nothing(demo_db):
         assert jobs.columns["TREND"].width == trend and len(str(jobs.get_row_at(0)[-1])) == trend
         await pilot.press("escape")
         await until(pilot, lambda: not jobs.show_vertical_scrollbar, what="the list's rows back")
+
+
+async def test_the_history_s_columns_stand_still_as_the_user_moves_through_the_jobs(demo_db):
+    """New-user test: the history's columns moved from job to job, each sized to its own runs. Once a column
+    has grown for a job's content it stays as wide, so going through the jobs again moves nothing."""
+    app = demo_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        history = app.main.query_one(HistoryTable)
+        jobs = [name for name in app.main.jobs.rows_shown if name in {"db-backup", "report-mail", "cache-warm"}]
+
+        def starts() -> dict[str, int]:
+            """Where each column up to REASON starts, on screen."""
+            shown = history.columns_shown
+            return {c: sum(history.columns[k].width + 2 for k in shown[:i]) for i, c in enumerate(shown)
+                    if i <= shown.index("REASON")}
+        for name in jobs:
+            await select_job(pilot, name)
+        seen = starts()
+        for name in jobs:
+            await select_job(pilot, name)
+            await pilot.pause()
+            assert starts() == seen, name
+
+
+async def test_a_job_whose_image_is_absent_says_so_in_its_detail_line(demo_db, tmp_path):
+    """New-user test: a pull = "never" job whose image the engine lacks read `new` with no hint until it failed.
+    The scheduler's engine check found it missing: the detail line says so, before any run."""
+    import copy
+
+    from panda_tui.config import build_config
+    from panda_tui.store import state
+    from panda_tui.tui.app import PandaApp
+    from panda_tui.tui.demo import JOBS_TOML
+    from panda_tui.tui.marks import Marks
+    db = own_copy(demo_db, tmp_path)
+    table = copy.deepcopy(JOBS_TOML)
+    table["jobs"]["db-backup"]["pull"] = "never"
+    write(db, lambda conn: state.put_engines(conn, {"local": {"up": True, "error": None,
+                                                              "missing": ["busybox:latest"]}}, NOW))
+    def console() -> PandaApp:
+        return PandaApp(build_config(table, "jobs.toml"), db, mode="attached", clock=lambda: NOW, marks=Marks())
+    app = console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        await select_job(pilot, "db-backup")
+        detail = app.main.query_one(TrendBar)
+        await until(pilot, lambda: "image busybox:latest missing" in detail.words.splitlines()[0], what=detail.words)
+    app = console()
+    async with app.run_test(size=(200, 24)) as pilot:
+        await started(app, pilot)
+        await select_job(pilot, "db-backup")
+        detail = app.main.query_one(TrendBar)
+        await until(pilot, lambda: "image: 'busybox:latest' is not on its engine and pull = \"never\"" in detail.words,
+                    what=detail.words)

@@ -64,6 +64,15 @@ def test_a_stored_reason_s_stretch_of_time_reads_short_after_the_reason():
     assert short_spans(other_day, now, known=at("2026-11-30T02:00:00")) == "scheduler down 01:10–03:00; catchup = none"
 
 
+def test_a_stretch_within_one_minute_reads_to_the_second():
+    """New-user test: a 15 s missed stretch read `03:59–03:59`."""
+    from panda_tui.text import short_spans
+    down = "scheduler down from 2026-12-02T03:59:10Z to 2026-12-02T03:59:25Z; catchup = none"
+    assert short_spans(down, at("2026-12-02T16:50:00")) == "scheduler down 03:59:10–03:59:25; catchup = none"
+    assert short_spans(down.replace("03:59:25", "04:00:05"), at("2026-12-02T16:50:00")).startswith(
+        "scheduler down 03:59–04:00;")  # a minute apart: to the minute
+
+
 def test_the_readme_s_legend_is_the_glyph_table_and_a_kill_is_drawn_apart_from_a_failure():
     """New-user test: a kill was drawn `×` in a sparkline, beside failures drawn `✗` everywhere else. README's
     legend gives every run status and job state the glyph the console and `status` draw."""
@@ -89,3 +98,12 @@ def test_a_sparkline_draws_a_failure_and_a_kill_with_their_own_glyphs():
     drawn = sparkline([(1.0, "succeeded"), (1.0, "failed"), (1.0, "killed"), (2.0, "timed_out")], marks=Marks())
     assert drawn.plain[1:] == "✗⊘✗" and drawn.plain[0] in Marks().bars
     assert sparkline([(1.0, "failed"), (1.0, "killed")], marks=Marks(ascii=True)).plain == "XK"
+
+
+def test_a_reason_that_begins_with_its_status_word_says_it_once():
+    """New-user test: a killed run read `killed: killed on request`."""
+    from panda_tui.text import said_once
+    assert said_once("killed", "killed on request") == ("killed on request", None)
+    assert said_once("killed", "replaced by run 12") == ("killed", "replaced by run 12")
+    assert said_once("timeout", "timed out after 5s") == ("timeout", "timed out after 5s")
+    assert said_once("ok", None) == ("ok", None)

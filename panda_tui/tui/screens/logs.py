@@ -14,6 +14,12 @@ from panda_tui.tui.widgets.log_view import LogView
 from panda_tui.tui.widgets.notice_bar import NoticeBar
 
 
+class FullLogView(LogView):
+    """The log pane of the full screen, whose footer has room for the search's n / N (the main screen's, with
+    the pane focused, has not: there `?` lists them)."""
+    BINDINGS = [Binding("n", "jump(1)", "next"), Binding("N", "jump(-1)", "prev")]
+
+
 class LogScreen(Screen):
     CSS_PATH = PANES_CSS
     BINDINGS = [Binding("escape", "app.pop_screen", "back"), Binding("q", "app.pop_screen", "back", show=False),
@@ -31,7 +37,7 @@ class LogScreen(Screen):
         self.why = why
 
     def compose(self) -> ComposeResult:
-        yield LogView(self.db_path, self.marks, id="log-full")
+        yield FullLogView(self.db_path, self.marks, id="log-full")
         yield NoticeBar(self.marks, id="log-notices")
         yield Footer(compact=True, show_command_palette=False)  # ^p still opens the palette; 80 columns hold the keys
 

@@ -7,7 +7,6 @@ from collections.abc import Collection
 
 from rich.text import Text
 
-from panda_tui.readmodel.health import ACKED
 from panda_tui.store.ledger import Run
 from panda_tui.text import late, safe, short_duration, short_spans, status_word, when
 from panda_tui.tui.marks import Marks
@@ -19,6 +18,7 @@ WIDTHS = (3, 9, 9, 4, 8, 21, 5, 3, 8, 12, 12)  # RUN and SCHEDULED grow to their
 OFF_SCHEDULE = ("manual", "catchup", "external")  # triggers worth a column at 80 (a retry has TRY)
 
 
+ACK_MARK = "(acked)"  # before the reason of a run someone acknowledged: its status stays its own (it is a fact)
 SLOW = "slow"  # the detail line's word for a run slower than twice the p95
 DURATION_MAX = 11  # DURATION grows to `12m30s slow`; a slow run whose words do not fit is marked by style alone
 REASON_MAX = 60  # REASON grows to its longest text up to this, or to the pane's edge when that is wider;
@@ -53,6 +53,8 @@ class HistoryTable(RowTable):
         self.runs: dict[int, Run] = {}
         self._slow: set[int] = set()
         self._acked: Collection[int] = ()
+        self._grown: dict[str, int] = {}  # the widest content seen, per column (steady: see _steady)
+        self._grown_at = 0  # the pane's width they were seen at
 
     @property
     def selected(self) -> int | None:
@@ -76,7 +78,7 @@ class HistoryTable(RowTable):
         """Rows are keyed by position: a new run shifts the text of the rows below it (every cell changes,
         which is the truth), but the table is not rebuilt, and nothing outside the rows is repainted.
         `now`: today's runs show their time, older ones their day (text.when). `acked`: the failures someone
-        acknowledged, which read `acked` as the job's row does."""
+        acknowledged: each keeps its own status, and its reason starts with a quiet `(acked)`."""
         current, at_top = self.selected, self.cursor_row <= 0
         self._slow = slow or set()
         self._acked = acked
@@ -84,10 +86,11 @@ class HistoryTable(RowTable):
         self.runs = {r.id: r for r in rows}
         ids = [r.id for r in rows]
         columns = columns_for(rows)
-        widths = dict(zip(COLUMNS, WIDTHS), DURATION=self._duration_width(rows))
-        widths["RUN"] = max([widths["RUN"]] + [len(str(r.id)) for r in rows])
-        widths["SCHEDULED"] = max([widths["SCHEDULED"]] + [len(when(r.scheduled_at, now)) for r in rows])
-        widths["REASON"] = self._reason_width_for(columns, rows, widths)
+        widths = self._steady(columns, dict(zip(COLUMNS, WIDTHS), DURATION=self._duration_width(rows),
+                                            RUN=max((len(str(r.id)) for r in rows), default=0),
+                                            SCHEDULED=max((len(when(r.scheduled_at, now)) for r in rows), default=0),
+                                            REASON=max((len(self._reason(r)) for r in rows), default=0)))
+        widths["REASON"] = self._reason_width_for(columns, widths)
         columns = self._whole(columns, widths)
         if columns != self.columns_shown or widths != self._widths:
             self._layout(columns, widths)
@@ -112,6 +115,23 @@ class HistoryTable(RowTable):
         elif self.cursor_row != 0:
             self.move_cursor(row=0, animate=False)  # another job's runs, or that run is gone: the newest
 
+    def _steady(self, columns: list[str], content: dict[str, int]) -> dict[str, int]:
+        """Each column as wide as the widest content it has shown since the pane last changed width (REASON:
+        its longest text), never narrower than its own: the columns stand still as the user moves through the
+        jobs (new-user test: they moved with each job's content). Where that would leave REASON less than its
+        own width before the pane's edge, this job's runs have their own widths: the reason comes first."""
+        if self._grown_at != self.size.width:
+            self._grown, self._grown_at = {}, self.size.width
+        own = {c: max(w, WIDTHS[COLUMNS.index(c)]) for c, w in content.items()}
+        self._grown = {c: max(w, self._grown.get(c, 0)) for c, w in own.items()}
+        steady = dict(self._grown)
+        return steady if self._fits(columns, steady) else own
+
+    def _fits(self, columns: list[str], widths: dict[str, int]) -> bool:
+        """Whether the columns up to REASON, REASON at its own width, end before the pane's edge."""
+        before = sum(widths[c] + 2 for c in columns[:columns.index("REASON")])
+        return before + WIDTHS[COLUMNS.index("REASON")] + 2 + 1 <= (self.size.width or 80)
+
     def _duration_width(self, rows: list[Run]) -> int:
         """As wide as its words, `42.5s slow` included (up to DURATION_MAX): a word is shown whole or not at all."""
         return max([WIDTHS[COLUMNS.index("DURATION")]] + [len(text) for text in map(self._duration, rows)
@@ -121,17 +141,25 @@ class HistoryTable(RowTable):
         shown = self.marks.none if r.duration_s is None else short_duration(r.duration_s)
         return f"{shown} {SLOW}" if r.id in self._slow else shown
 
-    def _reason_width_for(self, columns: list[str], rows: list[Run], widths: dict[str, int]) -> int:
+    def _reason_width_for(self, columns: list[str], widths: dict[str, int]) -> int:
         """The longest reason (up to REASON_MAX), and never past the pane's right edge when it fits there:
         the reason is read, not scrolled to, and what is cut ends in `…`."""
-        longest = max([WIDTHS[COLUMNS.index("REASON")]] + [min(REASON_MAX, len(self._reason(r))) for r in rows])
+        longest = min(REASON_MAX, widths["REASON"])
         before = sum(widths[c] + 2 for c in columns[:columns.index("REASON")])
         room = (self.size.width or 80) - before - 2 - 1  # its own padding, and the scrollbar's column
         return max(WIDTHS[COLUMNS.index("REASON")], min(longest, room))
 
     def _reason(self, r: Run) -> str:
-        """Its time short (`scheduler down 01:10–03:00; …`), so a narrow column shows the reason and when."""
-        return safe(short_spans(r.reason or "", self.now, r.scheduled_at))
+        """Its time short (`scheduler down 01:10–03:00; …`), so a narrow column shows the reason and when;
+        after an ack's mark when someone acknowledged the run (the mark costs STATUS no width at 80)."""
+        reason = safe(short_spans(r.reason or "", self.now, r.scheduled_at))
+        return f"{ACK_MARK} {reason}".rstrip() if r.id in self._acked else reason
+
+    def _reason_cell(self, r: Run) -> Text:
+        words = Text(self._reason(r), no_wrap=True, overflow="ellipsis")
+        if r.id in self._acked:
+            words.stylize(self.marks.style("quiet"), 0, len(ACK_MARK))
+        return words
 
     def _whole(self, columns: list[str], widths: dict[str, int]) -> list[str]:
         """The columns up to REASON, then those after it that fit whole before the pane's edge, in order: a
@@ -147,8 +175,7 @@ class HistoryTable(RowTable):
 
     def _cells(self, r: Run) -> tuple:
         m = self.marks
-        word = ACKED if r.id in self._acked else status_word(r.status, short=True)
-        status = Text(f"{m.glyph(r.status)} {word}", style=m.style(r.status))
+        status = Text(f"{m.glyph(r.status)} {status_word(r.status, short=True)}", style=m.style(r.status))
         words = self._duration(r)
         duration: str | Text = words
         if r.id in self._slow:  # its word whole, or (when a wider one did not fit) the time in the slow style
@@ -156,7 +183,7 @@ class HistoryTable(RowTable):
             duration = Text(words if fits else words.removesuffix(f" {SLOW}"), style=m.style("slow"))
         cells = {"RUN": str(r.id), "SCHEDULED": when(r.scheduled_at, self.now),
                  "STATUS": status, "EXIT": m.none if r.exit_code is None else str(r.exit_code),
-                 "DURATION": duration, "REASON": Text(self._reason(r), no_wrap=True, overflow="ellipsis"),
+                 "DURATION": duration, "REASON": self._reason_cell(r),
                  "LATE": late(r.lateness, m.none), "TRY": str(r.attempt), "TRIGGER": r.trigger,
                  "STARTED": m.none if r.started_at is None else when(r.started_at, self.now),
                  "NODE": Text(safe(r.node), no_wrap=True, overflow="ellipsis") if r.node else ""}

@@ -4,6 +4,8 @@ and the match n / N went to marked by more than colour."""
 
 from __future__ import annotations
 
+import textwrap
+
 from rich.cells import cell_len
 from rich.highlighter import Highlighter
 from rich.segment import Segment
@@ -18,7 +20,7 @@ from textual.widgets import Log
 from panda_tui.store.log_queries import smart_case
 from panda_tui.store import pieces
 from panda_tui.store.logs import LogLine
-from panda_tui.tui.log_format import render
+from panda_tui.tui.log_format import MARK, render
 from panda_tui.tui.log_window import WINDOW
 from panda_tui.tui.marks import Marks
 
@@ -177,9 +179,15 @@ class LogLines(Log):
 
 def _wrapped(text: str, width: int) -> list[str]:
     """A line cut to the width; each continuation keeps the line's stream mark (`! ` for stderr, `# ` for
-    panda-tui's notes), so a wrapped stderr line does not read as stdout from its second row on."""
+    panda-tui's notes), so a wrapped stderr line does not read as stdout from its second row on. panda-tui's
+    own notes (the ack's, the run's) are prose: cut between words; a program's output is cut where the
+    width falls, as it wrote it."""
     if len(text) <= width:
         return [text]
     mark, body = text[:1] + " ", text[2:]  # the stream's mark, not the current match's
     room = width - 2
-    return [text[:2] + body[:room]] + [mark + body[i:i + room] for i in range(room, len(body), room)]
+    if text.startswith(MARK["sys"][0]):
+        rows = textwrap.wrap(body, room, break_on_hyphens=False, drop_whitespace=True) or [""]
+    else:
+        rows = [body[i:i + room] for i in range(0, len(body), room)]
+    return [text[:2] + rows[0]] + [mark + row for row in rows[1:]]

@@ -16,7 +16,7 @@ from textual.worker import get_current_worker
 from panda_tui.store import connect
 from panda_tui.store.ledger import Run, RunStatus
 from panda_tui.store.logs import LogLine
-from panda_tui.text import safe, status_word
+from panda_tui.text import safe, said_once, status_word
 from panda_tui.tui import log_tail
 from panda_tui.tui.header_line import Part, fit
 from panda_tui.tui.log_format import no_log_note
@@ -158,8 +158,9 @@ class LogView(Vertical, can_focus=False):
             parts = [Part("logs: no run selected", "logs")]
         else:
             run = self.run if self.run is not None and self.run.id == self.run_id else None
-            what = f"{safe(run.job)} run {run.id}{self.marks.sep}{status_word(run.status)}" if run else f"run {self.run_id}"
-            reason = f" ({safe(run.reason)})" if run is not None and run.reason else ""
+            word, said = said_once(status_word(run.status), run.reason) if run else ("", None)
+            what = f"{safe(run.job)} run {run.id}{self.marks.sep}{safe(word)}" if run else f"run {self.run_id}"
+            reason = f" ({safe(said)})" if said else ""
             lines = self.log_widget if self.query("#log-lines") else None
             live = run is None or run.finished_at is None  # a finished run has nothing more to follow
             flags = [name for name, on in (("errors only", self.errors_only),

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from panda_tui.readmodel.acks import Ack
-from panda_tui.readmodel.health import HealthState, JobHealth
+from panda_tui.readmodel.health import HealthState, JobHealth, missing_image_words
 from panda_tui.readmodel.snapshot import Trend
 from panda_tui.store import log_queries
 from panda_tui.text import ago, iso, safe, short_duration, when
@@ -76,6 +76,10 @@ class TrendBar(Static):
             if health.state is HealthState.FLAPPING:  # the row says only `flapping`: how much, here (unless
                 # an ack needs the room: the row, the sparkline and `fail` still say it flaps)
                 parts.append(Part(health.words, health.words, self.marks.style("flapping"), drop=1))
+        if health is not None and health.image_missing:  # before its first run fails: `validate` warned
+            image = safe(health.image_missing)
+            parts.append(Part(safe(missing_image_words(health.image_missing)), f"image {image} missing",
+                              self.marks.style("failing")))
         if ack:  # shown before the schedule: someone is on it, until when, and what they said
             parts.append(acked(ack, now))
         parts.append(Part(explain, explain.split(" (")[0], drop=2))
