@@ -42,6 +42,8 @@ def alerts(ctx: click.Context, config_path: str, db_path: str | None, as_json: b
         if r["delivered_at"]:
             answer = f"HTTP {r['last_status']}, " if r["last_status"] is not None else ""
             state = f"delivered ({answer}attempt {r['attempts']})"
+        elif r["given_up_at"] and not r["attempts"]:  # taken back before a try (an ack)
+            state = r["last_error"] or "withdrawn"
         elif r["given_up_at"]:
             state = f"GAVE UP after {r['attempts']} attempts: {r['last_error'] or r['last_status']}"
         elif r["attempts"]:

@@ -8,9 +8,11 @@ import sqlite3
 from typing import Any
 
 from panda_tui.schedule import human_duration
-from panda_tui.store import acks, ledger, verdicts
+from panda_tui.store import acks, ledger, outbox, verdicts
 from panda_tui.store.ledger import TROUBLE
 from panda_tui.text import iso
+
+WITHDRAWN = (*(s.value for s in TROUBLE), "flapping")  # the alerts an ack takes back while they wait to go out
 
 
 class AckRefused(Exception):
@@ -30,6 +32,7 @@ def acknowledge(conn: sqlite3.Connection, job: str, args: dict[str, Any], now: f
     ack = acks.Ack(job=job, by=str(args.get("by") or "someone"), at=now,
                    until=None if seconds is None else now + seconds, note=str(args.get("note") or ""))
     acks.put(conn, ack)
+    outbox.withdraw(conn, job, WITHDRAWN, now, f"withdrawn: acknowledged by {ack.by}")
     until = "until it recovers" if failing else "until its next success (it flaps: `panda-tui ack JOB --for 2h` holds through successes)"
     if seconds is not None and ack.until is not None:
         until = f"for {human_duration(seconds)} (until {iso(ack.until)})"

@@ -66,6 +66,14 @@ def record(conn: sqlite3.Connection, item: Item, now: float, status: int | None,
                  " WHERE id=?", (attempts, now + delay, status, error, give_up, item.id))
 
 
+def withdraw(conn: sqlite3.Connection, job: str, events: tuple[str, ...], now: float, why: str) -> int:
+    """Take back `job`'s alerts of `events` not sent yet (an ack: the person is on it); pings still go."""
+    cur = conn.execute("UPDATE outbox SET given_up_at=?, last_error=? WHERE job=? AND target != 'ping' AND"
+                       " delivered_at IS NULL AND given_up_at IS NULL AND event IN " + sql_in(events),
+                       (now, why, job))
+    return cur.rowcount
+
+
 def listing(conn: sqlite3.Connection, limit: int = 50) -> list[dict[str, Any]]:
     rows = conn.execute(
         "SELECT id, event, job, run_id, target, created_at, attempts, delivered_at, given_up_at, last_status,"

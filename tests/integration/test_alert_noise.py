@@ -142,6 +142,22 @@ def test_an_ack_silences_reminders_until_recovery_which_is_still_said(tmp_path, 
     assert w.events_of() == [("j", "failed"), ("j", "recovered"), ("j", "failed")]
 
 
+async def test_an_ack_takes_back_the_job_s_alerts_still_waiting_to_go_out(tmp_path, server):
+    """Decided before the ack, not sent yet (a daemon stopped first, an endpoint down): the person is on it."""
+    from panda_tui.store.acking import acknowledge
+    w = world(tmp_path, server.url, jobs=("j", "k"))
+    w.run_job("j", "failed")
+    w.run_job("k", "failed")
+    with w.db.transaction() as conn:
+        acknowledge(conn, "j", {"by": "ana@box"}, w.clock.now())
+    await w.deliver()
+    assert [r["json"]["job"] for r in server.requests] == ["k"]
+    taken_back = [i for i in outbox.listing(w.conn) if i["job"] == "j"]
+    assert [(i["delivered_at"], i["last_error"]) for i in taken_back] == [(None, "withdrawn: acknowledged by ana@box")]
+    await w.deliver()  # and it stays taken back
+    assert len(server.requests) == 1
+
+
 def test_an_ack_for_a_while_runs_out(tmp_path, server):
     from panda_tui.store.acking import acknowledge
     w = world(tmp_path, server.url, job='repeat_after = "10m"')
