@@ -55,13 +55,15 @@ def start_line(config, path: str, standby: bool) -> str:
     with closing(connect(path)) as conn:
         holder = lease.live_holder(conn)
     scheduled = sum(1 for job in config.jobs.values() if job.enabled)
+    then = "; decisions follow as JSON lines on stdout"
     if holder is None:
-        held = "lease free: taking it"
-    else:
-        held = f"lease held by {holder.owner}: " + ("waiting to take over (--standby)" if standby else "refusing")
+        held = "lease free: taking it" + then
+    elif standby:
+        held = f"lease held by {lease.shown_owner(holder.owner)}: waiting to take over (--standby)" + then
+    else:  # the next line says who holds it and how to hand over (lease_holder.daemon_refused)
+        held = f"lease held by {lease.shown_owner(holder.owner)}: not starting"
     return (f"panda-tui daemon: config {safe(os.path.abspath(config.path))} · db {safe(path)} · "
-            f"{len(config.jobs)} job{'s' if len(config.jobs) != 1 else ''} ({scheduled} scheduled) · {held}; "
-            "decisions follow as JSON lines on stdout")
+            f"{len(config.jobs)} job{'s' if len(config.jobs) != 1 else ''} ({scheduled} scheduled) · {held}")
 
 
 @click.command(name="run")

@@ -54,6 +54,17 @@ def test_a_retry_s_lateness_is_one_number_in_seconds_from_when_it_was_due(tmp_pa
     assert [r["lateness_s"] for r in runs] == [0.25, 0.0]
 
 
+def second_daemon_in_a_terminal(cfg: str, db: str) -> list[str]:
+    """What a daemon refused by the lease prints on its terminal, line by line."""
+    main, side = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "panda_tui", "daemon", "--config", cfg, "--db", db],
+                            stdout=subprocess.PIPE, stderr=side, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    os.close(side)
+    assert proc.wait(60) == 1
+    with io.FileIO(main, "rb") as tty:
+        return tty.read(65536).decode().replace("\r", "").splitlines()
+
+
 def test_the_daemon_in_a_terminal_prints_one_plain_line_before_its_json(tmp_path):
     cfg, db = write_jobs(tmp_path, job("a"), job("b", enabled=False))
     main, side = pty.openpty()
@@ -63,12 +74,15 @@ def test_the_daemon_in_a_terminal_prints_one_plain_line_before_its_json(tmp_path
     try:
         first_json = json.loads(proc.stdout.readline())
         plain = io.TextIOWrapper(io.FileIO(main, "rb"), encoding="utf-8").readline().rstrip("\r\n")
+        refused = second_daemon_in_a_terminal(cfg, db)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
     assert plain == (f"panda-tui daemon: config {cfg} · db {os.path.realpath(db)} · 2 jobs (1 scheduled) · "
                      "lease free: taking it; decisions follow as JSON lines on stdout")
     assert first_json["event"] == "lease_acquired"
+    assert refused[0].endswith(f"· lease held by {first_json['owner']}: not starting"), refused
+    assert refused[1].startswith("error: ") and len(refused) == 2, refused
     piped = subprocess.Popen([sys.executable, "-m", "panda_tui", "daemon", "--config", cfg, "--db", db],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
