@@ -189,7 +189,7 @@ def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] 
     done = rated_slots(recent, job.retries)
     ok = sum(1 for r in done if r.status == RunStatus.SUCCEEDED)
     durations = [(r.duration_s, str(r.status)) for r in reversed(recent[:spark]) if r.duration_s is not None]
-    ok_durations = [r.duration_s for r in last20 if r.duration_s is not None]
+    timed = timed_durations(last20)
     latest = ledger.latest(conn, job.name, SHOWN_AS_LAST)
     settled = next((r for r in recent if r.status not in NOT_A_VERDICT), None)
     retrying = _retrying(active, recent, job.retries)
@@ -203,12 +203,18 @@ def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] 
         name=job.name, state=word, paused=job.name in paused, next_at=_next_at(job, now, active), last=latest,
         success_rate=ok / len(done) if done else None,
         failure_rate=(len(done) - ok) / len(done) if done else None,
-        median_s=statistics.median(ok_durations) if ok_durations else None,
+        median_s=statistics.median(timed) if timed else None,
         durations=durations, missed_24h=missed, running=running,
         last_bad=last_bad, enabled=job.enabled, declared=declared,
         last_failure=last_failure(conn, job.name),
         last_success_at=last_success_at(conn, job.name), failed_recent=(flap.failed, flap.finished),
         timed_out_recent=(timed_out, flap.finished) if settled and settled.status == RunStatus.TIMED_OUT else None)
+
+
+def timed_durations(runs: list[Run]) -> list[float]:
+    """The durations a median and a p95 are of: a run killed on purpose was cut short, so it says nothing
+    of how long the job takes (it is no verdict either: store.verdicts)."""
+    return [r.duration_s for r in runs if r.duration_s is not None and r.status != RunStatus.KILLED]
 
 
 def rated_slots(recent: list[Run], retries: int) -> list[Run]:

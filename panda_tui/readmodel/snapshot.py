@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from panda_tui.store import outbox
 from panda_tui.config import Config
 from panda_tui.readmodel.health import (DAY, RATE_WINDOW, JobHealth, acked_count, all_health,
-                                      failing_count, flapping_count, missed_count, rated_slots)
+                                      failing_count, flapping_count, missed_count, rated_slots, timed_durations)
 from panda_tui.readmodel.scheduler_health import DaemonGone, daemon_gone
 from panda_tui.store import budget, lease, ledger, state
 from panda_tui.store.ledger import BAD, Run
@@ -76,7 +76,8 @@ def _store_full(conn: sqlite3.Connection) -> dict[str, Any] | None:
 def read_trend(conn: sqlite3.Connection, config: Config, job_name: str, now: float) -> Trend:
     finished = [r for r in reversed(ledger.recent_outcomes(conn, job_name, 100)) if r.duration_s is not None]
     durations = [r.duration_s for r in finished if r.duration_s is not None]  # all of them, typed
-    p95 = _percentile(durations, 95)
+    timed = timed_durations(finished)
+    p95 = _percentile(timed, 95)
     starts = [r.started_at for r in finished if r.trigger == "schedule" and r.started_at]
     gaps = [b - a for a, b in zip(starts, starts[1:])]
     job = config.jobs.get(job_name)
@@ -88,7 +89,7 @@ def read_trend(conn: sqlite3.Connection, config: Config, job_name: str, now: flo
     outcomes = rated_slots(ledger.recent_outcomes(conn, job_name, 2 * RATE_WINDOW), job.retries if job else 0)
     return Trend(
         durations=durations, statuses=[str(r.status) for r in finished],
-        median=statistics.median(durations) if durations else None, p95=p95,
+        median=statistics.median(timed) if timed else None, p95=p95,
         failure_rate=(sum(r.status in BAD for r in outcomes) / len(outcomes)) if outcomes else None,
         missed=ledger.missed_since(conn, now - DAY, job_name), expected_every=expected,
         actual_every=statistics.median(gaps) if gaps else None,

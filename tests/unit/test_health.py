@@ -236,3 +236,16 @@ def test_a_flapping_job_is_counted_alike_by_the_header_status_and_status_json(le
     assert any(text.endswith("1 flapping") for text in header), header
     assert summary(snap.jobs).endswith("0 missed/24h, 1 flapping")
     assert status_json(read_status(ledger.conn, config(), NOW), NOW)["flapping"] == 1
+
+
+def test_a_run_killed_on_purpose_is_left_out_of_the_median_and_p95(ledger):
+    """New-user test: slow-report showed `median 4.4s` from 5.1 s runs and a 3.8 s run killed on request."""
+    from panda_tui.readmodel.snapshot import read_trend
+    for n, (status, seconds) in enumerate([(RunStatus.SUCCEEDED, 5.0), (RunStatus.KILLED, 1.0),
+                                           (RunStatus.SUCCEEDED, 6.0)]):
+        run = ledger.insert("j", NOW - 9000 + n * 3600, trigger="schedule", now=NOW - 9000 + n * 3600)
+        ledger.start(run.id, run.scheduled_at)
+        ledger.finish(run.id, status, run.scheduled_at + seconds, exit_code=0 if seconds > 1 else 143)
+    trend = read_trend(ledger.conn, config(), "j", NOW)
+    assert (health(ledger).median_s, trend.median) == (5.5, 5.5)
+    assert trend.durations == [5.0, 1.0, 6.0]  # the sparkline still draws it (as ⊘)
