@@ -68,7 +68,7 @@ def describe(diff: RunDiff) -> list[str]:
     failed = diff.failed
     head = f"run {failed.run_id} ({status_word(failed.status)})"
     if diff.good is None:
-        lines = [f"{head}: no successful run to compare with"]
+        lines = [f"{head}: no successful run to compare with; how it ended:"]
     else:
         lines = [f"{head} against run {diff.good.run_id} ({RunStatus.SUCCEEDED}, the last good one)"
                  if diff.good.status == RunStatus.SUCCEEDED else f"{head} against run {diff.good.run_id} "
