@@ -71,6 +71,7 @@ class Scheduler:
 
     async def start(self) -> None:
         """After the lease: settle what a previous scheduler left, catch up, plan every job's next slot."""
+        self.config, refused = await self._config_at_start()
         self.flight.paused = state.paused_jobs(self.conn)
         for found in await reconcile(self.ledger, self.ctx.runners, self.config.jobs, self.clock,
                                      self.ctx.open_sink):
@@ -81,7 +82,7 @@ class Scheduler:
                 self.timeline.add_retry(found.run.not_before, found.run.id)
             else:
                 self.flight.readmit(found.job, found.run)
-        await self._adopt_config(self.config, "started")
+        await self._adopt_config(self.config, "started", refused)
         now = self.clock.now()
         self._catch_up(now)
         stored = state.last_slots(self.conn)
@@ -288,10 +289,23 @@ class Scheduler:
             self.events.emit(d.Reloaded(why, len(new.jobs)))
             return True, f"reloaded: {len(new.jobs)} jobs"
 
-    async def _adopt_config(self, config: Config, why: str) -> None:
-        """Run `config` from now on: stored as the running truth, handed to whoever follows it."""
+    async def _config_at_start(self) -> tuple[Config, list[str]]:
+        """The jobs.toml on disk now, not the config handed in (a console's S hands the one it read when it
+        opened, minutes ago). A refused file leaves the last good config the store holds, as a reload does;
+        with the refusal, said as a reload's is."""
+        if not self.source.watch:
+            return self.config, []
+        try:
+            return await asyncio.to_thread(self.source.load), []
+        except ConfigError as exc:
+            self.events.emit(d.ReloadFailed("started", exc.errors))
+            return state.last_good_config(self.conn, self.source.secrets_file) or self.config, exc.errors
+
+    async def _adopt_config(self, config: Config, why: str, refused: list[str] | None = None) -> None:
+        """Run `config` from now on: stored as the running truth, handed to whoever follows it (with the
+        file's refusal, when it was refused and this is the last good one)."""
         self.config = config
-        self._remember_reload(why, [], config)
+        self._remember_reload(why, refused or [], config)
         for hook in self.on_config:
             await asyncio.to_thread(hook, config)
 

@@ -67,6 +67,7 @@ class JobHealth:
     acked_by: str | None = None  # who acknowledged its failing streak (user@host), while that silences it
     removed: bool = False  # its job left jobs.toml while a run of it goes on: listed until that run ends
     image_missing: str | None = None  # its image, which its engine lacks while pull = "never" (every run would fail)
+    unwatched: bool = False  # runs `running` in the ledger and no scheduler holds the lease: none follows them
 
     @property
     def mark(self) -> HealthState:
@@ -87,7 +88,9 @@ class JobHealth:
 
     @property
     def words(self) -> str:
-        """The state with what it hides: `running · timed out 7/7`, `flapping 4/10 failed`."""
+        """The state with what it hides: `running (unwatched)`, `running · timed out 7/7`, `flapping 4/10 failed`."""
+        if self.state is HealthState.RUNNING and self.unwatched:
+            return UNWATCHED
         if self.state is HealthState.RUNNING and self.timed_out_recent:
             return f"running · timed out {self.timed_out_recent[0]}/{self.timed_out_recent[1]}"
         if self.state is HealthState.RUNNING and self.last_bad:
@@ -109,6 +112,7 @@ class JobHealth:
         return bool(self.acked_by) and self.mark in NEEDS_A_HUMAN
 
 
+UNWATCHED = "running (unwatched)"  # a run the ledger has running while no scheduler holds the lease (it died)
 REMOVED = "removed from jobs.toml"  # a job listed only while a run it started before the reload goes on
 ACKED = "acked"  # the word of a row, and of a history run, whose trouble someone acknowledged
 
@@ -121,7 +125,16 @@ def row_words(h: JobHealth) -> str:
     and `status` name who)."""
     if h.acked:
         return ACKED
+    if h.state is HealthState.RUNNING and h.unwatched:
+        return "unwatched"  # its ▶ says running; whole in the narrowest STATUS, where `running (unwatched)` was cut
     return str(h.state) if h.state is HealthState.FLAPPING else h.words
+
+
+def mark_unwatched(jobs: list[JobHealth], scheduled: bool) -> None:
+    """With no scheduler holding the lease, a run still `running` in the ledger is one nobody follows (the
+    scheduler died with it going): its row says so until a scheduler adopts it or settles it."""
+    for h in jobs:
+        h.unwatched = bool(h.running) and not scheduled
 
 
 def failing_count(jobs: list[JobHealth]) -> int:

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
-from panda_tui.config import Config, ConfigError, build_config, load_config
+from panda_tui.config import Config, ConfigError, load_config
 from panda_tui.store import lease, state
 
 
@@ -62,7 +62,7 @@ class RunningConfig:
         stamp = state.running_config_stamp(conn)
         if stamp != self._stamp:
             self._stamp = stamp
-            self._stored = _rebuild(state.running_config(conn))
+            self._stored = state.last_good_config(conn, channels=False)  # shown, not sent to
         return self._stored
 
 
@@ -72,15 +72,6 @@ def _file_stamp(path: str) -> tuple | None:
     except OSError:
         return None
     return info.st_mtime_ns, info.st_size, info.st_ino
-
-
-def _rebuild(stored: dict | None) -> Config | None:
-    if not stored or not isinstance(stored.get("data"), dict):
-        return None
-    try:
-        return build_config(stored["data"], stored.get("path") or "jobs.toml", channels=False)
-    except ConfigError:  # written by another version of panda-tui that knew other fields
-        return None
 
 
 class FixedJobs:

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from panda_tui.store import outbox
 from panda_tui.config import Config
 from panda_tui.readmodel.health import (DAY, RATE_WINDOW, JobHealth, acked_count, all_health,
-                                      failing_count, flapping_count, missed_count, rated_slots, timed_durations)
+                                      failing_count, flapping_count, mark_unwatched, missed_count, rated_slots,
+                                      timed_durations)
 from panda_tui.readmodel.scheduler_health import DaemonGone, daemon_gone
 from panda_tui.store import budget, lease, ledger, state
 from panda_tui.store.ledger import BAD, Run
@@ -56,6 +57,7 @@ def read_snapshot(conn: sqlite3.Connection, config: Config | None, now: float | 
     healths = all_health(conn, config, now)
     last = lease.holder(conn)
     holder = last if last is not None and last.alive(now) else None
+    mark_unwatched(healths, holder is not None)
     return Snapshot(
         taken_at=now, holder=holder.owner if holder else None, heartbeat_at=lease.last_seen(conn),
         docker_hosts=state.engines(conn),

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from panda_tui.config import Config
 from panda_tui.readmodel.health import (JobHealth, acked_count, all_health, failing_count, flapping_count,
-                                      missed_count)
+                                      mark_unwatched, missed_count)
 from panda_tui.readmodel.scheduler_health import DaemonGone, daemon_gone
 from panda_tui.store import budget, lease, state
 from panda_tui.store.ledger import GONE, Run, lateness_s
@@ -37,6 +37,7 @@ class Status:
 def read_status(conn: sqlite3.Connection, config: Config, now: float) -> Status:
     healths = all_health(conn, config, now)
     holder = lease.live_holder(conn, now)
+    mark_unwatched(healths, holder is not None)
     return Status(holder=holder.owner if holder else None, docker_hosts=state.get_meta(conn, "engines", {}) or {},
                   jobs=healths, lease=holder, daemon_gone=None if holder else daemon_gone(conn, now),
                   store_budget=budget.fact(conn))

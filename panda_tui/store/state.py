@@ -10,6 +10,8 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict, cast
 
+from panda_tui.config import Config, ConfigError, build_config
+
 
 class EngineState(TypedDict):
     """A Docker Engine as the scheduler last found it (key "engines": host as configured -> this)."""
@@ -117,6 +119,19 @@ def running_config(conn: sqlite3.Connection) -> dict[str, Any] | None:
     """{"path", "loaded_at", "data"} as the scheduler last stored it, or None."""
     value = get_meta(conn, "running_config")
     return value if isinstance(value, dict) else None
+
+
+def last_good_config(conn: sqlite3.Connection, secrets_file: str | None = None, *,
+                     channels: bool = True) -> Config | None:
+    """The running config as the scheduler last stored it, rebuilt; None when none was stored, or it was
+    written by another version of panda-tui that knew other fields."""
+    stored = running_config(conn)
+    if not stored or not isinstance(stored.get("data"), dict):
+        return None
+    try:
+        return build_config(stored["data"], stored.get("path") or "jobs.toml", secrets_file, channels=channels)
+    except ConfigError:
+        return None
 
 
 def running_config_stamp(conn: sqlite3.Connection) -> float | None:

@@ -134,10 +134,19 @@ def _alarms(snap: Snapshot, now: float, marks: Marks, style: str) -> list[Part]:
 
 def _counts(snap: Snapshot, marks: Marks) -> list[Part]:
     return [_count(snap.failing, HealthState.FAILING, "failing", marks),
-            _count(snap.running, HealthState.RUNNING, "running", marks, ((RUNNING, ""),)),
+            _running(snap, marks),
             _count(snap.missed_24h, HealthState.MISSED, "missed/24h", marks, ((WINDOW, f"{snap.missed_24h} missed"),)),
             *([_count(snap.flapping, HealthState.FLAPPING, "flapping", marks)] if snap.flapping else []),
             *([Part(f"{snap.acked} acked", "", steps=((RUNNING, ""),))] if snap.acked else [])]
+
+
+def _running(snap: Snapshot, marks: Marks) -> Part:
+    """`▶ 1 running`; with no scheduler holding the lease, runs the ledger still has running are followed by
+    nobody, as their rows say: `▶ 1 running (unwatched)`, shortened to `1 unwatched` before it gives way."""
+    if snap.holder or not snap.running:
+        return _count(snap.running, HealthState.RUNNING, "running", marks, ((RUNNING, ""),))
+    return _count(snap.running, HealthState.RUNNING, "running (unwatched)", marks,
+                  ((ZEROS, f"{snap.running} unwatched"), (RUNNING, "")))
 
 
 def _count(n: int, state: HealthState, words: str, marks: Marks, later: tuple[tuple[int, str], ...] = ()) -> Part:

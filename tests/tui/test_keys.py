@@ -397,6 +397,45 @@ async def test_no_scheduler_is_said_until_one_is_back(world):
             back.stop()
 
 
+async def test_s_starts_the_scheduler_on_the_jobs_toml_on_disk_not_the_one_read_when_the_console_opened(world):
+    """The new-user test: a job added (the daemon reloaded, the console listed it), the daemon stopped, S: the
+    scheduler started with the jobs the console read when it opened, and the added job disappeared."""
+    from panda_tui.cli.console_cmd import embedded_mode
+    from panda_tui.config import load_config
+    w = world(ZETA)
+    read_at_open = load_config(str(w.cfg))  # as `panda-tui` reads it, and hands it to its S
+    schedulers = []
+
+    def starter():
+        schedulers.append(embedded_mode(read_at_open, w.db)[2])
+        return schedulers[-1]
+
+    app = w.app(starter=starter)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await started(app, pilot, ["zeta"])
+            w.cfg.write_text(w.cfg.read_text() + job("yankee"))
+            await started(app, pilot, ["yankee", "zeta"])  # the daemon reloaded
+            w.scheduler.stop()
+            bar = app.main.query_one("#notices")
+            await until(pilot, lambda: bar.message.startswith("no scheduler is running: press S"), 15)
+            await pilot.press("S")
+            await until(pilot, lambda: "embedded" in app.main.query_one("#header").words)
+            conn = connect(w.db)
+            try:
+                await until(pilot, lambda: (state.get_meta(conn, "scheduler") or {}).get("owner")
+                            == schedulers[0].claim.owner, 15, what="S's scheduler started")
+                assert set(state.running_config(conn)["data"]["jobs"]) == {"yankee", "zeta"}
+            finally:
+                conn.close()
+            assert app.main.jobs.rows_shown == ["yankee", "zeta"]
+            assert not [n for n in app.notices.messages if "reloaded: 1 jobs" in n]
+    finally:
+        for scheduler in schedulers:
+            if scheduler is not None:
+                scheduler.stop()
+
+
 def burst(app: PandaApp, keys: str) -> None:
     """Keys as a terminal delivers a fast typist's burst: all queued before the console handles the first
     (Pilot's press() waits for the app to be idle after each key, which hides what a burst does)."""

@@ -249,3 +249,27 @@ def test_a_run_killed_on_purpose_is_left_out_of_the_median_and_p95(ledger):
     trend = read_trend(ledger.conn, config(), "j", NOW)
     assert (health(ledger).median_s, trend.median) == (5.5, 5.5)
     assert trend.durations == [5.0, 1.0, 6.0]  # the sparkline still draws it (as ⊘)
+
+
+def test_a_run_still_running_in_the_ledger_with_no_scheduler_is_said_unwatched_by_the_row_and_header(ledger):
+    """kill -9 of the daemon while a run went: the console said `no scheduler` and `▶ 1 running` at once."""
+    from panda_tui.readmodel.health import row_words
+    from panda_tui.readmodel.snapshot import read_snapshot
+    from panda_tui.readmodel.status import read_status
+    from panda_tui.store import lease
+    from panda_tui.tui.header_line import parts
+    from panda_tui.tui.marks import Marks
+    run = ledger.insert("j", NOW - 60, trigger="schedule", now=NOW - 60)
+    ledger.start(run.id, NOW - 60)
+
+    def shown() -> tuple[list[str], list[str], list[str]]:
+        snap = read_snapshot(ledger.conn, config(), NOW)
+        header = [p.long for p in parts(snap, "attached", NOW, "20:00:00 UTC", Marks(colour=False))]
+        return ([row_words(h) for h in snap.jobs], [row_words(h) for h in read_status(ledger.conn, config(), NOW).jobs],
+                [text for text in header if "running" in text])
+    rows, status_rows, header = shown()
+    assert rows == status_rows == ["unwatched"] and header == ["▶ 1 running (unwatched)"], (rows, header)
+    assert [h.words for h in read_snapshot(ledger.conn, config(), NOW).jobs] == ["running (unwatched)"]
+    assert lease.claim(ledger.conn, "daemon", NOW) is not None  # a scheduler follows it again
+    rows, status_rows, header = shown()
+    assert rows == status_rows == ["running"] and header == ["▶ 1 running"], (rows, header)

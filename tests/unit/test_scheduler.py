@@ -677,3 +677,41 @@ async def test_a_job_added_by_reload_has_its_missed_slots_caught_up_after_a_rest
     await h.open()
     assert [r.status for r in h.rows("new")] == ["missed", "missed", "running"]
     assert all("scheduler down from" in r.reason for r in h.rows("new")[:2])
+
+
+K = '[jobs.k]\nschedule = "@daily"\ncommand = "true"\n'
+
+
+async def test_a_scheduler_starts_on_the_jobs_toml_on_disk_not_the_config_it_was_handed(tmp_path):
+    """A console's S hands the config it read when it opened: a job deleted since must not run."""
+    h = Harness(tmp_path, job() + K)
+    handed = load_config(str(h.cfg_path))
+    h.cfg_path.write_text(job())  # k deleted after the config was read
+    h.sched = build(handed, h.db, clock=h.clock, runners=h.runners)  # watching the file, as every scheduler does
+    h.sched.acquire()
+    await h.sched.start()
+    try:
+        assert set(h.sched.config.jobs) == {"j"}
+        assert set(state.running_config(h.sched.conn)["data"]["jobs"]) == {"j"}
+        assert state.config_errors(h.sched.conn) == []
+    finally:
+        await h.close()
+
+
+async def test_a_scheduler_started_on_a_refused_file_says_so_and_runs_the_last_good_config_stored(tmp_path):
+    h = Harness(tmp_path, job() + K)
+    await h.open()  # a daemon ran j and k (after a reload, say), then stopped
+    await h.close()
+    h.cfg_path.write_text(job())
+    handed = load_config(str(h.cfg_path))  # what the console read when it opened: j alone
+    h.cfg_path.write_text(job(schedule="0 0 31 2 *"))  # refused since
+    h.sched = build(handed, h.db, clock=h.clock, runners=h.runners)
+    h.sched.acquire()
+    await h.sched.start()
+    try:
+        assert set(h.sched.config.jobs) == {"j", "k"}
+        errors = state.config_errors(h.sched.conn)
+        assert len(errors) == 1 and errors[0].startswith('jobs.toml: job "j": schedule'), errors
+        assert set(state.running_config(h.sched.conn)["data"]["jobs"]) == {"j", "k"}
+    finally:
+        await h.close()
