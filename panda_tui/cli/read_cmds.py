@@ -17,9 +17,10 @@ from panda_tui.cli.common import common, fail, known_job, resolve_db, running_jo
 from panda_tui.readmodel.health import (REMOVED, HealthState, JobHealth, acked_count, failing_count,
                                         flapping_count, missed_count, missing_image_words, next_word,
                                         row_words)
+from panda_tui.readmodel.missed import missed_line
 from panda_tui.readmodel.acks import ack_json, ack_line, current_acks
 from panda_tui.readmodel.status import describe_holder, read_status, run_json, status_json
-from panda_tui.store import StoreError, connect, lease, ledger, log_queries, logs, pieces
+from panda_tui.store import StoreError, acks, connect, lease, ledger, log_queries, logs, pieces
 from panda_tui.store.ledger import HAS_LOGS, RunStatus
 from panda_tui.text import coarse_ago, iso, late, said_once, short_duration, short_spans, status_word, when
 
@@ -117,6 +118,8 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
             flaps = f"{h.words}; " if h.state is HealthState.FLAPPING else ""  # the row says only `flapping`
             tell(f"{safe(h.name)}: {flaps}run {f.run_id} {status_word(f.status)}{ago}: {safe(log_queries.readable(f.line))}")
     for h in current.jobs:
+        if line := missed_line(conn, h, now):
+            tell(safe(line))
         if h.removed:
             runs = ", ".join(map(str, h.running))
             tell(f"{safe(h.name)}: {REMOVED}; run {runs} still going (listed until it ends; "
@@ -125,6 +128,9 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
             tell(f"{safe(h.name)}: {safe(missing_image_words(h.image_missing))}")
     for job, ack in acked.items():
         tell(safe(ack_line(job, ack)))
+    for h in current.jobs:
+        if h.missed_acked and not h.ack_holds and (held := acks.get(conn, h.name)) is not None:
+            tell(safe(ack_line(h.name, held, missed_only=h.missed_acked)))
     sys.exit(1 if current.trouble else 0)
 
 
