@@ -21,10 +21,7 @@ class AckRefused(Exception):
 
 def acknowledge(conn: sqlite3.Connection, job: str, args: dict[str, Any], now: float) -> str:
     """A failing job's streak, or a flapping job (store.verdicts, as the console and `status` say it)."""
-    recent = ledger.recent_outcomes(conn, job, verdicts.FLAP_READS)
-    failing = bool(recent) and recent[0].status in TROUBLE
-    flapping = verdicts.flaps(r.status for r in verdicts.by_slot(recent)).flapping
-    missed = ledger.missed_after(conn, job, now - ledger.MISSED_WINDOW_S).count
+    failing, flapping, missed = _trouble(conn, job, now)
     if not failing and not flapping and not missed:
         raise AckRefused(refusal(job))
     seconds = None if args.get("for") is None else float(args["for"])
@@ -39,6 +36,19 @@ def acknowledge(conn: sqlite3.Connection, job: str, args: dict[str, Any], now: f
     if seconds is not None and ack.until is not None:
         until = f"for {human_duration(seconds)} (until {iso(ack.until)})"
     return f'acknowledged "{job}" by {ack.by} {until}' + (f": {ack.note}" if ack.note else "")
+
+
+def _trouble(conn: sqlite3.Connection, job: str, now: float) -> tuple[bool, bool, int]:
+    """Whether it fails, whether it flaps, and how many runs it missed in 24 h: what an ack can cover."""
+    recent = ledger.recent_outcomes(conn, job, verdicts.FLAP_READS)
+    failing = bool(recent) and recent[0].status in TROUBLE
+    flapping = verdicts.flaps(r.status for r in verdicts.by_slot(recent)).flapping
+    return failing, flapping, ledger.missed_after(conn, job, now - ledger.MISSED_WINDOW_S).count
+
+
+def refused(conn: sqlite3.Connection, job: str, now: float) -> str | None:
+    """Why an ack of `job` would be refused now, or None: the console asks before it opens its dialog."""
+    return None if any(_trouble(conn, job, now)) else refusal(job)
 
 
 def refusal(job: str) -> str:

@@ -15,7 +15,7 @@ from textual.widgets import Input
 
 from panda_tui.readmodel.acks import Ack, current_acks
 from panda_tui.readmodel.health import REMOVED, JobHealth
-from panda_tui.store import StoreError, connect
+from panda_tui.store import StoreError, acking, connect
 from panda_tui.store.control import ControlKind
 from panda_tui.store.ledger import Run
 from panda_tui.text import iso, safe, status_word
@@ -147,6 +147,7 @@ class ActingScreen(Screen):
             conn = connect(self.services.db_path, readonly=True)
             try:
                 held = current_acks(conn, self.services.clock()).get(job)
+                refusal = None if held else acking.refused(conn, job, self.services.clock())
             finally:
                 conn.close()
         except (StoreError, sqlite3.Error) as exc:
@@ -155,6 +156,8 @@ class ActingScreen(Screen):
             return
         if held is not None:
             self.app.call_from_thread(self._confirm, unack_question(held), job=job, kind=ControlKind.UNACK)
+        elif refusal is not None:  # said at once, in the scheduler's words, not after the dialog
+            self.app.call_from_thread(self.notify, refusal, severity="warning", markup=False)
         else:
             self.app.call_from_thread(self._ask_how_long, job)
 
