@@ -181,12 +181,13 @@ def _print_table(rows: Sequence[Sequence[str]], right: Collection[int] = frozens
         widths[column] -= cut
         over -= cut
     if wrap and over > 0:
-        widths[-1] = max(WRAP_MIN, len(rows[0][-1]), widths[-1] - over)
+        longest = max((len(word) for row in rows for word in row[-1].split()), default=0)  # wraps between words
+        widths[-1] = max(WRAP_MIN, longest, widths[-1] - over)
     indent = sum(widths[:-1]) + 2 * (len(widths) - 1)
     for row in rows:
         cells = [_cut(cell, w) for cell, w in zip(row[:-1] if wrap else row, widths)]
         cells = [cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(cells, widths))]
-        last = textwrap.wrap(row[-1], widths[-1], break_on_hyphens=False) if wrap else []
+        last = textwrap.wrap(row[-1], widths[-1], break_on_hyphens=False, break_long_words=False) if wrap else []
         click.echo("  ".join(cells + last[:1]).rstrip())
         for more in last[1:]:
             click.echo(" " * indent + more)

@@ -241,3 +241,18 @@ def test_missed_runs_are_named_by_status_and_an_ack_quiets_them(tmp_path):
     assert (document["missed_24h"], document["acked"], document["trouble"]) == (0, 1, False)
     conn = connect(db, readonly=True)
     assert read_snapshot(conn, load_config(cfg), time.time()).missed_24h == 0  # the console's header, alike
+
+
+def test_executions_wraps_a_reason_between_words_never_inside_a_time(tmp_path):
+    """New-user test: at 80 columns REASON read `scheduler down 07` / `:33:00–07:33:15;`."""
+    from panda_tui.text import span
+    cfg, db = write_jobs(tmp_path, job("hello"))
+    now = time.time()
+    start = now - now % 60 - 120  # both ends in one minute: the stretch is said to the second
+    stretch = span(start, start + 15, now)
+    runs(db, "hello", "SF", now, reason="timed out after 5s; stopping (SIGTERM, then SIGKILL after 2s)")
+    with ledger_on(db) as book:
+        book.insert("hello", start + 5, trigger="schedule", now=start + 15, status=RunStatus.MISSED,
+                    reason=f"scheduler down from {iso(start)} to {iso(start + 15)}; catchup = none")
+    listed = run_cli("executions", "hello", "--config", cfg, "--db", db, env={"COLUMNS": "80"})
+    assert listed.returncode == 0 and any(f"{stretch};" in line for line in listed.stdout.splitlines()), listed.stdout
