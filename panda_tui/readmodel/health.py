@@ -79,9 +79,14 @@ class JobHealth:
         return HealthState.FAILING if self.failing else self.state
 
     @property
+    def shown_mark(self) -> HealthState:
+        """The mark its row shows (the console's and `status`'s): a job otherwise fine whose missed runs
+        someone acknowledged reads `! acked`, the glyph saying which trouble."""
+        return HealthState.MISSED if self.acked and self.mark not in NEEDS_A_HUMAN else self.mark
+
+    @property
     def glyph(self) -> str:
-        """An ok job whose missed runs someone acknowledged reads `! acked`: the glyph says which trouble."""
-        return glyph(HealthState.MISSED if self.acked and self.mark not in NEEDS_A_HUMAN else self.mark)
+        return glyph(self.shown_mark)
 
     @property
     def failing(self) -> bool:

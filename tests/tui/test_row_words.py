@@ -268,3 +268,25 @@ async def test_a_job_s_last_run_killed_on_purpose_is_not_styled_as_a_failure(dem
         jobs = app.main.jobs
         last = jobs.get_row_at(jobs.rows_shown.index("cache-warm"))[jobs.shown_columns.index("LAST")]
         assert last.plain.startswith("killed ") and str(last.style) == Marks().style("killed") != Marks().style("failed")
+
+
+async def test_a_job_whose_missed_runs_are_acked_reads_so_and_its_runs_leave_the_header_count(demo_db, tmp_path):
+    """New-user test: a job every 10 s missed 2 slots; the header said `2 missed/24h` while no row was marked,
+    and `a` could not acknowledge them. Acked, the row reads `! acked` and the header no longer counts them."""
+    from panda_tui.store.ledger import RunStatus
+    from tests.conftest import ledger_on
+    db = own_copy(demo_db, tmp_path)
+    with ledger_on(db) as book:
+        for slot in (NOW - 320, NOW - 310):
+            book.insert("cache-warm", slot, trigger="schedule", now=NOW - 300, status=RunStatus.MISSED,
+                        reason="scheduler down")
+        run = book.insert("cache-warm", NOW - 200, trigger="schedule", now=NOW - 200)
+        book.start(run.id, NOW - 200)
+        book.finish(run.id, RunStatus.SUCCEEDED, NOW - 199, exit_code=0)
+    write(db, lambda conn: acks.put(conn, acks.Ack("cache-warm", "ann@db1", NOW - 100)))
+    app = demo_app(db)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await started(app, pilot)
+        assert cell(app, "cache-warm", "STATUS") == "! acked"
+        words = app.main.query_one("#header").words
+        assert "1 missed/24h" in words and "1 acked" in words, words  # report-mail's one missed run, not these
