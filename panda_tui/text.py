@@ -94,6 +94,12 @@ def short_spans(reason: str, now: float, known: float | None = None) -> str:
     return _ISO_SPAN.sub(short, reason)
 
 
+def reason_head(reason: str) -> str:
+    """A stored reason's gist, its time left out (the line around it says when): `scheduler down from … to …;
+    catchup = none` reads `scheduler down`."""
+    return " ".join(_ISO_SPAN.sub("", reason).split(";")[0].split())
+
+
 # How a run's status reads wherever a person reads it (console, `status`, `executions`, alert texts): one
 # word each. The stored values, and so every JSON output, stay as the ledger has them (README).
 STATUS_WORDS = {"timed_out": "timeout"}

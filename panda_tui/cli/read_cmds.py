@@ -17,9 +17,10 @@ from panda_tui.cli.common import common, fail, known_job, resolve_db, running_jo
 from panda_tui.readmodel.health import (REMOVED, HealthState, JobHealth, acked_count, failing_count,
                                         flapping_count, missed_count, missing_image_words, next_word,
                                         row_words)
+from panda_tui.readmodel.missed import missed_line
 from panda_tui.readmodel.acks import ack_json, ack_line, current_acks
 from panda_tui.readmodel.status import describe_holder, read_status, run_json, status_json
-from panda_tui.store import StoreError, connect, lease, ledger, log_queries, logs, pieces
+from panda_tui.store import StoreError, acks, connect, lease, ledger, log_queries, logs, pieces
 from panda_tui.store.ledger import HAS_LOGS, RunStatus
 from panda_tui.text import coarse_ago, iso, late, said_once, short_duration, short_spans, status_word, when
 
@@ -117,6 +118,8 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
             flaps = f"{h.words}; " if h.state is HealthState.FLAPPING else ""  # the row says only `flapping`
             tell(f"{safe(h.name)}: {flaps}run {f.run_id} {status_word(f.status)}{ago}: {safe(log_queries.readable(f.line))}")
     for h in current.jobs:
+        if line := missed_line(conn, h, now):
+            tell(safe(line))
         if h.removed:
             runs = ", ".join(map(str, h.running))
             tell(f"{safe(h.name)}: {REMOVED}; run {runs} still going (listed until it ends; "
@@ -125,6 +128,9 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
             tell(f"{safe(h.name)}: {safe(missing_image_words(h.image_missing))}")
     for job, ack in acked.items():
         tell(safe(ack_line(job, ack)))
+    for h in current.jobs:
+        if h.missed_acked and not h.ack_holds and (held := acks.get(conn, h.name)) is not None:
+            tell(safe(ack_line(h.name, held, missed_only=h.missed_acked)))
     sys.exit(1 if current.trouble else 0)
 
 
@@ -175,12 +181,13 @@ def _print_table(rows: Sequence[Sequence[str]], right: Collection[int] = frozens
         widths[column] -= cut
         over -= cut
     if wrap and over > 0:
-        widths[-1] = max(WRAP_MIN, len(rows[0][-1]), widths[-1] - over)
+        longest = max((len(word) for row in rows for word in row[-1].split()), default=0)  # wraps between words
+        widths[-1] = max(WRAP_MIN, longest, widths[-1] - over)
     indent = sum(widths[:-1]) + 2 * (len(widths) - 1)
     for row in rows:
         cells = [_cut(cell, w) for cell, w in zip(row[:-1] if wrap else row, widths)]
         cells = [cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(cells, widths))]
-        last = textwrap.wrap(row[-1], widths[-1], break_on_hyphens=False) if wrap else []
+        last = textwrap.wrap(row[-1], widths[-1], break_on_hyphens=False, break_long_words=False) if wrap else []
         click.echo("  ".join(cells + last[:1]).rstrip())
         for more in last[1:]:
             click.echo(" " * indent + more)

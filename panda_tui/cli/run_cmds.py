@@ -176,8 +176,22 @@ def kill(config_path: str, db_path: str | None, target: str) -> None:
     """Kill a job's running runs (JOB) or one run (RUN_ID): SIGTERM, grace, SIGKILL."""
     if target.isdigit():
         _request(db_path, control.ControlKind.KILL, run_id=int(target), config_path=config_path)
-    else:
-        _request(db_path, control.ControlKind.KILL, job=target, config_path=config_path)
+        return
+    with closing(connect(resolve_db(db_path), readonly=True)) as conn:
+        nothing = _nothing_to_kill(running_jobs(config_path, conn), conn, target)
+    if nothing:
+        fail(nothing, 2)  # as a job nobody knows: nothing of that name is there to kill
+    _request(db_path, control.ControlKind.KILL, job=target, config_path=config_path)
+
+
+def _nothing_to_kill(source, conn, job: str) -> str | None:
+    """A job jobs.toml no longer declares (or never did: `exec`'s), with no run going: say which, at once."""
+    latest = ledger.latest(conn, job)
+    if source.config is None or job in source.config.jobs or latest is None or ledger.active(conn, job):
+        return None
+    if latest.trigger == ledger.Trigger.EXTERNAL:
+        return f'"{job}" is run only by panda-tui exec and has no run going: nothing to kill'
+    return f'"{job}" was removed from jobs.toml and has no run going: nothing to kill'
 
 
 @click.command()

@@ -22,9 +22,12 @@ def acks_json(conn: sqlite3.Connection, now: float) -> dict[str, dict]:
     return {job: ack_json(ack) for job, ack in current_acks(conn, now).items()}
 
 
-def ack_line(job: str, ack: Ack) -> str:
-    """One line: who is on it, since when, until when, and their note."""
+def ack_line(job: str, ack: Ack, missed_only: int = 0) -> str:
+    """One line: who is on it, since when, until when, and their note. `missed_only`: it no longer silences
+    anything, but still covers that many of the job's missed runs of the last 24 h."""
     until = f" until {iso(ack.until)}" if ack.until else " until it recovers"
+    if missed_only:
+        until = f" for its {missed_only} missed {'run' if missed_only == 1 else 'runs'} of the last 24 h"
     return f"{job}: acknowledged by {ack.by} at {iso(ack.at)}{until}" + (f": {ack.note}" if ack.note else "")
 
 

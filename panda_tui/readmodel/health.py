@@ -16,7 +16,7 @@ from panda_tui.store.ledger import BAD, FINAL, GONE, Run, RunStatus, Trigger
 from panda_tui.store.verdicts import NOT_A_VERDICT, by_slot, flaps, retry_follows
 from panda_tui.text import coarse_ago, glyph
 
-DAY = 86400.0
+DAY = ledger.MISSED_WINDOW_S
 SHOWN_AS_LAST = (*FINAL, RunStatus.RUNNING)  # a run queued for later is the job's next, not its last
 
 
@@ -64,7 +64,10 @@ class JobHealth:
     last_success_at: float | None = None  # when it last succeeded
     failed_recent: tuple[int, int] = (0, 0)  # (failed, finished) of the runs flapping looks at (store.verdicts)
     timed_out_recent: tuple[int, int] | None = None  # (timed out, finished) of those, when the newest timed out
-    acked_by: str | None = None  # who acknowledged its failing streak (user@host), while that silences it
+    acked_by: str | None = None  # who acknowledged its trouble (user@host), while that silences it or covers missed runs
+    ack_holds: bool = False  # that ack still silences its failing or flapping (store.acks.Ack.silences)
+    missed_acked: int = 0  # of missed_24h, the runs an ack covers (before it, or while it holds): not trouble
+    missed_acked_until: float | None = None  # the slot up to which its missed runs are acknowledged
     removed: bool = False  # its job left jobs.toml while a run of it goes on: listed until that run ends
     image_missing: str | None = None  # its image, which its engine lacks while pull = "never" (every run would fail)
     unwatched: bool = False  # runs `running` in the ledger and no scheduler holds the lease: none follows them
@@ -77,8 +80,14 @@ class JobHealth:
         return HealthState.FAILING if self.failing else self.state
 
     @property
+    def shown_mark(self) -> HealthState:
+        """The mark its row shows (the console's and `status`'s): a job otherwise fine whose missed runs
+        someone acknowledged reads `! acked`, the glyph saying which trouble."""
+        return HealthState.MISSED if self.acked and self.mark not in NEEDS_A_HUMAN else self.mark
+
+    @property
     def glyph(self) -> str:
-        return glyph(self.mark)
+        return glyph(self.shown_mark)
 
     @property
     def failing(self) -> bool:
@@ -106,10 +115,26 @@ class JobHealth:
         return self.failing or self.state in NEEDS_A_HUMAN
 
     @property
+    def missed_open(self) -> int:
+        """Its runs missed in 24 h that no ack covers: the header's `missed/24h`, `status`'s exit 1."""
+        return self.missed_24h - self.missed_acked
+
+    @property
     def acked(self) -> bool:
         """In trouble, and someone acknowledged it: its row reads `acked`, and it is counted `acked`, not
-        failing or flapping (the header, `status`), nor does it make `status` exit 1."""
-        return bool(self.acked_by) and self.mark in NEEDS_A_HUMAN
+        failing or flapping (the header, `status`), nor does it make `status` exit 1. A job otherwise fine
+        whose missed runs of the last 24 h someone acknowledged reads `! acked` too."""
+        if self.mark in NEEDS_A_HUMAN:
+            return bool(self.acked_by) and self.ack_holds
+        return bool(self.acked_by) and self.missed_acked > 0
+
+    @property
+    def trouble(self) -> bool:
+        """Needs a person, and nobody acknowledged it: `status` exits 1 (and so does the API's `trouble`).
+        Its last slot gone missing, or a run missed in 24 h that no ack covers, count too."""
+        if self.missed_open:
+            return True
+        return not self.acked and (self.needs_a_human or bool(self.last and self.last.status in GONE))
 
 
 UNWATCHED = "running (unwatched)"  # a run the ledger has running while no scheduler holds the lease (it died)
@@ -148,8 +173,9 @@ def acked_count(jobs: list[JobHealth]) -> int:
 
 
 def missed_count(jobs: list[JobHealth]) -> int:
-    """Runs missed or lost in the last 24 h, over the jobs shown: the header's `missed/24h` and `status`'s."""
-    return sum(h.missed_24h for h in jobs)
+    """Runs missed or lost in the last 24 h that no ack covers, over the jobs shown: the header's `missed/24h`,
+    `status`'s and the API's (those acknowledged are their jobs' `acked`)."""
+    return sum(h.missed_open for h in jobs)
 
 
 def flapping_count(jobs: list[JobHealth]) -> int:
@@ -170,14 +196,24 @@ def all_health(conn: sqlite3.Connection, config: Config | None, now: float) -> l
     removed = {r.job for r in ledger.active(conn) if r.status == RunStatus.RUNNING} - set(jobs)
     if config is not None:
         jobs |= {name: dataclasses.replace(job_from_defaults(config, name), enabled=False) for name in sorted(removed)}
-    acked = acks.all_current(conn, now)
+    on_record = acks.every(conn)
     healths = [job_health(conn, job, now, paused, declared=job.name in declared) for job in jobs.values()]
     engines = state.engines(conn)
     for h in healths:
-        h.acked_by = acked[h.name].by if h.name in acked else None
+        if h.name in on_record:
+            _take_ack(conn, h, on_record[h.name], now)
         h.removed = h.name in removed
         h.image_missing = _image_missing(jobs[h.name], engines)
     return sorted(healths, key=sort_key)
+
+
+def _take_ack(conn: sqlite3.Connection, h: JobHealth, ack: acks.Ack, now: float) -> None:
+    """Who acknowledged the job's trouble, whether that still silences it, and which missed runs it covers."""
+    h.ack_holds = ack.silences(now, h.last_success_at)
+    if h.missed_24h:
+        h.missed_acked_until = ack.missed_until(now, h.last_success_at)
+        h.missed_acked = h.missed_24h - ledger.missed_after(conn, h.name, now - DAY, h.missed_acked_until).count
+    h.acked_by = ack.by if h.ack_holds or h.missed_acked else None
 
 
 def _image_missing(job: Job, engines: dict) -> str | None:

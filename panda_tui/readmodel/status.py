@@ -12,7 +12,7 @@ from panda_tui.readmodel.health import (JobHealth, acked_count, all_health, fail
                                       mark_unwatched, missed_count)
 from panda_tui.readmodel.scheduler_health import DaemonGone, daemon_gone
 from panda_tui.store import budget, lease, state
-from panda_tui.store.ledger import GONE, Run, lateness_s
+from panda_tui.store.ledger import Run, lateness_s
 from panda_tui.text import iso
 
 
@@ -30,8 +30,7 @@ class Status:
         """No scheduler runs (every slot goes missing), a job needs a person (failing, missed, flapping), its
         last run went missing, or a run went missing in 24 h: `status` exits 1. A job someone acknowledged
         (acked) does not: the person is on it."""
-        return self.lease is None or any(not h.acked_by and (h.needs_a_human or (h.last and h.last.status in GONE)
-                                                             or h.missed_24h) for h in self.jobs)
+        return self.lease is None or any(h.trouble for h in self.jobs)
 
 
 def read_status(conn: sqlite3.Connection, config: Config, now: float) -> Status:
@@ -89,7 +88,7 @@ def job_json(h: JobHealth) -> dict:
             "last_failure_line": failure.line if failure else None,
             "failure_rate_20": h.failure_rate, "failed_10": list(h.failed_recent),
             "timed_out_10": list(h.timed_out_recent) if h.timed_out_recent else None,
-            "missed_24h": h.missed_24h, "running": h.running, "acked_by": h.acked_by}
+            "missed_24h": h.missed_24h, "missed_24h_acked": h.missed_acked, "running": h.running, "acked_by": h.acked_by}
 
 
 def run_json(run: Run) -> dict:

@@ -21,10 +21,9 @@ class AckRefused(Exception):
 
 def acknowledge(conn: sqlite3.Connection, job: str, args: dict[str, Any], now: float) -> str:
     """A failing job's streak, or a flapping job (store.verdicts, as the console and `status` say it)."""
-    recent = ledger.recent_outcomes(conn, job, verdicts.FLAP_READS)
-    failing = bool(recent) and recent[0].status in TROUBLE
-    if not failing and not verdicts.flaps(r.status for r in verdicts.by_slot(recent)).flapping:
-        raise AckRefused(f'job "{job}" is neither failing nor flapping: there is nothing to acknowledge')
+    failing, flapping, missed = _trouble(conn, job, now)
+    if not failing and not flapping and not missed:
+        raise AckRefused(refusal(job))
     seconds = None if args.get("for") is None else float(args["for"])
     held = acks.get(conn, job)
     if seconds is None and held is not None and held.until is not None and now < held.until:
@@ -33,10 +32,32 @@ def acknowledge(conn: sqlite3.Connection, job: str, args: dict[str, Any], now: f
                    until=None if seconds is None else now + seconds, note=str(args.get("note") or ""))
     acks.put(conn, ack)
     outbox.withdraw(conn, job, WITHDRAWN, now, f"withdrawn: acknowledged by {ack.by}")
-    until = "until it recovers" if failing else "until its next success (it flaps: `panda-tui ack JOB --for 2h` holds through successes)"
+    until = "until it recovers" if failing else _missed_words(missed) if not flapping else "until its next success (it flaps: `panda-tui ack JOB --for 2h` holds through successes)"
     if seconds is not None and ack.until is not None:
         until = f"for {human_duration(seconds)} (until {iso(ack.until)})"
     return f'acknowledged "{job}" by {ack.by} {until}' + (f": {ack.note}" if ack.note else "")
+
+
+def _trouble(conn: sqlite3.Connection, job: str, now: float) -> tuple[bool, bool, int]:
+    """Whether it fails, whether it flaps, and how many runs it missed in 24 h: what an ack can cover."""
+    recent = ledger.recent_outcomes(conn, job, verdicts.FLAP_READS)
+    failing = bool(recent) and recent[0].status in TROUBLE
+    flapping = verdicts.flaps(r.status for r in verdicts.by_slot(recent)).flapping
+    return failing, flapping, ledger.missed_after(conn, job, now - ledger.MISSED_WINDOW_S).count
+
+
+def refused(conn: sqlite3.Connection, job: str, now: float) -> str | None:
+    """Why an ack of `job` would be refused now, or None: the console asks before it opens its dialog."""
+    return None if any(_trouble(conn, job, now)) else refusal(job)
+
+
+def refusal(job: str) -> str:
+    """Why a job in no trouble cannot be acknowledged: the words of `ack`, the API and the console's `a`."""
+    return f'job "{job}" is neither failing nor flapping, nor missed a run in 24 h: there is nothing to acknowledge'
+
+
+def _missed_words(missed: int) -> str:
+    return f"for its {missed} missed {'run' if missed == 1 else 'runs'} of the last 24 h"
 
 
 def _kept(held: acks.Ack) -> str:

@@ -29,6 +29,12 @@ class Ack:
             return now < self.until
         return last_success_at is None or last_success_at < self.at
 
+    def missed_until(self, now: float, last_success_at: float | None) -> float:
+        """The slot up to which it acknowledges the job's missed runs: those before it, and those while it holds."""
+        if self.silences(now, last_success_at):
+            return now
+        return max(self.at, self.until or self.at)
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 

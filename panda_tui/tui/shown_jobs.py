@@ -3,13 +3,17 @@ say when it changes: a reload the scheduler made, or a refused file."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from panda_tui.config import Config
+from panda_tui.readmodel.health import REMOVED, JobHealth
 from panda_tui.readmodel.running import JobSource
+from panda_tui.store.ledger import Run, Trigger
 
 
+LEFT = f"{REMOVED}: no longer listed (its last run ended)"  # the detail line of a job gone from the list
 REFUSED = "jobs.toml refused"  # the first words of what is said of a refused file (withdrawn once one is accepted)
 
 
@@ -49,7 +53,14 @@ class ShownJobs:
         return {name: job.schedule.expr + ("" if job.tz == "UTC" else f" {job.tz}")
                 for name, job in self.config.jobs.items()}
 
-    def about(self, name: str) -> str:
-        """The job's schedule in words, for the trend line."""
+    def about(self, name: str, health: JobHealth | None = None, runs: Sequence[Run] = ()) -> str:
+        """The job's schedule in words, for the trend line. A job no longer listed (`health` None) whose runs
+        were not `exec`'s left jobs.toml: said so, never called an exec job."""
+        if health is not None and health.removed:
+            return REMOVED
         job = self.config.jobs.get(name) if self.config is not None else None
-        return job.schedule.explain() if job is not None else "not in jobs.toml: run only by `panda-tui exec`"
+        if job is not None:
+            return job.schedule.explain()
+        if health is None and not any(r.trigger == Trigger.EXTERNAL for r in runs):
+            return LEFT
+        return "not in jobs.toml: run only by `panda-tui exec`"

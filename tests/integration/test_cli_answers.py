@@ -126,3 +126,17 @@ def test_a_daemon_refused_by_a_console_says_which_one_and_how_to_hand_over(tmp_p
                            f"tty {pts.removeprefix('/dev/')}, on ")
     assert f"holds the scheduler of {os.path.realpath(db)}" in line
     assert "to hand over, quit that console with q, then start the daemon" in line
+
+
+def test_kill_of_a_job_removed_from_jobs_toml_says_so_and_exits_2_as_an_unknown_name_does(tmp_path):
+    """New-user test: `kill long-sleep` after its job left jobs.toml (its run killed) said `no job named` with
+    exit 1, while `kill nosuch` exits 2."""
+    cfg, db = write_jobs(tmp_path, job("hello"))
+    with ledger_on(db) as book:
+        run = book.insert("long-sleep", 1_800_000_000.0, trigger="schedule", now=1_800_000_000.0)
+        book.start(run.id, 1_800_000_001.0)
+        book.finish(run.id, RunStatus.KILLED, 1_800_000_009.0, reason="killed on request")
+    gone = run_cli("kill", "long-sleep", "--config", cfg, "--db", db)
+    assert gone.returncode == 2, gone.stderr
+    assert "removed from jobs.toml and has no run going" in gone.stderr
+    assert run_cli("kill", "nosuch", "--config", cfg, "--db", db).returncode == 2

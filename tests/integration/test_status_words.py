@@ -208,3 +208,51 @@ def test_executions_and_validate_fit_80_columns(tmp_path):
     assert "stopping (SIGTERM, then SIGKILL after 2s)" in said and "scheduler down " in said, listed.stdout
     lines = checked.stdout.splitlines()
     assert lines[1] == "  nightly-backup: At 02:30 every day (Europe/Berlin)" and lines[2].startswith("      next 20")
+
+
+def test_missed_runs_are_named_by_status_and_an_ack_quiets_them(tmp_path):
+    """New-user test: a 10 s job missed 2 slots while the scheduler was down; `status` exited 1 for a day
+    naming nothing, and `ack` refused (`nothing to acknowledge`). Now a line says which runs and why, and an
+    ack covers them: `! acked`, not counted missed, exit 0."""
+    from panda_tui.store.acking import acknowledge
+    cfg, db = write_jobs(tmp_path, job("hello"))
+    now = time.time()
+    down = f"scheduler down from {iso(now - 130)} to {iso(now - 100)}; catchup = none"
+    with ledger_on(db) as book:
+        for slot in (now - 125, now - 115):
+            book.insert("hello", slot, trigger="schedule", now=now - 100, status=RunStatus.MISSED, reason=down)
+    runs(db, "hello", "S", now + 590)  # its newest run, after the gap, succeeded
+    scheduler_alive(db)
+    out = status(cfg, db)
+    assert out.returncode == 1, out.stdout
+    said = " ".join(line.strip() for line in out.stdout.splitlines())  # its line wraps at 80 columns
+    assert "hello: 2 runs missed " in said and " (scheduler down); panda-tui ack hello to quiet it" in said, said
+    database = Database(db)
+    with database.transaction() as conn:
+        assert "2 missed runs" in acknowledge(conn, "hello", {"by": "ann@db1"}, time.time())
+    database.close()
+    out = status(cfg, db)
+    assert out.returncode == 0, out.stdout
+    assert next(line for line in out.stdout.splitlines() if " hello " in line).split()[:3] == ["!", "acked", "hello"]
+    assert "0 failing, 0 running, 0 missed/24h, 1 acked" in out.stdout
+    assert not any(line.startswith("hello: 2 runs missed") for line in out.stdout.splitlines())
+    assert "hello: acknowledged by ann@db1" in out.stdout
+    document = json.loads(status(cfg, db, "--json").stdout)
+    assert (document["missed_24h"], document["acked"], document["trouble"]) == (0, 1, False)
+    conn = connect(db, readonly=True)
+    assert read_snapshot(conn, load_config(cfg), time.time()).missed_24h == 0  # the console's header, alike
+
+
+def test_executions_wraps_a_reason_between_words_never_inside_a_time(tmp_path):
+    """New-user test: at 80 columns REASON read `scheduler down 07` / `:33:00–07:33:15;`."""
+    from panda_tui.text import span
+    cfg, db = write_jobs(tmp_path, job("hello"))
+    now = time.time()
+    start = now - now % 60 - 120  # both ends in one minute: the stretch is said to the second
+    stretch = span(start, start + 15, now)
+    runs(db, "hello", "SF", now, reason="timed out after 5s; stopping (SIGTERM, then SIGKILL after 2s)")
+    with ledger_on(db) as book:
+        book.insert("hello", start + 5, trigger="schedule", now=start + 15, status=RunStatus.MISSED,
+                    reason=f"scheduler down from {iso(start)} to {iso(start + 15)}; catchup = none")
+    listed = run_cli("executions", "hello", "--config", cfg, "--db", db, env={"COLUMNS": "80"})
+    assert listed.returncode == 0 and any(f"{stretch};" in line for line in listed.stdout.splitlines()), listed.stdout

@@ -7,6 +7,7 @@ import time
 from textual import events
 
 from panda_tui.store import acks, connect
+from panda_tui.store.acking import refusal
 from panda_tui.text import when
 from panda_tui.tui.screens.ack import AckScreen
 from tests.jobfiles import job
@@ -63,3 +64,17 @@ async def test_escape_in_the_ack_dialog_asks_nothing(world):
         assert not isinstance(app.screen, AckScreen)
     conn = connect(w.db)
     assert conn.execute("SELECT COUNT(*) FROM control WHERE kind='ack'").fetchone()[0] == 0
+
+
+async def test_a_on_a_healthy_job_is_refused_at_once_without_the_dialog(world):
+    """New-user test: `a` on a job in no trouble opened the dialog and refused only after it was filled in."""
+    w = world(ALPHA, job("zeta"))
+    app = w.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        select(app, "zeta")
+        await pilot.press("a")
+        await until(pilot, lambda: any("there is nothing to acknowledge" in n for n in app.notices.messages),
+                    what="the refusal in the notice line")
+        assert not isinstance(app.screen, AckScreen)
+        assert app.notices.messages[-1] == refusal("zeta")

@@ -155,21 +155,26 @@ async def test_a_yes_that_comes_after_the_run_ended_says_how_it_ended(world):
                                                                        "(timed out after 2s"), what="how it ended")
 
 
+async def sleeper_removed_while_it_runs(app, pilot, tmp_path) -> None:
+    """sleeper runs, then leaves jobs.toml (the scheduler reloads): listed as removed while its run goes on."""
+    from tests.jobfiles import QUICK_STOP, write_jobs
+    await started(app, pilot, count=2)
+    select(app, "sleeper")
+    await pilot.press("t")
+    await until(pilot, lambda: (h := app.main.jobs.health("sleeper")) and h.running)
+    write_jobs(tmp_path, ZETA, QUICK_STOP)
+    await pilot.press("r")  # the scheduler reloads: sleeper is no longer in its jobs
+    await until(pilot, lambda: (h := app.main.jobs.health("sleeper")) is not None and h.removed,
+                what="sleeper listed as removed")
+
+
 async def test_a_run_whose_job_left_jobs_toml_stays_listed_and_killable_until_it_ends(world, tmp_path):
     """New-user test: removing a job from jobs.toml while it ran hid the run from the console (the header
     still counted it running) and `k` could not reach it."""
-    from tests.jobfiles import QUICK_STOP, write_jobs
     w = world(SLEEPER, ZETA)
     app = w.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await started(app, pilot, count=2)
-        select(app, "sleeper")
-        await pilot.press("t")
-        await until(pilot, lambda: (h := app.main.jobs.health("sleeper")) and h.running)
-        write_jobs(tmp_path, ZETA, QUICK_STOP)
-        await pilot.press("r")  # the scheduler reloads: sleeper is no longer in its jobs
-        await until(pilot, lambda: (h := app.main.jobs.health("sleeper")) is not None and h.removed,
-                    what="sleeper listed as removed")
+        await sleeper_removed_while_it_runs(app, pilot, tmp_path)
         row = app.main.jobs.get_row_at(app.main.jobs.rows_shown.index("sleeper"))
         assert str(row[app.main.jobs.shown_columns.index("NEXT")]) == "removed"
         select(app, "sleeper")
@@ -178,6 +183,24 @@ async def test_a_run_whose_job_left_jobs_toml_stays_listed_and_killable_until_it
         await pilot.press("y")
         await until(pilot, lambda: ledger(w.db, "sleeper")[-1].status == "killed")
         await until(pilot, lambda: app.main.jobs.rows_shown == ["zeta"], what="sleeper gone once its run ended")
+
+
+async def test_a_filtered_job_that_left_jobs_toml_is_said_removed_once_its_run_ends(world, tmp_path):
+    """New-user test: with the filter on the removed job, its detail line read `not in jobs.toml: run only by
+    `panda-tui exec`` once its run ended (it never was an exec job)."""
+    from panda_tui.tui.shown_jobs import LEFT
+    w = world(SLEEPER, ZETA)
+    app = w.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sleeper_removed_while_it_runs(app, pilot, tmp_path)
+        await pilot.press("slash", *"sleep", "enter")
+        await until(pilot, lambda: app.main.jobs.rows_shown == ["sleeper"], what="the filter on sleeper")
+        await pilot.press("k", "y")
+        await until(pilot, lambda: ledger(w.db, "sleeper")[-1].status == "killed")
+        await until(pilot, lambda: app.main.jobs.rows_shown == [], what="sleeper gone once its run ended")
+        detail = app.main.query_one("#trend")
+        await until(pilot, lambda: LEFT in detail.words, what="the detail line saying it left jobs.toml")
+        assert "panda-tui exec" not in detail.words
 
 
 async def test_tab_filter_help_and_palette(world):

@@ -268,3 +268,44 @@ async def test_a_job_s_last_run_killed_on_purpose_is_not_styled_as_a_failure(dem
         jobs = app.main.jobs
         last = jobs.get_row_at(jobs.rows_shown.index("cache-warm"))[jobs.shown_columns.index("LAST")]
         assert last.plain.startswith("killed ") and str(last.style) == Marks().style("killed") != Marks().style("failed")
+
+
+def missed_then_acked(db: str) -> None:
+    """cache-warm missed 2 slots, ann@db1 acknowledged them, then it succeeded."""
+    from panda_tui.store.ledger import RunStatus
+    from tests.conftest import ledger_on
+    with ledger_on(db) as book:
+        for slot in (NOW - 320, NOW - 310):
+            book.insert("cache-warm", slot, trigger="schedule", now=NOW - 300, status=RunStatus.MISSED,
+                        reason="scheduler down")
+    write(db, lambda conn: acks.put(conn, acks.Ack("cache-warm", "ann@db1", NOW - 250)))
+    with ledger_on(db) as book:  # a success since: a plain ack no longer silences, but still covers them
+        run = book.insert("cache-warm", NOW - 200, trigger="schedule", now=NOW - 200)
+        book.start(run.id, NOW - 200)
+        book.finish(run.id, RunStatus.SUCCEEDED, NOW - 199, exit_code=0)
+
+
+async def test_a_job_whose_missed_runs_are_acked_reads_so_and_its_runs_leave_the_header_count(demo_db, tmp_path):
+    """New-user test: a job every 10 s missed 2 slots; the header said `2 missed/24h` while no row was marked,
+    and `a` could not acknowledge them. Acked, the row reads `! acked` and the header no longer counts them."""
+    db = own_copy(demo_db, tmp_path)
+    missed_then_acked(db)
+    app = demo_app(db)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await started(app, pilot)
+        assert cell(app, "cache-warm", "STATUS") == "! acked"
+        words = app.main.query_one("#header").words
+        assert "1 missed/24h" in words and "1 acked" in words, words  # report-mail's one missed run, not these
+
+
+async def test_a_on_a_job_whose_missed_runs_are_acked_asks_to_take_the_ack_back(demo_db, tmp_path):
+    from panda_tui.tui.screens.confirm import ConfirmScreen
+    from tests.tui.test_answers import select_job
+    db = own_copy(demo_db, tmp_path)
+    missed_then_acked(db)
+    app = demo_app(db)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await started(app, pilot)
+        await select_job(pilot, "cache-warm")
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the unack question")

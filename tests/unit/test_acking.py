@@ -114,3 +114,15 @@ def test_an_ack_covers_the_failures_since_the_last_success_before_it_and_those_w
     acked_at_450 = Ack("j", "ann@db1", 450.0, until=1000.0)
     assert acked_runs(history, acked_at_450) == {6, 4, 3}  # not run 1: a success ended that streak
     assert acked_runs(history, None) == set()
+
+
+def test_a_job_with_missed_runs_in_a_day_can_be_acked_and_a_healthy_one_cannot(ledger):
+    from panda_tui.store.acking import AckRefused
+    ledger.insert("gap", NOW - 90, trigger="schedule", now=NOW - 80, status=RunStatus.MISSED, reason="scheduler down")
+    for job in ("fine", "gap"):
+        ok = ledger.insert(job, NOW - 60, trigger="schedule", now=NOW - 60)
+        ledger.start(ok.id, NOW - 60)
+        ledger.finish(ok.id, RunStatus.SUCCEEDED, NOW - 59, exit_code=0)
+    with pytest.raises(AckRefused, match="nothing to acknowledge"):
+        acknowledge(ledger.conn, "fine", {"by": "ana@box"}, NOW)
+    assert "1 missed run" in acknowledge(ledger.conn, "gap", {"by": "ana@box"}, NOW)  # its newest run succeeded

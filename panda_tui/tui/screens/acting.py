@@ -15,7 +15,7 @@ from textual.widgets import Input
 
 from panda_tui.readmodel.acks import Ack, current_acks
 from panda_tui.readmodel.health import REMOVED, JobHealth
-from panda_tui.store import StoreError, connect
+from panda_tui.store import StoreError, acking, acks, connect
 from panda_tui.store.control import ControlKind
 from panda_tui.store.ledger import Run
 from panda_tui.text import iso, safe, status_word
@@ -137,16 +137,18 @@ class ActingScreen(Screen):
         """"I'm on it": silence the selected (failing or flapping) job's reminders until its next success, or
         for a time, with a note, as `panda-tui ack JOB --for --note` does (screens/ack.py); again: take it back."""
         if chosen := self._chosen_or_say():
-            self._toggle_ack(chosen.job)
+            self._toggle_ack(chosen.job, chosen.health is not None and chosen.health.acked)
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="act")
-    def _toggle_ack(self, job: str) -> None:
+    def _toggle_ack(self, job: str, acked: bool = False) -> None:
         """An ack held is asked about first (who, until, note), as a kill is: one stray `a` at 3 AM must not
-        lose someone's note and time. Else: how long, and a note."""
+        lose someone's note and time. Else: how long, and a note. `acked`: its row reads acked (an ack of
+        its missed runs holds past its next success)."""
         try:
             conn = connect(self.services.db_path, readonly=True)
             try:
-                held = current_acks(conn, self.services.clock()).get(job)
+                held = current_acks(conn, self.services.clock()).get(job) or (acks.get(conn, job) if acked else None)
+                refusal = None if held else acking.refused(conn, job, self.services.clock())
             finally:
                 conn.close()
         except (StoreError, sqlite3.Error) as exc:
@@ -155,6 +157,8 @@ class ActingScreen(Screen):
             return
         if held is not None:
             self.app.call_from_thread(self._confirm, unack_question(held), job=job, kind=ControlKind.UNACK)
+        elif refusal is not None:  # said at once, in the scheduler's words, not after the dialog
+            self.app.call_from_thread(self.notify, refusal, severity="warning", markup=False)
         else:
             self.app.call_from_thread(self._ask_how_long, job)
 

@@ -22,7 +22,7 @@ from textual.worker import get_current_worker
 
 from panda_tui.config import Config
 from panda_tui.readmodel.acks import ack_line
-from panda_tui.readmodel.health import REMOVED, JobHealth
+from panda_tui.readmodel.health import JobHealth
 from panda_tui.store import connect, data_version
 from panda_tui.store.ledger import Run, RunStatus
 from panda_tui.text import safe
@@ -263,7 +263,7 @@ class MainScreen(OpeningScreen):
         if message.job is not None and message.job == self.selected_job:
             trend = cast("TrendBar", self.query_one("#trend"))
             health = self.jobs.health(message.job)
-            about = REMOVED if health and health.removed else self.shown.about(message.job)
+            about = self.shown.about(message.job, health, message.history)
             trend.show(message.job, about, message.trend, health, now, message.ack)
             self.runs_read(message.job, message.history)
             history = self.history
