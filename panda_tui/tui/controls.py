@@ -49,7 +49,9 @@ class Controls:
             with self._lock:
                 self._unanswered.add(answer.request_id)  # the scheduler may still take it
         if answer.reply == Reply.NO_SCHEDULER:
-            here = "S runs one in this console" if self.can_start_here else "restart the console to embed one"
+            # a console opened with --attach (or the browser's) never runs one: another console can
+            here = ("S runs one in this console" if self.can_start_here
+                    else "open a console with `panda-tui --embed` to run one there")
             return Answer(Reply.NO_SCHEDULER, f"{NO_SCHEDULER}: start `panda-tui daemon`, or {here}")
         return answer
 

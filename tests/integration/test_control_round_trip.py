@@ -74,7 +74,8 @@ EXPECTED = {  # reply: (console severity and words, CLI exit code and words, API
     REFUSED: (("error", REASON), (1, f"error: {REASON}"), (409, REASON)),
     SILENT: (("error", "the scheduler did not answer within 10 s"), (1, "the scheduler did not answer within 10 s"),
              (504, "the scheduler did not answer within 10 s")),
-    NONE: (("error", "no scheduler is running: start `panda-tui daemon`, or restart the console to embed one"),
+    NONE: (("error", "no scheduler is running: start `panda-tui daemon`, or open a console with `panda-tui --embed`"
+                     " to run one there"),
            (1, "no scheduler is running on"), (503, "no scheduler is running on this database")),
 }
 

@@ -588,7 +588,7 @@ async def test_a_acknowledges_the_failing_job_and_shows_who_then_a_again_asks_be
 
 
 @pytest.mark.parametrize("offered, advice", [(True, "S runs one in this console"),
-                                             (False, "restart the console to embed one")])
+                                             (False, "open a console with `panda-tui --embed` to run one there")])
 def test_a_key_that_acts_with_no_scheduler_advises_what_this_console_offers(tmp_path, offered, advice):
     from panda_tui.store.control import ControlKind, Reply
     from panda_tui.tui.controls import Controls
