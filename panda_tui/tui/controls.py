@@ -34,6 +34,13 @@ class Controls:
                 self._triggers.add(asked)
         return asked
 
+    def no_scheduler(self) -> str:
+        """What a key that acts answers while no scheduler runs: what would run one."""
+        # a console opened with --attach (or the browser's) never runs one: another console can
+        here = ("S runs one in this console" if self.can_start_here
+                else "open a console with `panda-tui --embed` to run one there")
+        return f"{NO_SCHEDULER}: start `panda-tui daemon`, or {here}"
+
     def request(self, kind: ControlKind, job: str | None = None, run_id: int | None = None,
                 args: dict | None = None, asked: Asked | None = None) -> Answer:
         """Blocking (call from a worker). `asked`: what the key that asked for it counted (asked())."""
@@ -49,10 +56,7 @@ class Controls:
             with self._lock:
                 self._unanswered.add(answer.request_id)  # the scheduler may still take it
         if answer.reply == Reply.NO_SCHEDULER:
-            # a console opened with --attach (or the browser's) never runs one: another console can
-            here = ("S runs one in this console" if self.can_start_here
-                    else "open a console with `panda-tui --embed` to run one there")
-            return Answer(Reply.NO_SCHEDULER, f"{NO_SCHEDULER}: start `panda-tui daemon`, or {here}")
+            return Answer(Reply.NO_SCHEDULER, self.no_scheduler())
         return answer
 
     def triggers_pending(self) -> int:

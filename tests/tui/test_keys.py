@@ -631,3 +631,22 @@ def test_the_console_s_a_and_ack_help_say_the_same():
     cli = " ".join((ack.help or "").split())
     for words in ("failing or flapping", "until its next success", "--for"):
         assert words in console and words in cli, words
+
+
+async def test_k_with_no_scheduler_says_so_before_asking(tmp_path):
+    """New-user test: `k` on an unwatched run (the daemon killed -9) asked `Kill run 42?`, then refused."""
+    from panda_tui.readmodel.running import RunningConfig
+    from tests.jobfiles import write_jobs
+    cfg, db = write_jobs(tmp_path, SLEEPER)
+    from panda_tui.store.db import Database
+    book = store_ledger.Ledger(Database(db))
+    run_id = book.insert("sleeper", 1.0, trigger="manual", now=1.0).id
+    book.start(run_id, 1.0)  # running in the ledger, and no scheduler holds the lease
+    app = PandaApp(RunningConfig(cfg), db, mode="attached")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        bar = app.main.query_one("#notices")
+        await until(pilot, lambda: "unwatched" in app.main.query_one("#header").words, 15)
+        await pilot.press("k")
+        await until(pilot, lambda: "start `panda-tui daemon`" in bar.message, what="the refusal at once")
+        assert not isinstance(app.screen, ConfirmScreen)

@@ -117,6 +117,10 @@ class ActingScreen(Screen):
         if not (chosen := self._chosen_or_say()):
             return
         job, run = chosen.job, chosen.run
+        snap = self.services.latest.snapshot
+        if snap is not None and snap.holder is None:  # say so now, not after `y`: nobody would carry it out
+            self.notify(self.services.controls.no_scheduler(), severity="error", markup=False)
+            return
         if run is not None:
             if not run.active:  # say so now, rather than after asking
                 self.notify(f"run {run.id} is not running ({status_word(run.status)})", markup=False)
