@@ -13,10 +13,11 @@ from panda_tui.config import Config, Job, job_from_defaults
 from panda_tui.readmodel.facts import Failure, last_failure, last_success_at
 from panda_tui.store import acks, ledger, state
 from panda_tui.store.ledger import BAD, FINAL, GONE, Run, RunStatus, Trigger
+from panda_tui.store.missed import MISSED_WINDOW_S, missed_after, missed_since
 from panda_tui.store.verdicts import NOT_A_VERDICT, by_slot, flaps, retry_follows
 from panda_tui.text import coarse_ago, glyph
 
-DAY = ledger.MISSED_WINDOW_S
+DAY = MISSED_WINDOW_S
 SHOWN_AS_LAST = (*FINAL, RunStatus.RUNNING)  # a run queued for later is the job's next, not its last
 
 
@@ -212,7 +213,7 @@ def _take_ack(conn: sqlite3.Connection, h: JobHealth, ack: acks.Ack, now: float)
     h.ack_holds = ack.silences(now, h.last_success_at)
     if h.missed_24h:
         h.missed_acked_until = ack.missed_until(now, h.last_success_at)
-        h.missed_acked = h.missed_24h - ledger.missed_after(conn, h.name, now - DAY, h.missed_acked_until).count
+        h.missed_acked = h.missed_24h - missed_after(conn, h.name, now - DAY, h.missed_acked_until).count
     h.acked_by = ack.by if h.ack_holds or h.missed_acked else None
 
 
@@ -234,7 +235,7 @@ def job_health(conn: sqlite3.Connection, job: Job, now: float, paused: set[str] 
     last20 = recent[:RATE_WINDOW]
     active = ledger.active(conn, job.name)
     running = [r.id for r in active if r.status == RunStatus.RUNNING]
-    missed = ledger.missed_since(conn, now - DAY, job.name)
+    missed = missed_since(conn, now - DAY, job.name)
     done = rated_slots(recent, job.retries)
     ok = sum(1 for r in done if r.status == RunStatus.SUCCEEDED)
     durations = [(r.duration_s, str(r.status)) for r in reversed(recent[:spark]) if r.duration_s is not None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from panda_tui.readmodel.health import DAY, JobHealth
-from panda_tui.store import ledger
+from panda_tui.store.missed import missed_after
 from panda_tui.text import reason_head, span, when
 
 
@@ -14,7 +14,7 @@ def missed_line(conn: sqlite3.Connection, h: JobHealth, now: float) -> str | Non
     when every run it missed in 24 h is acknowledged (or none was)."""
     if not h.missed_open:
         return None
-    missed = ledger.missed_after(conn, h.name, now - DAY, h.missed_acked_until)
+    missed = missed_after(conn, h.name, now - DAY, h.missed_acked_until)
     if not missed.count or missed.first is None or missed.last is None:
         return None
     runs = "1 run" if missed.count == 1 else f"{missed.count} runs"

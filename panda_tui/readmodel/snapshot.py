@@ -16,6 +16,7 @@ from panda_tui.readmodel.health import (DAY, RATE_WINDOW, JobHealth, acked_count
 from panda_tui.readmodel.scheduler_health import DaemonGone, daemon_gone
 from panda_tui.store import budget, lease, ledger, state
 from panda_tui.store.ledger import BAD, Run
+from panda_tui.store.missed import missed_since
 
 
 @dataclass
@@ -93,7 +94,7 @@ def read_trend(conn: sqlite3.Connection, config: Config, job_name: str, now: flo
         durations=durations, statuses=[str(r.status) for r in finished],
         median=statistics.median(timed) if timed else None, p95=p95,
         failure_rate=(sum(r.status in BAD for r in outcomes) / len(outcomes)) if outcomes else None,
-        missed=ledger.missed_since(conn, now - DAY, job_name), expected_every=expected,
+        missed=missed_since(conn, now - DAY, job_name), expected_every=expected,
         actual_every=statistics.median(gaps) if gaps else None,
         slow=[r.id for r, d in zip(finished, durations) if p95 and len(durations) >= 5 and d > 2 * p95],
         ids=[r.id for r in finished])

@@ -10,6 +10,7 @@ from typing import Any
 from panda_tui.schedule import human_duration
 from panda_tui.store import acks, ledger, outbox, verdicts
 from panda_tui.store.ledger import TROUBLE
+from panda_tui.store.missed import MISSED_WINDOW_S, missed_after
 from panda_tui.text import iso
 
 WITHDRAWN = (*(s.value for s in TROUBLE), "flapping")  # the alerts an ack takes back while they wait to go out
@@ -43,7 +44,7 @@ def _trouble(conn: sqlite3.Connection, job: str, now: float) -> tuple[bool, bool
     recent = ledger.recent_outcomes(conn, job, verdicts.FLAP_READS)
     failing = bool(recent) and recent[0].status in TROUBLE
     flapping = verdicts.flaps(r.status for r in verdicts.by_slot(recent)).flapping
-    return failing, flapping, ledger.missed_after(conn, job, now - ledger.MISSED_WINDOW_S).count
+    return failing, flapping, missed_after(conn, job, now - MISSED_WINDOW_S).count
 
 
 def refused(conn: sqlite3.Connection, job: str, now: float) -> str | None:

@@ -10,6 +10,7 @@ from panda_tui.store import StoreError, connect
 from panda_tui.store import control, lease, ledger, logs, state
 from panda_tui.store.db import SCHEMA_VERSION, Database, transaction
 from panda_tui.store.ledger import Ledger, NewRun, RunStatus, Trigger
+from panda_tui.store.missed import missed_since
 
 
 @pytest.fixture
@@ -220,7 +221,7 @@ def test_migrates_forward_from_version_1(db_path):
     raw.close()
     conn = connect(db_path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    assert ledger.missed_since(conn, 0.0, "a") == 1
+    assert missed_since(conn, 0.0, "a") == 1
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     assert "runs_gone" in names
 
