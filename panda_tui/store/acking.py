@@ -33,10 +33,19 @@ def acknowledge(conn: sqlite3.Connection, job: str, args: dict[str, Any], now: f
                    until=None if seconds is None else now + seconds, note=str(args.get("note") or ""))
     acks.put(conn, ack)
     outbox.withdraw(conn, job, WITHDRAWN, now, f"withdrawn: acknowledged by {ack.by}")
-    until = "until it recovers" if failing else _missed_words(missed) if not flapping else "until its next success (it flaps: `panda-tui ack JOB --for 2h` holds through successes)"
+    until = _until_words(failing, flapping, missed)
     if seconds is not None and ack.until is not None:
         until = f"for {human_duration(seconds)} (until {iso(ack.until)})"
     return f'acknowledged "{job}" by {ack.by} {until}' + (f": {ack.note}" if ack.note else "")
+
+
+def _until_words(failing: bool, flapping: bool, missed: int) -> str:
+    """How long a plain ack (no --for) holds, for the trouble it covers."""
+    if failing:
+        return "until it recovers"
+    if flapping:
+        return "until its next success (it flaps: `panda-tui ack JOB --for 2h` holds through successes)"
+    return f"for its {missed} missed {'run' if missed == 1 else 'runs'} of the last 24 h"
 
 
 def _trouble(conn: sqlite3.Connection, job: str, now: float) -> tuple[bool, bool, int]:
@@ -57,10 +66,6 @@ def refusal(job: str) -> str:
     return f'job "{job}" is neither failing nor flapping, nor missed a run in 24 h: there is nothing to acknowledge'
 
 
-def _missed_words(missed: int) -> str:
-    return f"for its {missed} missed {'run' if missed == 1 else 'runs'} of the last 24 h"
-
-
 def _kept(held: acks.Ack) -> str:
     """A plain ack never cuts short an ack with a time still running: it would end at the next success."""
     return (f'"{held.job}" stays acknowledged by {held.by} until {iso(held.until or 0)} (its --for, kept: a plain '
@@ -71,7 +76,6 @@ def unacknowledge(conn: sqlite3.Connection, job: str) -> str:
     if not acks.clear(conn, job):
         raise AckRefused(f'job "{job}" is not acknowledged')
     return f'"{job}" is no longer acknowledged: its reminders go out again'
-
 
 
 def carry_out(conn: sqlite3.Connection, ack: bool, job: str, args: dict[str, Any], now: float) -> str:
