@@ -88,7 +88,8 @@ class Harness:
         try:
             yield
         finally:
-            for execution in self.sched.flight.executions():
+            for execution in self.sched.flight.executions():  # a row is written before its run reaches the runner
+                await eventually(lambda: execution.run_id in self.runners.fake.handles)
                 self.finish(execution.run_id)
             stop.set()
             self.sched.wake()
