@@ -375,6 +375,7 @@ async def test_clock_jumps_never_run_a_slot_twice(harness):
     rows = h.rows()
     assert len(rows) == 61 and rows[-1].status == "running" and rows[-1].trigger == "catchup"
     assert all(r.status == "missed" for r in rows[1:-1])
+    await eventually(lambda: rows[-1].id in h.runners.fake.handles)
     h.finish(rows[-1].id)
     await h.settled()
     h.clock.step_wall(-3600)  # and back again
@@ -648,6 +649,7 @@ async def test_a_full_store_holds_the_due_slot_and_the_loop_retries_at_a_steady_
         h.clock.advance(STORE_RETRY_EVERY)
         await eventually(lambda: h.rows() and h.sched.ctx.store.failing_since is None)
         assert [(r.scheduled_at, r.status) for r in h.rows()] == [(T0 + 60, "running")]
+        await eventually(lambda: h.rows()[0].id in h.runners.fake.handles)
         h.finish(h.rows()[0].id)
         await h.settled()
     finally:
