@@ -517,6 +517,7 @@ async def test_killing_a_queued_run_takes_it_out_of_the_queue(harness):
     rid = h.request("kill", run_id=2)
     await h.sched.take_control()
     assert control.get(h.sched.conn, rid).outcome == "run 2 removed from the queue"
+    await eventually(lambda: 1 in h.runners.fake.handles)
     h.finish(1)
     await h.settled()
     assert h.statuses() == ["succeeded", "killed"]  # it never started
