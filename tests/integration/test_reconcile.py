@@ -191,3 +191,14 @@ def test_a_container_past_its_timeout_is_stopped_when_a_scheduler_returns(tmp_pa
     restart_until_settled(cfg, db)
     run = ledger(db, "l")[0]
     assert (run.status, run.reason) == ("timed_out", "timed out after 2s"), run
+
+
+def test_a_run_that_ended_before_its_deadline_is_not_timed_out_by_a_scheduler_back_after_it(tmp_path):
+    """It ended on time while no scheduler watched; the next one, back past the deadline, records its own end."""
+    go = tmp_path / "go"
+    cfg, db = killed_mid_run(tmp_path, f'command = "echo up; while [ ! -e {go} ]; do sleep 0.05; done; exit 0"\n'
+                                       'timeout = "2s"')
+    go.touch()
+    wait_until(lambda: time.time() > (ledger(db, "l")[0].started_at or 0) + 3, 10, what="past the deadline")
+    restart_until_settled(cfg, db)
+    assert ledger(db, "l")[0].status == "succeeded"
