@@ -18,6 +18,7 @@ from panda_tui.readmodel.health import (REMOVED, HealthState, JobHealth, acked_c
                                         flapping_count, missed_count, missing_image_words, next_word,
                                         row_words)
 from panda_tui.readmodel.missed import missed_line
+from panda_tui.readmodel.unwatched import unwatched_lines
 from panda_tui.readmodel.acks import ack_json, ack_line, current_acks
 from panda_tui.readmodel.status import describe_holder, read_status, run_json, status_json
 from panda_tui.store import StoreError, acks, connect, lease, ledger, log_queries, logs, pieces
@@ -119,6 +120,8 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
             tell(f"{safe(h.name)}: {flaps}run {f.run_id} {status_word(f.status)}{ago}: {safe(log_queries.readable(f.line))}")
     for h in current.jobs:
         if line := missed_line(conn, h, now):
+            tell(safe(line))
+        for line in unwatched_lines(conn, h, now):
             tell(safe(line))
         if h.removed:
             runs = ", ".join(map(str, h.running))

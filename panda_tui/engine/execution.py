@@ -19,6 +19,8 @@ from panda_tui.store.ledger import Ledger, Run, RunStatus
 from panda_tui.store.logs import RunLog
 from panda_tui.text import iso, said_once
 
+RESUME_LOOK = 1.0  # seconds a run adopted past its deadline has to show it ended already, before it is stopped
+
 
 def run_env(job: Job, run: Run) -> dict[str, str]:
     """What a repeatable job needs to know about this attempt (secrets are added separately)."""
@@ -100,7 +102,8 @@ class Execution:
         self.redact = redact if isinstance(redact, Redactor) else Redactor(())
         now = self.ctx.clock.now()
         started = self.run.started_at or now
-        await self._supervise(max(0.0, self.job.timeout - (now - started)))
+        # past its deadline: a moment to say it ended already (its keeper handing over, its container's end)
+        await self._supervise(max(RESUME_LOOK, self.job.timeout - (now - started)))
 
     async def _supervise(self, timeout: float) -> None:
         assert self.handle is not None
@@ -154,10 +157,18 @@ class Execution:
                 self.ctx.report(d.CleanupFailed(self.job.name, self.run.id, str(exc)))
         self.on_done(self, finished)
 
+    def _timed_out(self, outcome: Outcome) -> bool:
+        """Stopped at its deadline: by this scheduler, or, while none watched, by its keeper. A run adopted
+        past its deadline that had ended before it (no scheduler saw it end) is judged by its own end."""
+        if outcome.timed_out or not self.timed_out:
+            return outcome.timed_out
+        started, ended = self.run.started_at, outcome.ended_at
+        return started is None or ended is None or ended > started + self.job.timeout
+
     def _verdict(self, outcome: Outcome) -> tuple[RunStatus, str | None]:
         if self.kill_reason is not None:
             return RunStatus.KILLED, self.kill_reason
-        if self.timed_out:
+        if self._timed_out(outcome):
             return RunStatus.TIMED_OUT, f"timed out after {human_duration(self.job.timeout)}"
         if outcome.lost:
             return RunStatus.LOST, outcome.error

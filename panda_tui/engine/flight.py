@@ -166,8 +166,9 @@ class Flight:
         self._go(execution, execution.resume(handle))
 
     def _admit(self, job: Job, trigger: Trigger, **how: Any) -> Admission:
+        catching_up = [i for i, e in self.active[job.name].items() if e.run.trigger == Trigger.CATCHUP]
         return admit(job, active=self._running(job), queued=len(self.queues[job.name]),
-                     paused=job.name in self.paused, trigger=trigger, **how)
+                     paused=job.name in self.paused, trigger=trigger, catching_up=catching_up, **how)
 
     def _running(self, job: Job) -> list[int]:
         """The job's runs in progress: ours, and, where the policy skips an overlap, those a `run` or `exec`

@@ -13,7 +13,7 @@ from typing import Any
 
 from panda_tui.config import Job
 from panda_tui.engine import owners
-from panda_tui.engine.admission import Action, admit
+from panda_tui.engine.admission import Action, active_words, admit
 from panda_tui.engine.execution import Execution, RunContext
 from panda_tui.engine.reconcile import Adopted, settle
 from panda_tui.secrets import Redactor
@@ -38,16 +38,17 @@ def admit_here(ledger: Ledger, job: Job, trigger: Trigger, now: float, owner: st
         assert run is not None  # a new slot of its own: `now` differs from every earlier one
         if trigger == Trigger.EXTERNAL:
             state.note_outside_job(conn, job.name, now)
-        decision = admit(job, active=running, queued=queued, paused=paused, trigger=trigger)
+        catching_up = [r.id for r in runs if r.trigger == Trigger.CATCHUP]
+        decision = admit(job, active=running, queued=queued, paused=paused, trigger=trigger, catching_up=catching_up)
         if force or decision.action == Action.START:
             started = ledger.start(run.id, now)
             assert started is not None
             return started
         reason = decision.reason or ""
         if decision.action == Action.QUEUE and reason != "paused":
-            reason = f"overlap: run {', '.join(map(str, running))} still running (a foreground run does not queue)"
+            reason = f"overlap: {active_words(running, catching_up)} still running (a foreground run does not queue)"
         elif decision.action == Action.REPLACE:
-            reason = f"overlap: run {', '.join(map(str, running))} still running (a foreground run replaces none)"
+            reason = f"overlap: {active_words(running, catching_up)} still running (a foreground run replaces none)"
         skipped = ledger.skip(run.id, reason, now)
         assert skipped is not None
         return skipped

@@ -40,6 +40,7 @@ class Outcome:
     error: str | None = None  # set when the runner lost track: the run is failed or lost
     lost: bool = False
     ended_at: float | None = None  # when it ended, if that was before anyone watched (a run adopted late)
+    timed_out: bool = False  # stopped at its deadline by the runner's own watchdog (a local run's keeper)
 
 
 @dataclass(frozen=True)

@@ -7,30 +7,46 @@ ends, the keeper hands its exit code over the `status` pipe, and that open waits
 A restarted scheduler reopens the three pipes, reads the rest of the output, and records the real exit code.
 Output stays in kernel pipe buffers; on disk are only the pipes' names and, once the job ended, a small
 `exit` file with its code and end time (for a scheduler that died after reading `status`).
+The keeper also bounds the run by its timeout, whether or not a scheduler watches (its watchdog, below).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 from dataclasses import dataclass
 
-# $1 is the run directory, $2 "shell" (then $3 is a command string) or "exec" (then the rest is an argv).
+# $1 is the run directory, $2 the run's timeout and $3 its stop grace (whole seconds), $4 "shell" (then $5 is
+# a command string) or "exec" (then the rest is an argv).
 # `trap :` (a handler, not an ignore) lets the keeper outlive a SIGTERM to the process group, while the
 # command, whose traps are reset, still gets the default action. A command string runs in a subshell
 # with no positional parameters, as under `sh -c`, which saves a second shell per run.
+# The watchdog (a subshell and its `sleep`, holding none of the run's pipes) enforces the timeout while no
+# scheduler does: at the deadline it leaves the `timeout` file and TERMs the group, and after the grace KILLs
+# it (the keeper too: the file then says what happened). When the command ends, the keeper tells the
+# watchdog (USR1), whose trap ends its `sleep` wherever it is, and waits for it: nothing of it is left.
+# `exit` is written first: a watchdog that comes to its deadline meanwhile ends without a signal.
 KEEPER = """\
-dir=$1 mode=$2; shift 2
+dir=$1 limit=$2 grace=$3 mode=$4; shift 4
 exec 3<"$dir/out" 4<"$dir/err"
 trap : TERM INT HUP
+(s= over=; trap 'over=1; [ -z "$s" ] || kill "$s" 2>/dev/null' USR1
+ nap() { sleep "$1" & s=$!; [ "$over" ] || wait "$s"; [ -z "$over" ] || kill "$s" 2>/dev/null; wait "$s"; s=
+         [ -z "$over" ] && [ ! -e "$dir/exit" ]; }
+ nap "$limit" || exit 0; trap : TERM; echo TERM >"$dir/timeout"; kill -TERM 0
+ nap "$grace" || exit 0; echo KILL >"$dir/timeout"; kill -KILL 0) 3<&- 4<&- </dev/null >/dev/null 2>&1 &
+dog=$!
 if [ "$mode" = shell ]; then (__panda_cmd=$1; set --; eval "$__panda_cmd") 3<&- 4<&-; else "$@" 3<&- 4<&-; fi
 code=$? end=$(date +%s.%N)
 echo "$code $end" >"$dir/exit"
+kill -USR1 "$dog" 2>/dev/null; wait "$dog"
 echo "$code $end" >"$dir/status"
 exit "$code"
 """
 NAMES = ("out", "err", "status")
 ENDED = "exit"  # a plain file, the exit code and end time: kept for a scheduler that died reading `status`
+TIMED_OUT = "timeout"  # a plain file the watchdog leaves at the deadline: TERM, then KILL once the grace ran out
 
 
 def runs_dir(db_path: str) -> str:
@@ -44,11 +60,11 @@ def run_dir(base: str, run_id: int) -> str:
     return os.path.join(base, f"run-{run_id}")
 
 
-def keeper_argv(directory: str, command: str | list[str]) -> list[str]:
-    """The keeper's argv for a command string (run as by `sh -c`) or an exec-form argv."""
-    if isinstance(command, str):
-        return ["/bin/sh", "-c", KEEPER, "panda-keeper", directory, "shell", command]
-    return ["/bin/sh", "-c", KEEPER, "panda-keeper", directory, "exec", *command]
+def keeper_argv(directory: str, command: str | list[str], timeout: float, grace: float) -> list[str]:
+    """The keeper's argv for a command string (run as by `sh -c`) or an exec-form argv. The timeout and grace
+    are rounded up to whole seconds (POSIX `sleep`): a live scheduler, on time to the fraction, acts first."""
+    head = ["/bin/sh", "-c", KEEPER, "panda-keeper", directory, str(math.ceil(timeout)), str(math.ceil(grace))]
+    return [*head, "shell", command] if isinstance(command, str) else [*head, "exec", *command]
 
 
 @dataclass
@@ -118,6 +134,14 @@ def left_behind(directory: str) -> tuple[int | None, float | None]:
             return _parse(fh.read(64))
     except OSError:
         return None, None
+
+
+def timed_out(directory: str) -> float | None:
+    """When the watchdog last acted on the run (its TERM, or its KILL after the grace), if it did."""
+    try:
+        return os.stat(os.path.join(directory, TIMED_OUT)).st_mtime
+    except OSError:
+        return None
 
 
 def _parse(data: bytes) -> tuple[int | None, float | None]:

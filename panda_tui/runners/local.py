@@ -62,10 +62,13 @@ class LocalHandle:
         ended = None
         if code is None:  # not our child: its keeper says how and when it ended
             code, ended = self.pipes.report()
+        stopped = keeper.timed_out(self.pipes.directory)  # its keeper's watchdog stopped it at its deadline
+        if code is None and stopped is not None:  # the KILL after the grace ended the keeper too
+            return Outcome(None, ended_at=stopped, timed_out=True)
         if code is None:
             return Outcome(None, error="the process ended without reporting an exit code "
                                        "(killed while the scheduler was down)", lost=True)
-        return Outcome(exit_code=code if code >= 0 else 128 - code, ended_at=ended)
+        return Outcome(exit_code=code if code >= 0 else 128 - code, ended_at=ended, timed_out=stopped is not None)
 
     async def wait(self) -> Outcome:
         return await asyncio.shield(self._done)
@@ -118,10 +121,17 @@ class LocalRunner:
         pid = _alive_pid(ref) if ref else await in_thread(lambda: keeper.find(directory))
         pid = None if pid is None or _zombie(pid) else pid
         code, ended = keeper.left_behind(directory) if pid is None else (None, None)
+        stopped = keeper.timed_out(directory) if pid is None else None
         if code is not None:  # it ended, and the scheduler that read its status died before recording it
             sink = open_sink({})
             sink.system("[panda] the run ended while no scheduler recorded it; its keeper left the exit code")
-            return Ended(ref or "", sink, Outcome(exit_code=code, ended_at=ended), directory)
+            return Ended(ref or "", sink, Outcome(exit_code=code, ended_at=ended, timed_out=stopped is not None),
+                         directory)
+        if stopped is not None:  # its keeper's watchdog killed it (and the keeper) after the grace
+            sink = open_sink({})
+            sink.system("[panda] the run passed its timeout while no scheduler watched: its keeper stopped it "
+                        "(SIGTERM, then SIGKILL after the grace)")
+            return Ended(ref or "", sink, Outcome(None, ended_at=stopped, timed_out=True), directory)
         if pid is None or not keeper.exists(directory):
             reason = await in_thread(lambda: settle_orphan(ref))
             shutil.rmtree(directory, ignore_errors=True)
@@ -153,7 +163,8 @@ class LocalRunner:
         stdin: int | str | None = through.stdin if through else job.stdin
         directory = keeper.run_dir(self.runs_dir, attempt.run_id)
         # making pipes and forking take a while and hold their thread: keep them off the scheduler's loop
-        pipes, pid, reap = await local_call(lambda: _spawn(directory, command, env, workdir, stdin))
+        argv = keeper.keeper_argv(directory, command, job.timeout, job.kill_grace)
+        pipes, pid, reap = await local_call(lambda: _spawn(directory, argv, env, workdir, stdin))
         return LocalHandle(pid, _exit_future(pid, reap), pipes, sink, through.echo if through else None)
 
 
@@ -196,10 +207,11 @@ def _as_user(account: pwd.struct_passwd, command: str | list[str]) -> list[str]:
     return prefix + (["/bin/sh", "-c", command] if isinstance(command, str) else list(command))
 
 
-def _spawn(directory: str, command: str | list[str], env: dict[str, str], workdir: str | None,
+def _spawn(directory: str, argv: list[str], env: dict[str, str], workdir: str | None,
            stdin: int | str | None = None) -> tuple[keeper.Pipes, int, Callable[[], int]]:
-    """Start the keeper. Whatever goes wrong, every descriptor opened here is closed again and the run's
-    directory removed, so a job that cannot start never starves the others of descriptors."""
+    """Start the keeper (`argv`: keeper.keeper_argv). Whatever goes wrong, every descriptor opened here is
+    closed again and the run's directory removed, so a job that cannot start never starves the others of
+    descriptors."""
     try:
         pipes, out_w, err_w = keeper.create(directory)
     except Exception as exc:
@@ -209,7 +221,7 @@ def _spawn(directory: str, command: str | list[str], env: dict[str, str], workdi
     try:
         feed = _stdin_pipe(stdin) if isinstance(stdin, str) else None
         given = stdin if isinstance(stdin, int) else subprocess.DEVNULL
-        proc = subprocess.Popen(keeper.keeper_argv(directory, command), stdin=feed if feed is not None else given,
+        proc = subprocess.Popen(argv, stdin=feed if feed is not None else given,
                                 stdout=out_w, stderr=err_w, env=env, cwd=workdir, start_new_session=True)
     except Exception as exc:
         for fd in (pipes.out, pipes.err):

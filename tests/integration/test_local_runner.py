@@ -136,7 +136,7 @@ async def test_a_run_whose_status_was_read_by_a_scheduler_that_died_keeps_its_ex
 
     directory = keeper.run_dir(str(tmp_path / "runs"), 1)
     pipes, out_w, err_w = keeper.create(directory)
-    proc = await asyncio.create_subprocess_exec(*keeper.keeper_argv(directory, "echo up; exit 7"),
+    proc = await asyncio.create_subprocess_exec(*keeper.keeper_argv(directory, "echo up; exit 7", 60, 1),
                                                 stdout=out_w, stderr=err_w, start_new_session=True)
     os.close(out_w), os.close(err_w)
     ref = f"{proc.pid}:{proc_start_time(proc.pid)}"

@@ -22,7 +22,8 @@ def all_lines(db: str, run_id: int, stream: str = "out") -> list[str]:
 
 
 def start_local_run_then_kill9(cfg: str, db: str) -> None:
-    """A daemon starts job "l" by hand; once it has printed "up" and its pid is recorded, kill -9."""
+    """A daemon starts job "l" (local, or a container) by hand; once it has printed "up" and its pid is
+    recorded, kill -9."""
     from tests.conftest import run_cli
     first = Daemon(cfg, db)
     try:
@@ -122,3 +123,82 @@ def test_an_adopted_local_run_can_still_be_killed(tmp_path):
     assert (run.status, run.exit_code) == ("killed", 143), run
     wait_until(lambda: not os.path.exists(f"/proc/{child}") or open(f"/proc/{child}/stat").read().split()[2] == "Z",
                10, what="process ended")
+
+
+def group_left(pgid: int) -> list[str]:
+    """The command lines of the processes still alive (not zombies) in a run's process group."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                argv = fh.read().split(b"\0")
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            found.append(" ".join(a.decode() for a in argv[:2] if a)[:40])
+    return found
+
+
+def killed_mid_run(tmp_path, fields: str) -> tuple[str, str]:
+    """Job "l" with `fields` (TOML lines), started by a daemon killed -9 once it printed "up": (config, db)."""
+    cfg, db = write_jobs(tmp_path, f'[jobs.l]\nschedule = "@yearly"\n{fields}\n')
+    start_local_run_then_kill9(cfg, db)
+    return cfg, db
+
+
+@pytest.mark.parametrize("command, code", [("sleep 120", 143), ("trap '' TERM; sleep 120", None)],
+                         ids=["ends-on-term", "killed-after-the-grace"])
+def test_a_local_run_past_its_timeout_with_no_scheduler_is_ended_by_its_keeper(tmp_path, command, code):
+    """The scheduler died (kill -9) with a run going: its keeper ends it at its deadline (SIGTERM, then SIGKILL
+    after the grace, which ends the keeper too), with no `sleep` of its watchdog left behind; the next scheduler
+    records it timed out, with the usual reason (not `failed` with 143)."""
+    cfg, db = killed_mid_run(tmp_path, f'command = "echo up; {command}"\ntimeout = "3s"\nkill_grace = "1s"')
+    keeper = int(ledger(db, "l")[0].runner_ref.split(":")[0])
+    left = ["/bin/sh -c"] if code else []  # the keeper, waiting for a scheduler to take the exit code
+    wait_until(lambda: group_left(keeper) == left, 30, what="the run ended at its deadline with no scheduler")
+    restart_until_settled(cfg, db)
+    run = ledger(db, "l")[0]
+    assert (run.status, run.reason, run.exit_code) == ("timed_out", "timed out after 3s", code), run
+    assert all_lines(db, 1) == ["up"]
+
+
+def test_a_local_run_that_ends_with_no_scheduler_leaves_no_watchdog_behind(tmp_path):
+    """Its keeper's watchdog sleeps out the timeout beside the command: when the command ends, so does it (and
+    its `sleep`), though the keeper waits for a scheduler to take the exit code."""
+    go = tmp_path / "go"
+    cfg, db = killed_mid_run(tmp_path, f'command = "echo up; while [ ! -e {go} ]; do sleep 0.05; done; exit 3"\n'
+                                       'timeout = "1h"')
+    keeper = int(ledger(db, "l")[0].runner_ref.split(":")[0])
+    assert any(line.startswith("sleep 3600") for line in group_left(keeper))  # the watchdog, while it runs
+    go.touch()
+    wait_until(lambda: group_left(keeper) == ["/bin/sh -c"], 10, what="only the keeper left")
+    restart_until_settled(cfg, db)
+    assert (ledger(db, "l")[0].status, ledger(db, "l")[0].exit_code) == ("failed", 3)
+
+
+@pytest.mark.docker
+def test_a_container_past_its_timeout_is_stopped_when_a_scheduler_returns(tmp_path, docker_client, busybox_image):
+    """No keeper watches a container: the next scheduler, finding it past its deadline, stops it at once and
+    records it timed out."""
+    cfg, db = killed_mid_run(tmp_path, f'image = "{busybox_image}"\nnetwork_mode = "none"\n'
+                                       'command = "echo up; sleep 300"\ntimeout = "2s"\nkill_grace = "1s"')
+    container = docker_client.containers.get(ledger(db, "l")[0].runner_ref)
+    wait_until(lambda: time.time() > (ledger(db, "l")[0].started_at or 0) + 3, 10, what="past the deadline")
+    container.reload()
+    assert container.status == "running"  # the deadline passed with nobody there: it runs on
+    restart_until_settled(cfg, db)
+    run = ledger(db, "l")[0]
+    assert (run.status, run.reason) == ("timed_out", "timed out after 2s"), run
+
+
+def test_a_run_that_ended_before_its_deadline_is_not_timed_out_by_a_scheduler_back_after_it(tmp_path):
+    """It ended on time while no scheduler watched; the next one, back past the deadline, records its own end."""
+    go = tmp_path / "go"
+    cfg, db = killed_mid_run(tmp_path, f'command = "echo up; while [ ! -e {go} ]; do sleep 0.05; done; exit 0"\n'
+                                       'timeout = "2s"')
+    go.touch()
+    wait_until(lambda: time.time() > (ledger(db, "l")[0].started_at or 0) + 3, 10, what="past the deadline")
+    restart_until_settled(cfg, db)
+    assert ledger(db, "l")[0].status == "succeeded"

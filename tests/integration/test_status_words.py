@@ -11,7 +11,7 @@ from panda_tui.readmodel.snapshot import read_snapshot
 from panda_tui.store import acks, connect, lease
 from panda_tui.store.db import Database
 from panda_tui.store.ledger import RunStatus
-from panda_tui.text import iso
+from panda_tui.text import iso, when
 from tests.conftest import ledger_on, run_cli
 from tests.jobfiles import job, write_jobs
 
@@ -47,8 +47,8 @@ def scheduler_alive(db: str) -> None:
         database.close()
 
 
-def status(cfg: str, db: str, *more: str):
-    return run_cli("status", "--config", cfg, "--db", db, *more, env={"COLUMNS": "80"})
+def status(cfg: str, db: str, *more: str, env: dict | None = None):
+    return run_cli("status", "--config", cfg, "--db", db, *more, env=env or {"COLUMNS": "80"})
 
 
 def test_a_flapping_job_makes_status_exit_1_as_a_failing_one_does(tmp_path):
@@ -256,3 +256,23 @@ def test_executions_wraps_a_reason_between_words_never_inside_a_time(tmp_path):
                     reason=f"scheduler down from {iso(start)} to {iso(start + 15)}; catchup = none")
     listed = run_cli("executions", "hello", "--config", cfg, "--db", db, env={"COLUMNS": "80"})
     assert listed.returncode == 0 and any(f"{stretch};" in line for line in listed.stdout.splitlines()), listed.stdout
+
+
+def test_a_run_nobody_follows_gets_a_line_saying_since_when_and_what_to_do(tmp_path):
+    """New-user test: `status` said `unwatched` on the row and nothing more. The scheduler died (kill -9: its
+    lease row stays, its heartbeat stops) with run going; `kill` asks a scheduler, so with none it refuses:
+    the line says to start one first."""
+    cfg, db = write_jobs(tmp_path, job("backup"))
+    now = time.time()
+    with ledger_on(db) as book:
+        run = book.insert("backup", now - 900, trigger="schedule", now=now - 900)
+        book.start(run.id, now - 900)
+        with book.transaction() as conn:
+            lease.record(conn, "gone:999999:0:daemon", now - 900, now - 600, 10.0)
+    out = status(cfg, db, env={"COLUMNS": "300"})
+    (line,) = [line for line in out.stdout.splitlines() if line.startswith("backup: ")]
+    assert line == (f"backup: run {run.id} running (unwatched) since {when(now - 600, time.time())} (10m ago): no "
+                    "scheduler follows it; start `panda-tui daemon` (or a console, S) to follow it, then "
+                    f"`panda-tui kill {run.id}` stops it (kill needs a scheduler)")
+    refused = run_cli("kill", str(run.id), "--config", cfg, "--db", db)
+    assert (refused.returncode, "no scheduler is running" in refused.stderr) == (1, True), refused.stderr

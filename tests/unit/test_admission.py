@@ -51,6 +51,15 @@ def test_a_busy_job_follows_its_policy(policy, expected, reason, trigger):
     assert (decision.action, decision.reason) == (expected, reason)
 
 
+@pytest.mark.parametrize("policy, reason", [
+    ("forbid", "overlap: catch-up run 41 still running"), ("replace", "replaces catch-up run 41"),
+    ("queue", "behind catch-up run 41"),
+])
+def test_a_reason_names_the_catch_up_run_it_yields_to(policy, reason):
+    decision = admit(job(policy), active=[41], queued=0, paused=False, trigger="schedule", catching_up=[41])
+    assert decision.reason == reason
+
+
 def test_allow_stops_at_max_concurrent():
     full = admit(job("allow", max_concurrent=2), active=[7, 8], queued=0, paused=False, trigger="schedule")
     assert (full.action, full.reason) == (SKIP, "overlap: max_concurrent 2 reached (runs 7, 8)")

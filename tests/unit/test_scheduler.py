@@ -78,6 +78,15 @@ class Harness:
     async def close(self):
         await self.sched.shutdown(grace=0.1)
 
+    async def ran_once_then_stopped(self) -> None:
+        """A scheduler that ran the 1:00 slot to success, then stopped (a catch-up's outage begins)."""
+        await self.open()
+        await self.at(60)
+        await eventually(lambda: 1 in self.runners.fake.handles)
+        self.finish(1)
+        await self.settled()
+        await self.close()
+
     @contextlib.asynccontextmanager
     async def looping(self, clock: FakeClock) -> AsyncIterator[None]:
         """The scheduler's own loop, on `clock`; on the way out the runs still in flight end, and the loop stops."""
@@ -336,12 +345,7 @@ async def test_a_slot_past_its_starting_deadline_is_missed(harness):
 ])
 async def test_catch_up_after_an_outage(tmp_path, policy, expected):
     h = Harness(tmp_path, job(f'catchup = "{policy}"'))
-    await h.open()
-    await h.at(60)
-    await eventually(lambda: 1 in h.runners.fake.handles)
-    h.finish(1)
-    await h.settled()
-    await h.close()
+    await h.ran_once_then_stopped()
     # down for five slots; the new scheduler comes up at 6:30
     h.clock.set(T0 + 6 * 60 + 30)
     await h.open()
@@ -361,6 +365,26 @@ async def test_latest_catch_up_respects_the_starting_deadline(tmp_path):
     await h.open()
     assert h.statuses() == ["killed", "missed", "missed"]
     assert "past starting_deadline" in h.rows()[-1].reason
+
+
+async def test_a_slot_skipped_behind_a_catch_up_run_names_it_and_is_no_trouble(tmp_path):
+    """Back 5 s before a slot: the catch-up of the slot missed runs at once, and the overlap policy skips the
+    next slot while it goes on, as it would behind any run; the skip names the catch-up run, and neither the
+    store's health (`status`, the console) nor the job's failure rate counts it."""
+    from panda_tui.readmodel.health import all_health
+    h = Harness(tmp_path, job('catchup = "latest"'))
+    await h.ran_once_then_stopped()
+    h.clock.set(T0 + 2 * 60 + 55)  # down over one slot (2:00), back 5 s before the next
+    await h.open()
+    await h.at(3 * 60)
+    catch_up, skipped = h.rows()[1:]
+    assert (catch_up.trigger, catch_up.status, catch_up.started_at) == ("catchup", "running", T0 + 2 * 60 + 55)
+    assert (skipped.status, skipped.reason) == ("skipped", f"overlap: catch-up run {catch_up.id} still running")
+    await eventually(lambda: catch_up.id in h.runners.fake.handles)
+    h.finish(catch_up.id)
+    await h.settled()
+    (health,) = all_health(h.sched.conn, h.sched.config, h.clock.now())
+    assert (health.words, health.trouble, health.failure_rate) == ("ok", False, 0.0)
 
 
 async def test_clock_jumps_never_run_a_slot_twice(harness):
