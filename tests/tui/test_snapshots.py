@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from panda_tui.store import lease, state
+from panda_tui.store.db import Database
 from panda_tui.tui.app import PandaApp
 from panda_tui.tui.demo import NOW, demo_config, fill_alarms
 from panda_tui.tui.marks import Marks
@@ -26,6 +28,20 @@ def no_color(monkeypatch):
 def alarm_db(tmp_path_factory) -> str:
     path = str(tmp_path_factory.mktemp("alarms") / "alarms.db")
     fill_alarms(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def refused_db(tmp_path_factory) -> str:
+    """A new user's store: a daemon holds it, no run yet, and the file they just edited was refused."""
+    path = str(tmp_path_factory.mktemp("refused") / "refused.db")
+    db = Database(path)
+    try:
+        with db.transaction() as conn:
+            lease.record(conn, "server1:4242:0:daemon", NOW - 60, NOW, 3e9)
+            state.record_reload(conn, NOW - 5, "file changed", ['jobs.toml: job "hello": schedule: got \'banana\''])
+    finally:
+        db.close()
     return path
 
 
@@ -56,6 +72,22 @@ async def test_the_header_drops_no_alarm_at_80_columns(alarm_db):
         words = shown.main.query_one("#header").words
     for alarm in ("engines down", "toml refused", "alerts unsent", "1 failing", "1 missed"):
         assert alarm in words, words
+
+
+def test_a_refused_jobs_toml_at_80_columns(snap_compare, refused_db):
+    async def shown(pilot) -> None:
+        await started(pilot.app, pilot)
+        await pilot.pause()
+    assert snap_compare(app(refused_db), terminal_size=(80, 24), run_before=shown)
+
+
+async def test_a_refused_jobs_toml_shortens_its_words_before_the_counts_give_way(refused_db):
+    """New-user test: `jobs.toml refused · attached · 09:18:50 UTC` at 80 columns, the three counts gone."""
+    shown = app(refused_db)
+    async with shown.run_test(size=(80, 24)) as pilot:
+        await started(shown, pilot)
+        words = shown.main.query_one("#header").words
+    assert words.startswith("toml refused · 0 failing · 0 running · 0 missed/24h · attached"), words
 
 
 async def test_the_header_says_its_counts_in_words_and_keeps_the_clock_s_seconds(demo_db):
