@@ -80,3 +80,25 @@ async def test_a_refused_jobs_toml_is_no_longer_said_once_the_file_is_accepted_a
         w.cfg.write_text(good)
         await until(pilot, lambda: "jobs.toml refused" not in app.main.query_one("#header").words, 15)
         assert not bar.message.startswith("jobs.toml refused")  # by the same read that cleared the header
+
+
+async def test_with_no_scheduler_the_job_list_follows_jobs_toml_and_keeps_the_last_list_when_refused(tmp_path):
+    """New-user test: with no scheduler, an edited jobs.toml left the console on the jobs of its launch (their
+    schedules, and no word of the change) until S."""
+    from panda_tui.readmodel.running import RunningConfig
+    from panda_tui.store.db import Database
+    from tests.jobfiles import job, write_jobs
+    cfg, db = write_jobs(tmp_path, job("alpha"))
+    Database(db).close()  # a store no scheduler holds
+    app = PandaApp(RunningConfig(cfg), db, mode="attached", marks=Marks())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot, rows=["alpha"])
+        bar = app.main.query_one("#notices")
+        write_jobs(tmp_path, job("alpha", "@hourly"), job("beta"))
+        await started(app, pilot, rows=["alpha", "beta"])
+        await until(pilot, lambda: bar.message.startswith("jobs.toml re-read: 2 jobs"), what="the change said")
+        assert app.main.shown.schedules()["alpha"] == "@hourly"
+        write_jobs(tmp_path, job("alpha", "@hourly"), job("beta", "@fortnightly"))
+        await until(pilot, lambda: bar.message.startswith("jobs.toml refused"), what="the refusal said")
+        assert 'job "beta": schedule' in bar.message and app.main.jobs.rows_shown == ["alpha", "beta"]
+        assert app.main.shown.schedules()["alpha"] == "@hourly"
