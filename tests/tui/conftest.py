@@ -58,6 +58,14 @@ def world(tmp_path):
         embedded.stop()
 
 
+def idle_store(directory: Path, *tables: str) -> tuple[str, str]:
+    """A jobs.toml and a store no scheduler holds (none ever ran): (config path, database path)."""
+    from panda_tui.store.db import Database
+    cfg, db = write_jobs(directory, *tables)
+    Database(db).close()
+    return cfg, db
+
+
 async def until(pilot, cond, timeout: float = 30.0, what: str = "condition") -> None:
     """Let the console work until cond() holds (never a fixed wait)."""
     for _ in range(int(timeout / 0.05)):

@@ -9,7 +9,7 @@ from panda_tui.config import build_config
 from panda_tui.tui.app import PandaApp
 from panda_tui.tui.demo import JOBS_TOML, NOW
 from panda_tui.tui.marks import Marks
-from tests.tui.conftest import started, until
+from tests.tui.conftest import idle_store, started, until
 from tests.tui.test_snapshots import settle
 
 
@@ -86,10 +86,8 @@ async def test_with_no_scheduler_the_job_list_follows_jobs_toml_and_keeps_the_la
     """New-user test: with no scheduler, an edited jobs.toml left the console on the jobs of its launch (their
     schedules, and no word of the change) until S."""
     from panda_tui.readmodel.running import RunningConfig
-    from panda_tui.store.db import Database
     from tests.jobfiles import job, write_jobs
-    cfg, db = write_jobs(tmp_path, job("alpha"))
-    Database(db).close()  # a store no scheduler holds
+    cfg, db = idle_store(tmp_path, job("alpha"))
     app = PandaApp(RunningConfig(cfg), db, mode="attached", marks=Marks())
     async with app.run_test(size=(80, 24)) as pilot:
         await started(app, pilot, rows=["alpha"])
@@ -102,3 +100,20 @@ async def test_with_no_scheduler_the_job_list_follows_jobs_toml_and_keeps_the_la
         await until(pilot, lambda: bar.message.startswith("jobs.toml refused"), what="the refusal said")
         assert 'job "beta": schedule' in bar.message and app.main.jobs.rows_shown == ["alpha", "beta"]
         assert app.main.shown.schedules()["alpha"] == "@hourly"
+
+
+async def test_s_in_an_attach_console_says_why_it_starts_no_scheduler(world, tmp_path):
+    """New-user test: S in a console opened with --attach (no starter) did nothing, and said nothing."""
+    from panda_tui.readmodel.running import RunningConfig
+    from tests.jobfiles import job
+    (idle := tmp_path / "idle").mkdir()  # the world writes its own jobs.toml and store in tmp_path
+    cfg, db = idle_store(idle, job("alpha"))
+    for app in (PandaApp(RunningConfig(cfg), db, mode="attached", marks=Marks()), world(job("zeta")).app()):
+        async with app.run_test(size=(80, 24)) as pilot:
+            await started(app, pilot)
+            bar, controls = app.main.query_one("#notices"), app.services.controls
+            await pilot.press("S")
+            running = app.services.latest.snapshot.holder is not None
+            said = controls.attached() if running else controls.no_scheduler()
+            await until(pilot, lambda: bar.message == said, what="why S starts none")
+            assert "--embed" in said and (not running or "systemctl" in said)

@@ -30,7 +30,7 @@ from panda_tui.tui.controls import NO_SCHEDULER
 from panda_tui.tui.messages import FirstScreenShown, Refreshed, SchedulerDied
 from panda_tui.tui.pane_css import read_pane_css
 from panda_tui.tui.reading import FULL_READ_EVERY, Pace, read_screen
-from panda_tui.tui.scheduler_here import describe, may_start_here, no_scheduler_notice, watch
+from panda_tui.tui.scheduler_here import describe, may_start_here, no_scheduler_notice, watch, why_not_here
 from panda_tui.tui.screens.acting import Chosen
 from panda_tui.tui.screens.opening import OpeningScreen
 from panda_tui.tui.mode import ConsoleMode
@@ -54,7 +54,8 @@ FILTER_ROWS = 3  # the job filter box (app.tcss #job-filter)
 
 class MainScreen(OpeningScreen):
     BINDINGS = [Binding("d", "diff", "diff"),
-                Binding("S", "start_scheduler", "scheduler")]  # offered while none runs: the notice line says more
+                Binding("S", "start_scheduler", "scheduler"),  # offered while none runs: the notice line says more
+                Binding("S", "not_here", show=False)]  # else S says why not
 
     def __init__(self, services: Services, config: Config | None = None, first: Refreshed | None = None) -> None:
         """`first`: the store as read before the app ran, shown in the first frame (tui.reading.read_first)."""
@@ -169,9 +170,12 @@ class MainScreen(OpeningScreen):
 
     # --- no scheduler: S starts one in this console ----------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "start_scheduler":
-            return may_start_here(self.services) and self.app.screen is self
+        if action in ("start_scheduler", "not_here"):
+            return may_start_here(self.services) == (action == "start_scheduler") and self.app.screen is self
         return super().check_action(action, parameters)
+
+    def action_not_here(self) -> None:
+        self.notify(why_not_here(self.services), severity="warning", markup=False)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="start-scheduler")
     def action_start_scheduler(self) -> None:
