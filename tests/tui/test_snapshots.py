@@ -8,7 +8,7 @@ import pytest
 from panda_tui.store import lease, state
 from panda_tui.store.db import Database
 from panda_tui.tui.app import PandaApp
-from panda_tui.tui.demo import NOW, demo_config, fill_alarms
+from panda_tui.tui.demo import NOW, demo_config, fill, fill_alarms
 from panda_tui.tui.marks import Marks
 from panda_tui.tui.widgets.log_view import LogView
 from tests.tui.conftest import started, until
@@ -40,6 +40,20 @@ def refused_db(tmp_path_factory) -> str:
         with db.transaction() as conn:
             lease.record(conn, "server1:4242:0:daemon", NOW - 60, NOW, 3e9)
             state.record_reload(conn, NOW - 5, "file changed", ['jobs.toml: job "hello": schedule: got \'banana\''])
+    finally:
+        db.close()
+    return path
+
+
+@pytest.fixture
+def unwatched_db(tmp_path) -> str:
+    """The demo store after `kill -9` of its daemon: its lease ran out with orders-sync's run still running."""
+    path = str(tmp_path / "unwatched.db")
+    fill(path)
+    db = Database(path)
+    try:
+        with db.transaction() as conn:
+            lease.record(conn, "server1:4242:0:daemon", NOW - 86400, NOW - 60, 10)
     finally:
         db.close()
     return path
@@ -116,6 +130,41 @@ def test_help_screen(snap_compare, demo_db):
 
 def test_help_at_80x24_keeps_its_close_key_in_view(snap_compare, demo_db):
     assert snap_compare(app(demo_db), terminal_size=(80, 24), press=["question_mark"], run_before=settle)
+
+
+async def unwatched_run_shown(pilot) -> None:
+    """orders-sync selected: its run that is still `running` in the ledger, in the log pane."""
+    app = pilot.app
+    await settle(pilot)
+    await pilot.press(*["down"] * app.main.jobs.rows_shown.index("orders-sync"))
+    pane = app.main.log_pane
+    await until(pilot, lambda: pane.run is not None and pane.run.job == "orders-sync", what="the running run")
+    await pilot.pause()
+
+
+def title(pane: LogView) -> str:
+    return str(pane.query_one(".log-title").render())
+
+
+def test_a_run_no_scheduler_reads_any_more_at_80x24(snap_compare, unwatched_db):
+    assert snap_compare(app(unwatched_db), terminal_size=(80, 24), run_before=unwatched_run_shown)
+
+
+async def test_the_log_of_a_run_no_scheduler_reads_says_so_until_one_takes_the_lease(unwatched_db):
+    """New-user test: after `kill -9` of the daemon, the log of a run still `running` froze and said nothing."""
+    shown = app(unwatched_db)
+    async with shown.run_test(size=(80, 24)) as pilot:
+        await unwatched_run_shown(pilot)
+        pane = shown.main.log_pane
+        await until(pilot, lambda: "unwatched since the lease ended" in title(pane), what="the pane saying nobody reads")
+        db = Database(unwatched_db)
+        try:
+            with db.transaction() as conn:
+                lease.record(conn, "server1:4243:0:daemon", NOW, NOW, 3e9)  # a daemon takes the store back
+        finally:
+            db.close()
+        await until(pilot, lambda: "unwatched" not in title(pane), what="the word gone once a scheduler reads")
+        assert "running" in title(pane)
 
 
 async def settle(pilot) -> None:
