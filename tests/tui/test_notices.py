@@ -117,3 +117,18 @@ async def test_s_in_an_attach_console_says_why_it_starts_no_scheduler(world, tmp
             said = controls.attached() if running else controls.no_scheduler()
             await until(pilot, lambda: bar.message == said, what="why S starts none")
             assert "--embed" in said and (not running or "systemctl" in said)
+
+
+async def test_a_notice_that_wraps_starts_its_next_lines_under_its_words(demo_db):
+    """New-user test: the second line of a wrapped notice began at the screen's edge, under the mark."""
+    app = PandaApp(build_config(JOBS_TOML, "jobs.toml"), demo_db, mode="attached", clock=lambda: NOW, marks=Marks())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        bar = app.main.query_one("#notices")
+        for words, rows in ((20, 2), (60, 3)):
+            app.notify(" ".join(["words"] * words), markup=False)
+            await until(pilot, lambda: bar.region.height == rows, what=f"a notice on {rows} rows")
+            lines = str(bar.render()).split("\n")
+            assert lines[0].startswith(" › words") and len(lines) == rows, lines
+            assert all(line.startswith("   words") and len(line) <= 80 for line in lines[1:]), lines
+        assert lines[-1].endswith("…")

@@ -167,6 +167,16 @@ async def test_the_log_of_a_run_no_scheduler_reads_says_so_until_one_takes_the_l
         assert "running" in title(pane)
 
 
+def test_a_notice_on_two_rows_at_80x24(snap_compare, demo_db):
+    async def said(pilot) -> None:
+        await settle(pilot)
+        pilot.app.notify("could not ask the scheduler to trigger: the store is locked by another writer; "
+                         "try again once it is free (jobs.toml, job db-backup)", severity="error", markup=False)
+        await until(pilot, lambda: pilot.app.main.query_one("#notices").region.height == 2)
+        await pilot.pause()
+    assert snap_compare(app(demo_db), terminal_size=(80, 24), run_before=said)
+
+
 async def settle(pilot) -> None:
     """Until the first read is on screen: the job list, and the selected run's log in the pane."""
     app = pilot.app
