@@ -85,17 +85,26 @@ async def test_a_refused_jobs_toml_is_no_longer_said_once_the_file_is_accepted_a
 async def test_with_no_scheduler_the_job_list_follows_jobs_toml_and_keeps_the_last_list_when_refused(tmp_path):
     """New-user test: with no scheduler, an edited jobs.toml left the console on the jobs of its launch (their
     schedules, and no word of the change) until S."""
+    import time
+
     from panda_tui.readmodel.running import RunningConfig
+    from panda_tui.store import state
+    from panda_tui.store.db import Database
     from tests.jobfiles import job, write_jobs
     cfg, db = idle_store(tmp_path, job("alpha"))
+    store = Database(db)
+    with store.transaction() as conn:  # the daemon that died had refused an edit the file no longer has
+        state.record_reload(conn, time.time(), "file changed", ['jobs.toml: job "alpha": schedule: bad'])
+    store.close()
     app = PandaApp(RunningConfig(cfg), db, mode="attached", marks=Marks())
     async with app.run_test(size=(80, 24)) as pilot:
         await started(app, pilot, rows=["alpha"])
-        bar = app.main.query_one("#notices")
+        bar, header = app.main.query_one("#notices"), app.main.query_one("#header")
+        assert "refused" not in header.words
         write_jobs(tmp_path, job("alpha", "@hourly"), job("beta"))
         await started(app, pilot, rows=["alpha", "beta"])
         await until(pilot, lambda: bar.message.startswith("jobs.toml re-read: 2 jobs"), what="the change said")
-        assert app.main.shown.schedules()["alpha"] == "@hourly"
+        assert app.main.shown.schedules()["alpha"] == "@hourly" and "refused" not in header.words
         write_jobs(tmp_path, job("alpha", "@hourly"), job("beta", "@fortnightly"))
         await until(pilot, lambda: bar.message.startswith("jobs.toml refused"), what="the refusal said")
         assert 'job "beta": schedule' in bar.message and app.main.jobs.rows_shown == ["alpha", "beta"]
