@@ -15,7 +15,8 @@ from panda_tui.tui.marks import Marks
 SEP = " · "
 # The header gives way rung by rung, only as far as the width needs: the name first, engines that are up, the
 # count glyphs (the words stay: `4 failing`), a refused jobs.toml's shorter words (the notice line and `?` say
-# the error whole: the counts matter more than `jobs.`), the quiet zeros, the clock's zone (never its seconds), the mode;
+# the error whole: the counts matter more than `jobs.`), the quiet zeros, the clock's zone (never its seconds),
+# the mode;
 # then the alarms' shorter words, the running and acked counts (the rows show ▶ and acked), missed's window,
 # the alarms' shortest.
 NAME, UP, GLYPHS, REFUSAL, ZEROS, ZONE, MODE, ALARM_WORDS, RUNNING, WINDOW, ALARM_SHORTEST = range(10, 21)

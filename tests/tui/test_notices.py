@@ -9,7 +9,7 @@ from panda_tui.config import build_config
 from panda_tui.tui.app import PandaApp
 from panda_tui.tui.demo import JOBS_TOML, NOW
 from panda_tui.tui.marks import Marks
-from tests.tui.conftest import idle_store, started, until
+from tests.tui.conftest import idle_store, started, until, write_store
 from tests.tui.test_snapshots import settle
 
 
@@ -89,13 +89,10 @@ async def test_with_no_scheduler_the_job_list_follows_jobs_toml_and_keeps_the_la
 
     from panda_tui.readmodel.running import RunningConfig
     from panda_tui.store import state
-    from panda_tui.store.db import Database
     from tests.jobfiles import job, write_jobs
     cfg, db = idle_store(tmp_path, job("alpha"))
-    store = Database(db)
-    with store.transaction() as conn:  # the daemon that died had refused an edit the file no longer has
-        state.record_reload(conn, time.time(), "file changed", ['jobs.toml: job "alpha": schedule: bad'])
-    store.close()
+    write_store(db, lambda conn: state.record_reload(  # the daemon that died had refused an edit since put right
+        conn, time.time(), "file changed", ['jobs.toml: job "alpha": schedule: bad']))
     app = PandaApp(RunningConfig(cfg), db, mode="attached", marks=Marks())
     async with app.run_test(size=(80, 24)) as pilot:
         await started(app, pilot, rows=["alpha"])

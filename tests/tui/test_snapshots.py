@@ -6,12 +6,11 @@ from __future__ import annotations
 import pytest
 
 from panda_tui.store import lease, state
-from panda_tui.store.db import Database
 from panda_tui.tui.app import PandaApp
 from panda_tui.tui.demo import NOW, demo_config, fill, fill_alarms
 from panda_tui.tui.marks import Marks
 from panda_tui.tui.widgets.log_view import LogView
-from tests.tui.conftest import started, until
+from tests.tui.conftest import started, until, write_store
 
 
 def app(db: str, colour: bool = True, ascii_only: bool = False) -> PandaApp:
@@ -35,13 +34,11 @@ def alarm_db(tmp_path_factory) -> str:
 def refused_db(tmp_path_factory) -> str:
     """A new user's store: a daemon holds it, no run yet, and the file they just edited was refused."""
     path = str(tmp_path_factory.mktemp("refused") / "refused.db")
-    db = Database(path)
-    try:
-        with db.transaction() as conn:
-            lease.record(conn, "server1:4242:0:daemon", NOW - 60, NOW, 3e9)
-            state.record_reload(conn, NOW - 5, "file changed", ['jobs.toml: job "hello": schedule: got \'banana\''])
-    finally:
-        db.close()
+
+    def refused(conn) -> None:
+        lease.record(conn, "server1:4242:0:daemon", NOW - 60, NOW, 3e9)
+        state.record_reload(conn, NOW - 5, "file changed", ['jobs.toml: job "hello": schedule: got \'banana\''])
+    write_store(path, refused)
     return path
 
 
@@ -50,12 +47,7 @@ def unwatched_db(tmp_path) -> str:
     """The demo store after `kill -9` of its daemon: its lease ran out with orders-sync's run still running."""
     path = str(tmp_path / "unwatched.db")
     fill(path)
-    db = Database(path)
-    try:
-        with db.transaction() as conn:
-            lease.record(conn, "server1:4242:0:daemon", NOW - 86400, NOW - 60, 10)
-    finally:
-        db.close()
+    write_store(path, lambda conn: lease.record(conn, "server1:4242:0:daemon", NOW - 86400, NOW - 60, 10))
     return path
 
 
@@ -157,12 +149,8 @@ async def test_the_log_of_a_run_no_scheduler_reads_says_so_until_one_takes_the_l
         await unwatched_run_shown(pilot)
         pane = shown.main.log_pane
         await until(pilot, lambda: "unwatched since the lease ended" in title(pane), what="the pane saying nobody reads")
-        db = Database(unwatched_db)
-        try:
-            with db.transaction() as conn:
-                lease.record(conn, "server1:4243:0:daemon", NOW, NOW, 3e9)  # a daemon takes the store back
-        finally:
-            db.close()
+        back = "server1:4243:0:daemon"  # a daemon takes the store back
+        write_store(unwatched_db, lambda conn: lease.record(conn, back, NOW, NOW, 3e9))
         await until(pilot, lambda: "unwatched" not in title(pane), what="the word gone once a scheduler reads")
         assert "running" in title(pane)
 
