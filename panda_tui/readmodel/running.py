@@ -1,6 +1,6 @@
 """Which jobs a reader shows: the config the scheduler runs, as it stored it, when one holds the database;
-otherwise the local jobs.toml. A console or `status` so never depends on a local file being valid, and
-follows every reload the scheduler makes without being asked to."""
+otherwise the local jobs.toml, as it is now (re-read when its stat changes). A console or `status` so never
+depends on a local file being valid, and follows every reload the scheduler makes without being asked to."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ class RunningConfig:
         self._stored: Config | None = None
         self._local_stamp: tuple | None = None
         self._local: Config | list[str] = []  # the local file's config, or why it is refused
+        self._good_local: Config | None = None  # the file's last valid config, shown while an edit is refused
         self._local_read = False
 
     def read(self, conn: sqlite3.Connection, now: float | None = None) -> JobSource:
@@ -44,8 +45,11 @@ class RunningConfig:
         if lease.live_holder(conn, now) is not None and stored is not None:
             return JobSource(stored, "scheduler", scheduler_errors, self._stamp)
         local = self._local_config()
+        read_at = self._local_stamp[0] / 1e9 if self._local_stamp else None  # a new stamp: a new source
         if isinstance(local, Config):
-            return JobSource(local, "local")
+            return JobSource(local, "local", loaded_at=read_at)
+        if self._good_local is not None:  # an edit refused: the file's last valid jobs stay listed
+            return JobSource(self._good_local, "local", local, read_at)
         return JobSource(stored, "stored" if stored is not None else "local", local, self._stamp)
 
     def _local_config(self) -> Config | list[str]:
@@ -53,7 +57,7 @@ class RunningConfig:
         if not self._local_read or stamp is None or stamp != self._local_stamp:
             self._local_stamp, self._local_read = stamp, True
             try:
-                self._local = load_config(self.local_path, channels=False)  # shown, not sent to
+                self._local = self._good_local = load_config(self.local_path, channels=False)  # shown, not sent to
             except ConfigError as exc:
                 self._local = exc.errors
         return self._local

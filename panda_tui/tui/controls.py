@@ -10,6 +10,7 @@ from panda_tui.store.control import Answer, ControlKind, Reply, ask
 from panda_tui.store.ledger import Run
 
 NO_SCHEDULER = "no scheduler is running"
+EMBED = "open a console with `panda-tui --embed` to run one there"  # a console opened with --attach never runs one
 
 
 class Asked:
@@ -37,9 +38,14 @@ class Controls:
     def no_scheduler(self) -> str:
         """What a key that acts answers while no scheduler runs: what would run one."""
         # a console opened with --attach (or the browser's) never runs one: another console can
-        here = ("S runs one in this console" if self.can_start_here
-                else "open a console with `panda-tui --embed` to run one there")
+        here = "S runs one in this console" if self.can_start_here else EMBED
         return f"{NO_SCHEDULER}: start `panda-tui daemon`, or {here}"
+
+    @staticmethod
+    def attached() -> str:
+        """What S answers while a daemon runs: this console neither stops nor replaces it."""
+        return ("this console is attached to the daemon: stop it by its own means (systemctl stop, or ctrl-c "
+                f"where it runs), then start `panda-tui daemon` again, or {EMBED}")
 
     def request(self, kind: ControlKind, job: str | None = None, run_id: int | None = None,
                 args: dict | None = None, asked: Asked | None = None) -> Answer:

@@ -14,10 +14,12 @@ from panda_tui.tui.marks import Marks
 
 SEP = " · "
 # The header gives way rung by rung, only as far as the width needs: the name first, engines that are up, the
-# count glyphs (the words stay: `4 failing`), the quiet zeros, the clock's zone (never its seconds), the mode;
+# count glyphs (the words stay: `4 failing`), a refused jobs.toml's shorter words (the notice line and `?` say
+# the error whole: the counts matter more than `jobs.`), the quiet zeros, the clock's zone (never its seconds),
+# the mode;
 # then the alarms' shorter words, the running and acked counts (the rows show ▶ and acked), missed's window,
 # the alarms' shortest.
-NAME, UP, GLYPHS, ZEROS, ZONE, MODE, ALARM_WORDS, RUNNING, WINDOW, ALARM_SHORTEST = range(10, 20)
+NAME, UP, GLYPHS, REFUSAL, ZEROS, ZONE, MODE, ALARM_WORDS, RUNNING, WINDOW, ALARM_SHORTEST = range(10, 21)
 ONE_BY_ONE = 10  # below this rung (Part.short: 1 calm parts, 2 the clock, 3 alarms) parts shorten one at a
 # time, the rightmost first; at a rung from here on, every part that gives way there does so at once
 DROPPED = 100  # Part.drop N gives way at rung DROPPED - N, after every shortening: the highest N first
@@ -65,9 +67,9 @@ def parts(snap: Snapshot | None, mode: str, now: float, clock: str, marks: Marks
     return out
 
 
-def _alarm(long: str, short: str, shortest: str | None = None, style: str = "") -> Part:
-    """An alarm: never dropped; its plain shorter words when the width needs them."""
-    steps = ((ALARM_WORDS, short),) + (((ALARM_SHORTEST, shortest),) if shortest else ())
+def _alarm(long: str, short: str, shortest: str | None = None, style: str = "", early: int = ALARM_WORDS) -> Part:
+    """An alarm: never dropped; its plain shorter words when the width needs them (from rung `early`)."""
+    steps = ((early, short),) + (((ALARM_SHORTEST, shortest),) if shortest else ())
     return Part(long, short, style, alarm=True, steps=steps)
 
 
@@ -122,7 +124,7 @@ def _alarms(snap: Snapshot, now: float, marks: Marks, style: str) -> list[Part]:
         out.append(_alarm(f"{names} {marks.glyph('failed')} DOWN", short,
                           None if len(down) == 1 else "engines down", style))
     if snap.config_errors:
-        out.append(_alarm("jobs.toml refused", "toml refused", style=style))
+        out.append(_alarm("jobs.toml refused", "toml refused", style=style, early=REFUSAL))
     if snap.store_full:
         out.append(_alarm("store full: logs dropped", "store full", style=style))
     if snap.undelivered_alerts:

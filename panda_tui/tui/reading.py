@@ -23,8 +23,8 @@ def read_screen(conn: sqlite3.Connection, jobs: JobReader, now: float, job: str 
     """Jobs, health and alarms; and for the selected job (else the most urgent) its history and trend."""
     source = jobs.read(conn, now)
     snap = read_snapshot(conn, source.config, now)
-    if source.refused and source.origin != "scheduler":
-        snap.config_errors = source.refused
+    if snap.holder is None or (source.refused and source.origin != "scheduler"):
+        snap.config_errors = source.refused  # with no scheduler, the file as it is now, not a dead one's refusal
     if job is None and snap.jobs:
         job = snap.jobs[0].name
     history = read_history(conn, job) if job else []

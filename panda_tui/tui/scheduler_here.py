@@ -20,6 +20,16 @@ def may_start_here(services: Services) -> bool:
             and snap is not None and snap.holder is None)
 
 
+def why_not_here(services: Services) -> str:
+    """What S answers in a console that may not start a scheduler now (it is never silently ignored)."""
+    if services.read_only:
+        return f"read-only: {services.read_only_reason}; keys that act are off"
+    if services.mode is ConsoleMode.EMBEDDED:
+        return "this console runs the scheduler already; quitting stops it"
+    snap = services.latest.snapshot
+    return services.controls.attached() if snap is not None and snap.holder else services.controls.no_scheduler()
+
+
 def no_scheduler_notice(services: Services) -> str:
     """What the notice line says while an attached console sees no scheduler: S when it may start one."""
     if may_start_here(services):

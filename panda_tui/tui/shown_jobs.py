@@ -14,6 +14,7 @@ from panda_tui.store.ledger import Run, Trigger
 
 
 LEFT = f"{REMOVED}: no longer listed (its last run ended)"  # the detail line of a job gone from the list
+CHANGED = "jobs.toml re-read"  # said when the file changed while no scheduler runs
 REFUSED = "jobs.toml refused"  # the first words of what is said of a refused file (withdrawn once one is accepted)
 
 
@@ -40,10 +41,12 @@ class ShownJobs:
             first = source.refused[0].split(": ", 1)[-1]  # the file's name is in the header already
             more = f" (+{len(source.refused) - 1} more)" if len(source.refused) > 1 else ""
             return Notice(f"{REFUSED} (? shows every error): {first}{more}", "error", 30)
-        if (before is not None and before[0] == "scheduler" == source.origin
-                and source.config is not None and source.config != shown):
-            # not a scheduler's start storing the jobs it had before: a reload
+        if before is None or source.config is None or source.config == shown:
+            return None
+        if before[0] == "scheduler" == source.origin:  # not a scheduler's start storing the jobs it had before
             return Notice(f"the scheduler reloaded: {len(source.config.jobs)} jobs")
+        if source.origin == "local":  # no scheduler runs: the list follows the file
+            return Notice(f"{CHANGED}: {len(source.config.jobs)} jobs listed, as a scheduler would run them")
         return None
 
     def schedules(self) -> dict[str, str]:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +58,25 @@ def world(tmp_path):
     yield make
     for embedded in started:
         embedded.stop()
+
+
+def idle_store(directory: Path, *tables: str) -> tuple[str, str]:
+    """A jobs.toml and a store no scheduler holds (none ever ran): (config path, database path)."""
+    from panda_tui.store.db import Database
+    cfg, db = write_jobs(directory, *tables)
+    Database(db).close()
+    return cfg, db
+
+
+def write_store(path: str, change: Callable[[sqlite3.Connection], object]) -> None:
+    """One transaction on the store at `path`, as another process (a daemon) would write it."""
+    from panda_tui.store.db import Database
+    db = Database(path)
+    try:
+        with db.transaction() as conn:
+            change(conn)
+    finally:
+        db.close()
 
 
 async def until(pilot, cond, timeout: float = 30.0, what: str = "condition") -> None:

@@ -9,7 +9,7 @@ from panda_tui.config import build_config
 from panda_tui.tui.app import PandaApp
 from panda_tui.tui.demo import JOBS_TOML, NOW
 from panda_tui.tui.marks import Marks
-from tests.tui.conftest import started, until
+from tests.tui.conftest import idle_store, started, until, write_store
 from tests.tui.test_snapshots import settle
 
 
@@ -78,5 +78,63 @@ async def test_a_refused_jobs_toml_is_no_longer_said_once_the_file_is_accepted_a
         w.cfg.write_text(good.replace('"@daily"', '"@fortnightly"', 1))
         await until(pilot, lambda: bar.message.startswith("jobs.toml refused"), 15, what="the refusal said")
         w.cfg.write_text(good)
-        await until(pilot, lambda: "jobs.toml refused" not in app.main.query_one("#header").words, 15)
+        await until(pilot, lambda: "toml refused" not in app.main.query_one("#header").words, 15)  # at 80 columns
         assert not bar.message.startswith("jobs.toml refused")  # by the same read that cleared the header
+
+
+async def test_with_no_scheduler_the_job_list_follows_jobs_toml_and_keeps_the_last_list_when_refused(tmp_path):
+    """New-user test: with no scheduler, an edited jobs.toml left the console on the jobs of its launch (their
+    schedules, and no word of the change) until S."""
+    import time
+
+    from panda_tui.readmodel.running import RunningConfig
+    from panda_tui.store import state
+    from tests.jobfiles import job, write_jobs
+    cfg, db = idle_store(tmp_path, job("alpha"))
+    write_store(db, lambda conn: state.record_reload(  # the daemon that died had refused an edit since put right
+        conn, time.time(), "file changed", ['jobs.toml: job "alpha": schedule: bad']))
+    app = PandaApp(RunningConfig(cfg), db, mode="attached", marks=Marks())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot, rows=["alpha"])
+        bar, header = app.main.query_one("#notices"), app.main.query_one("#header")
+        assert "refused" not in header.words
+        write_jobs(tmp_path, job("alpha", "@hourly"), job("beta"))
+        await started(app, pilot, rows=["alpha", "beta"])
+        await until(pilot, lambda: bar.message.startswith("jobs.toml re-read: 2 jobs"), what="the change said")
+        assert app.main.shown.schedules()["alpha"] == "@hourly" and "refused" not in header.words
+        write_jobs(tmp_path, job("alpha", "@hourly"), job("beta", "@fortnightly"))
+        await until(pilot, lambda: bar.message.startswith("jobs.toml refused"), what="the refusal said")
+        assert 'job "beta": schedule' in bar.message and app.main.jobs.rows_shown == ["alpha", "beta"]
+        assert app.main.shown.schedules()["alpha"] == "@hourly"
+
+
+async def test_s_in_an_attach_console_says_why_it_starts_no_scheduler(world, tmp_path):
+    """New-user test: S in a console opened with --attach (no starter) did nothing, and said nothing."""
+    from panda_tui.readmodel.running import RunningConfig
+    from tests.jobfiles import job
+    (idle := tmp_path / "idle").mkdir()  # the world writes its own jobs.toml and store in tmp_path
+    cfg, db = idle_store(idle, job("alpha"))
+    for app in (PandaApp(RunningConfig(cfg), db, mode="attached", marks=Marks()), world(job("zeta")).app()):
+        async with app.run_test(size=(80, 24)) as pilot:
+            await started(app, pilot)
+            bar, controls = app.main.query_one("#notices"), app.services.controls
+            await pilot.press("S")
+            running = app.services.latest.snapshot.holder is not None
+            said = controls.attached() if running else controls.no_scheduler()
+            await until(pilot, lambda: bar.message == said, what="why S starts none")
+            assert "--embed" in said and (not running or "systemctl" in said)
+
+
+async def test_a_notice_that_wraps_starts_its_next_lines_under_its_words(demo_db):
+    """New-user test: the second line of a wrapped notice began at the screen's edge, under the mark."""
+    app = PandaApp(build_config(JOBS_TOML, "jobs.toml"), demo_db, mode="attached", clock=lambda: NOW, marks=Marks())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        bar = app.main.query_one("#notices")
+        for words, rows in ((20, 2), (60, 3)):
+            app.notify(" ".join(["words"] * words), markup=False)
+            await until(pilot, lambda: bar.region.height == rows, what=f"a notice on {rows} rows")
+            lines = str(bar.render()).split("\n")
+            assert lines[0].startswith(" › words") and len(lines) == rows, lines
+            assert all(line.startswith("   words") and len(line) <= 80 for line in lines[1:]), lines
+        assert lines[-1].endswith("…")

@@ -7,11 +7,10 @@ import glob
 import shutil
 
 from panda_tui.store import acks, lease
-from panda_tui.store.db import Database
 from panda_tui.tui.demo import NOW
 from panda_tui.tui.screens.help import HelpScreen
 from panda_tui.tui.widgets.trend_bar import TrendBar
-from tests.tui.conftest import started, until
+from tests.tui.conftest import started, until, write_store as write
 from tests.tui.test_answers import demo_app
 
 
@@ -20,15 +19,6 @@ def own_copy(demo_db: str, tmp_path) -> str:
     for path in glob.glob(demo_db + "*"):
         shutil.copy(path, tmp_path / path.rsplit("/", 1)[-1])
     return str(tmp_path / demo_db.rsplit("/", 1)[-1])
-
-
-def write(db: str, change) -> None:
-    database = Database(db)
-    try:
-        with database.transaction() as conn:
-            change(conn)
-    finally:
-        database.close()
 
 
 def cell(app, job: str, column: str) -> str:

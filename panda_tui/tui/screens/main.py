@@ -1,6 +1,7 @@
 """The main screen: header, jobs, trend, history, a live log pane and the notice line. It reads the store on
 a polling worker of its own (which skips a read when the store did not change, but reads at least every few
-seconds), and owns what selection does and the keys that act on the selected job (screens/acting.py).
+seconds), and owns what selection does and the keys that act on the selected job (screens/acting.py); S is
+screens/scheduler_key.py's.
 
 The first frame holds the header, the job list, the notice line and the footer only; the panes below the
 job list (the filter box, trend, history and log) are mounted right after it, in their place, and show the
@@ -30,9 +31,9 @@ from panda_tui.tui.controls import NO_SCHEDULER
 from panda_tui.tui.messages import FirstScreenShown, Refreshed, SchedulerDied
 from panda_tui.tui.pane_css import read_pane_css
 from panda_tui.tui.reading import FULL_READ_EVERY, Pace, read_screen
-from panda_tui.tui.scheduler_here import describe, may_start_here, no_scheduler_notice, watch
+from panda_tui.tui.scheduler_here import may_start_here, no_scheduler_notice, watch
 from panda_tui.tui.screens.acting import Chosen
-from panda_tui.tui.screens.opening import OpeningScreen
+from panda_tui.tui.screens.scheduler_key import SchedulerKeyScreen
 from panda_tui.tui.mode import ConsoleMode
 from panda_tui.tui.services import Services
 from panda_tui.tui.shown_jobs import REFUSED, ShownJobs
@@ -52,9 +53,8 @@ NO_LOGS = (RunStatus.MISSED, RunStatus.SKIPPED, RunStatus.QUEUED)
 FILTER_ROWS = 3  # the job filter box (app.tcss #job-filter)
 
 
-class MainScreen(OpeningScreen):
-    BINDINGS = [Binding("d", "diff", "diff"),
-                Binding("S", "start_scheduler", "scheduler")]  # offered while none runs: the notice line says more
+class MainScreen(SchedulerKeyScreen):
+    BINDINGS = [Binding("d", "diff", "diff")]
 
     def __init__(self, services: Services, config: Config | None = None, first: Refreshed | None = None) -> None:
         """`first`: the store as read before the app ran, shown in the first frame (tui.reading.read_first)."""
@@ -167,37 +167,6 @@ class MainScreen(OpeningScreen):
         else:
             self.notify("no run selected: d compares a run with the job's last good one", markup=False)
 
-    # --- no scheduler: S starts one in this console ----------------------------------------
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "start_scheduler":
-            return may_start_here(self.services) and self.app.screen is self
-        return super().check_action(action, parameters)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="start-scheduler")
-    def action_start_scheduler(self) -> None:
-        starter = self.services.starter
-        if starter is None or not may_start_here(self.services):
-            return
-        try:
-            scheduler = starter()
-        except Exception as exc:  # a config this console cannot run (run_as), a store it cannot write
-            self.app.call_from_thread(self.notify, f"could not start a scheduler here: {describe(exc)}",
-                                      severity="error", markup=False)
-            return
-        if scheduler is None:
-            self.app.call_from_thread(self.notify, "another scheduler took the store first: this console stays "
-                                      "attached", markup=False)
-            return
-        self.services.scheduler, self.services.mode = scheduler, ConsoleMode.EMBEDDED
-        self.app.call_from_thread(self._now_embedded)
-
-    def _now_embedded(self) -> None:
-        self.query_one(StatusHeader).mode = ConsoleMode.EMBEDDED
-        watch(self.services, lambda error: self.post_message(SchedulerDied(error)))
-        self.refresh_bindings()
-        self.notify("this console runs the scheduler now; quitting stops it", markup=False)
-        self.wake()
-
     # --- reading ------------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
     def _poll(self) -> None:
@@ -272,6 +241,7 @@ class MainScreen(OpeningScreen):
             if history.has_focus and history.selected is not None:
                 self.selected_run = history.selected  # in the history pane, the log shows the run under the cursor
             self._log_run = run_to_show(self.selected_run, message.history)
+            self.log_pane.watched(message.snapshot.holder is not None)
             if self._painted:  # its first read waits for the first screen
                 self.log_pane.open_run(self._log_run)
 
@@ -283,12 +253,6 @@ class MainScreen(OpeningScreen):
         if self.is_mounted and self.query("#logpane"):
             self.log_pane.open_run(self._log_run)
         self.post_message(FirstScreenShown())  # bubbles to the app
-
-    def on_scheduler_died(self, message: SchedulerDied) -> None:
-        self.services.latest.scheduler_error = message.error
-        if self.query(StatusHeader):
-            self.query_one(StatusHeader).died = message.error
-        self.notify(f"the scheduler this console runs died: {message.error}", severity="error", markup=False)
 
     def on_resize(self) -> None:
         """A shorter or taller terminal: the job list gives rows to the log pane, or takes them back."""

@@ -28,6 +28,9 @@ from panda_tui.tui.widgets.log_lines import LogLines
 from panda_tui.tui.widgets.log_search import LogSearch
 
 VIEWS = ("wrap", "raw", "stamps")  # what w, j and T turn on and off
+# a run the ledger has running while no scheduler holds the lease (it was killed): nobody reads its output
+UNWATCHED = Part("unwatched: no scheduler has read its output since the lease ended",
+                 "unwatched since the lease ended", alarm=True)
 
 
 class LogView(Vertical, can_focus=False):
@@ -63,6 +66,7 @@ class LogView(Vertical, can_focus=False):
         self.why: str | None = None  # why this run is the one shown, when it is not simply the one asked for
         self._tail: Tail | None = None  # the current load: messages of any other are stale
         self._title_shown: str | None = None
+        self.unwatched = False  # no scheduler holds the lease: a run still `running` is read by nobody
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="log-title")
@@ -95,6 +99,12 @@ class LogView(Vertical, can_focus=False):
     def shown(self) -> list[str]:
         """The lines on screen now, as text (for tests and probes)."""
         return self.log_widget.shown
+
+    def watched(self, by_scheduler: bool) -> None:
+        """Whether a scheduler holds the lease now (its screen says so on each read of the store)."""
+        if self.unwatched == by_scheduler:
+            self.unwatched = not by_scheduler
+            self._title()
 
     def open_run(self, run_id: int | None, errors_only: bool = False) -> None:
         if run_id == self.run_id and errors_only == self.errors_only:
@@ -170,6 +180,8 @@ class LogView(Vertical, can_focus=False):
                                            ("no wrap", lines is not None and not lines.wrap)) if on]
             search = self.search
             parts = [Part(what + reason, what), Part(search.counter(), search.counter(short=True))]
+            if self.unwatched and run is not None and run.status is RunStatus.RUNNING:
+                parts.append(UNWATCHED)
             if self.why:  # `newest failure (flapping 4/10 failed)`: which run of the job this is, and why
                 parts.append(Part(self.why, self.why.split(" (")[0], drop=1))
             parts += [Part(flag, flag, drop=2) for flag in flags]

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
+from rich.cells import cell_len
+from rich.console import Console
 from rich.text import Text
 from textual.message import Message
 from textual.timer import Timer
@@ -16,6 +18,7 @@ from panda_tui.tui.marks import Marks
 
 MARK = {"information": "›", "warning": "!", "error": "✗"}
 ASCII_MARK = {"information": ">", "warning": "!", "error": "X"}
+MAX_ROWS = 3
 
 
 class NoticeBar(Static):
@@ -31,6 +34,7 @@ class NoticeBar(Static):
         self._rows = 1
         self.message = ""  # what the bar says now ("" when it says nothing)
         self._standing: list[tuple[str, str]] = []  # notices about states that last: (message, severity)
+        self._said: tuple[str, str, str] | None = None  # (mark, words, style) of what it says now
 
     def say(self, message: str, severity: str = "information", timeout: float = 8.0) -> None:
         """For `timeout` seconds, then the standing notice again if any (an answer to a key, a refusal)."""
@@ -52,8 +56,8 @@ class NoticeBar(Static):
             self._put(*self._standing[-1])
         else:
             self._stop()
-            self.message = ""
-            self._show(Text(""))
+            self.message, self._said = "", None
+            self._show()
 
     def withdraw(self, prefix: str) -> None:
         """A state passed: no notice about it stays, standing or said ("no scheduler is running" once one is).
@@ -63,27 +67,49 @@ class NoticeBar(Static):
             self.clear()
 
     def _put(self, message: str, severity: str) -> None:
-        """One line, or up to three when the words need them (an error is read whole, never cut mid-way)."""
+        """One line, or up to three when the words need them (an error is read whole, never cut mid-way); the
+        lines after the first start under its words, not under its mark."""
         self._stop()
         first, *rest = (safe(line) for line in (str(message).splitlines() or [""]))
         extra = f"  (+{len(rest)} more: see the decision log)" if rest else ""
         self.message = str(message)
         mark = (ASCII_MARK if self.marks.ascii else MARK).get(severity, "›")
         style = {"error": self.marks.style("alarm"), "warning": "bold"}.get(severity, "")
-        self._show(Text(f" {mark} {first}{extra}", style=style, overflow="ellipsis"))
+        self._said = (f" {mark} ", f"{first}{extra}", style)
+        self._show()
 
     def _stop(self) -> None:
         if self._clear_timer is not None:
             self._clear_timer.stop()
             self._clear_timer = None
 
-    def _show(self, text: Text) -> None:
+    def on_resize(self) -> None:
+        self._show()
+
+    def _show(self) -> None:
         width = max(1, self.size.width or 80)
-        rows = min(3, max(1, -(-text.cell_len // width)))
+        cut = "..." if self.marks.ascii else "…"
+        text = Text("") if self._said is None else hanging(*self._said, width, self.app.console, cut)
+        rows = len(text.plain.split("\n"))
         self.update(text, layout=rows != self._rows)  # a layout pass only when the bar changes height
         if rows != self._rows:
             self.post_message(self.Resized(rows))
         self._rows = rows
+
+
+def hanging(mark: str, words: str, style: str, width: int, console: Console, cut: str = "…") -> Text:
+    """`mark` then `words` wrapped under their own first column, on up to MAX_ROWS rows (the last one `cut`)."""
+    indent = cell_len(mark)
+    lines = list(Text(words).wrap(console, max(1, width - indent)))
+    if len(lines) > MAX_ROWS:
+        lines = lines[:MAX_ROWS]
+        lines[-1].truncate(max(1, width - indent - len(cut)))
+        lines[-1].append(cut)
+    out = Text(style=style, no_wrap=True, overflow="crop")
+    for i, line in enumerate(lines):
+        out.append("\n" + " " * indent if i else mark)
+        out.append_text(line)
+    return out
 
 
 class Notices(deque):
