@@ -82,9 +82,12 @@ class JobHealth:
 
     @property
     def shown_mark(self) -> HealthState:
-        """The mark its row shows (the console's and `status`'s): a job otherwise fine whose missed runs
-        someone acknowledged reads `! acked`, the glyph saying which trouble."""
-        return HealthState.MISSED if self.acked and self.mark not in NEEDS_A_HUMAN else self.mark
+        """The mark its row shows (the console's and `status`'s): a job otherwise fine (not running) with runs
+        missed in 24 h reads `! missed` while no ack covers them (the header's `missed/24h`, `status`'s exit 1),
+        `! acked` once one covers them all."""
+        if self.mark in NEEDS_A_HUMAN or self.state is HealthState.RUNNING:
+            return self.mark
+        return HealthState.MISSED if self.missed_open or self.acked else self.mark
 
     @property
     def glyph(self) -> str:
@@ -124,10 +127,10 @@ class JobHealth:
     def acked(self) -> bool:
         """In trouble, and someone acknowledged it: its row reads `acked`, and it is counted `acked`, not
         failing or flapping (the header, `status`), nor does it make `status` exit 1. A job otherwise fine
-        whose missed runs of the last 24 h someone acknowledged reads `! acked` too."""
+        whose missed runs of the last 24 h someone acknowledged reads `! acked` too, until it misses another."""
         if self.mark in NEEDS_A_HUMAN:
             return bool(self.acked_by) and self.ack_holds
-        return bool(self.acked_by) and self.missed_acked > 0
+        return bool(self.acked_by) and self.missed_acked > 0 and not self.missed_open  # not a run missed since
 
     @property
     def trouble(self) -> bool:
@@ -151,6 +154,8 @@ def row_words(h: JobHealth) -> str:
     and `status` name who)."""
     if h.acked:
         return ACKED
+    if h.shown_mark is HealthState.MISSED and h.state is not HealthState.MISSED:
+        return str(HealthState.MISSED)  # runs missed in 24 h that no ack covers, though its newest slot ran
     if h.state is HealthState.RUNNING and h.unwatched:
         return "unwatched"  # its ▶ says running; whole in the narrowest STATUS, where `running (unwatched)` was cut
     return str(h.state) if h.state is HealthState.FLAPPING else h.words
