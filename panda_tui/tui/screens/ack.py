@@ -1,4 +1,4 @@
-"""`a`: acknowledge a failing or flapping job, with how long (as `panda-tui ack --for`, the same parser) and a
+"""`a`: acknowledge a failing, flapping or missed-runs job, with how long (as `panda-tui ack --for`, the same parser) and a
 note, both optional: `a` then enter acknowledges until the job's next success."""
 
 from __future__ import annotations

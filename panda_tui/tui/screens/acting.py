@@ -139,7 +139,7 @@ class ActingScreen(Screen):
         self._ask(ControlKind.RELOAD)
 
     def action_ack(self) -> None:
-        """"I'm on it": silence the selected (failing or flapping) job's reminders until its next success, or
+        """"I'm on it": silence the selected (failing, flapping or missed-runs) job's reminders until its next success, or
         for a time, with a note, as `panda-tui ack JOB --for --note` does (screens/ack.py); again: take it back."""
         if chosen := self._chosen_or_say():
             health = chosen.health
