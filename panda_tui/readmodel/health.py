@@ -96,8 +96,9 @@ class JobHealth:
     @property
     def failing(self) -> bool:
         """The one failure count: the console's header, the rows it marks failing, `status` and the API all
-        count this. A kill on purpose, a missed slot and a retry still waiting are not failures."""
-        return self.last_bad
+        count this. A kill on purpose, a missed slot and a retry still waiting are not failures; a pull = "never"
+        job whose image its engine lacks is (`✗ no image`: every run would fail)."""
+        return self.last_bad or bool(self.image_missing)
 
     @property
     def words(self) -> str:
@@ -143,6 +144,7 @@ class JobHealth:
 
 UNWATCHED = "running (unwatched)"  # a run the ledger has running while no scheduler holds the lease (it died)
 REMOVED = "removed from jobs.toml"  # a job listed only while a run it started before the reload goes on
+NO_IMAGE = "no image"  # the row of a pull = "never" job whose image its engine lacks
 ACKED = "acked"  # the word of a row, and of a history run, whose trouble someone acknowledged
 
 
@@ -154,6 +156,8 @@ def row_words(h: JobHealth) -> str:
     and `status` name who)."""
     if h.acked:
         return ACKED
+    if h.image_missing and h.state is not HealthState.RUNNING:
+        return NO_IMAGE  # its ✗ says every run would fail; the detail line and `status` say which image
     if h.shown_mark is HealthState.MISSED and h.state is not HealthState.MISSED:
         return str(HealthState.MISSED)  # runs missed in 24 h that no ack covers, though its newest slot ran
     if h.state is HealthState.RUNNING and h.unwatched:
@@ -209,7 +213,7 @@ def all_health(conn: sqlite3.Connection, config: Config | None, now: float) -> l
         if h.name in on_record:
             _take_ack(conn, h, on_record[h.name], now)
         h.removed = h.name in removed
-        h.image_missing = _image_missing(jobs[h.name], engines)
+        h.image_missing = state.image_missing(jobs[h.name], engines)
     return sorted(healths, key=sort_key)
 
 
@@ -220,12 +224,6 @@ def _take_ack(conn: sqlite3.Connection, h: JobHealth, ack: acks.Ack, now: float)
         h.missed_acked_until = ack.missed_until(now, h.last_success_at)
         h.missed_acked = h.missed_24h - missed_after(conn, h.name, now - DAY, h.missed_acked_until).count
     h.acked_by = ack.by if h.ack_holds or h.missed_acked else None
-
-
-def _image_missing(job: Job, engines: dict) -> str | None:
-    """The job's image, when the scheduler's last check found its engine without it and pull = "never"."""
-    info = engines.get(job.docker_host or "local") if job.image and job.pull == "never" else None
-    return job.image if isinstance(info, dict) and info.get("up") and job.image in (info.get("missing") or ()) else None
 
 
 def missing_image_words(image: str, where: str = "its engine") -> str:

@@ -8,7 +8,7 @@ import sqlite3
 from typing import Any, Callable
 
 from panda_tui.schedule import human_duration
-from panda_tui.store import acks, ledger, outbox, verdicts
+from panda_tui.store import acks, ledger, outbox, state, verdicts
 from panda_tui.store.ledger import TROUBLE
 from panda_tui.store.missed import MISSED_WINDOW_S, missed_after
 from panda_tui.text import iso
@@ -51,11 +51,20 @@ def holds_words(ack: acks.Ack, missed: int = 0, moment: Callable[[float], str] =
 
 
 def _trouble(conn: sqlite3.Connection, job: str, now: float) -> tuple[bool, bool, int]:
-    """Whether it fails, whether it flaps, and how many runs it missed in 24 h: what an ack can cover."""
+    """Whether it fails (or every run would: its image is missing), whether it flaps, and how many runs it
+    missed in 24 h: what an ack can cover."""
     recent = ledger.recent_outcomes(conn, job, verdicts.FLAP_READS)
-    failing = bool(recent) and recent[0].status in TROUBLE
+    failing = bool(recent) and recent[0].status in TROUBLE or _no_image(conn, job)
     flapping = verdicts.flaps(r.status for r in verdicts.by_slot(recent)).flapping
     return failing, flapping, missed_after(conn, job, now - MISSED_WINDOW_S).count
+
+
+def _no_image(conn: sqlite3.Connection, job: str) -> bool:
+    """The scheduler's last check found the engine of this pull = "never" job without its image (the config it
+    runs and that check are both in the store). An ack of it ends at its next success, once the image is there."""
+    config = state.last_good_config(conn, channels=False)
+    found = config.jobs.get(job) if config is not None else None
+    return found is not None and state.image_missing(found, state.engines(conn)) is not None
 
 
 def refused(conn: sqlite3.Connection, job: str, now: float) -> str | None:

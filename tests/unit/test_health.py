@@ -303,3 +303,21 @@ def test_an_ack_that_no_longer_covers_the_newest_missed_run_does_not_read_acked(
     ran(ledger, RunStatus.SUCCEEDED, NOW - 200, exit_code=0)  # its newest slot ran: only the ack's words were left
     h = health(ledger)
     assert (h.shown_mark, row_words(h), acked_count([h]), missed_count([h]), h.trouble) == ("missed", "missed", 0, 1, True)
+
+
+def test_a_pull_never_job_whose_image_is_missing_reads_no_image_counts_failing_and_can_be_acked(ledger):
+    """New-user test: its row read `· new` while the detail line and `status` said every run would fail."""
+    from panda_tui.readmodel.health import failing_count, row_words
+    from panda_tui.store import state
+    from panda_tui.store.acking import acknowledge
+    data = {"jobs": {"j": {"schedule": "0 * * * *", "image": "absent:1", "pull": "never", "command": "true"}}}
+    state.put_running_config(ledger.conn, "jobs.toml", data, NOW)
+    state.put_engines(ledger.conn, {"local": {"up": True, "error": None, "missing": ["absent:1"]}}, NOW)
+    [h] = all_health(ledger.conn, build_config(data, "jobs.toml"), NOW)
+    assert (h.state, h.glyph, row_words(h), failing_count([h]), h.trouble) == ("new", "✗", "no image", 1, True)
+    assert "until its next success" in acknowledge(ledger.conn, "j", {"by": "ann@db1"}, NOW)
+    [h] = all_health(ledger.conn, build_config(data, "jobs.toml"), NOW)
+    assert (h.glyph, row_words(h), failing_count([h]), h.trouble) == ("✗", "acked", 0, False)
+    state.put_engines(ledger.conn, {"local": {"up": True, "error": None, "missing": []}}, NOW)  # loaded
+    [h] = all_health(ledger.conn, build_config(data, "jobs.toml"), NOW)
+    assert (h.glyph, row_words(h), h.trouble) == ("·", "new", False)
