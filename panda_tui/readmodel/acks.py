@@ -26,7 +26,8 @@ def acks_json(conn: sqlite3.Connection, now: float) -> dict[str, dict]:
 def ack_line(job: str, ack: Ack, missed: int = 0) -> str:
     """One line: who is on it, since when, how long it holds (and the `missed` runs of the last 24 h it covers,
     which stay acknowledged once it no longer silences anything), and their note."""
-    return f"{job}: acknowledged by {ack.by} at {iso(ack.at)} {holds_words(ack, missed)}" + (f": {ack.note}" if ack.note else "")
+    note = f": {ack.note}" if ack.note else ""
+    return f"{job}: acknowledged by {ack.by} at {iso(ack.at)} {holds_words(ack, missed)}{note}"
 
 
 def acked_runs(runs: list[Run], ack: Ack | None) -> set[int]:

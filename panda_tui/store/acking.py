@@ -46,7 +46,9 @@ def holds_words(ack: acks.Ack, missed: int = 0, moment: Callable[[float], str] =
     """How long an ack holds, the one way `status`, the `ack` answer and the console's questions and detail line
     say it: `until its next success` or `for 2h (until 2026-12-03T11:00:00Z)` (`moment` writes the time), and
     `missed` runs of the last 24 h it covers (those stay acknowledged after it ends): `…, and its 2 missed runs`."""
-    held = UNTIL_SUCCESS if ack.until is None else f"for {human_duration(ack.until - ack.at)} (until {moment(ack.until)})"
+    held = UNTIL_SUCCESS
+    if ack.until is not None:
+        held = f"for {human_duration(ack.until - ack.at)} (until {moment(ack.until)})"
     return held + (f", and its {missed} missed {'run' if missed == 1 else 'runs'}" if missed else "")
 
 

@@ -1,5 +1,5 @@
-"""`a`: acknowledge a failing, flapping or missed-runs job, with how long (as `panda-tui ack --for`, the same parser) and a
-note, both optional: `a` then enter acknowledges until the job's next success."""
+"""`a`: acknowledge a failing, flapping or missed-runs job, with how long (as `panda-tui ack --for`, the same
+parser) and a note, both optional: `a` then enter acknowledges until the job's next success."""
 
 from __future__ import annotations
 

@@ -139,8 +139,9 @@ class ActingScreen(Screen):
         self._ask(ControlKind.RELOAD)
 
     def action_ack(self) -> None:
-        """"I'm on it": silence the selected (failing, flapping or missed-runs) job's reminders until its next success, or
-        for a time, with a note, as `panda-tui ack JOB --for --note` does (screens/ack.py); again: take it back."""
+        """"I'm on it": silence the selected (failing, flapping or missed-runs) job's reminders until its next
+        success, or for a time, with a note, as `panda-tui ack JOB --for --note` does (screens/ack.py); again:
+        take it back."""
         if chosen := self._chosen_or_say():
             health = chosen.health
             self._toggle_ack(chosen.job, health is not None and health.acked, health.missed_acked if health else 0)
