@@ -338,7 +338,6 @@ def next_fire(job: Job, now: float) -> float:
 
 
 def sort_key(h: JobHealth) -> tuple:
-    """Failing first, then missed, then running, by the mark its row shows (`✗ no image`, `! missed` after a
-    success, `✗ running · last failed` sort with their marks); by name within each, so the list moves only
-    when a job's state does (not every time one fires)."""
-    return (URGENCY[h.shown_mark], h.name)
+    """Failing first, then missed, then running; by name within each, so the list moves only when a job's
+    state does (not every time one fires)."""
+    return (URGENCY[h.state], h.name)
