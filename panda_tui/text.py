@@ -66,8 +66,8 @@ def when(ts: float, now: float) -> str:
 def span(start: float, end: float, now: float, known: float | None = None) -> str:
     """A stretch of time as a table reads it, by when()'s rule but to the minute and with its day said once:
     `01:10–03:00` today (or on the day of `known`, which its row already says), `Dec 01 22:10–23:40` another
-    day, `Dec 01 23:10–Dec 02 03:00` across midnight (today too, then). Both ends in one minute: to the second,
-    as when() says today's times (`03:59:10–03:59:25`, not `03:59–03:59`)."""
+    day, `Dec 01 23:10–Dec 02 03:00` across midnight (today too, then). A stretch under a minute: to the second,
+    as when() says today's times (`03:59:10–03:59:25`, not `03:59–03:59`; `03:59:50–04:00:00`, not `03:59–04:00`)."""
     first, last = datetime.fromtimestamp(start).astimezone(), datetime.fromtimestamp(end).astimezone()
     today = datetime.fromtimestamp(now).astimezone().date()
     said = datetime.fromtimestamp(now if known is None else known).astimezone().date()
@@ -76,7 +76,7 @@ def span(start: float, end: float, now: float, known: float | None = None) -> st
     def day(moment: datetime) -> str:
         year = "" if moment.year == today.year else f" {moment.year}"
         return "" if one_day and moment.date() == said else f"{_MONTHS[moment.month - 1]} {moment.day:02d}{year} "
-    clock = "%H:%M:%S" if first.replace(second=0, microsecond=0) == last.replace(second=0, microsecond=0) else "%H:%M"
+    clock = "%H:%M:%S" if end - start < 60 else "%H:%M"
     return f"{day(first)}{first:{clock}}–{'' if one_day else day(last)}{last:{clock}}"
 
 

@@ -29,9 +29,9 @@ def who() -> str:
 @click.option("--note", default="", help="What you are doing about it (shown with the ack).")
 @common
 def ack(config_path: str, db_path: str | None, job: str, for_: str | None, note: str) -> None:
-    """Acknowledge a failing or flapping JOB: its reminders stop until its next success, or with --for, for
-    that long. Its recovery is still announced. The console's `a` asks for the same: --for and --note.
-    Recorded even when no scheduler runs; the next one's alerts honour it."""
+    """Acknowledge a failing, flapping or missed-runs JOB: its reminders stop until its next success (the runs
+    it missed stay acknowledged), or with --for, for that long. Its recovery is still announced. The console's
+    `a` asks for the same: --for and --note. Recorded even when no scheduler runs; the next one's alerts honour it."""
     args: dict = {"by": who(), "note": note}
     if for_ is not None:
         try:

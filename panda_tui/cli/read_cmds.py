@@ -129,11 +129,10 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
                  f"`panda-tui kill {h.running[0]}` stops it)")
         if h.image_missing:
             tell(f"{safe(h.name)}: {safe(missing_image_words(h.image_missing))}")
-    for job, ack in acked.items():
-        tell(safe(ack_line(job, ack)))
     for h in current.jobs:
-        if h.missed_acked and not h.ack_holds and (held := acks.get(conn, h.name)) is not None:
-            tell(safe(ack_line(h.name, held, missed_only=h.missed_acked)))
+        held = acked.get(h.name) or (acks.get(conn, h.name) if h.missed_acked else None)
+        if held is not None:
+            tell(safe(ack_line(h.name, held, missed=h.missed_acked)))
     sys.exit(1 if current.trouble else 0)
 
 

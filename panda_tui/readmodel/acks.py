@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from panda_tui.store.acking import holds_words
 from panda_tui.store.acks import Ack, all_current
 from panda_tui.store.ledger import Run, RunStatus
 from panda_tui.store.verdicts import FAILURES
@@ -22,13 +23,11 @@ def acks_json(conn: sqlite3.Connection, now: float) -> dict[str, dict]:
     return {job: ack_json(ack) for job, ack in current_acks(conn, now).items()}
 
 
-def ack_line(job: str, ack: Ack, missed_only: int = 0) -> str:
-    """One line: who is on it, since when, until when, and their note. `missed_only`: it no longer silences
-    anything, but still covers that many of the job's missed runs of the last 24 h."""
-    until = f" until {iso(ack.until)}" if ack.until else " until it recovers"
-    if missed_only:
-        until = f" for its {missed_only} missed {'run' if missed_only == 1 else 'runs'} of the last 24 h"
-    return f"{job}: acknowledged by {ack.by} at {iso(ack.at)}{until}" + (f": {ack.note}" if ack.note else "")
+def ack_line(job: str, ack: Ack, missed: int = 0) -> str:
+    """One line: who is on it, since when, how long it holds (and the `missed` runs of the last 24 h it covers,
+    which stay acknowledged once it no longer silences anything), and their note."""
+    note = f": {ack.note}" if ack.note else ""
+    return f"{job}: acknowledged by {ack.by} at {iso(ack.at)} {holds_words(ack, missed)}{note}"
 
 
 def acked_runs(runs: list[Run], ack: Ack | None) -> set[int]:

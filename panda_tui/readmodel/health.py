@@ -82,9 +82,12 @@ class JobHealth:
 
     @property
     def shown_mark(self) -> HealthState:
-        """The mark its row shows (the console's and `status`'s): a job otherwise fine whose missed runs
-        someone acknowledged reads `! acked`, the glyph saying which trouble."""
-        return HealthState.MISSED if self.acked and self.mark not in NEEDS_A_HUMAN else self.mark
+        """The mark its row shows (the console's and `status`'s): a job otherwise fine (not running) with runs
+        missed in 24 h reads `! missed` while no ack covers them (the header's `missed/24h`, `status`'s exit 1),
+        `! acked` once one covers them all."""
+        if self.mark in NEEDS_A_HUMAN or self.state is HealthState.RUNNING:
+            return self.mark
+        return HealthState.MISSED if self.missed_open or self.acked else self.mark
 
     @property
     def glyph(self) -> str:
@@ -93,8 +96,9 @@ class JobHealth:
     @property
     def failing(self) -> bool:
         """The one failure count: the console's header, the rows it marks failing, `status` and the API all
-        count this. A kill on purpose, a missed slot and a retry still waiting are not failures."""
-        return self.last_bad
+        count this. A kill on purpose, a missed slot and a retry still waiting are not failures; a pull = "never"
+        job whose image its engine lacks is (`✗ no image`: every run would fail)."""
+        return self.last_bad or bool(self.image_missing)
 
     @property
     def words(self) -> str:
@@ -124,10 +128,10 @@ class JobHealth:
     def acked(self) -> bool:
         """In trouble, and someone acknowledged it: its row reads `acked`, and it is counted `acked`, not
         failing or flapping (the header, `status`), nor does it make `status` exit 1. A job otherwise fine
-        whose missed runs of the last 24 h someone acknowledged reads `! acked` too."""
+        whose missed runs of the last 24 h someone acknowledged reads `! acked` too, until it misses another."""
         if self.mark in NEEDS_A_HUMAN:
             return bool(self.acked_by) and self.ack_holds
-        return bool(self.acked_by) and self.missed_acked > 0
+        return bool(self.acked_by) and self.missed_acked > 0 and not self.missed_open  # not a run missed since
 
     @property
     def trouble(self) -> bool:
@@ -140,6 +144,7 @@ class JobHealth:
 
 UNWATCHED = "running (unwatched)"  # a run the ledger has running while no scheduler holds the lease (it died)
 REMOVED = "removed from jobs.toml"  # a job listed only while a run it started before the reload goes on
+NO_IMAGE = "no image"  # the row of a pull = "never" job whose image its engine lacks
 ACKED = "acked"  # the word of a row, and of a history run, whose trouble someone acknowledged
 
 
@@ -151,6 +156,10 @@ def row_words(h: JobHealth) -> str:
     and `status` name who)."""
     if h.acked:
         return ACKED
+    if h.image_missing and h.state is not HealthState.RUNNING:
+        return NO_IMAGE  # its ✗ says every run would fail; the detail line and `status` say which image
+    if h.shown_mark is HealthState.MISSED and h.state is not HealthState.MISSED:
+        return str(HealthState.MISSED)  # runs missed in 24 h that no ack covers, though its newest slot ran
     if h.state is HealthState.RUNNING and h.unwatched:
         return "unwatched"  # its ▶ says running; whole in the narrowest STATUS, where `running (unwatched)` was cut
     return str(h.state) if h.state is HealthState.FLAPPING else h.words
@@ -204,7 +213,7 @@ def all_health(conn: sqlite3.Connection, config: Config | None, now: float) -> l
         if h.name in on_record:
             _take_ack(conn, h, on_record[h.name], now)
         h.removed = h.name in removed
-        h.image_missing = _image_missing(jobs[h.name], engines)
+        h.image_missing = state.image_missing(jobs[h.name], engines)
     return sorted(healths, key=sort_key)
 
 
@@ -215,12 +224,6 @@ def _take_ack(conn: sqlite3.Connection, h: JobHealth, ack: acks.Ack, now: float)
         h.missed_acked_until = ack.missed_until(now, h.last_success_at)
         h.missed_acked = h.missed_24h - missed_after(conn, h.name, now - DAY, h.missed_acked_until).count
     h.acked_by = ack.by if h.ack_holds or h.missed_acked else None
-
-
-def _image_missing(job: Job, engines: dict) -> str | None:
-    """The job's image, when the scheduler's last check found its engine without it and pull = "never"."""
-    info = engines.get(job.docker_host or "local") if job.image and job.pull == "never" else None
-    return job.image if isinstance(info, dict) and info.get("up") and job.image in (info.get("missing") or ()) else None
 
 
 def missing_image_words(image: str, where: str = "its engine") -> str:

@@ -5,10 +5,10 @@ code (control.ask), for the alerter to honour once a scheduler starts."""
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import Any, Callable
 
 from panda_tui.schedule import human_duration
-from panda_tui.store import acks, ledger, outbox, verdicts
+from panda_tui.store import acks, ledger, outbox, state, verdicts
 from panda_tui.store.ledger import TROUBLE
 from panda_tui.store.missed import MISSED_WINDOW_S, missed_after
 from panda_tui.text import iso
@@ -33,27 +33,40 @@ def acknowledge(conn: sqlite3.Connection, job: str, args: dict[str, Any], now: f
                    until=None if seconds is None else now + seconds, note=str(args.get("note") or ""))
     acks.put(conn, ack)
     outbox.withdraw(conn, job, WITHDRAWN, now, f"withdrawn: acknowledged by {ack.by}")
-    until = _until_words(failing, flapping, missed)
-    if seconds is not None and ack.until is not None:
-        until = f"for {human_duration(seconds)} (until {iso(ack.until)})"
-    return f'acknowledged "{job}" by {ack.by} {until}' + (f": {ack.note}" if ack.note else "")
+    flaps = flapping and not failing and seconds is None
+    advice = " (it flaps: `panda-tui ack JOB --for 2h` holds through successes)" if flaps else ""
+    said = f'acknowledged "{job}" by {ack.by} {holds_words(ack, missed)}{advice}'
+    return said + (f": {ack.note}" if ack.note else "")
 
 
-def _until_words(failing: bool, flapping: bool, missed: int) -> str:
-    """How long a plain ack (no --for) holds, for the trouble it covers."""
-    if failing:
-        return "until it recovers"
-    if flapping:
-        return "until its next success (it flaps: `panda-tui ack JOB --for 2h` holds through successes)"
-    return f"for its {missed} missed {'run' if missed == 1 else 'runs'} of the last 24 h"
+UNTIL_SUCCESS = "until its next success"  # a plain ack (no --for): the words of every place that says how long
+
+
+def holds_words(ack: acks.Ack, missed: int = 0, moment: Callable[[float], str] = iso) -> str:
+    """How long an ack holds, the one way `status`, the `ack` answer and the console's questions and detail line
+    say it: `until its next success` or `for 2h (until 2026-12-03T11:00:00Z)` (`moment` writes the time), and
+    `missed` runs of the last 24 h it covers (those stay acknowledged after it ends): `…, and its 2 missed runs`."""
+    held = UNTIL_SUCCESS
+    if ack.until is not None:
+        held = f"for {human_duration(ack.until - ack.at)} (until {moment(ack.until)})"
+    return held + (f", and its {missed} missed {'run' if missed == 1 else 'runs'}" if missed else "")
 
 
 def _trouble(conn: sqlite3.Connection, job: str, now: float) -> tuple[bool, bool, int]:
-    """Whether it fails, whether it flaps, and how many runs it missed in 24 h: what an ack can cover."""
+    """Whether it fails (or every run would: its image is missing), whether it flaps, and how many runs it
+    missed in 24 h: what an ack can cover."""
     recent = ledger.recent_outcomes(conn, job, verdicts.FLAP_READS)
-    failing = bool(recent) and recent[0].status in TROUBLE
+    failing = bool(recent) and recent[0].status in TROUBLE or _no_image(conn, job)
     flapping = verdicts.flaps(r.status for r in verdicts.by_slot(recent)).flapping
     return failing, flapping, missed_after(conn, job, now - MISSED_WINDOW_S).count
+
+
+def _no_image(conn: sqlite3.Connection, job: str) -> bool:
+    """The scheduler's last check found the engine of this pull = "never" job without its image (the config it
+    runs and that check are both in the store). An ack of it ends at its next success, once the image is there."""
+    config = state.last_good_config(conn, channels=False)
+    found = config.jobs.get(job) if config is not None else None
+    return found is not None and state.image_missing(found, state.engines(conn)) is not None
 
 
 def refused(conn: sqlite3.Connection, job: str, now: float) -> str | None:

@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict, cast
 
-from panda_tui.config import Config, ConfigError, build_config
+from panda_tui.config import Config, ConfigError, Job, build_config
 
 
 class EngineState(TypedDict):
@@ -71,6 +71,13 @@ def engines(conn: sqlite3.Connection) -> dict[str, EngineState]:
     """Each Docker Engine the scheduler watches, by host as configured ("local": the default one)."""
     value = get_meta(conn, "engines", {})
     return cast(dict[str, EngineState], value) if isinstance(value, dict) else {}
+
+
+def image_missing(job: Job, found: Mapping[str, EngineState]) -> str | None:
+    """The job's image, when the scheduler's last check found its engine without it and pull = "never": every
+    run would fail (the row's `✗ no image`, `status`, and what an ack can cover)."""
+    info = found.get(job.docker_host or "local") if job.image and job.pull == "never" else None
+    return job.image if isinstance(info, dict) and info.get("up") and job.image in (info.get("missing") or ()) else None
 
 
 def put_engines(conn: sqlite3.Connection, found: Mapping[str, EngineState], now: float) -> None:

@@ -152,7 +152,7 @@ class PandaApp(App[None]):
                 commands += [("Trigger selected job", "Run the selected job now", "trigger"),
                              ("Pause or resume selected job", "Toggle pause", "pause"),
                              ("Kill running run", "Kill the selected job's running run", "kill"),
-                             ("Acknowledge selected job", "Silence its reminders until it recovers (again: undo)",
+                             ("Acknowledge selected job", "Silence its reminders until its next success (again: undo)",
                               "ack"),
                              ("Reload jobs.toml", "Ask the scheduler to re-read its jobs file", "reload")]
             commands.append(("Filter jobs", "Filter the job list by name", "filter"))

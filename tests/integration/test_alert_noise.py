@@ -133,7 +133,7 @@ def test_an_ack_silences_reminders_until_recovery_which_is_still_said(tmp_path, 
     w.run_job("j", "failed")
     with w.db.transaction() as conn:
         answer = acknowledge(conn, "j", {"by": "ana@box", "note": "on it"}, w.clock.now())
-    assert answer == 'acknowledged "j" by ana@box until it recovers: on it'
+    assert answer == 'acknowledged "j" by ana@box until its next success: on it'
     w.clock.advance(3600)
     w.run_job("j", "failed")  # a reminder was due: silenced
     assert w.events_of() == [("j", "failed")]

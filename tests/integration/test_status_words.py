@@ -276,3 +276,30 @@ def test_a_run_nobody_follows_gets_a_line_saying_since_when_and_what_to_do(tmp_p
                     f"`panda-tui kill {run.id}` stops it (kill needs a scheduler)")
     refused = run_cli("kill", str(run.id), "--config", cfg, "--db", db)
     assert (refused.returncode, "no scheduler is running" in refused.stderr) == (1, True), refused.stderr
+
+
+def test_one_ack_is_described_in_the_same_words_by_status_the_answer_and_the_unack_question(tmp_path):
+    """New-user test: `status` said `until it recovers` of a missed-runs ack at first and `for its 2 missed
+    runs` once the job succeeded; the console's unack question said `until its next success`."""
+    from panda_tui.store.acking import acknowledge
+    from panda_tui.tui.screens.acting import unack_question
+    cfg, db = write_jobs(tmp_path, job("hello"))
+    now = time.time()
+    with ledger_on(db) as book:
+        for slot in (now - 125, now - 115):
+            book.insert("hello", slot, trigger="schedule", now=now - 100, status=RunStatus.MISSED, reason="scheduler down")
+    scheduler_alive(db)
+    database = Database(db)
+    with database.transaction() as conn:
+        answer = acknowledge(conn, "hello", {"by": "ann@db1"}, now - 90)
+        held = acks.get(conn, "hello")
+    database.close()
+    words = "until its next success, and its 2 missed runs"
+    assert answer == f'acknowledged "hello" by ann@db1 {words}'
+    assert held is not None and f"({words})?" in unack_question(held, 2)
+
+    def said() -> str:
+        return " ".join(line.strip() for line in status(cfg, db).stdout.splitlines())
+    assert f"hello: acknowledged by ann@db1 at {iso(now - 90)} {words}" in said()
+    runs(db, "hello", "S", now + 590)  # a success: the plain ack ends, still covering the two
+    assert f"hello: acknowledged by ann@db1 at {iso(now - 90)} {words}" in said()

@@ -48,7 +48,7 @@ async def test_a_takes_a_time_and_a_note_and_the_detail_line_shows_both(world):
         held = acks.get(connect(w.db), "alpha")
         assert held.until is not None and held.until - held.at == 7200 and held.note == "disk replaced"
         detail = app.main.query_one("#trend")
-        said = f"until {when(held.until, time.time())}: disk replaced"
+        said = f"for 2h (until {when(held.until, time.time())}): disk"  # the note ends in `…` at 80 columns
         await until(pilot, lambda: said in detail.words.splitlines()[0], what=f"'{said}' in the detail line")
         assert "acked by " in detail.words.splitlines()[0]
 

@@ -273,3 +273,51 @@ def test_a_run_still_running_in_the_ledger_with_no_scheduler_is_said_unwatched_b
     assert lease.claim(ledger.conn, "daemon", NOW) is not None  # a scheduler follows it again
     rows, status_rows, header = shown()
     assert rows == status_rows == ["running"] and header == ["▶ 1 running"], (rows, header)
+
+
+def missed(ledger: Ledger, *slots: float) -> None:
+    for slot in slots:
+        ledger.insert("j", slot, trigger="schedule", now=slot + 30, status=RunStatus.MISSED, reason="scheduler down")
+
+
+def test_runs_missed_that_no_ack_covers_mark_the_row_missed_even_after_a_success(ledger):
+    """New-user test: after a scheduler gap the row read `✓ ok` with MISSED/24H 2 while `status` exited 1."""
+    from panda_tui.readmodel.health import missed_count, row_words
+    missed(ledger, NOW - 620, NOW - 610)
+    ran(ledger, RunStatus.SUCCEEDED, NOW - 600, exit_code=0)
+    h = health(ledger)
+    assert (h.state, h.shown_mark, row_words(h), h.glyph) == ("ok", "missed", "missed", "!")
+    assert h.trouble and missed_count([h]) == 2
+
+
+def test_an_ack_that_no_longer_covers_the_newest_missed_run_does_not_read_acked(ledger):
+    """New-user test: ack, then a new miss: the row read `! acked` while the header counted 1 missed."""
+    from panda_tui.readmodel.health import acked_count, missed_count, row_words
+    from panda_tui.store import acks
+    missed(ledger, NOW - 620, NOW - 610)
+    acks.put(ledger.conn, acks.Ack("j", "ann@db1", NOW - 605))
+    ran(ledger, RunStatus.SUCCEEDED, NOW - 600, exit_code=0)  # the plain ack ends, still covering those two
+    h = health(ledger)
+    assert (h.shown_mark, row_words(h), acked_count([h]), missed_count([h]), h.trouble) == ("missed", "acked", 1, 0, False)
+    missed(ledger, NOW - 300)
+    ran(ledger, RunStatus.SUCCEEDED, NOW - 200, exit_code=0)  # its newest slot ran: only the ack's words were left
+    h = health(ledger)
+    assert (h.shown_mark, row_words(h), acked_count([h]), missed_count([h]), h.trouble) == ("missed", "missed", 0, 1, True)
+
+
+def test_a_pull_never_job_whose_image_is_missing_reads_no_image_counts_failing_and_can_be_acked(ledger):
+    """New-user test: its row read `· new` while the detail line and `status` said every run would fail."""
+    from panda_tui.readmodel.health import failing_count, row_words
+    from panda_tui.store import state
+    from panda_tui.store.acking import acknowledge
+    data = {"jobs": {"j": {"schedule": "0 * * * *", "image": "absent:1", "pull": "never", "command": "true"}}}
+    state.put_running_config(ledger.conn, "jobs.toml", data, NOW)
+    state.put_engines(ledger.conn, {"local": {"up": True, "error": None, "missing": ["absent:1"]}}, NOW)
+    [h] = all_health(ledger.conn, build_config(data, "jobs.toml"), NOW)
+    assert (h.state, h.glyph, row_words(h), failing_count([h]), h.trouble) == ("new", "✗", "no image", 1, True)
+    assert "until its next success" in acknowledge(ledger.conn, "j", {"by": "ann@db1"}, NOW)
+    [h] = all_health(ledger.conn, build_config(data, "jobs.toml"), NOW)
+    assert (h.glyph, row_words(h), failing_count([h]), h.trouble) == ("✗", "acked", 0, False)
+    state.put_engines(ledger.conn, {"local": {"up": True, "error": None, "missing": []}}, NOW)  # loaded
+    [h] = all_health(ledger.conn, build_config(data, "jobs.toml"), NOW)
+    assert (h.glyph, row_words(h), h.trouble) == ("·", "new", False)

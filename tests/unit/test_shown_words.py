@@ -69,8 +69,17 @@ def test_a_stretch_within_one_minute_reads_to_the_second():
     from panda_tui.text import short_spans
     down = "scheduler down from 2026-12-02T03:59:10Z to 2026-12-02T03:59:25Z; catchup = none"
     assert short_spans(down, at("2026-12-02T16:50:00")) == "scheduler down 03:59:10–03:59:25; catchup = none"
-    assert short_spans(down.replace("03:59:25", "04:00:05"), at("2026-12-02T16:50:00")).startswith(
+    assert short_spans(down.replace("03:59:25", "04:00:20"), at("2026-12-02T16:50:00")).startswith(
         "scheduler down 03:59–04:00;")  # a minute apart: to the minute
+
+
+def test_a_stretch_under_a_minute_across_two_minutes_reads_to_the_second():
+    """New-user test: two missed slots 10 s apart read `07:57–07:58`, as if a minute lay between them."""
+    from panda_tui.text import span
+    now = at("2026-12-02T16:50:00")
+    assert span(at("2026-12-02T07:57:50"), at("2026-12-02T07:58:00"), now) == "07:57:50–07:58:00"
+    assert span(at("2026-12-02T03:59:10"), at("2026-12-02T04:00:05"), now) == "03:59:10–04:00:05"
+    assert span(at("2026-12-01T23:59:50"), at("2026-12-02T00:00:05"), now) == "Dec 01 23:59:50–Dec 02 00:00:05"
 
 
 def test_the_readme_s_legend_is_the_glyph_table_and_a_kill_is_drawn_apart_from_a_failure():

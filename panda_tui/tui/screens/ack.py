@@ -1,5 +1,5 @@
-"""`a`: acknowledge a failing or flapping job, with how long (as `panda-tui ack --for`, the same parser) and a
-note, both optional: `a` then enter acknowledges until the job's next success."""
+"""`a`: acknowledge a failing, flapping or missed-runs job, with how long (as `panda-tui ack --for`, the same
+parser) and a note, both optional: `a` then enter acknowledges until the job's next success."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from panda_tui.fields import positive_duration
+from panda_tui.store.acking import UNTIL_SUCCESS
 from panda_tui.text import safe
 from panda_tui.tui.marks import Marks
 
@@ -38,9 +39,9 @@ class AckScreen(ModalScreen[AckAsked | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="ack-box"):
-            yield Static(Text(f'Acknowledge "{safe(self.job)}": its reminders stop until its next success, or '
+            yield Static(Text(f'Acknowledge "{safe(self.job)}": its reminders stop {UNTIL_SUCCESS}, or '
                               "for as long as you say (successes included)."))
-            yield Input(placeholder='how long, e.g. "2h" (empty: until its next success)', id="ack-for")
+            yield Input(placeholder=f'how long, e.g. "2h" (empty: {UNTIL_SUCCESS})', id="ack-for")
             yield Input(placeholder="note: what you are doing about it (optional)", id="ack-note",
                         max_length=NOTE_MAX)
             yield Static("", id="ack-error")

@@ -16,9 +16,10 @@ from textual.widgets import Input
 from panda_tui.readmodel.acks import Ack, current_acks
 from panda_tui.readmodel.health import REMOVED, JobHealth
 from panda_tui.store import StoreError, acking, acks, connect
+from panda_tui.store.acking import holds_words
 from panda_tui.store.control import ControlKind
 from panda_tui.store.ledger import Run
-from panda_tui.text import iso, safe, status_word
+from panda_tui.text import safe, status_word
 from panda_tui.tui.controls import Asked
 from panda_tui.tui.services import Services
 
@@ -35,11 +36,11 @@ def who() -> str:
     except (KeyError, OSError):
         return f"unknown@{socket.gethostname()}"
 
-def unack_question(ack: Ack) -> str:
-    """`Remove the ack on "alpha" by ana@box (until its next success: restoring /data)?`"""
-    until = "its next success" if ack.until is None else iso(ack.until)
+def unack_question(ack: Ack, missed: int = 0) -> str:
+    """`Remove the ack on "alpha" by ana@box (until its next success: restoring /data)?`, how long it holds in
+    `status`'s words (store.acking.holds_words; `missed`: the missed runs it covers)."""
     note = f": {safe(ack.note)}" if ack.note else ""
-    return f'Remove the ack on "{safe(ack.job)}" by {safe(ack.by)} (until {until}{note})?'
+    return f'Remove the ack on "{safe(ack.job)}" by {safe(ack.by)} ({holds_words(ack, missed)}{note})?'
 
 
 def already_ended(run: Run) -> str:
@@ -138,16 +139,18 @@ class ActingScreen(Screen):
         self._ask(ControlKind.RELOAD)
 
     def action_ack(self) -> None:
-        """"I'm on it": silence the selected (failing or flapping) job's reminders until its next success, or
-        for a time, with a note, as `panda-tui ack JOB --for --note` does (screens/ack.py); again: take it back."""
+        """"I'm on it": silence the selected (failing, flapping or missed-runs) job's reminders until its next
+        success, or for a time, with a note, as `panda-tui ack JOB --for --note` does (screens/ack.py); again:
+        take it back."""
         if chosen := self._chosen_or_say():
-            self._toggle_ack(chosen.job, chosen.health is not None and chosen.health.acked)
+            health = chosen.health
+            self._toggle_ack(chosen.job, health is not None and health.acked, health.missed_acked if health else 0)
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="act")
-    def _toggle_ack(self, job: str, acked: bool = False) -> None:
+    def _toggle_ack(self, job: str, acked: bool = False, missed: int = 0) -> None:
         """An ack held is asked about first (who, until, note), as a kill is: one stray `a` at 3 AM must not
         lose someone's note and time. Else: how long, and a note. `acked`: its row reads acked (an ack of
-        its missed runs holds past its next success)."""
+        its missed runs holds past its next success); `missed`: the missed runs it covers, which the question names."""
         try:
             conn = connect(self.services.db_path, readonly=True)
             try:
@@ -160,7 +163,7 @@ class ActingScreen(Screen):
                                       markup=False)
             return
         if held is not None:
-            self.app.call_from_thread(self._confirm, unack_question(held), job=job, kind=ControlKind.UNACK)
+            self.app.call_from_thread(self._confirm, unack_question(held, missed), job=job, kind=ControlKind.UNACK)
         elif refusal is not None:  # said at once, in the scheduler's words, not after the dialog
             self.app.call_from_thread(self.notify, refusal, severity="warning", markup=False)
         else:

@@ -22,8 +22,9 @@ ACTING = [
     ("p", "pause / resume the selected job"),
     ("k", "kill its running run (or the selected run in history), after a confirm"),
     ("r", "ask the scheduler to reload its jobs.toml (a broken one is refused; the last good one runs on)"),
-    ("a", "acknowledge the failing or flapping job: its reminders stop until its next success, or for the time "
-          "you give (as `panda-tui ack --for`), with a note; again: asks, then y takes it back"),
+    ("a", "acknowledge a failing, flapping or missed-runs job: its reminders stop until its next success (the "
+          "runs it missed stay acknowledged), or for the time you give (as `panda-tui ack --for`), with a note; "
+          "again: asks, then y takes it back"),
     ("S", "start a scheduler in this console (offered while none runs; quitting the console stops it)"),
 ]
 KEYS = [

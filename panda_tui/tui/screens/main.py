@@ -237,7 +237,8 @@ class MainScreen(SchedulerKeyScreen):
             self.runs_read(message.job, message.history)
             history = self.history
             history.show(message.history, now, set(message.trend.slow) if message.trend else None, message.acked)
-            history.border_subtitle = Text(safe(ack_line(message.job, message.ack))) if message.ack else ""
+            covered = health.missed_acked if health else 0
+            history.border_subtitle = Text(safe(ack_line(message.job, message.ack, covered))) if message.ack else ""
             if history.has_focus and history.selected is not None:
                 self.selected_run = history.selected  # in the history pane, the log shows the run under the cursor
             self._log_run = run_to_show(self.selected_run, message.history)

@@ -11,6 +11,7 @@ from panda_tui.readmodel.acks import Ack
 from panda_tui.readmodel.health import HealthState, JobHealth, missing_image_words
 from panda_tui.readmodel.snapshot import Trend
 from panda_tui.store import log_queries
+from panda_tui.store.acking import holds_words
 from panda_tui.text import ago, iso, safe, short_duration, when
 from panda_tui.tui.header_line import Part, fit
 from panda_tui.tui.marks import Marks
@@ -81,7 +82,7 @@ class TrendBar(Static):
             parts.append(Part(safe(missing_image_words(health.image_missing)), f"image {image} missing",
                               self.marks.style("failing")))
         if ack:  # shown before the schedule: someone is on it, until when, and what they said
-            parts.append(acked(ack, now))
+            parts.append(acked(ack, now, health.missed_acked if health is not None else 0))
         parts.append(Part(explain, explain.split(" (")[0], drop=2))
         text = Text(no_wrap=True, overflow="ellipsis")
         fitted = fit(parts, width)
@@ -135,9 +136,9 @@ class TrendBar(Static):
         return parts
 
 
-def acked(ack: Ack, now: float | None) -> Part:
-    """`acked by ann@db1 until 04:10:23: disk replaced` (its end as the history writes times; `until it
-    recovers` when it ends at the next success). A note too long for the line ends in `…`."""
-    until = "it recovers" if ack.until is None else when(ack.until, now) if now is not None else iso(ack.until)
-    words = safe(f"acked by {ack.by} until {until}" + (f": {ack.note}" if ack.note else ""))
+def acked(ack: Ack, now: float | None, missed: int = 0) -> Part:
+    """`acked by ann@db1 for 2h (until 04:10:23): disk replaced` (its end as the history writes times; `until its
+    next success` without a time: store.acking.holds_words). A note too long for the line ends in `…`."""
+    moment = (lambda ts: when(ts, now)) if now is not None else iso
+    words = safe(f"acked by {ack.by} {holds_words(ack, missed, moment)}" + (f": {ack.note}" if ack.note else ""))
     return Part(words, words, "bold")
