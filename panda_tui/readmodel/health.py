@@ -111,7 +111,9 @@ class JobHealth:
             return "running · last failed"
         if self.state is HealthState.FLAPPING:
             return f"flapping {self.failed_recent[0]}/{self.failed_recent[1]} failed"
-        return str(self.state)
+        if self.image_missing and self.state is not HealthState.RUNNING:
+            return NO_IMAGE
+        return str(self.shown_mark)
 
 
     @property
@@ -338,6 +340,6 @@ def next_fire(job: Job, now: float) -> float:
 
 
 def sort_key(h: JobHealth) -> tuple:
-    """Failing first, then missed, then running; by name within each, so the list moves only when a job's
-    state does (not every time one fires)."""
-    return (URGENCY[h.state], h.name)
+    """By the mark its row shows: failing first (`✗ running · last failed`, `✗ no image` too), then missed, then
+    running; by name within each, so the list moves only when a job's mark does (not every time one fires)."""
+    return (URGENCY[h.shown_mark], h.name)

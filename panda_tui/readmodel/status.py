@@ -79,7 +79,7 @@ def _engine_json(info: object) -> object:
 def job_json(h: JobHealth) -> dict:
     """One job as `status --json` and `/api/jobs` give it."""
     failure = h.last_failure
-    return {"job": h.name, "state": h.state, "words": h.words, "failing": h.failing, "paused": h.paused,
+    return {"job": h.name, "state": h.shown_mark, "words": h.words, "failing": h.failing, "paused": h.paused,
             "next_run": _iso(h.next_at), "enabled": h.enabled, "in_jobs_toml": h.declared,
             "last_status": h.last.status if h.last else None,
             "last_run_id": h.last.id if h.last else None,

@@ -126,9 +126,11 @@ async def test_panda_tui_s_own_notes_wrap_between_words(demo_db):
 
 def fail_then_run_again(db_path: str, job: str) -> None:
     """`job` fails, then runs again: its row says running, and it still counts as failing."""
+    from panda_tui.store import logs
     from panda_tui.store.db import Database
     from panda_tui.store.ledger import Ledger, RunStatus
     db = Database(db_path)
+    writer = logs.LogWriter(db_path, lock=db.lock)
     try:
         book = Ledger(db)
         failed = book.insert(job, NOW - 120, trigger="manual", now=NOW - 120)
@@ -136,7 +138,9 @@ def fail_then_run_again(db_path: str, job: str) -> None:
         book.finish(failed.id, RunStatus.FAILED, NOW - 100, exit_code=2, reason="exit 2")
         again = book.insert(job, NOW - 60, trigger="manual", now=NOW - 60)
         book.start(again.id, NOW - 59)
+        logs.RunLog(writer, again.id).line("out", "warming again", NOW - 58)  # the failing rows now sort first
     finally:
+        writer.close()
         db.close()
 
 

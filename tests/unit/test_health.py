@@ -6,7 +6,7 @@ import pytest
 
 from panda_tui.config import build_config
 from panda_tui.readmodel.health import URGENCY, HealthState, all_health
-from panda_tui.readmodel.status import Status
+from panda_tui.readmodel.status import Status, job_json
 from panda_tui.store.db import Database
 from panda_tui.store.ledger import Ledger, RunStatus
 
@@ -315,9 +315,26 @@ def test_a_pull_never_job_whose_image_is_missing_reads_no_image_counts_failing_a
     state.put_engines(ledger.conn, {"local": {"up": True, "error": None, "missing": ["absent:1"]}}, NOW)
     [h] = all_health(ledger.conn, build_config(data, "jobs.toml"), NOW)
     assert (h.state, h.glyph, row_words(h), failing_count([h]), h.trouble) == ("new", "✗", "no image", 1, True)
+    assert {k: job_json(h)[k] for k in ("state", "words", "failing")} == {"state": "failing", "words": "no image",
+                                                                          "failing": True}  # the API as the row
     assert "until its next success" in acknowledge(ledger.conn, "j", {"by": "ann@db1"}, NOW)
     [h] = all_health(ledger.conn, build_config(data, "jobs.toml"), NOW)
     assert (h.glyph, row_words(h), failing_count([h]), h.trouble) == ("✗", "acked", 0, False)
     state.put_engines(ledger.conn, {"local": {"up": True, "error": None, "missing": []}}, NOW)  # loaded
     [h] = all_health(ledger.conn, build_config(data, "jobs.toml"), NOW)
     assert (h.glyph, row_words(h), h.trouble) == ("·", "new", False)
+
+
+def test_the_list_sorts_by_the_mark_its_rows_show(ledger):
+    """A row marked `! missed` sits above the `✓ ok` ones (the list sorted by the state under the mark, so an
+    `a`-job ok but for its missed runs sat below a `b`-job that was fine)."""
+    cfg = build_config({"jobs": {name: {"schedule": "0 * * * *", "command": "true"} for name in ("a", "b")}},
+                       "jobs.toml")
+    ledger.insert("b", NOW - 620, trigger="schedule", now=NOW - 610, status=RunStatus.MISSED, reason="scheduler down")
+    for name in ("a", "b"):
+        run = ledger.insert(name, NOW - 600, trigger="schedule", now=NOW - 600)
+        ledger.start(run.id, NOW - 600)
+        ledger.finish(run.id, RunStatus.SUCCEEDED, NOW - 599, exit_code=0)
+    listed = all_health(ledger.conn, cfg, NOW)
+    assert [(h.name, h.shown_mark) for h in listed] == [("b", "missed"), ("a", "ok")]
+    assert [(job_json(h)["state"], job_json(h)["words"]) for h in listed] == [("missed", "missed"), ("ok", "ok")]
