@@ -25,7 +25,8 @@ from dataclasses import dataclass
 # The watchdog (a subshell and its `sleep`, holding none of the run's pipes) enforces the timeout while no
 # scheduler does: at the deadline it leaves the `timeout` file and TERMs the group, and after the grace KILLs
 # it (the keeper too: the file then says what happened). When the command ends, the keeper tells the
-# watchdog (USR1), whose trap ends its `sleep` wherever it is, and waits for it: nothing of it is left.
+# watchdog (USR1), whose trap ends its `sleep` wherever it is, and waits for it: nothing of it is left. A job
+# quicker than the watchdog's trap ends it by that signal, which `wait` would report on the run's stderr.
 # `exit` is written first: a watchdog that comes to its deadline meanwhile ends without a signal.
 KEEPER = """\
 dir=$1 limit=$2 grace=$3 mode=$4; shift 4
@@ -40,7 +41,7 @@ dog=$!
 if [ "$mode" = shell ]; then (__panda_cmd=$1; set --; eval "$__panda_cmd") 3<&- 4<&-; else "$@" 3<&- 4<&-; fi
 code=$? end=$(date +%s.%N)
 echo "$code $end" >"$dir/exit"
-kill -USR1 "$dog" 2>/dev/null; wait "$dog"
+kill -USR1 "$dog" 2>/dev/null; wait "$dog" 2>/dev/null
 echo "$code $end" >"$dir/status"
 exit "$code"
 """

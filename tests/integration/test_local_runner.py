@@ -158,3 +158,21 @@ async def test_a_run_whose_status_was_read_by_a_scheduler_that_died_keeps_its_ex
     assert "left the exit code" in notes[0]
     await handle.cleanup()
     assert not os.path.exists(directory)
+
+
+def test_a_job_that_ends_at_once_leaves_no_word_of_its_keepers_watchdog_in_its_stderr(tmp_path):
+    """The keeper tells its watchdog (USR1) the job ended; a job quicker than the watchdog's trap killed the
+    watchdog by that signal, and the keeper's `wait` said `User defined signal 1` on the run's stderr (about
+    one run in sixty of `true`)."""
+    import subprocess
+    from panda_tui.runners import keeper
+    for name in ("out", "err"):
+        (tmp_path / name).touch()  # the keeper only holds them open: plain files do here
+    said = set()
+    for _ in range(300):
+        for name in ("exit", "status", keeper.TIMED_OUT):
+            (tmp_path / name).unlink(missing_ok=True)
+        done = subprocess.run(keeper.keeper_argv(str(tmp_path), "true", 60, 1), capture_output=True, text=True)
+        assert done.returncode == 0
+        said.add(done.stdout + done.stderr)
+    assert said == {""}
