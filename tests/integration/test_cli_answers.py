@@ -34,6 +34,14 @@ def test_logs_headers_use_one_time_format_and_a_run_that_never_started_says_so(t
     assert out.stderr.splitlines()[0] == (f"# run {missed.id} of backup · missed · due 2026-11-30T01:53:20Z · "
                                           "never started: scheduler down from 01:50 to 02:00")
     assert "started 2" not in out.stderr
+    # new-user test: stdout was empty, exit 0; the reason was only in the header on stderr
+    assert out.returncode == 0 and out.stdout == "(no output: missed, scheduler down from 01:50 to 02:00)\n"
+    with ledger_on(db) as book:
+        quiet = book.insert("backup", SLOT + 7200, trigger="schedule", now=SLOT + 7200)
+        book.start(quiet.id, SLOT + 7201)
+        book.finish(quiet.id, RunStatus.SUCCEEDED, SLOT + 7202, exit_code=0)
+    out = run_cli("logs", "backup", "--run", str(quiet.id), "--config", cfg, "--db", db)
+    assert out.returncode == 0 and out.stdout == "(no output: the run wrote nothing)\n"
 
 
 def test_a_retry_s_lateness_is_one_number_in_seconds_from_when_it_was_due(tmp_path):
