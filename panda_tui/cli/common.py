@@ -31,11 +31,12 @@ def terminal_width() -> int:
     return max(40, shutil.get_terminal_size((80, 24)).columns)
 
 
-def say(line: str, width: int, indent: str = "    ") -> None:
-    """A line of free text (an error's words, a reason, a job's next runs) wrapped to `width`, its
-    continuation indented."""
+def say(line: str, width: int, indent: str = "    ", err: bool = False) -> None:
+    """A line of free text (an error's words, a reason, a job's next runs) wrapped to `width` between words,
+    its continuation indented; `err`: on stderr."""
     import click
-    click.echo("\n".join(textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False)) or line)
+    click.echo("\n".join(textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False)) or line,
+               err=err)
 
 
 def safe_lines(text: str) -> str:

@@ -9,19 +9,20 @@ import click
 from panda_tui.cli.common import common, fail, get_config, require_job, safe, say, terminal_width
 from panda_tui.schedule import to_local
 from panda_tui.secrets import SecretError, secret_warnings
+from panda_tui.text import iso
 
 
 @click.command()
 @click.option("--secrets-file", type=click.Path(), default=None, help="KEY=VALUE file for secrets.")
 @common
 def validate(config_path: str, db_path: str | None, secrets_file: str | None) -> None:
-    """Check jobs.toml; print each job's next 3 run times (wrapped to the terminal, 80 columns when it has
-    none). Exit 2 on errors."""
+    """Check jobs.toml; print each job's next 3 run times in UTC (wrapped to the terminal, 80 columns when it
+    has none; `next JOB` gives them in the job's zone). Exit 2 on errors."""
     config = get_config(config_path, secrets_file, runnable=True)
     now = datetime.now(timezone.utc)
     click.echo(f"ok: {len(config.jobs)} job{'s' if len(config.jobs) != 1 else ''}")
     for job in config.jobs.values():
-        times = ", ".join(_when(t, job.tz) for t in job.schedule.next_after(now, 3))
+        times = ", ".join(iso(t.timestamp()) for t in job.schedule.next_after(now, 3))  # UTC, as README says
         state = "" if job.enabled else " (disabled)"
         _next_runs(f"  {safe(job.name)}{state}: {job.schedule.explain()}", times, terminal_width())
     try:

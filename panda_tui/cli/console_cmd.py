@@ -7,7 +7,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from panda_tui.cli.common import echo_err, fail, get_config, resolve_db, safe
+from panda_tui.cli.common import echo_err, fail, get_config, resolve_db, safe, say, terminal_width
 from panda_tui.cli.embedding import LateScheduler
 from panda_tui.config import ConfigError
 from panda_tui.readmodel.scheduler_health import daemon_gone
@@ -104,12 +104,18 @@ def open_console(config_path: str, db_path: str | None, read_only: bool, attach:
         if embedded is None and isinstance(app.services.scheduler, LateScheduler):
             embedded = app.services.scheduler  # one started with the key (S)
         if embedded is not None:
-            running = embedded.running
-            echo_err("panda-tui: stopping the embedded scheduler"
-                     + (f" (waiting up to 10s for {running} running run(s), then killing them)" if running else ""))
-            embedded.stop()
-            echo_err("panda-tui: embedded scheduler stopped; start `panda-tui daemon` to keep jobs running "
-                     "without the console")
+            stop_embedded(embedded)
+
+
+def stop_embedded(embedded: LateScheduler) -> None:
+    """Stop the console's scheduler as the console quits, saying so on stderr (wrapped between words)."""
+    running, width = embedded.running, terminal_width()
+    say("panda-tui: stopping the embedded scheduler"
+        + (f" (waiting up to 10s for {running} running run(s), then killing them)" if running else ""),
+        width, err=True)
+    embedded.stop()
+    say("panda-tui: embedded scheduler stopped; start `panda-tui daemon` to keep jobs running without the "
+        "console", width, err=True)
 
 
 def _has_running_config(path: str) -> bool:

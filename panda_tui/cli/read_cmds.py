@@ -221,7 +221,7 @@ def logs_cmd(config_path: str, db_path: str | None, job: str, which: str, run_id
             fail(f"no run {run_id}", 2)
         fail(f"{job} has no runs with logs yet", 1)
     click.echo(log_header(run), err=True)
-    seq = 0
+    seq, printed = 0, False
     joiner = pieces.Joiner()  # a long line's pieces printed as that one line, piece by piece
     cut = False
     while True:
@@ -232,7 +232,7 @@ def logs_cmd(config_path: str, db_path: str | None, job: str, which: str, run_id
             click.echo(("" if goes_on or not cut else "\n") + mark + safe(line.text), nl=not open_line)
             cut = open_line  # a full piece: the next row may go on its line
         if batch:
-            seq = batch[-1].seq
+            seq, printed = batch[-1].seq, True
             continue
         if not follow:
             break
@@ -245,6 +245,8 @@ def logs_cmd(config_path: str, db_path: str | None, job: str, which: str, run_id
         time.sleep(0.1)
     if cut:
         click.echo("")
+    if not printed:  # not an empty stdout with the reason only on stderr: one line saying why
+        click.echo(no_output(run))
     if run.logs_pruned:
         click.echo(f"# logs of run {run.id} were pruned by retention", err=True)
     if follow:
@@ -262,6 +264,17 @@ def log_header(run: ledger.Run) -> str:
     if run.started_at is not None:
         return f"{head} · started {iso(run.started_at)}"
     return f"{head} · due {iso(run.due_at)} · never started" + (f": {safe(run.reason)}" if run.reason else "")
+
+
+def no_output(run: ledger.Run) -> str:
+    """Why a run has no line to print: `(no output: missed, scheduler down from … to …; catchup = none)`."""
+    head = "(no output yet" if run.active else "(no output"
+    if run.logs_pruned:
+        return f"{head}: its logs were pruned by retention)"
+    if run.started_at is None or run.active or run.status == RunStatus.LOST:
+        word, reason = said_once(status_word(run.status), run.reason)
+        return f"{head}: {safe(word)}" + (f", {safe(reason)})" if reason else ")")
+    return f"{head}: the run wrote nothing)"
 
 
 def outcome_code(run: ledger.Run) -> int:

@@ -11,7 +11,8 @@ from contextlib import closing
 import click
 
 from panda_tui import fields
-from panda_tui.cli.common import common, fail, get_config, known_job, require_job, resolve_db, running_jobs, safe
+from panda_tui.cli.common import (common, fail, get_config, known_job, require_job, resolve_db, running_jobs, safe, say,
+                                  terminal_width)
 from panda_tui.config import ConfigError
 from panda_tui.store import connect, control, lease, ledger
 from panda_tui.text import said_once, status_word
@@ -41,7 +42,7 @@ def daemon(config_path: str, db_path: str | None, secrets_file: str | None, stan
         from panda_tui.decisions import Shared
         events.emit(Shared(share_with_group(path, group)))
     if sys.stderr.isatty():  # a person started it: one plain line first (a service's journal gets JSON only)
-        click.echo(start_line(config, path, standby), err=True)
+        say(start_line(config, path, standby), terminal_width(), err=True)  # wrapped between words
     try:
         code = asyncio.run(run_headless(config, path, events, standby, secrets_file))
     except LeaseHeld as exc:

@@ -56,8 +56,7 @@ def read_snapshot(conn: sqlite3.Connection, config: Config | None, now: float | 
     """`config`: the jobs to show (None: no job known, only the scheduler's state)."""
     now = time.time() if now is None else now
     healths = all_health(conn, config, now)
-    last = lease.holder(conn)
-    holder = last if last is not None and last.alive(now) else None
+    holder = lease.live_holder(conn, now)  # `status`'s check: a holder on this host whose pid is gone is gone
     mark_unwatched(healths, holder is not None)
     return Snapshot(
         taken_at=now, holder=holder.owner if holder else None, heartbeat_at=lease.last_seen(conn),

@@ -9,7 +9,7 @@ import time
 
 from panda_tui.readmodel.acks import acked_runs, current_acks
 from panda_tui.readmodel.snapshot import read_history, read_snapshot, read_trend
-from panda_tui.store import StoreError, connect
+from panda_tui.store import StoreError, connect, lease
 from panda_tui.tui.messages import Refreshed
 from panda_tui.tui.services import JobReader
 
@@ -31,6 +31,16 @@ def read_screen(conn: sqlite3.Connection, jobs: JobReader, now: float, job: str 
     trend = read_trend(conn, source.config, job, now) if job and source.config else None
     ack = current_acks(conn, now).get(job) if job else None
     return Refreshed(snap, source, job, history, trend, ack, frozenset(acked_runs(history, ack)))
+
+
+def holder_gone(conn: sqlite3.Connection, shown: str | None, now: float) -> bool:
+    """The scheduler last shown holds the lease no more, by `status`'s check (lease.live_holder): a daemon
+    `kill -9`'d on this host writes nothing that would make the store change, yet is gone at once. One row
+    read, and a pid check only when the holder is on this host."""
+    if shown is None:
+        return False
+    live = lease.live_holder(conn, now)
+    return live is None or live.owner != shown
 
 
 def read_first(db_path: str, jobs: JobReader, now: float) -> Refreshed | None:

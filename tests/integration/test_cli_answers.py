@@ -34,6 +34,14 @@ def test_logs_headers_use_one_time_format_and_a_run_that_never_started_says_so(t
     assert out.stderr.splitlines()[0] == (f"# run {missed.id} of backup · missed · due 2026-11-30T01:53:20Z · "
                                           "never started: scheduler down from 01:50 to 02:00")
     assert "started 2" not in out.stderr
+    # new-user test: stdout was empty, exit 0; the reason was only in the header on stderr
+    assert out.returncode == 0 and out.stdout == "(no output: missed, scheduler down from 01:50 to 02:00)\n"
+    with ledger_on(db) as book:
+        quiet = book.insert("backup", SLOT + 7200, trigger="schedule", now=SLOT + 7200)
+        book.start(quiet.id, SLOT + 7201)
+        book.finish(quiet.id, RunStatus.SUCCEEDED, SLOT + 7202, exit_code=0)
+    out = run_cli("logs", "backup", "--run", str(quiet.id), "--config", cfg, "--db", db)
+    assert out.returncode == 0 and out.stdout == "(no output: the run wrote nothing)\n"
 
 
 def test_a_retry_s_lateness_is_one_number_in_seconds_from_when_it_was_due(tmp_path):
@@ -54,11 +62,27 @@ def test_a_retry_s_lateness_is_one_number_in_seconds_from_when_it_was_due(tmp_pa
     assert [r["lateness_s"] for r in runs] == [0.25, 0.0]
 
 
+IN_80_COLUMNS = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "80"}
+
+
+def unwrapped(rows: list[str], width: int = 80) -> list[str]:
+    """Lines wrapped between words to `width` (cli.common.say: continuations indented), joined back; each row
+    fits and ends and begins on a whole word."""
+    lines: list[str] = []
+    for row in rows:
+        assert len(row) <= width, row
+        if row.startswith("    ") and lines:
+            lines[-1] += " " + row.strip()
+        else:
+            lines.append(row)
+    return lines
+
+
 def second_daemon_in_a_terminal(cfg: str, db: str) -> list[str]:
-    """What a daemon refused by the lease prints on its terminal, line by line."""
+    """What a daemon refused by the lease prints on its terminal (80 columns), line by line."""
     main, side = pty.openpty()
     proc = subprocess.Popen([sys.executable, "-m", "panda_tui", "daemon", "--config", cfg, "--db", db],
-                            stdout=subprocess.PIPE, stderr=side, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            stdout=subprocess.PIPE, stderr=side, env=IN_80_COLUMNS)
     os.close(side)
     assert proc.wait(60) == 1
     with io.FileIO(main, "rb") as tty:
@@ -66,15 +90,17 @@ def second_daemon_in_a_terminal(cfg: str, db: str) -> list[str]:
 
 
 def test_the_daemon_in_a_terminal_prints_one_plain_line_before_its_json(tmp_path):
+    """New-user test: at 80 columns the line wrapped in the middle of words (`6 jobs (6 s` / `cheduled)`)."""
     cfg, db = write_jobs(tmp_path, job("a"), job("b", enabled=False))
     main, side = pty.openpty()
     proc = subprocess.Popen([sys.executable, "-m", "panda_tui", "daemon", "--config", cfg, "--db", db],
-                            stdout=subprocess.PIPE, stderr=side, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            stdout=subprocess.PIPE, stderr=side, env=IN_80_COLUMNS)
     os.close(side)
     try:
-        first_json = json.loads(proc.stdout.readline())
-        plain = io.TextIOWrapper(io.FileIO(main, "rb"), encoding="utf-8").readline().rstrip("\r\n")
-        refused = second_daemon_in_a_terminal(cfg, db)
+        first_json = json.loads(proc.stdout.readline())  # the plain line is on the terminal before it
+        rows = os.read(main, 65536).decode().replace("\r", "").splitlines()
+        plain, = unwrapped(rows)
+        refused = unwrapped(second_daemon_in_a_terminal(cfg, db), 10**6)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
@@ -140,3 +166,18 @@ def test_kill_of_a_job_removed_from_jobs_toml_says_so_and_exits_2_as_an_unknown_
     assert gone.returncode == 2, gone.stderr
     assert "removed from jobs.toml and has no run going" in gone.stderr
     assert run_cli("kill", "nosuch", "--config", cfg, "--db", db).returncode == 2
+
+
+def test_a_console_that_ran_the_scheduler_says_it_stopped_it_in_lines_that_wrap_between_words(tmp_path, capsys,
+                                                                                             monkeypatch):
+    """New-user test: at 80 columns the quit line wrapped in the middle of a word (`keep jobs run` / `ning`)."""
+    from panda_tui.cli.console_cmd import embedded_mode, stop_embedded
+    from panda_tui.config import load_config
+    cfg, db = write_jobs(tmp_path, job("a"))
+    monkeypatch.setenv("COLUMNS", "80")
+    _mode, _reason, embedded = embedded_mode(load_config(cfg), db)
+    assert embedded is not None
+    stop_embedded(embedded)
+    assert unwrapped(capsys.readouterr().err.splitlines()) == [
+        "panda-tui: stopping the embedded scheduler",
+        "panda-tui: embedded scheduler stopped; start `panda-tui daemon` to keep jobs running without the console"]

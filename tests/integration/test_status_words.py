@@ -208,6 +208,9 @@ def test_executions_and_validate_fit_80_columns(tmp_path):
     assert "stopping (SIGTERM, then SIGKILL after 2s)" in said and "scheduler down " in said, listed.stdout
     lines = checked.stdout.splitlines()
     assert lines[1] == "  nightly-backup: At 02:30 every day (Europe/Berlin)" and lines[2].startswith("      next 20")
+    # new-user test: the times were in the job's zone (`…T02:30:00+01:00`); README: every time printed is UTC
+    times = lines[2].split("next ", 1)[1].split(", ")
+    assert all(t.endswith(("T01:30:00Z", "T00:30:00Z")) for t in times), times
 
 
 def test_missed_runs_are_named_by_status_and_an_ack_quiets_them(tmp_path):

@@ -134,6 +134,8 @@ async def test_a_kill_question_whose_run_ends_by_itself_says_so_and_kills_nothin
                                               "(succeeded)")
         await pilot.press("y")  # too late to mean it: nothing is killed
         assert not isinstance(app.screen, ConfirmScreen)
+        # and the notice line keeps how it ended (new-user test: `y` left it empty)
+        assert app.notices.messages[-1] == f"run {run.id} already ended: succeeded"
     conn = connect(w.db)
     assert conn.execute("SELECT COUNT(*) FROM control WHERE kind='kill'").fetchone()[0] == 0
 

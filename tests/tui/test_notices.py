@@ -138,3 +138,30 @@ async def test_a_notice_that_wraps_starts_its_next_lines_under_its_words(demo_db
             assert lines[0].startswith(" › words") and len(lines) == rows, lines
             assert all(line.startswith("   words") and len(line) <= 80 for line in lines[1:]), lines
         assert lines[-1].endswith("…")
+
+
+async def test_a_daemon_killed_on_this_host_is_seen_gone_at_the_next_tick_as_status_sees_it(tmp_path, monkeypatch):
+    """New-user test: after `kill -9` of the daemon, `status` said NOT RUNNING at once, the console ~10 s later:
+    the store does not change when a daemon dies, and the console only read it again every FULL_READ_EVERY."""
+    import socket
+    import subprocess
+    from panda_tui.readmodel.running import RunningConfig
+    from panda_tui.store import lease
+    from panda_tui.tui.screens import main
+    from tests.jobfiles import job
+    monkeypatch.setattr(main, "FULL_READ_EVERY", 1e9)  # only the liveness check can tell it
+    cfg, db = idle_store(tmp_path, job("zeta"))
+    daemon = subprocess.Popen(["sleep", "600"])  # stands for the daemon: its pid is what dies
+    owner = f"{socket.gethostname()}:{daemon.pid}:0.000:daemon"
+    write_store(db, lambda conn: lease.record(conn, owner, NOW, 4e9, 4e9))  # a heartbeat that never lapses
+    app = PandaApp(RunningConfig(cfg), db, mode="attached")
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await started(app, pilot)
+            await until(pilot, lambda: app.services.latest.snapshot and app.services.latest.snapshot.holder == owner)
+            daemon.kill()
+            daemon.wait()
+            await until(pilot, lambda: app.services.latest.snapshot.holder is None, what="the daemon seen gone")
+    finally:
+        daemon.kill()
+        daemon.wait()

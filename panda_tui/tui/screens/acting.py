@@ -73,6 +73,7 @@ class ActingScreen(Screen):
         super().__init__()
         self.services = services
         self._kill_asked: tuple[ConfirmScreen, str, tuple[int, ...]] | None = None  # the kill question open
+        self._overtaken_by: list[Run] = []  # the runs that ended by themselves while it was open
 
     # --- what the keys act on: the screen with the selection says ------------------------
     def acting_on(self) -> Chosen | None:
@@ -194,7 +195,9 @@ class ActingScreen(Screen):
 
         def answered(yes: bool | None) -> None:
             self._kill_asked = None
-            if yes:
+            if asking.overtaken:  # its runs ended before any key: the notice line keeps how, once it closes
+                self.notify("; ".join(map(already_ended, self._overtaken_by)), markup=False)
+            elif yes:
                 self._ask(kind, job=job, run_id=run_id, watch=watch)
         if runs_of is not None:
             self._kill_asked = (asking, runs_of, watch)
@@ -208,6 +211,7 @@ class ActingScreen(Screen):
         asking, _, watched = self._kill_asked
         ended = [run for run in runs if run.id in watched and not run.active]
         if watched and len(ended) == len(watched):
+            self._overtaken_by = ended
             ids = ", ".join(str(run.id) for run in ended)
             words = ", ".join(sorted({status_word(run.status) for run in ended}))
             asking.overtake(f"Run{'s' if len(ended) > 1 else ''} {ids} of {job} ended by itself before it was "

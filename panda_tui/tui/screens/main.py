@@ -30,7 +30,7 @@ from panda_tui.text import safe
 from panda_tui.tui.controls import NO_SCHEDULER
 from panda_tui.tui.messages import FirstScreenShown, Refreshed, SchedulerDied
 from panda_tui.tui.pane_css import read_pane_css
-from panda_tui.tui.reading import FULL_READ_EVERY, Pace, read_screen
+from panda_tui.tui.reading import FULL_READ_EVERY, Pace, holder_gone, read_screen
 from panda_tui.tui.scheduler_here import may_start_here, no_scheduler_notice, watch
 from panda_tui.tui.screens.acting import Chosen
 from panda_tui.tui.screens.scheduler_key import SchedulerKeyScreen
@@ -174,19 +174,21 @@ class MainScreen(SchedulerKeyScreen):
         job is selected, on wake(), and every FULL_READ_EVERY seconds in any case."""
         worker = get_current_worker()
         conn = connect(self.services.db_path, readonly=True)
-        seen, last_full, last_job = -1, 0.0, object()
+        seen, last_full, last_job, holder = -1, 0.0, object(), None
         if self._first is not None:  # the first frame showed it: read again once the store changes (or
             # FULL_READ_EVERY from now: what changed between the two reads is no staler than that)
             seen, last_full, last_job = data_version(conn), time.monotonic(), self._first.job
+            holder = self._first.snapshot.holder
         pace = Pace()
         try:
             while not worker.is_cancelled:
                 version = data_version(conn)
                 stale = time.monotonic() - last_full > FULL_READ_EVERY
                 job = self.selected_job
-                if version != seen or stale or job != last_job:
-                    self.post_message(read_screen(conn, self.services.jobs, self.services.clock(), job))
-                    seen, last_full, last_job = version, time.monotonic(), job
+                if version != seen or stale or job != last_job or holder_gone(conn, holder, self.services.clock()):
+                    read = read_screen(conn, self.services.jobs, self.services.clock(), job)
+                    self.post_message(read)
+                    seen, last_full, last_job, holder = version, time.monotonic(), job, read.snapshot.holder
                     pace.after_read()
                 self._wake.wait(pace.pause)  # a key that acts, or a new selection, wakes it at once
                 self._wake.clear()
