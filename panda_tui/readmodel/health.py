@@ -36,6 +36,8 @@ class HealthState(StrEnum):
     EXTERNAL = "external"  # only `panda-tui exec` runs it (cron's job, watched side by side)
 
 
+# The states with nothing of their own to say: runs missed in 24 h show over them (`! missed`, `! acked`).
+QUIET = (HealthState.OK, HealthState.NEW, HealthState.KILLED, HealthState.EXTERNAL)
 # The states that need a person: `status` exits 1 on any of them (a retry waiting, a run going on do not).
 NEEDS_A_HUMAN = (HealthState.FAILING, HealthState.MISSED, HealthState.FLAPPING)
 RATE_WINDOW = 20  # the failure rate (`fail 5%`) is of the last 20 finished runs, in the console and `status`
@@ -82,10 +84,11 @@ class JobHealth:
 
     @property
     def shown_mark(self) -> HealthState:
-        """The mark its row shows (the console's and `status`'s): a job otherwise fine (not running) with runs
-        missed in 24 h reads `! missed` while no ack covers them (the header's `missed/24h`, `status`'s exit 1),
-        `! acked` once one covers them all."""
-        if self.mark in NEEDS_A_HUMAN or self.state is HealthState.RUNNING:
+        """The mark its row shows (the console's and `status`'s): a job with nothing of its own to say (ok, new,
+        killed, external) and runs missed in 24 h reads `! missed` while no ack covers them (the header's
+        `missed/24h`, `status`'s exit 1), `! acked` while an ack holds over them all; failing, retrying, running,
+        flapping, paused and disabled keep their own mark (open missed runs still make them trouble)."""
+        if self.mark not in QUIET:
             return self.mark
         return HealthState.MISSED if self.missed_open or self.acked else self.mark
 

@@ -338,3 +338,20 @@ def test_the_list_sorts_by_the_mark_its_rows_show(ledger):
     listed = all_health(ledger.conn, cfg, NOW)
     assert [(h.name, h.shown_mark) for h in listed] == [("b", "missed"), ("a", "ok")]
     assert [(job_json(h)["state"], job_json(h)["words"]) for h in listed] == [("missed", "missed"), ("ok", "ok")]
+
+
+def test_missed_runs_show_only_over_a_state_with_nothing_of_its_own_to_say(ledger):
+    """New-user test: `! missed flaky-export … failed <1m` during its retry wait. The `!` replaces ok, new,
+    killed and external; a retrying (or paused) job keeps its mark, and its open missed runs are still trouble."""
+    from panda_tui.readmodel.health import row_words
+    from panda_tui.store import state
+    missed(ledger, NOW - 3700)
+    ran(ledger, RunStatus.SUCCEEDED, NOW - 3650, exit_code=0)
+    ran(ledger, RunStatus.FAILED, NOW - 600, exit_code=3)
+    ledger.insert("j", NOW - 600, trigger="retry", now=NOW - 590, attempt=2, not_before=NOW + 30)
+    h = health(ledger, retries=1)
+    assert (h.state, h.glyph, row_words(h), job_json(h)["state"], h.trouble) == ("retrying", "↻", "retrying",
+                                                                                  "retrying", True)
+    state.set_paused(ledger.conn, "j", True, NOW)
+    h = health(ledger, retries=1)
+    assert (h.shown_mark, row_words(h), h.trouble) == ("paused", "paused", True)
