@@ -19,9 +19,9 @@ from panda_tui.readmodel.health import (REMOVED, HealthState, JobHealth, acked_c
                                         row_words)
 from panda_tui.readmodel.missed import missed_line
 from panda_tui.readmodel.unwatched import unwatched_lines
-from panda_tui.readmodel.acks import ack_json, ack_line, current_acks
+from panda_tui.readmodel.acks import ack_line, acks_json, current_acks
 from panda_tui.readmodel.status import describe_holder, read_status, run_json, status_json
-from panda_tui.store import StoreError, acks, connect, lease, ledger, log_queries, logs, pieces
+from panda_tui.store import StoreError, connect, lease, ledger, log_queries, logs, pieces
 from panda_tui.store.ledger import HAS_LOGS, RunStatus
 from panda_tui.text import coarse_ago, iso, late, said_once, short_duration, short_spans, status_word, when
 
@@ -81,7 +81,7 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
         fail(str(exc), CANNOT_READ)
     if as_json:
         document = status_json(current, now, source.refused)
-        document["acks"] = {job: ack_json(ack) for job, ack in acked.items()}
+        document["acks"] = acks_json(conn, now, current.jobs)
         click.echo(json.dumps(document, indent=1))
         sys.exit(1 if current.trouble else 0)
     width = terminal_width()
@@ -129,10 +129,9 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
                  f"`panda-tui kill {h.running[0]}` stops it)")
         if h.image_missing:
             tell(f"{safe(h.name)}: {safe(missing_image_words(h.image_missing))}")
-    for h in current.jobs:
-        held = acked.get(h.name) or (acks.get(conn, h.name) if h.missed_acked else None)
-        if held is not None:
-            tell(safe(ack_line(h.name, held, missed=h.missed_acked)))
+    for h in current.jobs:  # an ack that ended says nothing: the row reads the job's own state again
+        if h.acked and h.name in acked:
+            tell(safe(ack_line(h.name, acked[h.name], missed=h.missed_acked)))
     sys.exit(1 if current.trouble else 0)
 
 
