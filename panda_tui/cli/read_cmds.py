@@ -15,7 +15,8 @@ import click
 
 from panda_tui.cli.common import common, fail, known_job, resolve_db, running_jobs, safe, say, terminal_width
 from panda_tui.readmodel.health import (REMOVED, HealthState, JobHealth, acked_count, failing_count,
-                                        flapping_count, missed_count, missing_image_words, next_word,
+                                        flapping_count, missed_count, missed_words, missing_image_words,
+                                        next_word,
                                         row_words)
 from panda_tui.readmodel.missed import missed_line
 from panda_tui.readmodel.unwatched import unwatched_lines
@@ -109,7 +110,7 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
         last = status_word(h.last.status) if h.last else "never ran"
         ok = "never" if h.last_success_at is None else f"{coarse_ago(now - h.last_success_at)} ago"
         rate = "-" if h.failure_rate is None else f"{h.failure_rate:.0%}"
-        table.append((h.glyph, row_words(h), safe(h.name), nxt, last, ok, rate, str(h.missed_24h)))
+        table.append((h.glyph, row_words(h), safe(h.name), nxt, last, ok, rate, missed_words(h)))
     _print_table(table, right={6, 7}, width=width, give=(1, 5, 4, 3, 2))  # the names give way last
     tell(summary(current.jobs))
     for h in current.jobs:

@@ -169,6 +169,12 @@ def row_words(h: JobHealth) -> str:
     return str(h.state) if h.state is HealthState.FLAPPING else h.words
 
 
+def missed_words(h: JobHealth) -> str:
+    """A job's MISSED/24H (`status`'s column, the console's detail line): its runs missed in 24 h that no ack
+    covers, the count `missed/24h` sums, and those acked so they are not hidden: `0 (+12 acked)`."""
+    return f"{h.missed_open} (+{h.missed_acked} acked)" if h.missed_acked else str(h.missed_open)
+
+
 def mark_unwatched(jobs: list[JobHealth], scheduled: bool) -> None:
     """With no scheduler holding the lease, a run still `running` in the ledger is one nobody follows (the
     scheduler died with it going): its row says so until a scheduler adopts it or settles it."""

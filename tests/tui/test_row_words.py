@@ -298,6 +298,7 @@ async def test_a_job_whose_missed_runs_are_acked_reads_so_and_its_runs_leave_the
 
 
 async def test_a_job_whose_ack_ended_reads_its_own_state_and_its_detail_line_no_ack(demo_db, tmp_path):
+    from tests.tui.test_answers import select_job
     """New-user test: after the plain ack of a job's missed runs ended (its next success), its row still read
     `! acked` while the detail line showed no ack. Now the row reads `✓ ok`; its runs stay covered."""
     db = own_copy(demo_db, tmp_path)
@@ -308,6 +309,11 @@ async def test_a_job_whose_ack_ended_reads_its_own_state_and_its_detail_line_no_
         assert cell(app, "cache-warm", "STATUS") == "✓ ok"
         words = app.main.query_one("#header").words
         assert "1 missed/24h" in words and "acked" not in words, words
+        await select_job(pilot, "cache-warm")
+        detail = app.main.query_one(TrendBar)
+        await until(pilot, lambda: detail.words.startswith("cache-warm"), what="cache-warm's detail")
+        assert "acked by" not in detail.words  # its ended ack: no word of it anywhere
+        assert "missed/24h 0 (+2 acked)" in detail.words, detail.words  # as `status`'s MISSED/24H says it
 
 
 async def test_a_on_a_job_whose_missed_runs_are_acked_asks_to_take_the_ack_back(demo_db, tmp_path):
