@@ -15,13 +15,14 @@ import click
 
 from panda_tui.cli.common import common, fail, known_job, resolve_db, running_jobs, safe, say, terminal_width
 from panda_tui.readmodel.health import (REMOVED, HealthState, JobHealth, acked_count, failing_count,
-                                        flapping_count, missed_count, missing_image_words, next_word,
+                                        flapping_count, missed_count, missed_words, missing_image_words,
+                                        next_word,
                                         row_words)
 from panda_tui.readmodel.missed import missed_line
 from panda_tui.readmodel.unwatched import unwatched_lines
-from panda_tui.readmodel.acks import ack_json, ack_line, current_acks
+from panda_tui.readmodel.acks import ack_line, acks_json, current_acks
 from panda_tui.readmodel.status import describe_holder, read_status, run_json, status_json
-from panda_tui.store import StoreError, acks, connect, lease, ledger, log_queries, logs, pieces
+from panda_tui.store import StoreError, connect, lease, ledger, log_queries, logs, pieces
 from panda_tui.store.ledger import HAS_LOGS, RunStatus
 from panda_tui.text import coarse_ago, iso, late, said_once, short_duration, short_spans, status_word, when
 
@@ -81,7 +82,7 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
         fail(str(exc), CANNOT_READ)
     if as_json:
         document = status_json(current, now, source.refused)
-        document["acks"] = {job: ack_json(ack) for job, ack in acked.items()}
+        document["acks"] = acks_json(conn, now, current.jobs)
         click.echo(json.dumps(document, indent=1))
         sys.exit(1 if current.trouble else 0)
     width = terminal_width()
@@ -109,7 +110,7 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
         last = status_word(h.last.status) if h.last else "never ran"
         ok = "never" if h.last_success_at is None else f"{coarse_ago(now - h.last_success_at)} ago"
         rate = "-" if h.failure_rate is None else f"{h.failure_rate:.0%}"
-        table.append((h.glyph, row_words(h), safe(h.name), nxt, last, ok, rate, str(h.missed_24h)))
+        table.append((h.glyph, row_words(h), safe(h.name), nxt, last, ok, rate, missed_words(h)))
     _print_table(table, right={6, 7}, width=width, give=(1, 5, 4, 3, 2))  # the names give way last
     tell(summary(current.jobs))
     for h in current.jobs:
@@ -129,10 +130,9 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
                  f"`panda-tui kill {h.running[0]}` stops it)")
         if h.image_missing:
             tell(f"{safe(h.name)}: {safe(missing_image_words(h.image_missing))}")
-    for h in current.jobs:
-        held = acked.get(h.name) or (acks.get(conn, h.name) if h.missed_acked else None)
-        if held is not None:
-            tell(safe(ack_line(h.name, held, missed=h.missed_acked)))
+    for h in current.jobs:  # an ack that ended says nothing: the row reads the job's own state again
+        if h.acked and h.name in acked:
+            tell(safe(ack_line(h.name, acked[h.name], missed=h.missed_acked)))
     sys.exit(1 if current.trouble else 0)
 
 

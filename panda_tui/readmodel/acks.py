@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from panda_tui.readmodel.health import JobHealth
 from panda_tui.store.acking import holds_words
 from panda_tui.store.acks import Ack, all_current
 from panda_tui.store.ledger import Run, RunStatus
@@ -19,8 +20,11 @@ def ack_json(ack: Ack) -> dict:
     return {"by": ack.by, "at": iso(ack.at), "until": iso(ack.until) if ack.until else None, "note": ack.note}
 
 
-def acks_json(conn: sqlite3.Connection, now: float) -> dict[str, dict]:
-    return {job: ack_json(ack) for job, ack in current_acks(conn, now).items()}
+def acks_json(conn: sqlite3.Connection, now: float, jobs: list[JobHealth]) -> dict[str, dict]:
+    """`status --json`'s and the API's `acks`: the acks that hold on the jobs shown, the very jobs whose rows
+    read `acked` (the `acked` count); one that ended is left out, as the row reads the job's own state."""
+    held = current_acks(conn, now)
+    return {h.name: ack_json(held[h.name]) for h in jobs if h.acked and h.name in held}
 
 
 def ack_line(job: str, ack: Ack, missed: int = 0) -> str:

@@ -36,6 +36,8 @@ class HealthState(StrEnum):
     EXTERNAL = "external"  # only `panda-tui exec` runs it (cron's job, watched side by side)
 
 
+# The states with nothing of their own to say: runs missed in 24 h show over them (`! missed`, `! acked`).
+QUIET = (HealthState.OK, HealthState.NEW, HealthState.KILLED, HealthState.EXTERNAL)
 # The states that need a person: `status` exits 1 on any of them (a retry waiting, a run going on do not).
 NEEDS_A_HUMAN = (HealthState.FAILING, HealthState.MISSED, HealthState.FLAPPING)
 RATE_WINDOW = 20  # the failure rate (`fail 5%`) is of the last 20 finished runs, in the console and `status`
@@ -65,7 +67,7 @@ class JobHealth:
     last_success_at: float | None = None  # when it last succeeded
     failed_recent: tuple[int, int] = (0, 0)  # (failed, finished) of the runs flapping looks at (store.verdicts)
     timed_out_recent: tuple[int, int] | None = None  # (timed out, finished) of those, when the newest timed out
-    acked_by: str | None = None  # who acknowledged its trouble (user@host), while that silences it or covers missed runs
+    acked_by: str | None = None  # who acknowledged its trouble (user@host), while that ack holds
     ack_holds: bool = False  # that ack still silences its failing or flapping (store.acks.Ack.silences)
     missed_acked: int = 0  # of missed_24h, the runs an ack covers (before it, or while it holds): not trouble
     missed_acked_until: float | None = None  # the slot up to which its missed runs are acknowledged
@@ -82,12 +84,13 @@ class JobHealth:
 
     @property
     def shown_mark(self) -> HealthState:
-        """The mark its row shows (the console's and `status`'s): a job otherwise fine (not running) with runs
-        missed in 24 h reads `! missed` while no ack covers them (the header's `missed/24h`, `status`'s exit 1),
-        `! acked` once one covers them all."""
-        if self.mark in NEEDS_A_HUMAN or self.state is HealthState.RUNNING:
+        """The mark its row shows (the console's and `status`'s): a job with nothing of its own to say (ok, new,
+        killed, external) and runs missed in 24 h reads `! missed` while no ack covers them (the header's
+        `missed/24h`, `status`'s exit 1), `! acked` while an ack holds over them all; failing, retrying, running,
+        flapping, paused and disabled keep their own mark (open missed runs still make them trouble)."""
+        if self.mark not in QUIET:
             return self.mark
-        return HealthState.MISSED if self.missed_open or self.acked else self.mark
+        return HealthState.MISSED if self.missed_open or (self.acked and self.missed_acked) else self.mark
 
     @property
     def glyph(self) -> str:
@@ -128,12 +131,11 @@ class JobHealth:
 
     @property
     def acked(self) -> bool:
-        """In trouble, and someone acknowledged it: its row reads `acked`, and it is counted `acked`, not
-        failing or flapping (the header, `status`), nor does it make `status` exit 1. A job otherwise fine
-        whose missed runs of the last 24 h someone acknowledged reads `! acked` too, until it misses another."""
-        if self.mark in NEEDS_A_HUMAN:
-            return bool(self.acked_by) and self.ack_holds
-        return bool(self.acked_by) and self.missed_acked > 0 and not self.missed_open  # not a run missed since
+        """An ack holds on it (a plain one until its next success, one `--for 2h` for its time): its row reads
+        `acked` (its glyph its own mark, `! acked` over missed runs it covers), it is counted `acked`, not failing
+        or flapping (the header, `status`, the API's `acks`), nor does it make `status` exit 1. Once it ends the
+        row reads the job's own state; the missed runs it covered stay covered (`missed_acked`)."""
+        return bool(self.acked_by) and self.ack_holds
 
     @property
     def trouble(self) -> bool:
@@ -165,6 +167,12 @@ def row_words(h: JobHealth) -> str:
     if h.state is HealthState.RUNNING and h.unwatched:
         return "unwatched"  # its ▶ says running; whole in the narrowest STATUS, where `running (unwatched)` was cut
     return str(h.state) if h.state is HealthState.FLAPPING else h.words
+
+
+def missed_words(h: JobHealth) -> str:
+    """A job's MISSED/24H (`status`'s column, the console's detail line): its runs missed in 24 h that no ack
+    covers, the count `missed/24h` sums, and those acked so they are not hidden: `0 (+12 acked)`."""
+    return f"{h.missed_open} (+{h.missed_acked} acked)" if h.missed_acked else str(h.missed_open)
 
 
 def mark_unwatched(jobs: list[JobHealth], scheduled: bool) -> None:
@@ -225,7 +233,7 @@ def _take_ack(conn: sqlite3.Connection, h: JobHealth, ack: acks.Ack, now: float)
     if h.missed_24h:
         h.missed_acked_until = ack.missed_until(now, h.last_success_at)
         h.missed_acked = h.missed_24h - missed_after(conn, h.name, now - DAY, h.missed_acked_until).count
-    h.acked_by = ack.by if h.ack_holds or h.missed_acked else None
+    h.acked_by = ack.by if h.ack_holds else None
 
 
 def missing_image_words(image: str, where: str = "its engine") -> str:

@@ -14,6 +14,7 @@ from typing import overload
 from aiohttp import web
 
 from panda_tui import fields
+from panda_tui.config import Config
 from panda_tui.readmodel import run_diff
 from panda_tui.readmodel.acks import acks_json
 from panda_tui.readmodel.status import read_status, run_json, status_json
@@ -112,8 +113,7 @@ class Api:
     async def jobs(self, request: web.Request) -> web.Response:
         config = self.backend.config
         now = time.time()
-        document = await self.backend.read(
-            lambda conn: {**status_json(read_status(conn, config, now)), "acks": acks_json(conn, now)})
+        document = await self.backend.read(lambda conn: _jobs_json(conn, config, now))
         if self.backend.config_error:
             document["config_error"] = self.backend.config_error
         return web.json_response(document)
@@ -314,3 +314,9 @@ def _instant(value) -> float:
         return fields.instant(seconds)
     except ValueError as exc:
         raise _Bad(f"at: {exc}") from None
+
+
+def _jobs_json(conn: sqlite3.Connection, config: Config, now: float) -> dict:
+    """What `status --json` prints: every job's health, and the acks of the jobs whose rows read `acked`."""
+    current = read_status(conn, config, now)
+    return {**status_json(current, now), "acks": acks_json(conn, now, current.jobs)}

@@ -236,7 +236,9 @@ def test_missed_runs_are_named_by_status_and_an_ack_quiets_them(tmp_path):
     database.close()
     out = status(cfg, db)
     assert out.returncode == 0, out.stdout
-    assert next(line for line in out.stdout.splitlines() if " hello " in line).split()[:3] == ["!", "acked", "hello"]
+    row = next(line for line in out.stdout.splitlines() if " hello " in line)
+    assert row.split()[:3] == ["!", "acked", "hello"]
+    assert row.endswith(" 0 (+2 acked)"), row  # MISSED/24H as the summary counts it, the acked ones shown
     assert "0 failing, 0 running, 0 missed/24h, 1 acked" in out.stdout
     assert not any(line.startswith("hello: 2 runs missed") for line in out.stdout.splitlines())
     assert "hello: acknowledged by ann@db1" in out.stdout
@@ -304,5 +306,34 @@ def test_one_ack_is_described_in_the_same_words_by_status_the_answer_and_the_una
     def said() -> str:
         return " ".join(line.strip() for line in status(cfg, db).stdout.splitlines())
     assert f"hello: acknowledged by ann@db1 at {iso(now - 90)} {words}" in said()
-    runs(db, "hello", "S", now + 590)  # a success: the plain ack ends, still covering the two
-    assert f"hello: acknowledged by ann@db1 at {iso(now - 90)} {words}" in said()
+    runs(db, "hello", "S", now + 590)  # a success: the plain ack ends, still covering the two, and says nothing
+    assert "acknowledged" not in said() and "0 missed/24h" in said()
+
+
+def test_an_ack_that_ended_says_nothing_and_the_rows_read_their_own_state(tmp_path):
+    """New-user test: a plain ack of `added` (1 missed run) ended at its next success, yet `status` read
+    `! acked added` with its ack line, `--json` `"state": "missed"` with `acks` leaving it out while `acked`
+    counted it; an ended ack of `flaky` was listed beside its `✗ failing` row, and a missed line for new misses
+    came right after an ack line saying they were covered. Once an ack ends: the job's own state, no ack line."""
+    cfg, db = write_jobs(tmp_path, job("added"), job("flaky"))
+    now = time.time()
+    runs(db, "added", "M", now - 1200)  # its missed run, at now - 1800
+    runs(db, "flaky", "F", now - 1200)  # failing since now - 1800
+    with ledger_on(db) as book:
+        for name in ("added", "flaky"):
+            acks.put(book.conn, acks.Ack(name, "ann@db1", now - 1250))
+    runs(db, "added", "S", now)  # each one's next success ends its plain ack
+    runs(db, "flaky", "SF", now)
+    scheduler_alive(db)
+    out = status(cfg, db)
+    rows = {line.split()[2]: line.split()[:2] for line in out.stdout.splitlines()[2:4]}
+    assert rows == {"added": ["✓", "ok"], "flaky": ["✗", "failing"]}, out.stdout
+    assert "acknowledged" not in out.stdout and "1 failing, 0 running, 0 missed/24h" in out.stdout, out.stdout
+    document = json.loads(status(cfg, db, "--json").stdout)
+    assert (document["acked"], document["acks"], document["missed_24h"]) == (0, {}, 0)
+    assert [(j["job"], j["state"], j["words"]) for j in document["jobs"]] == [("flaky", "failing", "failing"),
+                                                                              ("added", "ok", "ok")]
+    runs(db, "added", "M", now + 300)  # a new miss after the ack ended: named, and no ack line says covered
+    out = status(cfg, db)
+    said = " ".join(line.strip() for line in out.stdout.splitlines())
+    assert "added: 1 run missed" in said and "acknowledged" not in said and out.returncode == 1, out.stdout

@@ -7,6 +7,7 @@ import glob
 import shutil
 
 from panda_tui.store import acks, lease
+from panda_tui.store.ledger import RunStatus
 from panda_tui.tui.demo import NOW
 from panda_tui.tui.screens.help import HelpScreen
 from panda_tui.tui.widgets.trend_bar import TrendBar
@@ -260,19 +261,27 @@ async def test_a_job_s_last_run_killed_on_purpose_is_not_styled_as_a_failure(dem
         assert last.plain.startswith("killed ") and str(last.style) == Marks().style("killed") != Marks().style("failed")
 
 
-def missed_then_acked(db: str) -> None:
-    """cache-warm missed 2 slots, ann@db1 acknowledged them, then it succeeded."""
-    from panda_tui.store.ledger import RunStatus
+def missed_then_acked(db: str, ended: bool = False) -> None:
+    """cache-warm missed 2 slots, succeeded, and ann@db1 acknowledged them (`ended`: then it succeeded again,
+    which ends the plain ack; the two stay covered)."""
+    for slot in (NOW - 320, NOW - 310):
+        succeeded(db, slot, RunStatus.MISSED)
+    succeeded(db, NOW - 260)
+    write(db, lambda conn: acks.put(conn, acks.Ack("cache-warm", "ann@db1", NOW - 250)))
+    if ended:
+        succeeded(db, NOW - 200)
+
+
+def succeeded(db: str, slot: float, status: RunStatus = RunStatus.SUCCEEDED) -> None:
+    """A run of cache-warm at `slot` (a missed one never started)."""
     from tests.conftest import ledger_on
     with ledger_on(db) as book:
-        for slot in (NOW - 320, NOW - 310):
-            book.insert("cache-warm", slot, trigger="schedule", now=NOW - 300, status=RunStatus.MISSED,
-                        reason="scheduler down")
-    write(db, lambda conn: acks.put(conn, acks.Ack("cache-warm", "ann@db1", NOW - 250)))
-    with ledger_on(db) as book:  # a success since: a plain ack no longer silences, but still covers them
-        run = book.insert("cache-warm", NOW - 200, trigger="schedule", now=NOW - 200)
-        book.start(run.id, NOW - 200)
-        book.finish(run.id, RunStatus.SUCCEEDED, NOW - 199, exit_code=0)
+        if status is RunStatus.MISSED:
+            book.insert("cache-warm", slot, trigger="schedule", now=NOW - 300, status=status, reason="scheduler down")
+            return
+        run = book.insert("cache-warm", slot, trigger="schedule", now=slot)
+        book.start(run.id, slot)
+        book.finish(run.id, status, slot + 1, exit_code=0)
 
 
 async def test_a_job_whose_missed_runs_are_acked_reads_so_and_its_runs_leave_the_header_count(demo_db, tmp_path):
@@ -286,6 +295,25 @@ async def test_a_job_whose_missed_runs_are_acked_reads_so_and_its_runs_leave_the
         assert cell(app, "cache-warm", "STATUS") == "! acked"
         words = app.main.query_one("#header").words
         assert "1 missed/24h" in words and "1 acked" in words, words  # report-mail's one missed run, not these
+
+
+async def test_a_job_whose_ack_ended_reads_its_own_state_and_its_detail_line_no_ack(demo_db, tmp_path):
+    from tests.tui.test_answers import select_job
+    """New-user test: after the plain ack of a job's missed runs ended (its next success), its row still read
+    `! acked` while the detail line showed no ack. Now the row reads `✓ ok`; its runs stay covered."""
+    db = own_copy(demo_db, tmp_path)
+    missed_then_acked(db, ended=True)
+    app = demo_app(db)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await started(app, pilot)
+        assert cell(app, "cache-warm", "STATUS") == "✓ ok"
+        words = app.main.query_one("#header").words
+        assert "1 missed/24h" in words and "acked" not in words, words
+        await select_job(pilot, "cache-warm")
+        detail = app.main.query_one(TrendBar)
+        await until(pilot, lambda: detail.words.startswith("cache-warm"), what="cache-warm's detail")
+        assert "acked by" not in detail.words  # its ended ack: no word of it anywhere
+        assert "missed/24h 0 (+2 acked)" in detail.words, detail.words  # as `status`'s MISSED/24H says it
 
 
 async def test_a_on_a_job_whose_missed_runs_are_acked_asks_to_take_the_ack_back(demo_db, tmp_path):

@@ -296,9 +296,12 @@ def test_an_ack_that_no_longer_covers_the_newest_missed_run_does_not_read_acked(
     from panda_tui.store import acks
     missed(ledger, NOW - 620, NOW - 610)
     acks.put(ledger.conn, acks.Ack("j", "ann@db1", NOW - 605))
-    ran(ledger, RunStatus.SUCCEEDED, NOW - 600, exit_code=0)  # the plain ack ends, still covering those two
     h = health(ledger)
     assert (h.shown_mark, row_words(h), acked_count([h]), missed_count([h]), h.trouble) == ("missed", "acked", 1, 0, False)
+    ran(ledger, RunStatus.SUCCEEDED, NOW - 600, exit_code=0)  # the plain ack ends, still covering those two
+    h = health(ledger)  # new-user test: it read `! acked` (counted acked, left out of `acks`) after it ended
+    assert (h.shown_mark, row_words(h), acked_count([h]), missed_count([h]), h.trouble) == ("ok", "ok", 0, 0, False)
+    assert (job_json(h)["state"], job_json(h)["words"], job_json(h)["acked_by"]) == ("ok", "ok", None)
     missed(ledger, NOW - 300)
     ran(ledger, RunStatus.SUCCEEDED, NOW - 200, exit_code=0)  # its newest slot ran: only the ack's words were left
     h = health(ledger)
@@ -322,7 +325,7 @@ def test_a_pull_never_job_whose_image_is_missing_reads_no_image_counts_failing_a
     assert (h.glyph, row_words(h), failing_count([h]), h.trouble) == ("✗", "acked", 0, False)
     state.put_engines(ledger.conn, {"local": {"up": True, "error": None, "missing": []}}, NOW)  # loaded
     [h] = all_health(ledger.conn, build_config(data, "jobs.toml"), NOW)
-    assert (h.glyph, row_words(h), h.trouble) == ("·", "new", False)
+    assert (h.glyph, row_words(h), h.trouble) == ("·", "acked", False)  # its ack holds until its first success
 
 
 def test_the_list_sorts_by_the_mark_its_rows_show(ledger):
@@ -338,3 +341,20 @@ def test_the_list_sorts_by_the_mark_its_rows_show(ledger):
     listed = all_health(ledger.conn, cfg, NOW)
     assert [(h.name, h.shown_mark) for h in listed] == [("b", "missed"), ("a", "ok")]
     assert [(job_json(h)["state"], job_json(h)["words"]) for h in listed] == [("missed", "missed"), ("ok", "ok")]
+
+
+def test_missed_runs_show_only_over_a_state_with_nothing_of_its_own_to_say(ledger):
+    """New-user test: `! missed flaky-export … failed <1m` during its retry wait. The `!` replaces ok, new,
+    killed and external; a retrying (or paused) job keeps its mark, and its open missed runs are still trouble."""
+    from panda_tui.readmodel.health import row_words
+    from panda_tui.store import state
+    missed(ledger, NOW - 3700)
+    ran(ledger, RunStatus.SUCCEEDED, NOW - 3650, exit_code=0)
+    ran(ledger, RunStatus.FAILED, NOW - 600, exit_code=3)
+    ledger.insert("j", NOW - 600, trigger="retry", now=NOW - 590, attempt=2, not_before=NOW + 30)
+    h = health(ledger, retries=1)
+    assert (h.state, h.glyph, row_words(h), job_json(h)["state"], h.trouble) == ("retrying", "↻", "retrying",
+                                                                                  "retrying", True)
+    state.set_paused(ledger.conn, "j", True, NOW)
+    h = health(ledger, retries=1)
+    assert (h.shown_mark, row_words(h), h.trouble) == ("paused", "paused", True)

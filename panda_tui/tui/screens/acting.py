@@ -15,7 +15,7 @@ from textual.widgets import Input
 
 from panda_tui.readmodel.acks import Ack, current_acks
 from panda_tui.readmodel.health import REMOVED, JobHealth
-from panda_tui.store import StoreError, acking, acks, connect
+from panda_tui.store import StoreError, acking, connect
 from panda_tui.store.acking import holds_words
 from panda_tui.store.control import ControlKind
 from panda_tui.store.ledger import Run
@@ -145,17 +145,17 @@ class ActingScreen(Screen):
         take it back."""
         if chosen := self._chosen_or_say():
             health = chosen.health
-            self._toggle_ack(chosen.job, health is not None and health.acked, health.missed_acked if health else 0)
+            self._toggle_ack(chosen.job, health.missed_acked if health else 0)
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="act")
-    def _toggle_ack(self, job: str, acked: bool = False, missed: int = 0) -> None:
+    def _toggle_ack(self, job: str, missed: int = 0) -> None:
         """An ack held is asked about first (who, until, note), as a kill is: one stray `a` at 3 AM must not
-        lose someone's note and time. Else: how long, and a note. `acked`: its row reads acked (an ack of
-        its missed runs holds past its next success); `missed`: the missed runs it covers, which the question names."""
+        lose someone's note and time. Else: how long, and a note. `missed`: the missed runs it covers, which
+        the question names."""
         try:
             conn = connect(self.services.db_path, readonly=True)
             try:
-                held = current_acks(conn, self.services.clock()).get(job) or (acks.get(conn, job) if acked else None)
+                held = current_acks(conn, self.services.clock()).get(job)
                 refusal = None if held else acking.refused(conn, job, self.services.clock())
             finally:
                 conn.close()

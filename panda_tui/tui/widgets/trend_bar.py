@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from panda_tui.readmodel.acks import Ack
-from panda_tui.readmodel.health import HealthState, JobHealth, missing_image_words
+from panda_tui.readmodel.health import HealthState, JobHealth, missed_words, missing_image_words
 from panda_tui.readmodel.snapshot import Trend
 from panda_tui.store import log_queries
 from panda_tui.store.acking import holds_words
@@ -53,7 +53,7 @@ class TrendBar(Static):
         if trend is None or not trend.durations:
             self._put(text.append("no finished runs yet"))
             return
-        figures = self._figures(trend)
+        figures = self._figures(trend, health)
         room = width - sum(len(p.long) + 3 for p in figures)
         spark_width = max(10, min(SPARK_MAX, room, len(trend.durations)))
         slow = {i for i, run_id in enumerate(trend.ids) if run_id in set(trend.slow)}
@@ -116,14 +116,16 @@ class TrendBar(Static):
             self._shown = key
             self.update(text, layout=False)  # two lines, always: no layout pass (it repaints every scrollbar)
 
-    def _figures(self, trend: Trend) -> list[Part]:
+    def _figures(self, trend: Trend, health: JobHealth | None = None) -> list[Part]:
         m = self.marks
         rate = m.none if trend.failure_rate is None else f"{trend.failure_rate * 100:.0f}%"
-        median, missed = f"median {short_duration(trend.median)}", f"missed/24h {trend.missed}"  # the job list's words
+        counted = missed_words(health) if health is not None else str(trend.missed)  # `status`'s MISSED/24H
+        median, missed = f"median {short_duration(trend.median)}", f"missed/24h {counted}"  # the job list's words
+        open_ = health.missed_open if health is not None else trend.missed
         parts = [Part(median, median),
                  Part(f"p95 {short_duration(trend.p95)}", f"p95 {short_duration(trend.p95)}", drop=1),
                  Part(f"fail {rate}", f"fail {rate}", m.style("failed") if trend.failure_rate else ""),
-                 Part(missed, missed, m.style("missed") if trend.missed else "")]
+                 Part(missed, missed, m.style("missed") if open_ else "")]
         if trend.expected_every and trend.actual_every:
             gap = trend.actual_every - trend.expected_every
             off = f", off {short_duration(abs(gap))}" if abs(gap) > 1 else ""
