@@ -275,6 +275,18 @@ def test_a_run_still_running_in_the_ledger_with_no_scheduler_is_said_unwatched_b
     assert rows == status_rows == ["running"] and header == ["▶ 1 running"], (rows, header)
 
 
+
+def test_the_header_keeps_the_unwatched_count_at_80_columns():
+    """New-user test: `no scheduler for 16s · 1 failing · 1 flapping · 10:16:15`, the unwatched run dropped
+    with the acked count; other words shorten first, and it stays as `1 unwatched`."""
+    from panda_tui.readmodel.snapshot import Snapshot
+    from panda_tui.tui.header_line import fit, parts
+    from panda_tui.tui.marks import Marks
+    snap = Snapshot(taken_at=NOW, holder=None, heartbeat_at=NOW - 16, docker_hosts={}, config_errors=[], jobs=[],
+                    running=1, failing=1, missed_24h=0, flapping=1, acked=1)
+    words = " · ".join(text for text, _ in fit(parts(snap, "attached", NOW, "10:16:15 UTC", Marks(colour=False)), 80))
+    assert words == "no scheduler for 16s · 1 failing · 1 unwatched · 1 flapping · 10:16:15", words
+
 def missed(ledger: Ledger, *slots: float) -> None:
     for slot in slots:
         ledger.insert("j", slot, trigger="schedule", now=slot + 30, status=RunStatus.MISSED, reason="scheduler down")
