@@ -47,6 +47,7 @@ exit "$code"
 NAMES = ("out", "err", "status")
 ENDED = "exit"  # a plain file, the exit code and end time: kept for a scheduler that died reading `status`
 TIMED_OUT = "timeout"  # a plain file the watchdog leaves at the deadline: TERM, then KILL once the grace ran out
+LATER = 2  # seconds the watchdog gives a live scheduler past the deadline: with it equal, `Terminated` came first
 
 
 def runs_dir(db_path: str) -> str:
@@ -62,8 +63,11 @@ def run_dir(base: str, run_id: int) -> str:
 
 def keeper_argv(directory: str, command: str | list[str], timeout: float, grace: float) -> list[str]:
     """The keeper's argv for a command string (run as by `sh -c`) or an exec-form argv. The timeout and grace
-    are rounded up to whole seconds (POSIX `sleep`): a live scheduler, on time to the fraction, acts first."""
-    head = ["/bin/sh", "-c", KEEPER, "panda-keeper", directory, str(math.ceil(timeout)), str(math.ceil(grace))]
+    are rounded up to whole seconds (POSIX `sleep`), and the watchdog waits LATER past the deadline: a live
+    scheduler acts first and says why before its signal, though its timer starts after the spawn and the
+    store write that records it, and a busy loop (a console drawing) may fire it late."""
+    limit = math.ceil(timeout) + LATER
+    head = ["/bin/sh", "-c", KEEPER, "panda-keeper", directory, str(limit), str(math.ceil(grace))]
     return [*head, "shell", command] if isinstance(command, str) else [*head, "exec", *command]
 
 
