@@ -97,6 +97,15 @@ def test_the_last_failure_is_its_first_error_line_and_the_last_success_is_when_i
     assert out["last_success_at"].startswith("2027-01-15T")
 
 
+
+def test_a_timed_out_run_s_first_error_is_its_timeout_not_the_stop_s_terminated(ledger):
+    """New-user test: the detail line read `✗ run 14 line 2: Terminated`, the shell's word for the signal that
+    stopped it, rather than why it was stopped."""
+    ran(ledger, RunStatus.TIMED_OUT, NOW - 3600, exit_code=143, reason="timed out after 5s")
+    write_log(ledger, last_run_id(ledger), [("out", "up"), ("err", "Terminated")])
+    h = health(ledger)
+    assert (h.last_failure.line, h.last_failure.from_log) == ("timed out after 5s", False), h.last_failure
+
 def test_a_run_with_no_log_gives_its_reason_and_a_kill_is_no_failure(ledger):
     lost = ledger.insert("j", NOW - 7200, trigger="schedule", now=NOW - 7200)
     ledger.start(lost.id, NOW - 7200)
