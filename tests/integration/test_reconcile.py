@@ -171,7 +171,7 @@ def test_a_local_run_that_ends_with_no_scheduler_leaves_no_watchdog_behind(tmp_p
     cfg, db = killed_mid_run(tmp_path, f'command = "echo up; while [ ! -e {go} ]; do sleep 0.05; done; exit 3"\n'
                                        'timeout = "1h"')
     keeper = int(ledger(db, "l")[0].runner_ref.split(":")[0])
-    assert any(line.startswith("sleep 3600") for line in group_left(keeper))  # the watchdog, while it runs
+    assert any(line.startswith("sleep 3602") for line in group_left(keeper))  # the watchdog (1h + LATER)
     go.touch()
     wait_until(lambda: group_left(keeper) == ["/bin/sh -c"], 10, what="only the keeper left")
     restart_until_settled(cfg, db)
