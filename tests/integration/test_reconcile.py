@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 
@@ -67,9 +68,9 @@ def test_local_runs_are_adopted_after_sigkill_with_their_exit_code(tmp_path, lin
     run = ledger(db, "l")[0]
     assert (run.status, run.exit_code) == ("failed", 7), run
     assert all_lines(db, 1) == ["up"] + [str(i) for i in range(1, lines + 1)]
-    notes = [text for text in all_lines(db, 1, "sys") if "re-attached" in text]
-    assert notes == ["[panda] re-attached by a new scheduler: what started this run ended without stopping it; "
-                     "lines read just before that may be missing"]  # not a crash, which it may not have been
+    notes = [text for text in all_lines(db, 1, "sys") if "took this run over" in text]
+    assert notes == ["[panda] a new scheduler took this run over (the one that started it stopped: lines it read "
+                     "just before may be missing)"]  # not a crash, which it may not have been
     assert not os.path.exists(f"{tmp_path}/.panda.db.runs/run-1")
 
 
@@ -162,6 +163,10 @@ def test_a_local_run_past_its_timeout_with_no_scheduler_is_ended_by_its_keeper(t
     run = ledger(db, "l")[0]
     assert (run.status, run.reason, run.exit_code) == ("timed_out", "timed out after 3s", code), run
     assert all_lines(db, 1) == ["up"]
+    said = all_lines(db, 1, "sys")  # New-user test: `# [panda] timed_out: timed out after 20s`, who stopped it unsaid
+    stopped = r"\[panda\] timed out after 3s: stopped at \d\d:\d\d:\d\d while no scheduler ran"
+    assert re.fullmatch(stopped, said[-1]), said
+    assert not [text for text in said if "timed_out" in text], said
 
 
 def test_a_local_run_that_ends_with_no_scheduler_leaves_no_watchdog_behind(tmp_path):
