@@ -169,6 +169,21 @@ def test_a_local_run_past_its_timeout_with_no_scheduler_is_ended_by_its_keeper(t
     assert not [text for text in said if "timed_out" in text], said
 
 
+
+def test_status_says_a_run_its_keeper_ended_ended_not_running_with_a_kill_to_offer(tmp_path):
+    """New-user test: after the keeper ended a run at its timeout, `status` still said `run 1 running
+    (unwatched) … then panda-tui kill 1 stops it`, for a run that had ended."""
+    from tests.conftest import run_cli
+    cfg, db = killed_mid_run(tmp_path, 'command = "echo up; sleep 120"\ntimeout = "1s"\nkill_grace = "1s"')
+    keeper = int(ledger(db, "l")[0].runner_ref.split(":")[0])
+    wait_until(lambda: group_left(keeper) == ["/bin/sh -c"], 30, what="the run ended at its deadline with no scheduler")
+    said = run_cli("status", "--config", cfg, "--db", db, env={"COLUMNS": "200"}).stdout
+    ended = r"l: run 1 ended \(timed out after 1s, its keeper stopped it at \d\d:\d\d:\d\d\) while no scheduler ran: " \
+            r"the next scheduler records it"
+    assert re.search(ended, said) and "kill 1" not in said, said
+    restart_until_settled(cfg, db)  # and the next scheduler does
+    assert ledger(db, "l")[0].status == "timed_out"
+
 def test_a_local_run_that_ends_with_no_scheduler_leaves_no_watchdog_behind(tmp_path):
     """Its keeper's watchdog sleeps out the timeout beside the command: when the command ends, so does it (and
     its `sleep`), though the keeper waits for a scheduler to take the exit code."""
