@@ -149,7 +149,8 @@ def _running(snap: Snapshot, marks: Marks) -> Part:
     dropped (it went with the acked count at 80 columns, leaving `no scheduler for 16s · 1 failing`)."""
     if snap.holder or not snap.running:
         return _count(snap.running, HealthState.RUNNING, "running", marks, ((RUNNING, ""),))
-    return _count(snap.running, HealthState.RUNNING, "running (unwatched)", marks, ((ZEROS, f"{snap.running} unwatched"),))
+    short = f"{snap.running} unwatched"
+    return _count(snap.running, HealthState.RUNNING, "running (unwatched)", marks, ((ZEROS, short),))
 
 
 def _count(n: int, state: HealthState, words: str, marks: Marks, later: tuple[tuple[int, str], ...] = ()) -> Part:
