@@ -17,7 +17,7 @@ from panda_tui.schedule import human_duration
 from panda_tui.secrets import Redactor, SecretError
 from panda_tui.store.ledger import Ledger, Run, RunStatus
 from panda_tui.store.logs import RunLog
-from panda_tui.text import iso, said_once
+from panda_tui.text import iso, said_once, status_word, when
 
 RESUME_LOOK = 1.0  # seconds a run adopted past its deadline has to show it ended already, before it is stopped
 
@@ -55,6 +55,7 @@ class Execution:
         self.handle: Handle | None = None
         self.kill_reason: str | None = None
         self.timed_out = False
+        self.adopted = False  # a run a scheduler before this one started (resume)
         self._noted = False  # the log already says why the run was stopped
         self.redact = Redactor(())
         self._stop_requested = asyncio.Event()
@@ -98,6 +99,7 @@ class Execution:
     async def resume(self, handle: Handle) -> None:
         """Follow a run adopted after a restart; the timeout counts from its real start."""
         self.handle = handle
+        self.adopted = True
         redact = handle.sink.redact  # the values the run was started with
         self.redact = redact if isinstance(redact, Redactor) else Redactor(())
         now = self.ctx.clock.now()
@@ -132,7 +134,7 @@ class Execution:
         ctx = self.ctx
         if sink is not None:
             if reason and status != RunStatus.SUCCEEDED and not self._noted:
-                sink.system(f"[panda] {status}: {reason}")
+                sink.system(f"[panda] {self._ended_words(status, reason, outcome)}")
             await asyncio.to_thread(sink.close)
         now, what = ctx.clock.now(), f"record the end of run {self.run.id}"
         if outcome.ended_at is not None and outcome.ended_at <= now:
@@ -156,6 +158,17 @@ class Execution:
             except Exception as exc:  # cleanup is best effort; the result is already safe
                 self.ctx.report(d.CleanupFailed(self.job.name, self.run.id, str(exc)))
         self.on_done(self, finished)
+
+    def _ended_words(self, status: RunStatus, reason: str, outcome: Outcome) -> str:
+        """`failed: exit 3`, `timed out after 20s` (no raw `timed_out`), and who stopped a timed-out run this
+        scheduler did not: `timed out after 20s: stopped at 10:16:17 while no scheduler ran` (its keeper)."""
+        if status != RunStatus.TIMED_OUT:
+            word, rest = said_once(status_word(status), reason)
+            return f"{word}: {rest}" if rest else word
+        if not outcome.timed_out or self.timed_out:
+            return reason
+        at = f" at {when(outcome.ended_at, self.ctx.clock.now())}" if outcome.ended_at is not None else ""
+        return f"{reason}: stopped{at} {'while no scheduler ran' if self.adopted else 'by its keeper'}"
 
     def _timed_out(self, outcome: Outcome) -> bool:
         """Stopped at its deadline: by this scheduler, or, while none watched, by its keeper. A run adopted

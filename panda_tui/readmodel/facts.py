@@ -64,6 +64,8 @@ def _database(conn: sqlite3.Connection) -> str:
 
 
 def _first_error(conn: sqlite3.Connection, run: Run) -> Failure:
+    if run.status == RunStatus.TIMED_OUT and run.reason:  # its stop's `Terminated` is no cause: the deadline is
+        return Failure(run.id, str(run.status), run.finished_at, _cut(run.reason), False)
     seqs = log_queries.error_seqs(conn, run.id, limit=1)
     if seqs:
         for line in log_queries.lines_at(conn, run.id, seqs):

@@ -74,6 +74,7 @@ class JobHealth:
     removed: bool = False  # its job left jobs.toml while a run of it goes on: listed until that run ends
     image_missing: str | None = None  # its image, which its engine lacks while pull = "never" (every run would fail)
     unwatched: bool = False  # runs `running` in the ledger and no scheduler holds the lease: none follows them
+    ended_unwatched: dict[int, str] = field(default_factory=dict)  # of those, runs their keeper saw end: how
 
     @property
     def mark(self) -> HealthState:

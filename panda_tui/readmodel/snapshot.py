@@ -14,6 +14,7 @@ from panda_tui.readmodel.health import (DAY, RATE_WINDOW, JobHealth, acked_count
                                       failing_count, flapping_count, mark_unwatched, missed_count, rated_slots,
                                       timed_durations)
 from panda_tui.readmodel.scheduler_health import DaemonGone, daemon_gone
+from panda_tui.readmodel.unwatched import mark_ended
 from panda_tui.store import budget, lease, ledger, state
 from panda_tui.store.ledger import BAD, Run
 from panda_tui.store.missed import missed_since
@@ -58,6 +59,7 @@ def read_snapshot(conn: sqlite3.Connection, config: Config | None, now: float | 
     healths = all_health(conn, config, now)
     holder = lease.live_holder(conn, now)  # `status`'s check: a holder on this host whose pid is gone is gone
     mark_unwatched(healths, holder is not None)
+    mark_ended(conn, config, healths, now)
     return Snapshot(
         taken_at=now, holder=holder.owner if holder else None, heartbeat_at=lease.last_seen(conn),
         docker_hosts=state.engines(conn),

@@ -11,6 +11,7 @@ from panda_tui.config import Config
 from panda_tui.readmodel.health import (JobHealth, acked_count, all_health, failing_count, flapping_count,
                                       mark_unwatched, missed_count)
 from panda_tui.readmodel.scheduler_health import DaemonGone, daemon_gone
+from panda_tui.readmodel.unwatched import mark_ended
 from panda_tui.store import budget, lease, state
 from panda_tui.store.ledger import Run, lateness_s
 from panda_tui.text import iso
@@ -37,6 +38,7 @@ def read_status(conn: sqlite3.Connection, config: Config, now: float) -> Status:
     healths = all_health(conn, config, now)
     holder = lease.live_holder(conn, now)
     mark_unwatched(healths, holder is not None)
+    mark_ended(conn, config, healths, now)
     return Status(holder=holder.owner if holder else None, docker_hosts=state.get_meta(conn, "engines", {}) or {},
                   jobs=healths, lease=holder, daemon_gone=None if holder else daemon_gone(conn, now),
                   store_budget=budget.fact(conn))

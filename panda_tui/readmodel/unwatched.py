@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import sqlite3
 
+from panda_tui.config import Config
 from panda_tui.readmodel.health import UNWATCHED, JobHealth
+from panda_tui.schedule import human_duration
 from panda_tui.store import lease, ledger
 from panda_tui.store.ledger import Run, RunStatus
+from panda_tui.store.run_dirs import KeeperEnd, keeper_ends
 from panda_tui.text import coarse_ago, when
+
+RECORDS = "the next scheduler records it"
 
 
 def unwatched_lines(conn: sqlite3.Connection, h: JobHealth, now: float) -> list[str]:
@@ -17,8 +22,30 @@ def unwatched_lines(conn: sqlite3.Connection, h: JobHealth, now: float) -> list[
     if not h.unwatched:
         return []
     seen = lease.last_seen(conn)
-    return [unwatched_line(h.name, run, seen, now) for run in ledger.active(conn, h.name)
-            if run.status == RunStatus.RUNNING and not run.owner]
+    return [f"{h.name}: run {run.id} {h.ended_unwatched[run.id]}: {RECORDS}" if run.id in h.ended_unwatched
+            else unwatched_line(h.name, run, seen, now)
+            for run in ledger.active(conn, h.name) if run.status == RunStatus.RUNNING and not run.owner]
+
+
+def mark_ended(conn: sqlite3.Connection, config: Config | None, jobs: list[JobHealth], now: float) -> None:
+    """Of the runs nobody follows, those a local keeper saw end (at their timeout, or on their own): said so,
+    not `running`, until a scheduler records them. One look at each run's directory, only while none runs."""
+    for h in jobs:
+        if h.unwatched:
+            job = config.jobs.get(h.name) if config is not None else None
+            ends = keeper_ends(conn, h.running)
+            h.ended_unwatched = {run_id: ended_words(end, job.timeout if job else None, now)
+                                 for run_id, end in ends.items()}
+
+
+def ended_words(end: KeeperEnd, timeout: float | None, now: float) -> str:
+    """`ended (timed out after 20s, its keeper stopped it at 10:16:17) while no scheduler ran`."""
+    if end.stopped_at is not None:
+        after = f" after {human_duration(timeout)}" if timeout is not None else ""
+        how = f"timed out{after}, its keeper stopped it at {when(end.stopped_at, now)}"
+    else:
+        how = f"exit {end.code}" + (f" at {when(end.ended_at, now)}" if end.ended_at is not None else "")
+    return f"ended ({how}) while no scheduler ran"
 
 
 def unwatched_line(job: str, run: Run, seen: float | None, now: float) -> str:

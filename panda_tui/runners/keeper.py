@@ -17,6 +17,10 @@ import os
 import shutil
 from dataclasses import dataclass
 
+# the run directory and the files the keeper leaves there: the read side reads them too (store.run_dirs)
+from panda_tui.store.run_dirs import ENDED as ENDED, TIMED_OUT as TIMED_OUT, left_behind as left_behind
+from panda_tui.store.run_dirs import parse, run_dir as run_dir, runs_dir as runs_dir, timed_out as timed_out
+
 # $1 is the run directory, $2 the run's timeout and $3 its stop grace (whole seconds), $4 "shell" (then $5 is
 # a command string) or "exec" (then the rest is an argv).
 # `trap :` (a handler, not an ignore) lets the keeper outlive a SIGTERM to the process group, while the
@@ -46,25 +50,20 @@ echo "$code $end" >"$dir/status"
 exit "$code"
 """
 NAMES = ("out", "err", "status")
-ENDED = "exit"  # a plain file, the exit code and end time: kept for a scheduler that died reading `status`
-TIMED_OUT = "timeout"  # a plain file the watchdog leaves at the deadline: TERM, then KILL once the grace ran out
+LATER = 2  # seconds the watchdog gives a live scheduler past the deadline: with it equal, `Terminated` came first
 
 
-def runs_dir(db_path: str) -> str:
-    """Where the run directories of one database live: beside it (the file itself, a symlink resolved), private
-    to its owner."""
-    head, tail = os.path.split(os.path.realpath(db_path))
-    return os.path.join(head, f".{tail}.runs")
 
 
-def run_dir(base: str, run_id: int) -> str:
-    return os.path.join(base, f"run-{run_id}")
 
 
 def keeper_argv(directory: str, command: str | list[str], timeout: float, grace: float) -> list[str]:
     """The keeper's argv for a command string (run as by `sh -c`) or an exec-form argv. The timeout and grace
-    are rounded up to whole seconds (POSIX `sleep`): a live scheduler, on time to the fraction, acts first."""
-    head = ["/bin/sh", "-c", KEEPER, "panda-keeper", directory, str(math.ceil(timeout)), str(math.ceil(grace))]
+    are rounded up to whole seconds (POSIX `sleep`), and the watchdog waits LATER past the deadline: a live
+    scheduler acts first and says why before its signal, though its timer starts after the spawn and the
+    store write that records it, and a busy loop (a console drawing) may fire it late."""
+    limit = math.ceil(timeout) + LATER
+    head = ["/bin/sh", "-c", KEEPER, "panda-keeper", directory, str(limit), str(math.ceil(grace))]
     return [*head, "shell", command] if isinstance(command, str) else [*head, "exec", *command]
 
 
@@ -83,7 +82,7 @@ class Pipes:
             data = os.read(self.status, 64)
         except BlockingIOError:
             return left_behind(self.directory)
-        return _parse(data) if data else left_behind(self.directory)
+        return parse(data) if data else left_behind(self.directory)
 
     def close(self) -> None:
         """Close the status end (the output ends belong to their readers) and remove the directory."""
@@ -127,30 +126,10 @@ def reopen(directory: str) -> Pipes:
     return Pipes(directory, *fds)
 
 
-def left_behind(directory: str) -> tuple[int | None, float | None]:
-    """The exit code and end time a keeper left in its `exit` file: for a run whose `status` a scheduler
-    read, and died before it recorded it. (None, None) when there is none."""
-    try:
-        with open(os.path.join(directory, ENDED), "rb") as fh:
-            return _parse(fh.read(64))
-    except OSError:
-        return None, None
 
 
-def timed_out(directory: str) -> float | None:
-    """When the watchdog last acted on the run (its TERM, or its KILL after the grace), if it did."""
-    try:
-        return os.stat(os.path.join(directory, TIMED_OUT)).st_mtime
-    except OSError:
-        return None
 
 
-def _parse(data: bytes) -> tuple[int | None, float | None]:
-    words = data.decode(errors="replace").split()
-    code = int(words[0]) if words and words[0].isdigit() else None
-    whole, _, fraction = (words[1] if len(words) > 1 else "").partition(".")
-    ended = float(whole + "." + (fraction if fraction.isdigit() else "0")) if whole.isdigit() else None
-    return code, ended
 
 
 def exists(directory: str) -> bool:

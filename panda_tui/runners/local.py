@@ -143,8 +143,8 @@ class LocalRunner:
             return Lost(f"the run's pipes could not be reopened after a restart: {exc.strerror}")
         sink = open_sink(env)
         # why it ended is not known here, and a console's terminal that closed (SIGHUP) is no crash: say what is
-        sink.system("[panda] re-attached by a new scheduler: what started this run ended without stopping it; "
-                    "lines read just before that may be missing")
+        sink.system("[panda] a new scheduler took this run over (the one that started it stopped: lines it read "
+                    "just before may be missing)")
         return LocalHandle(pid, _exit_future(pid, None), pipes, sink)
 
     async def start(self, attempt: Attempt, sink: RunLog) -> LocalHandle:

@@ -17,7 +17,8 @@ SEP = " · "
 # count glyphs (the words stay: `4 failing`), a refused jobs.toml's shorter words (the notice line and `?` say
 # the error whole: the counts matter more than `jobs.`), the quiet zeros, the clock's zone (never its seconds),
 # the mode;
-# then the alarms' shorter words, the running and acked counts (the rows show ▶ and acked), missed's window,
+# then the alarms' shorter words, the running and acked counts (the rows show ▶ and acked; never `1 unwatched`),
+# missed's window,
 # the alarms' shortest.
 NAME, UP, GLYPHS, REFUSAL, ZEROS, ZONE, MODE, ALARM_WORDS, RUNNING, WINDOW, ALARM_SHORTEST = range(10, 21)
 ONE_BY_ONE = 10  # below this rung (Part.short: 1 calm parts, 2 the clock, 3 alarms) parts shorten one at a
@@ -144,11 +145,12 @@ def _counts(snap: Snapshot, marks: Marks) -> list[Part]:
 
 def _running(snap: Snapshot, marks: Marks) -> Part:
     """`▶ 1 running`; with no scheduler holding the lease, runs the ledger still has running are followed by
-    nobody, as their rows say: `▶ 1 running (unwatched)`, shortened to `1 unwatched` before it gives way."""
+    nobody, as their rows say: `▶ 1 running (unwatched)`, shortened to `1 unwatched` and, like an alarm, never
+    dropped (it went with the acked count at 80 columns, leaving `no scheduler for 16s · 1 failing`)."""
     if snap.holder or not snap.running:
         return _count(snap.running, HealthState.RUNNING, "running", marks, ((RUNNING, ""),))
-    return _count(snap.running, HealthState.RUNNING, "running (unwatched)", marks,
-                  ((ZEROS, f"{snap.running} unwatched"), (RUNNING, "")))
+    short = f"{snap.running} unwatched"
+    return _count(snap.running, HealthState.RUNNING, "running (unwatched)", marks, ((ZEROS, short),))
 
 
 def _count(n: int, state: HealthState, words: str, marks: Marks, later: tuple[tuple[int, str], ...] = ()) -> Part:

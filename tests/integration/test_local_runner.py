@@ -176,3 +176,18 @@ def test_a_job_that_ends_at_once_leaves_no_word_of_its_keepers_watchdog_in_its_s
         assert done.returncode == 0
         said.add(done.stdout + done.stderr)
     assert said == {""}
+
+
+async def test_a_run_at_its_timeout_says_why_before_its_signal_though_the_scheduler_is_late(bench):
+    """New-user test: `! Terminated`, then `# [panda] timed out after 5s; stopping …`: the keeper's watchdog,
+    due at the same second, had stopped the run before the live scheduler did. Here the scheduler's loop is
+    busy (as a console drawing holds it) past the deadline: it still acts first, and says why first."""
+    b = bench('"echo up; sleep 60"', 'timeout = "1s"\nkill_grace = "5s"')
+    execution = b.start("l")
+    while b.lines(execution.run_id) != ["up"]:
+        await asyncio.sleep(0.02)
+    time.sleep(1.2)  # the loop held: its timer fires late (a stand-in for load, not a wait for a condition)
+    await execution.task
+    run = b.get(execution.run_id)
+    said = b.lines(run.id)
+    assert run.status == "timed_out" and said[1].startswith("[panda] timed out after 1s; stopping"), said

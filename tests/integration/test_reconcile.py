@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 
@@ -67,9 +68,9 @@ def test_local_runs_are_adopted_after_sigkill_with_their_exit_code(tmp_path, lin
     run = ledger(db, "l")[0]
     assert (run.status, run.exit_code) == ("failed", 7), run
     assert all_lines(db, 1) == ["up"] + [str(i) for i in range(1, lines + 1)]
-    notes = [text for text in all_lines(db, 1, "sys") if "re-attached" in text]
-    assert notes == ["[panda] re-attached by a new scheduler: what started this run ended without stopping it; "
-                     "lines read just before that may be missing"]  # not a crash, which it may not have been
+    notes = [text for text in all_lines(db, 1, "sys") if "took this run over" in text]
+    assert notes == ["[panda] a new scheduler took this run over (the one that started it stopped: lines it read "
+                     "just before may be missing)"]  # not a crash, which it may not have been
     assert not os.path.exists(f"{tmp_path}/.panda.db.runs/run-1")
 
 
@@ -162,7 +163,26 @@ def test_a_local_run_past_its_timeout_with_no_scheduler_is_ended_by_its_keeper(t
     run = ledger(db, "l")[0]
     assert (run.status, run.reason, run.exit_code) == ("timed_out", "timed out after 3s", code), run
     assert all_lines(db, 1) == ["up"]
+    said = all_lines(db, 1, "sys")  # New-user test: `# [panda] timed_out: timed out after 20s`, who stopped it unsaid
+    stopped = r"\[panda\] timed out after 3s: stopped at \d\d:\d\d:\d\d while no scheduler ran"
+    assert re.fullmatch(stopped, said[-1]), said
+    assert not [text for text in said if "timed_out" in text], said
 
+
+
+def test_status_says_a_run_its_keeper_ended_ended_not_running_with_a_kill_to_offer(tmp_path):
+    """New-user test: after the keeper ended a run at its timeout, `status` still said `run 1 running
+    (unwatched) … then panda-tui kill 1 stops it`, for a run that had ended."""
+    from tests.conftest import run_cli
+    cfg, db = killed_mid_run(tmp_path, 'command = "echo up; sleep 120"\ntimeout = "1s"\nkill_grace = "1s"')
+    keeper = int(ledger(db, "l")[0].runner_ref.split(":")[0])
+    wait_until(lambda: group_left(keeper) == ["/bin/sh -c"], 30, what="the run ended at its deadline with no scheduler")
+    said = run_cli("status", "--config", cfg, "--db", db, env={"COLUMNS": "200"}).stdout
+    ended = r"l: run 1 ended \(timed out after 1s, its keeper stopped it at \d\d:\d\d:\d\d\) while no scheduler ran: " \
+            r"the next scheduler records it"
+    assert re.search(ended, said) and "kill 1" not in said, said
+    restart_until_settled(cfg, db)  # and the next scheduler does
+    assert ledger(db, "l")[0].status == "timed_out"
 
 def test_a_local_run_that_ends_with_no_scheduler_leaves_no_watchdog_behind(tmp_path):
     """Its keeper's watchdog sleeps out the timeout beside the command: when the command ends, so does it (and
@@ -171,7 +191,7 @@ def test_a_local_run_that_ends_with_no_scheduler_leaves_no_watchdog_behind(tmp_p
     cfg, db = killed_mid_run(tmp_path, f'command = "echo up; while [ ! -e {go} ]; do sleep 0.05; done; exit 3"\n'
                                        'timeout = "1h"')
     keeper = int(ledger(db, "l")[0].runner_ref.split(":")[0])
-    assert any(line.startswith("sleep 3600") for line in group_left(keeper))  # the watchdog, while it runs
+    assert any(line.startswith("sleep 3602") for line in group_left(keeper))  # the watchdog (1h + LATER)
     go.touch()
     wait_until(lambda: group_left(keeper) == ["/bin/sh -c"], 10, what="only the keeper left")
     restart_until_settled(cfg, db)

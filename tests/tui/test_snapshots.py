@@ -155,6 +155,27 @@ async def test_the_log_of_a_run_no_scheduler_reads_says_so_until_one_takes_the_l
         assert "running" in title(pane)
 
 
+
+async def test_the_log_of_a_run_its_keeper_ended_says_ended_not_unwatched(unwatched_db):
+    """New-user test: the keeper ended the run at its timeout, and the pane still said it ran unwatched. What the
+    keeper leaves in the run's directory (runners/keeper.py): the `timeout` file, then `exit` with its code."""
+    import os
+    from panda_tui.store.run_dirs import run_dir, runs_dir
+    shown = app(unwatched_db)
+    async with shown.run_test(size=(80, 24)) as pilot:
+        await unwatched_run_shown(pilot)
+        pane = shown.main.log_pane
+        await until(pilot, lambda: "unwatched since the lease ended" in title(pane), what="the pane saying nobody reads")
+        directory = run_dir(runs_dir(unwatched_db), pane.run.id)
+        os.makedirs(directory)
+        with open(os.path.join(directory, "timeout"), "w") as fh:
+            fh.write("TERM\n")
+        with open(os.path.join(directory, "exit"), "w") as fh:
+            fh.write(f"143 {NOW - 30}\n")
+        await until(pilot, lambda: "ended while no scheduler ran" in title(pane), what="the pane saying it ended")
+        assert "unwatched" not in title(pane)
+
+
 def test_a_notice_on_two_rows_at_80x24(snap_compare, demo_db):
     async def said(pilot) -> None:
         await settle(pilot)

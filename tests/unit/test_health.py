@@ -97,6 +97,15 @@ def test_the_last_failure_is_its_first_error_line_and_the_last_success_is_when_i
     assert out["last_success_at"].startswith("2027-01-15T")
 
 
+
+def test_a_timed_out_run_s_first_error_is_its_timeout_not_the_stop_s_terminated(ledger):
+    """New-user test: the detail line read `✗ run 14 line 2: Terminated`, the shell's word for the signal that
+    stopped it, rather than why it was stopped."""
+    ran(ledger, RunStatus.TIMED_OUT, NOW - 3600, exit_code=143, reason="timed out after 5s")
+    write_log(ledger, last_run_id(ledger), [("out", "up"), ("err", "Terminated")])
+    h = health(ledger)
+    assert (h.last_failure.line, h.last_failure.from_log) == ("timed out after 5s", False), h.last_failure
+
 def test_a_run_with_no_log_gives_its_reason_and_a_kill_is_no_failure(ledger):
     lost = ledger.insert("j", NOW - 7200, trigger="schedule", now=NOW - 7200)
     ledger.start(lost.id, NOW - 7200)
@@ -274,6 +283,18 @@ def test_a_run_still_running_in_the_ledger_with_no_scheduler_is_said_unwatched_b
     rows, status_rows, header = shown()
     assert rows == status_rows == ["running"] and header == ["▶ 1 running"], (rows, header)
 
+
+
+def test_the_header_keeps_the_unwatched_count_at_80_columns():
+    """New-user test: `no scheduler for 16s · 1 failing · 1 flapping · 10:16:15`, the unwatched run dropped
+    with the acked count; other words shorten first, and it stays as `1 unwatched`."""
+    from panda_tui.readmodel.snapshot import Snapshot
+    from panda_tui.tui.header_line import fit, parts
+    from panda_tui.tui.marks import Marks
+    snap = Snapshot(taken_at=NOW, holder=None, heartbeat_at=NOW - 16, docker_hosts={}, config_errors=[], jobs=[],
+                    running=1, failing=1, missed_24h=0, flapping=1, acked=1)
+    words = " · ".join(text for text, _ in fit(parts(snap, "attached", NOW, "10:16:15 UTC", Marks(colour=False)), 80))
+    assert words == "no scheduler for 16s · 1 failing · 1 unwatched · 1 flapping · 10:16:15", words
 
 def missed(ledger: Ledger, *slots: float) -> None:
     for slot in slots:

@@ -244,7 +244,7 @@ class MainScreen(SchedulerKeyScreen):
             if history.has_focus and history.selected is not None:
                 self.selected_run = history.selected  # in the history pane, the log shows the run under the cursor
             self._log_run = run_to_show(self.selected_run, message.history)
-            self.log_pane.watched(message.snapshot.holder is not None)
+            self.log_pane.watched(message.snapshot.holder is not None, health.ended_unwatched if health else None)
             if self._painted:  # its first read waits for the first screen
                 self.log_pane.open_run(self._log_run)
 

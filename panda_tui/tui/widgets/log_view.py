@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
+from panda_tui.readmodel.unwatched import RECORDS
 from panda_tui.store import connect
 from panda_tui.store.ledger import Run, RunStatus
 from panda_tui.store.logs import LogLine
@@ -67,6 +68,7 @@ class LogView(Vertical, can_focus=False):
         self._tail: Tail | None = None  # the current load: messages of any other are stale
         self._title_shown: str | None = None
         self.unwatched = False  # no scheduler holds the lease: a run still `running` is read by nobody
+        self.ended: dict[int, str] = {}  # of those, runs their keeper saw end, and how (readmodel.unwatched)
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="log-title")
@@ -100,10 +102,12 @@ class LogView(Vertical, can_focus=False):
         """The lines on screen now, as text (for tests and probes)."""
         return self.log_widget.shown
 
-    def watched(self, by_scheduler: bool) -> None:
-        """Whether a scheduler holds the lease now (its screen says so on each read of the store)."""
-        if self.unwatched == by_scheduler:
-            self.unwatched = not by_scheduler
+    def watched(self, by_scheduler: bool, ended: dict[int, str] | None = None) -> None:
+        """Whether a scheduler holds the lease now (its screen says so on each read of the store), and how the
+        runs nobody follows that already ended did (their keeper's word)."""
+        ended = {} if by_scheduler else ended or {}
+        if self.unwatched == by_scheduler or ended != self.ended:
+            self.unwatched, self.ended = not by_scheduler, ended
             self._title()
 
     def open_run(self, run_id: int | None, errors_only: bool = False) -> None:
@@ -181,7 +185,9 @@ class LogView(Vertical, can_focus=False):
             search = self.search
             parts = [Part(what + reason, what), Part(search.counter(), search.counter(short=True))]
             if self.unwatched and run is not None and run.status is RunStatus.RUNNING:
-                parts.append(UNWATCHED)
+                ended = self.ended.get(run.id)
+                parts.append(Part(f"{ended}: {RECORDS}", "ended while no scheduler ran", alarm=True) if ended
+                             else UNWATCHED)
             if self.why:  # `newest failure (flapping 4/10 failed)`: which run of the job this is, and why
                 parts.append(Part(self.why, self.why.split(" (")[0], drop=1))
             parts += [Part(flag, flag, drop=2) for flag in flags]
