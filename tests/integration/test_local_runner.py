@@ -186,7 +186,10 @@ async def test_a_run_at_its_timeout_says_why_before_its_signal_though_the_schedu
     execution = b.start("l")
     while b.lines(execution.run_id) != ["up"]:
         await asyncio.sleep(0.02)
-    time.sleep(1.2)  # the loop held: its timer fires late (a stand-in for load, not a wait for a condition)
+    started = b.get(execution.run_id).started_at
+    # the loop held until 0.3 s past the deadline, however late `up` came: its timer fires late (a stand-in for
+    # load, not a wait for a condition), and the watchdog's deadline (2 s later) is still ahead
+    time.sleep(max(0.0, started + 1.3 - time.time()))
     await execution.task
     run = b.get(execution.run_id)
     said = b.lines(run.id)
