@@ -11,6 +11,10 @@ import pty
 import signal
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
+
+import pytest
 
 from panda_tui.engine.events import DecisionLog, EventLog
 from panda_tui.store.ledger import RunStatus, Trigger
@@ -89,9 +93,17 @@ def second_daemon_in_a_terminal(cfg: str, db: str) -> list[str]:
         return tty.read(65536).decode().replace("\r", "").splitlines()
 
 
-def test_the_daemon_in_a_terminal_prints_one_plain_line_before_its_json(tmp_path):
+@pytest.fixture
+def short_path():
+    """A folder whose paths fit an 80-column row whole: pytest's own, longer than a row on a busy worker, wrap
+    inside themselves, as any word longer than the row does."""
+    with tempfile.TemporaryDirectory(prefix="p", dir="/tmp") as folder:
+        yield Path(folder)
+
+
+def test_the_daemon_in_a_terminal_prints_one_plain_line_before_its_json(short_path):
     """New-user test: at 80 columns the line wrapped in the middle of words (`6 jobs (6 s` / `cheduled)`)."""
-    cfg, db = write_jobs(tmp_path, job("a"), job("b", enabled=False))
+    cfg, db = write_jobs(short_path, job("a"), job("b", enabled=False))
     main, side = pty.openpty()
     proc = subprocess.Popen([sys.executable, "-m", "panda_tui", "daemon", "--config", cfg, "--db", db],
                             stdout=subprocess.PIPE, stderr=side, env=IN_80_COLUMNS)

@@ -200,7 +200,7 @@ def test_after_a_kill_9_of_exec_the_running_scheduler_adopts_its_command(files, 
     [run] = ledger(db, "backup")
     assert (run.status, run.exit_code, run.owner) == ("failed", 4, None)
     assert [t for s, t in stored(db, run.id) if s == "out"] == ["up", "done"]
-    assert any("re-attached" in t for s, t in stored(db, run.id) if s == "sys")
+    assert any("took this run over" in t for s, t in stored(db, run.id) if s == "sys")
 
 
 def test_a_kill_request_reaches_the_exec_process(files):
