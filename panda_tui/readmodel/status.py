@@ -8,7 +8,7 @@ from typing import Any
 from dataclasses import dataclass
 
 from panda_tui.config import Config
-from panda_tui.readmodel.health import (JobHealth, acked_count, all_health, failing_count, flapping_count,
+from panda_tui.readmodel.health import (ACKED, JobHealth, acked_count, all_health, failing_count, flapping_count,
                                       mark_unwatched, missed_count)
 from panda_tui.readmodel.scheduler_health import DaemonGone, daemon_gone
 from panda_tui.readmodel.unwatched import mark_ended
@@ -81,7 +81,7 @@ def _engine_json(info: object) -> object:
 def job_json(h: JobHealth) -> dict:
     """One job as `status --json` and `/api/jobs` give it."""
     failure = h.last_failure
-    return {"job": h.name, "state": h.shown_mark, "words": h.words, "failing": h.failing, "paused": h.paused,
+    return {"job": h.name, "state": h.shown_mark, "words": ACKED if h.acked else h.words, "failing": h.failing, "paused": h.paused,
             "next_run": _iso(h.next_at), "enabled": h.enabled, "in_jobs_toml": h.declared,
             "last_status": h.last.status if h.last else None,
             "last_run_id": h.last.id if h.last else None,

@@ -344,6 +344,7 @@ def test_a_pull_never_job_whose_image_is_missing_reads_no_image_counts_failing_a
     assert "until its next success" in acknowledge(ledger.conn, "j", {"by": "ann@db1"}, NOW)
     [h] = all_health(ledger.conn, build_config(data, "jobs.toml"), NOW)
     assert (h.glyph, row_words(h), failing_count([h]), h.trouble) == ("✗", "acked", 0, False)
+    assert (job_json(h)["state"], job_json(h)["words"]) == ("failing", "acked")  # as README: `acked` in its words
     state.put_engines(ledger.conn, {"local": {"up": True, "error": None, "missing": []}}, NOW)  # loaded
     [h] = all_health(ledger.conn, build_config(data, "jobs.toml"), NOW)
     assert (h.glyph, row_words(h), h.trouble) == ("·", "acked", False)  # its ack holds until its first success
