@@ -16,7 +16,7 @@ import click
 from panda_tui.cli.common import common, fail, known_job, resolve_db, running_jobs, safe, say, terminal_width
 from panda_tui.readmodel.health import (REMOVED, HealthState, JobHealth, acked_count, failing_count,
                                         flapping_count, missed_count, missed_words, missing_image_words,
-                                        next_word,
+                                        next_word, running_count,
                                         row_words)
 from panda_tui.readmodel.missed import missed_line
 from panda_tui.readmodel.unwatched import unwatched_lines
@@ -139,7 +139,7 @@ def status(config_path: str, db_path: str | None, as_json: bool) -> None:
 def summary(jobs: list[JobHealth]) -> str:
     """`2 failing, 1 running, 3 missed/24h, 1 flapping`: the console header's counts, in its words and order
     (the same count of missed runs, over the same 24 h), then the other words that need a look."""
-    out = [f"{failing_count(jobs)} failing", f"{sum(1 for h in jobs if h.running)} running",
+    out = [f"{failing_count(jobs)} failing", f"{running_count(jobs)} running",
            f"{missed_count(jobs)} missed/24h"]
     if flapping := flapping_count(jobs):
         out.append(f"{flapping} flapping")

@@ -75,6 +75,7 @@ class JobHealth:
     image_missing: str | None = None  # its image, which its engine lacks while pull = "never" (every run would fail)
     unwatched: bool = False  # runs `running` in the ledger and no scheduler holds the lease: none follows them
     ended_unwatched: dict[int, str] = field(default_factory=dict)  # of those, runs their keeper saw end: how
+    ended_outcome: str | None = None  # the run status the newest of those ended with (its row's glyph)
 
     @property
     def mark(self) -> HealthState:
@@ -94,8 +95,24 @@ class JobHealth:
         return HealthState.MISSED if self.missed_open or (self.acked and self.missed_acked) else self.mark
 
     @property
+    def ended(self) -> bool:
+        """Every run the ledger has running, its keeper saw end while no scheduler ran: not running, nor
+        unwatched, until a scheduler records it (its row `⏱ ended`, not counted running)."""
+        return self.unwatched and all(run_id in self.ended_unwatched for run_id in self.running)
+
+    @property
+    def going(self) -> bool:
+        """A run of it goes on: the header's and `status`'s `running` count."""
+        return bool(self.running) and not self.ended
+
+    @property
+    def row_mark(self) -> str:
+        """The glyph and style of its row: the outcome of a run its keeper ended (`⏱`), else its shown mark."""
+        return self.ended_outcome if self.ended and self.ended_outcome else self.shown_mark
+
+    @property
     def glyph(self) -> str:
-        return glyph(self.shown_mark)
+        return glyph(self.row_mark)
 
     @property
     def failing(self) -> bool:
@@ -107,6 +124,8 @@ class JobHealth:
     @property
     def words(self) -> str:
         """The state with what it hides: `running (unwatched)`, `running · timed out 7/7`, `flapping 4/10 failed`."""
+        if self.state is HealthState.RUNNING and self.ended:
+            return ENDED
         if self.state is HealthState.RUNNING and self.unwatched:
             return UNWATCHED
         if self.state is HealthState.RUNNING and self.timed_out_recent:
@@ -147,6 +166,7 @@ class JobHealth:
         return not self.acked and (self.needs_a_human or bool(self.last and self.last.status in GONE))
 
 
+ENDED = "ended while no scheduler ran"  # every run it has running, its keeper saw end (readmodel.unwatched)
 UNWATCHED = "running (unwatched)"  # a run the ledger has running while no scheduler holds the lease (it died)
 REMOVED = "removed from jobs.toml"  # a job listed only while a run it started before the reload goes on
 NO_IMAGE = "no image"  # the row of a pull = "never" job whose image its engine lacks
@@ -165,6 +185,8 @@ def row_words(h: JobHealth) -> str:
         return NO_IMAGE  # its ✗ says every run would fail; the detail line and `status` say which image
     if h.shown_mark is HealthState.MISSED and h.state is not HealthState.MISSED:
         return str(HealthState.MISSED)  # runs missed in 24 h that no ack covers, though its newest slot ran
+    if h.state is HealthState.RUNNING and h.ended:
+        return "ended"  # its glyph the outcome (`⏱ ended`); the detail line and `status` say how
     if h.state is HealthState.RUNNING and h.unwatched:
         return "unwatched"  # its ▶ says running; whole in the narrowest STATUS, where `running (unwatched)` was cut
     return str(h.state) if h.state is HealthState.FLAPPING else h.words
@@ -181,6 +203,11 @@ def mark_unwatched(jobs: list[JobHealth], scheduled: bool) -> None:
     scheduler died with it going): its row says so until a scheduler adopts it or settles it."""
     for h in jobs:
         h.unwatched = bool(h.running) and not scheduled
+
+
+def running_count(jobs: list[JobHealth]) -> int:
+    """Jobs with a run going on (not one its keeper ended): the header's `running`, `status`'s."""
+    return sum(1 for h in jobs if h.going)
 
 
 def failing_count(jobs: list[JobHealth]) -> int:

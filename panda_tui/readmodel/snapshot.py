@@ -12,7 +12,7 @@ from panda_tui.store import outbox
 from panda_tui.config import Config
 from panda_tui.readmodel.health import (DAY, RATE_WINDOW, JobHealth, acked_count, all_health,
                                       failing_count, flapping_count, mark_unwatched, missed_count, rated_slots,
-                                      timed_durations)
+                                      running_count, timed_durations)
 from panda_tui.readmodel.scheduler_health import DaemonGone, daemon_gone
 from panda_tui.readmodel.unwatched import mark_ended
 from panda_tui.store import budget, lease, ledger, state
@@ -64,7 +64,7 @@ def read_snapshot(conn: sqlite3.Connection, config: Config | None, now: float | 
         taken_at=now, holder=holder.owner if holder else None, heartbeat_at=lease.last_seen(conn),
         docker_hosts=state.engines(conn),
         config_errors=state.config_errors(conn),
-        jobs=healths, running=sum(1 for h in healths if h.running),
+        jobs=healths, running=running_count(healths),
         failing=failing_count(healths),  # the rows marked failing, and `status`'s count
         missed_24h=missed_count(healths), flapping=flapping_count(healths), acked=acked_count(healths),
         undelivered_alerts=outbox.undelivered(conn),

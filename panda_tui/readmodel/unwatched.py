@@ -36,6 +36,14 @@ def mark_ended(conn: sqlite3.Connection, config: Config | None, jobs: list[JobHe
             ends = keeper_ends(conn, h.running)
             h.ended_unwatched = {run_id: ended_words(end, job.timeout if job else None, now)
                                  for run_id, end in ends.items()}
+            h.ended_outcome = outcome(ends[max(ends)]) if ends else None
+
+
+def outcome(end: KeeperEnd) -> RunStatus:
+    """The status a scheduler will record: timed out if its watchdog stopped it, else by its exit code."""
+    if end.stopped_at is not None:
+        return RunStatus.TIMED_OUT
+    return RunStatus.SUCCEEDED if end.code == 0 else RunStatus.FAILED
 
 
 def ended_words(end: KeeperEnd, timeout: float | None, now: float) -> str:

@@ -181,6 +181,8 @@ def test_status_says_a_run_its_keeper_ended_ended_not_running_with_a_kill_to_off
     ended = r"l: run 1 ended \(timed out after 1s, its keeper stopped it at \d\d:\d\d:\d\d\) while no scheduler ran: " \
             r"the next scheduler records it"
     assert re.search(ended, said) and "kill 1" not in said, said
+    row = next(line for line in said.splitlines() if line.split()[2:3] == ["l"])  # `⏱ ended l …`, not `▶ unwatched`
+    assert row.split()[:2] == ["⏱", "ended"] and "0 running" in said, said
     restart_until_settled(cfg, db)  # and the next scheduler does
     assert ledger(db, "l")[0].status == "timed_out"
 

@@ -246,3 +246,26 @@ async def test_G_in_the_pane_on_a_run_that_ended_goes_to_the_job_s_newest_run(de
         await pilot.press("G")  # ...until G asks for the newest
         await until(pilot, lambda: pane.run_id == run.id and f"run {run.id}" in pane.query_one(".log-title").render().plain,
                     what="the newest run in the pane and its title")
+
+
+async def test_a_search_in_the_errors_only_view_says_it_looked_among_the_errors(world):
+    """New-user test: in the errors-only view enter opens on a failing run, `/slow` said `no match for 'slow'
+    in the whole run`, which has it (`e` showed it, and the old notice stayed up beside the match)."""
+    w = world(job("f", command="echo slow start; echo 'error: boom' >&2; exit 1"))
+    app = w.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        await pilot.press("t")
+        await until(pilot, lambda: app.main.jobs.health("f") and app.main.jobs.health("f").state == "failing")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, LogScreen))
+        view, bar = app.screen.query_one(LogView), app.screen.query_one("#log-notices")
+        await until(pilot, lambda: view.errors_only and any("error: boom" in s for s in view.shown), 10,
+                    what=f"the errors-only view ({view.errors_only}, {view.shown})")
+        await pilot.press("slash", *"slow", "enter")
+        await until(pilot, lambda: bar.message.endswith("no match for 'slow' among the errors (e: all lines)"),
+                    what="the notice saying where it looked")
+        await pilot.press("e")
+        await until(pilot, lambda: bar.message.endswith("1 matching line for 'slow' in the whole run"),
+                    what="the notice said again of all lines")
+        assert "matching line 1/1" in str(view.query_one(".log-title").render())

@@ -174,6 +174,10 @@ async def test_the_log_of_a_run_its_keeper_ended_says_ended_not_unwatched(unwatc
             fh.write(f"143 {NOW - 30}\n")
         await until(pilot, lambda: "ended while no scheduler ran" in title(pane), what="the pane saying it ended")
         assert "unwatched" not in title(pane)
+        header = shown.main.query_one("#header").words
+        assert "unwatched" not in header and "1 running" not in header, header  # nor counted (`1 unwatched`)
+        from tests.tui.test_row_words import cell
+        await until(pilot, lambda: cell(shown, "orders-sync", "STATUS") == "⏱ ended", what="its row saying it ended")
 
 
 def test_a_notice_on_two_rows_at_80x24(snap_compare, demo_db):

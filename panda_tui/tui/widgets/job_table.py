@@ -163,7 +163,7 @@ class JobTable(RowTable):
 
     def _cells(self, h: JobHealth, now: float, schedules: dict[str, str]) -> tuple:
         m = self.marks
-        status = Text(f"{m.glyph(h.shown_mark)} {row_words(h)}", style=m.style(h.shown_mark), no_wrap=True, overflow="ellipsis")
+        status = Text(f"{m.glyph(h.row_mark)} {row_words(h)}", style=m.style(h.row_mark), no_wrap=True, overflow="ellipsis")
         word = next_word(h, now, self.scheduled, none=m.none)
         nxt = Text(word, style=m.style(HealthState.MISSED)) if word == "stopped" else word
         if h.last is None:

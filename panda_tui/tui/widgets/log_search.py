@@ -37,6 +37,8 @@ class LogSearch(SearchBox):
         self.match_index = -1
         self.scanning = False  # the matches so far; the rest of the run is still being read
         self._run_id: int | None = None
+        self.errors_only = False  # the search looks among the error lines only (the errors-only view's)
+        self._announce = False  # say what the search found once it is done (it restarted as the view changed)
 
     def on_key(self, event: events.Key) -> None:
         if event.key == "escape":
@@ -48,9 +50,11 @@ class LogSearch(SearchBox):
         """The seq of the match n / N went to."""
         return self.matches[self.match_index] if self.matches and self.match_index >= 0 else None
 
-    def start(self, run_id: int | None, pattern: str, errors_only: bool) -> None:
-        """Look for `pattern` in the run (in its error lines only, with `errors_only`); "" clears the search."""
+    def start(self, run_id: int | None, pattern: str, errors_only: bool, announce: bool = False) -> None:
+        """Look for `pattern` in the run (in its error lines only, with `errors_only`); "" clears the search.
+        `announce`: say what it found once done (the view changed under it: the notice said of the other one)."""
         self.pattern, self.matches, self.match_index, self._run_id = pattern, [], -1, run_id
+        self.errors_only, self._announce = errors_only, announce
         self.scanning = bool(pattern and run_id is not None)
         if pattern and run_id is not None:
             self._find(run_id, pattern, errors_only)
@@ -82,8 +86,18 @@ class LogSearch(SearchBox):
         elif self.matches or not message.done:
             self.post_message(self.Moved(None))  # the count grew
         else:
-            self.notify(f"no match for {self.pattern!r} in the whole run", markup=False)
+            self.notify(f"no match for {self.pattern!r} {self.where}", markup=False)
             self.post_message(self.Moved(None))
+        if self.matches and message.done and self._announce:
+            self._announce = False
+            count = f"{len(self.matches)}{'+' if len(self.matches) >= log_queries.MAX_FOUND else ''}"
+            self.notify(f"{count} matching line{'s' if len(self.matches) != 1 else ''} for {self.pattern!r} "
+                        f"{self.where}", markup=False)
+
+    @property
+    def where(self) -> str:
+        """Where the search looked: the errors-only view searches its error lines, not the whole run."""
+        return "among the errors (e: all lines)" if self.errors_only else "in the whole run"
 
     def jump(self, step: int) -> None:
         if not self.matches:

@@ -239,7 +239,7 @@ class LogView(Vertical, can_focus=False):
         self.log_widget.follow = True
         if self.search.pattern:
             self.log_widget.current = None
-            self.search.start(self.run_id, self.search.pattern, self.errors_only)
+            self.search.start(self.run_id, self.search.pattern, self.errors_only, announce=True)
         self._load(Place("tail"))
         self._title()
 
