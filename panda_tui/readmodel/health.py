@@ -67,8 +67,7 @@ class JobHealth:
     last_success_at: float | None = None  # when it last succeeded
     failed_recent: tuple[int, int] = (0, 0)  # (failed, finished) of the runs flapping looks at (store.verdicts)
     timed_out_recent: tuple[int, int] | None = None  # (timed out, finished) of those, when the newest timed out
-    acked_by: str | None = None  # who acknowledged its trouble (user@host), while that ack holds
-    ack_holds: bool = False  # that ack still silences its failing or flapping (store.acks.Ack.silences)
+    acked_by: str | None = None  # who acknowledged its trouble (user@host), while that ack holds (Ack.silences)
     missed_acked: int = 0  # of missed_24h, the runs an ack covers (before it, or while it holds): not trouble
     missed_acked_until: float | None = None  # the slot up to which its missed runs are acknowledged
     removed: bool = False  # its job left jobs.toml while a run of it goes on: listed until that run ends
@@ -155,7 +154,7 @@ class JobHealth:
         `acked` (its glyph its own mark, `! acked` over missed runs it covers), it is counted `acked`, not failing
         or flapping (the header, `status`, the API's `acks`), nor does it make `status` exit 1. Once it ends the
         row reads the job's own state; the missed runs it covered stay covered (`missed_acked`)."""
-        return bool(self.acked_by) and self.ack_holds
+        return bool(self.acked_by)
 
     @property
     def trouble(self) -> bool:
@@ -257,11 +256,10 @@ def all_health(conn: sqlite3.Connection, config: Config | None, now: float) -> l
 
 def _take_ack(conn: sqlite3.Connection, h: JobHealth, ack: acks.Ack, now: float) -> None:
     """Who acknowledged the job's trouble, whether that still silences it, and which missed runs it covers."""
-    h.ack_holds = ack.silences(now, h.last_success_at)
     if h.missed_24h:
         h.missed_acked_until = ack.missed_until(now, h.last_success_at)
         h.missed_acked = h.missed_24h - missed_after(conn, h.name, now - DAY, h.missed_acked_until).count
-    h.acked_by = ack.by if h.ack_holds else None
+    h.acked_by = ack.by if ack.silences(now, h.last_success_at) else None
 
 
 def missing_image_words(image: str, where: str = "its engine") -> str:
